@@ -167,3 +167,42 @@ export interface SandboxService {
   /** Resource identifiers per type for one account, e.g. {buckets: ["b1"], objects: ["b1/k"]}. */
   inventory(accountId: string): Record<string, string[]>;
 }
+
+/** Options for startSandbox() (local/aws/index.ts). Every field is optional. */
+export interface SandboxOptions {
+  /** 0 picks a free port (tests). Default 4566 (env SANDBOX_AWS_PORT). */
+  port?: number;
+  /** Always loopback. */
+  host?: '127.0.0.1';
+  region?: string;
+  managementAccountId?: string;
+  /** Management account admin credentials (env SANDBOX_ACCESS_KEY_ID / SANDBOX_SECRET_ACCESS_KEY). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Member accounts created at start (env SANDBOX_ACCOUNTS). */
+  accounts?: string[];
+  realism?: Partial<RealismConfig>;
+  /** The sandbox speaks plain HTTP on loopback; report aws:SecureTransport=true as if it were TLS. Default true. */
+  assumeSecureTransport?: boolean;
+  /** Load at start (if present) and persist changes to this JSON file. */
+  stateFile?: string;
+  /** Seed for generated ids and fault injection. */
+  seed?: number;
+}
+
+export interface RunningSandbox {
+  endpoint: string;
+  port: number;
+  region: string;
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  kernel: SandboxKernel;
+  /** Idempotent; returns the member account's admin credentials. */
+  createAccount(accountId: string): AccountInfo;
+  /** Deep-merge a realism patch into the live config. */
+  setRealism(patch: Partial<RealismConfig>): void;
+  /** accountId -> resource type -> ids, across every service. */
+  inventory(): Record<string, Record<string, string[]>>;
+  stop(): Promise<void>;
+}
