@@ -1,0 +1,220 @@
+/**
+ * Local Palette emulator: an HTTP server implementing the Palette API subset in
+ * lambdas/services/palette/spec/openapi-subset.json, with real AWS validation against the AWS sandbox.
+ * See local/palette/README.md for behaviour and the emulator's documented choices.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AwsTarget, StsPrincipal } from './aws-checks';
+import { TOKEN_TTL_MS, TokenService } from './auth';
+import type { PaletteMode } from './operations';
+import { RateLimiter, Realism, type PaletteRealismConfig, type RealismPatch, defaultRealism } from './realism';
+import { PaletteServer, type RequestLogEntry } from './server';
+import { loadSpec } from './spec';
+import { type Json, PaletteState } from './state';
+
+export type { PaletteMode } from './operations';
+export type { StsPrincipal, AwsTarget } from './aws-checks';
+export type { PaletteRealismConfig, RealismPatch, FaultRule } from './realism';
+export type { RequestLogEntry } from './server';
+
+export const DEFAULT_PALETTE_PORT = 4580;
+export const DEFAULT_SYSTEM_USER = 'admin';
+export const DEFAULT_SYSTEM_PASSWORD = 'sandbox-system-password';
+export const DEFAULT_TENANT_NAME = 'sandbox';
+export const DEFAULT_TENANT_USER = 'admin@sandbox.local';
+export const DEFAULT_TENANT_PASSWORD = 'sandbox-tenant-password';
+export const DEFAULT_API_KEY = 'SbxPltApiKey7Qm2VwX9rT4nLc8ZpD3k';
+/** Palette's AWS account in SaaS mode (the account tenants' roles trust). */
+export const PALETTE_SAAS_ACCOUNT_ID = '999999999999';
+
+export interface PaletteEmulatorOptions {
+  /** 0 picks a free port. Default 4580 (env SANDBOX_PALETTE_PORT). */
+  port?: number;
+  host?: '127.0.0.1';
+  /** saas (default): Palette's STS identity is the fixed SaaS account; self-hosted: the system STS account. */
+  mode?: PaletteMode;
+  /** The AWS sandbox used by the validate endpoints. saasPrincipal = Palette's STS principal in SaaS mode. */
+  aws?: AwsTarget & { saasPrincipal?: StsPrincipal };
+  systemUser?: string;
+  systemPassword?: string;
+  tenantName?: string;
+  tenantUser?: string;
+  tenantPassword?: string;
+  /** The default tenant's API key. */
+  apiKey?: string;
+  /** Palette's rate limits (default on). */
+  rateLimit?: boolean;
+  /** Spec-check every response; a violation becomes a 500 (default on). */
+  validateResponses?: boolean;
+  /** Reject request fields the schema does not declare (default off: the spec allows them, Palette ignores them). */
+  rejectUnknownFields?: boolean;
+  latency?: Partial<PaletteRealismConfig['latency']>;
+  faults?: Partial<PaletteRealismConfig['faults']>;
+  seed?: number;
+  /** Session token lifetime (default 15 minutes, as documented). */
+  tokenTtlMs?: number;
+}
+
+export interface TenantCredentials {
+  tenantUid: string;
+  tenantName: string;
+  projectUid: string;
+  apiKey: string;
+  tenantUser: string;
+  tenantPassword: string;
+}
+
+export interface RunningPaletteEmulator extends TenantCredentials {
+  endpoint: string;
+  port: number;
+  mode: PaletteMode;
+  systemUser: string;
+  systemPassword: string;
+  /** Account id Palette reports from GET /v1/clouds/aws/account/sts (SaaS mode); undefined in self-hosted mode. */
+  stsAccountId?: string;
+  /** Same document as GET /_emulator/state. */
+  inspect(): Json;
+  configure(patch: RealismPatch): PaletteRealismConfig;
+  requests(): RequestLogEntry[];
+  /** Back to the seeded state (tenants, keys, no resources, no system config). */
+  reset(): void;
+  /** Adds another tenant (with a Default project, admin user and API key). */
+  addTenant(name: string, opts?: { apiKey?: string; user?: string; password?: string }): TenantCredentials;
+  stop(): Promise<void>;
+}
+
+function offValue(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === '') return undefined;
+  return !['off', 'false', '0', 'no', 'disabled'].includes(v.toLowerCase());
+}
+
+/** Options from SANDBOX_PALETTE_PORT and PALETTE_SANDBOX_* variables (unset ones are left out). */
+export function paletteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PaletteEmulatorOptions {
+  const o: PaletteEmulatorOptions = {};
+  if (env.SANDBOX_PALETTE_PORT) o.port = Number(env.SANDBOX_PALETTE_PORT);
+  if (env.PALETTE_SANDBOX_SYSTEM_USER) o.systemUser = env.PALETTE_SANDBOX_SYSTEM_USER;
+  if (env.PALETTE_SANDBOX_SYSTEM_PASSWORD) o.systemPassword = env.PALETTE_SANDBOX_SYSTEM_PASSWORD;
+  if (env.PALETTE_SANDBOX_API_KEY) o.apiKey = env.PALETTE_SANDBOX_API_KEY;
+  if (env.PALETTE_SANDBOX_TENANT_NAME) o.tenantName = env.PALETTE_SANDBOX_TENANT_NAME;
+  if (env.PALETTE_SANDBOX_TENANT_USER) o.tenantUser = env.PALETTE_SANDBOX_TENANT_USER;
+  if (env.PALETTE_SANDBOX_TENANT_PASSWORD) o.tenantPassword = env.PALETTE_SANDBOX_TENANT_PASSWORD;
+  const mode = env.PALETTE_SANDBOX_MODE;
+  if (mode === 'saas' || mode === 'self-hosted') o.mode = mode;
+  else if (mode) throw new Error(`PALETTE_SANDBOX_MODE must be saas or self-hosted, got '${mode}'`);
+  const rl = offValue(env.PALETTE_SANDBOX_RATE_LIMIT);
+  if (rl !== undefined) o.rateLimit = rl;
+  const vr = offValue(env.PALETTE_SANDBOX_VALIDATE_RESPONSES);
+  if (vr !== undefined) o.validateResponses = vr;
+  const strict = offValue(env.PALETTE_SANDBOX_STRICT_FIELDS);
+  if (strict !== undefined) o.rejectUnknownFields = strict;
+  if (env.PALETTE_SANDBOX_LATENCY_MS) o.latency = { defaultMs: Number(env.PALETTE_SANDBOX_LATENCY_MS) };
+  if (env.PALETTE_SANDBOX_SEED) o.seed = Number(env.PALETTE_SANDBOX_SEED);
+  for (const [k, v] of Object.entries({ port: o.port, seed: o.seed, latency: o.latency?.defaultMs })) {
+    if (v !== undefined && !Number.isFinite(v)) throw new Error(`invalid number for Palette emulator option ${k}`);
+  }
+  return o;
+}
+
+export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): Promise<RunningPaletteEmulator> {
+  const seed = opts.seed ?? 1;
+  const mode = opts.mode ?? 'saas';
+  const systemUser = opts.systemUser ?? DEFAULT_SYSTEM_USER;
+  const systemPassword = opts.systemPassword ?? DEFAULT_SYSTEM_PASSWORD;
+  const main = {
+    name: opts.tenantName ?? DEFAULT_TENANT_NAME,
+    userEmail: opts.tenantUser ?? DEFAULT_TENANT_USER,
+    userPassword: opts.tenantPassword ?? DEFAULT_TENANT_PASSWORD,
+    apiKey: opts.apiKey ?? DEFAULT_API_KEY,
+  };
+  const config = defaultRealism(seed);
+  const realism = new Realism(config);
+  realism.apply({ latency: opts.latency, faults: opts.faults, rateLimit: opts.rateLimit ?? true });
+  const now = () => Date.now() + realism.config.clockOffsetMs;
+  const tokens = new TokenService(now, opts.tokenTtlMs ?? TOKEN_TTL_MS);
+  const extraTenants: Parameters<PaletteState['addTenant']>[0][] = [];
+
+  const server = new PaletteServer({
+    spec: loadSpec({ rejectUnknownFields: opts.rejectUnknownFields === true }),
+    tokens,
+    realism,
+    limiter: new RateLimiter(now),
+    validateResponses: opts.validateResponses ?? true,
+    seedState: () => {
+      const state = new PaletteState(seed, now);
+      state.addTenant(main);
+      for (const t of extraTenants) state.addTenant(t);
+      return state;
+    },
+    core: {
+      tokens,
+      now,
+      mode,
+      ...(opts.aws ? { aws: { endpoint: opts.aws.endpoint, region: opts.aws.region } } : {}),
+      ...(opts.aws?.saasPrincipal ? { saasPrincipal: opts.aws.saasPrincipal } : {}),
+      saasAccountId: PALETTE_SAAS_ACCOUNT_ID,
+      systemUser,
+      systemPassword,
+    },
+  });
+
+  const http = createServer((req, res) => {
+    server.handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ code: 'InternalError', message: e instanceof Error ? e.message : String(e) }));
+      }
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? DEFAULT_PALETTE_PORT, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+
+  const credentialsOf = (name: string): TenantCredentials => {
+    const t = server.core.state.tenants.find((x) => x.name === name);
+    const project = t?.projects[0];
+    const user = t?.users[0];
+    const key = t?.apiKeys[0];
+    if (!t || !project || !user || !key) throw new Error(`tenant ${name} not found`);
+    return { tenantUid: t.uid, tenantName: t.name, projectUid: project.uid, apiKey: key.value, tenantUser: user.emailId, tenantPassword: user.password };
+  };
+
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    mode,
+    systemUser,
+    systemPassword,
+    ...credentialsOf(main.name),
+    ...(mode === 'saas' ? { stsAccountId: opts.aws?.saasPrincipal?.accountId ?? PALETTE_SAAS_ACCOUNT_ID } : {}),
+    inspect: () => server.inspect(),
+    configure: (patch) => {
+      realism.apply(patch);
+      return realism.config;
+    },
+    requests: () => [...server.log],
+    reset: () => server.reset(),
+    addTenant: (name, o = {}) => {
+      const seedT = {
+        name,
+        userEmail: o.user ?? `admin@${name}.local`,
+        userPassword: o.password ?? DEFAULT_TENANT_PASSWORD,
+        apiKey: o.apiKey ?? `${DEFAULT_API_KEY.slice(0, 12)}${Buffer.from(name).toString('hex').slice(0, 20).padEnd(20, '0')}`,
+      };
+      server.core.state.addTenant(seedT);
+      extraTenants.push(seedT);
+      return credentialsOf(name);
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        http.close((err) => (err ? reject(err) : resolve()));
+        http.closeAllConnections();
+      }),
+  };
+}
