@@ -1,0 +1,12 @@
+export { PaletteClient, type PaletteClientOptions, type PaletteScope } from './client';
+export type { PaletteAuthConfig, SystemCredentials, TenantCredentials } from './auth';
+export * from './errors';
+export type { PaletteLogger, LogFields } from './logger';
+export { DEFAULT_RATE_LIMIT, type Clock, type RateLimitOptions, type RateLimitRule } from './rate-limit';
+export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry';
+export { REDACTED, redact } from './redact';
+export type { FetchFunction } from './transport';
+export type { CreatedApiKey } from './resources/api-keys';
+export type { TypedBackupLocations } from './resources/backup-locations';
+export type * from './types';
+export type { paths, components, operations } from './generated/palette-api';
