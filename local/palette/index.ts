@@ -9,6 +9,7 @@ import type { AwsTarget, StsPrincipal } from './aws-checks';
 import { TOKEN_TTL_MS, TokenService } from './auth';
 import type { PaletteMode } from './operations';
 import { RateLimiter, Realism, type PaletteRealismConfig, type RealismPatch, defaultRealism } from './realism';
+import { PALETTE_SAAS_ACCOUNT_ID } from './saas-identity';
 import { PaletteServer, type RequestLogEntry } from './server';
 import { loadSpec } from './spec';
 import { type Json, PaletteState } from './state';
@@ -17,6 +18,7 @@ export type { PaletteMode } from './operations';
 export type { StsPrincipal, AwsTarget } from './aws-checks';
 export type { PaletteRealismConfig, RealismPatch, FaultRule } from './realism';
 export type { RequestLogEntry } from './server';
+export { PALETTE_SAAS_ACCOUNT_ID, PALETTE_STS_USER, provisionSaasPrincipal, type SandboxForPalette } from './saas-identity';
 
 export const DEFAULT_PALETTE_PORT = 4580;
 export const DEFAULT_SYSTEM_USER = 'admin';
@@ -25,8 +27,6 @@ export const DEFAULT_TENANT_NAME = 'sandbox';
 export const DEFAULT_TENANT_USER = 'admin@sandbox.local';
 export const DEFAULT_TENANT_PASSWORD = 'sandbox-tenant-password';
 export const DEFAULT_API_KEY = 'SbxPltApiKey7Qm2VwX9rT4nLc8ZpD3k';
-/** Palette's AWS account in SaaS mode (the account tenants' roles trust). */
-export const PALETTE_SAAS_ACCOUNT_ID = '999999999999';
 
 export interface PaletteEmulatorOptions {
   /** 0 picks a free port. Default 4580 (env SANDBOX_PALETTE_PORT). */

@@ -6,8 +6,10 @@ import { seededRandom } from './ids';
 
 /**
  * Rate limits from Palette's API introduction ("Endpoint Prefix Rate"): per source IP and per top-level
- * resource prefix; sub-paths share the bucket of their longest listed prefix. A token bucket per
- * (IP, prefix) with `burst` capacity refilled at `rps` tokens per second (golang.org/x/time/rate semantics).
+ * resource prefix; sub-paths share the bucket of their longest listed prefix. Each row gives requests per
+ * second, a burst size and "Max with Burst" (= rps x burst; the docs: "You could make 50 (10 * 5) requests in
+ * seconds before the API returns a 429"). Modelled as a token bucket per (IP, prefix) holding `max` tokens,
+ * refilled at `rps` tokens per second.
  */
 export const RATE_LIMIT_PREFIXES: { prefix: string; rps: number; burst: number }[] = [
   { prefix: '/v1/apiKeys', rps: 10, burst: 5 },
@@ -21,14 +23,13 @@ export const RATE_LIMIT_PREFIXES: { prefix: string; rps: number; burst: number }
 ];
 const DEFAULT_LIMIT = { rps: 10, burst: 5 };
 
-function limitFor(path: string): { key: string; rps: number; burst: number } {
+function limitFor(path: string): { key: string; rps: number; max: number } {
   let best: { prefix: string; rps: number; burst: number } | undefined;
   for (const l of RATE_LIMIT_PREFIXES) {
     if ((path === l.prefix || path.startsWith(`${l.prefix}/`)) && (!best || l.prefix.length > best.prefix.length)) best = l;
   }
-  if (best) return { key: best.prefix, rps: best.rps, burst: best.burst };
-  const top = path.split('/').slice(0, 3).join('/');
-  return { key: top, ...DEFAULT_LIMIT };
+  const { rps, burst } = best ?? DEFAULT_LIMIT;
+  return { key: best?.prefix ?? path.split('/').slice(0, 3).join('/'), rps, max: rps * burst };
 }
 
 export class RateLimiter {
@@ -41,8 +42,8 @@ export class RateLimiter {
     const limit = limitFor(path);
     const key = `${ip} ${limit.key}`;
     const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: limit.burst, at: t };
-    b.tokens = Math.min(limit.burst, b.tokens + ((t - b.at) / 1000) * limit.rps);
+    const b = this.buckets.get(key) ?? { tokens: limit.max, at: t };
+    b.tokens = Math.min(limit.max, b.tokens + ((t - b.at) / 1000) * limit.rps);
     b.at = t;
     const ok = b.tokens >= 1;
     if (ok) b.tokens -= 1;
