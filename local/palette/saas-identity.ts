@@ -26,6 +26,7 @@ export interface SandboxForPalette {
   region: string;
   createAccount(accountId: string): AccountInfo;
   kernel: { config: { iamPropagationMs: number } };
+  setRealism(patch: { iamPropagationMs?: number }): void;
 }
 
 function errorName(e: unknown): string {
@@ -35,14 +36,24 @@ function errorName(e: unknown): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Creates (idempotently) the Palette account and its STS user with a fresh access key, then waits until the
- * key is usable (IAM propagation in the sandbox). Returns the principal to pass as `aws.saasPrincipal`.
+ * Creates (idempotently) the Palette account and its STS user with a fresh access key, and returns the principal
+ * to pass as `aws.saasPrincipal`. Palette's identity exists long before any tenant, so it is created with IAM
+ * propagation switched off for the moment (the sandbox's setting is restored right after) and then checked.
  */
 export async function provisionSaasPrincipal(
   aws: SandboxForPalette,
   opts: { accountId?: string; timeoutMs?: number } = {},
 ): Promise<StsPrincipal> {
-  const accountId = opts.accountId ?? PALETTE_SAAS_ACCOUNT_ID;
+  const propagation = aws.kernel.config.iamPropagationMs;
+  aws.setRealism({ iamPropagationMs: 0 });
+  try {
+    return await provision(aws, opts.accountId ?? PALETTE_SAAS_ACCOUNT_ID, opts.timeoutMs ?? 60_000);
+  } finally {
+    aws.setRealism({ iamPropagationMs: propagation });
+  }
+}
+
+async function provision(aws: SandboxForPalette, accountId: string, timeoutMs: number): Promise<StsPrincipal> {
   const admin = aws.createAccount(accountId);
   const iam = new IAMClient({
     endpoint: aws.endpoint,
@@ -73,7 +84,7 @@ export async function provisionSaasPrincipal(
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: PALETTE_STS_USER }))).AccessKey;
     if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error('CreateAccessKey returned no key');
     const principal: StsPrincipal = { accountId, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
-    await waitUntilUsable(aws, principal, opts.timeoutMs ?? 60_000);
+    await waitUntilUsable(aws, principal, timeoutMs);
     return principal;
   } finally {
     iam.destroy();
@@ -81,8 +92,6 @@ export async function provisionSaasPrincipal(
 }
 
 async function waitUntilUsable(aws: SandboxForPalette, p: StsPrincipal, timeoutMs: number): Promise<void> {
-  // New keys and policies take iamPropagationMs to become effective.
-  await sleep(aws.kernel.config.iamPropagationMs);
   const sts = new STSClient({ endpoint: aws.endpoint, region: aws.region, credentials: p, maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   try {
