@@ -56,7 +56,7 @@ function duplicate(scope: ScopeRef, collection: Collection, name: string): Palet
   return new PaletteError(
     409,
     'DuplicateName',
-    `a ${COLLECTION_LABEL[collection]} named '${name}' already exists in ${scopeLabel(scope.key)}`,
+    `${/^[AEIOS]/.test(COLLECTION_LABEL[collection]) ? 'an' : 'a'} ${COLLECTION_LABEL[collection]} named '${name}' already exists in ${scopeLabel(scope.key)}`,
     { name },
   );
 }
