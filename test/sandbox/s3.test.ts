@@ -3,6 +3,9 @@
  * with checksum trailers), rest-xml wire format, error rendering, IAM and bucket-policy decisions.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -70,9 +73,9 @@ interface Keys {
   secretAccessKey: string;
 }
 
-function client(keys: Keys, region = sandbox.region): S3Client {
+function client(keys: Keys, region = sandbox.region, endpoint = sandbox.endpoint): S3Client {
   return new S3Client({
-    endpoint: sandbox.endpoint,
+    endpoint,
     region,
     forcePathStyle: true,
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
@@ -569,6 +572,11 @@ describe('objects', () => {
     expect(head.ContentLength).toBe(10 * MiB + 9);
     const tail = await s3.send(new GetObjectCommand({ Bucket: B, Key: key, Range: `bytes=${10 * MiB}-` }));
     expect(await tail.Body?.transformToString()).toBe('last part');
+    // Full read: S3's default full-object CRC64NVME is returned and validated by the SDK.
+    const full = await s3.send(new GetObjectCommand({ Bucket: B, Key: key }));
+    expect(full.ChecksumCRC64NVME).toBeDefined();
+    const bytes = Buffer.from((await full.Body?.transformToByteArray()) ?? []);
+    expect(md5hex(bytes)).toBe(md5hex(Buffer.concat([p1, p2, p3])));
     await rejects(s3.send(new ListPartsCommand({ Bucket: B, Key: key, UploadId })), 'NoSuchUpload', 404);
   });
 
@@ -670,5 +678,34 @@ describe('authorization', () => {
     await rejects(member.send(new PutBucketPolicyCommand({ Bucket: B, Policy: '{}' })), 'AccessDenied', 403);
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: B }));
     member.destroy();
+  });
+});
+
+describe('state file', () => {
+  it('buckets, configuration and object bytes survive a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 's3-state-'));
+    const stateFile = join(dir, 'state.json');
+    const realism = { iamPropagationMs: 0, latency: { defaultMs: 0, jitterMs: 0, perOperation: {} }, faults: { seed: 1, rules: [] } };
+    try {
+      const first = await startSandbox({ port: 0, stateFile, realism });
+      const c1 = client(first, first.region, first.endpoint);
+      await c1.send(new CreateBucketCommand({ Bucket: 'sdk-persisted' }));
+      await rejects(s3.send(new HeadBucketCommand({ Bucket: 'sdk-persisted' })), 'NotFound', 404); // a separate sandbox
+      await c1.send(new PutBucketTaggingCommand({ Bucket: 'sdk-persisted', Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }));
+      await c1.send(new PutObjectCommand({ Bucket: 'sdk-persisted', Key: 'bin', Body: Buffer.from([0, 1, 254, 255]) }));
+      c1.destroy();
+      await first.stop();
+
+      const second = await startSandbox({ port: 0, stateFile, realism });
+      const c2 = client(second, second.region, second.endpoint);
+      expect((await c2.send(new GetBucketTaggingCommand({ Bucket: 'sdk-persisted' }))).TagSet).toEqual([{ Key: 'k', Value: 'v' }]);
+      const got = await c2.send(new GetObjectCommand({ Bucket: 'sdk-persisted', Key: 'bin' }));
+      expect(Buffer.from((await got.Body?.transformToByteArray()) ?? [])).toEqual(Buffer.from([0, 1, 254, 255]));
+      expect(second.inventory()[second.accountId]?.buckets).toEqual(['sdk-persisted']);
+      c2.destroy();
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
