@@ -121,6 +121,10 @@ export interface CredentialRecord {
   /** Inactive IAM user keys are rejected like unknown keys. */
   active: boolean;
   principal: Principal;
+  /** Epoch ms the key was issued (IAM CreateDate / STS issue time). */
+  createdAt?: number;
+  /** Inline session policy passed to sts:AssumeRole (JSON text); intersects the role's permissions. */
+  sessionPolicy?: PolicyDocumentText;
 }
 
 export interface CredentialStore {
@@ -150,8 +154,11 @@ export interface SandboxKernel {
    * unless a resource policy explicitly denies.
    */
   authorize(req: AuthzRequest): Promise<AuthzDecision>;
-  /** Deterministic ids: AWS-shaped random ids drawn from the seeded generator. */
-  randomId(prefix: string, length: number): string;
+  /**
+   * Deterministic ids: AWS-shaped random ids drawn from the seeded generator.
+   * Default alphabet is [A-Za-z0-9]; 'upper' gives [A-Z0-9] (IAM unique ids: AROA..., AIDA...).
+   */
+  randomId(prefix: string, length: number, alphabet?: 'mixed' | 'upper'): string;
 }
 
 export interface SandboxService {
@@ -186,8 +193,22 @@ export interface SandboxOptions {
   assumeSecureTransport?: boolean;
   /** Load at start (if present) and persist changes to this JSON file. */
   stateFile?: string;
-  /** Seed for generated ids and fault injection. */
+  /** Seed for generated ids (fault injection uses realism.faults.seed). */
   seed?: number;
+  /** JSON realism config file (env SANDBOX_CONFIG), applied over defaults and under `realism`. */
+  configFile?: string;
+}
+
+/** Request counters, for tests and the benchmark (GET /_sandbox/stats). */
+export interface SandboxStats {
+  /** Every request that reached a service route (after authentication), including retries. */
+  requests: number;
+  /** Attempts per "service:Operation". */
+  operations: Record<string, number>;
+  /** Injected faults per kind. */
+  faults: Record<FaultRule['kind'], number>;
+  /** Requests rejected before reaching a service (bad signature, unknown key, ...), per error code. */
+  rejected: Record<string, number>;
 }
 
 export interface RunningSandbox {
@@ -204,5 +225,9 @@ export interface RunningSandbox {
   setRealism(patch: Partial<RealismConfig>): void;
   /** accountId -> resource type -> ids, across every service. */
   inventory(): Record<string, Record<string, string[]>>;
+  /** Live request counters (also GET /_sandbox/stats). */
+  stats(): SandboxStats;
+  /** Persist the state file now (no-op without stateFile). */
+  persist(): void;
   stop(): Promise<void>;
 }

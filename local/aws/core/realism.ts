@@ -1,0 +1,180 @@
+/**
+ * Realism: IAM propagation delay, latency model and seeded fault injection.
+ *
+ * Resolution order (later wins): DEFAULT_REALISM < config file (SANDBOX_CONFIG) < options.realism
+ * (sandboxOptionsFromEnv puts SANDBOX_IAM_PROPAGATION_MS there) < live patches (PUT /_sandbox/config,
+ * RunningSandbox.setRealism). Patches are JSON merge patches: objects merge, arrays (fault rules) replace.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { AwsError } from './errors';
+import type { FaultRule, RealismConfig, ServiceName } from './types';
+
+export const DEFAULT_REALISM: RealismConfig = {
+  iamPropagationMs: 3000,
+  latency: { defaultMs: 0, jitterMs: 0, perOperation: {} },
+  faults: { seed: 1, rules: [] },
+};
+
+const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager']);
+const faultRule = z.strictObject({
+  service: serviceName.optional(),
+  operation: z.string().min(1).optional(),
+  rate: z.number().min(0).max(1),
+  kind: z.enum(['throttle', '500', '503', 'reset']),
+});
+const nonNegative = z.number().finite().min(0);
+
+/** A (deep) partial realism config as accepted by patches and config files. */
+export const realismPatchSchema = z.strictObject({
+  iamPropagationMs: nonNegative.optional(),
+  latency: z
+    .strictObject({
+      defaultMs: nonNegative.optional(),
+      jitterMs: nonNegative.optional(),
+      perOperation: z.record(z.string(), nonNegative).optional(),
+    })
+    .optional(),
+  faults: z
+    .strictObject({
+      seed: z.number().int().optional(),
+      rules: z.array(faultRule).optional(),
+    })
+    .optional(),
+});
+export type RealismPatch = z.infer<typeof realismPatchSchema>;
+
+/** Validates an untrusted patch; throws AwsError(ValidationError, 400) listing the problems. */
+export function parseRealismPatch(input: unknown): RealismPatch {
+  const parsed = realismPatchSchema.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new AwsError('ValidationError', `Invalid realism config: ${detail}`, 400);
+  }
+  return parsed.data;
+}
+
+export function mergeRealism(base: RealismConfig, patch: RealismPatch | Partial<RealismConfig>): RealismConfig {
+  const rules: FaultRule[] = (patch.faults?.rules ?? base.faults.rules).map((r) => ({ ...r }));
+  return {
+    iamPropagationMs: patch.iamPropagationMs ?? base.iamPropagationMs,
+    latency: {
+      defaultMs: patch.latency?.defaultMs ?? base.latency.defaultMs,
+      jitterMs: patch.latency?.jitterMs ?? base.latency.jitterMs,
+      perOperation: { ...base.latency.perOperation, ...(patch.latency?.perOperation ?? {}) },
+    },
+    faults: { seed: patch.faults?.seed ?? base.faults.seed, rules },
+  };
+}
+
+export function loadRealismFile(path: string): RealismPatch {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`Cannot read sandbox config file ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`Sandbox config file ${path} is not valid JSON`);
+  }
+  try {
+    return parseRealismPatch(json);
+  } catch (e) {
+    throw new Error(`Sandbox config file ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** mulberry32: tiny, fast, seedable PRNG with a single 32-bit state (serialisable). */
+export class Prng {
+  constructor(public state: number) {
+    this.state = state >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+export type FaultKind = FaultRule['kind'];
+
+/**
+ * Holds the live config plus the generators for jitter and faults. The fault generator is re-seeded
+ * whenever the fault settings change, so a given seed and request sequence always yields the same faults.
+ */
+export class Realism {
+  private current: RealismConfig;
+  private faultRng: Prng;
+  private jitterRng: Prng;
+
+  constructor(initial: RealismConfig) {
+    this.current = mergeRealism(initial, {});
+    this.faultRng = new Prng(initial.faults.seed);
+    this.jitterRng = new Prng(initial.faults.seed ^ 0x5bd1e995);
+  }
+
+  get config(): RealismConfig {
+    return this.current;
+  }
+
+  apply(patch: RealismPatch | Partial<RealismConfig>): RealismConfig {
+    this.current = mergeRealism(this.current, patch);
+    if (patch.faults !== undefined) {
+      this.faultRng = new Prng(this.current.faults.seed);
+      this.jitterRng = new Prng(this.current.faults.seed ^ 0x5bd1e995);
+    }
+    return this.current;
+  }
+
+  /** Milliseconds to wait before handling `service:operation`. */
+  latencyMs(service: ServiceName, operation: string): number {
+    const l = this.current.latency;
+    const base = l.perOperation[`${service}:${operation}`] ?? l.perOperation[`${service}:*`] ?? l.defaultMs;
+    const jitter = l.jitterMs > 0 ? Math.floor(this.jitterRng.next() * l.jitterMs) : 0;
+    return base + jitter;
+  }
+
+  /** Draws once per matching rule, in order; the first rule that fires decides. */
+  fault(service: ServiceName, operation: string): FaultKind | undefined {
+    for (const rule of this.current.faults.rules) {
+      if (rule.service !== undefined && rule.service !== service) continue;
+      if (rule.operation !== undefined && rule.operation !== operation) continue;
+      if (this.faultRng.next() < rule.rate) return rule.kind;
+    }
+    return undefined;
+  }
+}
+
+/** The service's real error for an injected fault ('reset' has no response). */
+export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset'>): AwsError {
+  if (kind === 'throttle') {
+    switch (service) {
+      case 's3':
+        return new AwsError('SlowDown', 'Please reduce your request rate.', 503);
+      case 'secretsmanager':
+        return new AwsError('ThrottlingException', 'Rate exceeded', 400);
+      default:
+        return new AwsError('Throttling', 'Rate exceeded', 400);
+    }
+  }
+  if (kind === '503') {
+    return new AwsError('ServiceUnavailable', service === 's3' ? 'Service is unable to handle request.' : 'Service is unavailable.', 503);
+  }
+  switch (service) {
+    case 's3':
+      return new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500);
+    case 'secretsmanager':
+      return new AwsError('InternalServiceError', 'An error occurred on the server side.', 500);
+    default:
+      return new AwsError(
+        'InternalFailure',
+        'The request processing has failed because of an unknown error, exception or failure.',
+        500,
+      );
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The sandbox HTTP server (loopback only).
+ *
+ * `/_sandbox/*` is the unsigned admin API:
+ *   GET  /_sandbox/health                 -> {status, managementAccountId, services}
+ *   GET  /_sandbox/config                 -> live RealismConfig
+ *   PUT  /_sandbox/config                 -> JSON merge patch (objects merge, arrays replace); returns the new config
+ *   GET  /_sandbox/inventory              -> accountId -> type -> ids
+ *   GET  /_sandbox/accounts               -> AccountInfo[] (with admin credentials)
+ *   POST /_sandbox/accounts {accountId}   -> AccountInfo (idempotent)
+ *   GET  /_sandbox/stats                  -> SandboxStats
+ * Everything else is an AWS request: authenticated with SigV4 (header or presigned query), routed by
+ * the credential scope's service, delayed by the latency model, possibly faulted, then handled.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { authenticate, detectService } from './auth';
+import { decodeAwsChunked, isAwsChunked } from './chunked';
+import { AwsError } from './errors';
+import type { Kernel } from './kernel';
+import { newHostId, newRequestId, renderError } from './protocol';
+import { faultError, parseRealismPatch } from './realism';
+import type { AccountInfo, SandboxRequest, SandboxResponse, SandboxService, SandboxStats, ServiceName } from './types';
+
+export interface ServerDeps {
+  kernel: Kernel;
+  services: ReadonlyMap<ServiceName, SandboxService>;
+  stats: SandboxStats;
+  inventory(): Record<string, Record<string, string[]>>;
+  createAccount(accountId: string): AccountInfo;
+  /** Called after anything that may have changed state (debounced persistence). */
+  changed(): void;
+}
+
+const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager'];
+const isServiceName = (s: string): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s);
+
+export function emptyStats(): SandboxStats {
+  return { requests: 0, operations: {}, faults: { throttle: 0, '500': 0, '503': 0, reset: 0 }, rejected: {} };
+}
+
+function decodePath(rawPath: string): string {
+  return rawPath
+    .split('/')
+    .map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg;
+      }
+    })
+    .join('/');
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, method: string, service: ServiceName | undefined, requestId: string, r: SandboxResponse): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  headers['x-amzn-requestid'] = requestId;
+  headers['x-amz-request-id'] = requestId;
+  if (service === 's3' && headers['x-amz-id-2'] === undefined) headers['x-amz-id-2'] = newHostId();
+  const body = r.body === undefined ? Buffer.alloc(0) : typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
+  if (!(method === 'HEAD' && headers['content-length'] !== undefined)) headers['content-length'] = String(body.length);
+  res.writeHead(r.status, headers);
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, status: number, data: unknown): void {
+  const body = Buffer.from(`${JSON.stringify(data, null, 1)}\n`, 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function adminError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  return JSON.parse(body.toString('utf8'));
+}
+
+function handleAdmin(deps: ServerDeps, method: string, route: string, body: Buffer, res: ServerResponse): void {
+  const { kernel } = deps;
+  try {
+    if (route === '/_sandbox/health' && method === 'GET') {
+      return sendJson(res, 200, {
+        status: 'ok',
+        managementAccountId: kernel.accounts.managementAccountId,
+        region: kernel.region,
+        services: [...deps.services.keys()],
+      });
+    }
+    if (route === '/_sandbox/config' && method === 'GET') return sendJson(res, 200, kernel.config);
+    if (route === '/_sandbox/config' && (method === 'PUT' || method === 'PATCH')) {
+      const patch = parseRealismPatch(parseJson(body));
+      return sendJson(res, 200, kernel.setRealism(patch));
+    }
+    if (route === '/_sandbox/inventory' && method === 'GET') return sendJson(res, 200, deps.inventory());
+    if (route === '/_sandbox/stats' && method === 'GET') return sendJson(res, 200, deps.stats);
+    if (route === '/_sandbox/accounts' && method === 'GET') return sendJson(res, 200, kernel.accounts.list());
+    if (route === '/_sandbox/accounts' && method === 'POST') {
+      const input = parseJson(body);
+      const accountId = typeof input === 'object' && input !== null && 'accountId' in input ? input.accountId : undefined;
+      if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
+        return adminError(res, 400, 'Body must be {"accountId": "<12 digits>"}');
+      }
+      const info = deps.createAccount(accountId);
+      deps.changed();
+      return sendJson(res, 200, info);
+    }
+    return adminError(res, 404, `No admin route ${method} ${route}`);
+  } catch (e) {
+    if (e instanceof SyntaxError) return adminError(res, 400, 'Body is not valid JSON');
+    if (e instanceof AwsError) return adminError(res, e.status, e.message);
+    return adminError(res, 500, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string, raw: Buffer): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const detected = detectService(req.rawHeaders, rawQuery, raw);
+  const service = isServiceName(detected) ? deps.services.get(detected) : undefined;
+  if (!service || !isServiceName(detected)) {
+    const requestId = newRequestId('sts');
+    const body = `<ErrorResponse><Error><Type>Sender</Type><Code>UnknownService</Code><Message>The sandbox does not implement the service "${detected.replace(/[^\w.-]/g, '')}".</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    return send(res, method, undefined, requestId, { status: 400, headers: { 'content-type': 'text/xml' }, body });
+  }
+  const name = service.name;
+  const requestId = newRequestId(name);
+  const { kernel, stats } = deps;
+  try {
+    let authenticated;
+    try {
+      authenticated = authenticate(name, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: raw, now: kernel.now() }, kernel.credentials);
+    } catch (e) {
+      if (e instanceof AwsError) stats.rejected[e.code] = (stats.rejected[e.code] ?? 0) + 1;
+      throw e;
+    }
+    const headers = { ...req.headers };
+    let body = raw;
+    const contentSha = typeof headers['x-amz-content-sha256'] === 'string' ? headers['x-amz-content-sha256'] : undefined;
+    const encoding = typeof headers['content-encoding'] === 'string' ? headers['content-encoding'] : undefined;
+    if (isAwsChunked(contentSha, encoding)) {
+      const decoded = decodeAwsChunked(raw);
+      const declared = headers['x-amz-decoded-content-length'];
+      if (!decoded || (typeof declared === 'string' && Number(declared) !== decoded.payload.length)) {
+        throw new AwsError('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.', 400);
+      }
+      body = decoded.payload;
+      for (const [k, v] of Object.entries(decoded.trailers)) if (headers[k] === undefined) headers[k] = v;
+      const rest = (encoding ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
+      if (rest.length > 0) headers['content-encoding'] = rest.join(',');
+      else delete headers['content-encoding'];
+      headers['content-length'] = String(body.length);
+      delete headers['transfer-encoding'];
+    }
+    const sreq: SandboxRequest = {
+      service: name,
+      region: authenticated.region,
+      method,
+      path: decodePath(rawPath),
+      rawPath,
+      query: new URLSearchParams(rawQuery),
+      headers,
+      body,
+      principal: authenticated.principal,
+      requestId,
+    };
+    const operation = service.operationName(sreq);
+    stats.requests++;
+    const opKey = `${name}:${operation}`;
+    stats.operations[opKey] = (stats.operations[opKey] ?? 0) + 1;
+
+    const delay = kernel.realism.latencyMs(name, operation);
+    if (delay > 0) await sleep(delay);
+    const fault = kernel.realism.fault(name, operation);
+    if (fault !== undefined) {
+      stats.faults[fault]++;
+      if (fault === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      throw faultError(name, fault);
+    }
+    const response = await service.handle(sreq);
+    deps.changed();
+    return send(res, method, name, requestId, response);
+  } catch (e) {
+    let err: AwsError;
+    if (e instanceof AwsError) {
+      err = e;
+    } else {
+      process.stderr.write(`[sandbox] ${name} internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      err = faultError(name, '500');
+    }
+    return send(res, method, name, requestId, renderError(name, err, requestId, method));
+  }
+}
+
+export function createSandboxServer(deps: ServerDeps): Server {
+  const server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const raw = await readBody(req);
+        const url = req.url ?? '/';
+        const q = url.indexOf('?');
+        const rawPath = q < 0 ? url : url.slice(0, q);
+        const rawQuery = q < 0 ? '' : url.slice(q + 1);
+        if (rawPath === '/_sandbox' || rawPath.startsWith('/_sandbox/')) {
+          handleAdmin(deps, (req.method ?? 'GET').toUpperCase(), rawPath.replace(/\/+$/, ''), raw, res);
+          return;
+        }
+        await handleAws(deps, req, res, rawPath, rawQuery, raw);
+      } catch (e) {
+        process.stderr.write(`[sandbox] request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('sandbox internal error');
+        }
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5000;
+  return server;
+}
