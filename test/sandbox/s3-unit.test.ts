@@ -646,6 +646,22 @@ describe('objects', () => {
     await fails(send('POST', '/obj', { query: 'delete', body: quiet }), 'InvalidRequest', 400);
   });
 
+  it('object ACLs: rejected on BucketOwnerEnforced buckets, public ACLs blocked by BlockPublicAcls', async () => {
+    await fails(put('obj', 'acl', 'x', { headers: { 'x-amz-acl': 'public-read' } }), 'AccessControlListNotSupported', 400, 'The bucket does not allow ACLs');
+    await fails(put('obj', 'acl', 'x', { headers: { 'x-amz-grant-read': 'id=abc' } }), 'AccessControlListNotSupported', 400);
+    expect((await put('obj', 'acl', 'x', { headers: { 'x-amz-acl': 'bucket-owner-full-control' } })).status).toBe(200);
+    await send('PUT', '/obj', { query: 'ownershipControls', body: '<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership></Rule></OwnershipControls>' });
+    await fails(put('obj', 'acl', 'x', { headers: { 'x-amz-acl': 'public-read' } }), 'AccessDenied', 403);
+    await send('DELETE', '/obj', { query: 'publicAccessBlock' });
+    expect((await put('obj', 'acl', 'x', { headers: { 'x-amz-acl': 'public-read' } })).status).toBe(200);
+  });
+
+  it('x-amz-expected-bucket-owner must match the owner', async () => {
+    await put('obj', 'k', 'x');
+    expect((await send('GET', '/obj/k', { headers: { 'x-amz-expected-bucket-owner': ACCOUNT } })).status).toBe(200);
+    await fails(send('GET', '/obj/k', { headers: { 'x-amz-expected-bucket-owner': OTHER } }), 'AccessDenied', 403);
+  });
+
   it('rejects keys longer than 1024 bytes', async () => {
     await fails(put('obj', 'k'.repeat(1025), 'x'), 'KeyTooLongError', 400);
   });

@@ -99,7 +99,7 @@ const POLICY_OPERATIONS = new Set(['PutBucketPolicy', 'GetBucketPolicy', 'Delete
 const BODY_CHECKSUM_EXEMPT = new Set(['CompleteMultipartUpload', 'CopyObject']);
 /** Operations S3 rejects without Content-MD5 or a flexible checksum (the SDK always sends one). */
 const REQUIRES_DIGEST = new Set(['DeleteObjects', 'PutBucketLifecycleConfiguration']);
-/** S3 answers GetBucketLocation signed for us-east-1 for a bucket in any region. */
+/** S3 answers GetBucketLocation for a bucket in any region, whatever endpoint it was sent to. */
 const REGION_AGNOSTIC = new Set(['GetBucketLocation']);
 
 function requireDigest(req: SandboxRequest): void {
@@ -161,7 +161,7 @@ export class S3Service implements SandboxService {
 
     const bucket = this.state.buckets.get(r.bucket);
     if (!bucket) throw noSuchBucket(r.bucket);
-    const wrongRegion = bucket.region !== req.region && !(REGION_AGNOSTIC.has(r.operation) && req.region === 'us-east-1');
+    const wrongRegion = bucket.region !== req.region && !REGION_AGNOSTIC.has(r.operation);
     if (wrongRegion) {
       if (r.operation === 'HeadBucket') return { status: 301, headers: { 'x-amz-bucket-region': bucket.region } };
       throw new AwsError(
@@ -172,6 +172,10 @@ export class S3Service implements SandboxService {
         { Bucket: bucket.name, Endpoint: `s3.${bucket.region}.amazonaws.com` },
       );
     }
+
+    // ExpectedBucketOwner: S3 answers 403 when the bucket belongs to another account.
+    const expectedOwner = header(req, 'x-amz-expected-bucket-owner');
+    if (expectedOwner !== undefined && expectedOwner !== bucket.owner) throw accessDenied();
 
     const bucketCtx: BucketContext = { ...base, bucket };
     const policyOpByOwnerRoot =

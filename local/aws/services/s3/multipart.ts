@@ -3,11 +3,22 @@ import { createHash } from 'node:crypto';
 import { AwsError } from '../../core/errors';
 import type { SandboxResponse } from '../../core/types';
 import { computeChecksum, md5Hex, parseChecksumAlgorithm, type StoredChecksum } from './checksums';
-import { header, intParam, invalidArgument, isoTime, xmlResponse, emptyResponse, type BucketContext, type ObjectContext } from './context';
+import {
+  accessDenied,
+  emptyResponse,
+  header,
+  intParam,
+  invalidArgument,
+  isoTime,
+  xmlResponse,
+  type BucketContext,
+  type ObjectContext,
+} from './context';
 import { canonicalUserId, type MultipartUpload } from './model';
 import { assertValidKey, compareKeys } from './names';
 import { objectArn } from './routes';
 import {
+  checkObjectAcl,
   checksumResponseHeaders,
   checkWritePreconditions,
   putVersion,
@@ -19,7 +30,6 @@ import {
   versionHeader,
 } from './objects';
 import { children, childText, el, malformedXml, opt, parseXmlBody, s3Root } from './xml';
-import { accessDenied } from './context';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
@@ -49,6 +59,7 @@ function initiator(u: MultipartUpload): ReturnType<typeof el>[] {
 export async function createMultipartUpload(ctx: ObjectContext): Promise<SandboxResponse> {
   const { req, bucket, key } = ctx;
   assertValidKey(key);
+  checkObjectAcl(ctx);
   const tags = tagsFromHeader(req);
   if (tags.length > 0 && !(await ctx.allowed('s3:PutObjectTagging', objectArn(bucket.name, key), bucket))) {
     throw accessDenied();

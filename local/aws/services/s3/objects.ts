@@ -90,6 +90,23 @@ export function storageClassOf(req: SandboxRequest): string {
   return v;
 }
 
+const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'];
+const PUBLIC_ACLS = ['public-read', 'public-read-write', 'authenticated-read'];
+
+/**
+ * Object ACLs on write: buckets with BucketOwnerEnforced (the default) reject any ACL other than
+ * private/bucket-owner-full-control; BlockPublicAcls rejects public canned ACLs.
+ */
+export function checkObjectAcl(ctx: BucketContext): void {
+  const acl = header(ctx.req, 'x-amz-acl');
+  const grants = GRANT_HEADERS.some((h) => header(ctx.req, h) !== undefined);
+  if (acl === undefined && !grants) return;
+  if (ctx.bucket.ownership === 'BucketOwnerEnforced' && (grants || (acl !== 'private' && acl !== 'bucket-owner-full-control'))) {
+    throw new AwsError('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400);
+  }
+  if (acl !== undefined && PUBLIC_ACLS.includes(acl) && ctx.bucket.publicAccessBlock?.BlockPublicAcls) throw accessDenied();
+}
+
 /** x-amz-tagging: URL query encoded "k1=v1&k2=v2". */
 export function tagsFromHeader(req: SandboxRequest): Tag[] {
   const raw = header(req, 'x-amz-tagging');
@@ -238,6 +255,7 @@ export function checksumResponseHeaders(c: StoredChecksum | undefined): Record<s
 export async function putObject(ctx: ObjectContext, verified: StoredChecksum | undefined): Promise<SandboxResponse> {
   const { req, key } = ctx;
   assertValidKey(key);
+  checkObjectAcl(ctx);
   checkWritePreconditions(ctx);
   const headers = storedHeaders(req);
   const storageClass = storageClassOf(req);
@@ -494,6 +512,7 @@ function parseCopySource(raw: string): { bucket: string; key: string; versionId?
 export async function copyObject(ctx: ObjectContext): Promise<SandboxResponse> {
   const { req, key, bucket, state } = ctx;
   assertValidKey(key);
+  checkObjectAcl(ctx);
   const source = parseCopySource(header(req, 'x-amz-copy-source') ?? '');
   const srcBucket = state.buckets.get(source.bucket);
   if (!srcBucket) throw noSuchBucket(source.bucket);
