@@ -22,10 +22,12 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
+import { sigV2Sign } from '../../local/aws/core/sigv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../local/aws/core/types';
-import { allowPolicy, expectAwsError, FORM, form, iamClient, keysOf, rawRequest, start, stsClient, trustPolicy } from './core-fixtures';
+import { allowPolicy, expectAwsError, FORM, form, iamClient, keysOf, NodeSha256, rawRequest, start, stsClient, trustPolicy } from './core-fixtures';
 
 const parser = new XMLParser();
 const GCI = form({ Action: 'GetCallerIdentity', Version: '2011-06-15' });
@@ -160,6 +162,45 @@ describe('S3 payloads', () => {
     expect(await got.Body?.transformToString()).toBe(expected);
     await s3.send(new DeleteObjectCommand({ Bucket: 'chunky', Key: 'streamed.txt' }));
     await s3.send(new DeleteBucketCommand({ Bucket: 'chunky' }));
+  });
+
+  it('serves presigned URLs (SigV4 and legacy SigV2) and rejects tampered or expired ones', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'presigned' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'presigned', Key: 'dir one/a+b.txt', Body: 'shared' }));
+    const path = '/presigned/dir%20one/a%2Bb.txt';
+    const url = new URL(sb.endpoint);
+
+    const signer = new SignatureV4({ service: 's3', region: sb.region, credentials: keysOf(sb), sha256: NodeSha256, uriEscapePath: false });
+    const presign = async (expiresIn: number, signingDate?: Date) => {
+      const r = await signer.presign(
+        { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+        { expiresIn, ...(signingDate ? { signingDate } : {}) },
+      );
+      const qs = Object.entries(r.query ?? {})
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+        .join('&');
+      return `${sb.endpoint}${path}?${qs}`;
+    };
+    const v4 = await presign(60);
+    expect(await (await fetch(v4)).text()).toBe('shared');
+    const tampered = await fetch(v4.replace('a%2Bb', 'a%2Bc'));
+    expect(tampered.status).toBe(403);
+    expect(parser.parse(await tampered.text()).Error.Code).toBe('SignatureDoesNotMatch');
+    const expired = await fetch(await presign(60, new Date(Date.now() - 120_000)));
+    expect(expired.status).toBe(403);
+    expect(parser.parse(await expired.text()).Error).toMatchObject({ Code: 'AccessDenied', Message: 'Request has expired' });
+
+    const v2 = (expires: number) => {
+      const signature = sigV2Sign(sb.secretAccessKey, `GET\n\n\n${expires}\n${path}`);
+      return `${sb.endpoint}${path}?AWSAccessKeyId=${sb.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
+    };
+    const future = Math.floor(Date.now() / 1000) + 60;
+    expect(await (await fetch(v2(future))).text()).toBe('shared');
+    const badV2 = await fetch(v2(future).replace(`Expires=${future}`, `Expires=${future + 1}`));
+    expect(badV2.status).toBe(403);
+    expect(parser.parse(await badV2.text()).Error.Code).toBe('SignatureDoesNotMatch');
+    const oldV2 = await fetch(v2(Math.floor(Date.now() / 1000) - 5));
+    expect(parser.parse(await oldV2.text()).Error.Message).toBe('Request has expired');
   });
 });
 

@@ -5,6 +5,7 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { decodeAwsChunked, isAwsChunked } from '../../local/aws/core/chunked';
+import { parseSigV2, sigV2Sign, sigV2StringToSign } from '../../local/aws/core/sigv2';
 import { NodeSha256 } from './core-fixtures';
 import {
   canonicalQuery,
@@ -182,5 +183,36 @@ describe('aws-chunked bodies', () => {
     expect(decodeAwsChunked(Buffer.from('5\r\nhel'))).toBeUndefined();
     expect(decodeAwsChunked(Buffer.from('zz\r\nhello\r\n0\r\n\r\n'))).toBeUndefined();
     expect(decodeAwsChunked(Buffer.from('5\r\nhelloXX0\r\n\r\n'))).toBeUndefined();
+  });
+});
+
+describe('S3 signature version 2', () => {
+  it('matches the S3 documentation example (GET object, Date header)', () => {
+    const raw = ['Host', 'johnsmith.s3.amazonaws.com', 'Date', 'Tue, 27 Mar 2007 19:36:42 +0000'];
+    const sts = sigV2StringToSign('GET', '/johnsmith/photos/puppy.jpg', '', raw, false);
+    expect(sts).toBe('GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg');
+    expect(sigV2Sign(S3_SECRET, sts)).toBe('bWq2s1WEIj+Ydj0vQ697zp+IXMU=');
+  });
+
+  it('parses header and presigned forms and canonicalises amz headers and sub-resources', () => {
+    expect(parseSigV2(['Authorization', 'AWS AKID:c2ln', 'Date', 'x'], '')).toMatchObject({ accessKeyId: 'AKID', signature: 'c2ln', presigned: false, date: 'x' });
+    expect(parseSigV2([], 'AWSAccessKeyId=AKID&Expires=100&Signature=a%2Bb%3D&x-amz-security-token=t')).toEqual({
+      accessKeyId: 'AKID',
+      signature: 'a+b=',
+      presigned: true,
+      expires: 100,
+      securityToken: 't',
+    });
+    expect(parseSigV2(['Authorization', 'AWS4-HMAC-SHA256 Credential=x'], '')).toBeUndefined();
+    const sts = sigV2StringToSign(
+      'put',
+      '/b/k%20y',
+      'uploadId=U1&partNumber=2&ignored=1',
+      ['Content-Type', 'text/plain', 'X-Amz-Meta-B', ' two ', 'x-amz-meta-a', '1', 'X-Amz-Meta-B', 'three', 'x-amz-date', 'D', 'Date', 'ignored'],
+      false,
+    );
+    expect(sts).toBe('PUT\n\ntext/plain\n\nx-amz-date:D\nx-amz-meta-a:1\nx-amz-meta-b:two,three\n/b/k%20y?partNumber=2&uploadId=U1');
+    const presigned = sigV2StringToSign('GET', '/b/k', 'AWSAccessKeyId=A&Expires=99&Signature=s&x-amz-security-token=T&versionId=v', [], true);
+    expect(presigned).toBe('GET\n\n\n99\nx-amz-security-token:T\n/b/k?versionId=v');
   });
 });

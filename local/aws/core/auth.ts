@@ -13,6 +13,8 @@
  * | clock skew > 15 min             | SignatureDoesNotMatch 403 ("Signature expired") | RequestTimeTooSkewed 403 | InvalidSignatureException 400 |
  * | presigned URL expired           | AccessDenied 403                | AccessDenied 403 ("Request has expired") | AccessDenied 403                   |
  * | x-amz-content-sha256 != body    | XAmzContentSHA256Mismatch 400 (all services)                                                     |
+ *
+ * S3 additionally accepts legacy signature version 2 (header and presigned query; see sigv2.ts).
  */
 import { AwsError } from './errors';
 import {
@@ -26,7 +28,8 @@ import {
   verifySignature,
   type RawHeaders,
 } from './sigv4';
-import type { CredentialStore, Principal, ServiceName } from './types';
+import { parseSigV2, verifySigV2, type SigV2Auth } from './sigv2';
+import type { CredentialRecord, CredentialStore, Principal, ServiceName } from './types';
 
 export const MAX_SKEW_MS = 15 * 60_000;
 
@@ -42,6 +45,8 @@ export interface AuthInput {
   rawHeaders: RawHeaders;
   body: Buffer;
   now: number;
+  /** Region reported for signatures without a scope (S3 SigV2). */
+  defaultRegion?: string;
 }
 
 export interface Authenticated {
@@ -165,11 +170,65 @@ function skewed(service: ServiceName, amzDate: string, now: number): AwsError {
     : new AwsError('SignatureDoesNotMatch', message, 403);
 }
 
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function requestExpired(expiresSeconds: number | undefined, expiresAtMs: number, now: number): AwsError {
+  return new AwsError('AccessDenied', 'Request has expired', 403, 'Sender', {
+    ...(expiresSeconds !== undefined ? { 'X-Amz-Expires': String(expiresSeconds) } : {}),
+    Expires: isoSeconds(expiresAtMs),
+    ServerTime: isoSeconds(now),
+  });
+}
+
+/** The credential record for a key if it is usable now (known, active, propagated, token matches, not expired). */
+function usableCredential(service: ServiceName, store: CredentialStore, accessKeyId: string, token: string | undefined, now: number): CredentialRecord {
+  const record = store.lookup(accessKeyId);
+  if (!record || !record.active || record.effectiveAt > now) throw unknownKey(service, accessKeyId);
+  if (record.sessionToken !== undefined) {
+    if (token !== record.sessionToken) throw badToken(service, accessKeyId, token !== undefined);
+    if (record.expiresAt !== undefined && record.expiresAt <= now) throw expiredToken(service);
+  } else if (token !== undefined && token !== '') {
+    throw badToken(service, accessKeyId, true);
+  }
+  return record;
+}
+
+/** S3 signature version 2 (header or presigned query). */
+function authenticateSigV2(auth: SigV2Auth, input: AuthInput, store: CredentialStore): Authenticated {
+  if (auth.presigned) {
+    const expiresMs = (auth.expires ?? 0) * 1000;
+    if (input.now > expiresMs) throw requestExpired(undefined, expiresMs, input.now);
+  } else {
+    const dateMs = auth.date === undefined ? Number.NaN : Date.parse(auth.date);
+    if (Number.isNaN(dateMs)) throw new AwsError('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header', 403);
+    if (Math.abs(input.now - dateMs) > MAX_SKEW_MS) throw skewed('s3', toAmzDate(dateMs), input.now);
+  }
+  const record = usableCredential('s3', store, auth.accessKeyId, auth.securityToken, input.now);
+  const verdict = verifySigV2(auth, record.secretAccessKey, input.method, input.rawPath, input.rawQuery, input.rawHeaders);
+  if (!verdict.ok) {
+    throw new AwsError(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      403,
+      'Sender',
+      { AWSAccessKeyId: auth.accessKeyId, StringToSign: verdict.stringToSign, SignatureProvided: auth.signature, StringToSignBytes: hexBytes(verdict.stringToSign) },
+    );
+  }
+  return { principal: record.principal, region: input.defaultRegion ?? 'us-east-1', payloadHash: 'UNSIGNED-PAYLOAD' };
+}
+
 /**
  * Authenticates a request for `service`; throws the service's AwsError on failure.
  * The body passed in is the raw (still aws-chunked) payload as received.
  */
 export function authenticate(service: ServiceName, input: AuthInput, store: CredentialStore): Authenticated {
+  if (service === 's3') {
+    const v2 = parseSigV2(input.rawHeaders, input.rawQuery);
+    if (v2) return authenticateSigV2(v2, input, store);
+  }
   const parsed = parseAuth(input.rawHeaders, input.rawQuery);
   if (parsed.kind === 'none') throw missing(service);
   if (parsed.kind === 'malformed') throw malformed(service, parsed.message, parsed.unsupportedAlgorithm ?? false);
@@ -186,27 +245,13 @@ export function authenticate(service: ServiceName, input: AuthInput, store: Cred
   if (auth.presigned) {
     const expires = auth.expiresSeconds ?? 604800;
     if (expires > 604800) throw malformed(service, 'X-Amz-Expires must be less than a week (in seconds) that is 604800', false);
-    if (input.now > requestMs + expires * 1000) {
-      throw new AwsError('AccessDenied', 'Request has expired', 403, 'Sender', {
-        'X-Amz-Expires': String(expires),
-        Expires: new Date(requestMs + expires * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        ServerTime: new Date(input.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      });
-    }
+    if (input.now > requestMs + expires * 1000) throw requestExpired(expires, requestMs + expires * 1000, input.now);
     if (requestMs > input.now + MAX_SKEW_MS) throw skewed(service, auth.amzDate, input.now);
   } else if (Math.abs(input.now - requestMs) > MAX_SKEW_MS) {
     throw skewed(service, auth.amzDate, input.now);
   }
 
-  const record = store.lookup(cred.accessKeyId);
-  if (!record || !record.active || record.effectiveAt > input.now) throw unknownKey(service, cred.accessKeyId);
-  if (record.sessionToken !== undefined) {
-    if (auth.securityToken !== record.sessionToken) throw badToken(service, cred.accessKeyId, auth.securityToken !== undefined);
-    if (record.expiresAt !== undefined && record.expiresAt <= input.now) throw expiredToken(service);
-  } else if (auth.securityToken !== undefined && auth.securityToken !== '') {
-    throw badToken(service, cred.accessKeyId, true);
-  }
-
+  const record = usableCredential(service, store, cred.accessKeyId, auth.securityToken, input.now);
   const s3 = service === 's3';
   const payloadHash = signedPayloadHash(input.rawHeaders, input.body, s3, auth.presigned, input.rawQuery);
   const verdict = verifySignature({

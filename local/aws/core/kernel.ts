@@ -160,9 +160,9 @@ export class Kernel implements SandboxKernel {
     return out;
   }
 
-  /** IAM unique id (AROA..., AIDA..., ANPA...): prefix + 17 upper-case alphanumerics. */
+  /** IAM unique id (AROA..., AIDA..., ANPA...): prefix + 17 base32 characters, like AWS's. */
   uniqueId(prefix: 'AROA' | 'AIDA' | 'ANPA'): string {
-    return this.randomId(prefix, 17, 'upper');
+    return prefix + this.draw(KEY_ALPHABET, 17);
   }
 
   /** A fresh access key id (AKIA for IAM users, ASIA for STS sessions), never reused. */

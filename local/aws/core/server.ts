@@ -140,7 +140,7 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
   try {
     let authenticated;
     try {
-      authenticated = authenticate(name, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: raw, now: kernel.now() }, kernel.credentials);
+      authenticated = authenticate(name, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: raw, now: kernel.now(), defaultRegion: kernel.region }, kernel.credentials);
     } catch (e) {
       if (e instanceof AwsError) stats.rejected[e.code] = (stats.rejected[e.code] ?? 0) + 1;
       throw e;
