@@ -111,6 +111,8 @@ export class Kernel implements SandboxKernel {
   readonly accounts: Accounts;
   readonly region: string;
   readonly assumeSecureTransport: boolean;
+  /** Reported as the account root's CreateDate. */
+  readonly startedAt = Date.now();
   private readonly ids: Prng;
   private readonly managementSecret: string;
 

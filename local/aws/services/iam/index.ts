@@ -651,7 +651,7 @@ export class IamService implements SandboxService {
   private async getUser(c: Ctx): Promise<XmlChild[]> {
     const name = this.callerUserName(c, c.in.optional('UserName', USER_NAME));
     if (name === undefined) {
-      const root: XmlChild[] = [el('UserId', c.account), el('Arn', `arn:aws:iam::${c.account}:root`), el('CreateDate', isoDate(0))];
+      const root: XmlChild[] = [el('UserId', c.account), el('Arn', `arn:aws:iam::${c.account}:root`), el('CreateDate', isoDate(this.kernel.startedAt))];
       return [el('User', root)];
     }
     await this.authorize(c, 'GetUser', this.entityArn(c, 'User', name));
@@ -719,7 +719,7 @@ export class IamService implements SandboxService {
     if (name === undefined) {
       const rootKeys = this.kernel.credentials.list().filter((r) => r.principal.kind === 'root' && r.principal.accountId === c.account);
       return [
-        members('AccessKeyMetadata', rootKeys, (r) => [el('AccessKeyId', r.accessKeyId), el('Status', r.active ? 'Active' : 'Inactive'), el('CreateDate', isoDate(r.createdAt ?? 0))]),
+        members('AccessKeyMetadata', rootKeys, (r) => [el('AccessKeyId', r.accessKeyId), el('Status', r.active ? 'Active' : 'Inactive'), el('CreateDate', isoDate(r.createdAt || this.kernel.startedAt))]),
         el('IsTruncated', false),
       ];
     }
