@@ -1,0 +1,135 @@
+/** IAM and bucket policy documents the onboarding writes. Pure. */
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: unknown;
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/**
+ * Velero backup permissions, exactly the action set of Palette's "add a backup location (dynamic)" docs,
+ * scoped to the one bucket; KMS permissions on the customer-managed key when one is used.
+ */
+export function backupPolicyDocument(opts: { partition: string; bucketName: string; kmsKeyArn?: string }): PolicyDocument {
+  const bucket = `arn:${opts.partition}:s3:::${opts.bucketName}`;
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'VeleroEbsSnapshots',
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeVolumes',
+        'ec2:DescribeSnapshots',
+        'ec2:CreateTags',
+        'ec2:CreateVolume',
+        'ec2:CreateSnapshot',
+        'ec2:DeleteSnapshot',
+      ],
+      Resource: '*',
+    },
+    {
+      Sid: 'VeleroObjects',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:DeleteObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: `${bucket}/*`,
+    },
+    { Sid: 'VeleroBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucket },
+  ];
+  if (opts.kmsKeyArn) {
+    statements.push({
+      Sid: 'VeleroKms',
+      Effect: 'Allow',
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      Resource: opts.kmsKeyArn,
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Trust policy letting Palette's AWS account assume the role, only with this tenant's external ID. */
+export function paletteTrustPolicy(opts: { partition: string; paletteAccountId: string; externalId: string }): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'PaletteAssumeRole',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${opts.partition}:iam::${opts.paletteAccountId}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': opts.externalId } },
+      },
+    ],
+  };
+}
+
+/** Denies every S3 call on the bucket and its objects that does not use TLS. */
+export function tlsOnlyBucketPolicy(opts: { partition: string; bucketName: string }): PolicyDocument {
+  const bucket = `arn:${opts.partition}:s3:::${opts.bucketName}`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [bucket, `${bucket}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  };
+}
+
+/**
+ * Semantic equality of policy documents: accepts JSON text (optionally URL-encoded, as IAM returns it) or
+ * objects; single values equal one-element arrays; action/resource lists compare as sets; statement order
+ * is ignored.
+ */
+export function policyDocumentsEqual(a: unknown, b: unknown): boolean {
+  return normalizePolicy(a) === normalizePolicy(b);
+}
+
+export function normalizePolicy(doc: unknown): string {
+  const parsed = typeof doc === 'string' ? parsePolicyText(doc) : doc;
+  return JSON.stringify(normalizeValue(parsed, ''));
+}
+
+function parsePolicyText(text: string): unknown {
+  const trimmed = text.trim();
+  const decoded = trimmed.startsWith('%7B') || trimmed.startsWith('%7b') ? decodeURIComponent(trimmed) : trimmed;
+  return JSON.parse(decoded);
+}
+
+const SET_KEYS = new Set(['Action', 'NotAction', 'Resource', 'NotResource', 'AWS', 'Service', 'Federated']);
+
+function normalizeValue(value: unknown, key: string): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => normalizeValue(v, ''));
+    if (key === 'Statement') return items.map((s) => JSON.stringify(s)).sort().map((s) => JSON.parse(s) as unknown);
+    if (SET_KEYS.has(key) || key === '') return [...new Set(items.map((v) => JSON.stringify(v)))].sort().map((s) => JSON.parse(s) as unknown);
+    return items;
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      // Condition values and set-like keys: single value == [value]
+      const isSetLike = SET_KEYS.has(k) || key === 'Condition' || isConditionOperatorChild(key);
+      out[k] = isSetLike && !Array.isArray(v) && (typeof v === 'string' || typeof v === 'boolean')
+        ? [String(v)]
+        : normalizeValue(v, k === 'Statement' ? 'Statement' : isSetLike ? k : k);
+    }
+    return out;
+  }
+  return value;
+}
+
+function isConditionOperatorChild(key: string): boolean {
+  return /^(String|Arn|Bool|Numeric|Date|IpAddress|NotIpAddress|Null|ForAllValues|ForAnyValue)/.test(key);
+}

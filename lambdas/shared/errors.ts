@@ -1,0 +1,97 @@
+/**
+ * Named errors. Step Functions matches a Lambda error by its `name` (errorType), so every class sets a
+ * stable name that the state machine's Retry / Catch lists refer to. Messages never contain secret values.
+ */
+abstract class NamedError extends Error {
+  abstract override readonly name: string;
+}
+
+/** Bad request input; the message names each offending field. Never retried. */
+export class RequestValidationError extends NamedError {
+  override readonly name = 'RequestValidationError';
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`Invalid onboarding request: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** Deployment / environment misconfiguration (missing env var, role name not allowed, ...). */
+export class ConfigurationError extends NamedError {
+  override readonly name = 'ConfigurationError';
+}
+
+/** The readiness gate's budget is spent; carries the last validation failure reason. */
+export class ReadinessTimeoutError extends NamedError {
+  override readonly name = 'ReadinessTimeoutError';
+}
+
+/** The derived bucket name is owned by another AWS account. */
+export class BucketConflictError extends NamedError {
+  override readonly name = 'BucketConflictError';
+}
+
+/** Palette does not list what was just registered. */
+export class VerificationError extends NamedError {
+  override readonly name = 'VerificationError';
+}
+
+/** AWS throttled the call beyond the SDK's own retries. Retried by the state machine. */
+export class AwsThrottledError extends NamedError {
+  override readonly name = 'AwsThrottledError';
+}
+
+/** Transient AWS failure (5xx, timeout, connection reset) beyond the SDK's retries. Retried by the state machine. */
+export class AwsTransientError extends NamedError {
+  override readonly name = 'AwsTransientError';
+}
+
+export const RETRYABLE_ERROR_NAMES = ['AwsThrottledError', 'AwsTransientError'] as const;
+
+const THROTTLE_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestLimitExceeded',
+]);
+const TRANSIENT_CODES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'InternalServiceError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/**
+ * Maps an AWS SDK error that survived the SDK's own retries to a named retryable error; anything else is
+ * returned unchanged (so it goes to compensation with its original, meaningful name).
+ */
+export function classifyAwsError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  const code = (err as { code?: string }).code ?? err.name;
+  const status = meta?.httpStatusCode;
+  const where = `${err.name}: ${err.message}`;
+  if (THROTTLE_CODES.has(code) || status === 429) return new AwsThrottledError(where, { cause: err });
+  if (TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) {
+    return new AwsTransientError(where, { cause: err });
+  }
+  return err;
+}
+
+/** Runs an AWS call and rethrows transient failures as named retryable errors. */
+export async function awsCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw classifyAwsError(err);
+  }
+}
