@@ -70,7 +70,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     realism,
     assumeSecureTransport: opts.assumeSecureTransport ?? true,
   });
-  const { services } = await createServices(kernel);
+  const services = createServices(kernel);
 
   const saved = opts.stateFile ? loadStateFile(opts.stateFile) : undefined;
   if (saved) {
