@@ -4,7 +4,7 @@
  * trust policies and permissions are checked for real by the emulator's validate endpoints.
  */
 import { startSandbox } from './aws';
-import type { AccountInfo, RunningSandbox, SandboxOptions } from './aws/core/types';
+import type { RunningSandbox, SandboxOptions } from './aws/core/types';
 import {
   type PaletteEmulatorOptions,
   type PaletteMode,
@@ -44,8 +44,8 @@ export interface LocalSandboxReadyLine {
   accountId: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** AWS accounts for tenants (management and members); Palette's own account is not listed. */
-  accounts: AccountInfo[];
+  /** Member account ids for tenants (their admin credentials: POST /_sandbox/accounts); Palette's own account is not listed. */
+  accounts: string[];
   palette: PaletteReadyInfo;
 }
 
@@ -83,7 +83,10 @@ export async function startLocalSandbox(opts: LocalSandboxOptions = {}): Promise
         accountId: aws.accountId,
         accessKeyId: aws.accessKeyId,
         secretAccessKey: aws.secretAccessKey,
-        accounts: aws.kernel.accounts.list().filter((a) => a.accountId !== PALETTE_SAAS_ACCOUNT_ID),
+        accounts: aws.kernel.accounts
+          .list()
+          .filter((a) => !a.management && a.accountId !== PALETTE_SAAS_ACCOUNT_ID)
+          .map((a) => a.accountId),
         palette: {
           endpoint: palette.endpoint,
           mode: palette.mode,

@@ -1,40 +1,22 @@
 /**
- * `npm run sandbox [-- --json]`: runs the local AWS sandbox in the foreground.
+ * `npm run sandbox [-- --json]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
+ * Secrets Manager) and the Palette emulator wired to it (local/sandbox.ts).
  *
  * Environment: see sandboxOptionsFromEnv (SANDBOX_AWS_PORT, SANDBOX_REGION, SANDBOX_ACCESS_KEY_ID,
  * SANDBOX_SECRET_ACCESS_KEY, SANDBOX_ACCOUNTS, SANDBOX_IAM_PROPAGATION_MS (default 3000),
  * SANDBOX_STATE_FILE, SANDBOX_CONFIG, SANDBOX_SEED).
  *
  * With --json the FIRST stdout line is exactly one JSON object (the ready line):
- *   {"endpoint","region","accountId","accessKeyId","secretAccessKey","accounts":[member ids]}
+ *   {"endpoint","region","accountId","accessKeyId","secretAccessKey","accounts":[member ids],
+ *    "palette":{"endpoint","mode","systemUser","systemPassword","apiKey","tenantUid","tenantName","projectUid",...}}
+ * Palette environment: SANDBOX_PALETTE_PORT (default 4580), PALETTE_SANDBOX_SYSTEM_USER,
+ * PALETTE_SANDBOX_SYSTEM_PASSWORD, PALETTE_SANDBOX_API_KEY, PALETTE_SANDBOX_MODE (saas | self-hosted), ...
  * SIGINT/SIGTERM persist the state file (if any) and exit 0.
  */
-import { sandboxOptionsFromEnv, startSandbox, type RunningSandbox } from '../aws';
+import { sandboxOptionsFromEnv, type RunningSandbox } from '../aws';
+import { startLocalSandbox, type LocalSandboxReadyLine } from '../sandbox';
 
-interface ReadyInfo {
-  endpoint: string;
-  region: string;
-  accountId: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  accounts: string[];
-  /** Further components (e.g. the Palette emulator) add their own fields. */
-  [component: string]: unknown;
-}
-
-function awsReadyInfo(sb: RunningSandbox): ReadyInfo {
-  return {
-    endpoint: sb.endpoint,
-    region: sb.region,
-    accountId: sb.accountId,
-    accessKeyId: sb.accessKeyId,
-    secretAccessKey: sb.secretAccessKey,
-    accounts: sb.kernel.accounts
-      .list()
-      .filter((a) => !a.management)
-      .map((a) => a.accountId),
-  };
-}
+type ReadyInfo = LocalSandboxReadyLine;
 
 function banner(info: ReadyInfo, sb: RunningSandbox): string {
   const lines = [
@@ -53,6 +35,16 @@ function banner(info: ReadyInfo, sb: RunningSandbox): string {
     `  export AWS_REGION=${info.region}`,
     '',
     `Admin API: ${info.endpoint}/_sandbox/{health,config,inventory,accounts,stats}`,
+    '',
+    `Palette emulator (${info.palette.mode}) is running.`,
+    '',
+    `  endpoint            ${info.palette.endpoint}`,
+    `  tenant API key      ${info.palette.apiKey}   (header ApiKey)`,
+    `  tenant / project    ${info.palette.tenantUid} / ${info.palette.projectUid}`,
+    `  system console      ${info.palette.systemUser} / ${info.palette.systemPassword}   (POST /v1/auth/syslogin)`,
+    `  Palette AWS account ${info.palette.stsAccountId ?? '(self-hosted: configure /v1/system/config/aws/sts/account)'}`,
+    '',
+    `Inspection: ${info.palette.endpoint}/_emulator/{health,state,config,requests}`,
     'Press Ctrl+C to stop.',
   ];
   return `${lines.join('\n')}\n`;
@@ -60,16 +52,16 @@ function banner(info: ReadyInfo, sb: RunningSandbox): string {
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
-  const sb = await startSandbox(sandboxOptionsFromEnv());
-  // Each component contributes its fields to the ready line (e.g. a future `palette` entry).
-  const info: ReadyInfo = { ...awsReadyInfo(sb) };
+  const local = await startLocalSandbox({ aws: sandboxOptionsFromEnv() });
+  const sb = local.aws;
+  const info: ReadyInfo = local.readyLine();
   process.stdout.write(json ? `${JSON.stringify(info)}\n` : banner(info, sb));
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     if (!json) process.stdout.write(`\n${signal} received, stopping...\n`);
-    sb.stop().then(
+    local.stop().then(
       () => process.exit(0),
       (e: unknown) => {
         process.stderr.write(`sandbox: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -33,7 +33,7 @@ interface Started {
 function launch(command: string, args: string[], env: Record<string, string>): Promise<Started> {
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, SANDBOX_AWS_PORT: '0', ...env },
+    env: { ...process.env, SANDBOX_AWS_PORT: '0', SANDBOX_PALETTE_PORT: '0', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -83,7 +83,7 @@ describe('sandbox CLI', () => {
       SANDBOX_ACCOUNTS: '111111111111,222222222222',
       SANDBOX_STATE_FILE: stateFile,
     });
-    expect(Object.keys(ready).sort()).toEqual(['accessKeyId', 'accountId', 'accounts', 'endpoint', 'region', 'secretAccessKey']);
+    expect(Object.keys(ready).sort()).toEqual(['accessKeyId', 'accountId', 'accounts', 'endpoint', 'palette', 'region', 'secretAccessKey']);
     expect(ready).toMatchObject({ region: 'us-east-1', accountId: '000000000000', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', accounts: ['111111111111', '222222222222'] });
     expect(String(ready.endpoint)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await callerAccount(ready)).toBe('000000000000');
@@ -94,7 +94,7 @@ describe('sandbox CLI', () => {
     await exited;
     await expect(fetch(`${String(ready.endpoint)}/_sandbox/health`)).rejects.toThrow();
     expect(existsSync(stateFile)).toBe(true);
-    expect(JSON.parse(readFileSync(stateFile, 'utf8')).kernel.accounts).toHaveLength(3);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).kernel.accounts).toHaveLength(4); // management, two members, Palette's own (SaaS) account
   });
 
   it('the sandbox process exits 0 on SIGTERM and SIGINT', async () => {
