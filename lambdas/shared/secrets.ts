@@ -1,0 +1,82 @@
+/** Secrets Manager helpers. Values are returned to callers only; they are never logged or put in errors. */
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  type DescribeSecretCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
+import type { z } from 'zod';
+import { homeClients } from './aws-clients';
+import { awsCall, ConfigurationError } from './errors';
+
+export async function readSecretString(arn: string): Promise<string> {
+  const out = await awsCall(() => homeClients().secretsManager.send(new GetSecretValueCommand({ SecretId: arn })));
+  if (out.SecretString === undefined) throw new ConfigurationError(`Secret ${arn} has no string value`);
+  return out.SecretString;
+}
+
+export async function readSecretJson<T extends z.ZodType>(arn: string, schema: T): Promise<z.output<T>> {
+  const text = await readSecretString(arn);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigurationError(`Secret ${arn} is not valid JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      `Secret ${arn} does not have the expected fields: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+export async function describeSecret(nameOrArn: string): Promise<DescribeSecretCommandOutput | undefined> {
+  try {
+    return await awsCall(() => homeClients().secretsManager.send(new DescribeSecretCommand({ SecretId: nameOrArn })));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+export const secretTag = (d: DescribeSecretCommandOutput | undefined, key: string): string | undefined =>
+  d?.Tags?.find((t) => t.Key === key)?.Value;
+
+/** Creates the secret, or stores a new version of it; merges tags. */
+export async function ensureSecretValue(opts: {
+  name: string;
+  value: Record<string, unknown>;
+  tags: Record<string, string>;
+  description?: string;
+}): Promise<{ arn: string; created: boolean }> {
+  const sm = homeClients().secretsManager;
+  const SecretString = JSON.stringify(opts.value);
+  const existing = await describeSecret(opts.name);
+  const tagList = Object.entries(opts.tags).map(([Key, Value]) => ({ Key, Value }));
+  if (!existing?.ARN) {
+    const out = await awsCall(() =>
+      sm.send(new CreateSecretCommand({ Name: opts.name, SecretString, Tags: tagList, Description: opts.description })),
+    );
+    if (!out.ARN) throw new Error(`CreateSecret ${opts.name} returned no ARN`);
+    return { arn: out.ARN, created: true };
+  }
+  const arn = existing.ARN;
+  await awsCall(() => sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString })));
+  // Never overwrite an existing created-by: it records which execution may remove the secret.
+  const keep = new Set((existing.Tags ?? []).map((t) => t.Key));
+  const add = tagList.filter((t) => !(t.Key === 'palette-onboarding/created-by' && keep.has(t.Key)));
+  if (add.length > 0) await awsCall(() => sm.send(new TagResourceCommand({ SecretId: arn, Tags: add })));
+  return { arn, created: false };
+}
+
+export async function forceDeleteSecret(arn: string): Promise<void> {
+  await awsCall(() =>
+    homeClients().secretsManager.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true })),
+  );
+}
