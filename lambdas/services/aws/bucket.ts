@@ -1,0 +1,199 @@
+/** Ensure / undo the tenant's Velero backup bucket. Idempotent: creates if missing, then converges config. */
+import {
+  BucketAlreadyExists,
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CREATED_BY_TAG } from '../../domain/names';
+import { tlsOnlyBucketPolicy } from '../../domain/policies';
+import type { BucketResult, Plan } from '../../domain/workflow-state';
+import { tenantClients } from '../../shared/aws-clients';
+import { awsCall, BucketConflictError } from '../../shared/errors';
+
+const errName = (e: unknown) => (e instanceof Error ? e.name : '');
+
+async function currentTags(s3: S3Client, bucket: string): Promise<Record<string, string>> {
+  try {
+    const out = await awsCall(() => s3.send(new GetBucketTaggingCommand({ Bucket: bucket })));
+    return Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  } catch (e) {
+    if (errName(e) === 'NoSuchTagSet') return {};
+    throw e;
+  }
+}
+
+export async function ensureBucket(plan: Plan): Promise<BucketResult> {
+  const { region } = plan.target;
+  const s3 = tenantClients(plan.target).s3ForRegion(region);
+  const Bucket = plan.bucketName;
+  let created = false;
+  if (await bucketExists(s3, Bucket)) {
+    return converge(s3, plan, false);
+  }
+  try {
+    await awsCall(() =>
+      s3.send(
+        new CreateBucketCommand({
+          Bucket,
+          ...(region === 'us-east-1'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+          ObjectOwnership: 'BucketOwnerEnforced',
+        }),
+      ),
+    );
+    created = true;
+  } catch (e) {
+    if (e instanceof BucketAlreadyExists) throw conflict(Bucket);
+    if (!(e instanceof BucketAlreadyOwnedByYou)) throw e;
+  }
+  return converge(s3, plan, created);
+}
+
+const conflict = (bucket: string) =>
+  new BucketConflictError(`Bucket ${bucket} already exists and is owned by another AWS account`);
+
+/** HeadBucket: 200 = ours (or readable), 404 = free, 403 = someone else's. */
+async function bucketExists(s3: S3Client, Bucket: string): Promise<boolean> {
+  try {
+    await awsCall(() => s3.send(new HeadBucketCommand({ Bucket })));
+    return true;
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (errName(e) === 'NotFound' || errName(e) === 'NoSuchBucket' || status === 404) return false;
+    if (status === 403) throw conflict(Bucket);
+    throw e;
+  }
+}
+
+async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<BucketResult> {
+  const { region, partition } = plan.target;
+  const Bucket = plan.bucketName;
+  const existingTags = await currentTags(s3, Bucket);
+
+  await awsCall(() =>
+    s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    ),
+  );
+  await awsCall(() =>
+    s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            plan.kmsKeyArn
+              ? {
+                  ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: plan.kmsKeyArn },
+                  BucketKeyEnabled: true,
+                }
+              : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+      }),
+    ),
+  );
+  const versioning = await awsCall(() => s3.send(new GetBucketVersioningCommand({ Bucket })));
+  const wanted = plan.versioning ? 'Enabled' : versioning.Status === 'Enabled' ? 'Suspended' : undefined;
+  if (wanted && versioning.Status !== wanted) {
+    await awsCall(() => s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: wanted } })));
+  }
+  await awsCall(() =>
+    s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      }),
+    ),
+  );
+  await awsCall(() =>
+    s3.send(
+      new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(tlsOnlyBucketPolicy({ partition, bucketName: Bucket })) }),
+    ),
+  );
+  // Merge tags; an existing created-by is never rewritten (it decides who may delete the bucket).
+  const tags = { ...existingTags, ...plan.tags };
+  if (existingTags[CREATED_BY_TAG]) tags[CREATED_BY_TAG] = existingTags[CREATED_BY_TAG];
+  else if (!created) delete tags[CREATED_BY_TAG];
+  await awsCall(() =>
+    s3.send(
+      new PutBucketTaggingCommand({
+        Bucket,
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    ),
+  );
+  if (plan.lifecycle) {
+    const lc = plan.lifecycle;
+    await awsCall(() =>
+      s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket,
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: 'palette-onboarding',
+                Status: 'Enabled',
+                Filter: { Prefix: '' },
+                ...(lc.noncurrentVersionExpirationDays
+                  ? { NoncurrentVersionExpiration: { NoncurrentDays: lc.noncurrentVersionExpirationDays } }
+                  : {}),
+                ...(lc.abortIncompleteMultipartUploadDays
+                  ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: lc.abortIncompleteMultipartUploadDays } }
+                  : {}),
+              },
+            ],
+          },
+        }),
+      ),
+    );
+  }
+  return { bucketName: Bucket, bucketArn: plan.bucketArn, region, created };
+}
+
+export interface UndoResult {
+  deleted: string[];
+  retained: { id: string; reason: string }[];
+}
+
+/** Deletes the bucket only if this execution created it and it is empty; otherwise retains it. */
+export async function undoBucket(plan: Plan, executionName: string): Promise<UndoResult> {
+  const s3 = tenantClients(plan.target).s3ForRegion(plan.target.region);
+  const Bucket = plan.bucketName;
+  let tags: Record<string, string>;
+  try {
+    tags = await currentTags(s3, Bucket);
+  } catch (e) {
+    if (errName(e) === 'NoSuchBucket') return { deleted: [], retained: [] };
+    throw e;
+  }
+  if (tags[CREATED_BY_TAG] !== executionName) return { deleted: [], retained: [] };
+  const versions = await awsCall(() => s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1 })));
+  if ((versions.Versions?.length ?? 0) > 0 || (versions.DeleteMarkers?.length ?? 0) > 0) {
+    return { deleted: [], retained: [{ id: plan.bucketArn, reason: 'bucket is not empty; retained' }] };
+  }
+  await awsCall(() => s3.send(new DeleteBucketCommand({ Bucket })));
+  return { deleted: [plan.bucketArn], retained: [] };
+}
