@@ -1,0 +1,129 @@
+import { aws_logs as logs } from 'aws-cdk-lib';
+import { z } from 'zod';
+
+/**
+ * Deployment configuration of the onboarding stack, read from CDK context (cdk.json "context", or
+ * `-c key=value` on the command line, where every value arrives as a string).
+ *
+ * | key                       | default                          | meaning                                          |
+ * | ------------------------- | -------------------------------- | ------------------------------------------------ |
+ * | paletteEndpoint           | https://api.spectrocloud.com     | Palette API base URL (self-hosted: your own)     |
+ * | paletteApiKeySecretArn    | (absent)                         | ARN of the Secrets Manager secret with the API   |
+ * |                           |                                  | key; absent = secret NAMED                       |
+ * |                           |                                  | `palette-onboarding/palette-api-key` in the      |
+ * |                           |                                  | stack's account/region (granted by name pattern) |
+ * | allowedExecutionRoleNames | ["OrganizationAccountAccessRole"]| roles the Lambdas may assume in tenant accounts  |
+ * | readinessBudgetSeconds    | 120 (10..900)                    | default readiness budget (env)                   |
+ * | eventBusName              | palette-onboarding               | custom EventBridge bus (trigger + notifications) |
+ * | logRetentionDays          | 30 (a CloudWatch Logs value)     | retention of all log groups                      |
+ * | logLevel                  | INFO                             | POWERTOOLS_LOG_LEVEL of the Lambdas              |
+ * | selfHosted                | false                            | Palette is self-hosted (platform setup: later)   |
+ */
+
+/** The secret name used when `paletteApiKeySecretArn` is not configured. */
+export const DEFAULT_PALETTE_API_KEY_SECRET_NAME = 'palette-onboarding/palette-api-key';
+
+const RETENTION_DAYS: ReadonlySet<number> = new Set(
+  Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+/** `-c key=123` arrives as a string: accept numeric strings. */
+const numberFromContext = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v),
+  z.number().int(),
+);
+
+/** `-c key=true` arrives as a string: accept "true"/"false". */
+const booleanFromContext = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean(),
+);
+
+/** A list from cdk.json (array), or from `-c key=a,b` / `-c key='["a","b"]'` (string). */
+const listFromContext = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim();
+    if (s.startsWith('[')) {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        return v;
+      }
+    }
+    return s === '' ? [] : s.split(',').map((x) => x.trim());
+  }, z.array(item));
+
+/** IAM role name characters (no wildcards: a name here becomes part of a resource ARN in a policy). */
+const roleName = z
+  .string()
+  .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 of [A-Za-z0-9+=,.@_-], no wildcards)');
+
+export const OnboardingConfigSchema = z.object({
+  paletteEndpoint: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://api.spectrocloud.com'),
+  paletteApiKeySecretArn: z
+    .string()
+    .regex(
+      /^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+      'must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
+    )
+    .optional(),
+  allowedExecutionRoleNames: listFromContext(roleName)
+    .refine((names) => names.length > 0, 'must name at least one role')
+    .default(['OrganizationAccountAccessRole']),
+  readinessBudgetSeconds: numberFromContext
+    .pipe(z.number().min(10).max(900))
+    .default(120),
+  eventBusName: z
+    .string()
+    .regex(/^[.\-_A-Za-z0-9]{1,256}$/, 'must be an EventBridge bus name ([.-_A-Za-z0-9], 1-256)')
+    .refine((n) => n !== 'default', 'must be a custom bus, not "default"')
+    .default('palette-onboarding'),
+  logRetentionDays: numberFromContext
+    .refine((d) => RETENTION_DAYS.has(d), {
+      message: `must be a CloudWatch Logs retention value (${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')})`,
+    })
+    .default(30),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  selfHosted: booleanFromContext.default(false),
+});
+
+export type OnboardingConfig = z.infer<typeof OnboardingConfigSchema>;
+export type OnboardingConfigInput = z.input<typeof OnboardingConfigSchema>;
+
+export const CONFIG_KEYS = Object.keys(OnboardingConfigSchema.shape) as (keyof OnboardingConfig)[];
+
+/** Thrown for invalid context; the message names every offending key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: { key: string; message: string }[]) {
+    super(
+      `Invalid CDK context for palette-onboarding:\n` +
+        issues.map((i) => `  - "${i.key}": ${i.message}`).join('\n'),
+    );
+  }
+}
+
+/** Parse a raw record of context values (missing or undefined keys take their defaults). */
+export function parseConfig(raw: Record<string, unknown>): OnboardingConfig {
+  const picked: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    if (raw[key] !== undefined && raw[key] !== null) picked[key] = raw[key];
+  }
+  const result = OnboardingConfigSchema.safeParse(picked);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(root)');
+      const at = issue.path.length > 1 ? ` (at ${issue.path.slice(1).join('.')})` : '';
+      return { key, message: `${issue.message}${at}; got ${JSON.stringify(raw[key])}` };
+    }),
+  );
+}
+
+/** Read the configuration from a construct's context (App / Stack node). */
+export function loadConfig(node: { tryGetContext(key: string): unknown }): OnboardingConfig {
+  return parseConfig(Object.fromEntries(CONFIG_KEYS.map((k) => [k, node.tryGetContext(k)])));
+}

@@ -1,0 +1,256 @@
+import {
+  Duration,
+  Stack,
+  Validations,
+  aws_events as events,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_stepfunctions as sfn,
+  aws_stepfunctions_tasks as tasks,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ONBOARDING_EVENTS } from '../events';
+import type { HandlerName } from './onboarding-functions';
+
+/** Named handler errors the state machine retries (docs/workflow-contract.md "Errors"). */
+export const RETRYABLE_HANDLER_ERRORS = [
+  'PaletteThrottledError',
+  'PaletteServerError',
+  'AwsThrottledError',
+  'AwsTransientError',
+] as const;
+
+/** Lambda service errors of the Invoke call itself (throttling, service faults); retried too. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/** Transient failures of the optimized events:putEvents integration. */
+export const EVENTBRIDGE_RETRYABLE_ERRORS = ['EventBridge.FailedEntry', 'EventBridge.InternalException'] as const;
+
+/** Backoff 2 s, rate 2, 4 attempts, full jitter. */
+const RETRY_BACKOFF = {
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 4,
+  jitterStrategy: sfn.JitterType.FULL,
+} as const;
+
+/** Each Lambda may run up to its own timeout (60 s); the task gives it room for a cold start on top. */
+const LAMBDA_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(90));
+const NOTIFY_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
+
+const CATCH_ALL = [sfn.Errors.ALL];
+
+/**
+ * `{tenantId: null}` as base64: intrinsic string literals may not contain `{` / `}` unescaped, and
+ * escaping is not handled the same way everywhere, so the default object is decoded at run time.
+ */
+const TENANT_ID_DEFAULT_B64 = Buffer.from(JSON.stringify({ tenantId: null })).toString('base64');
+
+export interface OnboardingStateMachineProps {
+  /** Every workflow function by handler name (OnboardingFunctions.functions). */
+  readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
+  /** Bus that receives the success / failure notifications. */
+  readonly eventBus: events.IEventBus;
+  readonly logRetention: logs.RetentionDays;
+  /** Whole-execution limit. Default 1 hour (readiness budget max 15 min + retries). */
+  readonly executionTimeout?: Duration;
+}
+
+/**
+ * The onboarding workflow, exactly as specified in docs/workflow-contract.md: a Standard state machine in
+ * which every Lambda task gets the whole state document (payloadResponseOnly) and its result is stored
+ * under the task's ResultPath; failures after validation run the compensation chain in reverse order.
+ */
+export class OnboardingStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: OnboardingStateMachineProps) {
+    super(scope, id);
+    const fns = props.functions;
+
+    const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
+      new tasks.LambdaInvoke(this, stateName, {
+        lambdaFunction: fns[handler],
+        payloadResponseOnly: true,
+        // Replaced by the contract's retry policy below (the built-in one has no jitter).
+        retryOnServiceExceptions: false,
+        taskTimeout: LAMBDA_TASK_TIMEOUT,
+        ...(resultPath ? { resultPath } : {}),
+      }).addRetry({ errors: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS], ...RETRY_BACKOFF });
+
+    const notify = (stateName: string, detailType: string, detail: sfn.TaskInput): sfn.TaskStateBase =>
+      new tasks.EventBridgePutEvents(this, stateName, {
+        entries: [{ eventBus: props.eventBus, source: ONBOARDING_EVENTS.source, detailType, detail }],
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: NOTIFY_TASK_TIMEOUT,
+      }).addRetry({ errors: [...EVENTBRIDGE_RETRYABLE_ERRORS], ...RETRY_BACKOFF });
+
+    // ---- failure path: compensation chain (reverse order), notification, Fail ----------------------
+    const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const notifyFailure = notify(
+      'NotifyFailure',
+      ONBOARDING_EVENTS.failed,
+      sfn.TaskInput.fromObject({
+        tenantId: sfn.JsonPath.stringAt('$.failureContext.tenantId'),
+        executionName: sfn.JsonPath.stringAt('$.execution.name'),
+        error: sfn.JsonPath.stringAt('$.error.Error'),
+        cause: sfn.JsonPath.stringAt('$.error.Cause'),
+        compensation: sfn.JsonPath.objectAt('$.compensation'),
+      }),
+    );
+    // If even the failure notification cannot be sent, still end in Failed with the original error.
+    notifyFailure.addCatch(failed, { errors: CATCH_ALL, resultPath: '$.notificationError' });
+    notifyFailure.next(failed);
+
+    const undoBucket = invoke('UndoBucket', 'undo-bucket', '$.compensation.bucket');
+    const undoBackupPolicy = invoke('UndoBackupPolicy', 'undo-backup-policy', '$.compensation.policy');
+    const undoPrincipal = invoke('UndoPrincipal', 'undo-principal', '$.compensation.principal');
+    const undoRegistrations = invoke('UndoRegistrations', 'undo-registrations', '$.compensation.registrations');
+    const chain: [sfn.TaskStateBase, string, sfn.IChainable][] = [
+      [undoRegistrations, 'registrations', undoPrincipal],
+      [undoPrincipal, 'principal', undoBackupPolicy],
+      [undoBackupPolicy, 'policy', undoBucket],
+      [undoBucket, 'bucket', notifyFailure],
+    ];
+    for (const [undo, step, next] of chain) {
+      // One failed undo never stops the others.
+      undo.addCatch(next, { errors: CATCH_ALL, resultPath: `$.compensation.${step}Error` });
+      undo.next(next);
+    }
+    const compensate = <T extends sfn.TaskStateBase | sfn.Parallel>(state: T): T => {
+      state.addCatch(undoRegistrations, { errors: CATCH_ALL, resultPath: '$.error' });
+      return state;
+    };
+
+    // ---- happy path -----------------------------------------------------------------------------------
+    const init = new sfn.Pass(this, 'Init', {
+      parameters: {
+        raw: sfn.JsonPath.entirePayload,
+        execution: { name: sfn.JsonPath.executionName, startTime: sfn.JsonPath.executionStartTime },
+        // Seeded so the failure notification can always reference them, even when validation failed:
+        compensation: {},
+        // The input with `tenantId` guaranteed to exist (null when the request has none).
+        failureContext: sfn.JsonPath.jsonMerge(
+          sfn.JsonPath.stringToJson(sfn.JsonPath.base64Decode(TENANT_ID_DEFAULT_B64)),
+          sfn.JsonPath.entirePayload,
+        ),
+      },
+    });
+
+    const validateRequest = invoke('ValidateRequest', 'validate-request', '$.job');
+    // Nothing exists yet: no compensation.
+    validateRequest.addCatch(notifyFailure, { errors: CATCH_ALL, resultPath: '$.error' });
+
+    const readPaletteIdentity = compensate(invoke('ReadPaletteIdentity', 'read-palette-identity', '$.palette'));
+
+    const tenantResources = compensate(
+      new sfn.Parallel(this, 'TenantResources', {
+        resultPath: '$.tenant',
+        resultSelector: { bucket: sfn.JsonPath.objectAt('$[0]'), policy: sfn.JsonPath.objectAt('$[1]') },
+      })
+        .branch(invoke('EnsureBucket', 'ensure-bucket'))
+        .branch(invoke('EnsureBackupPolicy', 'ensure-backup-policy')),
+    );
+
+    const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
+    const ensureStaticUser = compensate(invoke('EnsureStaticUser', 'ensure-static-user', '$.principal'));
+    const choosePrincipal = new sfn.Choice(this, 'ChoosePrincipal')
+      .when(sfn.Condition.stringEquals('$.job.request.aws.credentialMode', 'static'), ensureStaticUser)
+      .otherwise(ensureStsRole);
+
+    const checkReadiness = compensate(invoke('CheckReadiness', 'check-readiness', '$.readiness'));
+    const waitForPropagation = new sfn.Wait(this, 'WaitForPropagation', {
+      time: sfn.WaitTime.secondsPath('$.readiness.waitSeconds'),
+    });
+    waitForPropagation.next(checkReadiness);
+    ensureStsRole.next(checkReadiness);
+    ensureStaticUser.next(checkReadiness);
+
+    const skipCloudAccount = new sfn.Pass(this, 'SkipCloudAccount', { result: sfn.Result.fromObject({ skipped: true }) });
+    const shouldRegisterCloudAccount = new sfn.Choice(this, 'ShouldRegisterCloudAccount')
+      .when(
+        sfn.Condition.booleanEquals('$.job.plan.registerCloudAccount', true),
+        invoke('EnsureCloudAccount', 'ensure-cloud-account'),
+      )
+      .otherwise(skipCloudAccount);
+    const registrations = compensate(
+      new sfn.Parallel(this, 'Registrations', {
+        resultPath: '$.registrations',
+        resultSelector: { cloudAccount: sfn.JsonPath.objectAt('$[0]'), backupLocation: sfn.JsonPath.objectAt('$[1]') },
+      })
+        .branch(shouldRegisterCloudAccount)
+        .branch(invoke('EnsureBackupLocation', 'ensure-backup-location')),
+    );
+
+    const isReady = new sfn.Choice(this, 'IsReady')
+      .when(sfn.Condition.booleanEquals('$.readiness.ready', true), registrations)
+      .otherwise(waitForPropagation);
+    checkReadiness.next(isReady);
+
+    const verifyRegistrations = compensate(invoke('VerifyRegistrations', 'verify-registrations', '$.verification'));
+
+    // Identifiers only (uids, ARNs, names, secret ARNs), never secret values.
+    const buildSummary = new sfn.Pass(this, 'BuildSummary', {
+      resultPath: '$.summary',
+      parameters: {
+        tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'),
+        executionName: sfn.JsonPath.stringAt('$.execution.name'),
+        accountId: sfn.JsonPath.stringAt('$.job.plan.target.accountId'),
+        region: sfn.JsonPath.stringAt('$.job.plan.target.region'),
+        partition: sfn.JsonPath.stringAt('$.job.plan.target.partition'),
+        credentialMode: sfn.JsonPath.stringAt('$.principal.kind'),
+        bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
+        policy: sfn.JsonPath.objectAt('$.tenant.policy'),
+        principal: sfn.JsonPath.objectAt('$.principal'),
+        cloudAccount: sfn.JsonPath.objectAt('$.registrations.cloudAccount'),
+        backupLocation: sfn.JsonPath.objectAt('$.registrations.backupLocation'),
+        verification: sfn.JsonPath.objectAt('$.verification'),
+      },
+    });
+    const notifySuccess = compensate(
+      notify('NotifySuccess', ONBOARDING_EVENTS.succeeded, sfn.TaskInput.fromJsonPathAt('$.summary')),
+    );
+    const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
+
+    registrations.next(verifyRegistrations);
+    const definition = init
+      .next(validateRequest)
+      .next(readPaletteIdentity)
+      .next(tenantResources)
+      .next(choosePrincipal);
+    verifyRegistrations.next(buildSummary).next(notifySuccess).next(done);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-onboarding`,
+      retention: props.logRetention,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: props.executionTimeout ?? Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'palette-onboarding: onboard one tenant into Spectro Cloud Palette (docs/workflow-contract.md)',
+    });
+
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing and CloudWatch Logs vended delivery (logs:CreateLogDelivery etc.) do not support resource-level permissions.',
+    });
+    for (const fn of Object.values(fns)) {
+      Validations.of(this.stateMachine.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'lambda:InvokeFunction on the workflow function and its versions/aliases (ARN + ":*"), as granted by the LambdaInvoke task.',
+      });
+    }
+  }
+}

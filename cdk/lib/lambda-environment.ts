@@ -1,0 +1,23 @@
+import { Aws } from 'aws-cdk-lib';
+import { DEFAULT_PALETTE_API_KEY_SECRET_NAME, type OnboardingConfig } from './config';
+
+/** POWERTOOLS_SERVICE_NAME of every workflow Lambda. */
+export const SERVICE_NAME = 'palette-onboarding';
+
+/**
+ * The one Lambda environment (docs/workflow-contract.md "Lambda environment"), identical for every
+ * function. Pure wiring of configuration values; HOME_ACCOUNT_ID is the deploy-time account.
+ * When no API key secret ARN is configured, PALETTE_API_KEY_SECRET_ARN holds the secret's NAME
+ * (Secrets Manager accepts a name or an ARN as SecretId).
+ */
+export function lambdaEnvironment(config: OnboardingConfig) {
+  return {
+    PALETTE_ENDPOINT: config.paletteEndpoint,
+    PALETTE_API_KEY_SECRET_ARN: config.paletteApiKeySecretArn ?? DEFAULT_PALETTE_API_KEY_SECRET_NAME,
+    HOME_ACCOUNT_ID: Aws.ACCOUNT_ID,
+    READINESS_BUDGET_SECONDS: String(config.readinessBudgetSeconds),
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The 14 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
+ * bundle, tracing, log groups, metadata the local runner relies on, and the one shared environment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
+import { absoluteFromRoot } from '../../cdk/lib/paths';
+import { LambdaEnvSchema } from '../../lambdas/shared/env';
+import { functionsByHandler, PLACEHOLDER, resourcesOfType, synthesize, type Synthesized } from './helpers';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+}, 180_000);
+
+const fn = (handler: string) => {
+  const entry = functionsByHandler(s.json).get(handler);
+  if (!entry) throw new Error(`no function for ${handler}`);
+  return entry;
+};
+const props = (handler: string): Record<string, unknown> => fn(handler)[1].Properties ?? {};
+
+describe('workflow functions', () => {
+  it('has exactly one function per contract handler, and nothing else', () => {
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(14);
+    expect([...functionsByHandler(s.json).keys()].sort()).toEqual([...HANDLER_NAMES].sort());
+    expect(HANDLER_NAMES).toEqual(
+      expect.arrayContaining([
+        'validate-request',
+        'read-palette-identity',
+        'ensure-bucket',
+        'ensure-backup-policy',
+        'ensure-sts-role',
+        'ensure-static-user',
+        'check-readiness',
+        'ensure-cloud-account',
+        'ensure-backup-location',
+        'verify-registrations',
+        'undo-registrations',
+        'undo-principal',
+        'undo-backup-policy',
+        'undo-bucket',
+      ]),
+    );
+  });
+
+  it.each(HANDLER_NAMES)('%s: nodejs22.x on arm64, index.handler, tracing active, sane limits', (handler) => {
+    const p = props(handler);
+    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Handler).toBe('index.handler');
+    expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(p.MemorySize).toBe(256);
+    expect(p.Timeout).toBe(60);
+  });
+
+  it.each(HANDLER_NAMES)('%s: own log group with the configured retention, own role', (handler) => {
+    const p = props(handler);
+    const logGroupRef = (p.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+    expect(logGroupRef).toBeDefined();
+    const logGroup = s.json.Resources[String(logGroupRef)];
+    expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup?.Properties?.RetentionInDays).toBe(30);
+
+    const roleId = (p.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const role = s.json.Resources[roleId];
+    expect(role?.Type).toBe('AWS::IAM::Role');
+    expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
+    expect(role?.Properties?.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+    });
+  });
+
+  it('no two functions share a role or a log group', () => {
+    const roles = HANDLER_NAMES.map((h) => JSON.stringify(props(h).Role));
+    const groups = HANDLER_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
+    expect(new Set(roles).size).toBe(14);
+    expect(new Set(groups).size).toBe(14);
+  });
+
+  it.each(HANDLER_NAMES)('%s: metadata names the handler source and the bundled asset', (handler) => {
+    const [, resource] = fn(handler);
+    const source = `lambdas/handlers/${handler}.ts`;
+    expect(resource.Metadata?.['palette-onboarding:handler']).toBe(source);
+    expect(existsSync(absoluteFromRoot(source))).toBe(true);
+    expect(resource.Metadata?.['aws:asset:property']).toBe('Code');
+    expect(resource.Metadata?.['aws:asset:is-bundled']).toBe(true);
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    expect(typeof assetPath).toBe('string');
+    expect(existsSync(join(s.outdir, String(assetPath), 'index.mjs'))).toBe(true);
+    expect(existsSync(join(s.outdir, String(assetPath), 'index.mjs.map'))).toBe(true);
+  });
+
+  it('bundles are minified ESM with the createRequire banner and the AWS SDK inside', () => {
+    for (const handler of HANDLER_NAMES) {
+      const assetPath = String(fn(handler)[1].Metadata?.['aws:asset:path']);
+      const code = readFileSync(join(s.outdir, assetPath, 'index.mjs'), 'utf8');
+      expect(code.startsWith('import { createRequire as __paletteCreateRequire }')).toBe(true);
+      expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
+      // No import left to resolve at run time except Node built-ins (the SDK is bundled).
+      const bareImports = [...code.matchAll(/\bfrom\s*["']([^"']+)["']/g)]
+        .map((m) => m[1] ?? '')
+        .filter((spec) => !spec.startsWith('node:') && !/^(module|fs|path|os|crypto|http|https|stream|url|util|buffer|events|child_process|net|tls|zlib|process|worker_threads|async_hooks|dns|perf_hooks|querystring|string_decoder|timers)$/.test(spec));
+      expect(bareImports, handler).toEqual([]);
+      expect(code).toMatch(/sourceMappingURL=index\.mjs\.map/);
+      // minified: no indentation-heavy multi-line output
+      expect(code.split('\n').length).toBeLessThan(200);
+    }
+  });
+
+  it('every function gets the same environment, with exactly the keys of LambdaEnvSchema', () => {
+    const schemaKeys = Object.keys(LambdaEnvSchema.shape).sort();
+    const envs = HANDLER_NAMES.map((h) => (props(h).Environment as { Variables: Record<string, unknown> }).Variables);
+    for (const env of envs) {
+      expect(Object.keys(env).sort()).toEqual(schemaKeys);
+      expect(env).toEqual(envs[0]);
+    }
+  });
+
+  it('the environment holds the configured values (defaults from cdk.json) and satisfies the schema', () => {
+    const env = (props('validate-request').Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      PALETTE_ENDPOINT: 'https://api.spectrocloud.com',
+      PALETTE_API_KEY_SECRET_ARN: 'palette-onboarding/palette-api-key',
+      HOME_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      READINESS_BUDGET_SECONDS: '120',
+      POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
+    });
+    // What the handler sees at run time (the account id resolved) must parse with the shared schema.
+    const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account };
+    expect(LambdaEnvSchema.safeParse(deployed).success).toBe(true);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * Least privilege: tenant accounts only through sts:AssumeRole on the configured role names; home-account
+ * IAM / S3 / Secrets Manager only on this project's name patterns; each function only what its state needs.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
+import {
+  allStatements,
+  asArray,
+  functionsByHandler,
+  onlyResourceOfType,
+  renderResource,
+  statementsOfRole,
+  synthesize,
+  type CfnTemplate,
+  type IamStatement,
+  type Synthesized,
+} from './helpers';
+
+let base: Synthesized;
+let custom: Synthesized;
+const CUSTOM_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/palette-key';
+beforeAll(() => {
+  base = synthesize({ skipBundling: true });
+  custom = synthesize({
+    skipBundling: true,
+    context: {
+      allowedExecutionRoleNames: ['OrganizationAccountAccessRole', 'PaletteOnboardingExecution'],
+      paletteApiKeySecretArn: CUSTOM_SECRET,
+      paletteEndpoint: 'https://palette.example.internal',
+      readinessBudgetSeconds: 300,
+      eventBusName: 'tenant-onboarding',
+      logRetentionDays: 7,
+      logLevel: 'DEBUG',
+    },
+  });
+}, 120_000);
+
+const actions = (st: IamStatement) => asArray(st.Action);
+const resources = (st: IamStatement) => asArray(st.Resource as unknown).map(renderResource);
+
+function roleOf(json: CfnTemplate, handler: string): string {
+  const entry = functionsByHandler(json).get(handler);
+  const role = entry?.[1].Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
+  if (!role) throw new Error(`no role for ${handler}`);
+  return role['Fn::GetAtt'][0];
+}
+const statementsOf = (json: CfnTemplate, handler: string) => statementsOfRole(json, roleOf(json, handler));
+const actionsOf = (json: CfnTemplate, handler: string) => new Set(statementsOf(json, handler).flatMap(actions));
+
+const TENANT_REACHING = [
+  'ensure-bucket',
+  'ensure-backup-policy',
+  'ensure-sts-role',
+  'ensure-static-user',
+  'undo-principal',
+  'undo-backup-policy',
+  'undo-bucket',
+];
+const BASELINE = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
+/** Actions that have no resource-level permissions and may therefore use "*". */
+const RESOURCELESS_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+describe('tenant accounts', () => {
+  it('the only sts:AssumeRole statements target the configured execution role names in any account', () => {
+    const assume = allStatements(base.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')));
+    expect(assume.length).toBe(TENANT_REACHING.length);
+    for (const st of assume) {
+      expect(st.Effect).toBe('Allow');
+      expect(actions(st)).toEqual(['sts:AssumeRole']);
+      expect(resources(st)).toEqual(['arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole']);
+    }
+  });
+
+  it('only the functions that work in tenant accounts may assume roles', () => {
+    for (const handler of HANDLER_NAMES) {
+      expect(actionsOf(base.json, handler).has('sts:AssumeRole'), handler).toBe(TENANT_REACHING.includes(handler));
+    }
+  });
+
+  it('follows allowedExecutionRoleNames', () => {
+    const assume = allStatements(custom.json).filter((st) => actions(st).includes('sts:AssumeRole'));
+    expect(assume.length).toBe(TENANT_REACHING.length);
+    for (const st of assume) {
+      expect(resources(st)).toEqual([
+        'arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole',
+        'arn:${AWS::Partition}:iam::*:role/PaletteOnboardingExecution',
+      ]);
+    }
+  });
+});
+
+describe('no broad permissions', () => {
+  it('no service-wide or "*" actions anywhere', () => {
+    for (const st of allStatements(base.json)) {
+      for (const a of actions(st)) {
+        expect(a).not.toBe('*');
+        expect(a, a).not.toMatch(/:\*$/);
+      }
+    }
+  });
+
+  it('"*" resources only for actions without resource-level permissions (X-Ray, log delivery)', () => {
+    for (const st of allStatements(base.json)) {
+      if (!resources(st).includes('*')) continue;
+      for (const a of actions(st)) expect(RESOURCELESS_ACTIONS.has(a), a).toBe(true);
+    }
+  });
+
+  it('IAM actions only on /palette-onboarding/ roles, users and policies of the home account', () => {
+    for (const st of allStatements(base.json)) {
+      if (!actions(st).some((a) => a.startsWith('iam:'))) continue;
+      expect(actions(st).every((a) => a.startsWith('iam:'))).toBe(true);
+      for (const r of resources(st)) {
+        expect(r).toMatch(/^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:(role|user|policy)\/palette-onboarding\/\*$/);
+      }
+    }
+  });
+
+  it('attaching / detaching is limited to our own policies (iam:PolicyARN)', () => {
+    for (const st of allStatements(base.json)) {
+      if (!actions(st).some((a) => /^iam:(Attach|Detach)(Role|User)Policy$/.test(a))) continue;
+      expect(st.Condition).toEqual({
+        ArnLike: {
+          'iam:PolicyARN': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':policy/palette-onboarding/*']],
+          },
+        },
+      });
+    }
+  });
+
+  it('S3 actions only on palette-backup-* buckets', () => {
+    for (const st of allStatements(base.json)) {
+      if (!actions(st).some((a) => a.startsWith('s3:'))) continue;
+      expect(resources(st)).toEqual(['arn:${AWS::Partition}:s3:::palette-backup-*']);
+    }
+  });
+
+  it('Secrets Manager: writes only on palette-onboarding/<tenant>/<name>; reads also on the API key secret', () => {
+    const writes = /^secretsmanager:(Create|Put|Update|Delete|Tag|Untag)/;
+    const accessKeySecrets =
+      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/*/*';
+    const apiKeySecret =
+      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/palette-api-key-??????';
+    for (const st of allStatements(base.json)) {
+      const sm = actions(st).filter((a) => a.startsWith('secretsmanager:'));
+      if (sm.length === 0) continue;
+      if (sm.some((a) => writes.test(a))) expect(resources(st)).toEqual([accessKeySecrets]);
+      else expect([[accessKeySecrets], [apiKeySecret]]).toContainEqual(resources(st));
+    }
+  });
+});
+
+describe('per-function permissions', () => {
+  it('validate-request has nothing beyond its logs and tracing', () => {
+    expect(actionsOf(base.json, 'validate-request')).toEqual(BASELINE);
+  });
+
+  it('read-palette-identity can only read the Palette API key secret', () => {
+    const sts = statementsOf(base.json, 'read-palette-identity').filter((st) => !actions(st).every((a) => BASELINE.has(a)));
+    expect(sts).toHaveLength(1);
+    expect(actions(sts[0] as IamStatement).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(resources(sts[0] as IamStatement)).toEqual([
+      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/palette-api-key-??????',
+    ]);
+  });
+
+  it('the configured API key secret ARN is granted as given (complete or partial)', () => {
+    const sts = statementsOf(custom.json, 'read-palette-identity').filter((st) => actions(st).includes('secretsmanager:GetSecretValue'));
+    expect(sts).toHaveLength(1);
+    expect(resources(sts[0] as IamStatement)).toEqual([CUSTOM_SECRET, `${CUSTOM_SECRET}-??????`]);
+  });
+
+  it('Palette-facing functions read the API key; AWS-facing functions do not', () => {
+    const paletteFacing = ['read-palette-identity', 'check-readiness', 'ensure-cloud-account', 'ensure-backup-location', 'verify-registrations', 'undo-registrations'];
+    for (const handler of HANDLER_NAMES) {
+      const readsKey = statementsOf(base.json, handler).some((st) =>
+        resources(st).some((r) => r.includes('palette-api-key')),
+      );
+      expect(readsKey, handler).toBe(paletteFacing.includes(handler));
+    }
+  });
+
+  it('only the undo functions delete, and each only its own kind of resource', () => {
+    const deleting = (handler: string) =>
+      [...actionsOf(base.json, handler)].filter((a) => /:Delete(Bucket|Policy|Role|User|Secret)$/.test(a)).sort();
+    expect(deleting('ensure-bucket')).toEqual([]);
+    expect(deleting('ensure-backup-policy')).toEqual([]);
+    expect(deleting('ensure-sts-role')).toEqual([]);
+    expect(deleting('undo-bucket')).toEqual(['s3:DeleteBucket']);
+    expect(deleting('undo-backup-policy')).toEqual(['iam:DeletePolicy']);
+    expect(deleting('undo-principal')).toEqual(['iam:DeleteRole', 'iam:DeleteUser', 'secretsmanager:DeleteSecret']);
+    // ensure-static-user may replace the key secret's value but its grant set includes delete for re-creation
+    expect(deleting('ensure-static-user')).toEqual(['secretsmanager:DeleteSecret']);
+  });
+
+  it('the state machine may invoke exactly the 14 functions and publish only to its own bus', () => {
+    const [smId, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+    expect(smId).toBeDefined();
+    const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const sts = statementsOfRole(base.json, roleId);
+    const invoke = sts.filter((st) => actions(st).includes('lambda:InvokeFunction'));
+    const invoked = new Set(invoke.flatMap(resources).map((r) => r.replace(/:\*$/, '')));
+    const fnIds = [...functionsByHandler(base.json).values()].map(([id]) => `\${${id}.Arn}`);
+    expect([...invoked].sort()).toEqual(fnIds.sort());
+    const put = sts.filter((st) => actions(st).includes('events:PutEvents'));
+    expect(put).toHaveLength(1);
+    const [busId] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
+    expect(resources(put[0] as IamStatement)).toEqual([`\${${busId}.Arn}`]);
+  });
+});
+
+describe('configuration reaches the template', () => {
+  it('environment, bus name, retention', () => {
+    const [, fn] = functionsByHandler(custom.json).get('check-readiness') ?? [];
+    expect((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      PALETTE_ENDPOINT: 'https://palette.example.internal',
+      PALETTE_API_KEY_SECRET_ARN: CUSTOM_SECRET,
+      READINESS_BUDGET_SECONDS: '300',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole,PaletteOnboardingExecution',
+    });
+    custom.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'tenant-onboarding' });
+    const retention = Object.values(custom.json.Resources)
+      .filter((r) => r.Type === 'AWS::Logs::LogGroup')
+      .map((r) => r.Properties?.RetentionInDays);
+    expect(retention).toHaveLength(15);
+    expect(new Set(retention)).toEqual(new Set([7]));
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Runs a synthesized definition in-process with aws-local-stepfunctions, every Task state served by a stub
+ * (by state name). Records each task call's effective input (after Parameters) and the states entered.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { AslDefinition } from './helpers';
+
+// aws-local-stepfunctions needs Promise.withResolvers (Node >= 22).
+interface WithResolvers<T> {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+}
+const PromiseCtor = Promise as unknown as { withResolvers?: <T>() => WithResolvers<T> };
+if (typeof PromiseCtor.withResolvers !== 'function') {
+  PromiseCtor.withResolvers = <T>(): WithResolvers<T> => {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type StubHandlers = Record<string, (input: unknown) => unknown>;
+
+export interface WorkflowRun {
+  calls: { state: string; input: unknown }[];
+  entered: string[];
+  output?: unknown;
+  error?: Error;
+  /** Error / Cause of the ExecutionFailed event (what the Fail state reported). */
+  failure?: { Error: string; Cause: unknown };
+  inputOf(state: string): unknown;
+}
+
+const toJson = (v: unknown): Json => JSON.parse(JSON.stringify(v ?? null));
+
+export async function runWorkflow(
+  definition: AslDefinition,
+  input: unknown,
+  handlers: StubHandlers,
+  opts: { executionName: string },
+): Promise<WorkflowRun> {
+  const calls: WorkflowRun['calls'] = [];
+  const entered: string[] = [];
+  const local: Record<string, (i: Json) => Promise<Json>> = {};
+  const waits: Record<string, number> = {};
+  const retries: Record<string, number> = {};
+  const visit = (d: AslDefinition) => {
+    for (const [name, st] of Object.entries(d.States)) {
+      if (st.Type === 'Wait') waits[name] = 0;
+      if (st.Retry) retries[name] = 0;
+      if (st.Type === 'Task') {
+        local[name] = async (i: Json) => {
+          calls.push({ state: name, input: structuredClone(i) });
+          const h = handlers[name];
+          if (!h) throw new Error(`no stub for task ${name}`);
+          return toJson(await h(i));
+        };
+      }
+      for (const b of st.Branches ?? []) visit(b);
+    }
+  };
+  visit(definition);
+
+  const machine = new StateMachine(JSON.parse(JSON.stringify(definition)) as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
+  const execution = machine.run(toJson(input), {
+    overrides: { taskResourceLocalHandlers: local, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+    context: { Execution: { Name: opts.executionName, StartTime: '2024-01-01T00:00:00.000Z' } },
+  });
+  const run: WorkflowRun = {
+    calls,
+    entered,
+    inputOf(state: string) {
+      return calls.find((c) => c.state === state)?.input;
+    },
+  };
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') entered.push(event.state.name);
+      if (event.type === 'ExecutionFailed') run.failure = { Error: event.Error, Cause: event.Cause };
+    }
+  })();
+  try {
+    run.output = await execution.result;
+  } catch (err) {
+    run.error = err instanceof Error ? err : new Error(String(err));
+  }
+  await collect.catch(() => undefined);
+  return run;
+}

@@ -1,0 +1,533 @@
+/**
+ * The synthesized state machine against docs/workflow-contract.md: structure (states, paths, Retry/Catch,
+ * compensation chain), asl-validator, logging/tracing, and the control flow when the definition is run
+ * in-process (aws-local-stepfunctions) with stub task handlers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  EVENTBRIDGE_RETRYABLE_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  RETRYABLE_HANDLER_ERRORS,
+} from '../../cdk/lib/constructs/onboarding-state-machine';
+import {
+  allStates,
+  functionsByHandler,
+  onlyResourceOfType,
+  PLACEHOLDER,
+  state,
+  stateMachineDefinition,
+  synthesize,
+  validateAsl,
+  type AslDefinition,
+  type Synthesized,
+} from './helpers';
+import { runWorkflow, type StubHandlers } from './local-run';
+
+let s: Synthesized;
+let text: string;
+let def: AslDefinition;
+beforeAll(() => {
+  s = synthesize({ skipBundling: true });
+  ({ text, definition: def } = stateMachineDefinition(s.json));
+}, 120_000);
+
+/** The bus ARN the notifications target, with placeholders (the bus is the stack's own). */
+const BUS_ARN = expect.stringMatching(/^arn:aws:events:us-east-1:123456789012:event-bus\/TriggerBus[0-9A-F]{8}$/);
+
+const TOP_LEVEL_STATES = [
+  'Init',
+  'ValidateRequest',
+  'ReadPaletteIdentity',
+  'TenantResources',
+  'ChoosePrincipal',
+  'EnsureStsRole',
+  'EnsureStaticUser',
+  'CheckReadiness',
+  'IsReady',
+  'WaitForPropagation',
+  'Registrations',
+  'VerifyRegistrations',
+  'BuildSummary',
+  'NotifySuccess',
+  'Done',
+  'UndoRegistrations',
+  'UndoPrincipal',
+  'UndoBackupPolicy',
+  'UndoBucket',
+  'NotifyFailure',
+  'Failed',
+];
+
+/** Task states (Lambda) and the handler each invokes. */
+const TASK_HANDLERS: Record<string, string> = {
+  ValidateRequest: 'validate-request',
+  ReadPaletteIdentity: 'read-palette-identity',
+  EnsureBucket: 'ensure-bucket',
+  EnsureBackupPolicy: 'ensure-backup-policy',
+  EnsureStsRole: 'ensure-sts-role',
+  EnsureStaticUser: 'ensure-static-user',
+  CheckReadiness: 'check-readiness',
+  EnsureCloudAccount: 'ensure-cloud-account',
+  EnsureBackupLocation: 'ensure-backup-location',
+  VerifyRegistrations: 'verify-registrations',
+  UndoRegistrations: 'undo-registrations',
+  UndoPrincipal: 'undo-principal',
+  UndoBackupPolicy: 'undo-backup-policy',
+  UndoBucket: 'undo-bucket',
+};
+
+describe('state machine resource', () => {
+  it('is a Standard state machine with tracing, ALL-level logging without execution data, and a timeout', () => {
+    const [, sm] = onlyResourceOfType(s.json, 'AWS::StepFunctions::StateMachine');
+    expect(sm.Properties?.StateMachineType).toBe('STANDARD');
+    expect(sm.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+    const logging = sm.Properties?.LoggingConfiguration as {
+      Level: string;
+      IncludeExecutionData: boolean;
+      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+    };
+    expect(logging.Level).toBe('ALL');
+    expect(logging.IncludeExecutionData).toBe(false);
+    const logGroupId = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    const logGroup = s.json.Resources[String(logGroupId)];
+    expect(logGroup?.Properties?.RetentionInDays).toBe(30);
+    expect(String(logGroup?.Properties?.LogGroupName)).toMatch(/^\/aws\/vendedlogs\/states\//);
+    expect(def.TimeoutSeconds).toBe(3600);
+  });
+
+  it('passes asl-validator 4', () => {
+    const result = validateAsl(def);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+});
+
+describe('definition (contract)', () => {
+  it('has the contract states at the top level, starting at Init', () => {
+    expect(def.StartAt).toBe('Init');
+    expect(Object.keys(def.States).sort()).toEqual([...TOP_LEVEL_STATES].sort());
+  });
+
+  it('has the contract states inside the Parallel branches', () => {
+    const tenant = def.States.TenantResources;
+    expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy']);
+    const regs = def.States.Registrations;
+    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual(['ShouldRegisterCloudAccount', 'EnsureBackupLocation']);
+    expect(Object.keys(regs?.Branches?.[0]?.States ?? {}).sort()).toEqual([
+      'EnsureCloudAccount',
+      'ShouldRegisterCloudAccount',
+      'SkipCloudAccount',
+    ]);
+  });
+
+  it('never uses "ResultPath": "$"', () => {
+    expect(text).not.toMatch(/"ResultPath"\s*:\s*"\$"/);
+    for (const [name, st] of allStates(def)) expect(st.ResultPath, name).not.toBe('$');
+  });
+
+  it('Init shapes $ as {raw, execution} (+ seeded compensation and failure context)', () => {
+    expect(def.States.Init).toMatchObject({
+      Type: 'Pass',
+      Next: 'ValidateRequest',
+      Parameters: {
+        'raw.$': '$',
+        execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+        compensation: {},
+      },
+    });
+    expect(def.States.Init?.ResultPath).toBeUndefined();
+  });
+
+  it('each Lambda task invokes its handler directly (payloadResponseOnly) with the contract ResultPath', () => {
+    const fns = functionsByHandler(s.json);
+    const expectedPaths: Record<string, string | undefined> = {
+      ValidateRequest: '$.job',
+      ReadPaletteIdentity: '$.palette',
+      EnsureBucket: undefined,
+      EnsureBackupPolicy: undefined,
+      EnsureStsRole: '$.principal',
+      EnsureStaticUser: '$.principal',
+      CheckReadiness: '$.readiness',
+      EnsureCloudAccount: undefined,
+      EnsureBackupLocation: undefined,
+      VerifyRegistrations: '$.verification',
+      UndoRegistrations: '$.compensation.registrations',
+      UndoPrincipal: '$.compensation.principal',
+      UndoBackupPolicy: '$.compensation.policy',
+      UndoBucket: '$.compensation.bucket',
+    };
+    for (const [name, handler] of Object.entries(TASK_HANDLERS)) {
+      const st = state(def, name);
+      const [logicalId] = fns.get(handler) ?? [];
+      expect(st.Type, name).toBe('Task');
+      // payloadResponseOnly: Resource is the function ARN itself, no Payload wrapper / Parameters.
+      expect(st.Resource, name).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
+      expect(st.Parameters, name).toBeUndefined();
+      expect(st.ResultPath, name).toBe(expectedPaths[name]);
+      expect(st.TimeoutSeconds, name).toBe(90);
+    }
+  });
+
+  it('Parallel states select their branch results into the contract shape', () => {
+    expect(def.States.TenantResources).toMatchObject({
+      ResultPath: '$.tenant',
+      ResultSelector: { 'bucket.$': '$[0]', 'policy.$': '$[1]' },
+      Next: 'ChoosePrincipal',
+    });
+    expect(def.States.Registrations).toMatchObject({
+      ResultPath: '$.registrations',
+      ResultSelector: { 'cloudAccount.$': '$[0]', 'backupLocation.$': '$[1]' },
+      Next: 'VerifyRegistrations',
+    });
+    expect(state(def, 'SkipCloudAccount')).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
+    expect(state(def, 'ShouldRegisterCloudAccount')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.job.plan.registerCloudAccount', BooleanEquals: true, Next: 'EnsureCloudAccount' }],
+      Default: 'SkipCloudAccount',
+    });
+  });
+
+  it('chooses the principal on credentialMode and loops readiness through a SecondsPath Wait', () => {
+    expect(def.States.ChoosePrincipal).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.job.request.aws.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' }],
+      Default: 'EnsureStsRole',
+    });
+    expect(def.States.EnsureStsRole?.Next).toBe('CheckReadiness');
+    expect(def.States.EnsureStaticUser?.Next).toBe('CheckReadiness');
+    expect(def.States.CheckReadiness?.Next).toBe('IsReady');
+    expect(def.States.IsReady).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'Registrations' }],
+      Default: 'WaitForPropagation',
+    });
+    expect(def.States.WaitForPropagation).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.readiness.waitSeconds',
+      Next: 'CheckReadiness',
+    });
+  });
+
+  it('ends the happy path with a summary, the success event and Done (OutputPath $.summary)', () => {
+    expect(def.States.VerifyRegistrations?.Next).toBe('BuildSummary');
+    expect(def.States.BuildSummary).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'NotifySuccess' });
+    const summaryPaths = JSON.stringify(def.States.BuildSummary?.Parameters);
+    expect(summaryPaths).not.toMatch(/secretValue|SecretString|secretAccessKey/i);
+    expect(def.States.NotifySuccess).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Next: 'Done',
+      Parameters: {
+        Entries: [
+          {
+            Source: 'palette.onboarding',
+            DetailType: 'Tenant Onboarding Succeeded',
+            'Detail.$': '$.summary',
+            EventBusName: BUS_ARN,
+          },
+        ],
+      },
+    });
+    expect(def.States.Done).toEqual({ Type: 'Succeed', OutputPath: '$.summary' });
+  });
+
+  it('every state from ReadPaletteIdentity to NotifySuccess that can catch, catches States.ALL into $.error -> UndoRegistrations', () => {
+    const between = [
+      'ReadPaletteIdentity',
+      'TenantResources',
+      'EnsureStsRole',
+      'EnsureStaticUser',
+      'CheckReadiness',
+      'Registrations',
+      'VerifyRegistrations',
+      'NotifySuccess',
+    ];
+    for (const name of between) {
+      expect(def.States[name]?.Catch, name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'UndoRegistrations' },
+      ]);
+    }
+    // The rest of that section are Choice / Wait / Pass states, which cannot catch.
+    for (const name of ['ChoosePrincipal', 'IsReady', 'WaitForPropagation', 'BuildSummary']) {
+      expect(['Choice', 'Wait', 'Pass']).toContain(def.States[name]?.Type);
+    }
+    // Tasks inside Parallel branches leave catching to their Parallel state.
+    for (const name of ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureCloudAccount', 'EnsureBackupLocation']) {
+      expect(state(def, name).Catch, name).toBeUndefined();
+    }
+  });
+
+  it('ValidateRequest failures go straight to NotifyFailure (nothing to compensate)', () => {
+    expect(def.States.ValidateRequest?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' },
+    ]);
+    expect(def.States.ValidateRequest?.Next).toBe('ReadPaletteIdentity');
+  });
+
+  it('compensation runs in reverse order and an undo failure never stops the chain', () => {
+    const chain = [
+      ['UndoRegistrations', 'registrations', 'UndoPrincipal'],
+      ['UndoPrincipal', 'principal', 'UndoBackupPolicy'],
+      ['UndoBackupPolicy', 'policy', 'UndoBucket'],
+      ['UndoBucket', 'bucket', 'NotifyFailure'],
+    ] as const;
+    for (const [name, step, next] of chain) {
+      expect(def.States[name]?.Next, name).toBe(next);
+      expect(def.States[name]?.Catch, name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: `$.compensation.${step}Error`, Next: next },
+      ]);
+    }
+  });
+
+  it('NotifyFailure publishes the failure event and ends in Failed with ErrorPath/CausePath', () => {
+    expect(def.States.NotifyFailure).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Next: 'Failed',
+      Parameters: {
+        Entries: [
+          {
+            Source: 'palette.onboarding',
+            DetailType: 'Tenant Onboarding Failed',
+            EventBusName: BUS_ARN,
+            Detail: {
+              'tenantId.$': '$.failureContext.tenantId',
+              'executionName.$': '$.execution.name',
+              'error.$': '$.error.Error',
+              'cause.$': '$.error.Cause',
+              'compensation.$': '$.compensation',
+            },
+          },
+        ],
+      },
+    });
+    expect(def.States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  it('retries the named transient errors and Lambda service errors on every Lambda task: 2 s, x2, 4 attempts, full jitter', () => {
+    for (const name of Object.keys(TASK_HANDLERS)) {
+      expect(state(def, name).Retry, name).toEqual([
+        {
+          ErrorEquals: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+          IntervalSeconds: 2,
+          BackoffRate: 2,
+          MaxAttempts: 4,
+          JitterStrategy: 'FULL',
+        },
+      ]);
+    }
+    expect([...RETRYABLE_HANDLER_ERRORS]).toEqual([
+      'PaletteThrottledError',
+      'PaletteServerError',
+      'AwsThrottledError',
+      'AwsTransientError',
+    ]);
+    // The non-retryable contract errors are never retried.
+    const retried = new Set([...allStates(def).values()].flatMap((st) => (st.Retry ?? []).flatMap((r) => r.ErrorEquals)));
+    for (const name of [
+      'RequestValidationError',
+      'PaletteAuthError',
+      'PaletteForbiddenError',
+      'PaletteValidationError',
+      'PaletteConflictError',
+      'PaletteNotFoundError',
+      'ConfigurationError',
+      'ReadinessTimeoutError',
+      'BucketConflictError',
+      'VerificationError',
+      'States.ALL',
+      'States.TaskFailed',
+    ]) {
+      expect(retried.has(name), name).toBe(false);
+    }
+  });
+
+  it('retries transient EventBridge failures of the notifications with jitter', () => {
+    for (const name of ['NotifySuccess', 'NotifyFailure']) {
+      expect(def.States[name]?.Retry, name).toEqual([
+        { ErrorEquals: [...EVENTBRIDGE_RETRYABLE_ERRORS], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' },
+      ]);
+      expect(def.States[name]?.TimeoutSeconds, name).toBe(30);
+    }
+  });
+});
+
+// ---- control flow, run in-process with stub handlers ------------------------------------------------------
+
+const REQUEST = {
+  tenantId: 'acme',
+  aws: { accountId: '210987654321', region: 'us-east-1', credentialMode: 'sts' },
+};
+
+function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; registerCloudAccount?: boolean } = {}): StubHandlers {
+  let readinessCalls = 0;
+  const base: StubHandlers = {
+    ValidateRequest: (input) => ({
+      request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
+      plan: { tenantId: 'acme', registerCloudAccount: opts.registerCloudAccount ?? true, target: { accountId: '210987654321', region: 'us-east-1', partition: 'aws' } },
+    }),
+    ReadPaletteIdentity: () => ({ accountId: '111122223333', externalId: 'ext-1', partition: 'aws' }),
+    EnsureBucket: () => ({ bucketName: 'palette-backup-acme', bucketArn: 'arn:aws:s3:::palette-backup-acme', region: 'us-east-1', created: true }),
+    EnsureBackupPolicy: () => ({ policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/p', defaultVersionId: 'v1', created: true, versionCreated: false }),
+    EnsureStsRole: () => ({ kind: 'sts', arn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', roleArn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', created: true }),
+    EnsureStaticUser: () => ({ kind: 'static', arn: 'arn:aws:iam::210987654321:user/palette-onboarding/u', userName: 'u', accessKeyId: 'AKIAEXAMPLE', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:palette-onboarding/acme/aws-access-key-AbCdEf', created: true }),
+    CheckReadiness: () => {
+      readinessCalls += 1;
+      return readinessCalls < 2
+        ? { ready: false, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 7, reason: 'not yet' }
+        : { ready: true, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 0 };
+    },
+    EnsureCloudAccount: () => ({ uid: 'ca-1', name: 'acme-aws', created: true, updated: false }),
+    EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
+    VerifyRegistrations: () => ({ ok: true, cloudAccountUid: 'ca-1', backupLocationUid: 'bl-1' }),
+    UndoRegistrations: () => ({ deleted: ['bl-1'] }),
+    UndoPrincipal: () => ({ deleted: true }),
+    UndoBackupPolicy: () => ({ deleted: true }),
+    UndoBucket: () => ({ deleted: true }),
+    NotifySuccess: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] }),
+    NotifyFailure: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] }),
+  };
+  return { ...base, ...overrides };
+}
+
+const namedError = (name: string, message: string): Error => {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+};
+
+describe('control flow (definition run in-process)', () => {
+  it('STS happy path: whole document to each task, readiness loop via Wait, summary out, success event', async () => {
+    const run = await runWorkflow(def, REQUEST, stubs(), { executionName: 'exec-happy' });
+    expect(run.error).toBeUndefined();
+    const calls = run.calls.map((c) => c.state);
+    expect(calls).toEqual(
+      expect.arrayContaining(['ValidateRequest', 'ReadPaletteIdentity', 'EnsureBucket', 'EnsureBackupPolicy', 'EnsureStsRole', 'EnsureCloudAccount', 'EnsureBackupLocation', 'VerifyRegistrations', 'NotifySuccess']),
+    );
+    expect(calls).not.toContain('EnsureStaticUser');
+    expect(calls.filter((c) => c === 'CheckReadiness')).toHaveLength(2);
+    expect(calls.some((c) => c.startsWith('Undo'))).toBe(false);
+    expect(run.entered).toContain('WaitForPropagation');
+
+    // Each Lambda got the whole state document.
+    const validateInput = run.inputOf('ValidateRequest');
+    expect(validateInput).toMatchObject({ raw: REQUEST, execution: { name: 'exec-happy' }, compensation: {} });
+    const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input;
+    expect(secondReadiness).toMatchObject({
+      raw: REQUEST,
+      palette: { externalId: 'ext-1' },
+      tenant: { bucket: { bucketName: 'palette-backup-acme' }, policy: { defaultVersionId: 'v1' } },
+      principal: { kind: 'sts' },
+      readiness: { ready: false, waitSeconds: 7 },
+    });
+    expect(run.inputOf('VerifyRegistrations')).toMatchObject({
+      registrations: { cloudAccount: { uid: 'ca-1' }, backupLocation: { uid: 'bl-1' } },
+    });
+
+    expect(run.output).toMatchObject({
+      tenantId: 'acme',
+      executionName: 'exec-happy',
+      credentialMode: 'sts',
+      cloudAccount: { uid: 'ca-1' },
+      backupLocation: { uid: 'bl-1' },
+      verification: { ok: true },
+    });
+    expect(run.inputOf('NotifySuccess')).toEqual({
+      Entries: [{ Source: 'palette.onboarding', DetailType: 'Tenant Onboarding Succeeded', Detail: run.output, EventBusName: BUS_ARN }],
+    });
+  });
+
+  it('static mode without cloud account registration: EnsureStaticUser, SkipCloudAccount', async () => {
+    const run = await runWorkflow(def, REQUEST, stubs({}, { credentialMode: 'static', registerCloudAccount: false }), { executionName: 'exec-static' });
+    expect(run.error).toBeUndefined();
+    const calls = run.calls.map((c) => c.state);
+    expect(calls).toContain('EnsureStaticUser');
+    expect(calls).not.toContain('EnsureStsRole');
+    expect(calls).not.toContain('EnsureCloudAccount');
+    expect(run.output).toMatchObject({ credentialMode: 'static', cloudAccount: { skipped: true }, principal: { credentialsSecretArn: expect.stringContaining('palette-onboarding/acme/') } });
+  });
+
+  it('invalid request (no tenantId): no compensation, failure event with tenantId null, Failed with the error', async () => {
+    const raw = { aws: { accountId: 'x' } };
+    const run = await runWorkflow(
+      def,
+      raw,
+      stubs({ ValidateRequest: () => { throw namedError('RequestValidationError', 'tenantId: Required'); } }),
+      { executionName: 'exec-invalid' },
+    );
+    expect(run.calls.map((c) => c.state)).toEqual(['ValidateRequest', 'NotifyFailure']);
+    expect(run.inputOf('NotifyFailure')).toEqual({
+      Entries: [
+        {
+          Source: 'palette.onboarding',
+          DetailType: 'Tenant Onboarding Failed',
+          EventBusName: BUS_ARN,
+          Detail: { tenantId: null, executionName: 'exec-invalid', error: 'RequestValidationError', cause: expect.stringContaining('tenantId: Required'), compensation: {} },
+        },
+      ],
+    });
+    expect(run.error).toBeDefined();
+    expect(run.failure).toEqual({ Error: 'RequestValidationError', Cause: expect.stringContaining('tenantId: Required') });
+  });
+
+  it('failure after resources exist: full compensation chain in reverse order; one failed undo does not stop it', async () => {
+    const run = await runWorkflow(
+      def,
+      REQUEST,
+      stubs({
+        EnsureBackupLocation: () => { throw namedError('PaletteConflictError', 'backup location name taken'); },
+        UndoPrincipal: () => { throw namedError('AwsTransientError', 'still failing'); },
+      }),
+      { executionName: 'exec-comp' },
+    );
+    const undos = run.calls.map((c) => c.state).filter((c) => c.startsWith('Undo') || c === 'NotifyFailure');
+    // UndoPrincipal is retried (AwsTransientError) before its Catch moves on.
+    expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure']);
+    expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(5);
+    expect(run.inputOf('UndoRegistrations')).toMatchObject({ error: { Error: 'PaletteConflictError' }, principal: { kind: 'sts' } });
+    const detail = (run.inputOf('NotifyFailure') as { Entries: { Detail: Record<string, unknown> }[] }).Entries[0]?.Detail;
+    expect(detail).toMatchObject({
+      tenantId: 'acme',
+      executionName: 'exec-comp',
+      error: 'PaletteConflictError',
+      compensation: {
+        registrations: { deleted: ['bl-1'] },
+        principalError: { Error: 'AwsTransientError' },
+        policy: { deleted: true },
+        bucket: { deleted: true },
+      },
+    });
+    expect(run.failure?.Error).toBe('PaletteConflictError');
+  });
+
+  it('retries a transient error, but not a non-retryable one', async () => {
+    let bucketCalls = 0;
+    const ok = await runWorkflow(
+      def,
+      REQUEST,
+      stubs({
+        EnsureBucket: () => {
+          bucketCalls += 1;
+          if (bucketCalls === 1) throw namedError('AwsThrottledError', 'SlowDown');
+          return { bucketName: 'b', bucketArn: 'arn:aws:s3:::b', region: 'us-east-1', created: true };
+        },
+      }),
+      { executionName: 'exec-retry' },
+    );
+    expect(ok.error).toBeUndefined();
+    expect(bucketCalls).toBe(2);
+
+    let conflictCalls = 0;
+    const failed = await runWorkflow(
+      def,
+      REQUEST,
+      stubs({ EnsureBucket: () => { conflictCalls += 1; throw namedError('BucketConflictError', 'owned elsewhere'); } }),
+      { executionName: 'exec-conflict' },
+    );
+    expect(conflictCalls).toBe(1);
+    expect(failed.calls.map((c) => c.state)).toContain('UndoBucket');
+    expect(failed.failure?.Error).toBe('BucketConflictError');
+  });
+});
