@@ -105,3 +105,15 @@ export const JobStateSchema = z.looseObject({
   job: z.looseObject({ plan: PlanSchema }),
 });
 export type JobState = z.infer<typeof JobStateSchema>;
+
+/** After ReadPaletteIdentity. */
+export const PaletteStateSchema = JobStateSchema.extend({ palette: PaletteIdentitySchema });
+/** After the principal step. */
+export const PrincipalStateSchema = PaletteStateSchema.extend({ principal: PrincipalResultSchema });
+/** After Registrations. */
+export const RegistrationsStateSchema = JobStateSchema.extend({
+  registrations: z.looseObject({
+    cloudAccount: z.union([RegistrationResultSchema, SkippedSchema]),
+    backupLocation: RegistrationResultSchema,
+  }),
+});

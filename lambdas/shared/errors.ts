@@ -95,3 +95,8 @@ export async function awsCall<T>(fn: () => Promise<T>): Promise<T> {
     throw classifyAwsError(err);
   }
 }
+
+/** A state's input does not have the shape the contract promises (a wiring bug, not bad user input). */
+export class StateInputError extends NamedError {
+  override readonly name = 'StateInputError';
+}

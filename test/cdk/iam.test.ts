@@ -63,6 +63,9 @@ const BASELINE = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:Put
 const RESOURCELESS_ACTIONS = new Set([
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
+  // Granted by CDK with X-Ray tracing on (sampling rules / targets are read by the X-Ray SDK).
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
   'logs:UpdateLogDelivery',

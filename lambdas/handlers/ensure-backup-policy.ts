@@ -1,0 +1,9 @@
+/** EnsureBackupPolicy: the backup IAM policy exists with exactly the wanted document. */
+import { JobStateSchema, type PolicyResult } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { ensureBackupPolicy } from '../services/aws/policy';
+
+export async function handler(event: unknown): Promise<PolicyResult> {
+  const { job } = parseState(JobStateSchema, event, 'ensure-backup-policy');
+  return ensureBackupPolicy(job.plan);
+}

@@ -1,0 +1,9 @@
+/** EnsureStaticUser: an IAM user with one active access key, stored straight in Secrets Manager. */
+import { JobStateSchema, type PrincipalResult } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { ensureStaticUser } from '../services/aws/principal';
+
+export async function handler(event: unknown): Promise<PrincipalResult> {
+  const { job } = parseState(JobStateSchema, event, 'ensure-static-user');
+  return ensureStaticUser(job.plan);
+}

@@ -1,0 +1,9 @@
+/** EnsureStsRole: the role Palette assumes, trusting Palette's account with the tenant's external ID. */
+import { PaletteStateSchema, type PrincipalResult } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { ensureStsRole } from '../services/aws/principal';
+
+export async function handler(event: unknown): Promise<PrincipalResult> {
+  const { job, palette } = parseState(PaletteStateSchema, event, 'ensure-sts-role');
+  return ensureStsRole(job.plan, palette);
+}

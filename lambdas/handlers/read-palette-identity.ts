@@ -1,0 +1,9 @@
+/** ReadPaletteIdentity: Palette's AWS account and this tenant's external ID. */
+import { JobStateSchema, type PaletteIdentity } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { readPaletteIdentity } from '../services/onboarding/identity';
+
+export async function handler(event: unknown): Promise<PaletteIdentity> {
+  const { job } = parseState(JobStateSchema, event, 'read-palette-identity');
+  return readPaletteIdentity(job.plan);
+}

@@ -1,0 +1,28 @@
+/** ValidateRequest: the request is checked field by field and turned into the plan; nothing is created. */
+import { z } from 'zod';
+import { buildPlan } from '../domain/plan';
+import type { OnboardingRequest } from '../domain/request';
+import { ExecutionSchema, type Plan } from '../domain/workflow-state';
+import { loadEnv } from '../shared/env';
+import { parseState } from '../shared/handler';
+import { logger } from '../shared/logger';
+
+const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
+
+export async function handler(event: unknown): Promise<{ request: OnboardingRequest; plan: Plan }> {
+  const { raw, execution } = parseState(Input, event, 'validate-request');
+  const env = loadEnv();
+  const job = buildPlan(raw, {
+    homeAccountId: env.HOME_ACCOUNT_ID,
+    defaultReadinessSeconds: env.READINESS_BUDGET_SECONDS,
+    executionName: execution.name,
+    ...(env.PALETTE_API_KEY_SECRET_ARN ? { defaultApiKeySecretArn: env.PALETTE_API_KEY_SECRET_ARN } : {}),
+  });
+  logger.info('Request is valid', {
+    executionName: execution.name,
+    tenantId: job.plan.tenantId,
+    accountId: job.plan.target.accountId,
+    credentialMode: job.plan.credentialMode,
+  });
+  return job;
+}

@@ -1,0 +1,35 @@
+/** The AWS credentials Palette is given: the STS role + external ID, or the stored static access key. */
+import { z } from 'zod';
+import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
+import { ConfigurationError } from '../../shared/errors';
+import { readSecretJson } from '../../shared/secrets';
+import type { AwsCloudAccount } from '../palette';
+
+export const AccessKeySecretSchema = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
+
+/** Builds the Palette credential spec. In static mode it carries the secret key: send it to Palette only, never return it. */
+export async function paletteAwsCredentials(
+  plan: Plan,
+  principal: PrincipalResult,
+  palette: PaletteIdentity,
+): Promise<AwsCloudAccount> {
+  const partition = plan.target.partition;
+  if (principal.kind === 'sts') {
+    if (!principal.roleArn) throw new ConfigurationError('STS principal has no role ARN');
+    return { credentialType: 'sts', partition, sts: { arn: principal.roleArn, externalId: palette.externalId } };
+  }
+  if (!principal.credentialsSecretArn) throw new ConfigurationError('static principal has no credentials secret ARN');
+  const key = await readSecretJson(principal.credentialsSecretArn, AccessKeySecretSchema);
+  return { credentialType: 'secret', partition, accessKey: key.accessKeyId, secretKey: key.secretAccessKey };
+}
+
+/** True when Palette's stored credentials (secret values masked on GET) match the wanted ones. */
+export function sameCredentials(current: AwsCloudAccount | undefined, wanted: AwsCloudAccount): boolean {
+  if (!current) return false;
+  if ((current.credentialType ?? 'secret') !== wanted.credentialType) return false;
+  if ((current.partition ?? 'aws') !== (wanted.partition ?? 'aws')) return false;
+  if (wanted.credentialType === 'sts') {
+    return current.sts?.arn === wanted.sts?.arn && current.sts?.externalId === wanted.sts?.externalId;
+  }
+  return current.accessKey === wanted.accessKey;
+}

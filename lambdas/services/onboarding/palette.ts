@@ -1,0 +1,52 @@
+/**
+ * The Palette side of an onboarding: one PaletteClient per API-key secret (cached for the container),
+ * scoped to the request's project when it names one.
+ */
+import { z } from 'zod';
+import type { Plan } from '../../domain/workflow-state';
+import { loadEnv } from '../../shared/env';
+import { ConfigurationError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import { readSecretString } from '../../shared/secrets';
+import { PaletteClient, type PaletteScope } from '../palette';
+
+const clients = new Map<string, PaletteClient>();
+
+const ApiKeySecretSchema = z.object({ apiKey: z.string().min(1) });
+
+/** The secret holds `{"apiKey": "..."}` or the bare key. The value never leaves this function's caller. */
+export async function readApiKey(secretArn: string): Promise<string> {
+  const text = (await readSecretString(secretArn)).trim();
+  if (text.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConfigurationError(`Palette API-key secret ${secretArn} is not valid JSON`);
+    }
+    const parsed = ApiKeySecretSchema.safeParse(json);
+    if (!parsed.success) throw new ConfigurationError(`Palette API-key secret ${secretArn} has no "apiKey" field`);
+    return parsed.data.apiKey;
+  }
+  if (text === '') throw new ConfigurationError(`Palette API-key secret ${secretArn} is empty`);
+  return text;
+}
+
+export function paletteClient(apiKeySecretArn: string): PaletteClient {
+  let client = clients.get(apiKeySecretArn);
+  if (!client) {
+    client = new PaletteClient({
+      baseUrl: loadEnv().PALETTE_ENDPOINT,
+      auth: { type: 'apiKey', apiKey: () => readApiKey(apiKeySecretArn) },
+      logger,
+    });
+    clients.set(apiKeySecretArn, client);
+  }
+  return client;
+}
+
+/** Tenant scope, or project scope when the request has a projectUid. */
+export function paletteScope(plan: Plan): PaletteScope {
+  const client = paletteClient(plan.paletteApiKeySecretArn);
+  return plan.projectUid ? client.project(plan.projectUid) : client;
+}

@@ -1,0 +1,64 @@
+/**
+ * The readiness gate: one round of Palette's own validation of the new credentials (cloud account and
+ * S3 bucket). IAM changes propagate eventually, so a failed round is expected at first; the state machine
+ * waits `waitSeconds` (exponential backoff) and calls again until the budget is spent.
+ */
+import type { PaletteIdentity, Plan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
+import { ReadinessTimeoutError } from '../../shared/errors';
+import { PaletteValidationError } from '../palette';
+import { paletteAwsCredentials } from './credentials';
+import { paletteScope } from './palette';
+
+export const FIRST_WAIT_SECONDS = 2;
+export const MAX_WAIT_SECONDS = 20;
+
+/** Backoff before attempt `attempt + 1`: 2, 4, 8, 16, 20, 20, ... seconds. */
+export function nextWaitSeconds(attempt: number): number {
+  return Math.min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** Math.max(0, attempt - 1));
+}
+
+/** What an operator should check, given Palette's validation message. */
+export function readinessHint(reason: string): string {
+  if (/sts:AssumeRole|AssumeRole/i.test(reason)) {
+    return "check the role's trust policy: it must trust Palette's account with this tenant's external ID";
+  }
+  if (/s3:|bucket/i.test(reason)) return 'check the backup policy attached to the principal and the bucket policy';
+  if (/GetCallerIdentity|access key|InvalidClientTokenId/i.test(reason)) return 'check the stored access key';
+  return 'check the credentials given to Palette';
+}
+
+export interface ReadinessInput {
+  plan: Plan;
+  palette: PaletteIdentity;
+  principal: PrincipalResult;
+  previous?: ReadinessResult;
+  now?: Date;
+}
+
+export async function checkReadiness(input: ReadinessInput): Promise<ReadinessResult> {
+  const { plan, principal, palette, previous } = input;
+  const now = input.now ?? new Date();
+  const attempt = (previous?.attempt ?? 0) + 1;
+  const firstCheckAt = previous?.firstCheckAt ?? now.toISOString();
+  const credentials = await paletteAwsCredentials(plan, principal, palette);
+  const clouds = paletteScope(plan).clouds;
+  let reason: string;
+  try {
+    await clouds.validateAwsAccount(credentials);
+    await clouds.validateS3Bucket({ bucket: plan.bucketName, region: plan.target.region, credentials });
+    return { ready: true, attempt, firstCheckAt, waitSeconds: 0 };
+  } catch (e) {
+    // Only Palette's verdict on the credentials means "not ready yet"; anything else is a real failure.
+    if (!(e instanceof PaletteValidationError)) throw e;
+    reason = e.message;
+  }
+  const elapsed = (now.getTime() - Date.parse(firstCheckAt)) / 1000;
+  const waitSeconds = nextWaitSeconds(attempt);
+  if (elapsed + waitSeconds > plan.readinessTimeoutSeconds) {
+    throw new ReadinessTimeoutError(
+      `Palette still rejects the ${principal.kind === 'sts' ? 'role' : 'access key'} for tenant ${plan.tenantId} after ` +
+        `${attempt} attempts in ${Math.round(elapsed)} s (budget ${plan.readinessTimeoutSeconds} s): ${reason} — ${readinessHint(reason)}`,
+    );
+  }
+  return { ready: false, attempt, firstCheckAt, waitSeconds, reason };
+}

@@ -1,0 +1,135 @@
+/**
+ * Palette registrations: the AWS cloud account and the S3 backup location. Palette has no idempotency key,
+ * so each is found by name first, created if missing and updated if it drifted. Annotations record which
+ * execution created it; compensation deletes only those.
+ */
+import { CREATED_BY_TAG } from '../../domain/names';
+import type { PaletteIdentity, Plan, PrincipalResult, RegistrationResult } from '../../domain/workflow-state';
+import { VerificationError } from '../../shared/errors';
+import type { UndoResult } from '../aws/bucket';
+import type { AwsCloudAccount, S3Location } from '../palette';
+import { paletteAwsCredentials, sameCredentials } from './credentials';
+import { paletteScope } from './palette';
+
+export interface RegistrationInput {
+  plan: Plan;
+  palette: PaletteIdentity;
+  principal: PrincipalResult;
+}
+
+/** Annotations for a new object, or the existing ones merged with ours (created-by is never rewritten). */
+function annotations(plan: Plan, existing?: Record<string, string>): Record<string, string> {
+  const merged = { ...existing, ...plan.tags };
+  const createdBy = existing?.[CREATED_BY_TAG];
+  if (createdBy !== undefined) merged[CREATED_BY_TAG] = createdBy;
+  return merged;
+}
+
+const sameAnnotations = (current: Record<string, string> | undefined, wanted: Record<string, string>) =>
+  Object.entries(wanted).every(([k, v]) => current?.[k] === v);
+
+export async function ensureCloudAccount(input: RegistrationInput): Promise<RegistrationResult> {
+  const { plan } = input;
+  const accounts = paletteScope(plan).cloudAccounts.aws;
+  const spec: AwsCloudAccount = await paletteAwsCredentials(plan, input.principal, input.palette);
+  const name = plan.cloudAccountName;
+  const existing = await accounts.findByName(name);
+  if (!existing?.metadata?.uid) {
+    const uid = await accounts.create({ metadata: { name, annotations: annotations(plan) }, spec });
+    return { uid, name, created: true, updated: false };
+  }
+  const uid = existing.metadata.uid;
+  const wantedAnnotations = annotations(plan, existing.metadata.annotations);
+  if (sameCredentials(existing.spec, spec) && sameAnnotations(existing.metadata.annotations, wantedAnnotations)) {
+    return { uid, name, created: false, updated: false };
+  }
+  await accounts.update(uid, { metadata: { name, uid, annotations: wantedAnnotations }, spec });
+  return { uid, name, created: false, updated: true };
+}
+
+export async function ensureBackupLocation(input: RegistrationInput): Promise<RegistrationResult> {
+  const { plan } = input;
+  const locations = paletteScope(plan).backupLocations;
+  const credentials = await paletteAwsCredentials(plan, input.principal, input.palette);
+  const name = plan.backupLocationName;
+  const config = { bucketName: plan.bucketName, region: plan.target.region, credentials };
+  const found = await locations.findByName(name, 's3');
+  if (!found?.metadata?.uid) {
+    const body: S3Location = {
+      metadata: { name, annotations: annotations(plan) },
+      spec: { config, isDefault: plan.backupLocationIsDefault },
+    };
+    const uid = await locations.s3.create(body);
+    return { uid, name, created: true, updated: false };
+  }
+  const uid = found.metadata.uid;
+  const current = await locations.s3.get(uid);
+  const wantedAnnotations = annotations(plan, current.metadata?.annotations ?? found.metadata.annotations);
+  const c = current.spec?.config;
+  const converged =
+    c?.bucketName === config.bucketName &&
+    c.region === config.region &&
+    sameCredentials(c.credentials, credentials) &&
+    (current.spec?.isDefault ?? false) === plan.backupLocationIsDefault &&
+    sameAnnotations(current.metadata?.annotations, wantedAnnotations);
+  if (converged) return { uid, name, created: false, updated: false };
+  await locations.s3.update(uid, {
+    metadata: { name, annotations: wantedAnnotations },
+    spec: { config: { ...c, ...config }, isDefault: plan.backupLocationIsDefault },
+  });
+  if (plan.backupLocationIsDefault && !current.spec?.isDefault) await locations.setDefault('s3', uid);
+  return { uid, name, created: false, updated: true };
+}
+
+export interface VerificationResult {
+  ok: true;
+  cloudAccountUid?: string;
+  backupLocationUid: string;
+}
+
+/** Palette must list what was registered, under the expected names and uids. */
+export async function verifyRegistrations(
+  plan: Plan,
+  expected: { cloudAccountUid?: string; backupLocationUid: string },
+): Promise<VerificationResult> {
+  const scope = paletteScope(plan);
+  const problems: string[] = [];
+  let cloudAccountUid: string | undefined;
+  if (expected.cloudAccountUid !== undefined) {
+    const account = await scope.cloudAccounts.aws.findByName(plan.cloudAccountName);
+    cloudAccountUid = account?.metadata?.uid;
+    if (cloudAccountUid !== expected.cloudAccountUid) {
+      problems.push(`cloud account '${plan.cloudAccountName}' ${cloudAccountUid ? `has uid ${cloudAccountUid}, expected ${expected.cloudAccountUid}` : 'is not listed'}`);
+    }
+  }
+  const location = await scope.backupLocations.findByName(plan.backupLocationName, 's3');
+  const backupLocationUid = location?.metadata?.uid;
+  if (backupLocationUid !== expected.backupLocationUid) {
+    problems.push(`backup location '${plan.backupLocationName}' ${backupLocationUid ? `has uid ${backupLocationUid}, expected ${expected.backupLocationUid}` : 'is not listed'}`);
+  }
+  if (problems.length > 0 || backupLocationUid === undefined) {
+    throw new VerificationError(`Palette does not list the registrations: ${problems.join('; ')}`);
+  }
+  return { ok: true, ...(cloudAccountUid ? { cloudAccountUid } : {}), backupLocationUid };
+}
+
+/** Deletes the registrations this execution created (found by name, checked by annotation). */
+export async function undoRegistrations(plan: Plan, executionName: string): Promise<UndoResult> {
+  const scope = paletteScope(plan);
+  const result: UndoResult = { deleted: [], retained: [] };
+  const location = await scope.backupLocations.findByName(plan.backupLocationName, 's3');
+  if (location?.metadata?.uid) {
+    const uid = location.metadata.uid;
+    const full = await scope.backupLocations.s3.get(uid);
+    if ((full.metadata?.annotations ?? location.metadata.annotations)?.[CREATED_BY_TAG] === executionName) {
+      await scope.backupLocations.delete(uid);
+      result.deleted.push(`palette:backup-location/${uid}`);
+    }
+  }
+  const account = await scope.cloudAccounts.aws.findByName(plan.cloudAccountName);
+  if (account?.metadata?.uid && account.metadata.annotations?.[CREATED_BY_TAG] === executionName) {
+    await scope.cloudAccounts.aws.delete(account.metadata.uid);
+    result.deleted.push(`palette:cloud-account/${account.metadata.uid}`);
+  }
+  return result;
+}
