@@ -7,6 +7,8 @@ import {
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -190,10 +192,31 @@ export async function undoBucket(plan: Plan, executionName: string): Promise<Und
     throw e;
   }
   if (tags[CREATED_BY_TAG] !== executionName) return { deleted: [], retained: [] };
-  const versions = await awsCall(() => s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1 })));
-  if ((versions.Versions?.length ?? 0) > 0 || (versions.DeleteMarkers?.length ?? 0) > 0) {
+  // Current objects mean someone stored data: keep the bucket. Without them, what remains are
+  // noncurrent versions and delete markers (e.g. Palette's validation probe), which go with the bucket.
+  const current = await awsCall(() => s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 })));
+  if ((current.KeyCount ?? current.Contents?.length ?? 0) > 0) {
     return { deleted: [], retained: [{ id: plan.bucketArn, reason: 'bucket is not empty; retained' }] };
   }
+  await purgeVersions(s3, Bucket);
   await awsCall(() => s3.send(new DeleteBucketCommand({ Bucket })));
   return { deleted: [plan.bucketArn], retained: [] };
+}
+
+/** Deletes every object version and delete marker (the bucket has no current objects). */
+async function purgeVersions(s3: S3Client, Bucket: string): Promise<void> {
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  for (;;) {
+    const page = await awsCall(() => s3.send(new ListObjectVersionsCommand({ Bucket, KeyMarker, VersionIdMarker })));
+    const Objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+      .filter((v) => v.Key !== undefined)
+      .map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+    if (Objects.length > 0) {
+      await awsCall(() => s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } })));
+    }
+    if (!page.IsTruncated) return;
+    KeyMarker = page.NextKeyMarker;
+    VersionIdMarker = page.NextVersionIdMarker;
+  }
 }
