@@ -1,0 +1,92 @@
+/**
+ * Whole-stack properties: cdk-nag AwsSolutions has no unacknowledged finding (and every acknowledgement has
+ * a reason), the EventBridge trigger starts the state machine with a DLQ, outputs exist, config is validated.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { App, Stack, aws_iam as iam, aws_sqs as sqs } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { onlyResourceOfType, synthesize, type Synthesized } from './helpers';
+
+let base: Synthesized;
+beforeAll(() => {
+  base = synthesize({ skipBundling: true });
+});
+
+interface NagReport {
+  success: boolean;
+  violations: { ruleName: string; violatingResources: { constructPath: string }[] }[];
+}
+const nag = (scope: Stack): NagReport => new AwsSolutionsChecks(scope).validateScope(scope) as NagReport;
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged violation on the whole stack', () => {
+    const report = nag(base.stack);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('does report unacknowledged findings (control: a wildcard role and a plain queue)', () => {
+    const s = new Stack(new App(), 'Control');
+    new sqs.Queue(s, 'Queue');
+    new iam.Role(s, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
+    );
+    const rules = nag(s).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS4', 'AwsSolutions-IAM5[Action::s3:*]', 'AwsSolutions-IAM5[Resource::*]']));
+  });
+
+  it('every acknowledgement in cdk/ states a reason', () => {
+    const sources = readdirSync(new URL('../../cdk/lib', import.meta.url), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(new URL(`../../cdk/lib/${f}`, import.meta.url), 'utf8'));
+    const acks = sources.flatMap((text) => text.split('.acknowledge(').slice(1).map((rest) => rest.slice(0, 600)));
+    expect(acks.length).toBeGreaterThan(3);
+    for (const ack of acks) expect(ack).toMatch(/^\{\s*id:[^]*?reason:\s*\S/);
+  });
+});
+
+describe('event trigger', () => {
+  it('a rule on the custom bus starts the state machine for palette.onboarding / Tenant Onboarding Requested, with a DLQ', () => {
+    const [, rule] = onlyResourceOfType(base.json, 'AWS::Events::Rule');
+    const [busId, bus] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
+    const [queueId] = onlyResourceOfType(base.json, 'AWS::SQS::Queue');
+    const [machineId] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+    expect(bus.Properties?.Name).toBe('palette-onboarding');
+    expect(rule.Properties).toMatchObject({
+      EventBusName: { Ref: busId },
+      EventPattern: { source: ['palette.onboarding'], 'detail-type': ['Tenant Onboarding Requested'] },
+      State: 'ENABLED',
+    });
+    const targets = rule.Properties?.Targets as Record<string, unknown>[];
+    expect(targets).toHaveLength(1);
+    expect(targets[0]).toMatchObject({
+      Arn: { Ref: machineId },
+      InputPath: '$.detail',
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+    });
+  });
+
+  it('the DLQ is encrypted and TLS-only', () => {
+    const [queueId, queue] = onlyResourceOfType(base.json, 'AWS::SQS::Queue');
+    expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+    const [, policy] = onlyResourceOfType(base.json, 'AWS::SQS::QueuePolicy');
+    expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+    expect(JSON.stringify(policy.Properties)).toContain(queueId);
+  });
+
+  it('exports the state machine ARN, bus and DLQ as stack outputs', () => {
+    expect(Object.keys(base.json.Outputs ?? {}).sort()).toEqual(
+      expect.arrayContaining(['DeadLetterQueueUrl', 'EventBusArn', 'EventBusName', 'StateMachineArn']),
+    );
+  });
+});
+
+describe('configuration', () => {
+  it('rejects invalid context with the key named, before anything is synthesized', () => {
+    expect(() => synthesize({ skipBundling: true, context: { readinessBudgetSeconds: 5 } })).toThrow(/readinessBudgetSeconds/);
+    expect(() => synthesize({ skipBundling: true, context: { allowedExecutionRoleNames: 'Org*' } })).toThrow(/allowedExecutionRoleNames/);
+    expect(() => synthesize({ skipBundling: true, context: { eventBusName: 'default' } })).toThrow(/eventBusName/);
+  });
+});
