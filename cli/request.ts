@@ -1,0 +1,63 @@
+/**
+ * Request files for the CLI: reading, local validation with field-level messages (the same zod schema the
+ * ValidateRequest state uses), and the deterministic execution name.
+ */
+import { readFileSync } from 'node:fs';
+import { executionName } from '../lambdas/domain/names';
+import { parseRequest } from '../lambdas/domain/plan';
+import type { OnboardingRequest } from '../lambdas/domain/request';
+import { RequestValidationError } from '../lambdas/shared/errors';
+
+export class RequestFileError extends Error {
+  override readonly name = 'RequestFileError';
+  constructor(
+    message: string,
+    /** Field-level problems, when the file parsed but the request is invalid. */
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Reads and parses a JSON request file (no schema check). */
+export function readRequestFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new RequestFileError(code === 'ENOENT' ? `request file not found: ${file}` : `cannot read ${file}: ${String(e)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new RequestFileError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Validates a raw request; throws RequestFileError listing every bad field. */
+export function validateRequest(raw: unknown, file = 'request'): OnboardingRequest {
+  try {
+    return parseRequest(raw);
+  } catch (e) {
+    if (e instanceof RequestValidationError) {
+      throw new RequestFileError(
+        `${file} is not a valid onboarding request:\n${e.issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+        e.issues,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * The execution name for a request: its tenant id plus a hash of the request as given (key order does not
+ * matter), so starting the same request twice is deduplicated by Step Functions. `suffix` forces a new
+ * execution of an identical request (a deliberate re-run).
+ */
+export function executionNameFor(raw: unknown, suffix?: string): string {
+  const tenant =
+    typeof raw === 'object' && raw !== null && 'tenantId' in raw && typeof raw.tenantId === 'string' ? raw.tenantId : '';
+  const safe = tenant.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'request';
+  return executionName(safe, raw, suffix);
+}

@@ -1,0 +1,36 @@
+/**
+ * Local runner: runs the synthesized state machines in-process against the sandbox (see README.md).
+ *
+ *   const sb = await startLocalSandbox({ aws: { port: 0 }, palette: { port: 0 }, env: {} });
+ *   const run = await runOnboarding(request, { sandbox: sb, onProgress });
+ *   // run.status, run.output, run.error, run.cause, run.history, run.logs, run.events
+ */
+export {
+  causeMessage,
+  loadWorkflow,
+  ONBOARDING_STATE_MACHINE,
+  prepareStateMachine,
+  runOnboarding,
+  runStateMachine,
+  type LoadWorkflowOptions,
+  type LocalRunResult,
+  type LocalWorkflow,
+  type PreparedStateMachine,
+  type RunOptions,
+} from './runner';
+export { loadAssembly, onboardingAssemblySource, openAssembly, DEFAULT_CACHE_DIR, type AssemblySource, type CloudAssembly } from './assembly';
+export type { HistoryEvent, ProgressEvent, ExecutionStatus } from './execute';
+export type { CapturedLog } from './capture';
+export type { RecordedEvent } from './events';
+export type { InvocationRecord } from './lambda';
+export {
+  detectRunningSandbox,
+  ensurePaletteApiKeySecret,
+  ensureSandboxAccounts,
+  sandboxEndpoints,
+  SandboxError,
+  type SandboxEndpoints,
+  type SandboxLike,
+} from './sandbox';
+export { resolveValue, findStateMachine, describeFunction, TemplateError, type CfnTemplate, type DeploymentTarget, type LocalFunction } from './template';
+export { executionNameFor } from '../../cli/request';

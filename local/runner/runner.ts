@@ -1,0 +1,448 @@
+/**
+ * The local run: a state machine of the synthesized CDK app, executed in-process against the sandbox, with
+ * the real bundled Lambda handlers and their environment taken from the template.
+ *
+ *   const sb = await startLocalSandbox();
+ *   const run = await runOnboarding(request, { sandbox: sb, onProgress });
+ *   run.status, run.output, run.error, run.cause, run.history, run.logs, run.events
+ */
+import { executionNameFor } from '../../cli/request';
+import { DEFAULT_CACHE_DIR, loadAssembly, onboardingAssemblySource, openAssembly, type CloudAssembly, type StackArtifact } from './assembly';
+import { OutputCapture, type CapturedLog } from './capture';
+import { LocalEventBridge, type RecordedEvent } from './events';
+import {
+  executeDefinition,
+  HistoryRecorder,
+  walkStates,
+  type AslDefinitionLike,
+  type ExecutionStatus,
+  type HistoryEvent,
+  type LocalTaskHandler,
+  type ProgressEvent,
+} from './execute';
+import { LocalLambdaRuntime, type InvocationRecord } from './lambda';
+import { ensurePaletteApiKeySecret, ensureSandboxAccounts, sandboxEndpoints, type SandboxEndpoints, type SandboxLike } from './sandbox';
+import {
+  describeFunction,
+  findStateMachine,
+  functionLogicalIdFor,
+  stateMachineLogicalIds,
+  TemplateError,
+  type DeploymentTarget,
+  type LocalFunction,
+  type StateMachineResource,
+} from './template';
+
+/** Logical-id prefix of the onboarding state machine (construct `Workflow` of the stack). */
+export const ONBOARDING_STATE_MACHINE = 'Workflow';
+const PALETTE_SECRET_ENV = 'PALETTE_API_KEY_SECRET_ARN';
+const PALETTE_ENDPOINT_ENV = 'PALETTE_ENDPOINT';
+
+// ---- the synthesized app ----------------------------------------------------------------------------------
+
+export interface LoadWorkflowOptions {
+  /** CDK context overrides (part of the cache key). */
+  context?: Record<string, unknown>;
+  /** Use this cloud assembly directory as is (e.g. `cdk.out` from `npx cdk synth`) instead of the cache. */
+  assemblyDir?: string;
+  cacheDir?: string;
+  /** Re-synthesize even if cached. */
+  fresh?: boolean;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface LocalWorkflow {
+  assembly: CloudAssembly;
+}
+
+const workflowMemo = new Map<string, Promise<LocalWorkflow>>();
+
+/**
+ * The synthesized app: an up-to-date cached assembly, or a fresh in-process synth (bundling every function).
+ * Memoized per process and options.
+ */
+export function loadWorkflow(opts: LoadWorkflowOptions = {}): Promise<LocalWorkflow> {
+  const key = JSON.stringify([opts.context ?? {}, opts.assemblyDir ?? '', opts.cacheDir ?? DEFAULT_CACHE_DIR]);
+  let p = opts.fresh ? undefined : workflowMemo.get(key);
+  if (!p) {
+    p = (async () => {
+      if (opts.assemblyDir) return { assembly: openAssembly(opts.assemblyDir) };
+      const assembly = await loadAssembly(onboardingAssemblySource(opts.context ? { context: opts.context } : {}), {
+        ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+        ...(opts.fresh ? { fresh: true } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      return { assembly };
+    })();
+    p.catch(() => workflowMemo.delete(key));
+    workflowMemo.set(key, p);
+  }
+  return p;
+}
+
+// ---- preparing a state machine ----------------------------------------------------------------------------
+
+type TaskBinding =
+  | { kind: 'lambda'; resource: string; fn: LocalFunction }
+  | { kind: 'lambda-invoke'; resource: string }
+  | { kind: 'put-events'; resource: string };
+
+export interface PreparedStateMachine {
+  stack: StackArtifact;
+  target: DeploymentTarget;
+  stateMachine: StateMachineResource;
+  definition: AslDefinitionLike;
+  /** Every Lambda function of the stack, by logical id (lambda:invoke may name any of them). */
+  functions: Map<string, LocalFunction>;
+  /** Task state name -> what serves it. */
+  tasks: Map<string, TaskBinding>;
+  /** The functions' environment from the template (union over the state machine's functions). */
+  environment: Record<string, string>;
+}
+
+function findStackWith(assembly: CloudAssembly, selector: string | undefined): StackArtifact {
+  const candidates = assembly.stacks.filter((s) => {
+    const ids = stateMachineLogicalIds(s.template);
+    return selector === undefined ? ids.length > 0 : ids.some((id) => id.startsWith(selector));
+  });
+  if (candidates.length === 1) return candidates[0] as StackArtifact;
+  if (candidates.length === 0 && assembly.stacks.length === 1) return assembly.stacks[0] as StackArtifact;
+  const all = assembly.stacks.map((s) => `${s.stackName} [${stateMachineLogicalIds(s.template).join(', ')}]`).join('; ');
+  throw new TemplateError(
+    `${candidates.length === 0 ? 'no stack has' : 'several stacks have'} a state machine matching '${selector ?? '(any)'}'; stacks: ${all}`,
+  );
+}
+
+/** Resolves the state machine and maps its Task states to the template's functions and integrations. */
+export function prepareStateMachine(
+  workflow: LocalWorkflow,
+  selector: string | undefined,
+  where: { region: string; accountId: string; partition?: string },
+): PreparedStateMachine {
+  const stack = findStackWith(workflow.assembly, selector);
+  const target: DeploymentTarget = { stackName: stack.stackName, partition: where.partition ?? 'aws', region: where.region, accountId: where.accountId };
+  const stateMachine = findStateMachine(stack.template, selector, target);
+  const definition = stateMachine.definition as AslDefinitionLike;
+  const functions = new Map<string, LocalFunction>();
+  for (const [id, r] of Object.entries(stack.template.Resources)) {
+    if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path'] !== undefined) {
+      functions.set(id, describeFunction(stack.template, id, workflow.assembly.directory, target));
+    }
+  }
+  const tasks = new Map<string, TaskBinding>();
+  const used = new Set<string>();
+  const p = target.partition;
+  walkStates(definition, (name, st) => {
+    if (st.Type !== 'Task') return;
+    const resource = st.Resource ?? '';
+    if (resource.startsWith('arn:') && resource.includes(':lambda:') && resource.includes(':function:')) {
+      const id = functionLogicalIdFor(stack.template, resource, target);
+      const fn = id ? functions.get(id) : undefined;
+      if (!fn) throw new TemplateError(`Task state ${name}: function ${resource} is not a bundled function of stack ${stack.stackName}`);
+      tasks.set(name, { kind: 'lambda', resource, fn });
+      used.add(fn.logicalId);
+    } else if (resource === `arn:${p}:states:::lambda:invoke`) {
+      const params = st.Parameters as Record<string, unknown> | undefined;
+      const fnName = params?.FunctionName;
+      if (typeof fnName === 'string') {
+        const id = functionLogicalIdFor(stack.template, fnName, target);
+        if (id) used.add(id);
+      }
+      tasks.set(name, { kind: 'lambda-invoke', resource });
+    } else if (resource === `arn:${p}:states:::events:putEvents`) {
+      tasks.set(name, { kind: 'put-events', resource });
+    } else {
+      throw new TemplateError(
+        `Task state ${name} uses ${resource}, which the local runner does not serve (supported: Lambda function ARNs, lambda:invoke, events:putEvents)`,
+      );
+    }
+  });
+  // All functions of one state machine share one process environment: it must be consistent.
+  const environment: Record<string, string> = {};
+  const from: Record<string, string> = {};
+  for (const id of used) {
+    const fn = functions.get(id);
+    if (!fn) continue;
+    for (const [k, v] of Object.entries(fn.environment)) {
+      if (k in environment && environment[k] !== v) {
+        throw new TemplateError(
+          `functions ${from[k]} and ${id} set ${k} differently ('${environment[k]}' vs '${v}'); the in-process runner needs one environment per state machine`,
+        );
+      }
+      environment[k] = v;
+      from[k] = id;
+    }
+  }
+  return { stack, target, stateMachine, definition, functions, tasks, environment };
+}
+
+// ---- running --------------------------------------------------------------------------------------------
+
+export interface RunOptions {
+  /** A running sandbox (startLocalSandbox) or its endpoints. */
+  sandbox: SandboxLike;
+  /** The synthesized app, or how to load it (default: cached in-process synth). */
+  workflow?: LocalWorkflow | LoadWorkflowOptions;
+  /** Logical-id prefix (or StateMachineName) of the state machine; default: the onboarding one. */
+  stateMachine?: string;
+  /** Default: executionNameFor(input) (tenant id + hash of the request, as the CLI names executions). */
+  executionName?: string;
+  /** Member accounts to create in the sandbox first (runOnboarding adds the request's aws.accountId). */
+  accounts?: string[];
+  onProgress?: (e: ProgressEvent) => void;
+  /** Also print what handlers log (always recorded in `logs`). */
+  echoLogs?: boolean;
+  /** Import fresh module instances (a cold start of every function) instead of reusing warm ones. */
+  coldStart?: boolean;
+  /** Wait state name -> ms instead of its own time. */
+  waitOverridesMs?: Record<string, number>;
+  /** State name -> ms before each retry instead of the Retry back-off. */
+  retryIntervalOverridesMs?: Record<string, number | number[]>;
+}
+
+export interface LocalRunResult {
+  status: ExecutionStatus;
+  executionName: string;
+  executionArn: string;
+  stateMachine: { logicalId: string; name: string; arn: string; stackName: string };
+  input: unknown;
+  output?: unknown;
+  /** Error / Cause as Step Functions reports them (a Lambda error's Cause is its JSON error document). */
+  error?: string;
+  cause?: string;
+  /** errorMessage from a JSON Cause, else the Cause itself. */
+  errorMessage?: string;
+  startedAt: string;
+  stoppedAt: string;
+  durationMs: number;
+  history: HistoryEvent[];
+  /** Everything written during the run: handler output (per invocation), platform lines, runner output. */
+  logs: CapturedLog[];
+  /** Events sent by events:putEvents states. */
+  events: RecordedEvent[];
+  invocations: InvocationRecord[];
+  /** The environment the functions saw (values included; the sandbox's admin key is not a secret). */
+  environment: Record<string, string>;
+}
+
+/** errorMessage of a Lambda error document, else the text itself. */
+export function causeMessage(cause: string | undefined): string | undefined {
+  if (cause === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // not JSON
+  }
+  return cause;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+/** Runs share process.env and stdout: one at a time per process. */
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Applies `env` to process.env; returns a function restoring the previous values. */
+function applyEnvironment(env: Record<string, string>, remove: (k: string) => boolean): () => void {
+  const saved = new Map<string, string | undefined>();
+  for (const k of Object.keys(process.env)) {
+    if (remove(k) && !(k in env)) {
+      saved.set(k, process.env[k]);
+      delete process.env[k];
+    }
+  }
+  for (const [k, v] of Object.entries(env)) {
+    if (!saved.has(k)) saved.set(k, process.env[k]);
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** Variables of the parent process that would point the SDK somewhere else than the sandbox. */
+const STRAY_AWS_ENV = (k: string) =>
+  k.startsWith('AWS_ENDPOINT_URL_') ||
+  ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_DEFAULT_REGION', 'AWS_SECURITY_TOKEN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'].includes(k);
+
+function resolveWorkflowOption(w: RunOptions['workflow'], onProgress: RunOptions['onProgress']): Promise<LocalWorkflow> {
+  if (w && 'assembly' in w) return Promise.resolve(w);
+  return loadWorkflow({ ...(w ?? {}), ...(onProgress ? { onProgress } : {}) });
+}
+
+/** Runs a state machine of the app on the sandbox. */
+export async function runStateMachine(input: unknown, opts: RunOptions): Promise<LocalRunResult> {
+  const emit = (e: ProgressEvent) => {
+    try {
+      opts.onProgress?.(e);
+    } catch {
+      // ignore progress callback failures
+    }
+  };
+  const sb: SandboxEndpoints = sandboxEndpoints(opts.sandbox);
+  const workflow = await resolveWorkflowOption(opts.workflow, opts.onProgress);
+  const prepared = prepareStateMachine(workflow, opts.stateMachine ?? ONBOARDING_STATE_MACHINE, {
+    region: sb.aws.region,
+    accountId: sb.aws.accountId,
+  });
+
+  if (opts.accounts && opts.accounts.length > 0) {
+    emit({ kind: 'prepare', message: `ensuring sandbox member account(s) ${opts.accounts.join(', ')}` });
+    await ensureSandboxAccounts(sb, opts.accounts);
+  }
+  const env: Record<string, string> = {
+    ...prepared.environment,
+    AWS_ENDPOINT_URL: sb.aws.endpoint,
+    AWS_REGION: sb.aws.region,
+    AWS_ACCESS_KEY_ID: sb.aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
+  };
+  if (PALETTE_ENDPOINT_ENV in prepared.environment) env[PALETTE_ENDPOINT_ENV] = sb.palette.endpoint;
+  const secretRef = prepared.environment[PALETTE_SECRET_ENV];
+  if (secretRef !== undefined) {
+    emit({ kind: 'prepare', message: `storing the Palette API key in Secrets Manager as ${secretRef}` });
+    env[PALETTE_SECRET_ENV] = await ensurePaletteApiKeySecret(sb, secretRef);
+  }
+
+  const executionName = opts.executionName ?? executionNameFor(input);
+  const sm = prepared.stateMachine;
+  const executionArn = `arn:${prepared.target.partition}:states:${sb.aws.region}:${sb.aws.accountId}:execution:${sm.name}:${executionName}`;
+
+  return serialized(async () => {
+    const history = new HistoryRecorder();
+    const capture = new OutputCapture({ echo: opts.echoLogs === true });
+    const bridge = new LocalEventBridge({ account: sb.aws.accountId, region: sb.aws.region });
+    const lambda = new LocalLambdaRuntime({ capture, environment: env, region: sb.aws.region, coldStart: opts.coldStart === true });
+
+    const invokeFunction = async (fn: LocalFunction, payload: unknown, state: string, resource: string): Promise<unknown> => {
+      const task = history.beginTask(state, [
+        { type: 'LambdaFunctionScheduled', resource, functionLogicalId: fn.logicalId, input: payload },
+        { type: 'LambdaFunctionStarted', functionLogicalId: fn.logicalId },
+      ]);
+      try {
+        const out = await lambda.invoke(fn, payload, state);
+        const requestId = lambda.invocations.at(-1)?.requestId;
+        task.succeeded({ type: 'LambdaFunctionSucceeded', functionLogicalId: fn.logicalId, output: out, ...(requestId ? { requestId } : {}) });
+        return out;
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        task.failed({
+          type: err.name === 'Sandbox.Timedout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed',
+          functionLogicalId: fn.logicalId,
+          error: err.name,
+          cause: err.message,
+        });
+        throw err;
+      }
+    };
+
+    const tasks: Record<string, LocalTaskHandler> = {};
+    for (const [state, binding] of prepared.tasks) {
+      if (binding.kind === 'lambda') {
+        tasks[state] = (i) => invokeFunction(binding.fn, i, state, binding.resource);
+      } else if (binding.kind === 'lambda-invoke') {
+        tasks[state] = async (i) => {
+          const params = (typeof i === 'object' && i !== null && !Array.isArray(i) ? i : {}) as Record<string, unknown>;
+          const name = typeof params.FunctionName === 'string' ? params.FunctionName : '';
+          const id = functionLogicalIdFor(prepared.stack.template, name, prepared.target);
+          const fn = id ? prepared.functions.get(id) : undefined;
+          if (!fn) {
+            const e = new Error(`Function not found: ${name}`);
+            e.name = 'Lambda.ResourceNotFoundException';
+            throw e;
+          }
+          const payload = await invokeFunction(fn, params.Payload ?? null, state, binding.resource);
+          return {
+            ExecutedVersion: '$LATEST',
+            Payload: payload,
+            SdkHttpMetadata: { HttpStatusCode: 200 },
+            SdkResponseMetadata: { RequestId: lambda.invocations.at(-1)?.requestId ?? '' },
+            StatusCode: 200,
+          };
+        };
+      } else {
+        tasks[state] = async (i) => {
+          const task = history.beginTask(state, [
+            { type: 'TaskScheduled', resource: binding.resource, input: i },
+            { type: 'TaskStarted', resource: binding.resource },
+          ]);
+          try {
+            const out = bridge.putEvents(i, state);
+            task.succeeded({ type: 'TaskSucceeded', resource: binding.resource, output: out });
+            return out;
+          } catch (e) {
+            const err = e instanceof Error ? e : new Error(String(e));
+            task.failed({ type: 'TaskFailed', resource: binding.resource, error: err.name, cause: err.message });
+            throw err;
+          }
+        };
+      }
+    }
+
+    const restoreEnv = applyEnvironment(env, STRAY_AWS_ENV);
+    capture.start();
+    let outcome;
+    try {
+      outcome = await executeDefinition({
+        definition: prepared.definition,
+        input,
+        executionName,
+        executionArn,
+        stateMachine: { arn: sm.arn, name: sm.name },
+        tasks,
+        history,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.waitOverridesMs ? { waitOverridesMs: opts.waitOverridesMs } : {}),
+        ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+      });
+    } finally {
+      capture.stop();
+      restoreEnv();
+    }
+    const errorMessage = causeMessage(outcome.cause);
+    return {
+      status: outcome.status,
+      executionName,
+      executionArn,
+      stateMachine: { logicalId: sm.logicalId, name: sm.name, arn: sm.arn, stackName: prepared.stack.stackName },
+      input,
+      ...(outcome.output !== undefined ? { output: outcome.output } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+      ...(errorMessage !== undefined ? { errorMessage } : {}),
+      startedAt: new Date(outcome.startedAt).toISOString(),
+      stoppedAt: new Date(outcome.stoppedAt).toISOString(),
+      durationMs: outcome.stoppedAt - outcome.startedAt,
+      history: history.events,
+      logs: capture.logs,
+      events: bridge.events,
+      invocations: lambda.invocations,
+      environment: env,
+    };
+  });
+}
+
+/** The tenant account of a request (if it names a valid one). */
+function requestAccount(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null || !('aws' in request)) return undefined;
+  const aws = request.aws;
+  if (typeof aws !== 'object' || aws === null || !('accountId' in aws)) return undefined;
+  return typeof aws.accountId === 'string' && /^\d{12}$/.test(aws.accountId) ? aws.accountId : undefined;
+}
+
+/**
+ * Onboards one tenant on the sandbox: ensures the request's tenant account exists, then runs the onboarding
+ * state machine with the request as input, named executionNameFor(request) unless given.
+ */
+export function runOnboarding(request: unknown, opts: RunOptions): Promise<LocalRunResult> {
+  const account = requestAccount(request);
+  return runStateMachine(request, { ...opts, accounts: [...(opts.accounts ?? []), ...(account ? [account] : [])] });
+}
