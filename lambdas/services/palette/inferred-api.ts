@@ -41,3 +41,9 @@ export interface InferredOperations {
     };
   };
 }
+
+/**
+ * The hand-written operations above as "METHOD path" strings (runtime list). The contract test allows exactly these
+ * outside the official `paths`; the type ties each entry to a key of InferredPaths.
+ */
+export const INFERRED_OPERATIONS = ['POST /v1/auth/syslogin', 'POST /v1/system/config/aws/sts/account'] as const satisfies readonly `POST ${keyof InferredPaths}`[];
