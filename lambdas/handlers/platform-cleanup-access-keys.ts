@@ -1,0 +1,9 @@
+/** PlatformSetup CleanupAccessKeys: delete keys neither the secret nor Palette use (the old key after a rotation). */
+import { PlatformJobStateSchema, type KeyCleanupResult } from '../domain/platform';
+import { parseState } from '../shared/handler';
+import { cleanupAccessKeys } from '../services/platform';
+
+export async function handler(event: unknown): Promise<KeyCleanupResult> {
+  const { job } = parseState(PlatformJobStateSchema, event, 'platform-cleanup-access-keys');
+  return cleanupAccessKeys(job.plan);
+}

@@ -1,0 +1,10 @@
+/** PlatformSetup RegisterStsAccount: set Palette's system STS account to the stored key, read back and verify. */
+import { PlatformRotationStateSchema, type StsRegistrationResult } from '../domain/platform';
+import { parseState } from '../shared/handler';
+import { registerStsAccount } from '../services/platform';
+
+export async function handler(event: unknown): Promise<StsRegistrationResult> {
+  const { job, principal, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
+  const expected = 'accessKeyId' in rotation ? rotation.accessKeyId : principal.accessKeyId;
+  return registerStsAccount(job.plan, expected);
+}

@@ -1,0 +1,27 @@
+/** PlatformSetup ValidateInput: the input is checked field by field and turned into the plan; nothing is created. */
+import { z } from 'zod';
+import { buildPlatformPlan, type PlatformPlan, type PlatformSetupRequest } from '../domain/platform';
+import { ExecutionSchema } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { loadPlatformEnv } from '../services/platform';
+
+const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
+
+export async function handler(event: unknown): Promise<{ request: PlatformSetupRequest; plan: PlatformPlan }> {
+  const { raw, execution } = parseState(Input, event, 'platform-validate-input');
+  const env = loadPlatformEnv();
+  const job = buildPlatformPlan(raw, {
+    homeAccountId: env.HOME_ACCOUNT_ID,
+    executionName: execution.name,
+    systemSecretId: env.PALETTE_SYSTEM_SECRET_ARN,
+    reverseProxySecretId: env.PALETTE_REVERSE_PROXY_SECRET_ARN,
+  });
+  logger.info('Platform setup input is valid', {
+    executionName: execution.name,
+    partition: job.plan.partition,
+    rotateAccessKey: job.plan.rotateAccessKey,
+    configureReverseProxy: job.plan.configureReverseProxy,
+  });
+  return job;
+}

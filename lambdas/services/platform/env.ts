@@ -1,0 +1,31 @@
+/**
+ * Environment of the platform-setup Lambdas: the shared Lambda environment (lambdas/shared/env.ts) plus the
+ * two platform secrets. Kept apart from the shared schema because only the platform functions get these keys.
+ * No SDK imports (the CDK side imports this module to build the functions' environment).
+ */
+import { z } from 'zod';
+import { DEFAULT_SYSTEM_CREDENTIALS_SECRET_NAME } from '../../domain/platform';
+import { LambdaEnvSchema } from '../../shared/env';
+import { ConfigurationError } from '../../shared/errors';
+
+export const PlatformEnvSchema = LambdaEnvSchema.extend({
+  /** Secret (name or ARN) holding the system console credentials {username, password}. */
+  PALETTE_SYSTEM_SECRET_ARN: z.string().min(1).default(DEFAULT_SYSTEM_CREDENTIALS_SECRET_NAME),
+  /** Secret (name or ARN) holding the reverse-proxy settings; absent = the reverse proxy is not managed. */
+  PALETTE_REVERSE_PROXY_SECRET_ARN: z.string().min(1).optional(),
+});
+export type PlatformEnv = z.output<typeof PlatformEnvSchema>;
+export type PlatformEnvInput = z.input<typeof PlatformEnvSchema>;
+export const PLATFORM_ONLY_ENV_KEYS = ['PALETTE_SYSTEM_SECRET_ARN', 'PALETTE_REVERSE_PROXY_SECRET_ARN'] as const;
+export const PLATFORM_ENV_KEYS = Object.keys(PlatformEnvSchema.shape) as (keyof PlatformEnvInput)[];
+
+/** Parses the platform environment (not memoized: it is cheap and tests change it). */
+export function loadPlatformEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
+  const picked = Object.fromEntries(PLATFORM_ENV_KEYS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = PlatformEnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
+  }
+  return parsed.data;
+}

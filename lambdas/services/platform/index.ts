@@ -1,0 +1,7 @@
+/** Self-hosted platform setup services (docs/platform-setup.md). */
+export { checkSystemLogin, registerStsAccount } from './registration';
+export { cleanupAccessKeys, ensureStsPrincipal, rotateAccessKey, undoStsPrincipal } from './principal';
+export { checkReverseProxySecret, configureReverseProxy, readReverseProxySecret } from './reverse-proxy';
+export { deployRunStatus, startDeployRun, DeployEventSchema, type IsCompleteResult, type OnEventResult } from './deploy';
+export { loadPlatformEnv, PlatformEnvSchema } from './env';
+export { AccessKeyNotReadyError, SystemLoginError, PLATFORM_RETRYABLE_ERROR_NAMES } from './errors';
