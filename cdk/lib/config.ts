@@ -17,7 +17,14 @@ import { z } from 'zod';
  * | eventBusName              | palette-onboarding               | custom EventBridge bus (trigger + notifications) |
  * | logRetentionDays          | 30 (a CloudWatch Logs value)     | retention of all log groups                      |
  * | logLevel                  | INFO                             | POWERTOOLS_LOG_LEVEL of the Lambdas              |
- * | selfHosted                | false                            | Palette is self-hosted (platform setup: later)   |
+ * | selfHosted                | false                            | Palette is self-hosted: adds the PlatformSetup   |
+ * |                           |                                  | state machine, run at deploy (platform-setup.md) |
+ * | paletteSystemSecretArn    | (absent)                         | self-hosted: secret {username,password} of the   |
+ * |                           |                                  | system console; absent = secret NAMED            |
+ * |                           |                                  | palette-onboarding-platform/system-credentials   |
+ * | reverseProxySecretArn     | (absent)                         | self-hosted: reverse-proxy secret (ARN or name); |
+ * |                           |                                  | absent = the reverse proxy is not managed        |
+ * | stsKeyRotationDays        | (absent) (1..365)                | self-hosted: rotate the STS key on a schedule    |
  */
 
 /** The secret name used when `paletteApiKeySecretArn` is not configured. */
@@ -59,6 +66,9 @@ const roleName = z
   .string()
   .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 of [A-Za-z0-9+=,.@_-], no wildcards)');
 
+/** A Secrets Manager secret ARN (complete or partial) or a secret name. */
+const SECRET_ID = /^(arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$/;
+
 export const OnboardingConfigSchema = z.object({
   paletteEndpoint: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -88,6 +98,16 @@ export const OnboardingConfigSchema = z.object({
     .default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   selfHosted: booleanFromContext.default(false),
+  // ---- self-hosted platform setup (docs/platform-setup.md) ----
+  paletteSystemSecretArn: z
+    .string()
+    .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
+    .optional(),
+  reverseProxySecretArn: z
+    .string()
+    .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
+    .optional(),
+  stsKeyRotationDays: numberFromContext.pipe(z.number().min(1).max(365)).optional(),
 });
 
 export type OnboardingConfig = z.infer<typeof OnboardingConfigSchema>;
