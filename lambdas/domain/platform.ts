@@ -59,8 +59,9 @@ export const PlatformSetupRequestSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('Configure the reverse proxy; default: when the deployment has a reverse-proxy secret'),
-  partition: PartitionSchema.default('aws').describe(
-    'aws: /v1/system/config/aws/sts/account; aws-us-gov: /v1/system/config/awsgov/sts/account',
+  partition: PartitionSchema.optional().describe(
+    "Default and only allowed value: the deployment's partition. aws: /v1/system/config/aws/sts/account; " +
+      'aws-us-gov: /v1/system/config/awsgov/sts/account',
   ),
 });
 export type PlatformSetupRequest = z.output<typeof PlatformSetupRequestSchema>;
@@ -84,10 +85,15 @@ export type PlatformPlan = z.infer<typeof PlatformPlanSchema>;
 
 export interface PlatformPlanContext {
   homeAccountId: string;
+  /** Partition of the account the Lambdas run in (the STS principal lives there). */
+  homePartition: z.infer<typeof PartitionSchema>;
   executionName: string;
   systemSecretId: string;
   reverseProxySecretId?: string | undefined;
 }
+
+/** The partition of an AWS region name. */
+export const partitionOfRegion = (region: string): z.infer<typeof PartitionSchema> => (region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
 
 export function buildPlatformPlan(raw: unknown, ctx: PlatformPlanContext): { request: PlatformSetupRequest; plan: PlatformPlan } {
   const parsed = PlatformSetupRequestSchema.safeParse(raw ?? {});
@@ -98,15 +104,21 @@ export function buildPlatformPlan(raw: unknown, ctx: PlatformPlanContext): { req
       { path: 'reverseProxy', message: 'this deployment has no reverse-proxy secret (config reverseProxySecretArn)' },
     ]);
   }
+  if (request.partition !== undefined && request.partition !== ctx.homePartition) {
+    throw new RequestValidationError([
+      { path: 'partition', message: `must be ${ctx.homePartition}, the partition this deployment (and the STS principal) is in` },
+    ]);
+  }
+  const partition = ctx.homePartition;
   const configureReverseProxy = request.reverseProxy ?? ctx.reverseProxySecretId !== undefined;
   const plan: PlatformPlan = {
     homeAccountId: ctx.homeAccountId,
-    partition: request.partition,
+    partition,
     userName: STS_PRINCIPAL_USER_NAME,
     userPath: IAM_PATH,
-    userArn: userArn(request.partition, ctx.homeAccountId, STS_PRINCIPAL_USER_NAME, IAM_PATH),
+    userArn: userArn(partition, ctx.homeAccountId, STS_PRINCIPAL_USER_NAME, IAM_PATH),
     policyName: STS_PRINCIPAL_POLICY_NAME,
-    assumeRolePattern: tenantRoleArnPattern(request.partition),
+    assumeRolePattern: tenantRoleArnPattern(partition),
     accessKeySecretName: STS_KEY_SECRET_NAME,
     systemSecretId: ctx.systemSecretId,
     ...(configureReverseProxy && ctx.reverseProxySecretId ? { reverseProxySecretId: ctx.reverseProxySecretId } : {}),
@@ -131,18 +143,23 @@ export const PaletteStsBeforeSchema = z.object({
 });
 export type PaletteStsBefore = z.infer<typeof PaletteStsBeforeSchema>;
 
-/** $.principal (EnsureStsPrincipal). */
-export const StsPrincipalResultSchema = z.object({
+/** $.principal (EnsureStsUser): the user and its one policy. */
+export const StsUserResultSchema = z.object({
   userName: z.string(),
   userArn: z.string(),
   created: z.boolean(),
   policyUpdated: z.boolean(),
+});
+export type StsUserResult = z.infer<typeof StsUserResultSchema>;
+
+/** $.accessKey (EnsureAccessKey): the stored active key (its id only). */
+export const AccessKeyResultSchema = z.object({
   accessKeyId: z.string(),
-  accessKeyCreated: z.boolean(),
+  created: z.boolean(),
   secretArn: z.string(),
   secretCreated: z.boolean(),
 });
-export type StsPrincipalResult = z.infer<typeof StsPrincipalResultSchema>;
+export type AccessKeyResult = z.infer<typeof AccessKeyResultSchema>;
 
 /** $.rotation (RotateAccessKey), or {skipped: true}. */
 export const RotationResultSchema = z.object({
@@ -205,9 +222,9 @@ export type PlatformJobState = z.infer<typeof PlatformJobStateSchema>;
 
 /** After CheckSystemLogin. */
 export const PlatformLoginStateSchema = PlatformJobStateSchema.extend({ paletteBefore: PaletteStsBeforeSchema });
-/** After EnsureStsPrincipal. */
-export const PlatformPrincipalStateSchema = PlatformLoginStateSchema.extend({ principal: StsPrincipalResultSchema });
+/** After EnsureAccessKey. */
+export const PlatformAccessKeyStateSchema = PlatformLoginStateSchema.extend({ accessKey: AccessKeyResultSchema });
 /** After ShouldRotate (RotateAccessKey or SkipRotation). */
-export const PlatformRotationStateSchema = PlatformPrincipalStateSchema.extend({
+export const PlatformRotationStateSchema = PlatformAccessKeyStateSchema.extend({
   rotation: z.union([RotationResultSchema, z.object({ skipped: z.literal(true) })]),
 });

@@ -4,7 +4,7 @@ import { parseState } from '../shared/handler';
 import { registerStsAccount } from '../services/platform';
 
 export async function handler(event: unknown): Promise<StsRegistrationResult> {
-  const { job, principal, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
-  const expected = 'accessKeyId' in rotation ? rotation.accessKeyId : principal.accessKeyId;
+  const { job, accessKey, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
+  const expected = 'accessKeyId' in rotation ? rotation.accessKeyId : accessKey.accessKeyId;
   return registerStsAccount(job.plan, expected);
 }

@@ -1,9 +1,9 @@
 /** PlatformSetup RotateAccessKey: create and store the second key (Palette is switched by RegisterStsAccount). */
-import { PlatformPrincipalStateSchema, type RotationResult } from '../domain/platform';
+import { PlatformAccessKeyStateSchema, type RotationResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { rotateAccessKey } from '../services/platform';
 
 export async function handler(event: unknown): Promise<RotationResult> {
-  const { job, paletteBefore, principal } = parseState(PlatformPrincipalStateSchema, event, 'platform-rotate-access-key');
-  return rotateAccessKey(job.plan, paletteBefore, principal);
+  const { job, paletteBefore, accessKey } = parseState(PlatformAccessKeyStateSchema, event, 'platform-rotate-access-key');
+  return rotateAccessKey(job.plan, paletteBefore, accessKey);
 }

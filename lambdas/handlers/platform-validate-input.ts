@@ -1,6 +1,6 @@
 /** PlatformSetup ValidateInput: the input is checked field by field and turned into the plan; nothing is created. */
 import { z } from 'zod';
-import { buildPlatformPlan, type PlatformPlan, type PlatformSetupRequest } from '../domain/platform';
+import { buildPlatformPlan, partitionOfRegion, type PlatformPlan, type PlatformSetupRequest } from '../domain/platform';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
@@ -13,6 +13,7 @@ export async function handler(event: unknown): Promise<{ request: PlatformSetupR
   const env = loadPlatformEnv();
   const job = buildPlatformPlan(raw, {
     homeAccountId: env.HOME_ACCOUNT_ID,
+    homePartition: partitionOfRegion(process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'),
     executionName: execution.name,
     systemSecretId: env.PALETTE_SYSTEM_SECRET_ARN,
     reverseProxySecretId: env.PALETTE_REVERSE_PROXY_SECRET_ARN,

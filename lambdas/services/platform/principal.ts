@@ -2,7 +2,8 @@
  * The Palette STS principal in the home account: an IAM user (path /palette-onboarding/) whose ONLY permission is
  * sts:AssumeRole on the tenant roles this project creates, with one active access key stored straight in Secrets
  * Manager (the secret's `palette-onboarding/access-key-id` tag names the key, so the value is read only where it
- * is sent to Palette).
+ * is sent to Palette). The user's policy (EnsureStsUser) and its keys (EnsureAccessKey) are set by different
+ * states with different roles: no single Lambda can both widen the user's permissions and obtain a key.
  *
  * Keys are never deleted while Palette's system STS account may use them: rotation creates the second key and
  * stores it; RegisterStsAccount points Palette at it and verifies; only then CleanupAccessKeys deletes keys that
@@ -37,9 +38,10 @@ import {
   type PaletteStsBefore,
   type PlatformPlan,
   type PlatformUndoResult,
-  type RotationResult,
+  type AccessKeyResult,
   type KeyCleanupResult,
-  type StsPrincipalResult,
+  type RotationResult,
+  type StsUserResult,
 } from '../../domain/platform';
 import { policyDocumentsEqual } from '../../domain/policies';
 import { homeClients } from '../../shared/aws-clients';
@@ -134,8 +136,8 @@ function spareKey(keys: AccessKeyMetadata[], keep: ReadonlySet<string | undefine
   return candidates[0]?.AccessKeyId;
 }
 
-/** EnsureStsPrincipal: the user, its one policy, and a stored active key. */
-export async function ensureStsPrincipal(plan: PlatformPlan, before: PaletteStsBefore): Promise<StsPrincipalResult> {
+/** EnsureStsUser: the user and its one policy (no keys: EnsureAccessKey, a separate role, handles those). */
+export async function ensureStsUser(plan: PlatformPlan): Promise<StsUserResult> {
   const UserName = plan.userName;
   let user = await getUser(UserName);
   let created = false;
@@ -154,39 +156,31 @@ export async function ensureStsPrincipal(plan: PlatformPlan, before: PaletteStsB
     if (add.length > 0) await awsCall(() => iam().send(new TagUserCommand({ UserName, Tags: add })));
   }
   const policyUpdated = await ensureOnlyPolicy(plan);
+  return { userName: UserName, userArn: user?.Arn ?? plan.userArn, created, policyUpdated };
+}
 
+/** EnsureAccessKey: the secret holds an active key of the user; a new key only when it holds none. */
+export async function ensureAccessKey(plan: PlatformPlan, before: PaletteStsBefore): Promise<AccessKeyResult> {
+  const UserName = plan.userName;
   const keys = await listKeys(UserName);
   const secret = await describeSecret(plan.accessKeySecretName);
   const storedId = secretTag(secret, ACCESS_KEY_ID_TAG);
   const stored = keys.find((k) => k.AccessKeyId === storedId);
-  let key: { accessKeyId: string; secretArn: string; secretCreated: boolean };
-  let accessKeyCreated = false;
   if (stored?.AccessKeyId && secret?.ARN) {
     if (stored.Status !== 'Active') {
       const AccessKeyId = stored.AccessKeyId;
       await awsCall(() => iam().send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Active' })));
       logger.warn('Re-activated the stored STS principal access key', { accessKeyId: AccessKeyId });
     }
-    key = { accessKeyId: stored.AccessKeyId, secretArn: secret.ARN, secretCreated: false };
-  } else {
-    // The secret holds no usable key (first run, or the secret was lost): a new key is needed.
-    if (keys.length >= 2) {
-      const spare = spareKey(keys, new Set([before.accessKeyId]));
-      if (spare) await deleteKey(UserName, spare);
-    }
-    key = await createAndStoreKey(plan);
-    accessKeyCreated = true;
+    return { accessKeyId: stored.AccessKeyId, created: false, secretArn: secret.ARN, secretCreated: false };
   }
-  return {
-    userName: UserName,
-    userArn: user?.Arn ?? plan.userArn,
-    created,
-    policyUpdated,
-    accessKeyId: key.accessKeyId,
-    accessKeyCreated,
-    secretArn: key.secretArn,
-    secretCreated: key.secretCreated,
-  };
+  // The secret holds no usable key (first run, or the secret was lost): a new key is needed.
+  if (keys.length >= 2) {
+    const spare = spareKey(keys, new Set([before.accessKeyId]));
+    if (spare) await deleteKey(UserName, spare);
+  }
+  const key = await createAndStoreKey(plan);
+  return { accessKeyId: key.accessKeyId, created: true, secretArn: key.secretArn, secretCreated: key.secretCreated };
 }
 
 /**
@@ -194,16 +188,12 @@ export async function ensureStsPrincipal(plan: PlatformPlan, before: PaletteStsB
  * (referenced by neither the secret nor Palette) are removed first to stay within two keys. When the secret
  * already holds a newer key than Palette uses (an interrupted rotation), that rotation is resumed instead.
  */
-export async function rotateAccessKey(
-  plan: PlatformPlan,
-  before: PaletteStsBefore,
-  principal: StsPrincipalResult,
-): Promise<RotationResult> {
+export async function rotateAccessKey(plan: PlatformPlan, before: PaletteStsBefore, accessKey: AccessKeyResult): Promise<RotationResult> {
   const UserName = plan.userName;
-  if (principal.accessKeyCreated) {
-    return { rotated: false, resumed: false, accessKeyId: principal.accessKeyId, deletedStaleKeys: [] };
+  if (accessKey.created) {
+    return { rotated: false, resumed: false, accessKeyId: accessKey.accessKeyId, deletedStaleKeys: [] };
   }
-  const current = principal.accessKeyId;
+  const current = accessKey.accessKeyId;
   const keys = await listKeys(UserName);
   const paletteKey = keys.some((k) => k.AccessKeyId === before.accessKeyId) ? before.accessKeyId : undefined;
   const deletedStaleKeys: string[] = [];

@@ -8,6 +8,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildPlatformPlan,
+  partitionOfRegion,
   PlatformSetupRequestSchema,
   stsPrincipalPolicyDocument,
   tenantRoleArnPattern,
@@ -18,12 +19,17 @@ import { loadPlatformEnv } from '../../../lambdas/services/platform/env';
 import { deployExecutionName, deployRunStatus, startDeployRun, type DeployEvent } from '../../../lambdas/services/platform/deploy';
 import { logger } from '../../../lambdas/shared/logger';
 
-const CTX = { homeAccountId: '123456789012', executionName: 'exec-1', systemSecretId: 'palette-onboarding-platform/system-credentials' };
+const CTX = {
+  homeAccountId: '123456789012',
+  homePartition: 'aws' as const,
+  executionName: 'exec-1',
+  systemSecretId: 'palette-onboarding-platform/system-credentials',
+};
 
 describe('plan', () => {
   it('{} sets up the STS principal; the reverse proxy only when the deployment has a secret', () => {
     const { request, plan } = buildPlatformPlan({}, CTX);
-    expect(request).toEqual({ rotateAccessKey: false, partition: 'aws' });
+    expect(request).toEqual({ rotateAccessKey: false });
     expect(plan).toEqual({
       homeAccountId: '123456789012',
       partition: 'aws',
@@ -62,11 +68,18 @@ describe('plan', () => {
     expect(issues({ rotate: true })).toEqual(['']);
     expect(issues({ rotateAccessKey: 'yes', partition: 'aws-cn' })).toEqual(['partition', 'rotateAccessKey']);
     expect(issues({ reverseProxy: true })).toEqual(['reverseProxy']);
+    expect(() => buildPlatformPlan({ partition: 'aws-us-gov' }, CTX)).toThrow(
+      'partition: must be aws, the partition this deployment (and the STS principal) is in',
+    );
     expect(() => buildPlatformPlan({ rotate: true }, CTX)).toThrow(/Unrecognized key: "rotate"/);
   });
 
-  it('GovCloud: the user ARN and the assumable role pattern use the aws-us-gov partition', () => {
-    const { plan } = buildPlatformPlan({ partition: 'aws-us-gov', rotateAccessKey: true }, CTX);
+  it('GovCloud deployment: the user ARN and the assumable role pattern use the aws-us-gov partition', () => {
+    expect(partitionOfRegion('us-gov-west-1')).toBe('aws-us-gov');
+    expect(partitionOfRegion('eu-central-1')).toBe('aws');
+    const { plan } = buildPlatformPlan({ partition: 'aws-us-gov', rotateAccessKey: true }, { ...CTX, homePartition: 'aws-us-gov' });
+    expect(plan.partition).toBe('aws-us-gov');
+    expect(buildPlatformPlan({}, { ...CTX, homePartition: 'aws-us-gov' }).plan.partition).toBe('aws-us-gov');
     expect(plan.userArn).toBe('arn:aws-us-gov:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal');
     expect(plan.assumeRolePattern).toBe('arn:aws-us-gov:iam::*:role/palette-onboarding/palette-onboarding-*');
     expect(plan.rotateAccessKey).toBe(true);

@@ -40,7 +40,8 @@ import {
   checkSystemLogin,
   cleanupAccessKeys,
   configureReverseProxy,
-  ensureStsPrincipal,
+  ensureAccessKey,
+  ensureStsUser,
   registerStsAccount,
   rotateAccessKey,
   SystemLoginError,
@@ -61,7 +62,7 @@ function plan(opts: { rotate?: boolean; proxy?: boolean; name?: string } = {}): 
   const name = opts.name ?? `exec-${++executionCounter}`;
   const job = buildPlatformPlan(
     { rotateAccessKey: opts.rotate ?? false, ...(opts.proxy !== undefined ? { reverseProxy: opts.proxy } : {}) },
-    { homeAccountId: sb.aws.accountId, executionName: name, systemSecretId: SYSTEM_SECRET, reverseProxySecretId: PROXY_SECRET },
+    { homeAccountId: sb.aws.accountId, homePartition: 'aws', executionName: name, systemSecretId: SYSTEM_SECRET, reverseProxySecretId: PROXY_SECRET },
   );
   return { plan: job.plan, name, startTime: new Date().toISOString() };
 }
@@ -104,11 +105,12 @@ async function callerOf(key: { accessKeyId: string; secretAccessKey: string }): 
 async function setup(opts: { rotate?: boolean } = {}) {
   const p = plan(opts);
   const before = await checkSystemLogin(p.plan);
-  const principal = await ensureStsPrincipal(p.plan, before);
-  const rotation = p.plan.rotateAccessKey ? await rotateAccessKey(p.plan, before, principal) : undefined;
-  const registration = await registerStsAccount(p.plan, rotation?.accessKeyId ?? principal.accessKeyId);
+  const principal = await ensureStsUser(p.plan);
+  const accessKey = await ensureAccessKey(p.plan, before);
+  const rotation = p.plan.rotateAccessKey ? await rotateAccessKey(p.plan, before, accessKey) : undefined;
+  const registration = await registerStsAccount(p.plan, rotation?.accessKeyId ?? accessKey.accessKeyId);
   const cleanup = await cleanupAccessKeys(p.plan);
-  return { ...p, before, principal, rotation, registration, cleanup };
+  return { ...p, before, principal, accessKey, rotation, registration, cleanup };
 }
 
 beforeAll(async () => {
@@ -172,7 +174,8 @@ describe('STS principal and registration', () => {
     first = await setup();
     const home = sb.aws.accountId;
     const userArn = `arn:aws:iam::${home}:user/palette-onboarding/${STS_PRINCIPAL_USER_NAME}`;
-    expect(first.principal).toMatchObject({ userArn, created: true, policyUpdated: true, accessKeyCreated: true, secretCreated: true });
+    expect(first.principal).toEqual({ userName: STS_PRINCIPAL_USER_NAME, userArn, created: true, policyUpdated: true });
+    expect(first.accessKey).toMatchObject({ created: true, secretCreated: true });
     const user = (await iam.send(new GetUserCommand({ UserName: STS_PRINCIPAL_USER_NAME }))).User;
     expect(user?.Path).toBe('/palette-onboarding/');
     expect(Object.fromEntries((user?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({
@@ -198,7 +201,7 @@ describe('STS principal and registration', () => {
     const key = await storedKey();
     expect(Object.keys(key).sort()).toEqual(['accessKeyId', 'secretAccessKey']);
     expect(await keysOfUser()).toEqual([key.accessKeyId]);
-    expect(first.principal.accessKeyId).toBe(key.accessKeyId);
+    expect(first.accessKey.accessKeyId).toBe(key.accessKeyId);
     expect(JSON.stringify(first)).not.toContain(key.secretAccessKey);
     const secretTags = (await sm.send(new DescribeSecretCommand({ SecretId: STS_KEY_SECRET_NAME }))).Tags ?? [];
     expect(secretTags).toContainEqual({ Key: 'palette-onboarding/access-key-id', Value: key.accessKeyId });
@@ -229,9 +232,9 @@ describe('STS principal and registration', () => {
     const statsBefore = { ...sb.aws.stats().operations };
     await clearPaletteCalls();
     const again = await setup();
-    expect(again.before).toEqual({ configured: true, accountId: sb.aws.accountId, accessKeyId: first.principal.accessKeyId });
-    expect(again.principal).toMatchObject({ created: false, policyUpdated: false, accessKeyCreated: false, secretCreated: false });
-    expect(again.principal.accessKeyId).toBe(first.principal.accessKeyId);
+    expect(again.before).toEqual({ configured: true, accountId: sb.aws.accountId, accessKeyId: first.accessKey.accessKeyId });
+    expect(again.principal).toMatchObject({ created: false, policyUpdated: false });
+    expect(again.accessKey).toMatchObject({ created: false, secretCreated: false, accessKeyId: first.accessKey.accessKeyId });
     expect(again.registration).toMatchObject({ changed: false, verified: true });
     expect(again.registration.method).toBeUndefined();
     expect(again.cleanup.deleted).toEqual([]);
@@ -293,8 +296,7 @@ describe('STS principal and registration', () => {
         PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }),
       }),
     );
-    const p = plan();
-    const result = await ensureStsPrincipal(p.plan, await checkSystemLogin(p.plan));
+    const result = await ensureStsUser(plan().plan);
     expect(result.policyUpdated).toBe(true);
     expect((await iam.send(new ListUserPoliciesCommand({ UserName: STS_PRINCIPAL_USER_NAME }))).PolicyNames).toEqual([first.plan.policyName]);
     const doc = (await iam.send(new GetUserPolicyCommand({ UserName: STS_PRINCIPAL_USER_NAME, PolicyName: first.plan.policyName }))).PolicyDocument;
@@ -310,8 +312,8 @@ describe('rotation', () => {
     const oldKey = await storedKey();
     const p = plan({ rotate: true });
     const before = await checkSystemLogin(p.plan);
-    const principal = await ensureStsPrincipal(p.plan, before);
-    const rotation = await rotateAccessKey(p.plan, before, principal);
+    const accessKey = await ensureAccessKey(p.plan, before);
+    const rotation = await rotateAccessKey(p.plan, before, accessKey);
     expect(rotation).toMatchObject({ rotated: true, resumed: false, previousAccessKeyId: oldKey.accessKeyId, deletedStaleKeys: [] });
     const newKey = await storedKey();
     expect(newKey.accessKeyId).toBe(rotation.accessKeyId);
@@ -336,8 +338,7 @@ describe('rotation', () => {
     // Interrupted state: the secret holds a new key, Palette still the old one.
     const p1 = plan({ rotate: true });
     const before1 = await checkSystemLogin(p1.plan);
-    const principal1 = await ensureStsPrincipal(p1.plan, before1);
-    const interrupted = await rotateAccessKey(p1.plan, before1, principal1);
+    const interrupted = await rotateAccessKey(p1.plan, before1, await ensureAccessKey(p1.plan, before1));
     expect(systemSts().accessKey).toBe(interrupted.previousAccessKeyId);
 
     const again = await setup({ rotate: true });
@@ -357,8 +358,8 @@ describe('rotation', () => {
     try {
       const p = plan({ rotate: true });
       const before = await checkSystemLogin(p.plan);
-      const principal = await ensureStsPrincipal(p.plan, before);
-      const rotation = await rotateAccessKey(p.plan, before, principal);
+      const accessKey = await ensureAccessKey(p.plan, before);
+      const rotation = await rotateAccessKey(p.plan, before, accessKey);
       const error = await registerStsAccount(p.plan, rotation.accessKeyId).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AccessKeyNotReadyError);
       expect((error as Error).name).toBe('AccessKeyNotReadyError');
@@ -380,8 +381,8 @@ describe('rotation', () => {
   it('Palette reading back something else is a VerificationError', async () => {
     const p = plan({ rotate: true });
     const before = await checkSystemLogin(p.plan);
-    const principal = await ensureStsPrincipal(p.plan, before);
-    const rotation = await rotateAccessKey(p.plan, before, principal);
+    const accessKey = await ensureAccessKey(p.plan, before);
+    const rotation = await rotateAccessKey(p.plan, before, accessKey);
     // Palette ignores the update (a GET answered from a stale cache, say): simulated by a response rewrite.
     const originalFetch = globalThis.fetch;
     globalThis.fetch = async (input, init) => {
@@ -448,7 +449,7 @@ describe('compensation of a fresh setup', () => {
     const other = plan();
     const foreign = await undoStsPrincipal(other.plan, other.name, other.startTime);
     expect(foreign.deleted).toEqual([]);
-    expect(await keysOfUser()).toEqual([fresh.principal.accessKeyId]);
+    expect(await keysOfUser()).toEqual([fresh.accessKey.accessKeyId]);
   });
 });
 
