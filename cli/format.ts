@@ -1,0 +1,165 @@
+/**
+ * Human-readable output shared by the CLI (deployed executions) and the local run: one line per state as it
+ * runs, and the final summary (uids, ARNs, secret ARNs; never secret values).
+ */
+
+/** Where output goes (process.stdout / stderr, or a test buffer). */
+export interface Stream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export type StateStatus = 'started' | 'succeeded' | 'failed' | 'retried' | 'caught';
+
+/** A state transition, whatever produced it (local runner progress or a deployed execution's history). */
+export interface StateProgress {
+  status: StateStatus;
+  state: string;
+  stateType?: string;
+  /** Nesting (inside Parallel branches / Map iterations). */
+  depth?: number;
+  durationMs?: number;
+  error?: string;
+  cause?: string;
+  attempt?: number;
+  next?: string;
+}
+
+const useColor = (stream: { isTTY?: boolean }) => stream.isTTY === true && !process.env.NO_COLOR;
+
+export interface Style {
+  ok(s: string): string;
+  bad(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+export function style(stream: { isTTY?: boolean } = process.stdout): Style {
+  const on = useColor(stream);
+  const wrap = (code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+  return { ok: wrap('32'), bad: wrap('31'), dim: wrap('2'), bold: wrap('1') };
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** errorMessage of a Lambda error document (the Cause Step Functions reports), else the text as is. */
+export function describeCause(cause: string | undefined): string {
+  if (cause === undefined || cause === '') return '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // plain text
+  }
+  return cause;
+}
+
+/** One line for a state transition, or undefined when it is not worth a line (Pass/Choice starts). */
+export function formatStateLine(p: StateProgress, s: Style = style({})): string | undefined {
+  const indent = '  '.repeat(1 + (p.depth ?? 0));
+  const name = p.state.padEnd(Math.max(28 - 2 * (p.depth ?? 0), p.state.length));
+  const type = (p.stateType ?? '').padEnd(9);
+  const took = p.durationMs !== undefined ? formatDuration(p.durationMs) : '';
+  switch (p.status) {
+    case 'started':
+      // Quick states only get their end line; long-running kinds announce themselves.
+      if (p.stateType !== 'Task' && p.stateType !== 'Wait' && p.stateType !== 'Parallel' && p.stateType !== 'Map') return undefined;
+      return `${indent}${s.dim('…')} ${name} ${s.dim(type)} ${s.dim(p.stateType === 'Wait' ? 'waiting' : 'running')}`;
+    case 'succeeded':
+      return `${indent}${s.ok('✓')} ${name} ${s.dim(type)} ${took}`;
+    case 'failed': {
+      const why = describeCause(p.cause);
+      return `${indent}${s.bad('✗')} ${name} ${s.dim(type)} ${took}  ${s.bad(p.error ?? 'failed')}${why ? `: ${truncate(why, 300)}` : ''}`;
+    }
+    case 'retried':
+      return `${indent}${s.dim('↻')} ${name} ${s.dim(type)} retry #${p.attempt ?? '?'}`;
+    case 'caught':
+      return `${indent}${s.dim('↳')} ${name} ${s.dim(type)} error caught, continuing at ${p.next ?? '?'}`;
+  }
+}
+
+const truncate = (t: string, max: number) => (t.length > max ? `${t.slice(0, max - 1)}…` : t);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Keys whose values are never printed, whatever object they appear in. */
+const SECRET_KEY = /secret(?!arn|name)|password|apikey$|token|privatekey|credentials$/i;
+
+function scalar(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null || v === undefined) return '-';
+  return JSON.stringify(v);
+}
+
+function flags(r: Record<string, unknown>): string {
+  const out: string[] = [];
+  if (r.created === true) out.push('created');
+  if (r.updated === true) out.push('updated');
+  if (r.versionCreated === true) out.push('new policy version');
+  if (r.created === false && r.updated !== true && r.versionCreated !== true) out.push('unchanged');
+  return out.length > 0 ? ` (${out.join(', ')})` : '';
+}
+
+/** A generic fallback: `key: value` lines for an object, skipping secret-looking keys. */
+function genericLines(obj: Record<string, unknown>, indent: string): string[] {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (SECRET_KEY.test(k)) continue;
+    if (isRecord(v)) lines.push(`${indent}${k}:`, ...genericLines(v, `${indent}  `));
+    else lines.push(`${indent}${k}: ${scalar(v)}`);
+  }
+  return lines;
+}
+
+/**
+ * The onboarding summary (the BuildSummary state's output) as text. Known fields get labelled lines; an
+ * unexpected shape is printed generically. Values under secret-looking keys are never printed.
+ */
+export function formatSummary(summary: unknown, s: Style = style({})): string {
+  if (!isRecord(summary)) return `  ${scalar(summary)}\n`;
+  const known = ['tenantId', 'bucket', 'policy', 'principal', 'cloudAccount', 'backupLocation'];
+  if (!known.some((k) => k in summary)) return `${genericLines(summary, '  ').join('\n')}\n`;
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
+  row('tenant', `${scalar(summary.tenantId)}${summary.credentialMode ? ` (${scalar(summary.credentialMode)} mode)` : ''}`);
+  if (summary.accountId !== undefined) {
+    row('AWS account', `${scalar(summary.accountId)} ${scalar(summary.region)}${summary.partition && summary.partition !== 'aws' ? ` (${scalar(summary.partition)})` : ''}`);
+  }
+  if (summary.executionName !== undefined) row('execution', scalar(summary.executionName));
+  const bucket = summary.bucket;
+  if (isRecord(bucket)) row('bucket', `${scalar(bucket.bucketArn ?? bucket.bucketName)}${flags(bucket)}`);
+  const policy = summary.policy;
+  if (isRecord(policy)) {
+    row('backup policy', `${scalar(policy.policyArn)}${policy.defaultVersionId ? ` [${scalar(policy.defaultVersionId)}]` : ''}${flags(policy)}`);
+  }
+  const principal = summary.principal;
+  if (isRecord(principal)) {
+    row(principal.kind === 'static' ? 'IAM user' : 'IAM role', `${scalar(principal.arn)}${flags(principal)}`);
+    if (principal.accessKeyId !== undefined) row('access key id', scalar(principal.accessKeyId));
+    if (principal.credentialsSecretArn !== undefined) row('access key secret ARN', scalar(principal.credentialsSecretArn));
+  }
+  const ca = summary.cloudAccount;
+  if (isRecord(ca)) {
+    row('Palette cloud account', ca.skipped === true ? s.dim('not registered (skipped)') : `${scalar(ca.name)}  uid ${scalar(ca.uid)}${flags(ca)}`);
+  }
+  const bl = summary.backupLocation;
+  if (isRecord(bl)) row('Palette backup location', `${scalar(bl.name)}  uid ${scalar(bl.uid)}${flags(bl)}`);
+  const v = summary.verification;
+  if (isRecord(v)) row('verified', v.ok === true ? s.ok('yes, Palette lists both') : s.bad(scalar(v.ok)));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The failure block: error name and the readable cause. */
+export function formatFailure(status: string, error: string | undefined, cause: string | undefined, s: Style = style({})): string {
+  const lines = [`  ${s.bad(status)}${error ? `: ${s.bold(error)}` : ''}`];
+  const why = describeCause(cause);
+  if (why) lines.push(...why.split('\n').map((l) => `  ${l}`));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,192 @@
+/**
+ * `palette-onboard`: start an onboarding execution (deployed, or `--local` on the sandbox), show an
+ * execution's status, or run the local demo / sandbox. Product code: it never imports local/; `--local`
+ * runs `local/bin/run-local.ts` as a child process.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { parseArgs, USAGE, UsageError, type Command } from './args';
+import {
+  ConfigError,
+  describeExecution,
+  executionArnOf,
+  followExecution,
+  isExecutionArn,
+  regionOf,
+  resolveStateMachineArn,
+  sfnClient,
+  startExecution,
+} from './deployed';
+import { describeCause, formatFailure, formatStateLine, formatSummary, style, type StateProgress, type Stream } from './format';
+import { executionNameFor, readRequestFile, RequestFileError, validateRequest } from './request';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3 } as const;
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const RUN_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'run-local.ts');
+
+export interface CliIO {
+  stdout: Stream;
+  stderr: Stream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+export interface CliDeps {
+  sfn?: (region: string | undefined) => SFNClient;
+  /** Runs a child process with inherited stdio; resolves to its exit code. */
+  run?: (command: string, args: string[], opts: { cwd: string }) => Promise<number>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function runChild(command: string, args: string[], opts: { cwd: string }): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolvePromise(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1));
+    });
+  });
+}
+
+/** [node, tsx cli] to run a TypeScript file in a child process. */
+export function tsxCommand(): [string, string] {
+  return [process.execPath, createRequire(import.meta.url).resolve('tsx/cli')];
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
+
+async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  const file = isAbsolute(cmd.file) ? cmd.file : resolve(io.cwd, cmd.file);
+  const raw = readRequestFile(file);
+  validateRequest(raw, cmd.file);
+  const name = executionNameFor(raw, cmd.rerun);
+
+  if (cmd.local) {
+    const [node, tsx] = tsxCommand();
+    const args = [tsx, RUN_LOCAL_SCRIPT, file, ...(cmd.json ? ['--json'] : []), ...(cmd.rerun ? ['--rerun', cmd.rerun] : [])];
+    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+  }
+
+  const s = style(io.stdout);
+  const progressOut = cmd.json ? io.stderr : io.stdout;
+  const smArn = resolveStateMachineArn(cmd.stateMachineArn, io.env);
+  const sfn = (deps.sfn ?? sfnClient)(cmd.region ?? regionOf(smArn));
+  const started = await startExecution(sfn, smArn, name, raw);
+  progressOut.write(
+    started.deduplicated
+      ? `An execution for this exact request already exists (${name}); following it. Use --rerun <id> to start a new one.\n`
+      : `Started ${name}\n`,
+  );
+  progressOut.write(`  ${s.dim(started.executionArn)}\n`);
+  if (!cmd.follow) {
+    if (cmd.json) io.stdout.write(`${JSON.stringify({ executionArn: started.executionArn, executionName: name, deduplicated: started.deduplicated })}\n`);
+    return EXIT.ok;
+  }
+  const final = await followExecution(sfn, started.executionArn, {
+    pollMs: cmd.pollSeconds * 1000,
+    onProgress: (p: StateProgress) => {
+      const line = formatStateLine(p, s);
+      if (line) progressOut.write(`${line}\n`);
+    },
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  return report(final, io, cmd.json, name);
+}
+
+function parseOutput(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function report(
+  d: { status?: string; executionArn?: string; output?: string; error?: string; cause?: string; name?: string },
+  io: CliIO,
+  json: boolean,
+  name = d.name,
+): number {
+  const status = d.status ?? 'UNKNOWN';
+  const code = status === 'SUCCEEDED' ? EXIT.ok : status === 'RUNNING' || status === 'PENDING_REDRIVE' ? EXIT.ok : EXIT.failed;
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({
+        status,
+        executionArn: d.executionArn,
+        executionName: name,
+        ...(d.output !== undefined ? { output: parseOutput(d.output) } : {}),
+        ...(d.error !== undefined ? { error: d.error } : {}),
+        ...(d.cause !== undefined ? { cause: d.cause, errorMessage: describeCause(d.cause) } : {}),
+      })}\n`,
+    );
+    return code;
+  }
+  const s = style(io.stdout);
+  if (status === 'SUCCEEDED') {
+    io.stdout.write(`\n${s.ok('Onboarding succeeded')}\n${formatSummary(parseOutput(d.output), s)}`);
+  } else if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+    io.stdout.write(`\n${name ?? d.executionArn}: ${status}\n`);
+  } else {
+    io.stdout.write(`\n${s.bad('Onboarding did not succeed')}\n${formatFailure(status, d.error, d.cause, s)}`);
+  }
+  return code;
+}
+
+async function status(cmd: Extract<Command, { command: 'status' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  let arn = cmd.execution;
+  if (!isExecutionArn(arn)) {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(arn)) throw new UsageError(`'${arn}' is neither an execution ARN nor an execution name`);
+    arn = executionArnOf(resolveStateMachineArn(cmd.stateMachineArn, io.env), arn);
+  }
+  const sfn = (deps.sfn ?? sfnClient)(cmd.region ?? regionOf(arn));
+  const d = await describeExecution(sfn, arn);
+  return report({ ...d, executionArn: arn }, io, cmd.json, d.name);
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO, deps: CliDeps = {}): Promise<number> {
+  try {
+    const cmd = parseArgs(argv);
+    switch (cmd.command) {
+      case 'help':
+        io.stdout.write(USAGE);
+        return EXIT.ok;
+      case 'demo':
+      case 'sandbox':
+        return await (deps.run ?? runChild)('npm', ['run', '--silent', cmd.command, ...(cmd.passthrough.length ? ['--', ...cmd.passthrough] : [])], {
+          cwd: PROJECT_ROOT,
+        });
+      case 'start':
+        return await start(cmd, io, deps);
+      case 'status':
+        return await status(cmd, io, deps);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`palette-onboard: ${e.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (e instanceof RequestFileError) {
+      io.stderr.write(`palette-onboard: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
+      io.stderr.write(`palette-onboard: ${e.message}\n`);
+      return EXIT.config;
+    }
+    io.stderr.write(`palette-onboard: ${errorText(e)}\n`);
+    return EXIT.config;
+  }
+}
