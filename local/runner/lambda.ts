@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { OutputCapture } from './capture';
@@ -30,9 +31,9 @@ export class LambdaFunctionError extends Error {
   }
 }
 
-// Native dynamic import, out of reach of test-runner module transforms (vitest would otherwise try to
-// transform the minified bundles).
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+// Node's native dynamic import (from a CommonJS helper), out of reach of test-runner module transforms
+// (vitest would otherwise transform and evaluate the minified bundles itself).
+const nativeImport = createRequire(import.meta.url)('./native-import.cjs') as (specifier: string) => Promise<Record<string, unknown>>;
 
 const loaded = new Map<string, Promise<Handler>>();
 
