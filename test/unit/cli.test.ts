@@ -1,0 +1,309 @@
+/**
+ * The palette-onboard CLI: argument handling, request validation before anything is started, the deployed
+ * mode against a mocked Step Functions (start / dedupe / follow / report), and delegation to child processes.
+ */
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseArgs, UsageError } from '../../cli/args';
+import { HistoryProgress } from '../../cli/deployed';
+import { describeCause, formatSummary } from '../../cli/format';
+import { runCli, RUN_LOCAL_SCRIPT, type CliDeps } from '../../cli/main';
+import { executionNameFor, readRequestFile } from '../../cli/request';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const STS_EXAMPLE = join(ROOT, 'examples', 'sts-tenant.json');
+const SM_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Onboarding';
+
+const sfn = mockClient(SFNClient);
+afterEach(() => sfn.reset());
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env, cwd: ROOT },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+describe('parseArgs', () => {
+  it('parses start with its options', () => {
+    expect(parseArgs(['start', 'r.json'])).toEqual({ command: 'start', file: 'r.json', local: false, follow: true, pollSeconds: 2, json: false });
+    expect(parseArgs(['start', '--json', 'r.json', '--state-machine-arn', SM_ARN, '--region=eu-west-1', '--rerun', 'try2', '--poll-seconds', '0.5'])).toEqual({
+      command: 'start',
+      file: 'r.json',
+      local: false,
+      follow: true,
+      pollSeconds: 0.5,
+      json: true,
+      stateMachineArn: SM_ARN,
+      region: 'eu-west-1',
+      rerun: 'try2',
+    });
+    expect(parseArgs(['start', 'r.json', '--local'])).toMatchObject({ local: true });
+    expect(parseArgs(['status', 'acme-1234', '--json'])).toEqual({ command: 'status', execution: 'acme-1234', json: true });
+    expect(parseArgs(['demo'])).toEqual({ command: 'demo', passthrough: [] });
+    expect(parseArgs(['sandbox', '--json'])).toEqual({ command: 'sandbox', passthrough: ['--json'] });
+    expect(parseArgs([])).toEqual({ command: 'help' });
+    expect(parseArgs(['start', '--help'])).toEqual({ command: 'help' });
+  });
+
+  it.each([
+    [['launch'], /unknown command 'launch'/],
+    [['start'], /exactly one request file/],
+    [['start', 'a.json', 'b.json'], /exactly one request file/],
+    [['start', 'a.json', '--bogus'], /unknown option '--bogus'/],
+    [['start', 'a.json', '--region'], /--region needs a value/],
+    [['start', 'a.json', '--rerun', 'has space'], /--rerun must be/],
+    [['start', 'a.json', '--poll-seconds', '0'], /--poll-seconds must be/],
+    [['start', 'a.json', '--local', '--state-machine-arn', SM_ARN], /--local runs on the sandbox/],
+    [['start', 'a.json', '--local', '--no-follow'], /--local always follows/],
+    [['status'], /exactly one execution/],
+    [['status', 'x', '--local'], /unknown option '--local'/],
+    [['status', 'x', '--rerun', 'a'], /unknown option '--rerun'/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+describe('request validation before anything starts', () => {
+
+  it('fails with field-level messages and exit code 2, calling nothing', async () => {
+    const t = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    const run: CliDeps['run'] = async () => {
+      throw new Error('must not spawn');
+    };
+    const code = await runCli(['start', 'examples/invalid-request.json', '--local'], t.io, { run });
+    expect(code).toBe(2);
+    expect(t.err()).toContain('examples/invalid-request.json is not a valid onboarding request');
+    expect(t.err()).toContain('  - aws.accountId: must be a 12-digit AWS account id');
+    expect(t.err()).toContain('  - aws.bucket: Unrecognized key: "versoning"');
+    expect(await runCli(['start', 'examples/invalid-request.json'], t.io, { sfn: () => new SFNClient({ region: 'eu-central-1' }) })).toBe(2);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('reports a missing or malformed file', async () => {
+    const t = io();
+    expect(await runCli(['start', 'nope.json'], t.io)).toBe(2);
+    expect(t.err()).toContain('request file not found');
+    expect(await runCli(['start', 'package.json', '--local'], t.io, { run: async () => 0 })).toBe(2);
+  });
+});
+
+describe('start --local and the npm delegations', () => {
+  it('runs local/bin/run-local.ts with tsx on the absolute request path', async () => {
+    const calls: { command: string; args: string[] }[] = [];
+    const t = io();
+    const code = await runCli(['start', 'examples/sts-tenant.json', '--local', '--json', '--rerun', 'again'], t.io, {
+      run: async (command, args) => {
+        calls.push({ command, args });
+        return 1;
+      },
+    });
+    expect(code).toBe(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.command).toBe(process.execPath);
+    expect(calls[0]?.args[0]).toMatch(/tsx[/\\]dist[/\\]cli\.mjs$/);
+    expect(calls[0]?.args.slice(1)).toEqual([RUN_LOCAL_SCRIPT, STS_EXAMPLE, '--json', '--rerun', 'again']);
+  });
+
+  it('delegates demo and sandbox to the npm scripts', async () => {
+    const calls: string[][] = [];
+    const run: CliDeps['run'] = async (command, args) => {
+      calls.push([command, ...args]);
+      return 0;
+    };
+    expect(await runCli(['demo'], io().io, { run })).toBe(0);
+    expect(await runCli(['sandbox', '--json'], io().io, { run })).toBe(0);
+    expect(calls).toEqual([
+      ['npm', 'run', '--silent', 'demo'],
+      ['npm', 'run', '--silent', 'sandbox', '--', '--json'],
+    ]);
+  });
+});
+
+// ---- deployed mode ------------------------------------------------------------------------------------
+
+const t0 = Date.parse('2025-01-01T00:00:00Z');
+function ev(id: number, type: string, extra: Partial<HistoryEvent> = {}, ms = id * 100): HistoryEvent {
+  return { id, type: type as HistoryEvent['type'], timestamp: new Date(t0 + ms), ...extra } as HistoryEvent;
+}
+const entered = (id: number, name: string, type = 'Task', prev = id - 1) =>
+  ev(id, `${type}StateEntered`, { previousEventId: prev, stateEnteredEventDetails: { name } });
+const exited = (id: number, name: string, type = 'Task', prev = id - 1) =>
+  ev(id, `${type}StateExited`, { previousEventId: prev, stateExitedEventDetails: { name } });
+
+const SUMMARY = {
+  tenantId: 'acme',
+  executionName: 'acme-x',
+  accountId: '111111111111',
+  region: 'us-east-1',
+  partition: 'aws',
+  credentialMode: 'sts',
+  bucket: { bucketName: 'b', bucketArn: 'arn:aws:s3:::b', region: 'us-east-1', created: true },
+  policy: { policyArn: 'arn:aws:iam::111111111111:policy/p', defaultVersionId: 'v2', created: false, versionCreated: true },
+  principal: { kind: 'sts', arn: 'arn:aws:iam::111111111111:role/r', created: true, roleArn: 'arn:aws:iam::111111111111:role/r' },
+  cloudAccount: { uid: 'u1', name: 'acme-aws', created: false, updated: false },
+  backupLocation: { uid: 'u2', name: 'acme-s3', created: true, updated: false },
+  verification: { ok: true },
+};
+
+describe('start (deployed)', () => {
+  const raw = readRequestFile(STS_EXAMPLE);
+  const name = executionNameFor(raw);
+  const execArn = `arn:aws:states:eu-central-1:123456789012:execution:Onboarding:${name}`;
+  const deps: CliDeps = { sfn: () => new SFNClient({ region: 'eu-central-1' }), sleep: async () => undefined };
+
+  it('starts with the deterministic name, follows the history and prints the summary', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: execArn, startDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING', executionArn: execArn, stateMachineArn: SM_ARN, startDate: new Date() })
+      .resolves({ status: 'SUCCEEDED', executionArn: execArn, stateMachineArn: SM_ARN, startDate: new Date(), output: JSON.stringify(SUMMARY) });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: [ev(1, 'ExecutionStarted'), entered(2, 'ValidateRequest'), ev(3, 'LambdaFunctionScheduled', { previousEventId: 2 })] })
+      .resolves({
+        events: [
+          ev(1, 'ExecutionStarted'),
+          entered(2, 'ValidateRequest'),
+          ev(3, 'LambdaFunctionScheduled', { previousEventId: 2 }),
+          ev(4, 'LambdaFunctionStarted', { previousEventId: 3 }),
+          ev(5, 'LambdaFunctionSucceeded', { previousEventId: 4 }, 900),
+          exited(6, 'ValidateRequest', 'Task', 5),
+          ev(7, 'ExecutionSucceeded', { previousEventId: 6 }),
+        ],
+      });
+    const t = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    const code = await runCli(['start', STS_EXAMPLE], t.io, deps);
+    expect(code).toBe(0);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start).toEqual({ stateMachineArn: SM_ARN, name, input: JSON.stringify(raw) });
+    const out = t.out();
+    expect(out).toContain(`Started ${name}`);
+    // One line when the task starts, one when it ends (with its duration), never twice.
+    expect(out.match(/… ValidateRequest/g)).toHaveLength(1);
+    expect(out).toMatch(/✓ ValidateRequest\s+Task\s+400 ms/);
+    expect(out).toContain('Onboarding succeeded');
+    expect(out).toMatch(/bucket\s+arn:aws:s3:::b \(created\)/);
+    expect(out).toMatch(/backup policy\s+arn:aws:iam::111111111111:policy\/p \[v2\] \(new policy version\)/);
+    expect(out).toMatch(/Palette cloud account\s+acme-aws {2}uid u1 \(unchanged\)/);
+  });
+
+  it('follows the existing execution when the same request was already started (ExecutionAlreadyExists)', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', executionArn: execArn, stateMachineArn: SM_ARN, startDate: new Date(), output: '{}' });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const t = io();
+    const code = await runCli(['start', STS_EXAMPLE, '--state-machine-arn', SM_ARN, '--json'], t.io, deps);
+    expect(code).toBe(0);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn: execArn });
+    expect(t.err()).toContain('already exists');
+    expect(JSON.parse(t.out())).toEqual({ status: 'SUCCEEDED', executionArn: execArn, executionName: name, output: {} });
+  });
+
+  it('a re-run id gives a new execution name', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${execArn}-r`, startDate: new Date() });
+    const t = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    expect(await runCli(['start', STS_EXAMPLE, '--rerun', 'r2', '--no-follow'], t.io, deps)).toBe(0);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toBe(executionNameFor(raw, 'r2'));
+    expect(executionNameFor(raw, 'r2')).not.toBe(name);
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+  });
+
+  it('exits 1 with the readable cause when the execution fails', async () => {
+    const cause = JSON.stringify({ errorType: 'ReadinessTimeoutError', errorMessage: 'sts:AssumeRole denied on arn:aws:iam::111111111111:role/x', trace: [] });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: execArn, startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', executionArn: execArn, stateMachineArn: SM_ARN, startDate: new Date(), error: 'ReadinessTimeoutError', cause });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        entered(1, 'CheckReadiness'),
+        ev(2, 'LambdaFunctionScheduled', { previousEventId: 1 }),
+        ev(3, 'LambdaFunctionStarted', { previousEventId: 2 }),
+        ev(4, 'LambdaFunctionFailed', { previousEventId: 3, lambdaFunctionFailedEventDetails: { error: 'ReadinessTimeoutError', cause } }),
+      ],
+    });
+    const t = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    expect(await runCli(['start', STS_EXAMPLE], t.io, deps)).toBe(1);
+    expect(t.out()).toMatch(/✗ CheckReadiness\s+Task\s+300 ms\s+ReadinessTimeoutError: sts:AssumeRole denied/);
+    expect(t.out()).toContain('FAILED: ReadinessTimeoutError\n  sts:AssumeRole denied on arn:aws:iam::111111111111:role/x');
+  });
+
+  it('exits 3 with guidance when no state machine is configured', async () => {
+    const t = io();
+    expect(await runCli(['start', STS_EXAMPLE], t.io, deps)).toBe(3);
+    expect(t.err()).toContain('pass --state-machine-arn or set PALETTE_ONBOARDING_STATE_MACHINE_ARN');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('status', () => {
+  const deps: CliDeps = { sfn: () => new SFNClient({ region: 'eu-central-1' }) };
+
+  it('accepts a name (with the state machine ARN) or an execution ARN', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', name: 'acme-1', startDate: new Date(), stateMachineArn: SM_ARN, executionArn: 'x' });
+    const t = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    expect(await runCli(['status', 'acme-1'], t.io, deps)).toBe(0);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:Onboarding:acme-1',
+    });
+    expect(t.out()).toContain('acme-1: RUNNING');
+    const u = io();
+    expect(await runCli(['status', 'acme-1'], u.io, deps)).toBe(3);
+    expect(await runCli(['status', 'not a name!'], u.io, deps)).toBe(2);
+  });
+});
+
+describe('HistoryProgress', () => {
+  it('reports retries and does not report a failed state as succeeded', () => {
+    const p = new HistoryProgress();
+    const first = p.consume([entered(1, 'EnsureBucket'), ev(2, 'LambdaFunctionScheduled', { previousEventId: 1 })]);
+    expect(first.map((x) => x.status)).toEqual(['started']);
+    const more = p.consume([
+      entered(1, 'EnsureBucket'),
+      ev(2, 'LambdaFunctionScheduled', { previousEventId: 1 }),
+      ev(3, 'LambdaFunctionFailed', { previousEventId: 2, lambdaFunctionFailedEventDetails: { error: 'AwsThrottledError', cause: 'x' } }),
+      ev(4, 'LambdaFunctionScheduled', { previousEventId: 3 }),
+      ev(5, 'LambdaFunctionFailed', { previousEventId: 4, lambdaFunctionFailedEventDetails: { error: 'BucketConflictError', cause: 'y' } }),
+      exited(6, 'EnsureBucket'),
+    ]);
+    expect(more.map((x) => `${x.status}:${x.state}:${x.error ?? x.attempt ?? ''}`)).toEqual([
+      'failed:EnsureBucket:AwsThrottledError',
+      'retried:EnsureBucket:1',
+      'failed:EnsureBucket:BucketConflictError',
+    ]);
+  });
+});
+
+describe('formatting', () => {
+  it('never prints values under secret-looking keys, but prints secret ARNs', () => {
+    const text = formatSummary({ note: 'x', secretAccessKey: 'SHOULD-NOT-APPEAR', nested: { apiKey: 'NOPE', credentialsSecretArn: 'arn:aws:secretsmanager:x' } });
+    expect(text).not.toContain('SHOULD-NOT-APPEAR');
+    expect(text).not.toContain('NOPE');
+    expect(text).toContain('credentialsSecretArn: arn:aws:secretsmanager:x');
+    const summary = formatSummary({
+      ...SUMMARY,
+      principal: { kind: 'static', arn: 'arn:aws:iam::1:user/u', created: true, accessKeyId: 'AKIAEXAMPLE', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:0:secret:k' },
+      cloudAccount: { skipped: true },
+    });
+    expect(summary).toMatch(/IAM user\s+arn:aws:iam::1:user\/u \(created\)/);
+    expect(summary).toMatch(/access key secret ARN\s+arn:aws:secretsmanager:us-east-1:0:secret:k/);
+    expect(summary).toMatch(/Palette cloud account\s+not registered \(skipped\)/);
+  });
+
+  it('reads errorMessage from a Lambda error document', () => {
+    expect(describeCause(JSON.stringify({ errorType: 'E', errorMessage: 'm "q"', trace: [] }))).toBe('m "q"');
+    expect(describeCause('plain text')).toBe('plain text');
+  });
+});
