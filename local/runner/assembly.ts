@@ -24,7 +24,7 @@ export const DEFAULT_CACHE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'p
 
 /** Bump when the cache layout or what the runner needs from an assembly changes. */
 const CACHE_FORMAT = 1;
-const KEEP_ENTRIES = 4;
+const KEEP_ENTRIES = 6;
 const LOCK_STALE_MS = 10 * 60_000;
 
 export interface AssemblySource {
