@@ -152,7 +152,12 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
   const bl = summary.backupLocation;
   if (isRecord(bl)) row('Palette backup location', `${scalar(bl.name)}  uid ${scalar(bl.uid)}${flags(bl)}`);
   const v = summary.verification;
-  if (isRecord(v)) row('verified', v.ok === true ? s.ok('yes, Palette lists both') : s.bad(scalar(v.ok)));
+  if (isRecord(v)) {
+    const listed = [v.cloudAccountUid !== undefined ? 'the cloud account' : '', v.backupLocationUid !== undefined ? 'the backup location' : '']
+      .filter((x) => x !== '')
+      .join(' and ');
+    row('verified', v.ok === true ? s.ok(`yes${listed ? `, Palette lists ${listed}` : ''}`) : s.bad(scalar(v.ok)));
+  }
   return `${lines.join('\n')}\n`;
 }
 

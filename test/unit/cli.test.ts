@@ -300,6 +300,10 @@ describe('formatting', () => {
     expect(summary).toMatch(/IAM user\s+arn:aws:iam::1:user\/u \(created\)/);
     expect(summary).toMatch(/access key secret ARN\s+arn:aws:secretsmanager:us-east-1:0:secret:k/);
     expect(summary).toMatch(/Palette cloud account\s+not registered \(skipped\)/);
+    expect(formatSummary({ ...SUMMARY, verification: { ok: true, backupLocationUid: 'u2' } })).toMatch(/verified\s+yes, Palette lists the backup location\n/);
+    expect(formatSummary({ ...SUMMARY, verification: { ok: true, cloudAccountUid: 'u1', backupLocationUid: 'u2' } })).toMatch(
+      /verified\s+yes, Palette lists the cloud account and the backup location/,
+    );
   });
 
   it('reads errorMessage from a Lambda error document', () => {
