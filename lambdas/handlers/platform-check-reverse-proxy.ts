@@ -2,7 +2,7 @@
 import { PlatformJobStateSchema } from '../domain/platform';
 import type { ReverseProxySummary } from '../domain/reverse-proxy';
 import { parseState } from '../shared/handler';
-import { checkReverseProxySecret } from '../services/platform';
+import { checkReverseProxySecret } from '../services/platform/reverse-proxy';
 
 export async function handler(event: unknown): Promise<ReverseProxySummary> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-check-reverse-proxy');

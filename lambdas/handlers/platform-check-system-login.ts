@@ -1,7 +1,7 @@
 /** PlatformSetup CheckSystemLogin: syslogin with the system console credentials; Palette's STS account before any change. */
 import { PlatformJobStateSchema, type PaletteStsBefore } from '../domain/platform';
 import { parseState } from '../shared/handler';
-import { checkSystemLogin } from '../services/platform';
+import { checkSystemLogin } from '../services/platform/registration';
 
 export async function handler(event: unknown): Promise<PaletteStsBefore> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-check-system-login');

@@ -1,7 +1,7 @@
 /** PlatformSetup CleanupAccessKeys: delete keys neither the secret nor Palette use (the old key after a rotation). */
 import { PlatformJobStateSchema, type KeyCleanupResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
-import { cleanupAccessKeys } from '../services/platform';
+import { cleanupAccessKeys } from '../services/platform/principal';
 
 export async function handler(event: unknown): Promise<KeyCleanupResult> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-cleanup-access-keys');

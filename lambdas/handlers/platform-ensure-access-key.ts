@@ -1,7 +1,7 @@
 /** PlatformSetup EnsureAccessKey: one active key of the STS principal, stored straight in Secrets Manager. */
 import { PlatformLoginStateSchema, type AccessKeyResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
-import { ensureAccessKey } from '../services/platform';
+import { ensureAccessKey } from '../services/platform/principal';
 
 export async function handler(event: unknown): Promise<AccessKeyResult> {
   const { job, paletteBefore } = parseState(PlatformLoginStateSchema, event, 'platform-ensure-access-key');

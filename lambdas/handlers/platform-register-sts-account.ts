@@ -1,7 +1,7 @@
 /** PlatformSetup RegisterStsAccount: set Palette's system STS account to the stored key, read back and verify. */
 import { PlatformRotationStateSchema, type StsRegistrationResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
-import { registerStsAccount } from '../services/platform';
+import { registerStsAccount } from '../services/platform/registration';
 
 export async function handler(event: unknown): Promise<StsRegistrationResult> {
   const { job, accessKey, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');

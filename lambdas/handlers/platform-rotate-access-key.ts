@@ -1,7 +1,7 @@
 /** PlatformSetup RotateAccessKey: create and store the second key (Palette is switched by RegisterStsAccount). */
 import { PlatformAccessKeyStateSchema, type RotationResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
-import { rotateAccessKey } from '../services/platform';
+import { rotateAccessKey } from '../services/platform/principal';
 
 export async function handler(event: unknown): Promise<RotationResult> {
   const { job, paletteBefore, accessKey } = parseState(PlatformAccessKeyStateSchema, event, 'platform-rotate-access-key');

@@ -2,7 +2,7 @@
 import { PlatformJobStateSchema, type PlatformUndoResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
-import { undoStsPrincipal } from '../services/platform';
+import { undoStsPrincipal } from '../services/platform/principal';
 
 export async function handler(event: unknown): Promise<PlatformUndoResult> {
   const { job, execution } = parseState(PlatformJobStateSchema, event, 'platform-undo-sts-principal');

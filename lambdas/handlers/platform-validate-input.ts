@@ -4,7 +4,7 @@ import { buildPlatformPlan, partitionOfRegion, type PlatformPlan, type PlatformS
 import { ExecutionSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
-import { loadPlatformEnv } from '../services/platform';
+import { loadPlatformEnv } from '../services/platform/env';
 
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 

@@ -1,0 +1,656 @@
+/**
+ * The PlatformSetup construct (cdk/lib/constructs/platform-setup.ts): present only in self-hosted mode; the
+ * state machine's structure and control flow; least-privilege roles; the deploy-time custom resource (Provider
+ * framework with isComplete); the rotation schedule; cdk-nag. The synthesized definition is also run in-process
+ * with the REAL handlers against the AWS sandbox and the Palette emulator in self-hosted mode.
+ */
+import { CreateSecretCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_HANDLER_NAMES, PLATFORM_SETUP_STATE_MACHINE } from '../../cdk/lib/constructs/platform-setup';
+import { createOnboardingApp } from '../../cdk/lib/app';
+import { PlatformEnvSchema } from '../../lambdas/services/platform/env';
+import { logger } from '../../lambdas/shared/logger';
+import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { validReverseProxySecret } from '../unit/platform/certs';
+import {
+  allStatements,
+  asArray,
+  functionsByHandler,
+  renderResource,
+  resolveIntrinsics,
+  resourcesOfType,
+  statementsOfRole,
+  synthesize,
+  validateAsl,
+  type AslDefinition,
+  type CfnTemplate,
+  type IamStatement,
+  type Synthesized,
+} from './helpers';
+import { runWorkflow, type StubHandlers } from './local-run';
+
+const PROXY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ops/palette-reverse-proxy';
+let off: Synthesized;
+let on: Synthesized;
+let full: Synthesized;
+beforeAll(() => {
+  off = synthesize({ skipBundling: true });
+  on = synthesize({ skipBundling: true, context: { selfHosted: true } });
+  full = synthesize({
+    skipBundling: true,
+    context: {
+      selfHosted: 'true',
+      reverseProxySecretArn: PROXY_ARN,
+      paletteSystemSecretArn: 'ops/palette-system',
+      stsKeyRotationDays: '30',
+    },
+  });
+}, 180_000);
+
+function platformStateMachine(json: CfnTemplate): { id: string; definition: AslDefinition } {
+  const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(PLATFORM_SETUP_STATE_MACHINE));
+  expect(found).toHaveLength(1);
+  const [id, sm] = found[0] ?? ['', { Type: '' }];
+  return { id, definition: JSON.parse(resolveIntrinsics(sm.Properties?.DefinitionString, json)) as AslDefinition };
+}
+
+const actions = (st: IamStatement) => asArray(st.Action);
+const resources = (st: IamStatement) => asArray(st.Resource as unknown).map(renderResource);
+const runStates = (run: { calls: { state: string }[] }): string[] => run.calls.map((c) => c.state);
+
+function roleOfFunction(json: CfnTemplate, handler: string): string {
+  const role = functionsByHandler(json).get(handler)?.[1].Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
+  if (!role) throw new Error(`no role for ${handler}`);
+  return role['Fn::GetAtt'][0];
+}
+const statementsOf = (json: CfnTemplate, handler: string) => statementsOfRole(json, roleOfFunction(json, handler));
+/** Non-baseline actions of a handler's role, with their resources. */
+function permissions(json: CfnTemplate, handler: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const st of statementsOf(json, handler)) {
+    for (const a of actions(st)) {
+      if (/^(logs:CreateLogStream|logs:PutLogEvents|xray:)/.test(a)) continue;
+      out[a] = [...(out[a] ?? []), ...resources(st)].sort();
+    }
+  }
+  return out;
+}
+
+/** IAM ARN matching: `*` any run of characters, `?` exactly one. */
+function arnMatches(pattern: string, arn: string): boolean {
+  const body = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^$(){}|[\]\\]/, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`).test(arn);
+}
+
+const ENV = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}';
+const USER = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/palette-onboarding/palette-platform.sts-principal';
+const secret = (name: string) => `${ENV}:secret:${name}-??????`;
+const STS_KEY = secret('palette-onboarding-platform/sts-access-key');
+const SYSTEM_DEFAULT = secret('palette-onboarding-platform/system-credentials');
+
+describe('presence', () => {
+  it('nothing of the platform setup without selfHosted; with it: one more state machine, its functions, the custom resource', () => {
+    const platformHandlers = (j: CfnTemplate) => [...functionsByHandler(j).keys()].filter((h) => h.startsWith('platform-')).sort();
+    expect(platformHandlers(off.json)).toEqual([]);
+    expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
+    expect(resourcesOfType(off.json, 'Custom::PalettePlatformSetup')).toHaveLength(0);
+    expect(Object.keys(off.json.Outputs ?? {})).not.toContain('PlatformSetupStateMachineArn');
+
+    expect(platformHandlers(on.json)).toEqual([...PLATFORM_HANDLER_NAMES, 'platform-deploy-start', 'platform-deploy-status'].sort());
+    // The onboarding state machine, PlatformSetup, and the Provider framework's waiter.
+    expect(resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
+    expect(resourcesOfType(on.json, 'Custom::PalettePlatformSetup')).toHaveLength(1);
+    expect(Object.keys(on.json.Outputs ?? {})).toContain('PlatformSetupStateMachineArn');
+    expect(resourcesOfType(on.json, 'AWS::Scheduler::Schedule')).toHaveLength(0);
+  });
+
+  it('cdk-nag AwsSolutions is clean for the fullest configuration (synth runs the validation plugin)', () => {
+    const { app } = createOnboardingApp({
+      skipBundling: true,
+      context: { selfHosted: true, reverseProxySecretArn: 'palette-onboarding-platform/reverse-proxy', stsKeyRotationDays: 7 },
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('state machine', () => {
+  const STATES = [
+    'Init',
+    'ValidateInput',
+    'ShouldCheckReverseProxy',
+    'CheckReverseProxySecret',
+    'CheckSystemLogin',
+    'EnsureStsUser',
+    'EnsureAccessKey',
+    'ShouldRotate',
+    'RotateAccessKey',
+    'SkipRotation',
+    'RegisterStsAccount',
+    'CleanupAccessKeys',
+    'ShouldConfigureReverseProxy',
+    'ConfigureReverseProxy',
+    'SkipReverseProxy',
+    'BuildSummary',
+    'Done',
+    'UndoStsPrincipal',
+    'Failed',
+  ];
+  const TASKS: Record<string, [handler: string, resultPath: string]> = {
+    ValidateInput: ['platform-validate-input', '$.job'],
+    CheckReverseProxySecret: ['platform-check-reverse-proxy', '$.reverseProxyCheck'],
+    CheckSystemLogin: ['platform-check-system-login', '$.paletteBefore'],
+    EnsureStsUser: ['platform-ensure-sts-user', '$.principal'],
+    EnsureAccessKey: ['platform-ensure-access-key', '$.accessKey'],
+    RotateAccessKey: ['platform-rotate-access-key', '$.rotation'],
+    RegisterStsAccount: ['platform-register-sts-account', '$.registration'],
+    CleanupAccessKeys: ['platform-cleanup-access-keys', '$.keyCleanup'],
+    ConfigureReverseProxy: ['platform-configure-reverse-proxy', '$.reverseProxy'],
+    UndoStsPrincipal: ['platform-undo-sts-principal', '$.compensation.principal'],
+  };
+
+  it('has exactly the documented states, validates as ASL, is Standard with tracing, logs without data and a timeout', () => {
+    const { id, definition } = platformStateMachine(on.json);
+    expect(Object.keys(definition.States).sort()).toEqual([...STATES].sort());
+    expect(definition.StartAt).toBe('Init');
+    expect(definition.TimeoutSeconds).toBe(1800);
+    const result = validateAsl(definition);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+    const props = on.json.Resources[id]?.Properties ?? {};
+    expect(props.StateMachineType).toBe('STANDARD');
+    expect(props.TracingConfiguration).toEqual({ Enabled: true });
+    expect(props.LoggingConfiguration).toMatchObject({ IncludeExecutionData: false, Level: 'ALL' });
+  });
+
+  it('each Task invokes its own handler (payload only) and stores its result under its path', () => {
+    const { definition } = platformStateMachine(on.json);
+    const byHandler = functionsByHandler(on.json);
+    for (const [name, [handler, resultPath]] of Object.entries(TASKS)) {
+      const st = definition.States[name];
+      const [fnId] = byHandler.get(handler) ?? [''];
+      expect(st?.Type, name).toBe('Task');
+      expect(st?.Resource, name).toBe(`arn:aws:lambda:us-east-1:123456789012:function:${fnId}`);
+      expect(st?.ResultPath, name).toBe(resultPath);
+      expect(st?.TimeoutSeconds, name).toBe(150);
+    }
+  });
+
+  it('retries named transient errors; RegisterStsAccount also waits for a new key to propagate; nothing else is retried', () => {
+    const { definition } = platformStateMachine(on.json);
+    for (const name of Object.keys(TASKS)) {
+      const retry = definition.States[name]?.Retry ?? [];
+      expect(retry[0]?.ErrorEquals, name).toEqual([
+        'PaletteThrottledError',
+        'PaletteServerError',
+        'AwsThrottledError',
+        'AwsTransientError',
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException',
+        'Lambda.ClientExecutionTimeoutException',
+      ]);
+      expect(retry[0], name).toMatchObject({ IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' });
+      const all = retry.flatMap((r) => r.ErrorEquals);
+      expect(all, name).not.toContain('States.ALL');
+      expect(all.includes('AccessKeyNotReadyError'), name).toBe(name === 'RegisterStsAccount');
+    }
+    expect(definition.States.RegisterStsAccount?.Retry?.[1]).toEqual({
+      ErrorEquals: ['AccessKeyNotReadyError'],
+      IntervalSeconds: 5,
+      BackoffRate: 1.5,
+      MaxAttempts: 8,
+    });
+  });
+
+  it('catches: preflight states fail directly (nothing created yet); later states compensate; the undo always ends in Failed', () => {
+    const { definition } = platformStateMachine(on.json);
+    const catchOf = (n: string) => definition.States[n]?.Catch;
+    for (const n of ['ValidateInput', 'CheckReverseProxySecret', 'CheckSystemLogin']) {
+      expect(catchOf(n), n).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' }]);
+    }
+    for (const n of ['EnsureStsUser', 'EnsureAccessKey', 'RotateAccessKey', 'RegisterStsAccount', 'CleanupAccessKeys', 'ConfigureReverseProxy']) {
+      expect(catchOf(n), n).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'UndoStsPrincipal' }]);
+    }
+    expect(catchOf('UndoStsPrincipal')).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.compensation.principalError', Next: 'Failed' }]);
+    expect(definition.States.UndoStsPrincipal?.Next).toBe('Failed');
+    expect(definition.States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(definition.States.Done).toEqual({ Type: 'Succeed', OutputPath: '$.summary' });
+  });
+});
+
+describe('control flow with stub handlers', () => {
+  const PLAN = { configureReverseProxy: false, rotateAccessKey: false, partition: 'aws' };
+  const error = (name: string, message: string) => Object.assign(new Error(message), { name });
+  function stubs(plan: Partial<typeof PLAN> = {}, overrides: StubHandlers = {}): StubHandlers {
+    return {
+      ValidateInput: () => ({ request: {}, plan: { ...PLAN, ...plan } }),
+      CheckReverseProxySecret: () => ({ server: 'frps', port: 443 }),
+      CheckSystemLogin: () => ({ configured: false }),
+      EnsureStsUser: () => ({ userName: 'u', userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/u', created: true, policyUpdated: true }),
+      EnsureAccessKey: () => ({ accessKeyId: 'AKIA1', created: true, secretArn: 'arn:secret', secretCreated: true }),
+      RotateAccessKey: () => ({ rotated: true, resumed: false, previousAccessKeyId: 'AKIA1', accessKeyId: 'AKIA2', deletedStaleKeys: [] }),
+      RegisterStsAccount: () => ({ accountId: '123456789012', accessKeyId: 'AKIA1', changed: true, method: 'PUT', verified: true, awsAccountMatches: true }),
+      CleanupAccessKeys: () => ({ activeAccessKeyId: 'AKIA1', deleted: [] }),
+      ConfigureReverseProxy: () => ({ server: 'frps', port: 443, changed: true, verified: true }),
+      UndoStsPrincipal: () => ({ deleted: ['arn:user'], retained: [], secretRestored: false }),
+      ...overrides,
+    };
+  }
+
+  it('default path: no proxy, no rotation; the summary holds identifiers', async () => {
+    const { definition } = platformStateMachine(on.json);
+    const run = await runWorkflow(definition, {}, stubs(), { executionName: 'exec-1' });
+    expect(run.error).toBeUndefined();
+    expect(runStates(run)).toEqual(['ValidateInput', 'CheckSystemLogin', 'EnsureStsUser', 'EnsureAccessKey', 'RegisterStsAccount', 'CleanupAccessKeys']);
+    expect(run.inputOf('ValidateInput')).toEqual({ raw: {}, execution: { name: 'exec-1', startTime: expect.any(String) }, compensation: {} });
+    expect(run.inputOf('RegisterStsAccount')).toMatchObject({ rotation: { skipped: true }, accessKey: { accessKeyId: 'AKIA1' } });
+    expect(run.output).toEqual({
+      executionName: 'exec-1',
+      accountId: '123456789012',
+      partition: 'aws',
+      userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/u',
+      accessKeyId: 'AKIA1',
+      accessKeySecretArn: 'arn:secret',
+      principal: expect.objectContaining({ created: true }),
+      accessKey: expect.objectContaining({ accessKeyId: 'AKIA1' }),
+      rotation: { skipped: true },
+      registration: expect.objectContaining({ verified: true }),
+      keyCleanup: { activeAccessKeyId: 'AKIA1', deleted: [] },
+      reverseProxy: { skipped: true },
+    });
+  });
+
+  it('proxy + rotation: the proxy secret is checked first, rotation before registration, proxy configured last', async () => {
+    const { definition } = platformStateMachine(on.json);
+    const run = await runWorkflow(definition, { rotateAccessKey: true }, stubs({ configureReverseProxy: true, rotateAccessKey: true }), {
+      executionName: 'exec-2',
+    });
+    expect(run.error).toBeUndefined();
+    expect(runStates(run)).toEqual([
+      'ValidateInput',
+      'CheckReverseProxySecret',
+      'CheckSystemLogin',
+      'EnsureStsUser',
+      'EnsureAccessKey',
+      'RotateAccessKey',
+      'RegisterStsAccount',
+      'CleanupAccessKeys',
+      'ConfigureReverseProxy',
+    ]);
+  });
+
+  it('a bad reverse-proxy secret or a rejected login fails without compensation (nothing was created)', async () => {
+    const { definition } = platformStateMachine(on.json);
+    const bad = await runWorkflow(
+      definition,
+      {},
+      stubs(
+        { configureReverseProxy: true },
+        {
+          CheckReverseProxySecret: () => {
+            throw error('ReverseProxyValidationError', 'Invalid reverse proxy settings: port: must be an integer port number from 1 to 65535');
+          },
+        },
+      ),
+      { executionName: 'exec-3' },
+    );
+    expect(runStates(bad)).toEqual(['ValidateInput', 'CheckReverseProxySecret']);
+    expect(bad.failure?.Error).toBe('ReverseProxyValidationError');
+    const login = await runWorkflow(
+      definition,
+      {},
+      stubs(
+        {},
+        {
+          CheckSystemLogin: () => {
+            throw error('PaletteSystemLoginError', 'Palette system console login failed (401 InvalidCredentials)');
+          },
+        },
+      ),
+      { executionName: 'exec-4' },
+    );
+    expect(runStates(login)).toEqual(['ValidateInput', 'CheckSystemLogin']);
+    expect(login.failure).toEqual({ Error: 'PaletteSystemLoginError', Cause: expect.stringContaining('401 InvalidCredentials') });
+  });
+
+  it('a failure after the principal exists runs UndoStsPrincipal with the whole document, then fails with the original error', async () => {
+    const { definition } = platformStateMachine(on.json);
+    const run = await runWorkflow(
+      definition,
+      {},
+      stubs(
+        {},
+        {
+          RegisterStsAccount: () => {
+            throw error('VerificationError', 'does not read back');
+          },
+        },
+      ),
+      { executionName: 'exec-5' },
+    );
+    expect(runStates(run)).toEqual(['ValidateInput', 'CheckSystemLogin', 'EnsureStsUser', 'EnsureAccessKey', 'RegisterStsAccount', 'UndoStsPrincipal']);
+    expect(run.inputOf('UndoStsPrincipal')).toMatchObject({
+      execution: { name: 'exec-5' },
+      job: { plan: PLAN },
+      accessKey: { accessKeyId: 'AKIA1' },
+      error: { Error: 'VerificationError' },
+    });
+    expect(run.failure?.Error).toBe('VerificationError');
+    // A failing undo is recorded and the execution still fails with the original error.
+    const undoFails = await runWorkflow(
+      definition,
+      {},
+      stubs(
+        {},
+        {
+          CleanupAccessKeys: () => {
+            throw error('ConfigurationError', 'x');
+          },
+          UndoStsPrincipal: () => {
+            throw error('AccessDenied', 'y');
+          },
+        },
+      ),
+      { executionName: 'exec-6' },
+    );
+    expect(runStates(undoFails)).toContain('UndoStsPrincipal');
+    expect(undoFails.failure?.Error).toBe('ConfigurationError');
+  });
+
+  it('AccessKeyNotReadyError is retried until the key works', async () => {
+    const { definition } = platformStateMachine(on.json);
+    let attempts = 0;
+    const run = await runWorkflow(
+      definition,
+      {},
+      stubs(
+        {},
+        {
+          RegisterStsAccount: () => {
+            attempts += 1;
+            if (attempts < 3) throw error('AccessKeyNotReadyError', 'not yet');
+            return { accountId: '123456789012', accessKeyId: 'AKIA1', changed: true, verified: true, awsAccountMatches: true };
+          },
+        },
+      ),
+      { executionName: 'exec-7' },
+    );
+    expect(run.error).toBeUndefined();
+    expect(attempts).toBe(3);
+  });
+});
+
+describe('least privilege', () => {
+  it('each platform function gets exactly what its state needs', () => {
+    const j = full.json;
+    const SYSTEM = secret('ops/palette-system');
+    const PROXY = [PROXY_ARN, `${PROXY_ARN}-??????`];
+    const READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const read = (...rs: string[][]) => Object.fromEntries(READ.map((a) => [a, rs.flat().sort()]));
+    const onUser = (...as: string[]) => Object.fromEntries(as.map((a) => [a, [USER]]));
+    const onKey = (...as: string[]) => Object.fromEntries(as.map((a) => [a, [STS_KEY]]));
+    expect(permissions(j, 'platform-validate-input')).toEqual({});
+    expect(permissions(j, 'platform-check-reverse-proxy')).toEqual(read(PROXY));
+    expect(permissions(j, 'platform-check-system-login')).toEqual(read([SYSTEM]));
+    expect(permissions(j, 'platform-ensure-sts-user')).toEqual(
+      onUser(
+        'iam:GetUser',
+        'iam:CreateUser',
+        'iam:TagUser',
+        'iam:GetUserPolicy',
+        'iam:PutUserPolicy',
+        'iam:ListUserPolicies',
+        'iam:DeleteUserPolicy',
+        'iam:ListAttachedUserPolicies',
+        'iam:DetachUserPolicy',
+      ),
+    );
+    expect(permissions(j, 'platform-ensure-access-key')).toEqual({
+      ...onUser('iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'),
+      ...onKey('secretsmanager:DescribeSecret', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'),
+    });
+    expect(permissions(j, 'platform-rotate-access-key')).toEqual({
+      ...onUser('iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey'),
+      ...onKey('secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'),
+    });
+    expect(permissions(j, 'platform-register-sts-account')).toEqual(read([SYSTEM], [STS_KEY]));
+    expect(permissions(j, 'platform-cleanup-access-keys')).toEqual({
+      ...read([SYSTEM]),
+      'secretsmanager:DescribeSecret': [SYSTEM, STS_KEY].sort(),
+      ...onUser('iam:ListAccessKeys', 'iam:DeleteAccessKey'),
+    });
+    expect(permissions(j, 'platform-configure-reverse-proxy')).toEqual(read([SYSTEM], PROXY));
+    expect(permissions(j, 'platform-undo-sts-principal')).toEqual({
+      ...read([SYSTEM], [STS_KEY]),
+      ...onKey('secretsmanager:PutSecretValue', 'secretsmanager:TagResource', 'secretsmanager:DeleteSecret'),
+      ...onUser(
+        'iam:GetUser',
+        'iam:ListAccessKeys',
+        'iam:DeleteAccessKey',
+        'iam:ListUserPolicies',
+        'iam:DeleteUserPolicy',
+        'iam:ListAttachedUserPolicies',
+        'iam:DetachUserPolicy',
+        'iam:DeleteUser',
+      ),
+    });
+  });
+
+  it('no role can both set the user policy and create or read its key', () => {
+    for (const h of PLATFORM_HANDLER_NAMES) {
+      const p = permissions(full.json, h);
+      const widens = 'iam:PutUserPolicy' in p;
+      const getsKey = 'iam:CreateAccessKey' in p || (p['secretsmanager:GetSecretValue'] ?? []).includes(STS_KEY);
+      expect(widens && getsKey, h).toBe(false);
+    }
+  });
+
+  it('platform secrets are out of reach of the onboarding functions, and vice versa', () => {
+    const j = on.json;
+    const at = (name: string) => `${ENV}:secret:${name}-AbCdEf`;
+    const platformSecrets = ['palette-onboarding-platform/sts-access-key', 'palette-onboarding-platform/system-credentials'].map(at);
+    const onboardingSecrets = ['palette-onboarding/acme/aws-access-key', 'palette-onboarding/palette-api-key'].map(at);
+    // The matcher itself works on both kinds of pattern.
+    expect(arnMatches(STS_KEY, platformSecrets[0] ?? '')).toBe(true);
+    expect(arnMatches(`${ENV}:secret:palette-onboarding/*/*`, onboardingSecrets[0] ?? '')).toBe(true);
+    let checked = 0;
+    for (const [handler] of functionsByHandler(j)) {
+      const rs = statementsOf(j, handler)
+        .filter((st) => actions(st).some((a) => a.startsWith('secretsmanager:')))
+        .flatMap(resources);
+      const foreign = handler.startsWith('platform-') ? onboardingSecrets : platformSecrets;
+      for (const r of rs) for (const arn of foreign) expect(arnMatches(r, arn), `${handler}: ${r} vs ${arn}`).toBe(false);
+      checked += rs.length;
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(permissions(j, 'platform-check-system-login')).toEqual(
+      Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT]])),
+    );
+    // Without a reverse-proxy secret the reverse-proxy functions get no secret access at all.
+    expect(permissions(j, 'platform-check-reverse-proxy')).toEqual({});
+  });
+
+  it('no statement allows a wildcard action, or IAM actions on a wildcard resource', () => {
+    for (const st of allStatements(full.json)) {
+      for (const a of actions(st)) expect(a).not.toMatch(/\*$/);
+      if (actions(st).some((a) => a.startsWith('iam:'))) {
+        for (const r of resources(st)) expect(r).not.toMatch(/^\*$|:user\/\*$/);
+      }
+    }
+  });
+});
+
+describe('environment', () => {
+  it('platform functions get the shared environment plus the platform secrets; it parses with PlatformEnvSchema', () => {
+    const env = (j: CfnTemplate, h: string) =>
+      (functionsByHandler(j).get(h)?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const base = env(on.json, 'validate-request');
+    const platform = env(on.json, 'platform-register-sts-account');
+    expect(platform).toEqual({ ...base, PALETTE_SYSTEM_SECRET_ARN: 'palette-onboarding-platform/system-credentials' });
+    expect(env(full.json, 'platform-register-sts-account')).toMatchObject({
+      PALETTE_SYSTEM_SECRET_ARN: 'ops/palette-system',
+      PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_ARN,
+    });
+    for (const h of PLATFORM_HANDLER_NAMES) expect(env(full.json, h), h).toEqual(env(full.json, 'platform-validate-input'));
+    expect(PlatformEnvSchema.safeParse({ ...platform, HOME_ACCOUNT_ID: '123456789012' }).success).toBe(true);
+  });
+});
+
+describe('deploy-time run and schedule', () => {
+  it('custom resource: Provider framework with isComplete, started with {} and a config version', () => {
+    const [[, res] = ['', { Type: '' }]] = resourcesOfType(on.json, 'Custom::PalettePlatformSetup');
+    const { id: smId } = platformStateMachine(on.json);
+    expect(res.Properties).toMatchObject({ StateMachineArn: { Ref: smId }, Input: '{}', ConfigVersion: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const [[, fullRes] = ['', { Type: '' }]] = resourcesOfType(full.json, 'Custom::PalettePlatformSetup');
+    expect(fullRes.Properties?.ConfigVersion).not.toBe(res.Properties?.ConfigVersion);
+    // The Provider's waiter state machine polls isComplete every 15 s.
+    const waiter = resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine').find(([id]) => id.startsWith('PlatformSetupDeployProviderwaiter'));
+    expect(waiter).toBeDefined();
+    expect(JSON.stringify(waiter?.[1].Properties?.DefinitionString)).toContain('\\"IntervalSeconds\\":15');
+    // onEvent may only start the platform state machine; isComplete only describe its executions.
+    expect(permissions(on.json, 'platform-deploy-start')).toEqual({ 'states:StartExecution': [`\${${smId}}`] });
+    expect(permissions(on.json, 'platform-deploy-status')).toEqual({
+      'states:DescribeExecution': [`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:\${${smId}.Name}:*`],
+    });
+  });
+
+  it('rotation schedule only when stsKeyRotationDays is set: rate(N days) starting the platform state machine with rotateAccessKey', () => {
+    const schedules = resourcesOfType(full.json, 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    const props = schedules[0]?.[1].Properties ?? {};
+    const { id: smId } = platformStateMachine(full.json);
+    expect(props.ScheduleExpression).toBe('rate(30 days)');
+    expect(props.State).toBe('ENABLED');
+    expect(props.Target).toMatchObject({ Arn: { Ref: smId }, Input: '{"rotateAccessKey":true}', RetryPolicy: { MaximumRetryAttempts: 10 } });
+    const roleId = (props.Target as { RoleArn: { 'Fn::GetAtt': [string, string] } }).RoleArn['Fn::GetAtt'][0];
+    const sts = statementsOfRole(full.json, roleId);
+    expect(sts.flatMap(actions)).toEqual(['states:StartExecution']);
+    expect(sts.flatMap(resources)).toEqual([`\${${smId}}`]);
+  });
+});
+
+// ---- the synthesized definition with the real handlers, against the sandbox in self-hosted mode ----------
+
+describe('definition + real handlers on the sandbox (self-hosted)', () => {
+  let sb: RunningLocalSandbox;
+  let sm: SecretsManagerClient;
+  let definition: AslDefinition;
+  const SYSTEM_SECRET = 'palette-onboarding-platform/system-credentials';
+  const PROXY_SECRET = 'palette-onboarding-platform/reverse-proxy';
+
+  async function putSecret(name: string, value: unknown): Promise<void> {
+    const SecretString = JSON.stringify(value);
+    try {
+      await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+      await sm.send(new CreateSecretCommand({ Name: name, SecretString }));
+    }
+  }
+
+  /** State name -> the real handler module (lambdas/handlers/<handler>.ts) of the function the Task invokes. */
+  async function realHandlers(): Promise<StubHandlers> {
+    const handlerOfFunction = new Map([...functionsByHandler(on.json)].map(([handler, [id]]) => [id, handler]));
+    const out: StubHandlers = {};
+    for (const [state, st] of Object.entries(definition.States)) {
+      if (st.Type !== 'Task') continue;
+      const handler = handlerOfFunction.get((st.Resource ?? '').split(':function:')[1] ?? '');
+      if (!handler) throw new Error(`no handler for ${state}`);
+      const mod = (await import(`../../lambdas/handlers/${handler}.ts`)) as { handler: (e: unknown) => Promise<unknown> };
+      out[state] = (input) => mod.handler(input);
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    definition = platformStateMachine(on.json).definition;
+    sb = await startLocalSandbox({
+      aws: { port: 0, realism: { iamPropagationMs: 0 } },
+      palette: { port: 0, mode: 'self-hosted', rateLimit: false },
+      env: {},
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: sb.aws.endpoint,
+      AWS_REGION: sb.aws.region,
+      AWS_ACCESS_KEY_ID: sb.aws.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
+      PALETTE_ENDPOINT: sb.palette.endpoint,
+      HOME_ACCOUNT_ID: sb.aws.accountId,
+      PALETTE_SYSTEM_SECRET_ARN: SYSTEM_SECRET,
+      PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_SECRET,
+    });
+    logger.setLogLevel('SILENT');
+    sm = new SecretsManagerClient({
+      endpoint: sb.aws.endpoint,
+      region: sb.aws.region,
+      credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('wrong system password: fails at CheckSystemLogin with PaletteSystemLoginError, nothing created', async () => {
+    await putSecret(SYSTEM_SECRET, { username: sb.palette.systemUser, password: 'wrong-password-value' });
+    const run = await runWorkflow(definition, { reverseProxy: false }, await realHandlers(), { executionName: 'platform-wrong-password' });
+    expect(runStates(run)).toEqual(['ValidateInput', 'CheckSystemLogin']);
+    expect(run.failure?.Error).toBe('PaletteSystemLoginError');
+    expect(String(run.failure?.Cause)).toContain(`check the username and password in secret ${SYSTEM_SECRET}`);
+    expect(String(run.failure?.Cause)).not.toContain('wrong-password-value');
+    expect(JSON.stringify(sb.aws.inventory())).not.toContain('palette-platform.sts-principal');
+  });
+
+  it('setup from scratch with a valid reverse proxy; then a re-run changes nothing', async () => {
+    await putSecret(SYSTEM_SECRET, { username: sb.palette.systemUser, password: sb.palette.systemPassword });
+    await putSecret(PROXY_SECRET, await validReverseProxySecret());
+    const first = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-first' });
+    expect(first.error).toBeUndefined();
+    expect(first.output).toMatchObject({
+      executionName: 'platform-first',
+      accountId: sb.aws.accountId,
+      userArn: `arn:aws:iam::${sb.aws.accountId}:user/palette-onboarding/palette-platform.sts-principal`,
+      principal: { created: true },
+      registration: { changed: true, verified: true },
+      reverseProxy: { changed: true, verified: true, server: 'frps.palette.example.com' },
+    });
+    const tenantSts = await fetch(`${sb.palette.endpoint}/v1/clouds/aws/account/sts`, { headers: { ApiKey: sb.palette.apiKey } });
+    expect(((await tenantSts.json()) as { accountId: string }).accountId).toBe(sb.aws.accountId);
+
+    const inventory = JSON.stringify(sb.aws.inventory());
+    const again = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-again' });
+    expect(again.error).toBeUndefined();
+    expect(again.output).toMatchObject({
+      principal: { created: false, policyUpdated: false },
+      accessKey: { created: false },
+      registration: { changed: false },
+      keyCleanup: { deleted: [] },
+      reverseProxy: { changed: false },
+    });
+    expect(JSON.stringify(sb.aws.inventory())).toBe(inventory);
+  });
+
+  it('rotation through the state machine ends with one new key that Palette uses', async () => {
+    const paletteKey = () => (sb.palette.inspect().system as { stsAccount: { accessKey: string } }).stsAccount.accessKey;
+    const before = paletteKey();
+    const run = await runWorkflow(definition, { rotateAccessKey: true }, await realHandlers(), { executionName: 'platform-rotate' });
+    expect(run.error).toBeUndefined();
+    const out = run.output as { rotation: { rotated: boolean; previousAccessKeyId: string; accessKeyId: string }; keyCleanup: { deleted: string[] } };
+    expect(out.rotation).toMatchObject({ rotated: true, previousAccessKeyId: before });
+    expect(out.keyCleanup.deleted).toEqual([before]);
+    expect(paletteKey()).toBe(out.rotation.accessKeyId);
+  });
+
+  it('a bad reverse-proxy host fails before any Palette call', async () => {
+    await putSecret(PROXY_SECRET, await validReverseProxySecret({ server: 'https://frps.example.com/' }));
+    await fetch(`${sb.palette.endpoint}/_emulator/requests`, { method: 'DELETE' });
+    const run = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-bad-proxy' });
+    expect(runStates(run)).toEqual(['ValidateInput', 'CheckReverseProxySecret']);
+    expect(run.failure?.Error).toBe('ReverseProxyValidationError');
+    expect(String(run.failure?.Cause)).toContain('server: must be a host name without a scheme');
+    expect(sb.palette.requests().filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
+  });
+});
