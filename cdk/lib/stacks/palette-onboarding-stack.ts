@@ -4,6 +4,7 @@ import type { OnboardingConfig } from '../config';
 import { OnboardingFunctions } from '../constructs/onboarding-functions';
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
+import { PlatformSetup } from '../constructs/platform-setup';
 import { lambdaEnvironment } from '../lambda-environment';
 
 export interface PaletteOnboardingStackProps extends StackProps {
@@ -16,6 +17,8 @@ export class PaletteOnboardingStack extends Stack {
   readonly functions: OnboardingFunctions;
   readonly workflow: OnboardingStateMachine;
   readonly trigger: OnboardingTrigger;
+  /** Only when config.selfHosted (docs/platform-setup.md). */
+  readonly platformSetup?: PlatformSetup;
 
   constructor(scope: Construct, id: string, props: PaletteOnboardingStackProps) {
     super(scope, id, {
@@ -40,5 +43,14 @@ export class PaletteOnboardingStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.trigger.eventBus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.trigger.eventBus.eventBusArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.trigger.deadLetterQueue.queueUrl });
+
+    // Self-hosted Palette: the PlatformSetup state machine (STS account, reverse proxy), also run at deploy.
+    if (props.config.selfHosted) {
+      this.platformSetup = new PlatformSetup(this, 'PlatformSetup', {
+        config: props.config,
+        environment: lambdaEnvironment(props.config),
+      });
+      new CfnOutput(this, 'PlatformSetupStateMachineArn', { value: this.platformSetup.stateMachine.stateMachineArn });
+    }
   }
 }
