@@ -198,6 +198,11 @@ export interface RunOptions {
   waitOverridesMs?: Record<string, number>;
   /** State name -> ms before each retry instead of the Retry back-off. */
   retryIntervalOverridesMs?: Record<string, number | number[]>;
+  /**
+   * Awaited after a Lambda task succeeds and before the workflow moves on. Tests use it to make
+   * out-of-band changes at a precise point (e.g. an operator editing a trust policy mid-run).
+   */
+  afterTask?: (state: string, output: unknown) => Promise<void> | void;
 }
 
 export interface LocalRunResult {
@@ -331,6 +336,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         const out = await lambda.invoke(fn, payload, state);
         const requestId = lambda.invocations.at(-1)?.requestId;
         task.succeeded({ type: 'LambdaFunctionSucceeded', functionLogicalId: fn.logicalId, output: out, ...(requestId ? { requestId } : {}) });
+        await opts.afterTask?.(state, out);
         return out;
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
