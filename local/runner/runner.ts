@@ -6,6 +6,7 @@
  *   const run = await runOnboarding(request, { sandbox: sb, onProgress });
  *   run.status, run.output, run.error, run.cause, run.history, run.logs, run.events
  */
+import { describeCause } from '../../cli/format';
 import { executionNameFor } from '../../cli/request';
 import { DEFAULT_CACHE_DIR, loadAssembly, onboardingAssemblySource, openAssembly, type CloudAssembly, type StackArtifact } from './assembly';
 import { OutputCapture, type CapturedLog } from './capture';
@@ -232,16 +233,7 @@ export interface LocalRunResult {
 
 /** errorMessage of a Lambda error document, else the text itself. */
 export function causeMessage(cause: string | undefined): string | undefined {
-  if (cause === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(cause);
-    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
-      return parsed.errorMessage;
-    }
-  } catch {
-    // not JSON
-  }
-  return cause;
+  return cause === undefined ? undefined : describeCause(cause);
 }
 
 let queue: Promise<unknown> = Promise.resolve();

@@ -9,16 +9,8 @@ import type { PaletteOnboardingStack } from '../../cdk/lib/stacks/palette-onboar
 
 export const PLACEHOLDER = { partition: 'aws', region: 'us-east-1', account: '123456789012' } as const;
 
-export interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-  Metadata?: Record<string, unknown>;
-  DependsOn?: string | string[];
-}
-export interface CfnTemplate {
-  Resources: Record<string, CfnResource>;
-  Outputs?: Record<string, { Value: unknown }>;
-}
+export type { CfnResource, CfnTemplate } from '../../local/runner/template';
+import type { CfnResource, CfnTemplate } from '../../local/runner/template';
 
 export interface Synthesized {
   stack: PaletteOnboardingStack;

@@ -3,26 +3,8 @@
  * (by state name). Records each task call's effective input (after Parameters) and the states entered.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import '../../local/runner/polyfill';
 import type { AslDefinition } from './helpers';
-
-// aws-local-stepfunctions needs Promise.withResolvers (Node >= 22).
-interface WithResolvers<T> {
-  promise: Promise<T>;
-  resolve: (value: T | PromiseLike<T>) => void;
-  reject: (reason?: unknown) => void;
-}
-const PromiseCtor = Promise as unknown as { withResolvers?: <T>() => WithResolvers<T> };
-if (typeof PromiseCtor.withResolvers !== 'function') {
-  PromiseCtor.withResolvers = <T>(): WithResolvers<T> => {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type StubHandlers = Record<string, (input: unknown) => unknown>;
