@@ -125,7 +125,7 @@ describe('ensureStaticUser', () => {
     // order: the secret holds the new key before the old key is deleted
     const put = sm.commandCalls(PutSecretValueCommand)[0];
     const del = iam.commandCalls(DeleteAccessKeyCommand)[0];
-    expect(put && del && put.callId < del.callId).toBe(true);
+    expect(put !== undefined && del !== undefined && put.calledBefore(del)).toBe(true);
   });
 
   it('replaces a key whose secret was lost, making room when the user already has two keys', async () => {
