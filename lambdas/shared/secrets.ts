@@ -10,6 +10,7 @@ import {
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import type { z } from 'zod';
+import { CREATED_BY_TAG } from '../domain/names';
 import { homeClients } from './aws-clients';
 import { awsCall, ConfigurationError } from './errors';
 
@@ -68,9 +69,8 @@ export async function ensureSecretValue(opts: {
   }
   const arn = existing.ARN;
   await awsCall(() => sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString })));
-  // Never overwrite an existing created-by: it records which execution may remove the secret.
-  const keep = new Set((existing.Tags ?? []).map((t) => t.Key));
-  const add = tagList.filter((t) => !(t.Key === 'palette-onboarding/created-by' && keep.has(t.Key)));
+  // created-by is set only at creation: it records which execution may remove the secret.
+  const add = tagList.filter((t) => t.Key !== CREATED_BY_TAG);
   if (add.length > 0) await awsCall(() => sm.send(new TagResourceCommand({ SecretId: arn, Tags: add })));
   return { arn, created: false };
 }

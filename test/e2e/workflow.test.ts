@@ -6,7 +6,7 @@
  *
  * Each scenario uses its own tenant and account, so they do not interfere; they run in order.
  */
-import { CreatePolicyVersionCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreatePolicyVersionCommand, CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -190,9 +190,17 @@ describe('a permanent failure at a late step', () => {
     ]);
   }, 180_000);
 
-  it('leaves pre-existing resources alone and retains a bucket that holds data', async () => {
+  it('leaves pre-existing resources (role, bucket with data) alone', async () => {
     await ensureTenantAccount('555555555555');
-    const { s3 } = await operatorIn('555555555555');
+    const { s3, iam } = await operatorIn('555555555555');
+    // An operator made the role (untagged) before: the run adopts it, and must not delete it.
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'palette-onboarding-keep',
+        Path: '/palette-onboarding/',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::555555555555:root' }, Action: 'sts:AssumeRole' }] }),
+      }),
+    );
     const bucket = 'palette-backup-keep-555555555555-us-east-1';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'backups/existing.tar', Body: 'data' }));
@@ -207,6 +215,8 @@ describe('a permanent failure at a late step', () => {
     // The bucket existed before: it is still there (with its data); what the run created is gone.
     expect(sameAccounts(await world(), before)).toEqual(before);
     expect(sb.aws.inventory()['555555555555']?.buckets).toContain(bucket);
+    expect(sb.aws.inventory()['555555555555']?.roles).toContain('palette-onboarding-keep');
+    expect(result.events[0]?.detail).toMatchObject({ compensation: { principal: { deleted: [] }, bucket: { deleted: [] } } });
   }, 180_000);
 });
 

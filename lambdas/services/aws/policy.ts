@@ -11,7 +11,6 @@ import {
   ListPolicyVersionsCommand,
   NoSuchEntityException,
   type IAMClient,
-  type Tag,
 } from '@aws-sdk/client-iam';
 import { CREATED_BY_TAG } from '../../domain/names';
 import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policies';
@@ -19,19 +18,12 @@ import type { Plan, PolicyResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
 import type { UndoResult } from './bucket';
+import { iamTags, orNoSuchEntity, tagValue } from './iam-util';
 
 const MAX_VERSIONS = 5;
 
-export const iamTags = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-export const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
-
 export async function getPolicy(iam: IAMClient, arn: string) {
-  try {
-    return (await awsCall(() => iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
-  } catch (e) {
-    if (e instanceof NoSuchEntityException) return undefined;
-    throw e;
-  }
+  return (await orNoSuchEntity(() => iam.send(new GetPolicyCommand({ PolicyArn: arn }))))?.Policy;
 }
 
 export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {

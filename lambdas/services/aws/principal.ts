@@ -20,13 +20,11 @@ import {
   ListAccessKeysCommand,
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
-  NoSuchEntityException,
   TagRoleCommand,
   TagUserCommand,
   UpdateAccessKeyCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
-  type Tag,
 } from '@aws-sdk/client-iam';
 import { ACCESS_KEY_ID_TAG, CREATED_BY_TAG, roleArn, userArn } from '../../domain/names';
 import { paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
@@ -35,25 +33,7 @@ import { tenantClients } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
 import { describeSecret, ensureSecretValue, forceDeleteSecret, secretTag } from '../../shared/secrets';
 import type { UndoResult } from './bucket';
-import { iamTags, tagValue } from './policy';
-
-async function orUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await awsCall(fn);
-  } catch (e) {
-    if (e instanceof NoSuchEntityException) return undefined;
-    throw e;
-  }
-}
-
-/** Tags of `wanted` that are missing or different on the resource; an existing created-by is kept. */
-function missingTags(current: Tag[] | undefined, wanted: Record<string, string>): Tag[] {
-  return iamTags(wanted).filter((t) => {
-    const have = tagValue(current, t.Key ?? '');
-    if (t.Key === CREATED_BY_TAG && have !== undefined) return false;
-    return have !== t.Value;
-  });
-}
+import { iamTags, orNoSuchEntity, tagsToAdd, tagValue } from './iam-util';
 
 /** IAM returns policy documents URL-encoded. */
 function decodeDocument(doc: string | undefined): unknown {
@@ -73,7 +53,7 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
     paletteAccountId: palette.accountId,
     externalId: palette.externalId,
   });
-  const existing = (await orUndefined(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
+  const existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
   let created = false;
   let arn: string;
   if (!existing) {
@@ -98,7 +78,7 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
         iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(trust) })),
       );
     }
-    const add = missingTags(existing.Tags, plan.tags);
+    const add = tagsToAdd(existing.Tags, plan.tags);
     if (add.length > 0) await awsCall(() => iam.send(new TagRoleCommand({ RoleName, Tags: add })));
   }
   const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
@@ -164,7 +144,7 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan): Promise<AccessKeySta
 export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
   const { iam } = tenantClients(plan.target);
   const UserName = plan.principalName;
-  const existing = (await orUndefined(() => iam.send(new GetUserCommand({ UserName }))))?.User;
+  const existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
   let created = false;
   let arn: string;
   if (!existing) {
@@ -175,7 +155,7 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
     arn = out.User?.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, plan.iamPath);
   } else {
     arn = existing.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, existing.Path);
-    const add = missingTags(existing.Tags, plan.tags);
+    const add = tagsToAdd(existing.Tags, plan.tags);
     if (add.length > 0) await awsCall(() => iam.send(new TagUserCommand({ UserName, Tags: add })));
   }
   const attached = await awsCall(() => iam.send(new ListAttachedUserPoliciesCommand({ UserName })));
@@ -199,7 +179,7 @@ export async function undoPrincipal(plan: Plan, executionName: string): Promise<
   const result: UndoResult = { deleted: [], retained: [] };
   const name = plan.principalName;
   if (plan.credentialMode === 'sts') {
-    const role = (await orUndefined(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
+    const role = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
     if (role && tagValue(role.Tags, CREATED_BY_TAG) === executionName) {
       const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })));
       for (const p of attached.AttachedPolicies ?? []) {
@@ -211,7 +191,7 @@ export async function undoPrincipal(plan: Plan, executionName: string): Promise<
     }
     return result;
   }
-  const user = (await orUndefined(() => iam.send(new GetUserCommand({ UserName: name }))))?.User;
+  const user = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName: name }))))?.User;
   if (user && tagValue(user.Tags, CREATED_BY_TAG) === executionName) {
     const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName: name })))).AccessKeyMetadata ?? [];
     for (const k of keys) {

@@ -17,11 +17,16 @@ export interface RegistrationInput {
   principal: PrincipalResult;
 }
 
-/** Annotations for a new object, or the existing ones merged with ours (created-by is never rewritten). */
+/**
+ * Annotations for a new object (ours, with created-by), or for an existing one: its own merged with ours,
+ * where created-by is never added or rewritten (it decides which execution may delete the object).
+ */
 function annotations(plan: Plan, existing?: Record<string, string>): Record<string, string> {
+  if (existing === undefined) return { ...plan.tags };
   const merged = { ...existing, ...plan.tags };
-  const createdBy = existing?.[CREATED_BY_TAG];
-  if (createdBy !== undefined) merged[CREATED_BY_TAG] = createdBy;
+  const createdBy = existing[CREATED_BY_TAG];
+  if (createdBy === undefined) delete merged[CREATED_BY_TAG];
+  else merged[CREATED_BY_TAG] = createdBy;
   return merged;
 }
 
@@ -39,7 +44,7 @@ export async function ensureCloudAccount(input: RegistrationInput): Promise<Regi
     return { uid, name, created: true, updated: false };
   }
   const uid = existing.metadata.uid;
-  const wantedAnnotations = annotations(plan, existing.metadata.annotations);
+  const wantedAnnotations = annotations(plan, existing.metadata.annotations ?? {});
   if (sameCredentials(existing.spec, spec) && sameAnnotations(existing.metadata.annotations, wantedAnnotations)) {
     return { uid, name, created: false, updated: false };
   }
@@ -64,7 +69,7 @@ export async function ensureBackupLocation(input: RegistrationInput): Promise<Re
   }
   const uid = found.metadata.uid;
   const current = await locations.s3.get(uid);
-  const wantedAnnotations = annotations(plan, current.metadata?.annotations ?? found.metadata.annotations);
+  const wantedAnnotations = annotations(plan, current.metadata?.annotations ?? found.metadata.annotations ?? {});
   const c = current.spec?.config;
   const converged =
     c?.bucketName === config.bucketName &&

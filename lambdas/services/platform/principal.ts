@@ -48,22 +48,13 @@ import { homeClients } from '../../shared/aws-clients';
 import { awsCall, ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { describeSecret, ensureSecretValue, forceDeleteSecret, secretTag } from '../../shared/secrets';
-import { iamTags, tagValue } from '../aws/policy';
+import { iamTags, orNoSuchEntity, tagsToAdd, tagValue } from '../aws/iam-util';
 import { getStsAccount, withSystemPalette } from './palette';
-
-async function orUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await awsCall(fn);
-  } catch (e) {
-    if (e instanceof NoSuchEntityException) return undefined;
-    throw e;
-  }
-}
 
 const iam = (): IAMClient => homeClients().iam;
 
 async function getUser(UserName: string): Promise<User | undefined> {
-  return (await orUndefined(() => iam().send(new GetUserCommand({ UserName }))))?.User;
+  return (await orNoSuchEntity(() => iam().send(new GetUserCommand({ UserName }))))?.User;
 }
 
 async function listKeys(UserName: string): Promise<AccessKeyMetadata[]> {
@@ -74,17 +65,12 @@ async function deleteKey(UserName: string, AccessKeyId: string): Promise<void> {
   await awsCall(() => iam().send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
 }
 
-/** Tags to add to an existing user: wanted tags that differ, never created-by (it records who may delete it). */
-function tagsToAdd(current: Tag[] | undefined, wanted: Record<string, string>): Tag[] {
-  return iamTags(wanted).filter((t) => t.Key !== CREATED_BY_TAG && tagValue(current, t.Key ?? '') !== t.Value);
-}
-
 /** The user's only permission: the one inline policy, no other inline or attached policy. Returns whether anything changed. */
 async function ensureOnlyPolicy(plan: PlatformPlan): Promise<boolean> {
   const UserName = plan.userName;
   const wanted = stsPrincipalPolicyDocument(plan.partition);
   let changed = false;
-  const current = await orUndefined(() => iam().send(new GetUserPolicyCommand({ UserName, PolicyName: plan.policyName })));
+  const current = await orNoSuchEntity(() => iam().send(new GetUserPolicyCommand({ UserName, PolicyName: plan.policyName })));
   const currentDoc = current?.PolicyDocument ? decodeURIComponent(current.PolicyDocument) : undefined;
   if (!currentDoc || !policyDocumentsEqual(currentDoc, wanted)) {
     await awsCall(() =>
