@@ -12,6 +12,12 @@ import { PaletteClient, type PaletteScope } from '../palette';
 
 const clients = new Map<string, PaletteClient>();
 
+/**
+ * Budget for one Palette call with its own retries (429, 5xx, resets). It stays well inside the Lambda
+ * timeout (60 s), so a persistent failure surfaces as a named error that Step Functions retries with backoff.
+ */
+export const PALETTE_CALL_BUDGET_MS = 20_000;
+
 const ApiKeySecretSchema = z.object({ apiKey: z.string().min(1) });
 
 /** The secret holds `{"apiKey": "..."}` or the bare key. The value never leaves this function's caller. */
@@ -39,6 +45,7 @@ export function paletteClient(apiKeySecretArn: string): PaletteClient {
       baseUrl: loadEnv().PALETTE_ENDPOINT,
       auth: { type: 'apiKey', apiKey: () => readApiKey(apiKeySecretArn) },
       logger,
+      retry: { budgetMs: PALETTE_CALL_BUDGET_MS },
     });
     clients.set(apiKeySecretArn, client);
   }
