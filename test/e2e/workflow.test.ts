@@ -165,6 +165,26 @@ describe('re-running and changing a request', () => {
   }, 240_000);
 });
 
+describe('transient failures', () => {
+  it('a connection reset during a Palette create is retried by the state machine and converges without a duplicate', async () => {
+    await ensureTenantAccount('888888888888');
+    // The client cannot know whether a reset create was applied, so it does not repeat it; Step Functions
+    // retries the whole step, which looks the account up by name before creating it.
+    sb.palette.configure({ faults: { rules: [{ pathPrefix: '/v1/cloudaccounts/aws', method: 'POST', rate: 1, kind: 'reset', times: 1 }] } });
+    try {
+      const result = await run(stsRequest('flaky', '888888888888'));
+      expect(result.errorMessage).toBeUndefined();
+      expect(result.status).toBe('SUCCEEDED');
+      const retried = result.history.filter((e) => e.type === 'StateRetried').map((e) => e.state);
+      expect(retried).toContain('EnsureCloudAccount');
+      expect((await palette.cloudAccounts.aws.list()).filter((a) => a.metadata?.name === 'flaky-aws')).toHaveLength(1);
+      expect(result.output).toMatchObject({ cloudAccount: { created: true } });
+    } finally {
+      sb.palette.configure({ faults: { rules: [] } });
+    }
+  }, 180_000);
+});
+
 describe('a permanent failure at a late step', () => {
   it('compensates in reverse order and leaves no trace (empty inventory diff), then fails with the cause', async () => {
     await ensureTenantAccount('444444444444');
