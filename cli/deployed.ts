@@ -14,6 +14,7 @@ import {
 import type { StateProgress } from './format';
 
 export const STATE_MACHINE_ARN_ENV = 'PALETTE_ONBOARDING_STATE_MACHINE_ARN';
+export const PLATFORM_SETUP_STATE_MACHINE_ARN_ENV = 'PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -22,12 +23,24 @@ export class ConfigError extends Error {
 const SM_ARN = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
 const EXEC_ARN = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):([^:]{1,80})$/;
 
+/** Which deployed state machine: the environment variable naming it and the stack output holding its ARN. */
+export interface StateMachineTarget {
+  env: string;
+  output: string;
+}
+export const ONBOARDING_TARGET: StateMachineTarget = { env: STATE_MACHINE_ARN_ENV, output: 'StateMachineArn' };
+export const PLATFORM_SETUP_TARGET: StateMachineTarget = { env: PLATFORM_SETUP_STATE_MACHINE_ARN_ENV, output: 'PlatformSetupStateMachineArn' };
+
 /** The state machine ARN from --state-machine-arn or the environment; a clear error when there is none. */
-export function resolveStateMachineArn(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const arn = flag ?? env[STATE_MACHINE_ARN_ENV];
+export function resolveStateMachineArn(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  target: StateMachineTarget = ONBOARDING_TARGET,
+): string {
+  const arn = flag ?? env[target.env];
   if (!arn) {
     throw new ConfigError(
-      `no state machine: pass --state-machine-arn or set ${STATE_MACHINE_ARN_ENV} (the StateMachineArn output of the deployed stack: ` +
+      `no state machine: pass --state-machine-arn or set ${target.env} (the ${target.output} output of the deployed stack: ` +
         `aws cloudformation describe-stacks --stack-name PaletteOnboardingStack --query "Stacks[0].Outputs"); use --local to run on the sandbox`,
     );
   }

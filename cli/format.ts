@@ -124,6 +124,7 @@ function genericLines(obj: Record<string, unknown>, indent: string): string[] {
  */
 export function formatSummary(summary: unknown, s: Style = style({})): string {
   if (!isRecord(summary)) return `  ${scalar(summary)}\n`;
+  if (isPlatformSummary(summary)) return formatPlatformSummary(summary, s);
   const known = ['tenantId', 'bucket', 'policy', 'principal', 'cloudAccount', 'backupLocation'];
   if (!known.some((k) => k in summary)) return `${genericLines(summary, '  ').join('\n')}\n`;
   const lines: string[] = [];
@@ -166,5 +167,71 @@ export function formatFailure(status: string, error: string | undefined, cause: 
   const lines = [`  ${s.bad(status)}${error ? `: ${s.bold(error)}` : ''}`];
   const why = describeCause(cause);
   if (why) lines.push(...why.split('\n').map((l) => `  ${l}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The output of the PlatformSetup state machine (docs/platform-setup.md), as opposed to an onboarding summary. */
+export function isPlatformSummary(summary: unknown): boolean {
+  return isRecord(summary) && 'userArn' in summary && 'registration' in summary && !('tenantId' in summary);
+}
+
+/**
+ * The platform setup summary (identifiers only: user ARN, key ids, secret ARN, Palette's STS account, the
+ * reverse proxy's server and certificate subjects). `extra` rows are appended (e.g. what Palette reports to
+ * tenants). Values under secret-looking keys are never printed.
+ */
+export function formatPlatformSummary(summary: Record<string, unknown>, s: Style = style({}), extra: [label: string, value: string][] = []): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
+  const paren = (parts: string[]) => (parts.length > 0 ? ` (${parts.join(', ')})` : '');
+  if (summary.executionName !== undefined) row('execution', scalar(summary.executionName));
+  if (summary.accountId !== undefined) {
+    row('AWS account', `${scalar(summary.accountId)}${summary.partition && summary.partition !== 'aws' ? ` (${scalar(summary.partition)})` : ''}`);
+  }
+  const principal = isRecord(summary.principal) ? summary.principal : {};
+  row(
+    'STS principal (IAM user)',
+    `${scalar(summary.userArn)}${paren([
+      principal.created === true ? 'created' : principal.created === false ? 'exists' : '',
+      principal.policyUpdated === true ? 'policy updated' : principal.created === false ? 'policy unchanged' : '',
+    ].filter((x) => x !== ''))}`,
+  );
+  const key = isRecord(summary.accessKey) ? summary.accessKey : {};
+  const rotation = isRecord(summary.rotation) ? summary.rotation : {};
+  const keyNotes =
+    rotation.rotated === true
+      ? [`rotated${rotation.previousAccessKeyId !== undefined ? ` from ${scalar(rotation.previousAccessKeyId)}` : ''}`]
+      : rotation.resumed === true
+        ? ['interrupted rotation resumed']
+        : [key.created === true ? 'created' : key.created === false ? 'unchanged' : ''].filter((x) => x !== '');
+  row('access key id', `${scalar(summary.accessKeyId)}${paren(keyNotes)}`);
+  row('access key secret ARN', `${scalar(summary.accessKeySecretArn)}${key.secretCreated === true ? ' (created)' : ''}`);
+  const reg = isRecord(summary.registration) ? summary.registration : {};
+  row(
+    'Palette STS account',
+    `${scalar(reg.accountId)}, key ${scalar(reg.accessKeyId)}${paren([
+      reg.changed === true ? `set with ${scalar(reg.method ?? 'PUT')}` : reg.changed === false ? 'unchanged' : '',
+      reg.verified === true ? 'read back and verified' : '',
+    ].filter((x) => x !== ''))}`,
+  );
+  if (reg.awsAccountMatches === false) row('', s.dim('GET /v1/system/config/aws/account reports a different key (a separate devops account)'));
+  const cleanup = isRecord(summary.keyCleanup) ? summary.keyCleanup : {};
+  const deleted = Array.isArray(cleanup.deleted) ? cleanup.deleted.map(scalar) : [];
+  row('old keys deleted', deleted.length > 0 ? deleted.join(', ') : 'none');
+  const proxy = isRecord(summary.reverseProxy) ? summary.reverseProxy : {};
+  if (proxy.skipped === true) row('reverse proxy', s.dim('not managed (no reverse-proxy secret configured)'));
+  else if (proxy.server !== undefined) {
+    row(
+      'reverse proxy',
+      `${scalar(proxy.protocol)}://${scalar(proxy.server)}:${scalar(proxy.port)}${paren([
+        proxy.changed === true ? 'configured' : proxy.changed === false ? 'unchanged' : '',
+        proxy.verified === true ? 'read back and verified' : '',
+      ].filter((x) => x !== ''))}`,
+    );
+    if (proxy.certSubject !== undefined) {
+      row('', `client cert ${scalar(proxy.certSubject)} (CA ${scalar(proxy.caSubject)}), valid until ${scalar(proxy.certNotAfter)}`);
+    }
+  }
+  for (const [label, value] of extra) row(label, value);
   return `${lines.join('\n')}\n`;
 }

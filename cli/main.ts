@@ -1,7 +1,7 @@
 /**
- * `palette-onboard`: start an onboarding execution (deployed, or `--local` on the sandbox), show an
- * execution's status, or run the local demo / sandbox. Product code: it never imports local/; `--local`
- * runs `local/bin/run-local.ts` as a child process.
+ * `palette-onboard`: start an onboarding execution (deployed, or `--local` on the sandbox), run the self-hosted
+ * platform setup, show an execution's status, or run the local demo / sandbox. Product code: it never imports
+ * local/; `--local` runs `local/bin/run-local.ts` / `local/bin/platform-setup.ts` as a child process.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -15,18 +15,29 @@ import {
   executionArnOf,
   followExecution,
   isExecutionArn,
+  PLATFORM_SETUP_TARGET,
   regionOf,
   resolveStateMachineArn,
   sfnClient,
   startExecution,
 } from './deployed';
-import { describeCause, formatFailure, formatStateLine, formatSummary, style, type StateProgress, type Stream } from './format';
-import { executionNameFor, readRequestFile, RequestFileError, validateRequest } from './request';
+import {
+  describeCause,
+  formatFailure,
+  formatStateLine,
+  formatSummary,
+  isPlatformSummary,
+  style,
+  type StateProgress,
+  type Stream,
+} from './format';
+import { executionNameFor, platformExecutionName, readRequestFile, RequestFileError, validateRequest } from './request';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3 } as const;
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RUN_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'run-local.ts');
+export const PLATFORM_SETUP_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'platform-setup.ts');
 
 export interface CliIO {
   stdout: Stream;
@@ -77,16 +88,27 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
     return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
   }
 
+  return startAndFollow(resolveStateMachineArn(cmd.stateMachineArn, io.env), name, raw, cmd, io, deps, {
+    what: 'Onboarding',
+    duplicate: `An execution for this exact request already exists (${name}); following it. Use --rerun <id> to start a new one.`,
+  });
+}
+
+/** StartExecution, then (unless --no-follow) progress per state until it ends, and the report. */
+async function startAndFollow(
+  smArn: string,
+  name: string,
+  input: unknown,
+  cmd: { json: boolean; follow: boolean; pollSeconds: number; region?: string },
+  io: CliIO,
+  deps: CliDeps,
+  text: { what: Subject; duplicate: string },
+): Promise<number> {
   const s = style(io.stdout);
   const progressOut = cmd.json ? io.stderr : io.stdout;
-  const smArn = resolveStateMachineArn(cmd.stateMachineArn, io.env);
   const sfn = (deps.sfn ?? sfnClient)(cmd.region ?? regionOf(smArn));
-  const started = await startExecution(sfn, smArn, name, raw);
-  progressOut.write(
-    started.deduplicated
-      ? `An execution for this exact request already exists (${name}); following it. Use --rerun <id> to start a new one.\n`
-      : `Started ${name}\n`,
-  );
+  const started = await startExecution(sfn, smArn, name, input);
+  progressOut.write(started.deduplicated ? `${text.duplicate}\n` : `Started ${name}\n`);
   progressOut.write(`  ${s.dim(started.executionArn)}\n`);
   if (!cmd.follow) {
     if (cmd.json) io.stdout.write(`${JSON.stringify({ executionArn: started.executionArn, executionName: name, deduplicated: started.deduplicated })}\n`);
@@ -100,8 +122,31 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
     },
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  return report(final, io, cmd.json, name);
+  return report(final, io, cmd.json, name, text.what);
 }
+
+async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  if (cmd.local) {
+    const [node, tsx] = tsxCommand();
+    const proxy = cmd.reverseProxyFile === undefined ? undefined : isAbsolute(cmd.reverseProxyFile) ? cmd.reverseProxyFile : resolve(io.cwd, cmd.reverseProxyFile);
+    const args = [
+      tsx,
+      PLATFORM_SETUP_LOCAL_SCRIPT,
+      ...(cmd.rotate ? ['--rotate'] : []),
+      ...(proxy ? ['--reverse-proxy', proxy] : []),
+      ...(cmd.json ? ['--json'] : []),
+    ];
+    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+  }
+  const smArn = resolveStateMachineArn(cmd.stateMachineArn, io.env, PLATFORM_SETUP_TARGET);
+  const input = cmd.rotate ? { rotateAccessKey: true } : {};
+  return startAndFollow(smArn, platformExecutionName(cmd.rotate), input, cmd, io, deps, {
+    what: 'Platform setup',
+    duplicate: 'An execution of this name already exists; following it.',
+  });
+}
+
+type Subject = 'Onboarding' | 'Platform setup';
 
 function parseOutput(text: string | undefined): unknown {
   if (text === undefined) return undefined;
@@ -112,11 +157,18 @@ function parseOutput(text: string | undefined): unknown {
   }
 }
 
+/** What an execution is, from its state machine's name (logical id PlatformSetupWorkflow...) or its output. */
+function subjectOf(executionArn: string | undefined, output: string | undefined): Subject {
+  if (executionArn !== undefined && /:execution:[^:]*PlatformSetup/.test(executionArn)) return 'Platform setup';
+  return isPlatformSummary(parseOutput(output)) ? 'Platform setup' : 'Onboarding';
+}
+
 function report(
   d: { status?: string; executionArn?: string; output?: string; error?: string; cause?: string; name?: string },
   io: CliIO,
   json: boolean,
   name = d.name,
+  what: Subject = subjectOf(d.executionArn, d.output),
 ): number {
   const status = d.status ?? 'UNKNOWN';
   const code = status === 'SUCCEEDED' ? EXIT.ok : status === 'RUNNING' || status === 'PENDING_REDRIVE' ? EXIT.ok : EXIT.failed;
@@ -135,11 +187,11 @@ function report(
   }
   const s = style(io.stdout);
   if (status === 'SUCCEEDED') {
-    io.stdout.write(`\n${s.ok('Onboarding succeeded')}\n${formatSummary(parseOutput(d.output), s)}`);
+    io.stdout.write(`\n${s.ok(`${what} succeeded`)}\n${formatSummary(parseOutput(d.output), s)}`);
   } else if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
     io.stdout.write(`\n${name ?? d.executionArn}: ${status}\n`);
   } else {
-    io.stdout.write(`\n${s.bad('Onboarding did not succeed')}\n${formatFailure(status, d.error, d.cause, s)}`);
+    io.stdout.write(`\n${s.bad(`${what} did not succeed`)}\n${formatFailure(status, d.error, d.cause, s)}`);
   }
   return code;
 }
@@ -172,6 +224,8 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: CliDeps =
         return await start(cmd, io, deps);
       case 'status':
         return await status(cmd, io, deps);
+      case 'platform-setup':
+        return await platformSetup(cmd, io, deps);
     }
   } catch (e) {
     if (e instanceof UsageError) {

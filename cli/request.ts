@@ -2,6 +2,7 @@
  * Request files for the CLI: reading, local validation with field-level messages (the same zod schema the
  * ValidateRequest state uses), and the deterministic execution name.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { executionName } from '../lambdas/domain/names';
 import { parseRequest } from '../lambdas/domain/plan';
@@ -60,4 +61,13 @@ export function executionNameFor(raw: unknown, suffix?: string): string {
     typeof raw === 'object' && raw !== null && 'tenantId' in raw && typeof raw.tenantId === 'string' ? raw.tenantId : '';
   const safe = tenant.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'request';
   return executionName(safe, raw, suffix);
+}
+
+/**
+ * Execution name of a platform setup started by the CLI (deployed or local): unique per start, since a platform
+ * run is not tied to a request file. `cli-setup-20250101T120000Z-1a2b3c` / `cli-rotate-...`.
+ */
+export function platformExecutionName(rotate: boolean, now: Date = new Date(), suffix: string = randomBytes(3).toString('hex')): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `cli-${rotate ? 'rotate' : 'setup'}-${stamp}-${suffix}`;
 }

@@ -9,6 +9,7 @@ export {
   causeMessage,
   loadWorkflow,
   ONBOARDING_STATE_MACHINE,
+  PLATFORM_SETUP_STATE_MACHINE,
   prepareStateMachine,
   runOnboarding,
   runStateMachine,
@@ -26,6 +27,7 @@ export type { InvocationRecord } from './lambda';
 export {
   detectRunningSandbox,
   ensurePaletteApiKeySecret,
+  ensureSandboxSecret,
   ensureSandboxAccounts,
   sandboxEndpoints,
   SandboxError,

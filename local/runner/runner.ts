@@ -36,6 +36,12 @@ import {
 
 /** Logical-id prefix of the onboarding state machine (construct `Workflow` of the stack). */
 export const ONBOARDING_STATE_MACHINE = 'Workflow';
+/**
+ * Logical-id prefix of the self-hosted PlatformSetup state machine (an app synthesized with context
+ * `selfHosted: true`); the same value as PLATFORM_SETUP_STATE_MACHINE in cdk/lib/constructs/platform-setup.ts,
+ * repeated here so that a cached run does not load aws-cdk-lib.
+ */
+export const PLATFORM_SETUP_STATE_MACHINE = 'PlatformSetupWorkflow';
 const PALETTE_SECRET_ENV = 'PALETTE_API_KEY_SECRET_ARN';
 const PALETTE_ENDPOINT_ENV = 'PALETTE_ENDPOINT';
 

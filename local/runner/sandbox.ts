@@ -6,6 +6,7 @@
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetSecretValueCommand,
   InvalidRequestException,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -78,39 +79,55 @@ function secretsClient(sb: SandboxEndpoints): SecretsManagerClient {
 }
 
 /**
- * Stores the emulator's tenant API key as `{"apiKey": "..."}` in the home account's Secrets Manager, under the
- * name `secretRef` refers to, and returns the secret's ARN in the sandbox.
+ * Stores `value` (as JSON text) in the home account's Secrets Manager under the name `secretRef` refers to, and
+ * returns the secret's ARN in the sandbox. Idempotent: an existing secret (restored if scheduled for deletion)
+ * gets a new version only when its current value differs.
  */
-export async function ensurePaletteApiKeySecret(sb: SandboxEndpoints, secretRef: string): Promise<string> {
+export async function ensureSandboxSecret(
+  sb: SandboxEndpoints,
+  secretRef: string,
+  value: unknown,
+  opts: { description?: string; what?: string } = {},
+): Promise<string> {
   const name = secretNameOf(secretRef);
   const sm = secretsClient(sb);
-  const SecretString = JSON.stringify({ apiKey: sb.palette.apiKey });
+  const SecretString = JSON.stringify(value);
   try {
     try {
       const out = await sm.send(
-        new CreateSecretCommand({
-          Name: name,
-          SecretString,
-          Description: 'Palette API key (local sandbox)',
-        }),
+        new CreateSecretCommand({ Name: name, SecretString, ...(opts.description ? { Description: opts.description } : {}) }),
       );
       if (!out.ARN) throw new SandboxError(`CreateSecret ${name} returned no ARN`);
       return out.ARN;
     } catch (e) {
       if (!(e instanceof ResourceExistsException) && !(e instanceof InvalidRequestException)) throw e;
     }
-    // Exists (possibly scheduled for deletion by an earlier run): restore and store the current key.
+    // Exists (possibly scheduled for deletion by an earlier run): restore, and store the value if it changed.
     const described = await sm.send(new DescribeSecretCommand({ SecretId: name }));
     if (described.DeletedDate) await sm.send(new RestoreSecretCommand({ SecretId: name }));
-    await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: name })).catch(() => undefined);
+    if (current?.SecretString !== SecretString) await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
     if (!described.ARN) throw new SandboxError(`DescribeSecret ${name} returned no ARN`);
     return described.ARN;
   } catch (e) {
     if (e instanceof SandboxError) throw e;
-    throw new SandboxError(`cannot store the Palette API key secret '${name}' in the AWS sandbox at ${sb.aws.endpoint}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    throw new SandboxError(
+      `cannot store the ${opts.what ?? 'secret'} '${name}' in the AWS sandbox at ${sb.aws.endpoint}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+    );
   } finally {
     sm.destroy();
   }
+}
+
+/**
+ * Stores the emulator's tenant API key as `{"apiKey": "..."}` in the home account's Secrets Manager, under the
+ * name `secretRef` refers to, and returns the secret's ARN in the sandbox.
+ */
+export function ensurePaletteApiKeySecret(sb: SandboxEndpoints, secretRef: string): Promise<string> {
+  return ensureSandboxSecret(sb, secretRef, { apiKey: sb.palette.apiKey }, {
+    description: 'Palette API key (local sandbox)',
+    what: 'Palette API key secret',
+  });
 }
 
 // ---- finding a sandbox that is already running ----------------------------------------------------------
@@ -209,7 +226,11 @@ export async function detectRunningSandbox(env: NodeJS.ProcessEnv = process.env,
   }
   const apiKey = env.PALETTE_SANDBOX_API_KEY || DEFAULT_API_KEY;
   const probe = await getJson(`${configured.paletteEndpoint}/v1/clouds/aws/account/sts`, timeoutMs * 2, { ApiKey: apiKey });
-  if (probe?.status !== 200) {
+  // A self-hosted instance whose system STS account is not configured yet answers 400 StsNotConfigured to an
+  // accepted key (authentication comes first): usable, e.g. for the platform setup that configures it.
+  const stsNotConfigured =
+    probe?.status === 400 && typeof probe.body === 'object' && probe.body !== null && 'code' in probe.body && probe.body.code === 'StsNotConfigured';
+  if (probe?.status !== 200 && !stsNotConfigured) {
     return {
       state: 'unusable',
       reason: `the Palette emulator at ${configured.paletteEndpoint} does not accept the tenant API key (HTTP ${probe?.status ?? 'no answer'}); set PALETTE_SANDBOX_API_KEY to the key the sandbox prints`,
