@@ -109,18 +109,21 @@ describe('sandbox CLI', () => {
   it('prints a human banner without --json', async () => {
     const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/bin/sandbox.ts'], {
       cwd: ROOT,
-      env: { ...process.env, SANDBOX_AWS_PORT: '0' },
+      env: { ...process.env, SANDBOX_AWS_PORT: '0', SANDBOX_PALETTE_PORT: '0' },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let out = '';
-    await new Promise<void>((resolve) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('Press Ctrl+C')) resolve();
       });
+      void exited.then((code) => reject(new Error(`sandbox exited early with ${code}: ${err}`)));
     });
     expect(out).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain('export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE');
