@@ -1,17 +1,13 @@
 /**
  * The PlatformSetup construct (cdk/lib/constructs/platform-setup.ts): present only in self-hosted mode; the
  * state machine's structure and control flow; least-privilege roles; the deploy-time custom resource (Provider
- * framework with isComplete); the rotation schedule; cdk-nag. The synthesized definition is also run in-process
- * with the REAL handlers against the AWS sandbox and the Palette emulator in self-hosted mode.
+ * framework with isComplete); the rotation schedule; cdk-nag. Runs of the bundled state machine with the real
+ * handlers on the sandbox (self-hosted mode) are in test/e2e/platform-setup.test.ts.
  */
-import { CreateSecretCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_HANDLER_NAMES, PLATFORM_SETUP_STATE_MACHINE } from '../../cdk/lib/constructs/platform-setup';
 import { createOnboardingApp } from '../../cdk/lib/app';
 import { PlatformEnvSchema } from '../../lambdas/services/platform/env';
-import { logger } from '../../lambdas/shared/logger';
-import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { validReverseProxySecret } from '../unit/platform/certs';
 import {
   allStatements,
   asArray,
@@ -530,127 +526,5 @@ describe('deploy-time run and schedule', () => {
     const sts = statementsOfRole(full.json, roleId);
     expect(sts.flatMap(actions)).toEqual(['states:StartExecution']);
     expect(sts.flatMap(resources)).toEqual([`\${${smId}}`]);
-  });
-});
-
-// ---- the synthesized definition with the real handlers, against the sandbox in self-hosted mode ----------
-
-describe('definition + real handlers on the sandbox (self-hosted)', () => {
-  let sb: RunningLocalSandbox;
-  let sm: SecretsManagerClient;
-  let definition: AslDefinition;
-  const SYSTEM_SECRET = 'palette-onboarding-platform/system-credentials';
-  const PROXY_SECRET = 'palette-onboarding-platform/reverse-proxy';
-
-  async function putSecret(name: string, value: unknown): Promise<void> {
-    const SecretString = JSON.stringify(value);
-    try {
-      await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundException)) throw e;
-      await sm.send(new CreateSecretCommand({ Name: name, SecretString }));
-    }
-  }
-
-  /** State name -> the real handler module (lambdas/handlers/<handler>.ts) of the function the Task invokes. */
-  async function realHandlers(): Promise<StubHandlers> {
-    const handlerOfFunction = new Map([...functionsByHandler(on.json)].map(([handler, [id]]) => [id, handler]));
-    const out: StubHandlers = {};
-    for (const [state, st] of Object.entries(definition.States)) {
-      if (st.Type !== 'Task') continue;
-      const handler = handlerOfFunction.get((st.Resource ?? '').split(':function:')[1] ?? '');
-      if (!handler) throw new Error(`no handler for ${state}`);
-      const mod = (await import(`../../lambdas/handlers/${handler}.ts`)) as { handler: (e: unknown) => Promise<unknown> };
-      out[state] = (input) => mod.handler(input);
-    }
-    return out;
-  }
-
-  beforeAll(async () => {
-    definition = platformStateMachine(on.json).definition;
-    sb = await startLocalSandbox({
-      aws: { port: 0, realism: { iamPropagationMs: 0 } },
-      palette: { port: 0, mode: 'self-hosted', rateLimit: false },
-      env: {},
-    });
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: sb.aws.endpoint,
-      AWS_REGION: sb.aws.region,
-      AWS_ACCESS_KEY_ID: sb.aws.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
-      PALETTE_ENDPOINT: sb.palette.endpoint,
-      HOME_ACCOUNT_ID: sb.aws.accountId,
-      PALETTE_SYSTEM_SECRET_ARN: SYSTEM_SECRET,
-      PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_SECRET,
-    });
-    logger.setLogLevel('SILENT');
-    sm = new SecretsManagerClient({
-      endpoint: sb.aws.endpoint,
-      region: sb.aws.region,
-      credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey },
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await sb?.stop();
-  });
-
-  it('wrong system password: fails at CheckSystemLogin with PaletteSystemLoginError, nothing created', async () => {
-    await putSecret(SYSTEM_SECRET, { username: sb.palette.systemUser, password: 'wrong-password-value' });
-    const run = await runWorkflow(definition, { reverseProxy: false }, await realHandlers(), { executionName: 'platform-wrong-password' });
-    expect(runStates(run)).toEqual(['ValidateInput', 'CheckSystemLogin']);
-    expect(run.failure?.Error).toBe('PaletteSystemLoginError');
-    expect(String(run.failure?.Cause)).toContain(`check the username and password in secret ${SYSTEM_SECRET}`);
-    expect(String(run.failure?.Cause)).not.toContain('wrong-password-value');
-    expect(JSON.stringify(sb.aws.inventory())).not.toContain('palette-platform.sts-principal');
-  });
-
-  it('setup from scratch with a valid reverse proxy; then a re-run changes nothing', async () => {
-    await putSecret(SYSTEM_SECRET, { username: sb.palette.systemUser, password: sb.palette.systemPassword });
-    await putSecret(PROXY_SECRET, await validReverseProxySecret());
-    const first = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-first' });
-    expect(first.error).toBeUndefined();
-    expect(first.output).toMatchObject({
-      executionName: 'platform-first',
-      accountId: sb.aws.accountId,
-      userArn: `arn:aws:iam::${sb.aws.accountId}:user/palette-onboarding/palette-platform.sts-principal`,
-      principal: { created: true },
-      registration: { changed: true, verified: true },
-      reverseProxy: { changed: true, verified: true, server: 'frps.palette.example.com' },
-    });
-    const tenantSts = await fetch(`${sb.palette.endpoint}/v1/clouds/aws/account/sts`, { headers: { ApiKey: sb.palette.apiKey } });
-    expect(((await tenantSts.json()) as { accountId: string }).accountId).toBe(sb.aws.accountId);
-
-    const inventory = JSON.stringify(sb.aws.inventory());
-    const again = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-again' });
-    expect(again.error).toBeUndefined();
-    expect(again.output).toMatchObject({
-      principal: { created: false, policyUpdated: false },
-      accessKey: { created: false },
-      registration: { changed: false },
-      keyCleanup: { deleted: [] },
-      reverseProxy: { changed: false },
-    });
-    expect(JSON.stringify(sb.aws.inventory())).toBe(inventory);
-  });
-
-  it('rotation through the state machine ends with one new key that Palette uses', async () => {
-    const paletteKey = () => (sb.palette.inspect().system as { stsAccount: { accessKey: string } }).stsAccount.accessKey;
-    const before = paletteKey();
-    const run = await runWorkflow(definition, { rotateAccessKey: true }, await realHandlers(), { executionName: 'platform-rotate' });
-    expect(run.error).toBeUndefined();
-    const out = run.output as { rotation: { rotated: boolean; previousAccessKeyId: string; accessKeyId: string }; keyCleanup: { deleted: string[] } };
-    expect(out.rotation).toMatchObject({ rotated: true, previousAccessKeyId: before });
-    expect(out.keyCleanup.deleted).toEqual([before]);
-    expect(paletteKey()).toBe(out.rotation.accessKeyId);
-  });
-
-  it('a bad reverse-proxy host fails before any Palette call', async () => {
-    await putSecret(PROXY_SECRET, await validReverseProxySecret({ server: 'https://frps.example.com/' }));
-    await fetch(`${sb.palette.endpoint}/_emulator/requests`, { method: 'DELETE' });
-    const run = await runWorkflow(definition, {}, await realHandlers(), { executionName: 'platform-bad-proxy' });
-    expect(runStates(run)).toEqual(['ValidateInput', 'CheckReverseProxySecret']);
-    expect(run.failure?.Error).toBe('ReverseProxyValidationError');
-    expect(String(run.failure?.Cause)).toContain('server: must be a host name without a scheme');
-    expect(sb.palette.requests().filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
   });
 });
