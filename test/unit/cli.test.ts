@@ -16,7 +16,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../cli/args';
 import { HistoryProgress } from '../../cli/deployed';
 import { describeCause, formatSummary } from '../../cli/format';
-import { runCli, RUN_LOCAL_SCRIPT, type CliDeps } from '../../cli/main';
+import { platformExecutionName } from '../../cli/request';
+import { PLATFORM_SETUP_LOCAL_SCRIPT, runCli, RUN_LOCAL_SCRIPT, type CliDeps } from '../../cli/main';
 import { executionNameFor, readRequestFile } from '../../cli/request';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -309,5 +310,117 @@ describe('formatting', () => {
   it('reads errorMessage from a Lambda error document', () => {
     expect(describeCause(JSON.stringify({ errorType: 'E', errorMessage: 'm "q"', trace: [] }))).toBe('m "q"');
     expect(describeCause('plain text')).toBe('plain text');
+  });
+});
+
+// ---- platform-setup ------------------------------------------------------------------------------------
+
+describe('platform-setup', () => {
+  const PLATFORM_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:PlatformSetupWorkflow169E19CB-abc';
+  const deps: CliDeps = { sfn: () => new SFNClient({ region: 'eu-central-1' }), sleep: async () => undefined };
+  const PLATFORM_SUMMARY = {
+    executionName: 'cli-rotate-x',
+    accountId: '123456789012',
+    partition: 'aws',
+    userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal',
+    accessKeyId: 'AKIANEWKEY0000000002',
+    accessKeySecretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:palette-onboarding-platform/sts-access-key-AbCdEf',
+    principal: { userName: 'palette-platform.sts-principal', created: false, policyUpdated: false },
+    accessKey: { accessKeyId: 'AKIAOLDKEY0000000001', created: false, secretArn: 'arn:x', secretCreated: false },
+    rotation: { rotated: true, resumed: false, previousAccessKeyId: 'AKIAOLDKEY0000000001', accessKeyId: 'AKIANEWKEY0000000002', deletedStaleKeys: [] },
+    registration: { accountId: '123456789012', accessKeyId: 'AKIANEWKEY0000000002', changed: true, method: 'PUT', verified: true, awsAccountMatches: true },
+    keyCleanup: { activeAccessKeyId: 'AKIANEWKEY0000000002', deleted: ['AKIAOLDKEY0000000001'] },
+    reverseProxy: { skipped: true },
+  };
+
+  it('parses its options; --reverse-proxy needs --local; start-only options are rejected', () => {
+    expect(parseArgs(['platform-setup'])).toEqual({ command: 'platform-setup', local: false, rotate: false, follow: true, pollSeconds: 2, json: false });
+    expect(parseArgs(['platform-setup', '--local', '--rotate', '--reverse-proxy', 'rp.json', '--json'])).toEqual({
+      command: 'platform-setup',
+      local: true,
+      rotate: true,
+      follow: true,
+      pollSeconds: 2,
+      reverseProxyFile: 'rp.json',
+      json: true,
+    });
+    expect(parseArgs(['platform-setup', '--state-machine-arn', PLATFORM_ARN, '--no-follow'])).toMatchObject({ stateMachineArn: PLATFORM_ARN, follow: false });
+    for (const [argv, message] of [
+      [['platform-setup', '--reverse-proxy', 'rp.json'], /--reverse-proxy applies to --local only/],
+      [['platform-setup', 'extra'], /takes no arguments/],
+      [['platform-setup', '--rerun', 'x'], /unknown option '--rerun' for platform-setup/],
+      [['platform-setup', '--local', '--region', 'eu-west-1'], /--local runs on the sandbox/],
+      [['start', 'a.json', '--rotate'], /unknown option '--rotate' for start/],
+      [['start', 'a.json', '--reverse-proxy', 'f'], /unknown option '--reverse-proxy' for start/],
+    ] as const) {
+      expect(() => parseArgs([...argv])).toThrow(message);
+    }
+  });
+
+  it('--local runs local/bin/platform-setup.ts with tsx (absolute reverse-proxy path), never Step Functions', async () => {
+    const calls: string[][] = [];
+    const run: CliDeps['run'] = async (_command, args) => {
+      calls.push(args.slice(1));
+      return 0;
+    };
+    expect(await runCli(['platform-setup', '--local'], io().io, { run })).toBe(0);
+    expect(await runCli(['platform-setup', '--local', '--rotate', '--reverse-proxy', 'examples/rp.json', '--json'], io().io, { run })).toBe(0);
+    expect(calls).toEqual([[PLATFORM_SETUP_LOCAL_SCRIPT], [PLATFORM_SETUP_LOCAL_SCRIPT, '--rotate', '--reverse-proxy', join(ROOT, 'examples', 'rp.json'), '--json']]);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('deployed: starts the PlatformSetup state machine from the environment with {"rotateAccessKey": true}, follows it and prints the platform summary', async () => {
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: `${PLATFORM_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(),
+    }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', stateMachineArn: PLATFORM_ARN, startDate: new Date(), output: JSON.stringify(PLATFORM_SUMMARY) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [entered(1, 'RotateAccessKey'), exited(2, 'RotateAccessKey')] });
+    const t = io({ PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN: PLATFORM_ARN, PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    expect(await runCli(['platform-setup', '--rotate'], t.io, deps)).toBe(0);
+    const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(input?.stateMachineArn).toBe(PLATFORM_ARN);
+    expect(input?.input).toBe('{"rotateAccessKey":true}');
+    expect(input?.name).toMatch(/^cli-rotate-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    const out = t.out();
+    expect(out).toMatch(/✓ RotateAccessKey\s+Task/);
+    expect(out).toContain('Platform setup succeeded');
+    expect(out).toMatch(/STS principal \(IAM user\) arn:aws:iam::123456789012:user\/palette-onboarding\/palette-platform.sts-principal \(exists, policy unchanged\)/);
+    expect(out).toMatch(/access key id\s+AKIANEWKEY0000000002 \(rotated from AKIAOLDKEY0000000001\)/);
+    expect(out).toMatch(/Palette STS account\s+123456789012, key AKIANEWKEY0000000002 \(set with PUT, read back and verified\)/);
+    expect(out).toMatch(/old keys deleted\s+AKIAOLDKEY0000000001/);
+    expect(out).toMatch(/reverse proxy\s+not managed/);
+
+    sfn.reset();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:PlatformSetupWorkflow169E19CB-abc:x' });
+    expect(await runCli(['platform-setup', '--no-follow', '--json'], io({ PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN: PLATFORM_ARN }).io, deps)).toBe(0);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input).toBe('{}');
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toMatch(/^cli-setup-/);
+  });
+
+  it('deployed: a failure exits 1 with the cause; no state machine configured exits 3 naming the variable and output', async () => {
+    const cause = JSON.stringify({ errorType: 'PaletteSystemLoginError', errorMessage: 'Palette system console login failed (401 InvalidCredentials)', trace: [] });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${PLATFORM_ARN.replace(':stateMachine:', ':execution:')}:n` });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', stateMachineArn: PLATFORM_ARN, startDate: new Date(), error: 'PaletteSystemLoginError', cause });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const t = io();
+    expect(await runCli(['platform-setup', '--state-machine-arn', PLATFORM_ARN], t.io, deps)).toBe(1);
+    expect(t.out()).toContain('Platform setup did not succeed\n  FAILED: PaletteSystemLoginError\n  Palette system console login failed (401 InvalidCredentials)');
+
+    const u = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    expect(await runCli(['platform-setup'], u.io, deps)).toBe(3);
+    expect(u.err()).toContain('set PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN (the PlatformSetupStateMachineArn output');
+  });
+
+  it('status names a platform execution as such; execution names are unique per start', async () => {
+    const arn = 'arn:aws:states:eu-central-1:123456789012:execution:PlatformSetupWorkflow169E19CB-abc:deploy-create-1';
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', stateMachineArn: PLATFORM_ARN, startDate: new Date(), output: JSON.stringify(PLATFORM_SUMMARY) });
+    const t = io();
+    expect(await runCli(['status', arn], t.io, deps)).toBe(0);
+    expect(t.out()).toContain('Platform setup succeeded');
+    expect(t.out()).not.toContain('Onboarding');
+    const now = new Date('2025-03-04T05:06:07.890Z');
+    expect(platformExecutionName(false, now, 'abcdef')).toBe('cli-setup-20250304T050607Z-abcdef');
+    expect(platformExecutionName(true, now)).not.toBe(platformExecutionName(true, now));
   });
 });
