@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../runner/assembly';
 import { consoleReporter, formatRunResult, runWithProgress } from '../runner/present';
 import { loadWorkflow } from '../runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
+import { runMain } from './exit';
 
 const DEFAULT_REQUEST = join(PROJECT_ROOT, 'examples', 'sts-tenant.json');
 
@@ -63,13 +64,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (e: unknown) => {
-    process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain('demo', () => main(process.argv.slice(2)));

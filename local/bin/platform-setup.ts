@@ -29,6 +29,7 @@ import { consoleReporter } from '../runner/present';
 import { loadWorkflow, PLATFORM_SETUP_STATE_MACHINE, prepareStateMachine, runStateMachine, type LocalRunResult } from '../runner/runner';
 import { detectRunningSandbox, ensureSandboxSecret, sandboxEndpoints, type SandboxEndpoints } from '../runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
+import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/platform-setup.ts [--rotate] [--reverse-proxy <file.json>] [--json] [--verbose]';
 /** The reverse-proxy secret's name (CDK context reverseProxySecretArn of the local synth). */
@@ -231,14 +232,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Handlers' idle keep-alive sockets must not hold the process open.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (e: unknown) => {
-    process.stderr.write(`platform-setup: ${String(e)}\n`);
-    process.exit(3);
-  },
-);
+runMain('platform-setup', () => main(process.argv.slice(2)));

@@ -18,6 +18,7 @@ import { sandboxOptionsFromEnv } from '../aws';
 import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
 import { executionNameFor, readRequestFile, RequestFileError, validateRequest } from '../../cli/request';
 import { style } from '../../cli/format';
+import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/run-local.ts <request.json> [--json] [--rerun ID] [--no-validate] [--verbose]';
 
@@ -102,14 +103,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Handlers' idle keep-alive sockets must not hold the process open.
-    setTimeout(() => process.exit(code), 200).unref();
-  },
-  (e: unknown) => {
-    process.stderr.write(`run-local: ${String(e)}\n`);
-    process.exit(3);
-  },
-);
+runMain('run-local', () => main(process.argv.slice(2)));

@@ -3,13 +3,13 @@
  * bundled handlers with the template's environment, on the AWS sandbox and the Palette emulator. Also the
  * CLI's `start --local`, which must find and use a sandbox that is already running.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor, readRequestFile } from '../../cli/request';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { runCli } from './cli-process';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = (name: string) => readRequestFile(join(ROOT, 'examples', name));
@@ -97,17 +97,6 @@ describe('onboarding examples/sts-tenant.json on the sandbox', () => {
   });
 });
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('palette-onboard start --local', () => {
   it('uses the sandbox already running at the configured endpoints (static mode), and prints no secret', async () => {

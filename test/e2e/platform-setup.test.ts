@@ -10,7 +10,6 @@
  * The scenarios build on each other and run in order, on one sandbox and one synthesized app (the same CDK
  * context as `platform-setup --local --reverse-proxy`, so the CLI run below hits the same cached synth).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +41,7 @@ import {
 import { ensureSandboxSecret, sandboxEndpoints, type SandboxEndpoints } from '../../local/runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
 import { createCa, issueCert, validReverseProxySecret, type ReverseProxySecretValue } from '../unit/platform/certs';
+import { runCli } from './cli-process';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOME = '000000000000';
@@ -459,17 +459,6 @@ describe('rotation', () => {
   });
 });
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('palette-onboard platform-setup --local', () => {
   it('uses the running sandbox, stores the reverse-proxy file as the secret, prints progress and a summary', async () => {
