@@ -69,6 +69,7 @@ const BUCKET_READ = [
   's3:GetBucketOwnershipControls',
   's3:GetLifecycleConfiguration',
   's3:GetBucketPolicy',
+  's3:GetBucketObjectLockConfiguration',
 ];
 
 function grantsFor(access: Access, config: OnboardingConfig): Grant[] {
@@ -162,6 +163,14 @@ function grantsFor(access: Access, config: OnboardingConfig): Grant[] {
           resources: [bucketPattern],
           wildcardReason:
             'Backup buckets palette-backup-<tenantId>-<account>-<region> are named per tenant at run time (home-account tenants only).',
+        },
+        {
+          // A bucket with no current objects still holds validation-probe versions and delete markers.
+          sid: 'PurgeHomeBackupBucketVersions',
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: [(e) => `${bucketPattern(e)}/*`],
+          wildcardReason:
+            'Object versions of the per-tenant backup buckets palette-backup-*, deleted only when the bucket has no current objects and this execution created it.',
         },
       ];
     case 'homePolicyEnsure':

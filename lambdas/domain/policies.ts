@@ -87,6 +87,22 @@ export function tlsOnlyBucketPolicy(opts: { partition: string; bucketName: strin
 }
 
 /**
+ * The bucket policy to put: the bucket's own statements kept, ours (matched by Sid) added or replaced.
+ * `existing` is the current policy text, or undefined when the bucket has none.
+ */
+export function mergeBucketPolicy(existing: string | undefined, ours: PolicyDocument): PolicyDocument {
+  const ourSids = new Set(ours.Statement.map((st) => st.Sid));
+  let kept: PolicyStatement[] = [];
+  if (existing) {
+    const parsed: unknown = JSON.parse(existing);
+    const statements = (parsed as { Statement?: unknown }).Statement;
+    const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+    kept = (list as PolicyStatement[]).filter((st) => !ourSids.has(st.Sid));
+  }
+  return { Version: '2012-10-17', Statement: [...kept, ...ours.Statement] };
+}
+
+/**
  * Semantic equality of policy documents: accepts JSON text (optionally URL-encoded, as IAM returns it) or
  * objects; single values equal one-element arrays; action/resource lists compare as sets; statement order
  * is ignored.

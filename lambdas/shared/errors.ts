@@ -29,6 +29,11 @@ export class BucketConflictError extends NamedError {
   override readonly name = 'BucketConflictError';
 }
 
+/** An existing bucket's configuration cannot be used (e.g. Object Lock). Not retried. */
+export class BucketConfigurationError extends NamedError {
+  override readonly name = 'BucketConfigurationError';
+}
+
 /** Palette does not list what was just registered. */
 export class VerificationError extends NamedError {
   override readonly name = 'VerificationError';

@@ -145,11 +145,14 @@ describe('no broad permissions', () => {
     }
   });
 
-  it('S3 actions only on palette-backup-* buckets', () => {
+  it('S3 actions only on palette-backup-* buckets (object deletes only in undo-bucket, on their objects)', () => {
     for (const st of allStatements(base.json)) {
       if (!actions(st).some((a) => a.startsWith('s3:'))) continue;
-      expect(resources(st)).toEqual(['arn:${AWS::Partition}:s3:::palette-backup-*']);
+      const objectLevel = actions(st).every((a) => a === 's3:DeleteObject' || a === 's3:DeleteObjectVersion');
+      expect(resources(st)).toEqual([objectLevel ? 'arn:${AWS::Partition}:s3:::palette-backup-*/*' : 'arn:${AWS::Partition}:s3:::palette-backup-*']);
     }
+    const objectDeleters = HANDLER_NAMES.filter((h) => actionsOf(base.json, h).has('s3:DeleteObjectVersion'));
+    expect(objectDeleters).toEqual(['undo-bucket']);
   });
 
   it('Secrets Manager: writes only on palette-onboarding/<tenant>/<name>; reads also on the API key secret', () => {

@@ -7,7 +7,16 @@
  * Each scenario uses its own tenant and account, so they do not interfere; they run in order.
  */
 import { CreatePolicyVersionCommand, CreateRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,6 +191,42 @@ describe('transient failures', () => {
     } finally {
       sb.palette.configure({ faults: { rules: [] } });
     }
+  }, 180_000);
+});
+
+describe('adopted buckets', () => {
+  it("keeps the bucket's own policy statements and lifecycle rules when it adds its own", async () => {
+    await ensureTenantAccount('131313131313');
+    const { s3 } = await operatorIn('131313131313');
+    const Bucket = 'palette-backup-adopt-131313131313-us-east-1';
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    const audit = { Sid: 'AllowAudit', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::131313131313:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${Bucket}/*` };
+    await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [audit] }) }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: { Rules: [{ ID: 'expire-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }] },
+      }),
+    );
+    const result = await run(stsRequest('adopt', '131313131313', { aws: { accountId: '131313131313', region: 'us-east-1', credentialMode: 'sts', bucket: { lifecycle: { noncurrentVersionExpirationDays: 30 } } } }));
+    expect(result.errorMessage).toBeUndefined();
+    expect(result.output).toMatchObject({ bucket: { created: false } });
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket }))).Policy ?? '{}') as { Statement: { Sid?: string }[] };
+    expect(policy.Statement.map((st) => st.Sid).sort()).toEqual(['AllowAudit', 'DenyInsecureTransport']);
+    const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules ?? [];
+    expect(rules.map((r) => r.ID).sort()).toEqual(['expire-tmp', 'palette-onboarding']);
+  }, 180_000);
+
+  it('rejects a bucket with Object Lock (Velero cannot use it) and leaves everything as it was', async () => {
+    await ensureTenantAccount('121212121212');
+    const { s3 } = await operatorIn('121212121212');
+    await s3.send(new CreateBucketCommand({ Bucket: 'palette-backup-locked-121212121212-us-east-1', ObjectLockEnabledForBucket: true }));
+    const before = await world();
+    const result = await run(stsRequest('locked', '121212121212'));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('BucketConfigurationError');
+    expect(result.errorMessage).toMatch(/Object Lock/);
+    expect(sameAccounts(await world(), before)).toEqual(before);
   }, 180_000);
 });
 

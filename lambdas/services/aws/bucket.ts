@@ -4,7 +4,10 @@ import {
   BucketAlreadyOwnedByYou,
   CreateBucketCommand,
   DeleteBucketCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  GetObjectLockConfigurationCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
   DeleteObjectsCommand,
@@ -21,12 +24,23 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CREATED_BY_TAG } from '../../domain/names';
-import { tlsOnlyBucketPolicy } from '../../domain/policies';
+import { mergeBucketPolicy, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
 import type { BucketResult, Plan } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
-import { awsCall, BucketConflictError } from '../../shared/errors';
+import { awsCall, BucketConfigurationError, BucketConflictError } from '../../shared/errors';
 
 const errName = (e: unknown) => (e instanceof Error ? e.name : '');
+const LIFECYCLE_RULE_ID = 'palette-onboarding';
+
+/** Runs an S3 read; the "not configured" error `missing` becomes undefined. */
+async function orMissing<T>(fn: () => Promise<T>, missing: string): Promise<T | undefined> {
+  try {
+    return await awsCall(fn);
+  } catch (e) {
+    if (errName(e) === missing || (e as { Code?: string }).Code === missing) return undefined;
+    throw e;
+  }
+}
 
 async function currentTags(s3: S3Client, bucket: string): Promise<Record<string, string>> {
   try {
@@ -86,6 +100,15 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
   const { region, partition } = plan.target;
   const Bucket = plan.bucketName;
   const existingTags = await currentTags(s3, Bucket);
+  if (!created) {
+    // Velero cannot write to a bucket with Object Lock: an adopted bucket with it is rejected, never changed.
+    const lock = await orMissing(() => s3.send(new GetObjectLockConfigurationCommand({ Bucket })), 'ObjectLockConfigurationNotFoundError');
+    if (lock?.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled') {
+      throw new BucketConfigurationError(
+        `Bucket ${Bucket} has Object Lock enabled, which Velero cannot use: choose another bucket (aws.bucket.name)`,
+      );
+    }
+  }
 
   await awsCall(() =>
     s3.send(
@@ -130,11 +153,12 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
       }),
     ),
   );
-  await awsCall(() =>
-    s3.send(
-      new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(tlsOnlyBucketPolicy({ partition, bucketName: Bucket })) }),
-    ),
-  );
+  // The bucket's own policy statements are kept; ours is added or replaced (by Sid).
+  const currentPolicy = await orMissing(() => s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy');
+  const policy = mergeBucketPolicy(currentPolicy?.Policy, tlsOnlyBucketPolicy({ partition, bucketName: Bucket }));
+  if (!currentPolicy?.Policy || !policyDocumentsEqual(currentPolicy.Policy, policy)) {
+    await awsCall(() => s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(policy) })));
+  }
   // Merge tags; an existing created-by is never rewritten (it decides who may delete the bucket).
   const tags = { ...existingTags, ...plan.tags };
   if (existingTags[CREATED_BY_TAG]) tags[CREATED_BY_TAG] = existingTags[CREATED_BY_TAG];
@@ -149,14 +173,18 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
   );
   if (plan.lifecycle) {
     const lc = plan.lifecycle;
+    // Other lifecycle rules of the bucket are kept; ours (ID palette-onboarding) is added or replaced.
+    const currentRules =
+      (await orMissing(() => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })), 'NoSuchLifecycleConfiguration'))?.Rules ?? [];
     await awsCall(() =>
       s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket,
           LifecycleConfiguration: {
             Rules: [
+              ...currentRules.filter((r) => r.ID !== LIFECYCLE_RULE_ID),
               {
-                ID: 'palette-onboarding',
+                ID: LIFECYCLE_RULE_ID,
                 Status: 'Enabled',
                 Filter: { Prefix: '' },
                 ...(lc.noncurrentVersionExpirationDays
