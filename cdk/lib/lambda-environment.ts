@@ -19,5 +19,6 @@ export function lambdaEnvironment(config: OnboardingConfig) {
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
+    PALETTE_SELF_HOSTED: String(config.selfHosted),
   };
 }

@@ -15,6 +15,7 @@ import {
   principalName,
   TENANT_TAG,
 } from './names';
+import { extrasPlan } from './extras';
 import { OnboardingRequestSchema, type OnboardingRequest } from './request';
 import { PlanSchema, type Plan } from './workflow-state';
 
@@ -80,6 +81,7 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
     backupLocationIsDefault: request.register.backupLocation.isDefault,
     readinessTimeoutSeconds: request.options.readinessTimeoutSeconds ?? ctx.defaultReadinessSeconds,
     tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: 'palette-onboarding' },
+    extras: extrasPlan(tenantId, request),
   };
   return { request, plan: PlanSchema.parse(plan) };
 }

@@ -4,6 +4,7 @@
  * not a breaking change. Exported as JSON Schema to schema/onboarding-request.schema.json.
  */
 import { z } from 'zod';
+import { ApiKeySchema, AzureAccountSchema, BackupLocationsSchema, SshKeySchema } from './extras';
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^(us|eu|ap|sa|ca|me|af|il|mx|us-gov)-[a-z]+-\d$/;
@@ -107,6 +108,19 @@ export const OnboardingRequestSchema = z
         readinessTimeoutSeconds: z.number().int().min(10).max(900).optional(),
       })
       .default({}),
+    azure: z.strictObject({ cloudAccount: AzureAccountSchema }).optional().describe('register an Azure cloud account'),
+    sshKey: SshKeySchema.optional().describe('upload (or generate and upload) an SSH key'),
+    apiKey: ApiKeySchema.optional().describe('create a Palette API key; its value goes to Secrets Manager'),
+    backupLocations: BackupLocationsSchema.optional().describe('GCP, MinIO and Azure backup locations besides the S3 one'),
+  })
+  .superRefine((r, ctx) => {
+    const defaults = [
+      ...(r.register.backupLocation.isDefault ? ['register.backupLocation'] : []),
+      ...(['gcp', 'minio', 'azure'] as const).filter((k) => r.backupLocations?.[k]?.isDefault).map((k) => `backupLocations.${k}`),
+    ];
+    if (defaults.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['backupLocations'], message: `only one backup location may be the default (${defaults.join(', ')})` });
+    }
   })
   .describe('A palette-onboarding request: onboard one tenant AWS account into Palette');
 

@@ -3,6 +3,7 @@
  * receives the whole document and parses only what it needs; unknown keys pass through.
  */
 import { z } from 'zod';
+import { ExtrasPlanSchema } from './extras';
 
 export const PartitionSchema = z.enum(['aws', 'aws-us-gov']);
 
@@ -42,6 +43,8 @@ export const PlanSchema = z.object({
   backupLocationIsDefault: z.boolean(),
   readinessTimeoutSeconds: z.number().int().positive(),
   tags: z.record(z.string(), z.string()),
+  /** Optional parts: Azure account, SSH key, API key, GCP / MinIO / Azure backup locations. */
+  extras: ExtrasPlanSchema.default({}),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 

@@ -23,6 +23,11 @@ export const LambdaEnvSchema = z.object({
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   /** Role names the Lambdas may assume in tenant accounts (comma list). */
   ALLOWED_EXECUTION_ROLE_NAMES: roleNameList,
+  /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */
+  PALETTE_SELF_HOSTED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 export type LambdaEnv = z.output<typeof LambdaEnvSchema>;
 export type LambdaEnvInput = z.input<typeof LambdaEnvSchema>;

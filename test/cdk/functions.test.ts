@@ -130,6 +130,7 @@ describe('workflow functions', () => {
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
+      PALETTE_SELF_HOSTED: 'false',
     });
     // What the handler sees at run time (the account id resolved) must parse with the shared schema.
     const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account };
