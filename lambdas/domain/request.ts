@@ -121,6 +121,19 @@ export const OnboardingRequestSchema = z
     if (defaults.length > 1) {
       ctx.addIssue({ code: 'custom', path: ['backupLocations'], message: `only one backup location may be the default (${defaults.join(', ')})` });
     }
+    // The Lambdas may read only this tenant's secrets: palette-onboarding/<tenantId>/<name>.
+    const tenantSecret = new RegExp(`:secret:palette-onboarding/${r.tenantId}/[^/]+$`);
+    const secrets: [PropertyKey[], string | undefined][] = [
+      [['azure', 'cloudAccount', 'credentialsSecretArn'], r.azure?.cloudAccount.credentialsSecretArn],
+      [['backupLocations', 'gcp', 'credentialsSecretArn'], r.backupLocations?.gcp?.credentialsSecretArn],
+      [['backupLocations', 'minio', 'credentialsSecretArn'], r.backupLocations?.minio?.credentialsSecretArn],
+      [['backupLocations', 'azure', 'credentialsSecretArn'], r.backupLocations?.azure?.credentialsSecretArn],
+    ];
+    for (const [path, arn] of secrets) {
+      if (arn !== undefined && !tenantSecret.test(arn)) {
+        ctx.addIssue({ code: 'custom', path, message: `must be a secret named palette-onboarding/${r.tenantId}/<name> (the workflow reads only this tenant's secrets)` });
+      }
+    }
   })
   .describe('A palette-onboarding request: onboard one tenant AWS account into Palette');
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { apiKeyExpiry } from '../../lambdas/domain/extras';
 import { bucketName, executionName } from '../../lambdas/domain/names';
 import { buildPlan, parseRequest } from '../../lambdas/domain/plan';
 import { bucketNameProblem } from '../../lambdas/domain/request';
@@ -133,5 +134,67 @@ describe('names', () => {
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(a).toMatch(/^acme-[0-9a-f]{12}$/);
+  });
+});
+
+describe('optional parts (Azure, SSH key, API key, more backup locations)', () => {
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-AbCdEf`;
+  const full = {
+    ...sts,
+    azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding/acme/azure') } },
+    sshKey: {},
+    apiKey: { description: 'CI' },
+    backupLocations: {
+      gcp: { bucket: 'acme-gcs', projectId: 'acme-prod-1', credentialsSecretArn: secret('palette-onboarding/acme/gcp') },
+      minio: { bucket: 'velero', s3Url: 'https://minio.example.com:9000', credentialsSecretArn: secret('palette-onboarding/acme/minio') },
+      azure: {
+        container: 'velero',
+        storageAccount: 'acmebackups',
+        resourceGroup: 'rg-backup',
+        subscriptionId: '0f8e5c2a-1d3b-4a5c-9e7f-0123456789ab',
+        credentialsSecretArn: secret('palette-onboarding/acme/azure'),
+      },
+    },
+  };
+
+  it('derives names and secret names for every part', () => {
+    const { plan } = buildPlan(full, ctx);
+    expect(plan.extras).toMatchObject({
+      azureAccount: { name: 'acme-azure', cloud: 'AzurePublicCloud', disablePropertiesRequest: false },
+      sshKey: { name: 'acme-ssh', generateBits: 4096, privateKeySecretName: 'palette-onboarding/acme/ssh-private-key' },
+      apiKey: { name: 'acme-automation', expiry: '90d', valueSecretName: 'palette-onboarding/acme/palette-api-key', description: 'CI' },
+      gcpBackupLocation: { name: 'acme-gcs', bucket: 'acme-gcs', isDefault: false },
+      minioBackupLocation: { name: 'acme-minio', forcePathStyle: true, region: 'us-east-1' },
+      azureBackupLocation: { name: 'acme-azure-blob', cloud: 'AzurePublicCloud' },
+    });
+    expect(buildPlan(sts, ctx).plan.extras).toEqual({});
+  });
+
+  it("reads only the tenant's own secrets", () => {
+    const other = { ...full, azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding/globex/azure') } } };
+    expect(issuesOf(other)).toEqual([expect.objectContaining({ path: 'azure.cloudAccount.credentialsSecretArn' })]);
+  });
+
+  it('allows at most one default backup location, and names the rest of the bad fields', () => {
+    const twoDefaults = { ...full, register: { backupLocation: { isDefault: true } }, backupLocations: { ...full.backupLocations, gcp: { ...full.backupLocations.gcp, isDefault: true } } };
+    expect(issuesOf(twoDefaults)[0]?.message).toMatch(/only one backup location may be the default \(register.backupLocation, backupLocations.gcp\)/);
+    const bad = {
+      ...full,
+      sshKey: { publicKey: 'not a key', generate: {} },
+      apiKey: { expiry: '5y' },
+      backupLocations: { minio: { ...full.backupLocations.minio, forcePathStyle: false, s3Url: 'minio:9000' } },
+    };
+    expect(issuesOf(bad).map((i) => i.path).sort()).toEqual(
+      ['apiKey.expiry', 'backupLocations.minio.forcePathStyle', 'backupLocations.minio.s3Url', 'sshKey.generate', 'sshKey.publicKey'].sort(),
+    );
+  });
+});
+
+describe('apiKeyExpiry', () => {
+  const now = new Date('2026-11-28T10:00:00Z');
+  it('adds preset durations and ends a custom date at midnight UTC', () => {
+    expect(apiKeyExpiry('30d', now).toISOString()).toBe('2026-12-28T10:00:00.000Z');
+    expect(apiKeyExpiry('1y', now).toISOString()).toBe('2027-11-28T10:00:00.000Z');
+    expect(apiKeyExpiry('2027-01-31', now).toISOString()).toBe('2027-01-31T23:59:59.000Z');
   });
 });
