@@ -105,3 +105,11 @@ export async function awsCall<T>(fn: () => Promise<T>): Promise<T> {
 export class StateInputError extends NamedError {
   override readonly name = 'StateInputError';
 }
+
+/**
+ * An S3-compatible (MinIO) backup location failed the workflow's own probe with its static keys: the message
+ * names the S3 action that failed, the bucket and the endpoint (never the keys). Not retried.
+ */
+export class MinioValidationError extends NamedError {
+  override readonly name = 'MinioValidationError';
+}
