@@ -113,3 +113,19 @@ export class StateInputError extends NamedError {
 export class MinioValidationError extends NamedError {
   override readonly name = 'MinioValidationError';
 }
+
+/**
+ * An SSH key of the requested name exists in Palette, is not managed by this deployment, and cannot be used as
+ * asked (a generated key pair whose private key this deployment does not hold). Never retried.
+ */
+export class SshKeyConflictError extends NamedError {
+  override readonly name = 'SshKeyConflictError';
+}
+
+/**
+ * A Palette API key of the requested name exists and its value is not in the expected secret, and the key is
+ * not managed by this deployment (someone else's key is never rotated). Never retried.
+ */
+export class ApiKeyConflictError extends NamedError {
+  override readonly name = 'ApiKeyConflictError';
+}
