@@ -152,6 +152,21 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
   }
   const bl = summary.backupLocation;
   if (isRecord(bl)) row('Palette backup location', `${scalar(bl.name)}  uid ${scalar(bl.uid)}${flags(bl)}`);
+  // The optional parts: shown only when requested (a skipped part is not worth a line).
+  const optional: [string, string, string?][] = [
+    ['azureAccount', 'Azure cloud account'],
+    ['sshKey', 'SSH key', 'privateKeySecretArn'],
+    ['apiKey', 'Palette API key', 'valueSecretArn'],
+    ['gcpBackupLocation', 'GCP backup location'],
+    ['minioBackupLocation', 'MinIO backup location'],
+    ['azureBackupLocation', 'Azure backup location'],
+  ];
+  for (const [key, label, secretKey] of optional) {
+    const part = summary[key];
+    if (!isRecord(part) || part.skipped === true) continue;
+    row(label, `${scalar(part.name)}  uid ${scalar(part.uid)}${flags(part)}`);
+    if (secretKey && part[secretKey] !== undefined) row(`  ${secretKey === 'valueSecretArn' ? 'key value' : 'private key'} secret`, scalar(part[secretKey]));
+  }
   const v = summary.verification;
   if (isRecord(v)) {
     const listed = [v.cloudAccountUid !== undefined ? 'the cloud account' : '', v.backupLocationUid !== undefined ? 'the backup location' : '']

@@ -114,9 +114,16 @@ export const PaletteStateSchema = JobStateSchema.extend({ palette: PaletteIdenti
 /** After the principal step. */
 export const PrincipalStateSchema = PaletteStateSchema.extend({ principal: PrincipalResultSchema });
 /** After Registrations. */
+const OptionalRegistration = z.union([RegistrationResultSchema, SkippedSchema]).optional();
 export const RegistrationsStateSchema = JobStateSchema.extend({
   registrations: z.looseObject({
     cloudAccount: z.union([RegistrationResultSchema, SkippedSchema]),
     backupLocation: RegistrationResultSchema,
+    azureAccount: OptionalRegistration,
+    sshKey: OptionalRegistration,
+    apiKey: OptionalRegistration,
+    gcpBackupLocation: OptionalRegistration,
+    minioBackupLocation: OptionalRegistration,
+    azureBackupLocation: OptionalRegistration,
   }),
 });

@@ -1,5 +1,5 @@
-/** Compensation: delete the Palette registrations, only if this execution created it. */
+/** Compensation: delete the Palette registrations (and the secrets written for them), only those this execution created. */
 import { compensationHandler } from '../shared/handler';
-import { undoRegistrations } from '../services/onboarding/registrations';
+import { undoAllRegistrations } from '../services/onboarding/undo-registrations';
 
-export const handler = compensationHandler('undo-registrations', undoRegistrations);
+export const handler = compensationHandler('undo-registrations', undoAllRegistrations);

@@ -1,9 +1,11 @@
 /** ValidateRequest: the request is checked field by field and turned into the plan; nothing is created. */
 import { z } from 'zod';
+import { azureGatewayViolation } from '../domain/azure-rules';
 import { buildPlan } from '../domain/plan';
 import type { OnboardingRequest } from '../domain/request';
 import { ExecutionSchema, type Plan } from '../domain/workflow-state';
 import { loadEnv } from '../shared/env';
+import { RequestValidationError } from '../shared/errors';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
 
@@ -18,6 +20,18 @@ export async function handler(event: unknown): Promise<{ request: OnboardingRequ
     executionName: execution.name,
     ...(env.PALETTE_API_KEY_SECRET_ARN ? { defaultApiKeySecretArn: env.PALETTE_API_KEY_SECRET_ARN } : {}),
   });
+  // Rules that need no Palette call are checked here, before anything is created (on a self-hosted
+  // instance the Azure gateway rule depends on Palette's accounts and is checked by EnsureAzureAccount).
+  const azure = job.plan.extras.azureAccount;
+  const gatewayProblem =
+    azure && !env.PALETTE_SELF_HOSTED
+      ? azureGatewayViolation({
+          cloud: azure.cloud,
+          selfHosted: false,
+          ...(azure.privateCloudGatewayUid ? { privateCloudGatewayUid: azure.privateCloudGatewayUid } : {}),
+        })
+      : undefined;
+  if (gatewayProblem) throw new RequestValidationError([{ path: 'azure.cloudAccount.privateCloudGatewayUid', message: gatewayProblem }]);
   logger.info('Request is valid', {
     executionName: execution.name,
     tenantId: job.plan.tenantId,

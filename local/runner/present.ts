@@ -96,6 +96,7 @@ export async function runWithProgress(request: unknown, opts: RunAndReportOption
     workflow: opts.workflow,
     ...(opts.executionName ? { executionName: opts.executionName } : {}),
     onProgress: consoleReporter(opts.out),
+    onFixture: (line) => opts.out.write(`• ${line}\n`),
     echoLogs: opts.verbose === true,
   });
 }

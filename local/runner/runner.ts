@@ -22,6 +22,7 @@ import {
   type ProgressEvent,
 } from './execute';
 import { LocalLambdaRuntime, type InvocationRecord } from './lambda';
+import { prepareRequestFixtures } from './fixtures';
 import { ensurePaletteApiKeySecret, ensureSandboxAccounts, sandboxEndpoints, type SandboxEndpoints, type SandboxLike } from './sandbox';
 import {
   describeFunction,
@@ -446,7 +447,18 @@ function requestAccount(request: unknown): string | undefined {
  * Onboards one tenant on the sandbox: ensures the request's tenant account exists, then runs the onboarding
  * state machine with the request as input, named executionNameFor(request) unless given.
  */
-export function runOnboarding(request: unknown, opts: RunOptions): Promise<LocalRunResult> {
+export async function runOnboarding(request: unknown, opts: RunOptions & OnboardingRunOptions): Promise<LocalRunResult> {
   const account = requestAccount(request);
-  return runStateMachine(request, { ...opts, accounts: [...(opts.accounts ?? []), ...(account ? [account] : [])] });
+  const input = opts.fixtures === false ? request : await prepareRequestFixtures(request, sandboxEndpoints(opts.sandbox), opts.onFixture);
+  return runStateMachine(input, { ...opts, accounts: [...(opts.accounts ?? []), ...(account ? [account] : [])] });
+}
+
+export interface OnboardingRunOptions {
+  /**
+   * Create sandbox stand-ins for what the optional parts reference (credential secrets, a MinIO endpoint),
+   * see fixtures.ts. Default true; false runs the request exactly as given.
+   */
+  fixtures?: boolean;
+  /** Told about each stand-in created. */
+  onFixture?: (line: string) => void;
 }

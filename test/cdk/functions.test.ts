@@ -1,5 +1,5 @@
 /**
- * The 14 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
+ * The 20 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
  * bundle, tracing, log groups, metadata the local runner relies on, and the one shared environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const props = (handler: string): Record<string, unknown> => fn(handler)[1].Prope
 
 describe('workflow functions', () => {
   it('has exactly one function per contract handler, and nothing else', () => {
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(14);
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(20);
     expect([...functionsByHandler(s.json).keys()].sort()).toEqual([...HANDLER_NAMES].sort());
     expect(HANDLER_NAMES).toEqual(
       expect.arrayContaining([
@@ -77,8 +77,8 @@ describe('workflow functions', () => {
   it('no two functions share a role or a log group', () => {
     const roles = HANDLER_NAMES.map((h) => JSON.stringify(props(h).Role));
     const groups = HANDLER_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
-    expect(new Set(roles).size).toBe(14);
-    expect(new Set(groups).size).toBe(14);
+    expect(new Set(roles).size).toBe(20);
+    expect(new Set(groups).size).toBe(20);
   });
 
   it.each(HANDLER_NAMES)('%s: metadata names the handler source and the bundled asset', (handler) => {

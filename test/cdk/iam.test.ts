@@ -191,7 +191,20 @@ describe('per-function permissions', () => {
   });
 
   it('Palette-facing functions read the API key; AWS-facing functions do not', () => {
-    const paletteFacing = ['read-palette-identity', 'check-readiness', 'ensure-cloud-account', 'ensure-backup-location', 'verify-registrations', 'undo-registrations'];
+    const paletteFacing = [
+      'read-palette-identity',
+      'check-readiness',
+      'ensure-cloud-account',
+      'ensure-backup-location',
+      'ensure-azure-account',
+      'ensure-ssh-key',
+      'ensure-api-key',
+      'ensure-gcp-backup-location',
+      'ensure-minio-backup-location',
+      'ensure-azure-backup-location',
+      'verify-registrations',
+      'undo-registrations',
+    ];
     for (const handler of HANDLER_NAMES) {
       const readsKey = statementsOf(base.json, handler).some((st) =>
         resources(st).some((r) => r.includes('palette-api-key')),
@@ -213,7 +226,7 @@ describe('per-function permissions', () => {
     expect(deleting('ensure-static-user')).toEqual(['secretsmanager:DeleteSecret']);
   });
 
-  it('the state machine may invoke exactly the 14 functions and publish only to its own bus', () => {
+  it('the state machine may invoke exactly the 20 functions and publish only to its own bus', () => {
     const [smId, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
     expect(smId).toBeDefined();
     const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -243,7 +256,7 @@ describe('configuration reaches the template', () => {
     const retention = Object.values(custom.json.Resources)
       .filter((r) => r.Type === 'AWS::Logs::LogGroup')
       .map((r) => r.Properties?.RetentionInDays);
-    expect(retention).toHaveLength(15);
+    expect(retention).toHaveLength(HANDLER_NAMES.length + 1); // one per function + the state machine's
     expect(new Set(retention)).toEqual(new Set([7]));
   });
 });

@@ -39,6 +39,9 @@ const TOP_LEVEL_STATES = [
   'ValidateRequest',
   'ReadPaletteIdentity',
   'TenantResources',
+  'CheckTenantResources',
+  'CheckTenantResourcesBucketError',
+  'CheckTenantResourcesPolicyError',
   'ChoosePrincipal',
   'EnsureStsRole',
   'EnsureStaticUser',
@@ -46,6 +49,10 @@ const TOP_LEVEL_STATES = [
   'IsReady',
   'WaitForPropagation',
   'Registrations',
+  'CheckRegistrations',
+  ...['CloudAccount', 'BackupLocation', 'AzureAccount', 'SshKey', 'ApiKey', 'GcpBackupLocation', 'MinioBackupLocation', 'AzureBackupLocation'].map(
+    (p) => `CheckRegistrations${p}Error`,
+  ),
   'VerifyRegistrations',
   'BuildSummary',
   'NotifySuccess',
@@ -58,6 +65,16 @@ const TOP_LEVEL_STATES = [
   'Failed',
 ];
 
+/** The optional parts: plan.extras key and the Task state that ensures it. */
+const OPTIONAL = [
+  ['azureAccount', 'EnsureAzureAccount'],
+  ['sshKey', 'EnsureSshKey'],
+  ['apiKey', 'EnsureApiKey'],
+  ['gcpBackupLocation', 'EnsureGcpBackupLocation'],
+  ['minioBackupLocation', 'EnsureMinioBackupLocation'],
+  ['azureBackupLocation', 'EnsureAzureBackupLocation'],
+] as const;
+
 /** Task states (Lambda) and the handler each invokes. */
 const TASK_HANDLERS: Record<string, string> = {
   ValidateRequest: 'validate-request',
@@ -69,6 +86,12 @@ const TASK_HANDLERS: Record<string, string> = {
   CheckReadiness: 'check-readiness',
   EnsureCloudAccount: 'ensure-cloud-account',
   EnsureBackupLocation: 'ensure-backup-location',
+  EnsureAzureAccount: 'ensure-azure-account',
+  EnsureSshKey: 'ensure-ssh-key',
+  EnsureApiKey: 'ensure-api-key',
+  EnsureGcpBackupLocation: 'ensure-gcp-backup-location',
+  EnsureMinioBackupLocation: 'ensure-minio-backup-location',
+  EnsureAzureBackupLocation: 'ensure-azure-backup-location',
   VerifyRegistrations: 'verify-registrations',
   UndoRegistrations: 'undo-registrations',
   UndoPrincipal: 'undo-principal',
@@ -112,9 +135,17 @@ describe('definition (contract)', () => {
     const tenant = def.States.TenantResources;
     expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy']);
     const regs = def.States.Registrations;
-    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual(['ShouldRegisterCloudAccount', 'EnsureBackupLocation']);
+    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual([
+      'ShouldRegisterCloudAccount',
+      'EnsureBackupLocation',
+      ...OPTIONAL.map(([, id]) => `Should${id}`),
+    ]);
+    OPTIONAL.forEach(([, id], i) => {
+      expect(Object.keys(regs?.Branches?.[i + 2]?.States ?? {}).sort()).toEqual([id, `${id}Failed`, `Should${id}`, `Skip${id}`].sort());
+    });
     expect(Object.keys(regs?.Branches?.[0]?.States ?? {}).sort()).toEqual([
       'EnsureCloudAccount',
+      'EnsureCloudAccountFailed',
       'ShouldRegisterCloudAccount',
       'SkipCloudAccount',
     ]);
@@ -150,6 +181,7 @@ describe('definition (contract)', () => {
       CheckReadiness: '$.readiness',
       EnsureCloudAccount: undefined,
       EnsureBackupLocation: undefined,
+      ...Object.fromEntries(OPTIONAL.map(([, id]) => [id, undefined])),
       VerifyRegistrations: '$.verification',
       UndoRegistrations: '$.compensation.registrations',
       UndoPrincipal: '$.compensation.principal',
@@ -172,13 +204,25 @@ describe('definition (contract)', () => {
     expect(def.States.TenantResources).toMatchObject({
       ResultPath: '$.tenant',
       ResultSelector: { 'bucket.$': '$[0]', 'policy.$': '$[1]' },
-      Next: 'ChoosePrincipal',
+      Next: 'CheckTenantResources',
     });
     expect(def.States.Registrations).toMatchObject({
       ResultPath: '$.registrations',
-      ResultSelector: { 'cloudAccount.$': '$[0]', 'backupLocation.$': '$[1]' },
-      Next: 'VerifyRegistrations',
+      ResultSelector: {
+        'cloudAccount.$': '$[0]',
+        'backupLocation.$': '$[1]',
+        ...Object.fromEntries(OPTIONAL.map(([part], i) => [`${part}.$`, `$[${i + 2}]`])),
+      },
+      Next: 'CheckRegistrations',
     });
+    for (const [part, id] of OPTIONAL) {
+      expect(state(def, `Should${id}`)).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: `$.job.plan.extras.${part}`, IsPresent: true, Next: id }],
+        Default: `Skip${id}`,
+      });
+      expect(state(def, `Skip${id}`)).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
+    }
     expect(state(def, 'SkipCloudAccount')).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
     expect(state(def, 'ShouldRegisterCloudAccount')).toMatchObject({
       Type: 'Choice',
@@ -252,10 +296,35 @@ describe('definition (contract)', () => {
     for (const name of ['ChoosePrincipal', 'IsReady', 'WaitForPropagation', 'BuildSummary']) {
       expect(['Choice', 'Wait', 'Pass']).toContain(def.States[name]?.Type);
     }
-    // Tasks inside Parallel branches leave catching to their Parallel state.
-    for (const name of ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureCloudAccount', 'EnsureBackupLocation']) {
-      expect(state(def, name).Catch, name).toBeUndefined();
+  });
+
+  it('a failing branch settles its own Parallel (no branch still running during compensation), then the first failure compensates', () => {
+    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureCloudAccount', 'EnsureBackupLocation', ...OPTIONAL.map(([, id]) => id)];
+    for (const name of branchTasks) {
+      expect(state(def, name).Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${name}Failed` }]);
+      expect(state(def, `${name}Failed`), name).toMatchObject({
+        Type: 'Pass',
+        Parameters: { failed: true, 'Error.$': '$.caught.Error', 'Cause.$': '$.caught.Cause' },
+        End: true,
+      });
     }
+    const check = (id: string, path: string, parts: string[], next: string) => {
+      expect(def.States[id]).toMatchObject({
+        Type: 'Choice',
+        Choices: parts.map((p) => ({ Variable: `${path}.${p}.failed`, IsPresent: true, Next: `${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error` })),
+        Default: next,
+      });
+      for (const p of parts) {
+        expect(def.States[`${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error`]).toMatchObject({
+          Type: 'Pass',
+          Parameters: { 'Error.$': `${path}.${p}.Error`, 'Cause.$': `${path}.${p}.Cause` },
+          ResultPath: '$.error',
+          Next: 'UndoRegistrations',
+        });
+      }
+    };
+    check('CheckTenantResources', '$.tenant', ['bucket', 'policy'], 'ChoosePrincipal');
+    check('CheckRegistrations', '$.registrations', ['cloudAccount', 'backupLocation', ...OPTIONAL.map(([p]) => p)], 'VerifyRegistrations');
   });
 
   it('ValidateRequest failures go straight to NotifyFailure (nothing to compensate)', () => {

@@ -63,6 +63,36 @@ export const HANDLERS = {
     description: 'Register or update the Palette S3 backup location',
     access: ['paletteApiKey', 'accessKeySecretRead'],
   },
+  'ensure-azure-account': {
+    id: 'EnsureAzureAccount',
+    description: 'Validate and register or update the Palette Azure cloud account',
+    access: ['paletteApiKey', 'accessKeySecretRead'],
+  },
+  'ensure-ssh-key': {
+    id: 'EnsureSshKey',
+    description: 'Upload (or generate, store and upload) the SSH key',
+    access: ['paletteApiKey', 'accessKeySecretWrite'],
+  },
+  'ensure-api-key': {
+    id: 'EnsureApiKey',
+    description: 'Create the Palette API key and store its value in Secrets Manager',
+    access: ['paletteApiKey', 'accessKeySecretWrite'],
+  },
+  'ensure-gcp-backup-location': {
+    id: 'EnsureGcpBackupLocation',
+    description: 'Validate and register or update the GCP backup location',
+    access: ['paletteApiKey', 'accessKeySecretRead'],
+  },
+  'ensure-minio-backup-location': {
+    id: 'EnsureMinioBackupLocation',
+    description: 'Check the MinIO bucket with its keys, then register or update the MinIO backup location',
+    access: ['paletteApiKey', 'accessKeySecretRead'],
+  },
+  'ensure-azure-backup-location': {
+    id: 'EnsureAzureBackupLocation',
+    description: 'Validate and register or update the Azure Blob backup location',
+    access: ['paletteApiKey', 'accessKeySecretRead'],
+  },
   'verify-registrations': {
     id: 'VerifyRegistrations',
     description: 'Check that Palette lists the cloud account and backup location',
@@ -70,8 +100,8 @@ export const HANDLERS = {
   },
   'undo-registrations': {
     id: 'UndoRegistrations',
-    description: 'Compensation: delete the Palette registrations this execution created',
-    access: ['paletteApiKey'],
+    description: 'Compensation: delete the Palette registrations (and their stored keys) this execution created',
+    access: ['paletteApiKey', 'accessKeySecretWrite'],
   },
   'undo-principal': {
     id: 'UndoPrincipal',

@@ -129,6 +129,33 @@ export class OnboardingStateMachine extends Construct {
       return state;
     };
 
+    /**
+     * A branch task of a Parallel catches its own failure and ends its branch with {failed, Error, Cause}, so
+     * the Parallel finishes only when EVERY branch has settled: no branch is still creating something while
+     * compensation runs. `checkBranches` then sends the first failure (in branch order) to compensation.
+     */
+    const settle = <T extends sfn.TaskStateBase>(task: T, stateId: string): T => {
+      task.addCatch(
+        new sfn.Pass(this, `${stateId}Failed`, {
+          parameters: { failed: true, 'Error.$': '$.caught.Error', 'Cause.$': '$.caught.Cause' },
+        }),
+        { errors: CATCH_ALL, resultPath: '$.caught' },
+      );
+      return task;
+    };
+    const checkBranches = (id: string, resultPath: string, parts: readonly string[], next: sfn.IChainable): sfn.Choice => {
+      const choice = new sfn.Choice(this, id);
+      for (const part of parts) {
+        const toError = new sfn.Pass(this, `${id}${part.charAt(0).toUpperCase()}${part.slice(1)}Error`, {
+          parameters: { 'Error.$': `${resultPath}.${part}.Error`, 'Cause.$': `${resultPath}.${part}.Cause` },
+          resultPath: '$.error',
+        });
+        toError.next(undoRegistrations);
+        choice.when(sfn.Condition.isPresent(`${resultPath}.${part}.failed`), toError);
+      }
+      return choice.otherwise(next);
+    };
+
     // ---- happy path -----------------------------------------------------------------------------------
     const init = new sfn.Pass(this, 'Init', {
       parameters: {
@@ -155,8 +182,8 @@ export class OnboardingStateMachine extends Construct {
         resultPath: '$.tenant',
         resultSelector: { bucket: sfn.JsonPath.objectAt('$[0]'), policy: sfn.JsonPath.objectAt('$[1]') },
       })
-        .branch(invoke('EnsureBucket', 'ensure-bucket'))
-        .branch(invoke('EnsureBackupPolicy', 'ensure-backup-policy')),
+        .branch(settle(invoke('EnsureBucket', 'ensure-bucket'), 'EnsureBucket'))
+        .branch(settle(invoke('EnsureBackupPolicy', 'ensure-backup-policy'), 'EnsureBackupPolicy')),
     );
 
     const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
@@ -177,17 +204,35 @@ export class OnboardingStateMachine extends Construct {
     const shouldRegisterCloudAccount = new sfn.Choice(this, 'ShouldRegisterCloudAccount')
       .when(
         sfn.Condition.booleanEquals('$.job.plan.registerCloudAccount', true),
-        invoke('EnsureCloudAccount', 'ensure-cloud-account'),
+        settle(invoke('EnsureCloudAccount', 'ensure-cloud-account'), 'EnsureCloudAccount'),
       )
       .otherwise(skipCloudAccount);
-    const registrations = compensate(
-      new sfn.Parallel(this, 'Registrations', {
-        resultPath: '$.registrations',
-        resultSelector: { cloudAccount: sfn.JsonPath.objectAt('$[0]'), backupLocation: sfn.JsonPath.objectAt('$[1]') },
-      })
-        .branch(shouldRegisterCloudAccount)
-        .branch(invoke('EnsureBackupLocation', 'ensure-backup-location')),
-    );
+    // The optional parts (docs/workflow-contract.md "Optional parts"): each branch runs its ensure step only
+    // when the plan has that part, else records {skipped: true}.
+    const optionalBranch = (part: string, stateId: string, handler: HandlerName): sfn.IChainable =>
+      new sfn.Choice(this, `Should${stateId}`)
+        .when(sfn.Condition.isPresent(`$.job.plan.extras.${part}`), settle(invoke(stateId, handler), stateId))
+        .otherwise(new sfn.Pass(this, `Skip${stateId}`, { result: sfn.Result.fromObject({ skipped: true }) }));
+    const OPTIONAL_PARTS = [
+      ['azureAccount', 'EnsureAzureAccount', 'ensure-azure-account'],
+      ['sshKey', 'EnsureSshKey', 'ensure-ssh-key'],
+      ['apiKey', 'EnsureApiKey', 'ensure-api-key'],
+      ['gcpBackupLocation', 'EnsureGcpBackupLocation', 'ensure-gcp-backup-location'],
+      ['minioBackupLocation', 'EnsureMinioBackupLocation', 'ensure-minio-backup-location'],
+      ['azureBackupLocation', 'EnsureAzureBackupLocation', 'ensure-azure-backup-location'],
+    ] as const;
+    const registrationsParallel = new sfn.Parallel(this, 'Registrations', {
+      resultPath: '$.registrations',
+      resultSelector: {
+        cloudAccount: sfn.JsonPath.objectAt('$[0]'),
+        backupLocation: sfn.JsonPath.objectAt('$[1]'),
+        ...Object.fromEntries(OPTIONAL_PARTS.map(([part], i) => [part, sfn.JsonPath.objectAt(`$[${i + 2}]`)])),
+      },
+    })
+      .branch(shouldRegisterCloudAccount)
+      .branch(settle(invoke('EnsureBackupLocation', 'ensure-backup-location'), 'EnsureBackupLocation'));
+    for (const [part, stateId, handler] of OPTIONAL_PARTS) registrationsParallel.branch(optionalBranch(part, stateId, handler));
+    const registrations = compensate(registrationsParallel);
 
     const isReady = new sfn.Choice(this, 'IsReady')
       .when(sfn.Condition.booleanEquals('$.readiness.ready', true), registrations)
@@ -211,6 +256,12 @@ export class OnboardingStateMachine extends Construct {
         principal: sfn.JsonPath.objectAt('$.principal'),
         cloudAccount: sfn.JsonPath.objectAt('$.registrations.cloudAccount'),
         backupLocation: sfn.JsonPath.objectAt('$.registrations.backupLocation'),
+        azureAccount: sfn.JsonPath.objectAt('$.registrations.azureAccount'),
+        sshKey: sfn.JsonPath.objectAt('$.registrations.sshKey'),
+        apiKey: sfn.JsonPath.objectAt('$.registrations.apiKey'),
+        gcpBackupLocation: sfn.JsonPath.objectAt('$.registrations.gcpBackupLocation'),
+        minioBackupLocation: sfn.JsonPath.objectAt('$.registrations.minioBackupLocation'),
+        azureBackupLocation: sfn.JsonPath.objectAt('$.registrations.azureBackupLocation'),
         verification: sfn.JsonPath.objectAt('$.verification'),
       },
     });
@@ -219,12 +270,11 @@ export class OnboardingStateMachine extends Construct {
     );
     const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
 
-    registrations.next(verifyRegistrations);
-    const definition = init
-      .next(validateRequest)
-      .next(readPaletteIdentity)
-      .next(tenantResources)
-      .next(choosePrincipal);
+    registrations.next(
+      checkBranches('CheckRegistrations', '$.registrations', ['cloudAccount', 'backupLocation', ...OPTIONAL_PARTS.map(([part]) => part)], verifyRegistrations),
+    );
+    tenantResources.next(checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], choosePrincipal));
+    const definition = init.next(validateRequest).next(readPaletteIdentity).next(tenantResources);
     verifyRegistrations.next(buildSummary).next(notifySuccess).next(done);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {

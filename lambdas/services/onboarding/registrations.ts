@@ -9,7 +9,7 @@ import { VerificationError } from '../../shared/errors';
 import type { UndoResult } from '../aws/bucket';
 import type { AwsCloudAccount, S3Location } from '../palette';
 import { paletteAwsCredentials, sameCredentials } from './credentials';
-import { paletteScope } from './palette';
+import { paletteClient, paletteScope } from './palette';
 
 export interface RegistrationInput {
   plan: Plan;
@@ -86,36 +86,72 @@ export async function ensureBackupLocation(input: RegistrationInput): Promise<Re
   return { uid, name, created: false, updated: true };
 }
 
+/** The optional parts (plan.extras) and how Palette lists each. */
+export const OPTIONAL_PARTS = ['azureAccount', 'sshKey', 'apiKey', 'gcpBackupLocation', 'minioBackupLocation', 'azureBackupLocation'] as const;
+export type OptionalPart = (typeof OPTIONAL_PARTS)[number];
+
+async function listedUid(plan: Plan, part: OptionalPart, name: string): Promise<string | undefined> {
+  const scope = paletteScope(plan);
+  switch (part) {
+    case 'azureAccount':
+      return (await scope.cloudAccounts.azure.findByName(name))?.metadata?.uid;
+    case 'sshKey':
+      return (await scope.sshKeys.findByName(name))?.metadata?.uid;
+    case 'apiKey':
+      // API keys live in tenant scope only.
+      return (await paletteClient(plan.paletteApiKeySecretArn).apiKeys.findByName(name))?.metadata?.uid;
+    case 'gcpBackupLocation':
+      return (await scope.backupLocations.findByName(name, 'gcp'))?.metadata?.uid;
+    case 'minioBackupLocation':
+      return (await scope.backupLocations.findByName(name, 'minio'))?.metadata?.uid;
+    case 'azureBackupLocation':
+      return (await scope.backupLocations.findByName(name, 'azure'))?.metadata?.uid;
+  }
+}
+
 export interface VerificationResult {
   ok: true;
   cloudAccountUid?: string;
   backupLocationUid: string;
+  /** Uids of the optional parts Palette lists, by part. */
+  extras?: Partial<Record<OptionalPart, string>>;
 }
 
 /** Palette must list what was registered, under the expected names and uids. */
 export async function verifyRegistrations(
   plan: Plan,
-  expected: { cloudAccountUid?: string; backupLocationUid: string },
+  expected: { cloudAccountUid?: string; backupLocationUid: string; extras?: Partial<Record<OptionalPart, string>> },
 ): Promise<VerificationResult> {
   const scope = paletteScope(plan);
   const problems: string[] = [];
+  const check = (what: string, found: string | undefined, wanted: string) => {
+    if (found !== wanted) problems.push(`${what} ${found ? `has uid ${found}, expected ${wanted}` : 'is not listed'}`);
+  };
   let cloudAccountUid: string | undefined;
   if (expected.cloudAccountUid !== undefined) {
-    const account = await scope.cloudAccounts.aws.findByName(plan.cloudAccountName);
-    cloudAccountUid = account?.metadata?.uid;
-    if (cloudAccountUid !== expected.cloudAccountUid) {
-      problems.push(`cloud account '${plan.cloudAccountName}' ${cloudAccountUid ? `has uid ${cloudAccountUid}, expected ${expected.cloudAccountUid}` : 'is not listed'}`);
-    }
+    cloudAccountUid = (await scope.cloudAccounts.aws.findByName(plan.cloudAccountName))?.metadata?.uid;
+    check(`cloud account '${plan.cloudAccountName}'`, cloudAccountUid, expected.cloudAccountUid);
   }
-  const location = await scope.backupLocations.findByName(plan.backupLocationName, 's3');
-  const backupLocationUid = location?.metadata?.uid;
-  if (backupLocationUid !== expected.backupLocationUid) {
-    problems.push(`backup location '${plan.backupLocationName}' ${backupLocationUid ? `has uid ${backupLocationUid}, expected ${expected.backupLocationUid}` : 'is not listed'}`);
+  const backupLocationUid = (await scope.backupLocations.findByName(plan.backupLocationName, 's3'))?.metadata?.uid;
+  check(`backup location '${plan.backupLocationName}'`, backupLocationUid, expected.backupLocationUid);
+  const extras: Partial<Record<OptionalPart, string>> = {};
+  for (const part of OPTIONAL_PARTS) {
+    const wanted = expected.extras?.[part];
+    const name = plan.extras[part]?.name;
+    if (wanted === undefined || name === undefined) continue;
+    const found = await listedUid(plan, part, name);
+    check(`${part} '${name}'`, found, wanted);
+    if (found) extras[part] = found;
   }
   if (problems.length > 0 || backupLocationUid === undefined) {
     throw new VerificationError(`Palette does not list the registrations: ${problems.join('; ')}`);
   }
-  return { ok: true, ...(cloudAccountUid ? { cloudAccountUid } : {}), backupLocationUid };
+  return {
+    ok: true,
+    ...(cloudAccountUid ? { cloudAccountUid } : {}),
+    backupLocationUid,
+    ...(Object.keys(extras).length > 0 ? { extras } : {}),
+  };
 }
 
 /** Deletes the registrations this execution created (found by name, checked by annotation). */
