@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is CPUs - 1 (one worker on a 2-core machine); most files here wait on sockets and
+    // timers (sandbox, emulator, Wait states), so two workers use the machine better.
+    maxWorkers: 2,
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

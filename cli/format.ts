@@ -169,9 +169,15 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
   }
   const v = summary.verification;
   if (isRecord(v)) {
-    const listed = [v.cloudAccountUid !== undefined ? 'the cloud account' : '', v.backupLocationUid !== undefined ? 'the backup location' : '']
+    const extras = isRecord(v.extras) ? Object.keys(v.extras).length : 0;
+    const listed = [
+      v.cloudAccountUid !== undefined ? 'the cloud account' : '',
+      v.backupLocationUid !== undefined ? 'the backup location' : '',
+      extras > 0 ? `${extras} optional registration${extras === 1 ? '' : 's'}` : '',
+    ]
       .filter((x) => x !== '')
-      .join(' and ');
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' and $1');
     row('verified', v.ok === true ? s.ok(`yes${listed ? `, Palette lists ${listed}` : ''}`) : s.bad(scalar(v.ok)));
   }
   return `${lines.join('\n')}\n`;
