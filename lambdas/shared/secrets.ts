@@ -80,3 +80,18 @@ export async function forceDeleteSecret(arn: string): Promise<void> {
     homeClients().secretsManager.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true })),
   );
 }
+
+/**
+ * Compensation for a secret this project writes: force-deletes it only if this execution created it
+ * (created-by tag); otherwise reports it as retained. Returns what it did, for the undo result.
+ */
+export async function undoSecretCreatedBy(
+  nameOrArn: string,
+  executionName: string,
+): Promise<{ deleted?: string; retained?: { id: string; reason: string } }> {
+  const secret = await describeSecret(nameOrArn);
+  if (!secret?.ARN) return {};
+  if (secretTag(secret, CREATED_BY_TAG) !== executionName) return { retained: { id: secret.ARN, reason: 'not created by this execution' } };
+  await forceDeleteSecret(secret.ARN);
+  return { deleted: secret.ARN };
+}

@@ -6,11 +6,10 @@
  */
 import { z } from 'zod';
 import { apiKeyExpiry, type ExtrasPlan } from '../../domain/extras';
-import { CREATED_BY_TAG } from '../../domain/names';
 import type { Plan, RegistrationResult } from '../../domain/workflow-state';
 import { ApiKeyConflictError, RequestValidationError, StateInputError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
-import { describeSecret, ensureSecretValue, forceDeleteSecret, readSecretString, secretTag } from '../../shared/secrets';
+import { describeSecret, ensureSecretValue, readSecretString, secretTag, undoSecretCreatedBy } from '../../shared/secrets';
 import type { UndoResult } from '../aws/bucket';
 import type { ApiKey } from '../palette';
 import { annotationsConverged, createdByExecution, managedForTenant, ownedAnnotations } from './owned-annotations';
@@ -128,14 +127,8 @@ export async function undoApiKey(plan: Plan, executionName: string): Promise<Und
       result.retained.push({ id, reason: `API key '${want.name}' was not created by this execution` });
     }
   }
-  const secret = await describeSecret(want.valueSecretName);
-  if (secret?.ARN) {
-    if (secretTag(secret, CREATED_BY_TAG) === executionName) {
-      await forceDeleteSecret(secret.ARN);
-      result.deleted.push(secret.ARN);
-    } else {
-      result.retained.push({ id: secret.ARN, reason: 'not created by this execution' });
-    }
-  }
+  const secret = await undoSecretCreatedBy(want.valueSecretName, executionName);
+  if (secret.deleted) result.deleted.push(secret.deleted);
+  if (secret.retained) result.retained.push(secret.retained);
   return result;
 }

@@ -26,28 +26,13 @@ import type { UndoResult } from '../aws/bucket';
 import type { AzureLocation, BackupLocationType, GcpLocation, PaletteScope, S3Location } from '../palette';
 import { AccessKeySecretSchema } from './credentials';
 import { paletteScope } from './palette';
+import { annotationsConverged, ownedAnnotations } from './owned-annotations';
 
 type GcpPlan = NonNullable<Plan['extras']['gcpBackupLocation']>;
 type MinioPlan = NonNullable<Plan['extras']['minioBackupLocation']>;
 type AzurePlan = NonNullable<Plan['extras']['azureBackupLocation']>;
 
 // ---- shared -------------------------------------------------------------------------------------------------
-
-/**
- * Annotations for a new location (ours, with created-by), or for an existing one: its own merged with ours,
- * where created-by is never added or rewritten (it decides which execution may delete the location).
- */
-function annotations(plan: Plan, existing?: Record<string, string>): Record<string, string> {
-  if (existing === undefined) return { ...plan.tags };
-  const merged = { ...existing, ...plan.tags };
-  const createdBy = existing[CREATED_BY_TAG];
-  if (createdBy === undefined) delete merged[CREATED_BY_TAG];
-  else merged[CREATED_BY_TAG] = createdBy;
-  return merged;
-}
-
-const sameAnnotations = (current: Record<string, string> | undefined, wanted: Record<string, string>) =>
-  Object.entries(wanted).every(([k, v]) => current?.[k] === v);
 
 interface LocationBody<C> {
   metadata?: { name?: string; annotations?: Record<string, string> };
@@ -85,7 +70,7 @@ async function ensureLocation<C>(s: EnsureSpec<C>): Promise<RegistrationResult> 
   if (!found?.metadata?.uid) {
     await s.validate();
     const uid = await s.endpoints.create({
-      metadata: { name, annotations: annotations(plan) },
+      metadata: { name, annotations: ownedAnnotations(plan) },
       spec: { config: s.config, isDefault },
     });
     logger.info('Backup location created', { type, name, uid });
@@ -93,11 +78,11 @@ async function ensureLocation<C>(s: EnsureSpec<C>): Promise<RegistrationResult> 
   }
   const uid = found.metadata.uid;
   const current = await s.endpoints.get(uid);
-  const wantedAnnotations = annotations(plan, current.metadata?.annotations ?? found.metadata.annotations ?? {});
+  const wantedAnnotations = ownedAnnotations(plan, current.metadata?.annotations ?? found.metadata.annotations ?? {});
   const converged =
     s.sameConfig(current.spec?.config) &&
     (current.spec?.isDefault ?? false) === isDefault &&
-    sameAnnotations(current.metadata?.annotations, wantedAnnotations);
+    annotationsConverged(current.metadata?.annotations, wantedAnnotations);
   if (converged) return { uid, name, created: false, updated: false };
   await s.validate();
   await s.endpoints.update(uid, {

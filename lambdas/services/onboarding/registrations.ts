@@ -9,6 +9,7 @@ import { VerificationError } from '../../shared/errors';
 import type { UndoResult } from '../aws/bucket';
 import type { AwsCloudAccount, S3Location } from '../palette';
 import { paletteAwsCredentials, sameCredentials } from './credentials';
+import { annotationsConverged, ownedAnnotations } from './owned-annotations';
 import { paletteClient, paletteScope } from './palette';
 
 export interface RegistrationInput {
@@ -17,22 +18,6 @@ export interface RegistrationInput {
   principal: PrincipalResult;
 }
 
-/**
- * Annotations for a new object (ours, with created-by), or for an existing one: its own merged with ours,
- * where created-by is never added or rewritten (it decides which execution may delete the object).
- */
-function annotations(plan: Plan, existing?: Record<string, string>): Record<string, string> {
-  if (existing === undefined) return { ...plan.tags };
-  const merged = { ...existing, ...plan.tags };
-  const createdBy = existing[CREATED_BY_TAG];
-  if (createdBy === undefined) delete merged[CREATED_BY_TAG];
-  else merged[CREATED_BY_TAG] = createdBy;
-  return merged;
-}
-
-const sameAnnotations = (current: Record<string, string> | undefined, wanted: Record<string, string>) =>
-  Object.entries(wanted).every(([k, v]) => current?.[k] === v);
-
 export async function ensureCloudAccount(input: RegistrationInput): Promise<RegistrationResult> {
   const { plan } = input;
   const accounts = paletteScope(plan).cloudAccounts.aws;
@@ -40,12 +25,12 @@ export async function ensureCloudAccount(input: RegistrationInput): Promise<Regi
   const name = plan.cloudAccountName;
   const existing = await accounts.findByName(name);
   if (!existing?.metadata?.uid) {
-    const uid = await accounts.create({ metadata: { name, annotations: annotations(plan) }, spec });
+    const uid = await accounts.create({ metadata: { name, annotations: ownedAnnotations(plan) }, spec });
     return { uid, name, created: true, updated: false };
   }
   const uid = existing.metadata.uid;
-  const wantedAnnotations = annotations(plan, existing.metadata.annotations ?? {});
-  if (sameCredentials(existing.spec, spec) && sameAnnotations(existing.metadata.annotations, wantedAnnotations)) {
+  const wantedAnnotations = ownedAnnotations(plan, existing.metadata.annotations ?? {});
+  if (sameCredentials(existing.spec, spec) && annotationsConverged(existing.metadata.annotations, wantedAnnotations)) {
     return { uid, name, created: false, updated: false };
   }
   await accounts.update(uid, { metadata: { name, uid, annotations: wantedAnnotations }, spec });
@@ -61,7 +46,7 @@ export async function ensureBackupLocation(input: RegistrationInput): Promise<Re
   const found = await locations.findByName(name, 's3');
   if (!found?.metadata?.uid) {
     const body: S3Location = {
-      metadata: { name, annotations: annotations(plan) },
+      metadata: { name, annotations: ownedAnnotations(plan) },
       spec: { config, isDefault: plan.backupLocationIsDefault },
     };
     const uid = await locations.s3.create(body);
@@ -69,14 +54,14 @@ export async function ensureBackupLocation(input: RegistrationInput): Promise<Re
   }
   const uid = found.metadata.uid;
   const current = await locations.s3.get(uid);
-  const wantedAnnotations = annotations(plan, current.metadata?.annotations ?? found.metadata.annotations ?? {});
+  const wantedAnnotations = ownedAnnotations(plan, current.metadata?.annotations ?? found.metadata.annotations ?? {});
   const c = current.spec?.config;
   const converged =
     c?.bucketName === config.bucketName &&
     c.region === config.region &&
     sameCredentials(c.credentials, credentials) &&
     (current.spec?.isDefault ?? false) === plan.backupLocationIsDefault &&
-    sameAnnotations(current.metadata?.annotations, wantedAnnotations);
+    annotationsConverged(current.metadata?.annotations, wantedAnnotations);
   if (converged) return { uid, name, created: false, updated: false };
   await locations.s3.update(uid, {
     metadata: { name, annotations: wantedAnnotations },

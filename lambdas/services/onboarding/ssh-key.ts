@@ -9,12 +9,11 @@ import { createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto'
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ExtrasPlan } from '../../domain/extras';
-import { CREATED_BY_TAG } from '../../domain/names';
 import { opensshRsaPublicKey, parseOpenSshPublicKey, sameOpenSshKey, sshFingerprint } from '../../domain/ssh';
 import type { Plan, RegistrationResult } from '../../domain/workflow-state';
 import { ConfigurationError, RequestValidationError, SshKeyConflictError, StateInputError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
-import { describeSecret, ensureSecretValue, forceDeleteSecret, readSecretJson, secretTag } from '../../shared/secrets';
+import { describeSecret, ensureSecretValue, readSecretJson, undoSecretCreatedBy } from '../../shared/secrets';
 import type { UndoResult } from '../aws/bucket';
 import type { SshKey } from '../palette';
 import { annotationsConverged, createdByExecution, managedForTenant, ownedAnnotations } from './owned-annotations';
@@ -153,14 +152,8 @@ export async function undoSshKey(plan: Plan, executionName: string): Promise<Und
       result.retained.push({ id, reason: `SSH key '${want.name}' was not created by this execution` });
     }
   }
-  const secret = await describeSecret(want.privateKeySecretName);
-  if (secret?.ARN) {
-    if (secretTag(secret, CREATED_BY_TAG) === executionName) {
-      await forceDeleteSecret(secret.ARN);
-      result.deleted.push(secret.ARN);
-    } else {
-      result.retained.push({ id: secret.ARN, reason: 'not created by this execution' });
-    }
-  }
+  const secret = await undoSecretCreatedBy(want.privateKeySecretName, executionName);
+  if (secret.deleted) result.deleted.push(secret.deleted);
+  if (secret.retained) result.retained.push(secret.retained);
   return result;
 }
