@@ -7,7 +7,8 @@ Commands:
       --local                 run on the local sandbox (one already running at the configured
                               endpoints, e.g. \`npm run sandbox\`, or an in-process one)
       --json                  print one JSON result object on stdout (progress goes to stderr)
-      --state-machine-arn ARN deployed state machine (default: $PALETTE_ONBOARDING_STATE_MACHINE_ARN)
+      --state-machine-arn ARN deployed state machine (default: $PALETTE_ONBOARDING_STATE_MACHINE_ARN, else
+                              the StateMachineArn output of stack $PALETTE_ONBOARDING_STACK_NAME or PaletteOnboardingStack)
       --region REGION         AWS region (default: from the ARN, else $AWS_REGION)
       --rerun ID              start a new execution of an identical request (name suffix ID)
       --no-follow             print the execution ARN and return without waiting
@@ -21,7 +22,8 @@ Commands:
       --local                 run on the local sandbox (as \`start --local\`)
       --reverse-proxy FILE    with --local: also configure the reverse proxy from FILE
                               ({server, port, protocol, caCert, clientCert, clientKey})
-      --state-machine-arn ARN deployed state machine (default: $PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN)
+      --state-machine-arn ARN deployed state machine (default: $PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN, else
+                              the PlatformSetupStateMachineArn output of the stack)
       --region REGION, --json, --no-follow, --poll-seconds N   as for start
   demo                        Run the local demo (npm run demo)
   sandbox [--json]            Run the local AWS sandbox + Palette emulator (npm run sandbox)

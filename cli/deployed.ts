@@ -2,6 +2,7 @@
  * The deployed mode of the CLI: StartExecution on the onboarding state machine (named after the request, so
  * a duplicate start follows the existing execution), progress from GetExecutionHistory, and the result.
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -31,17 +32,43 @@ export interface StateMachineTarget {
 export const ONBOARDING_TARGET: StateMachineTarget = { env: STATE_MACHINE_ARN_ENV, output: 'StateMachineArn' };
 export const PLATFORM_SETUP_TARGET: StateMachineTarget = { env: PLATFORM_SETUP_STATE_MACHINE_ARN_ENV, output: 'PlatformSetupStateMachineArn' };
 
-/** The state machine ARN from --state-machine-arn or the environment; a clear error when there is none. */
-export function resolveStateMachineArn(
+/** Env var naming the deployed stack (default PaletteOnboardingStack, the app's stack id). */
+export const STACK_NAME_ENV = 'PALETTE_ONBOARDING_STACK_NAME';
+export const DEFAULT_STACK_NAME = 'PaletteOnboardingStack';
+
+/** Reads the stack output `output`; undefined (with the reason) when the stack or output cannot be read. */
+export async function stackOutput(cfn: CloudFormationClient, stackName: string, output: string): Promise<{ value?: string; reason?: string }> {
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const value = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === output)?.OutputValue;
+    return value ? { value } : { reason: `stack ${stackName} has no ${output} output` };
+  } catch (e) {
+    return { reason: `cannot read stack ${stackName}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` };
+  }
+}
+
+export function cloudFormationClient(region: string | undefined): CloudFormationClient {
+  return new CloudFormationClient(region ? { region } : {});
+}
+
+/**
+ * The state machine ARN: --state-machine-arn, else the environment variable, else the deployed stack's output
+ * (stack $PALETTE_ONBOARDING_STACK_NAME, default PaletteOnboardingStack). A clear error when none works.
+ */
+export async function resolveStateMachineArn(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   target: StateMachineTarget = ONBOARDING_TARGET,
-): string {
-  const arn = flag ?? env[target.env];
+  lookup?: { cfn: CloudFormationClient },
+): Promise<string> {
+  let arn = flag ?? env[target.env];
+  let reason: string | undefined;
+  const stackName = env[STACK_NAME_ENV] ?? DEFAULT_STACK_NAME;
+  if (!arn && lookup) ({ value: arn, reason } = await stackOutput(lookup.cfn, stackName, target.output));
   if (!arn) {
     throw new ConfigError(
-      `no state machine: pass --state-machine-arn or set ${target.env} (the ${target.output} output of the deployed stack: ` +
-        `aws cloudformation describe-stacks --stack-name PaletteOnboardingStack --query "Stacks[0].Outputs"); use --local to run on the sandbox`,
+      `no state machine: pass --state-machine-arn or set ${target.env}${reason ? ` (${reason})` : ''}; the ARN is the ${target.output} ` +
+        `output of the deployed stack (aws cloudformation describe-stacks --stack-name ${stackName}); use --local to run on the sandbox`,
     );
   }
   if (!SM_ARN.test(arn)) throw new ConfigError(`'${arn}' is not a Step Functions state machine ARN`);

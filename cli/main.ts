@@ -7,14 +7,17 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parseArgs, USAGE, UsageError, type Command } from './args';
 import {
+  cloudFormationClient,
   ConfigError,
   describeExecution,
   executionArnOf,
   followExecution,
   isExecutionArn,
+  ONBOARDING_TARGET,
   PLATFORM_SETUP_TARGET,
   regionOf,
   resolveStateMachineArn,
@@ -47,9 +50,16 @@ export interface CliIO {
 }
 export interface CliDeps {
   sfn?: (region: string | undefined) => SFNClient;
+  cloudFormation?: (region: string | undefined) => CloudFormationClient;
   /** Runs a child process with inherited stdio; resolves to its exit code. */
   run?: (command: string, args: string[], opts: { cwd: string }) => Promise<number>;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where to look for the deployed stack's outputs when no ARN is given. */
+function stackLookup(region: string | undefined, env: NodeJS.ProcessEnv, deps: CliDeps): { cfn: CloudFormationClient } {
+  const r = region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return { cfn: (deps.cloudFormation ?? cloudFormationClient)(r) };
 }
 
 function runChild(command: string, args: string[], opts: { cwd: string }): Promise<number> {
@@ -88,7 +98,8 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
     return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
   }
 
-  return startAndFollow(resolveStateMachineArn(cmd.stateMachineArn, io.env), name, raw, cmd, io, deps, {
+  const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, ONBOARDING_TARGET, stackLookup(cmd.region, io.env, deps));
+  return startAndFollow(smArn, name, raw, cmd, io, deps, {
     what: 'Onboarding',
     duplicate: `An execution for this exact request already exists (${name}); following it. Use --rerun <id> to start a new one.`,
   });
@@ -138,7 +149,7 @@ async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }
     ];
     return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
   }
-  const smArn = resolveStateMachineArn(cmd.stateMachineArn, io.env, PLATFORM_SETUP_TARGET);
+  const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, PLATFORM_SETUP_TARGET, stackLookup(cmd.region, io.env, deps));
   const input = cmd.rotate ? { rotateAccessKey: true } : {};
   return startAndFollow(smArn, platformExecutionName(cmd.rotate), input, cmd, io, deps, {
     what: 'Platform setup',
@@ -200,7 +211,7 @@ async function status(cmd: Extract<Command, { command: 'status' }>, io: CliIO, d
   let arn = cmd.execution;
   if (!isExecutionArn(arn)) {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(arn)) throw new UsageError(`'${arn}' is neither an execution ARN nor an execution name`);
-    arn = executionArnOf(resolveStateMachineArn(cmd.stateMachineArn, io.env), arn);
+    arn = executionArnOf(await resolveStateMachineArn(cmd.stateMachineArn, io.env, ONBOARDING_TARGET, stackLookup(cmd.region, io.env, deps)), arn);
   }
   const sfn = (deps.sfn ?? sfnClient)(cmd.region ?? regionOf(arn));
   const d = await describeExecution(sfn, arn);

@@ -11,6 +11,7 @@ import {
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../cli/args';
@@ -25,7 +26,11 @@ const STS_EXAMPLE = join(ROOT, 'examples', 'sts-tenant.json');
 const SM_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Onboarding';
 
 const sfn = mockClient(SFNClient);
-afterEach(() => sfn.reset());
+const cfn = mockClient(CloudFormationClient);
+afterEach(() => {
+  sfn.reset();
+  cfn.reset();
+});
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -407,9 +412,29 @@ describe('platform-setup', () => {
     expect(await runCli(['platform-setup', '--state-machine-arn', PLATFORM_ARN], t.io, deps)).toBe(1);
     expect(t.out()).toContain('Platform setup did not succeed\n  FAILED: PaletteSystemLoginError\n  Palette system console login failed (401 InvalidCredentials)');
 
-    const u = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN });
+    const u = io({ PALETTE_ONBOARDING_STATE_MACHINE_ARN: SM_ARN, AWS_REGION: 'eu-central-1' });
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id PaletteOnboardingStack does not exist'), { name: 'ValidationError' }));
     expect(await runCli(['platform-setup'], u.io, deps)).toBe(3);
-    expect(u.err()).toContain('set PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN (the PlatformSetupStateMachineArn output');
+    expect(u.err()).toContain('set PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN (cannot read stack PaletteOnboardingStack: ValidationError: Stack with id');
+    expect(u.err()).toContain('the ARN is the PlatformSetupStateMachineArn output of the deployed stack');
+  });
+
+  it('deployed: without an ARN, finds the state machine in the deployed stack\'s outputs', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'tenant-onboarding' }).resolves({
+      Stacks: [{ StackName: 'tenant-onboarding', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'PlatformSetupStateMachineArn', OutputValue: PLATFORM_ARN }] }],
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${PLATFORM_ARN.replace(':stateMachine:', ':execution:')}:n` });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', stateMachineArn: PLATFORM_ARN, startDate: new Date(), output: JSON.stringify(PLATFORM_SUMMARY) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const t = io({ PALETTE_ONBOARDING_STACK_NAME: 'tenant-onboarding', AWS_REGION: 'eu-central-1' });
+    expect(await runCli(['platform-setup'], t.io, deps)).toBe(0);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(PLATFORM_ARN);
+    // A stack without the output is a clear configuration error.
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'PaletteOnboardingStack', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
+    const u = io({ AWS_REGION: 'eu-central-1' });
+    expect(await runCli(['platform-setup'], u.io, deps)).toBe(3);
+    expect(u.err()).toContain('stack PaletteOnboardingStack has no PlatformSetupStateMachineArn output');
   });
 
   it('status names a platform execution as such; execution names are unique per start', async () => {
