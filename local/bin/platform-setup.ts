@@ -109,6 +109,16 @@ async function emulatorMode(sb: SandboxEndpoints): Promise<string> {
   }
 }
 
+async function switchToSelfHosted(sb: SandboxEndpoints): Promise<string> {
+  const res = await fetch(`${sb.palette.endpoint}/_emulator/mode`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode: 'self-hosted' }),
+  });
+  if (!res.ok) throw new Error(`cannot switch the Palette emulator to self-hosted mode: HTTP ${res.status}`);
+  return emulatorMode(sb);
+}
+
 /** The compensation the run did (UndoStsPrincipal's result), if it ran. */
 function compensationOf(run: LocalRunResult): unknown {
   return run.history.find((e) => e.state === 'UndoStsPrincipal' && (e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded'))?.output;
@@ -133,15 +143,6 @@ function humanResult(run: LocalRunResult, sts: TenantSts, mode: string, s: Style
       `STS account ${sts.accountId}${sts.partition && sts.partition !== 'aws' ? ` (${sts.partition})` : ''} (GET /v1/clouds/aws/account/sts): tenant roles trust arn:aws:iam::${sts.accountId}:root`,
     ]);
   } else extra.push(['Palette tells tenants', s.bad(`GET /v1/clouds/aws/account/sts failed: ${sts.error}`)]);
-  if (mode === 'saas') {
-    extra.push([
-      '',
-      s.dim(
-        'note: the emulator runs in SaaS mode: it stores the system STS account, but tenants keep seeing Palette SaaS\'s own account; ' +
-          'for a self-hosted instance start the sandbox with PALETTE_SANDBOX_MODE=self-hosted npm run sandbox',
-      ),
-    ]);
-  }
   return `\n${s.ok('Platform setup succeeded')}\n${formatPlatformSummary(run.output as Record<string, unknown>, s, extra)}`;
 }
 
@@ -184,8 +185,14 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`platform-setup: cannot use the configured sandbox: ${detected.reason}\n`);
       return 3;
     }
-    const mode = await emulatorMode(sb);
+    let mode = await emulatorMode(sb);
     report({ kind: 'prepare', message: `${own ? 'sandbox' : 'using the sandbox running at'} ${sb.aws.endpoint} (Palette ${sb.palette.endpoint}, ${mode} mode)` });
+    if (mode === 'saas') {
+      // Platform setup configures a self-hosted instance: the emulator becomes one, so that tenants are told
+      // the configured STS account (GET /v1/clouds/aws/account/sts), as they would be on a real instance.
+      mode = await switchToSelfHosted(sb);
+      report({ kind: 'prepare', message: `switched the Palette emulator to ${mode} mode (platform setup configures a self-hosted instance)` });
+    }
 
     // What the operator stores before deploying, under the names the template gives the functions.
     const prepared = prepareStateMachine(workflow, PLATFORM_SETUP_STATE_MACHINE, { region: sb.aws.region, accountId: sb.aws.accountId });

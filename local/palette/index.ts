@@ -188,11 +188,16 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    mode,
+    // Live: PUT /_emulator/mode may switch it (platform setup on a SaaS-mode sandbox).
+    get mode() {
+      return server.core.mode;
+    },
     systemUser,
     systemPassword,
     ...credentialsOf(main.name),
-    ...(mode === 'saas' ? { stsAccountId: opts.aws?.saasPrincipal?.accountId ?? PALETTE_SAAS_ACCOUNT_ID } : {}),
+    get stsAccountId() {
+      return server.core.mode === 'saas' ? (opts.aws?.saasPrincipal?.accountId ?? PALETTE_SAAS_ACCOUNT_ID) : undefined;
+    },
     inspect: () => server.inspect(),
     configure: (patch) => {
       realism.apply(patch);

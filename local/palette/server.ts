@@ -260,6 +260,14 @@ export class PaletteServer {
         this.deps.realism.apply(parsed.data);
         return send(res, 200, this.deps.realism.config);
       }
+      if (route === 'PUT /_emulator/mode') {
+        // A sandbox on which the platform setup runs becomes the self-hosted instance it configures.
+        const body = parseJson(await readBody(req));
+        const mode = typeof body === 'object' && body !== null && 'mode' in body ? body.mode : undefined;
+        if (mode !== 'saas' && mode !== 'self-hosted') throw new PaletteError(400, 'InvalidRequest', 'mode: must be "saas" or "self-hosted"');
+        this.core.mode = mode;
+        return send(res, 200, { mode });
+      }
       if (route === 'GET /_emulator/requests') return send(res, 200, { items: this.log });
       if (route === 'DELETE /_emulator/requests') {
         this.log.length = 0;

@@ -493,6 +493,50 @@ describe('palette-onboard platform-setup --local', () => {
   }, 180_000);
 });
 
+describe('platform-setup --local on a default (SaaS-mode) sandbox, as `npm run sandbox` starts it', () => {
+  it('turns the emulator into the self-hosted instance it configures; the docs\' curls and an STS onboarding then work', async () => {
+    const saas = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 300 } }, palette: { port: 0 }, env: {} });
+    try {
+      expect(saas.palette.mode).toBe('saas');
+      const env = {
+        ...process.env,
+        AWS_ENDPOINT_URL: saas.aws.endpoint,
+        SANDBOX_PALETTE_ENDPOINT: saas.palette.endpoint,
+        SANDBOX_ACCESS_KEY_ID: saas.aws.accessKeyId,
+        SANDBOX_SECRET_ACCESS_KEY: saas.aws.secretAccessKey,
+        PALETTE_SANDBOX_API_KEY: saas.palette.apiKey,
+        PALETTE_SANDBOX_SYSTEM_PASSWORD: saas.palette.systemPassword,
+        NO_COLOR: '1',
+      };
+      const setup = await runCli(['platform-setup', '--local'], env);
+      cliOutputs.push(setup.stdout, setup.stderr);
+      expect(setup.code).toBe(0);
+      expect(setup.stdout).toContain('switched the Palette emulator to self-hosted mode');
+      expect(saas.palette.mode).toBe('self-hosted');
+      // The docs' sequence, as curl would send it.
+      const login = await fetch(`${saas.palette.endpoint}/v1/auth/syslogin`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: saas.palette.systemUser, password: saas.palette.systemPassword }),
+      });
+      const token = ((await login.json()) as { Authorization: string }).Authorization;
+      const sts = (await (await fetch(`${saas.palette.endpoint}/v1/system/config/aws/sts/account`, { headers: { Authorization: token } })).json()) as { accountId?: string };
+      expect(sts.accountId).toBe(HOME);
+      const account = await fetch(`${saas.palette.endpoint}/v1/system/config/aws/account`, { headers: { Authorization: token } });
+      expect(account.status).toBe(200);
+      const tenantSts = (await (await fetch(`${saas.palette.endpoint}/v1/clouds/aws/account/sts`, { headers: { ApiKey: saas.palette.apiKey } })).json()) as { accountId?: string };
+      expect(tenantSts.accountId).toBe(HOME);
+      // A tenant onboarded afterwards trusts the home account, and Palette validates through the STS principal.
+      const start = await runCli(['start', '--local', 'examples/sts-tenant.json'], env);
+      cliOutputs.push(start.stdout, start.stderr);
+      expect(start.code).toBe(0);
+      expect(start.stdout).toContain('Onboarding succeeded');
+    } finally {
+      await saas.stop();
+    }
+  }, 240_000);
+});
+
 describe('no secret value leaks', () => {
   it('no STS secret access key, system password or reverse-proxy client key in history, output, events, logs or CLI output', () => {
     // The scan is meaningful: runs logged, and identifiers (not secrets) are there.
