@@ -34,6 +34,11 @@ export class BucketConfigurationError extends NamedError {
   override readonly name = 'BucketConfigurationError';
 }
 
+/** Some compensation steps failed; the message lists them and what was deleted anyway. */
+export class CompensationError extends NamedError {
+  override readonly name = 'CompensationError';
+}
+
 /** Palette does not list what was just registered. */
 export class VerificationError extends NamedError {
   override readonly name = 'VerificationError';

@@ -124,7 +124,7 @@ function compensationOf(run: LocalRunResult): unknown {
   return run.history.find((e) => e.state === 'UndoStsPrincipal' && (e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded'))?.output;
 }
 
-function humanResult(run: LocalRunResult, sts: TenantSts, mode: string, s: Style): string {
+function humanResult(run: LocalRunResult, sts: TenantSts, s: Style): string {
   if (run.status !== 'SUCCEEDED') {
     let text = `\n${s.bad('Platform setup failed')}\n${formatFailure(run.status, run.error, run.cause, s)}`;
     const undo = compensationOf(run);
@@ -229,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
           tenantStsAccount: sts,
         })}\n`,
       );
-    } else process.stdout.write(humanResult(run, sts, mode, style(process.stdout)));
+    } else process.stdout.write(humanResult(run, sts, style(process.stdout)));
     return run.status === 'SUCCEEDED' ? 0 : 1;
   } catch (e) {
     process.stderr.write(`platform-setup: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);

@@ -3,13 +3,12 @@
  * so each is found by name first, created if missing and updated if it drifted. Annotations record which
  * execution created it; compensation deletes only those.
  */
-import { CREATED_BY_TAG } from '../../domain/names';
 import type { PaletteIdentity, Plan, PrincipalResult, RegistrationResult } from '../../domain/workflow-state';
 import { VerificationError } from '../../shared/errors';
 import type { UndoResult } from '../aws/bucket';
 import type { AwsCloudAccount, S3Location } from '../palette';
 import { paletteAwsCredentials, sameCredentials } from './credentials';
-import { annotationsConverged, ownedAnnotations } from './owned-annotations';
+import { annotationsConverged, createdByExecution, ownedAnnotations } from './owned-annotations';
 import { paletteClient, paletteScope } from './palette';
 
 export interface RegistrationInput {
@@ -147,13 +146,13 @@ export async function undoRegistrations(plan: Plan, executionName: string): Prom
   if (location?.metadata?.uid) {
     const uid = location.metadata.uid;
     const full = await scope.backupLocations.s3.get(uid);
-    if ((full.metadata?.annotations ?? location.metadata.annotations)?.[CREATED_BY_TAG] === executionName) {
+    if (createdByExecution(full.metadata?.annotations ?? location.metadata.annotations, executionName)) {
       await scope.backupLocations.delete(uid);
       result.deleted.push(`palette:backup-location/${uid}`);
     }
   }
   const account = await scope.cloudAccounts.aws.findByName(plan.cloudAccountName);
-  if (account?.metadata?.uid && account.metadata.annotations?.[CREATED_BY_TAG] === executionName) {
+  if (account?.metadata?.uid && createdByExecution(account.metadata.annotations, executionName)) {
     await scope.cloudAccounts.aws.delete(account.metadata.uid);
     result.deleted.push(`palette:cloud-account/${account.metadata.uid}`);
   }

@@ -3,6 +3,7 @@
  * execution created. Each part is undone even when another fails; the failures are reported together.
  */
 import type { Plan } from '../../domain/workflow-state';
+import { CompensationError } from '../../shared/errors';
 import type { UndoResult } from '../aws/bucket';
 import { undoApiKey } from './api-key';
 import { undoAzureAccount } from './azure-account';
@@ -17,10 +18,6 @@ const PARTS: [string, (plan: Plan, executionName: string) => Promise<UndoResult>
   ['apiKey', undoApiKey],
   ['backupLocations', undoExtraBackupLocations],
 ];
-
-export class CompensationError extends Error {
-  override readonly name = 'CompensationError';
-}
 
 export async function undoAllRegistrations(plan: Plan, executionName: string): Promise<UndoResult> {
   const result: UndoResult = { deleted: [], retained: [] };
