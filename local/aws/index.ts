@@ -1,5 +1,5 @@
 /**
- * Local AWS sandbox: IAM, STS, S3 and Secrets Manager over the real wire protocols on 127.0.0.1.
+ * Local AWS sandbox: IAM, STS, S3, Secrets Manager and DynamoDB over the real wire protocols on 127.0.0.1.
  *
  *   const sb = await startSandbox({ port: 0, realism: { iamPropagationMs: 0 } });
  *   new STSClient({ endpoint: sb.endpoint, region: sb.region, credentials: sb });
@@ -11,8 +11,10 @@ import { createSandboxServer, emptyStats } from './core/server';
 import { loadStateFile, StatePersister, type SandboxStateFile } from './core/state';
 import type { RealismConfig, RunningSandbox, SandboxOptions } from './core/types';
 import { createServices } from './services';
+import { SandboxHooks, type AwsOperationEvent } from '../hooks';
 
 export * from './core/types';
+export type { AwsOperationEvent, SandboxRequestEvent, HookAnswer } from '../hooks';
 export { AwsError } from './core/errors';
 export { DEFAULT_REALISM } from './core/realism';
 export { DEFAULT_ACCESS_KEY_ID, DEFAULT_MANAGEMENT_ACCOUNT, DEFAULT_SECRET_ACCESS_KEY, ORGANIZATION_ROLE_NAME } from './core/kernel';
@@ -109,6 +111,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     return info;
   };
 
+  const hooks = new SandboxHooks<AwsOperationEvent>('aws');
   const server = createSandboxServer({
     kernel,
     services,
@@ -116,6 +119,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     inventory,
     createAccount,
     changed: () => persister?.schedule(),
+    hooks,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -144,11 +148,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     inventory,
     stats: () => structuredClone(stats),
     persist: () => persister?.flush(),
+    onOperation: (fn) => hooks.onOperation(fn),
+    onRequest: (fn) => hooks.onRequest(fn),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
+        hooks.releaseHeld();
         persister?.flush();
         server.close(() => resolve());
         server.closeAllConnections();
+      }).then(async () => {
+        // Embedded engines (DynamoDB's dynalite servers) stop once no request can reach them any more.
+        await Promise.all([...services.values()].map((s) => s.close?.()));
       });
       return stopped;
     },

@@ -1,15 +1,23 @@
 /**
  * Service registry: every AWS service the sandbox serves, constructed with the kernel.
- * IAM and STS live on the kernel's identity store; S3 and Secrets Manager keep their own state.
+ * IAM and STS live on the kernel's identity store; S3 and Secrets Manager keep their own state;
+ * DynamoDB fronts embedded dynalite engines (one per account and region).
  */
 import type { Kernel } from './core/kernel';
 import type { SandboxService, ServiceName } from './core/types';
+import { DynamoDbService } from './services/dynamodb';
 import { IamService } from './services/iam';
 import { S3Service } from './services/s3';
 import { SecretsManagerService } from './services/secretsmanager';
 import { StsService } from './services/sts';
 
 export function createServices(kernel: Kernel): Map<ServiceName, SandboxService> {
-  const services: SandboxService[] = [new IamService(kernel), new StsService(kernel), new S3Service(kernel), new SecretsManagerService(kernel)];
+  const services: SandboxService[] = [
+    new IamService(kernel),
+    new StsService(kernel),
+    new S3Service(kernel),
+    new SecretsManagerService(kernel),
+    new DynamoDbService(kernel),
+  ];
   return new Map(services.map((s) => [s.name, s]));
 }

@@ -13,11 +13,13 @@ import { PALETTE_SAAS_ACCOUNT_ID } from './saas-identity';
 import { PaletteServer, type RequestLogEntry } from './server';
 import { loadSpec } from './spec';
 import { type Json, PaletteState } from './state';
+import { SandboxHooks, type OperationObserver, type PaletteOperationEvent, type RequestObserver } from '../hooks';
 
 export type { PaletteMode } from './operations';
 export type { StsPrincipal, AwsTarget } from './aws-checks';
 export type { PaletteRealismConfig, RealismPatch, FaultRule } from './realism';
 export type { RequestLogEntry } from './server';
+export type { PaletteOperationEvent, SandboxRequestEvent, HookAnswer } from '../hooks';
 export { PALETTE_SAAS_ACCOUNT_ID, PALETTE_STS_USER, provisionSaasPrincipal, type SandboxForPalette } from './saas-identity';
 
 export const DEFAULT_PALETTE_PORT = 4580;
@@ -81,6 +83,13 @@ export interface RunningPaletteEmulator extends TenantCredentials {
   reset(): void;
   /** Adds another tenant (with a Default project, admin user and API key). */
   addTenant(name: string, opts?: { apiKey?: string; user?: string; password?: string }): TenantCredentials;
+  /**
+   * In-process observer of every answered API call (local/hooks.ts); answering 'hold' keeps the response unsent
+   * (the socket stays open until stop). Returns the unsubscribe function.
+   */
+  onOperation(fn: OperationObserver<PaletteOperationEvent>): () => void;
+  /** In-process observer of every API request before it is processed; 'hold' leaves it unprocessed and unanswered. */
+  onRequest(fn: RequestObserver): () => void;
   stop(): Promise<void>;
 }
 
@@ -134,7 +143,9 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
   const tokens = new TokenService(now, opts.tokenTtlMs ?? TOKEN_TTL_MS);
   const extraTenants: Parameters<PaletteState['addTenant']>[0][] = [];
 
+  const hooks = new SandboxHooks<PaletteOperationEvent>('palette');
   const server = new PaletteServer({
+    hooks,
     spec: loadSpec({ rejectUnknownFields: opts.rejectUnknownFields === true }),
     tokens,
     realism,
@@ -216,8 +227,11 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
       extraTenants.push(seedT);
       return credentialsOf(name);
     },
+    onOperation: (fn) => hooks.onOperation(fn),
+    onRequest: (fn) => hooks.onRequest(fn),
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        hooks.releaseHeld();
         http.close((err) => (err ? reject(err) : resolve()));
         http.closeAllConnections();
       }),

@@ -11,6 +11,7 @@ import { HANDLERS, type EmulatorCore, type OpResult } from './operations';
 import { type RateLimiter, type Realism } from './realism';
 import { type ScopeRef, ResourceStore } from './resources';
 import type { Operation, SpecValidator } from './spec';
+import type { PaletteOperationEvent, SandboxHooks } from '../hooks';
 import { type Json, type Collection, type Tenant, MASK, PaletteState, SECRET_FIELDS, maskSecrets, secretsSet } from './state';
 
 const MAX_BODY = 1024 * 1024;
@@ -35,6 +36,8 @@ export interface ServerDeps {
   /** Builds a fresh, seeded state (start and POST /_emulator/reset). */
   seedState(): PaletteState;
   core: Omit<EmulatorCore, 'state' | 'store'>;
+  /** In-process observers (local/hooks.ts): may hold a request before it is processed or a response before it is sent. */
+  hooks?: SandboxHooks<PaletteOperationEvent>;
 }
 
 const realismPatch = z
@@ -148,6 +151,7 @@ export class PaletteServer {
       await this.control(req, res, method, url.pathname);
       return;
     }
+    if (this.deps.hooks?.holdRequest(req, res, url.pathname)) return;
     const entry: RequestLogEntry = { at: new Date(this.core.now()).toISOString(), method, path: url.pathname, status: 0 };
     let result: OpResult;
     try {
@@ -162,6 +166,9 @@ export class PaletteServer {
     }
     this.log.push(entry);
     if (this.log.length > 1000) this.log.shift();
+    const template = () => this.deps.spec.operations.find((o) => o.operationId === entry.operationId)?.template;
+    const event = () => ({ target: 'palette' as const, method, path: url.pathname, template: template(), operationId: entry.operationId, status: result.status });
+    if (this.deps.hooks?.holdResponse(req, res, event)) return;
     send(res, result.status, result.body, result.headers);
   }
 

@@ -16,6 +16,12 @@ export const PROTOCOLS: Record<ServiceName, Protocol> = {
   sts: 'query',
   s3: 'rest-xml',
   secretsmanager: 'json',
+  dynamodb: 'json-1.0',
+};
+
+/** AWS JSON 1.0 services qualify error types with their Smithy namespace: `<namespace>#<Code>`. */
+export const JSON10_ERROR_NAMESPACES: Partial<Record<ServiceName, string>> = {
+  dynamodb: 'com.amazonaws.dynamodb.v20120810',
 };
 
 export function xmlEscape(s: string): string {
@@ -111,6 +117,11 @@ export function renderError(service: ServiceName, err: AwsError, requestId: stri
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.code },
         body,
       };
+    }
+    case 'json-1.0': {
+      const ns = JSON10_ERROR_NAMESPACES[service];
+      const body = JSON.stringify({ __type: ns === undefined ? err.code : `${ns}#${err.code}`, message: err.message, ...err.extra });
+      return { status: err.status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
     }
   }
 }

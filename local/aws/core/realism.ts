@@ -16,7 +16,7 @@ export const DEFAULT_REALISM: RealismConfig = {
   faults: { seed: 1, rules: [] },
 };
 
-const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager']);
+const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb']);
 const faultRule = z.strictObject({
   service: serviceName.optional(),
   operation: z.string().min(1).optional(),
@@ -158,6 +158,8 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
         return new AwsError('SlowDown', 'Please reduce your request rate.', 503);
       case 'secretsmanager':
         return new AwsError('ThrottlingException', 'Rate exceeded', 400);
+      case 'dynamodb':
+        return new AwsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400);
       default:
         return new AwsError('Throttling', 'Rate exceeded', 400);
     }
@@ -170,6 +172,8 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
       return new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500);
     case 'secretsmanager':
       return new AwsError('InternalServiceError', 'An error occurred on the server side.', 500);
+    case 'dynamodb':
+      return new AwsError('InternalServerError', 'Internal server error', 500);
     default:
       return new AwsError(
         'InternalFailure',

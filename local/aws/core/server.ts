@@ -19,6 +19,7 @@ import { AwsError } from './errors';
 import type { Kernel } from './kernel';
 import { newHostId, newRequestId, renderError } from './protocol';
 import { faultError, parseRealismPatch } from './realism';
+import type { AwsOperationEvent, SandboxHooks } from '../../hooks';
 import type { AccountInfo, SandboxRequest, SandboxResponse, SandboxService, SandboxStats, ServiceName } from './types';
 
 export interface ServerDeps {
@@ -29,9 +30,11 @@ export interface ServerDeps {
   createAccount(accountId: string): AccountInfo;
   /** Called after anything that may have changed state (debounced persistence). */
   changed(): void;
+  /** In-process observers (local/hooks.ts): may hold a request before it is processed or a response before it is sent. */
+  hooks?: SandboxHooks<AwsOperationEvent>;
 }
 
-const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager'];
+const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager', 'dynamodb'];
 const isServiceName = (s: string): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s);
 
 export function emptyStats(): SandboxStats {
@@ -127,6 +130,7 @@ function sleep(ms: number): Promise<void> {
 
 async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string, raw: Buffer): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
+  if (deps.hooks?.holdRequest(req, res, rawPath)) return;
   const detected = detectService(req.rawHeaders, rawQuery, raw);
   const service = isServiceName(detected) ? deps.services.get(detected) : undefined;
   if (!service || !isServiceName(detected)) {
@@ -137,6 +141,7 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
   const name = service.name;
   const requestId = newRequestId(name);
   const { kernel, stats } = deps;
+  let call: Omit<AwsOperationEvent, 'status' | 'remotePort'> | undefined;
   try {
     let authenticated;
     try {
@@ -179,6 +184,7 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
       requestId,
     };
     const operation = service.operationName(sreq);
+    call = { target: 'aws', service: name, operation, accountId: authenticated.principal.accountId, requestId };
     stats.requests++;
     const opKey = `${name}:${operation}`;
     stats.operations[opKey] = (stats.operations[opKey] ?? 0) + 1;
@@ -196,6 +202,7 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
     }
     const response = await service.handle(sreq);
     deps.changed();
+    if (call && deps.hooks?.holdResponse(req, res, { ...call, status: response.status })) return;
     return send(res, method, name, requestId, response);
   } catch (e) {
     let err: AwsError;
@@ -205,7 +212,9 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
       process.stderr.write(`[sandbox] ${name} internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       err = faultError(name, '500');
     }
-    return send(res, method, name, requestId, renderError(name, err, requestId, method));
+    const rendered = renderError(name, err, requestId, method);
+    if (call && deps.hooks?.holdResponse(req, res, { ...call, status: rendered.status })) return;
+    return send(res, method, name, requestId, rendered);
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * Contract between the AWS sandbox core (server, SigV4, accounts, credentials, authorization,
- * realism) and its services (iam, sts, s3, secretsmanager). Each service is a class implementing
+ * realism) and its services (iam, sts, s3, secretsmanager, dynamodb). Each service is a class implementing
  * SandboxService, constructed with the SandboxKernel. Services keep their own state and make it
  * serialisable through snapshot()/restore() for the optional state file.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
 
-export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager';
-export type Protocol = 'query' | 'rest-xml' | 'json';
+export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb';
+/** 'json' is AWS JSON 1.1 (Secrets Manager); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
+export type Protocol = 'query' | 'rest-xml' | 'json' | 'json-1.0';
 
 /** Who made a request. Account admin credentials map to `root`. */
 export type Principal =
@@ -173,6 +175,8 @@ export interface SandboxService {
   restore(data: unknown): void;
   /** Resource identifiers per type for one account, e.g. {buckets: ["b1"], objects: ["b1/k"]}. */
   inventory(accountId: string): Record<string, string[]>;
+  /** Releases what the service holds (embedded servers); called once when the sandbox stops. */
+  close?(): Promise<void>;
 }
 
 /** Options for startSandbox() (local/aws/index.ts). Every field is optional. */
@@ -229,5 +233,12 @@ export interface RunningSandbox {
   stats(): SandboxStats;
   /** Persist the state file now (no-op without stateFile). */
   persist(): void;
+  /**
+   * In-process observer of every answered API call (local/hooks.ts); answering 'hold' keeps the response unsent
+   * (the socket stays open until stop). Returns the unsubscribe function.
+   */
+  onOperation(fn: OperationObserver<AwsOperationEvent>): () => void;
+  /** In-process observer of every API request before it is processed; 'hold' leaves it unprocessed and unanswered. */
+  onRequest(fn: RequestObserver): () => void;
   stop(): Promise<void>;
 }
