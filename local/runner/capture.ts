@@ -3,6 +3,10 @@
  * global console, attributed to the Lambda invocation that wrote it (AsyncLocalStorage), so tests can scan
  * all logs for secret values. Output written by handlers is recorded and, unless `echo` is set, not shown;
  * output from outside any handler (the runner's own progress) is recorded and passed through.
+ *
+ * One AsyncLocalStorage serves every capture, so other local tooling (HTTP call attribution, crash injection)
+ * can tell which invocation of which run is executing (`currentInvocation()`). An invocation that was killed
+ * (crash injection) writes nothing any more: its later output is dropped, whichever run is being captured.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
@@ -25,7 +29,61 @@ export interface CapturedLog {
   text: string;
 }
 
+/** The invocation an async context belongs to. */
+export interface InvocationContext {
+  readonly scope: InvocationScope;
+  /** The capture (i.e. the run) the invocation belongs to. */
+  readonly owner: OutputCapture;
+  /** Set when the invocation was killed: whatever it still does is a zombie's. */
+  dead: boolean;
+}
+
+const invocationContext = new AsyncLocalStorage<InvocationContext>();
+
+/** The Lambda invocation the current async context belongs to (any run), if any. */
+export function currentInvocation(): InvocationContext | undefined {
+  return invocationContext.getStore();
+}
+
 type WriteFn = typeof process.stdout.write;
+
+let silence: 'off' | 'requested' | 'on' = 'off';
+/** Captures started and not stopped (they patch the same streams: the silencer goes under them, not over). */
+let activeCaptures = 0;
+
+/**
+ * From now on, drops what killed invocations write even between runs (process.stdout / process.stderr writes and
+ * the global console), for the rest of the process. Requested on the first crash injection (an active capture
+ * already drops it; the silencer is installed once no capture is active); a no-op after that.
+ */
+export function silenceKilledInvocations(): void {
+  if (silence === 'on') return;
+  silence = 'requested';
+  if (activeCaptures === 0) installSilencer();
+}
+
+function installSilencer(): void {
+  silence = 'on';
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    const original = stream.write;
+    stream.write = ((chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
+      if (invocationContext.getStore()?.dead) {
+        const done = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
+        if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+        return true;
+      }
+      return Reflect.apply(original, stream, [chunk, encodingOrCb, cb].filter((a) => a !== undefined)) as boolean;
+    }) as WriteFn;
+  }
+  for (const method of CONSOLE_METHODS) {
+    const original = console[method] as (...args: unknown[]) => void;
+    console[method] = (...args: unknown[]) => {
+      if (!invocationContext.getStore()?.dead) original.apply(console, args);
+    };
+  }
+}
+
 const CONSOLE_METHODS = ['log', 'info', 'debug', 'warn', 'error', 'trace', 'dir'] as const;
 type ConsoleMethod = (typeof CONSOLE_METHODS)[number];
 const STDERR_METHODS: ReadonlySet<ConsoleMethod> = new Set(['warn', 'error', 'trace']);
@@ -38,14 +96,32 @@ const chunkText = (chunk: unknown, encoding: unknown): string => {
 
 export class OutputCapture {
   readonly logs: CapturedLog[] = [];
-  private readonly als = new AsyncLocalStorage<InvocationScope>();
+  private readonly contexts = new Map<string, InvocationContext>();
   private restore: (() => void) | undefined;
 
   constructor(private readonly opts: { echo?: boolean } = {}) {}
 
   /** Runs `fn` as one Lambda invocation: what it writes is attributed to `scope`. */
   runInScope<T>(scope: InvocationScope, fn: () => T): T {
-    return this.als.run(scope, fn);
+    let ctx = this.contexts.get(scope.requestId);
+    if (!ctx) {
+      ctx = { scope, owner: this, dead: false };
+      this.contexts.set(scope.requestId, ctx);
+    }
+    return invocationContext.run(ctx, fn);
+  }
+
+  /** Marks an invocation of this run as killed: from now on its output is dropped. */
+  kill(requestId: string): InvocationContext | undefined {
+    const ctx = this.contexts.get(requestId);
+    if (ctx) ctx.dead = true;
+    return ctx;
+  }
+
+  /** This run's invocation the current async context belongs to (undefined for other runs' invocations). */
+  private current(): InvocationContext | undefined {
+    const ctx = invocationContext.getStore();
+    return ctx?.owner === this ? ctx : undefined;
   }
 
   /** Records a platform line (START / END / REPORT) of an invocation. */
@@ -54,7 +130,9 @@ export class OutputCapture {
   }
 
   private record(stream: 'stdout' | 'stderr', text: string): boolean {
-    const scope = this.als.getStore();
+    // A killed invocation (of this run or an earlier one) writes nothing.
+    if (invocationContext.getStore()?.dead) return false;
+    const scope = this.current()?.scope;
     if (scope) {
       this.logs.push({ at: Date.now(), stream, source: 'handler', ...scope, text });
       return this.opts.echo === true;
@@ -65,6 +143,7 @@ export class OutputCapture {
 
   start(): void {
     if (this.restore) return;
+    activeCaptures += 1;
     const originals: { stdout: WriteFn; stderr: WriteFn } = { stdout: process.stdout.write, stderr: process.stderr.write };
     const patch = (name: 'stdout' | 'stderr'): WriteFn => {
       const original = originals[name];
@@ -88,7 +167,8 @@ export class OutputCapture {
       const original = console[method] as (...args: unknown[]) => void;
       consoleOriginals.set(method, original);
       console[method] = (...args: unknown[]) => {
-        const scope = this.als.getStore();
+        if (invocationContext.getStore()?.dead) return;
+        const scope = this.current()?.scope;
         if (!scope) {
           original.apply(console, args);
           return;
@@ -106,7 +186,10 @@ export class OutputCapture {
   }
 
   stop(): void {
-    this.restore?.();
+    if (!this.restore) return;
+    this.restore();
     this.restore = undefined;
+    activeCaptures -= 1;
+    if (activeCaptures === 0 && silence === 'requested') installSilencer();
   }
 }

@@ -23,7 +23,8 @@ export { loadAssembly, onboardingAssemblySource, openAssembly, DEFAULT_CACHE_DIR
 export type { HistoryEvent, ProgressEvent, ExecutionStatus } from './execute';
 export type { CapturedLog } from './capture';
 export type { RecordedEvent } from './events';
-export type { InvocationRecord } from './lambda';
+export { LambdaCrashError, type InvocationRecord } from './lambda';
+export { CrashRuleError, parseCallName, type CrashRecord, type CrashRule, type RecordedCall } from './crash';
 export {
   detectRunningSandbox,
   ensurePaletteApiKeySecret,

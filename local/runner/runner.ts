@@ -9,7 +9,18 @@
 import { describeCause } from '../../cli/format';
 import { executionNameFor } from '../../cli/request';
 import { DEFAULT_CACHE_DIR, loadAssembly, onboardingAssemblySource, openAssembly, type CloudAssembly, type StackArtifact } from './assembly';
+import { installHttpAttribution } from './attribution';
 import { OutputCapture, type CapturedLog } from './capture';
+import {
+  CallMonitor,
+  CrashRuleError,
+  installZombieGate,
+  sandboxHooksOf,
+  validateCrashRules,
+  type CrashRecord,
+  type CrashRule,
+  type RecordedCall,
+} from './crash';
 import { LocalEventBridge, type RecordedEvent } from './events';
 import {
   executeDefinition,
@@ -21,9 +32,10 @@ import {
   type LocalTaskHandler,
   type ProgressEvent,
 } from './execute';
-import { LocalLambdaRuntime, type InvocationRecord } from './lambda';
+import { LambdaCrashError, LocalLambdaRuntime, type InvocationRecord } from './lambda';
 import { prepareRequestFixtures } from './fixtures';
 import { ensurePaletteApiKeySecret, ensureSandboxAccounts, sandboxEndpoints, type SandboxEndpoints, type SandboxLike } from './sandbox';
+import { ensureSandboxTables } from './tables';
 import {
   describeFunction,
   findStateMachine,
@@ -211,6 +223,14 @@ export interface RunOptions {
    * out-of-band changes at a precise point (e.g. an operator editing a trust policy mid-run).
    */
   afterTask?: (state: string, output: unknown) => Promise<void> | void;
+  /**
+   * Kill a Lambda invocation right after a given AWS / Palette call was applied (see crash.ts): the sandbox holds
+   * the response, the invocation fails with `Lambda.Unknown`, its container is dead (the function's next
+   * invocation is a cold start). Each rule fires at most once. Needs the in-process sandbox (startLocalSandbox).
+   */
+  crashes?: CrashRule[];
+  /** Record every sandbox call of the run's invocations in `calls`. Needs the in-process sandbox. */
+  recordCalls?: boolean;
 }
 
 export interface LocalRunResult {
@@ -236,6 +256,10 @@ export interface LocalRunResult {
   invocations: InvocationRecord[];
   /** The environment the functions saw (values included; the sandbox's admin key is not a secret). */
   environment: Record<string, string>;
+  /** With `crashes`: the invocations killed, in order. */
+  crashes?: CrashRecord[];
+  /** With `recordCalls`: every AWS / Palette call the run's invocations made, in the order the sandbox answered them. */
+  calls?: RecordedCall[];
 }
 
 /** errorMessage of a Lambda error document, else the text itself. */
@@ -292,16 +316,29 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     }
   };
   const sb: SandboxEndpoints = sandboxEndpoints(opts.sandbox);
+  const crashRules = opts.crashes ?? [];
+  const monitoring = crashRules.length > 0 || opts.recordCalls === true;
+  const hooks = monitoring ? sandboxHooksOf(opts.sandbox) : undefined;
+  if (monitoring && !hooks) {
+    throw new CrashRuleError(
+      `${crashRules.length > 0 ? 'crash injection (RunOptions.crashes)' : 'RunOptions.recordCalls'} needs the in-process sandbox (startLocalSandbox()): with plain endpoints the runner cannot see or hold the sandbox's responses`,
+    );
+  }
   const workflow = await resolveWorkflowOption(opts.workflow, opts.onProgress);
   const prepared = prepareStateMachine(workflow, opts.stateMachine ?? ONBOARDING_STATE_MACHINE, {
     region: sb.aws.region,
     accountId: sb.aws.accountId,
   });
+  if (crashRules.length > 0) {
+    validateCrashRules(crashRules, new Set([...prepared.tasks].filter(([, b]) => b.kind !== 'put-events').map(([state]) => state)));
+  }
 
   if (opts.accounts && opts.accounts.length > 0) {
     emit({ kind: 'prepare', message: `ensuring sandbox member account(s) ${opts.accounts.join(', ')}` });
     await ensureSandboxAccounts(sb, opts.accounts);
   }
+  const tables = await ensureSandboxTables(sb, prepared.stack.template, prepared.target);
+  if (tables.length > 0) emit({ kind: 'prepare', message: `DynamoDB table(s) ${tables.join(', ')} ready` });
   const env: Record<string, string> = {
     ...prepared.environment,
     AWS_ENDPOINT_URL: sb.aws.endpoint,
@@ -325,15 +362,24 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     const capture = new OutputCapture({ echo: opts.echoLogs === true });
     const bridge = new LocalEventBridge({ account: sb.aws.accountId, region: sb.aws.region });
     const lambda = new LocalLambdaRuntime({ capture, environment: env, region: sb.aws.region, coldStart: opts.coldStart === true });
+    const monitor = hooks
+      ? new CallMonitor({
+          capture,
+          rules: crashRules,
+          recordCalls: opts.recordCalls === true,
+          kill: (ctx, detail) => lambda.crash(ctx.scope.requestId, detail.after),
+        })
+      : undefined;
 
     const invokeFunction = async (fn: LocalFunction, payload: unknown, state: string, resource: string): Promise<unknown> => {
       const task = history.beginTask(state, [
         { type: 'LambdaFunctionScheduled', resource, functionLogicalId: fn.logicalId, input: payload },
         { type: 'LambdaFunctionStarted', functionLogicalId: fn.logicalId },
       ]);
+      const meta: { requestId?: string } = {};
       try {
-        const out = await lambda.invoke(fn, payload, state);
-        const requestId = lambda.invocations.at(-1)?.requestId;
+        const out = await lambda.invoke(fn, payload, state, meta);
+        const requestId = meta.requestId;
         task.succeeded({ type: 'LambdaFunctionSucceeded', functionLogicalId: fn.logicalId, output: out, ...(requestId ? { requestId } : {}) });
         await opts.afterTask?.(state, out);
         return out;
@@ -344,6 +390,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
           functionLogicalId: fn.logicalId,
           error: err.name,
           cause: err.message,
+          ...(err instanceof LambdaCrashError ? { requestId: err.requestId } : {}),
         });
         throw err;
       }
@@ -393,6 +440,12 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     }
 
     const restoreEnv = applyEnvironment(env, STRAY_AWS_ENV);
+    let detach: (() => void) | undefined;
+    if (hooks && monitor) {
+      installHttpAttribution();
+      if (crashRules.length > 0) installZombieGate(hooks);
+      detach = monitor.attach(hooks);
+    }
     capture.start();
     let outcome;
     try {
@@ -409,6 +462,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
       });
     } finally {
+      detach?.();
       capture.stop();
       restoreEnv();
     }
@@ -431,6 +485,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       events: bridge.events,
       invocations: lambda.invocations,
       environment: env,
+      ...(crashRules.length > 0 && monitor ? { crashes: monitor.crashes } : {}),
+      ...(opts.recordCalls && monitor ? { calls: monitor.calls } : {}),
     };
   });
 }

@@ -1,0 +1,216 @@
+/**
+ * Crash injection in local runs: the sandbox holds the response of a given AWS / Palette call (the side effect
+ * is applied, the handler never learns it) and the runner fails that invocation the way Step Functions reports
+ * a Lambda whose runtime was killed (Lambda.Unknown). Also the call recording (`recordCalls`) that lets a
+ * campaign enumerate every call of a run, attributed to the right state even when branches run concurrently.
+ *
+ * Each test uses its own tenant and account; they do not depend on each other.
+ */
+import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PaletteClient } from '../../lambdas/services/palette';
+import { loadWorkflow, runOnboarding, sandboxEndpoints, type LocalRunResult, type LocalWorkflow, type RunOptions } from '../../local/runner';
+import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+
+let sb: RunningLocalSandbox;
+let workflow: LocalWorkflow;
+let palette: PaletteClient;
+
+beforeAll(async () => {
+  workflow = await loadWorkflow();
+  sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 300 } }, palette: { port: 0 }, env: {} });
+  palette = new PaletteClient({ baseUrl: sb.palette.endpoint, auth: { type: 'apiKey', apiKey: sb.palette.apiKey }, rateLimit: false });
+}, 300_000);
+afterAll(async () => {
+  await sb?.stop();
+});
+
+const run = (request: unknown, opts: Partial<RunOptions> = {}): Promise<LocalRunResult> => runOnboarding(request, { sandbox: sb, workflow, ...opts });
+
+const stsRequest = (tenantId: string, accountId: string) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'sts' } });
+
+const statesEntered = (r: LocalRunResult) => r.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.state);
+
+/** An operator's S3 client inside a member account (through OrganizationAccountAccessRole). */
+async function operatorS3(accountId: string): Promise<S3Client> {
+  const base = { region: 'us-east-1', endpoint: sb.aws.endpoint, credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey } };
+  const out = await new STSClient(base).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`, RoleSessionName: 'operator' }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('no credentials');
+  return new S3Client({ ...base, credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken }, forcePathStyle: true });
+}
+
+describe('recordCalls', () => {
+  let result: LocalRunResult;
+  beforeAll(async () => {
+    result = await run(stsRequest('callrec', '515151515151'), { recordCalls: true });
+  }, 180_000);
+
+  it('lists the create calls of a normal STS onboarding with the states that made them', () => {
+    // Assess
+    expect(result.errorMessage).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.crashes).toBeUndefined();
+    const creates = (result.calls ?? []).filter((c) => /:Create|:POST /.test(c.operation) && c.status < 300).map((c) => `${c.state} ${c.operation}`);
+    expect(creates).toEqual(
+      expect.arrayContaining([
+        'EnsureBucket aws:s3:CreateBucket',
+        'EnsureBackupPolicy aws:iam:CreatePolicy',
+        'EnsureStsRole aws:iam:CreateRole',
+        'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
+        'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
+      ]),
+    );
+    const bucket = result.calls?.find((c) => c.operation === 'aws:s3:CreateBucket');
+    expect(bucket).toMatchObject({ target: 'aws', accountId: '515151515151', status: 200, functionLogicalId: expect.stringMatching(/EnsureBucket/) });
+    const account = result.calls?.find((c) => c.operation === 'palette:POST /v1/cloudaccounts/aws');
+    expect(account).toMatchObject({ target: 'palette', path: '/v1/cloudaccounts/aws', status: 201 });
+  });
+
+  it('attributes the calls of concurrent branches to the right invocation (EnsureBucket vs EnsureBackupPolicy)', () => {
+    // Assess: the two branches overlapped in time ...
+    const inv = (state: string) => result.invocations.find((i) => i.state === state);
+    const bucketInv = inv('EnsureBucket');
+    const policyInv = inv('EnsureBackupPolicy');
+    if (!bucketInv || !policyInv) throw new Error('missing invocations');
+    expect(bucketInv.startedAt).toBeLessThan(policyInv.startedAt + policyInv.durationMs);
+    expect(policyInv.startedAt).toBeLessThan(bucketInv.startedAt + bucketInv.durationMs);
+    // ... and each call carries its own invocation's request id and the operations of its own service.
+    const calls = result.calls ?? [];
+    const ofState = (state: string) => calls.filter((c) => c.state === state);
+    expect(ofState('EnsureBucket').every((c) => c.requestId === bucketInv.requestId)).toBe(true);
+    expect(ofState('EnsureBackupPolicy').every((c) => c.requestId === policyInv.requestId)).toBe(true);
+    expect(ofState('EnsureBucket').filter((c) => c.operation.startsWith('aws:iam:'))).toEqual([]);
+    expect(ofState('EnsureBackupPolicy').filter((c) => c.operation.startsWith('aws:s3:'))).toEqual([]);
+    expect(ofState('EnsureBucket').filter((c) => c.operation.startsWith('aws:s3:')).length).toBeGreaterThan(5);
+    // Every S3 bucket call of the run came from EnsureBucket; every call belongs to an invocation of the run.
+    expect(new Set(calls.filter((c) => c.operation.includes('Bucket')).map((c) => c.state))).toEqual(new Set(['EnsureBucket']));
+    const requestIds = new Set(result.invocations.map((i) => i.requestId));
+    expect(calls.every((c) => requestIds.has(c.requestId))).toBe(true);
+  });
+});
+
+describe('a crash right after aws:s3:CreateBucket', () => {
+  let result: LocalRunResult;
+  const accountId = '525252525252';
+  const bucket = `palette-backup-crashbkt-${accountId}-us-east-1`;
+  beforeAll(async () => {
+    result = await run(stsRequest('crashbkt', accountId), { crashes: [{ after: 'aws:s3:CreateBucket' }], recordCalls: true });
+  }, 180_000);
+
+  it('fails the EnsureBucket invocation with Lambda.Unknown, as Step Functions reports a killed runtime', () => {
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Lambda.Unknown');
+    expect(result.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$/);
+    expect(result.crashes).toEqual([
+      { state: 'EnsureBucket', functionLogicalId: expect.stringMatching(/EnsureBucket/), after: 'aws:s3:CreateBucket', call: 'aws:s3:CreateBucket', requestId: expect.any(String), at: expect.any(Number) },
+    ]);
+    const requestId = result.crashes?.[0]?.requestId;
+    const failed = result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureBucket');
+    expect(failed).toMatchObject({ error: 'Lambda.Unknown', requestId });
+    expect(JSON.parse(failed?.cause ?? '{}')).toEqual({ errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`, errorType: 'Runtime.ExitError' });
+    expect(result.invocations.find((i) => i.requestId === requestId)).toMatchObject({ crashedAfter: 'aws:s3:CreateBucket', error: { errorType: 'Lambda.Unknown' } });
+    // Lambda's platform lines for the dead invocation: START, the ERROR of the runtime exit, END, REPORT.
+    const platform = result.logs.filter((l) => l.requestId === requestId && l.source === 'platform').map((l) => l.text);
+    expect(platform.some((t) => /\tERROR\tRequestId: .* Error: Runtime exited with error: signal: killed\tRuntime\.ExitError/.test(t))).toBe(true);
+    expect(platform.at(-1)).toMatch(/^REPORT RequestId: /);
+    // Compensation ran (no retry for Lambda.Unknown in today's workflow).
+    expect(statesEntered(result)).toEqual(expect.arrayContaining(['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure', 'Failed']));
+  });
+
+  it('the bucket exists but has no tags: the killed handler never continued', async () => {
+    // Assess: the side effect was applied ...
+    expect(sb.aws.inventory()[accountId]?.buckets).toContain(bucket);
+    // ... and nothing after it happened: no tagging (so compensation could not tell it was ours and kept it).
+    const s3 = await operatorS3(accountId);
+    await expect(s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).rejects.toMatchObject({ name: 'NoSuchTagSet' });
+    const requestId = result.crashes?.[0]?.requestId;
+    const afterCreate = (result.calls ?? []).filter((c) => c.requestId === requestId);
+    expect(afterCreate.at(-1)).toMatchObject({ operation: 'aws:s3:CreateBucket', crashed: true });
+    const at = result.crashes?.[0]?.at ?? 0;
+    expect(result.logs.filter((l) => l.requestId === requestId && l.source === 'handler' && l.at > at)).toEqual([]);
+    expect(result.output).toBeUndefined();
+  });
+
+  it('keeps secret values out of the run record', () => {
+    expect(JSON.stringify(result)).not.toContain(sb.palette.apiKey);
+  });
+});
+
+describe('a crash right after palette:POST /v1/cloudaccounts/aws', () => {
+  it('the cloud account is created, the execution fails, and compensation finds and deletes it', async () => {
+    // Prepare
+    const created: string[] = [];
+    const postsBefore = sb.palette.requests().filter((r) => r.method === 'POST' && r.path === '/v1/cloudaccounts/aws').length;
+    const off = sb.palette.onOperation((e) => {
+      if (e.method === 'POST' && e.template === '/v1/cloudaccounts/aws' && e.status === 201) created.push(e.path);
+    });
+
+    // Act
+    let result: LocalRunResult;
+    try {
+      result = await run(stsRequest('crashacct', '535353535353'), {
+        crashes: [{ after: 'palette:POST /v1/cloudaccounts/aws', state: 'EnsureCloudAccount' }],
+        recordCalls: true,
+      });
+    } finally {
+      off();
+    }
+
+    // Assess: the create was applied (the emulator answered 201, which the handler never received) ...
+    expect(created).toEqual(['/v1/cloudaccounts/aws']);
+    const posts = sb.palette.requests().filter((r) => r.method === 'POST' && r.path === '/v1/cloudaccounts/aws').slice(postsBefore);
+    expect(posts.map((r) => r.status)).toEqual([201]);
+    expect(result.crashes).toEqual([expect.objectContaining({ state: 'EnsureCloudAccount', after: 'palette:POST /v1/cloudaccounts/aws', path: '/v1/cloudaccounts/aws' })]);
+    // ... the execution failed with the crash, after compensation ran.
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Lambda.Unknown');
+    expect(result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureCloudAccount')).toMatchObject({ error: 'Lambda.Unknown' });
+    expect(statesEntered(result)).toEqual(expect.arrayContaining(['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure', 'Failed']));
+    // The account the dead handler created carries the execution's created-by annotation (set in the POST), so
+    // UndoRegistrations finds it by name and deletes it (the DELETE answering 204 shows it existed until then).
+    const undo = (result.calls ?? []).filter((c) => c.state === 'UndoRegistrations' && c.operation === 'palette:DELETE /v1/cloudaccounts/aws/{uid}');
+    expect(undo.map((c) => c.status)).toEqual([204]);
+    expect((await palette.cloudAccounts.aws.list()).filter((a) => a.metadata?.name === 'crashacct-aws')).toEqual([]);
+    expect(JSON.stringify(result)).not.toContain(sb.palette.apiKey);
+  }, 180_000);
+});
+
+describe('the crashed function is cold-started afterwards', () => {
+  it('the next invocation of a killed function imports a fresh module instance; other functions stay warm', async () => {
+    // Prepare: a run whose EnsureBackupPolicy invocation is killed right after it created the policy.
+    const first = await run(stsRequest('coldone', '545454545454'), { crashes: [{ after: 'aws:iam:CreatePolicy', state: 'EnsureBackupPolicy' }] });
+    expect(first.crashes).toHaveLength(1);
+    expect(first.crashes?.[0]).toMatchObject({ state: 'EnsureBackupPolicy', after: 'aws:iam:CreatePolicy' });
+
+    // Act: the next run of the same functions (same containers, no crash rules).
+    const second = await run(stsRequest('coldtwo', '555555555556'));
+
+    // Assess
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.crashes).toBeUndefined();
+    const cold = (state: string) => second.invocations.find((i) => i.state === state)?.coldStart;
+    expect(cold('EnsureBackupPolicy')).toBe(true);
+    expect(cold('ValidateRequest')).toBe(false);
+    expect(cold('EnsureBucket')).toBe(false);
+  }, 240_000);
+});
+
+describe('crash rules are checked before the run', () => {
+  it('refuses plain endpoints (the runner cannot hold their responses) and unknown states', async () => {
+    // Act / Assess
+    await expect(run(stsRequest('crashplain', '565656565656'), { sandbox: sandboxEndpoints(sb), crashes: [{ after: 'aws:s3:CreateBucket' }] })).rejects.toThrow(
+      /needs the in-process sandbox \(startLocalSandbox\(\)\)/,
+    );
+    await expect(run(stsRequest('crashplain', '565656565656'), { sandbox: sandboxEndpoints(sb), recordCalls: true })).rejects.toThrow(/recordCalls needs the in-process sandbox/);
+    await expect(run(stsRequest('crashplain', '565656565656'), { crashes: [{ after: 'aws:s3:CreateBucket', state: 'NoSuchState' }] })).rejects.toThrow(
+      /'NoSuchState' is not a Lambda Task state/,
+    );
+    await expect(run(stsRequest('crashplain', '565656565656'), { crashes: [{ after: 's3:CreateBucket' }] })).rejects.toThrow(/does not name a call/);
+    expect(sb.aws.inventory()['565656565656']?.buckets ?? []).toEqual([]);
+  }, 60_000);
+});
