@@ -2,6 +2,7 @@
  * Human-readable output shared by the CLI (deployed executions) and the local run: one line per state as it
  * runs, and the final summary (uids, ARNs, secret ARNs; never secret values).
  */
+import { REGISTRATION_KEYS, REGISTRATIONS } from '../lambdas/domain/registrations';
 
 /** Where output goes (process.stdout / stderr, or a test buffer). */
 export interface Stream {
@@ -101,9 +102,10 @@ function scalar(v: unknown): string {
 function flags(r: Record<string, unknown>): string {
   const out: string[] = [];
   if (r.created === true) out.push('created');
+  if (r.adopted === true) out.push('adopted');
   if (r.updated === true) out.push('updated');
   if (r.versionCreated === true) out.push('new policy version');
-  if (r.created === false && r.updated !== true && r.versionCreated !== true) out.push('unchanged');
+  if (r.created === false && r.adopted !== true && r.updated !== true && r.versionCreated !== true) out.push('unchanged');
   return out.length > 0 ? ` (${out.join(', ')})` : '';
 }
 
@@ -125,7 +127,7 @@ function genericLines(obj: Record<string, unknown>, indent: string): string[] {
 export function formatSummary(summary: unknown, s: Style = style({})): string {
   if (!isRecord(summary)) return `  ${scalar(summary)}\n`;
   if (isPlatformSummary(summary)) return formatPlatformSummary(summary, s);
-  const known = ['tenantId', 'bucket', 'policy', 'principal', 'cloudAccount', 'backupLocation'];
+  const known = ['tenantId', 'bucket', 'policy', 'principal', ...REGISTRATION_KEYS];
   if (!known.some((k) => k in summary)) return `${genericLines(summary, '  ').join('\n')}\n`;
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
@@ -146,39 +148,25 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
     if (principal.accessKeyId !== undefined) row('access key id', scalar(principal.accessKeyId));
     if (principal.credentialsSecretArn !== undefined) row('access key secret ARN', scalar(principal.credentialsSecretArn));
   }
-  const ca = summary.cloudAccount;
-  if (isRecord(ca)) {
-    row('Palette cloud account', ca.skipped === true ? s.dim('not registered (skipped)') : `${scalar(ca.name)}  uid ${scalar(ca.uid)}${flags(ca)}`);
-  }
-  const bl = summary.backupLocation;
-  if (isRecord(bl)) row('Palette backup location', `${scalar(bl.name)}  uid ${scalar(bl.uid)}${flags(bl)}`);
-  // The optional parts: shown only when requested (a skipped part is not worth a line).
-  const optional: [string, string, string?][] = [
-    ['azureAccount', 'Azure cloud account'],
-    ['sshKey', 'SSH key', 'privateKeySecretArn'],
-    ['apiKey', 'Palette API key', 'valueSecretArn'],
-    ['gcpBackupLocation', 'GCP backup location'],
-    ['minioBackupLocation', 'MinIO backup location'],
-    ['azureBackupLocation', 'Azure backup location'],
-  ];
-  for (const [key, label, secretKey] of optional) {
+  // Every registration kind the request asked for (a skipped one is not worth a line), with the secret it wrote.
+  for (const key of REGISTRATION_KEYS) {
     const part = summary[key];
-    if (!isRecord(part) || part.skipped === true) continue;
+    if (!isRecord(part)) continue;
+    const label = `Palette ${REGISTRATIONS[key].label.replace(/^Palette /, '')}`;
+    if (part.skipped === true) {
+      if (key === 'cloudAccount') row(label, s.dim('not registered (skipped)'));
+      continue;
+    }
     row(label, `${scalar(part.name)}  uid ${scalar(part.uid)}${flags(part)}`);
-    if (secretKey && part[secretKey] !== undefined) row(`  ${secretKey === 'valueSecretArn' ? 'key value' : 'private key'} secret`, scalar(part[secretKey]));
+    for (const [secretKey, what] of [['privateKeySecretArn', 'private key'], ['valueSecretArn', 'key value']] as const) {
+      if (part[secretKey] !== undefined) row(`  ${what} secret`, scalar(part[secretKey]));
+    }
   }
   const v = summary.verification;
   if (isRecord(v)) {
-    const extras = isRecord(v.extras) ? Object.keys(v.extras).length : 0;
-    const listed = [
-      v.cloudAccountUid !== undefined ? 'the cloud account' : '',
-      v.backupLocationUid !== undefined ? 'the backup location' : '',
-      extras > 0 ? `${extras} optional registration${extras === 1 ? '' : 's'}` : '',
-    ]
-      .filter((x) => x !== '')
-      .join(', ')
-      .replace(/, ([^,]*)$/, ' and $1');
-    row('verified', v.ok === true ? s.ok(`yes${listed ? `, Palette lists ${listed}` : ''}`) : s.bad(scalar(v.ok)));
+    const count = isRecord(v.uids) ? Object.keys(v.uids).length : 0;
+    const listed = count > 0 ? `, Palette lists ${count === 1 ? 'the registration' : `all ${count} registrations`}` : '';
+    row('verified', v.ok === true ? s.ok(`yes${listed}`) : s.bad(scalar(v.ok)));
   }
   return `${lines.join('\n')}\n`;
 }

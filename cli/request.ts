@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { executionName } from '../lambdas/domain/names';
 import { parseRequest } from '../lambdas/domain/plan';
 import type { OnboardingRequest } from '../lambdas/domain/request';
 import { RequestValidationError } from '../lambdas/shared/errors';
@@ -54,14 +53,10 @@ export function validateRequest(raw: unknown, file = 'request'): OnboardingReque
 /**
  * The execution name for a request: its tenant id plus a hash of the request as given (key order does not
  * matter), so starting the same request twice is deduplicated by Step Functions. `suffix` forces a new
- * execution of an identical request (a deliberate re-run).
+ * execution of an identical request (a deliberate re-run). Defined once in lambdas/domain/names.ts: the event
+ * starter (lambdas/handlers/start-onboarding.ts) names its executions the same way.
  */
-export function executionNameFor(raw: unknown, suffix?: string): string {
-  const tenant =
-    typeof raw === 'object' && raw !== null && 'tenantId' in raw && typeof raw.tenantId === 'string' ? raw.tenantId : '';
-  const safe = tenant.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'request';
-  return executionName(safe, raw, suffix);
-}
+export { executionNameFor } from '../lambdas/domain/names';
 
 /**
  * Execution name of a platform setup started by the CLI (deployed or local): unique per start, since a platform

@@ -1,5 +1,6 @@
 import { aws_logs as logs } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
 
 /**
  * Deployment configuration of the onboarding stack, read from CDK context (cdk.json "context", or
@@ -15,6 +16,9 @@ import { z } from 'zod';
  * | allowedExecutionRoleNames | ["OrganizationAccountAccessRole"]| roles the Lambdas may assume in tenant accounts  |
  * | readinessBudgetSeconds    | 120 (10..900)                    | default readiness budget (env)                   |
  * | eventBusName              | palette-onboarding               | custom EventBridge bus (trigger + notifications) |
+ * | deploymentId              | palette-onboarding               | managed-by mark of everything this deployment    |
+ * |                           |                                  | manages; another deployment's objects are never  |
+ * |                           |                                  | touched (give each deployment its own)           |
  * | logRetentionDays          | 30 (a CloudWatch Logs value)     | retention of all log groups                      |
  * | logLevel                  | INFO                             | POWERTOOLS_LOG_LEVEL of the Lambdas              |
  * | selfHosted                | false                            | Palette is self-hosted: adds the PlatformSetup   |
@@ -97,6 +101,10 @@ export const OnboardingConfigSchema = z.object({
     })
     .default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  deploymentId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+    .default(DEFAULT_DEPLOYMENT_ID),
   selfHosted: booleanFromContext.default(false),
   // ---- self-hosted platform setup (docs/platform-setup.md) ----
   paletteSystemSecretArn: z

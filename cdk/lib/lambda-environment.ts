@@ -1,16 +1,25 @@
 import { Aws } from 'aws-cdk-lib';
+import type { LambdaEnvInput } from '../../lambdas/shared/env';
 import { DEFAULT_PALETTE_API_KEY_SECRET_NAME, type OnboardingConfig } from './config';
 
 /** POWERTOOLS_SERVICE_NAME of every workflow Lambda. */
 export const SERVICE_NAME = 'palette-onboarding';
 
+/** What the stack builds that the functions must know: the tenant registry table and how long a lease lasts. */
+export interface EnvironmentRefs {
+  registryTableName: string;
+  /** Longer than the longest execution (the state machine's timeout). */
+  tenantLeaseSeconds: number;
+}
+
 /**
  * The one Lambda environment (docs/workflow-contract.md "Lambda environment"), identical for every
  * function. Pure wiring of configuration values; HOME_ACCOUNT_ID is the deploy-time account.
  * When no API key secret ARN is configured, PALETTE_API_KEY_SECRET_ARN holds the secret's NAME
- * (Secrets Manager accepts a name or an ARN as SecretId).
+ * (Secrets Manager accepts a name or an ARN as SecretId). Typed against the handlers' schema: a missing or an
+ * extra key does not compile.
  */
-export function lambdaEnvironment(config: OnboardingConfig) {
+export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRefs) {
   return {
     PALETTE_ENDPOINT: config.paletteEndpoint,
     PALETTE_API_KEY_SECRET_ARN: config.paletteApiKeySecretArn ?? DEFAULT_PALETTE_API_KEY_SECRET_NAME,
@@ -20,5 +29,8 @@ export function lambdaEnvironment(config: OnboardingConfig) {
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
     PALETTE_SELF_HOSTED: String(config.selfHosted),
-  };
+    DEPLOYMENT_ID: config.deploymentId,
+    TENANT_REGISTRY_TABLE: refs.registryTableName,
+    TENANT_LEASE_SECONDS: String(refs.tenantLeaseSeconds),
+  } satisfies Record<keyof LambdaEnvInput, string>;
 }

@@ -13,6 +13,8 @@ import { DEFAULT_PALETTE_API_KEY_SECRET_NAME, type OnboardingConfig } from './co
  * (the per-tenant access-key secrets; the Palette API key secret is read-only).
  */
 export type Access =
+  | 'registryRead'
+  | 'registryWrite'
   | 'paletteApiKey'
   | 'accessKeySecretRead'
   | 'accessKeySecretWrite'
@@ -72,8 +74,26 @@ const BUCKET_READ = [
   's3:GetBucketObjectLockConfiguration',
 ];
 
-function grantsFor(access: Access, config: OnboardingConfig): Grant[] {
+/** Resources the stack creates that grants refer to. */
+export interface AccessRefs {
+  /** The tenant registry table's ARN. */
+  registryTableArn: string;
+}
+
+const REGISTRY_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+
+function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): Grant[] {
   switch (access) {
+    case 'registryRead':
+      return [{ sid: 'ReadTenantRegistry', actions: REGISTRY_READ, resources: [() => refs.registryTableArn] }];
+    case 'registryWrite':
+      return [
+        {
+          sid: 'WriteTenantRegistry',
+          actions: [...REGISTRY_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [() => refs.registryTableArn],
+        },
+      ];
     case 'paletteApiKey': {
       const arn = config.paletteApiKeySecretArn;
       return [
@@ -326,9 +346,10 @@ export function applyAccess(
   ackScope: IConstruct,
   accesses: readonly Access[],
   config: OnboardingConfig,
+  refs: AccessRefs,
 ): void {
   for (const access of accesses) {
-    for (const grant of grantsFor(access, config)) {
+    for (const grant of grantsFor(access, config, refs)) {
       principal.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: grant.sid,

@@ -5,7 +5,7 @@
  * - Self-hosted Palette: it needs one only when the same installation also has an Azure Public Cloud account.
  * - Azure Public Cloud accounts may use a PCG but never need one.
  */
-import type { AZURE_CLOUDS } from './extras';
+import type { AZURE_CLOUDS } from './registration-requests';
 
 export type AzureCloud = (typeof AZURE_CLOUDS)[number];
 

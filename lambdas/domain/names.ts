@@ -7,7 +7,10 @@ export const NAME_PREFIX = 'palette-onboarding';
 export const CREATED_BY_TAG = 'palette-onboarding/created-by';
 export const TENANT_TAG = 'palette-onboarding/tenant';
 export const ACCESS_KEY_ID_TAG = 'palette-onboarding/access-key-id';
+/** managed-by holds the deployment id (stack config `deploymentId`): objects of another deployment are never touched. */
 export const MANAGED_BY_TAG = 'palette-onboarding/managed-by';
+/** The default deployment id, also the managed-by value of objects made before deployment ids existed. */
+export const DEFAULT_DEPLOYMENT_ID = 'palette-onboarding';
 
 const shortHash = (s: string, len = 8) => createHash('sha256').update(s).digest('hex').slice(0, len);
 
@@ -30,8 +33,6 @@ function iamName(base: string, max: number): string {
 export const backupPolicyName = (tenantId: string) => iamName(`${NAME_PREFIX}-${tenantId}-backup`, 128);
 export const principalName = (tenantId: string) => iamName(`${NAME_PREFIX}-${tenantId}`, 64);
 export const accessKeySecretName = (tenantId: string) => `${NAME_PREFIX}/${tenantId}/aws-access-key`;
-export const cloudAccountName = (tenantId: string) => `${tenantId}-aws`;
-export const backupLocationName = (tenantId: string) => `${tenantId}-s3`;
 
 export const bucketArn = (partition: string, bucket: string) => `arn:${partition}:s3:::${bucket}`;
 export const policyArn = (partition: string, accountId: string, name: string) =>
@@ -51,6 +52,20 @@ export function executionName(tenantId: string, request: unknown, suffix?: strin
   return `${tenantId.slice(0, 80 - hash.length - 1 - tail.length)}-${hash}${tail}`;
 }
 
+/**
+ * The execution name for a request AS GIVEN (the CLI's request file, an event's detail; before validation):
+ * its tenant id (characters Step Functions does not allow replaced by '-', at most 40; `request` when there is
+ * no usable tenant id) plus a hash of the request (key order does not matter). Every start of an onboarding
+ * uses it (CLI, the event starter), so the same request started twice, or by both, is one execution. `suffix`
+ * forces a new execution of an identical request (a deliberate re-run).
+ */
+export function executionNameFor(raw: unknown, suffix?: string): string {
+  const tenant =
+    typeof raw === 'object' && raw !== null && 'tenantId' in raw && typeof raw.tenantId === 'string' ? raw.tenantId : '';
+  const safe = tenant.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'request';
+  return executionName(safe, raw, suffix);
+}
+
 /** JSON with object keys sorted recursively: equal requests hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -62,3 +77,22 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * Registry keys of the objects a tenant may own: one string per object, known before the object exists (derived
+ * from its name), so a write-ahead intent can name it. The registry records the object's real ARN or uid beside it.
+ */
+export const resourceKey = {
+  /** S3 bucket names are global per partition. */
+  bucket: (partition: string, name: string) => `s3:${partition}:bucket/${name}`,
+  policy: (accountId: string, name: string) => `iam:${accountId}:policy/${name}`,
+  role: (accountId: string, name: string) => `iam:${accountId}:role/${name}`,
+  user: (accountId: string, name: string) => `iam:${accountId}:user/${name}`,
+  /** A secret in the home account (the deployment's own Secrets Manager). */
+  secret: (homeAccountId: string, name: string) => `secretsmanager:${homeAccountId}:secret/${name}`,
+  /** A Palette object: `scope` is `tenant` or `project/<uid>`, `kind` e.g. `cloud-account/aws`, `backup-location`. */
+  palette: (scope: string, kind: string, name: string) => `palette:${scope}:${kind}/${name}`,
+} as const;
+
+/** The Palette scope part of a registry key. */
+export const paletteScopeKey = (projectUid: string | undefined): string => (projectUid ? `project/${projectUid}` : 'tenant');

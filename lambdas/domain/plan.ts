@@ -3,11 +3,9 @@ import type { z } from 'zod';
 import { RequestValidationError } from '../shared/errors';
 import {
   accessKeySecretName,
-  backupLocationName,
   backupPolicyName,
   bucketArn,
   bucketName,
-  cloudAccountName,
   CREATED_BY_TAG,
   IAM_PATH,
   MANAGED_BY_TAG,
@@ -15,12 +13,14 @@ import {
   principalName,
   TENANT_TAG,
 } from './names';
-import { extrasPlan } from './extras';
+import { registrationsPlan } from './registrations';
 import { OnboardingRequestSchema, type OnboardingRequest } from './request';
 import { PlanSchema, type Plan } from './workflow-state';
 
 export interface PlanContext {
   homeAccountId: string;
+  /** This deployment's id (managed-by mark). */
+  deploymentId: string;
   defaultApiKeySecretArn?: string;
   defaultReadinessSeconds: number;
   executionName: string;
@@ -53,6 +53,8 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
   const policyName = backupPolicyName(tenantId);
   const plan: Plan = {
     tenantId,
+    executionName: ctx.executionName,
+    deploymentId: ctx.deploymentId,
     homeAccountId: ctx.homeAccountId,
     target: {
       accountId: aws.accountId,
@@ -75,13 +77,10 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
     rotateAccessKey: aws.rotateAccessKey,
     paletteApiKeySecretArn: apiKeySecretArn,
     ...(request.palette.projectUid ? { projectUid: request.palette.projectUid } : {}),
-    cloudAccountName: request.register.cloudAccount.name ?? cloudAccountName(tenantId),
-    registerCloudAccount: request.register.cloudAccount.enabled ?? aws.credentialMode === 'sts',
-    backupLocationName: request.register.backupLocation.name ?? backupLocationName(tenantId),
-    backupLocationIsDefault: request.register.backupLocation.isDefault,
+    adopt: { bucket: aws.bucket.adopt, backupPolicy: aws.backupPolicy.adopt, principal: aws.principal.adopt },
     readinessTimeoutSeconds: request.options.readinessTimeoutSeconds ?? ctx.defaultReadinessSeconds,
-    tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: 'palette-onboarding' },
-    extras: extrasPlan(tenantId, request),
+    tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: ctx.deploymentId },
+    registrations: registrationsPlan(request),
   };
   return { request, plan: PlanSchema.parse(plan) };
 }

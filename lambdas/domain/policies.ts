@@ -87,14 +87,14 @@ export function tlsOnlyBucketPolicy(opts: { partition: string; bucketName: strin
 }
 
 /**
- * The bucket policy to put: the bucket's own statements kept, ours (matched by Sid) added or replaced.
- * `existing` is the current policy text, or undefined when the bucket has none.
+ * A resource policy (bucket policy, role trust policy) to put: its own statements kept, ours (matched by Sid) added or
+ * replaced. `existing` is the current policy text (URL-encoded as IAM returns it, or plain), or undefined for none.
  */
-export function mergeBucketPolicy(existing: string | undefined, ours: PolicyDocument): PolicyDocument {
+export function mergePolicyStatements(existing: string | undefined, ours: PolicyDocument): PolicyDocument {
   const ourSids = new Set(ours.Statement.map((st) => st.Sid));
   let kept: PolicyStatement[] = [];
   if (existing) {
-    const parsed: unknown = JSON.parse(existing);
+    const parsed: unknown = parsePolicyText(existing);
     const statements = (parsed as { Statement?: unknown }).Statement;
     const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
     kept = (list as PolicyStatement[]).filter((st) => !ourSids.has(st.Sid));

@@ -4,7 +4,7 @@
  * not a breaking change. Exported as JSON Schema to schema/onboarding-request.schema.json.
  */
 import { z } from 'zod';
-import { ApiKeySchema, AzureAccountSchema, BackupLocationsSchema, SshKeySchema } from './extras';
+import { adopt, ApiKeySchema, AzureAccountSchema, BackupLocationsSchema, SshKeySchema } from './registration-requests';
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^(us|eu|ap|sa|ca|me|af|il|mx|us-gov)-[a-z]+-\d$/;
@@ -47,6 +47,10 @@ export const BucketSchema = z.strictObject({
       abortIncompleteMultipartUploadDays: z.number().int().positive().optional(),
     })
     .optional(),
+  adopt: adopt.describe(
+    'adopt an existing bucket of this name that no palette-onboarding tenant owns: its stronger settings (SSE-KMS, versioning, ' +
+      'policy statements, lifecycle rules) are kept and compensation never deletes it',
+  ),
 });
 
 export const AwsSectionSchema = z
@@ -60,7 +64,17 @@ export const AwsSectionSchema = z
       .regex(IAM_ROLE_NAME, 'must be a valid IAM role name')
       .default('OrganizationAccountAccessRole')
       .describe('Role assumed in the tenant account to provision it'),
-    bucket: BucketSchema.default({ versioning: true }),
+    bucket: BucketSchema.default({ versioning: true, adopt: false }),
+    backupPolicy: z
+      .strictObject({ adopt: adopt.describe('adopt an existing, unmarked backup policy of the derived name') })
+      .default({ adopt: false }),
+    principal: z
+      .strictObject({
+        adopt: adopt.describe(
+          'adopt an existing, unmarked role (sts) or user (static) of the derived name: a trust policy is merged, never replaced; keys it already has are never deleted',
+        ),
+      })
+      .default({ adopt: false }),
     rotateAccessKey: z.boolean().default(false).describe('static mode: replace the access key on this run'),
   })
   .superRefine((aws, ctx) => {
@@ -82,14 +96,16 @@ export const RegisterSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional().describe('default: true in sts mode, false in static mode'),
       name: z.string().min(1).max(64).optional(),
+      adopt,
     })
-    .default({}),
+    .default({ adopt: false }),
   backupLocation: z
     .strictObject({
       name: z.string().min(1).max(64).optional(),
       isDefault: z.boolean().default(false),
+      adopt,
     })
-    .default({ isDefault: false }),
+    .default({ isDefault: false, adopt: false }),
 });
 
 export const OnboardingRequestSchema = z
@@ -102,7 +118,7 @@ export const OnboardingRequestSchema = z
       })
       .default({}),
     aws: AwsSectionSchema,
-    register: RegisterSchema.default({ cloudAccount: {}, backupLocation: { isDefault: false } }),
+    register: RegisterSchema.default({ cloudAccount: { adopt: false }, backupLocation: { isDefault: false, adopt: false } }),
     options: z
       .strictObject({
         readinessTimeoutSeconds: z.number().int().min(10).max(900).optional(),

@@ -3,12 +3,16 @@
  * receives the whole document and parses only what it needs; unknown keys pass through.
  */
 import { z } from 'zod';
-import { ExtrasPlanSchema } from './extras';
+import { REGISTRATION_KEYS, RegistrationsPlanSchema, type RegistrationKey } from './registrations';
 
 export const PartitionSchema = z.enum(['aws', 'aws-us-gov']);
 
 export const PlanSchema = z.object({
   tenantId: z.string(),
+  /** The execution this plan was made for: created-by mark, registry intents and the tenant's lease name it. */
+  executionName: z.string(),
+  /** This deployment's id: the managed-by mark of everything it manages (stack config `deploymentId`). */
+  deploymentId: z.string(),
   homeAccountId: z.string(),
   target: z.object({
     accountId: z.string(),
@@ -37,14 +41,12 @@ export const PlanSchema = z.object({
   rotateAccessKey: z.boolean(),
   paletteApiKeySecretArn: z.string(),
   projectUid: z.string().optional(),
-  cloudAccountName: z.string(),
-  registerCloudAccount: z.boolean(),
-  backupLocationName: z.string(),
-  backupLocationIsDefault: z.boolean(),
+  /** The AWS objects the request adopts explicitly when they exist unmarked (README "Ownership"). */
+  adopt: z.object({ bucket: z.boolean(), backupPolicy: z.boolean(), principal: z.boolean() }),
   readinessTimeoutSeconds: z.number().int().positive(),
   tags: z.record(z.string(), z.string()),
-  /** Optional parts: Azure account, SSH key, API key, GCP / MinIO / Azure backup locations. */
-  extras: ExtrasPlanSchema.default({}),
+  /** The Palette registrations the request asks for (lambdas/domain/registrations.ts). */
+  registrations: RegistrationsPlanSchema,
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
@@ -62,6 +64,8 @@ export const BucketResultSchema = z.object({
   bucketArn: z.string(),
   region: z.string(),
   created: z.boolean(),
+  /** An existing, unmarked bucket this run adopted (aws.bucket.adopt). */
+  adopted: z.boolean().optional(),
 });
 export type BucketResult = z.infer<typeof BucketResultSchema>;
 
@@ -70,6 +74,7 @@ export const PolicyResultSchema = z.object({
   defaultVersionId: z.string(),
   created: z.boolean(),
   versionCreated: z.boolean(),
+  adopted: z.boolean().optional(),
 });
 export type PolicyResult = z.infer<typeof PolicyResultSchema>;
 
@@ -77,6 +82,7 @@ export const PrincipalResultSchema = z.object({
   kind: z.enum(['sts', 'static']),
   arn: z.string(),
   created: z.boolean(),
+  adopted: z.boolean().optional(),
   roleArn: z.string().optional(),
   userName: z.string().optional(),
   accessKeyId: z.string().optional(),
@@ -98,6 +104,8 @@ export const RegistrationResultSchema = z.object({
   name: z.string(),
   created: z.boolean(),
   updated: z.boolean(),
+  /** An existing, unmarked object this run adopted (`adopt: true`). */
+  adopted: z.literal(true).optional(),
 });
 export type RegistrationResult = z.infer<typeof RegistrationResultSchema>;
 export const SkippedSchema = z.object({ skipped: z.literal(true) });
@@ -113,17 +121,10 @@ export type JobState = z.infer<typeof JobStateSchema>;
 export const PaletteStateSchema = JobStateSchema.extend({ palette: PaletteIdentitySchema });
 /** After the principal step. */
 export const PrincipalStateSchema = PaletteStateSchema.extend({ principal: PrincipalResultSchema });
-/** After Registrations. */
-const OptionalRegistration = z.union([RegistrationResultSchema, SkippedSchema]).optional();
+/** After Registrations: one result (or `{skipped: true}`) per registration kind. */
+const BranchResult = z.union([RegistrationResultSchema.loose(), SkippedSchema]).optional();
 export const RegistrationsStateSchema = JobStateSchema.extend({
-  registrations: z.looseObject({
-    cloudAccount: z.union([RegistrationResultSchema, SkippedSchema]),
-    backupLocation: RegistrationResultSchema,
-    azureAccount: OptionalRegistration,
-    sshKey: OptionalRegistration,
-    apiKey: OptionalRegistration,
-    gcpBackupLocation: OptionalRegistration,
-    minioBackupLocation: OptionalRegistration,
-    azureBackupLocation: OptionalRegistration,
-  }),
+  registrations: z.looseObject(
+    Object.fromEntries(REGISTRATION_KEYS.map((k) => [k, BranchResult])) as Record<RegistrationKey, typeof BranchResult>,
+  ),
 });

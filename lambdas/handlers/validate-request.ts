@@ -1,4 +1,8 @@
-/** ValidateRequest: the request is checked field by field and turned into the plan; nothing is created. */
+/**
+ * ValidateRequest: the request is checked field by field and turned into the plan, then admitted by the tenant
+ * registry (read-only): the tenant's binding holds and no name it asks for belongs to another tenant. Nothing is
+ * created.
+ */
 import { z } from 'zod';
 import { azureGatewayViolation } from '../domain/azure-rules';
 import { buildPlan } from '../domain/plan';
@@ -8,6 +12,7 @@ import { loadEnv } from '../shared/env';
 import { RequestValidationError } from '../shared/errors';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
+import { checkAdmission } from '../services/registry/tenant-registry';
 
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
@@ -16,13 +21,14 @@ export async function handler(event: unknown): Promise<{ request: OnboardingRequ
   const env = loadEnv();
   const job = buildPlan(raw, {
     homeAccountId: env.HOME_ACCOUNT_ID,
+    deploymentId: env.DEPLOYMENT_ID,
     defaultReadinessSeconds: env.READINESS_BUDGET_SECONDS,
     executionName: execution.name,
     ...(env.PALETTE_API_KEY_SECRET_ARN ? { defaultApiKeySecretArn: env.PALETTE_API_KEY_SECRET_ARN } : {}),
   });
   // Rules that need no Palette call are checked here, before anything is created (on a self-hosted
   // instance the Azure gateway rule depends on Palette's accounts and is checked by EnsureAzureAccount).
-  const azure = job.plan.extras.azureAccount;
+  const azure = job.plan.registrations.azureAccount;
   const gatewayProblem =
     azure && !env.PALETTE_SELF_HOSTED
       ? azureGatewayViolation({
@@ -32,6 +38,7 @@ export async function handler(event: unknown): Promise<{ request: OnboardingRequ
         })
       : undefined;
   if (gatewayProblem) throw new RequestValidationError([{ path: 'azure.cloudAccount.privateCloudGatewayUid', message: gatewayProblem }]);
+  await checkAdmission(job.plan);
   logger.info('Request is valid', {
     executionName: execution.name,
     tenantId: job.plan.tenantId,

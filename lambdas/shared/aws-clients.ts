@@ -4,7 +4,9 @@
  * until shortly before they expire. Endpoints come only from the SDK's own conventions (AWS_ENDPOINT_URL), so
  * nothing here knows about local runs.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -21,6 +23,8 @@ export interface HomeClients {
   sts: STSClient;
   iam: IAMClient;
   secretsManager: SecretsManagerClient;
+  /** The tenant registry's table, through the document client (plain JS values). */
+  dynamodb: DynamoDBDocumentClient;
   s3ForRegion(region: string): S3Client;
 }
 export interface TenantClients {
@@ -51,6 +55,9 @@ export function homeClients(): HomeClients {
       sts: new STSClient({ region }),
       iam: new IAMClient({ region }),
       secretsManager: new SecretsManagerClient({ region }),
+      dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
       s3ForRegion: (r) => s3For('home', r),
     };
   }

@@ -23,6 +23,15 @@ export const LambdaEnvSchema = z.object({
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   /** Role names the Lambdas may assume in tenant accounts (comma list). */
   ALLOWED_EXECUTION_ROLE_NAMES: roleNameList,
+  /** This deployment's id: the managed-by mark on every object it manages (stack config `deploymentId`). */
+  DEPLOYMENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+    .default('palette-onboarding'),
+  /** The tenant registry (DynamoDB table name): the system of record for tenants. */
+  TENANT_REGISTRY_TABLE: z.string().min(1),
+  /** How long a tenant's lease lasts: longer than the longest execution (the state machine's timeout). */
+  TENANT_LEASE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(3900),
   /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */
   PALETTE_SELF_HOSTED: z
     .enum(['true', 'false'])

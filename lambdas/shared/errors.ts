@@ -24,6 +24,28 @@ export class ReadinessTimeoutError extends NamedError {
   override readonly name = 'ReadinessTimeoutError';
 }
 
+/**
+ * An object exists under a name this run would use, and it is not this tenant's: it carries another tenant's or
+ * another deployment's mark, the registry records it for another tenant, or it is unmarked and the request did not
+ * ask to adopt it. The message names the object and its owner. Never retried; nothing was changed.
+ */
+export class OwnershipError extends NamedError {
+  override readonly name = 'OwnershipError';
+}
+
+/**
+ * The tenant is bound (by its first onboarding) to another AWS account, partition or Palette project than the
+ * request names. The message names both values. Never retried; nothing was changed.
+ */
+export class TenantBindingError extends NamedError {
+  override readonly name = 'TenantBindingError';
+}
+
+/** Another execution holds the tenant's lease (one execution per tenant). Nothing was changed. */
+export class TenantBusyError extends NamedError {
+  override readonly name = 'TenantBusyError';
+}
+
 /** The derived bucket name is owned by another AWS account. */
 export class BucketConflictError extends NamedError {
   override readonly name = 'BucketConflictError';
@@ -65,6 +87,8 @@ const THROTTLE_CODES = new Set([
   'TooManyRequestsException',
   'SlowDown',
   'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceededException',
 ]);
 const TRANSIENT_CODES = new Set([
   'InternalError',

@@ -1,14 +1,15 @@
 /**
- * The 20 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
+ * The 22 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
  * bundle, tracing, log groups, metadata the local runner relies on, and the one shared environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
+import { FUNCTION_NAMES, HANDLER_NAMES, REGISTRATION_HANDLER, registrationFunctionName } from '../../cdk/lib/constructs/onboarding-functions';
+import { REGISTRATION_KEYS } from '../../lambdas/domain/registrations';
 import { absoluteFromRoot } from '../../cdk/lib/paths';
 import { LambdaEnvSchema } from '../../lambdas/shared/env';
-import { functionsByHandler, PLACEHOLDER, resourcesOfType, synthesize, type Synthesized } from './helpers';
+import { functionsByName, PLACEHOLDER, resourcesOfType, synthesize, type Synthesized } from './helpers';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -16,27 +17,38 @@ beforeAll(() => {
 }, 180_000);
 
 const fn = (handler: string) => {
-  const entry = functionsByHandler(s.json).get(handler);
+  const entry = functionsByName(s.json).get(handler);
   if (!entry) throw new Error(`no function for ${handler}`);
   return entry;
 };
 const props = (handler: string): Record<string, unknown> => fn(handler)[1].Properties ?? {};
 
 describe('workflow functions', () => {
-  it('has exactly one function per contract handler, and nothing else', () => {
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(20);
-    expect([...functionsByHandler(s.json).keys()].sort()).toEqual([...HANDLER_NAMES].sort());
+  it('has exactly one function per contract handler and per registration kind, and nothing else', () => {
+    // + the event starter (start-onboarding, not a workflow function: test/cdk/trigger.test.ts)
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(22 + 1);
+    expect([...functionsByName(s.json).keys()].filter((n) => n !== 'start-onboarding').sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(REGISTRATION_KEYS.map(registrationFunctionName)).toEqual([
+      'ensure-cloud-account',
+      'ensure-backup-location',
+      'ensure-azure-account',
+      'ensure-ssh-key',
+      'ensure-api-key',
+      'ensure-gcp-backup-location',
+      'ensure-minio-backup-location',
+      'ensure-azure-backup-location',
+    ]);
     expect(HANDLER_NAMES).toEqual(
       expect.arrayContaining([
         'validate-request',
+        'acquire-tenant',
+        'release-tenant',
         'read-palette-identity',
         'ensure-bucket',
         'ensure-backup-policy',
         'ensure-sts-role',
         'ensure-static-user',
         'check-readiness',
-        'ensure-cloud-account',
-        'ensure-backup-location',
         'verify-registrations',
         'undo-registrations',
         'undo-principal',
@@ -46,7 +58,7 @@ describe('workflow functions', () => {
     );
   });
 
-  it.each(HANDLER_NAMES)('%s: nodejs22.x on arm64, index.handler, tracing active, sane limits', (handler) => {
+  it.each(FUNCTION_NAMES)('%s: nodejs22.x on arm64, index.handler, tracing active, sane limits', (handler) => {
     const p = props(handler);
     expect(p.Runtime).toBe('nodejs22.x');
     expect(p.Architectures).toEqual(['arm64']);
@@ -56,7 +68,7 @@ describe('workflow functions', () => {
     expect(p.Timeout).toBe(60);
   });
 
-  it.each(HANDLER_NAMES)('%s: own log group with the configured retention, own role', (handler) => {
+  it.each(FUNCTION_NAMES)('%s: own log group with the configured retention, own role', (handler) => {
     const p = props(handler);
     const logGroupRef = (p.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
     expect(logGroupRef).toBeDefined();
@@ -75,14 +87,15 @@ describe('workflow functions', () => {
   });
 
   it('no two functions share a role or a log group', () => {
-    const roles = HANDLER_NAMES.map((h) => JSON.stringify(props(h).Role));
-    const groups = HANDLER_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
-    expect(new Set(roles).size).toBe(20);
-    expect(new Set(groups).size).toBe(20);
+    const roles = FUNCTION_NAMES.map((h) => JSON.stringify(props(h).Role));
+    const groups = FUNCTION_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
+    expect(new Set(roles).size).toBe(22);
+    expect(new Set(groups).size).toBe(22);
   });
 
-  it.each(HANDLER_NAMES)('%s: metadata names the handler source and the bundled asset', (handler) => {
-    const [, resource] = fn(handler);
+  it.each(FUNCTION_NAMES)('%s: metadata names the handler source and the bundled asset', (name) => {
+    const [, resource] = fn(name);
+    const handler = (HANDLER_NAMES as readonly string[]).includes(name) ? name : REGISTRATION_HANDLER;
     const source = `lambdas/handlers/${handler}.ts`;
     expect(resource.Metadata?.['palette-onboarding:handler']).toBe(source);
     expect(existsSync(absoluteFromRoot(source))).toBe(true);
@@ -95,7 +108,7 @@ describe('workflow functions', () => {
   });
 
   it('bundles are minified ESM with the createRequire banner and the AWS SDK inside', () => {
-    for (const handler of HANDLER_NAMES) {
+    for (const handler of FUNCTION_NAMES) {
       const assetPath = String(fn(handler)[1].Metadata?.['aws:asset:path']);
       const code = readFileSync(join(s.outdir, assetPath, 'index.mjs'), 'utf8');
       expect(code.startsWith('import { createRequire as __paletteCreateRequire }')).toBe(true);
@@ -113,7 +126,7 @@ describe('workflow functions', () => {
 
   it('every function gets the same environment, with exactly the keys of LambdaEnvSchema', () => {
     const schemaKeys = Object.keys(LambdaEnvSchema.shape).sort();
-    const envs = HANDLER_NAMES.map((h) => (props(h).Environment as { Variables: Record<string, unknown> }).Variables);
+    const envs = FUNCTION_NAMES.map((h) => (props(h).Environment as { Variables: Record<string, unknown> }).Variables);
     for (const env of envs) {
       expect(Object.keys(env).sort()).toEqual(schemaKeys);
       expect(env).toEqual(envs[0]);
@@ -131,9 +144,13 @@ describe('workflow functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
       PALETTE_SELF_HOSTED: 'false',
+      DEPLOYMENT_ID: 'palette-onboarding',
+      TENANT_REGISTRY_TABLE: { Ref: expect.stringMatching(/^TenantRegistryTable[0-9A-F]{8}$/) },
+      // The lease outlives the state machine's timeout (1 h) by 15 minutes.
+      TENANT_LEASE_SECONDS: '4500',
     });
     // What the handler sees at run time (the account id resolved) must parse with the shared schema.
-    const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account };
+    const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'PaletteOnboardingStack-TenantRegistryTable' };
     expect(LambdaEnvSchema.safeParse(deployed).success).toBe(true);
   });
 });

@@ -163,12 +163,15 @@ export const validateAsl = (definition: AslDefinition): AslValidationResult => {
   return validator(structuredClone(definition));
 };
 
-/** The functions' logical ids by handler (from the 'palette-onboarding:handler' metadata). */
-export function functionsByHandler(json: CfnTemplate): Map<string, [string, CfnResource]> {
+/**
+ * The workflow functions' logical ids by function name (the 'palette-onboarding:function' metadata: the handler's name,
+ * or `ensure-<kind>` for the registration functions, which share the 'ensure-registration' handler).
+ */
+export function functionsByName(json: CfnTemplate): Map<string, [string, CfnResource]> {
   const out = new Map<string, [string, CfnResource]>();
   for (const [id, r] of resourcesOfType(json, 'AWS::Lambda::Function')) {
-    const handler = r.Metadata?.['palette-onboarding:handler'];
-    if (typeof handler === 'string') out.set(handler.replace(/^lambdas\/handlers\/(.*)\.ts$/, '$1'), [id, r]);
+    const name = r.Metadata?.['palette-onboarding:function'];
+    if (typeof name === 'string') out.set(name, [id, r]);
   }
   return out;
 }

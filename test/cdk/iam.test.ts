@@ -3,11 +3,11 @@
  * IAM / S3 / Secrets Manager only on this project's name patterns; each function only what its state needs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
+import { FUNCTION_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
 import {
   allStatements,
   asArray,
-  functionsByHandler,
+  functionsByName,
   onlyResourceOfType,
   renderResource,
   statementsOfRole,
@@ -40,7 +40,7 @@ const actions = (st: IamStatement) => asArray(st.Action);
 const resources = (st: IamStatement) => asArray(st.Resource as unknown).map(renderResource);
 
 function roleOf(json: CfnTemplate, handler: string): string {
-  const entry = functionsByHandler(json).get(handler);
+  const entry = functionsByName(json).get(handler);
   const role = entry?.[1].Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
   if (!role) throw new Error(`no role for ${handler}`);
   return role['Fn::GetAtt'][0];
@@ -88,7 +88,7 @@ describe('tenant accounts', () => {
   });
 
   it('only the functions that work in tenant accounts may assume roles', () => {
-    for (const handler of HANDLER_NAMES) {
+    for (const handler of FUNCTION_NAMES) {
       expect(actionsOf(base.json, handler).has('sts:AssumeRole'), handler).toBe(TENANT_REACHING.includes(handler));
     }
   });
@@ -151,7 +151,7 @@ describe('no broad permissions', () => {
       const objectLevel = actions(st).every((a) => a === 's3:DeleteObject' || a === 's3:DeleteObjectVersion');
       expect(resources(st)).toEqual([objectLevel ? 'arn:${AWS::Partition}:s3:::palette-backup-*/*' : 'arn:${AWS::Partition}:s3:::palette-backup-*']);
     }
-    const objectDeleters = HANDLER_NAMES.filter((h) => actionsOf(base.json, h).has('s3:DeleteObjectVersion'));
+    const objectDeleters = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('s3:DeleteObjectVersion'));
     expect(objectDeleters).toEqual(['undo-bucket']);
   });
 
@@ -171,8 +171,38 @@ describe('no broad permissions', () => {
 });
 
 describe('per-function permissions', () => {
-  it('validate-request has nothing beyond its logs and tracing', () => {
-    expect(actionsOf(base.json, 'validate-request')).toEqual(BASELINE);
+  it('validate-request may only read the tenant registry', () => {
+    expect(actionsOf(base.json, 'validate-request')).toEqual(new Set([...BASELINE, 'dynamodb:GetItem', 'dynamodb:BatchGetItem']));
+  });
+
+  it('the tenant registry: only its table, no Scan/Query/transactions; writers are exactly the steps that record or release', () => {
+    // Prepare
+    const [tableId] = onlyResourceOfType(base.json, 'AWS::DynamoDB::Table');
+    const writers = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('dynamodb:UpdateItem'));
+    // Assess
+    for (const st of allStatements(base.json)) {
+      if (!actions(st).some((a) => a.startsWith('dynamodb:'))) continue;
+      expect(resources(st)).toEqual([`\${${tableId}.Arn}`]);
+      expect(actions(st).every((a) => ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a))).toBe(true);
+    }
+    expect(writers.sort()).toEqual(
+      FUNCTION_NAMES.filter((h) => !['validate-request', 'read-palette-identity', 'check-readiness', 'verify-registrations'].includes(h)).sort(),
+    );
+  });
+
+  it('the tenant registry table: on demand, point-in-time recovery, deletion protection, encrypted, retained', () => {
+    // Act
+    const [, table] = onlyResourceOfType(base.json, 'AWS::DynamoDB::Table');
+    // Assess
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true },
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
+    expect((table as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    expect((table as { UpdateReplacePolicy?: string }).UpdateReplacePolicy).toBe('Retain');
   });
 
   it('read-palette-identity can only read the Palette API key secret', () => {
@@ -205,7 +235,7 @@ describe('per-function permissions', () => {
       'verify-registrations',
       'undo-registrations',
     ];
-    for (const handler of HANDLER_NAMES) {
+    for (const handler of FUNCTION_NAMES) {
       const readsKey = statementsOf(base.json, handler).some((st) =>
         resources(st).some((r) => r.includes('palette-api-key')),
       );
@@ -226,14 +256,14 @@ describe('per-function permissions', () => {
     expect(deleting('ensure-static-user')).toEqual(['secretsmanager:DeleteSecret']);
   });
 
-  it('the state machine may invoke exactly the 20 functions and publish only to its own bus', () => {
+  it('the state machine may invoke exactly the 22 functions and publish only to its own bus', () => {
     const [smId, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
     expect(smId).toBeDefined();
     const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const sts = statementsOfRole(base.json, roleId);
     const invoke = sts.filter((st) => actions(st).includes('lambda:InvokeFunction'));
     const invoked = new Set(invoke.flatMap(resources).map((r) => r.replace(/:\*$/, '')));
-    const fnIds = [...functionsByHandler(base.json).values()].map(([id]) => `\${${id}.Arn}`);
+    const fnIds = [...functionsByName(base.json)].filter(([name]) => name !== 'start-onboarding').map(([, [id]]) => `\${${id}.Arn}`);
     expect([...invoked].sort()).toEqual(fnIds.sort());
     const put = sts.filter((st) => actions(st).includes('events:PutEvents'));
     expect(put).toHaveLength(1);
@@ -244,7 +274,7 @@ describe('per-function permissions', () => {
 
 describe('configuration reaches the template', () => {
   it('environment, bus name, retention', () => {
-    const [, fn] = functionsByHandler(custom.json).get('check-readiness') ?? [];
+    const [, fn] = functionsByName(custom.json).get('check-readiness') ?? [];
     expect((fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       PALETTE_ENDPOINT: 'https://palette.example.internal',
       PALETTE_API_KEY_SECRET_ARN: CUSTOM_SECRET,
@@ -256,7 +286,7 @@ describe('configuration reaches the template', () => {
     const retention = Object.values(custom.json.Resources)
       .filter((r) => r.Type === 'AWS::Logs::LogGroup')
       .map((r) => r.Properties?.RetentionInDays);
-    expect(retention).toHaveLength(HANDLER_NAMES.length + 1); // one per function + the state machine's
+    expect(retention).toHaveLength(FUNCTION_NAMES.length + 2); // one per workflow function + the state machine's + the event starter's
     expect(new Set(retention)).toEqual(new Set([7]));
   });
 });

@@ -11,7 +11,7 @@ import { PlatformEnvSchema } from '../../lambdas/services/platform/env';
 import {
   allStatements,
   asArray,
-  functionsByHandler,
+  functionsByName,
   renderResource,
   resolveIntrinsics,
   resourcesOfType,
@@ -55,7 +55,7 @@ const resources = (st: IamStatement) => asArray(st.Resource as unknown).map(rend
 const runStates = (run: { calls: { state: string }[] }): string[] => run.calls.map((c) => c.state);
 
 function roleOfFunction(json: CfnTemplate, handler: string): string {
-  const role = functionsByHandler(json).get(handler)?.[1].Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
+  const role = functionsByName(json).get(handler)?.[1].Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
   if (!role) throw new Error(`no role for ${handler}`);
   return role['Fn::GetAtt'][0];
 }
@@ -89,7 +89,7 @@ const SYSTEM_DEFAULT = secret('palette-onboarding-platform/system-credentials');
 
 describe('presence', () => {
   it('nothing of the platform setup without selfHosted; with it: one more state machine, its functions, the custom resource', () => {
-    const platformHandlers = (j: CfnTemplate) => [...functionsByHandler(j).keys()].filter((h) => h.startsWith('platform-')).sort();
+    const platformHandlers = (j: CfnTemplate) => [...functionsByName(j).keys()].filter((h) => h.startsWith('platform-')).sort();
     expect(platformHandlers(off.json)).toEqual([]);
     expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
     expect(resourcesOfType(off.json, 'Custom::PalettePlatformSetup')).toHaveLength(0);
@@ -163,7 +163,7 @@ describe('state machine', () => {
 
   it('each Task invokes its own handler (payload only) and stores its result under its path', () => {
     const { definition } = platformStateMachine(on.json);
-    const byHandler = functionsByHandler(on.json);
+    const byHandler = functionsByName(on.json);
     for (const [name, [handler, resultPath]] of Object.entries(TASKS)) {
       const st = definition.States[name];
       const [fnId] = byHandler.get(handler) ?? [''];
@@ -454,7 +454,7 @@ describe('least privilege', () => {
     expect(arnMatches(STS_KEY, platformSecrets[0] ?? '')).toBe(true);
     expect(arnMatches(`${ENV}:secret:palette-onboarding/*/*`, onboardingSecrets[0] ?? '')).toBe(true);
     let checked = 0;
-    for (const [handler] of functionsByHandler(j)) {
+    for (const [handler] of functionsByName(j)) {
       const rs = statementsOf(j, handler)
         .filter((st) => actions(st).some((a) => a.startsWith('secretsmanager:')))
         .flatMap(resources);
@@ -483,7 +483,7 @@ describe('least privilege', () => {
 describe('environment', () => {
   it('platform functions get the shared environment plus the platform secrets; it parses with PlatformEnvSchema', () => {
     const env = (j: CfnTemplate, h: string) =>
-      (functionsByHandler(j).get(h)?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      (functionsByName(j).get(h)?.[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     const base = env(on.json, 'validate-request');
     const platform = env(on.json, 'platform-register-sts-account');
     expect(platform).toEqual({ ...base, PALETTE_SYSTEM_SECRET_ARN: 'palette-onboarding-platform/system-credentials' });
@@ -492,7 +492,8 @@ describe('environment', () => {
       PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_ARN,
     });
     for (const h of PLATFORM_HANDLER_NAMES) expect(env(full.json, h), h).toEqual(env(full.json, 'platform-validate-input'));
-    expect(PlatformEnvSchema.safeParse({ ...platform, HOME_ACCOUNT_ID: '123456789012' }).success).toBe(true);
+    // At run time the account id and the registry table's name are resolved.
+    expect(PlatformEnvSchema.safeParse({ ...platform, HOME_ACCOUNT_ID: '123456789012', TENANT_REGISTRY_TABLE: 'registry' }).success).toBe(true);
   });
 });
 

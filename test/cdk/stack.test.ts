@@ -1,12 +1,12 @@
 /**
  * Whole-stack properties: cdk-nag AwsSolutions has no unacknowledged finding (and every acknowledgement has
- * a reason), the EventBridge trigger starts the state machine with a DLQ, outputs exist, config is validated.
+ * a reason), the EventBridge trigger queues requests for the starter with a DLQ, outputs exist, config is validated.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { App, Stack, aws_iam as iam, aws_sqs as sqs } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onlyResourceOfType, synthesize, type Synthesized } from './helpers';
+import { onlyResourceOfType, resourcesOfType, synthesize, type CfnResource, type Synthesized } from './helpers';
 
 let base: Synthesized;
 beforeAll(() => {
@@ -47,11 +47,17 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('event trigger', () => {
-  it('a rule on the custom bus starts the state machine for palette.onboarding / Tenant Onboarding Requested, with a DLQ', () => {
+  const queue = (prefix: string) => {
+    const found = resourcesOfType(base.json, 'AWS::SQS::Queue').filter(([id]) => id.startsWith(prefix));
+    expect(found).toHaveLength(1);
+    return found[0] as [string, CfnResource];
+  };
+
+  it('a rule on the custom bus queues palette.onboarding / Tenant Onboarding Requested events for the starter, with a DLQ', () => {
     const [, rule] = onlyResourceOfType(base.json, 'AWS::Events::Rule');
     const [busId, bus] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
-    const [queueId] = onlyResourceOfType(base.json, 'AWS::SQS::Queue');
-    const [machineId] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+    const [queueId] = queue('TriggerRequestQueue');
+    const [dlqId] = queue('TriggerDeadLetterQueue');
     expect(bus.Properties?.Name).toBe('palette-onboarding');
     expect(rule.Properties).toMatchObject({
       EventBusName: { Ref: busId },
@@ -60,25 +66,26 @@ describe('event trigger', () => {
     });
     const targets = rule.Properties?.Targets as Record<string, unknown>[];
     expect(targets).toHaveLength(1);
+    // The rule no longer starts the state machine itself: the starter does, under the deterministic name
+    // (test/cdk/trigger.test.ts has the rest of the request path).
     expect(targets[0]).toMatchObject({
-      Arn: { Ref: machineId },
-      InputPath: '$.detail',
-      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
       RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
     });
   });
 
-  it('the DLQ is encrypted and TLS-only', () => {
-    const [queueId, queue] = onlyResourceOfType(base.json, 'AWS::SQS::Queue');
-    expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
-    const [, policy] = onlyResourceOfType(base.json, 'AWS::SQS::QueuePolicy');
-    expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
-    expect(JSON.stringify(policy.Properties)).toContain(queueId);
+  it('the request queue and the DLQ are encrypted and TLS-only', () => {
+    for (const [queueId, q] of [queue('TriggerRequestQueue'), queue('TriggerDeadLetterQueue')]) {
+      expect(q.Properties?.SqsManagedSseEnabled).toBe(true);
+      const policy = resourcesOfType(base.json, 'AWS::SQS::QueuePolicy').find(([, p]) => JSON.stringify(p.Properties?.Queues).includes(queueId));
+      expect(JSON.stringify(policy?.[1].Properties)).toContain('"aws:SecureTransport":"false"');
+    }
   });
 
-  it('exports the state machine ARN, bus and DLQ as stack outputs', () => {
+  it('exports the state machine ARN, bus, request queue and DLQ as stack outputs', () => {
     expect(Object.keys(base.json.Outputs ?? {}).sort()).toEqual(
-      expect.arrayContaining(['DeadLetterQueueUrl', 'EventBusArn', 'EventBusName', 'StateMachineArn']),
+      expect.arrayContaining(['DeadLetterQueueUrl', 'EventBusArn', 'EventBusName', 'RequestQueueUrl', 'StateMachineArn']),
     );
   });
 });

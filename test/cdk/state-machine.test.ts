@@ -11,7 +11,7 @@ import {
 } from '../../cdk/lib/constructs/onboarding-state-machine';
 import {
   allStates,
-  functionsByHandler,
+  functionsByName,
   onlyResourceOfType,
   PLACEHOLDER,
   state,
@@ -22,6 +22,8 @@ import {
   type Synthesized,
 } from './helpers';
 import { runWorkflow, type StubHandlers } from './local-run';
+import { REGISTRATION_KEYS, REGISTRATIONS } from '../../lambdas/domain/registrations';
+import { registrationFunctionName } from '../../cdk/lib/constructs/onboarding-functions';
 
 let s: Synthesized;
 let text: string;
@@ -37,6 +39,7 @@ const BUS_ARN = expect.stringMatching(/^arn:aws:events:us-east-1:123456789012:ev
 const TOP_LEVEL_STATES = [
   'Init',
   'ValidateRequest',
+  'AcquireTenant',
   'ReadPaletteIdentity',
   'TenantResources',
   'CheckTenantResources',
@@ -55,43 +58,34 @@ const TOP_LEVEL_STATES = [
   ),
   'VerifyRegistrations',
   'BuildSummary',
+  'ReleaseTenant',
   'NotifySuccess',
   'Done',
   'UndoRegistrations',
   'UndoPrincipal',
   'UndoBackupPolicy',
   'UndoBucket',
+  'ReleaseTenantOnFailure',
   'NotifyFailure',
   'Failed',
 ];
 
-/** The optional parts: plan.extras key and the Task state that ensures it. */
-const OPTIONAL = [
-  ['azureAccount', 'EnsureAzureAccount'],
-  ['sshKey', 'EnsureSshKey'],
-  ['apiKey', 'EnsureApiKey'],
-  ['gcpBackupLocation', 'EnsureGcpBackupLocation'],
-  ['minioBackupLocation', 'EnsureMinioBackupLocation'],
-  ['azureBackupLocation', 'EnsureAzureBackupLocation'],
-] as const;
+/** Every registration kind: its plan key, its ensure state, and the Choice / Pass of its branch. */
+const REGISTRATION_STATES = REGISTRATION_KEYS.map((key) => {
+  const state = REGISTRATIONS[key].state;
+  return { key, state, should: `Should${state.replace(/^Ensure/, 'Register')}`, skip: `Skip${state.replace(/^Ensure/, '')}` };
+});
 
-/** Task states (Lambda) and the handler each invokes. */
+/** Task states (Lambda) that get the whole state document, and the function each invokes. */
 const TASK_HANDLERS: Record<string, string> = {
   ValidateRequest: 'validate-request',
+  AcquireTenant: 'acquire-tenant',
   ReadPaletteIdentity: 'read-palette-identity',
   EnsureBucket: 'ensure-bucket',
   EnsureBackupPolicy: 'ensure-backup-policy',
   EnsureStsRole: 'ensure-sts-role',
   EnsureStaticUser: 'ensure-static-user',
   CheckReadiness: 'check-readiness',
-  EnsureCloudAccount: 'ensure-cloud-account',
-  EnsureBackupLocation: 'ensure-backup-location',
-  EnsureAzureAccount: 'ensure-azure-account',
-  EnsureSshKey: 'ensure-ssh-key',
-  EnsureApiKey: 'ensure-api-key',
-  EnsureGcpBackupLocation: 'ensure-gcp-backup-location',
-  EnsureMinioBackupLocation: 'ensure-minio-backup-location',
-  EnsureAzureBackupLocation: 'ensure-azure-backup-location',
   VerifyRegistrations: 'verify-registrations',
   UndoRegistrations: 'undo-registrations',
   UndoPrincipal: 'undo-principal',
@@ -135,20 +129,12 @@ describe('definition (contract)', () => {
     const tenant = def.States.TenantResources;
     expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy']);
     const regs = def.States.Registrations;
-    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual([
-      'ShouldRegisterCloudAccount',
-      'EnsureBackupLocation',
-      ...OPTIONAL.map(([, id]) => `Should${id}`),
-    ]);
-    OPTIONAL.forEach(([, id], i) => {
-      expect(Object.keys(regs?.Branches?.[i + 2]?.States ?? {}).sort()).toEqual([id, `${id}Failed`, `Should${id}`, `Skip${id}`].sort());
+    // One branch per registration kind, in the table's order (lambdas/domain/registrations.ts).
+    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual(REGISTRATION_STATES.map((r) => r.should));
+    REGISTRATION_STATES.forEach((r, i) => {
+      expect(Object.keys(regs?.Branches?.[i]?.States ?? {}).sort()).toEqual([r.state, `${r.state}Failed`, r.should, r.skip].sort());
     });
-    expect(Object.keys(regs?.Branches?.[0]?.States ?? {}).sort()).toEqual([
-      'EnsureCloudAccount',
-      'EnsureCloudAccountFailed',
-      'ShouldRegisterCloudAccount',
-      'SkipCloudAccount',
-    ]);
+    expect(REGISTRATION_STATES.slice(0, 2).map((r) => r.state)).toEqual(['EnsureCloudAccount', 'EnsureBackupLocation']);
   });
 
   it('never uses "ResultPath": "$"', () => {
@@ -170,18 +156,16 @@ describe('definition (contract)', () => {
   });
 
   it('each Lambda task invokes its handler directly (payloadResponseOnly) with the contract ResultPath', () => {
-    const fns = functionsByHandler(s.json);
+    const fns = functionsByName(s.json);
     const expectedPaths: Record<string, string | undefined> = {
       ValidateRequest: '$.job',
+      AcquireTenant: '$.admission',
       ReadPaletteIdentity: '$.palette',
       EnsureBucket: undefined,
       EnsureBackupPolicy: undefined,
       EnsureStsRole: '$.principal',
       EnsureStaticUser: '$.principal',
       CheckReadiness: '$.readiness',
-      EnsureCloudAccount: undefined,
-      EnsureBackupLocation: undefined,
-      ...Object.fromEntries(OPTIONAL.map(([, id]) => [id, undefined])),
       VerifyRegistrations: '$.verification',
       UndoRegistrations: '$.compensation.registrations',
       UndoPrincipal: '$.compensation.principal',
@@ -200,6 +184,42 @@ describe('definition (contract)', () => {
     }
   });
 
+  it("each registration kind's task invokes its own function with a small input naming the kind", () => {
+    const fns = functionsByName(s.json);
+    for (const r of REGISTRATION_STATES) {
+      const st = state(def, r.state);
+      const [logicalId] = fns.get(registrationFunctionName(r.key)) ?? [];
+      expect(logicalId, r.state).toBeDefined();
+      expect(st.Resource, r.state).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
+      expect(st.Parameters, r.state).toEqual({
+        registration: r.key,
+        'execution.$': '$.execution',
+        'job.$': '$.job',
+        'palette.$': '$.palette',
+        'principal.$': '$.principal',
+      });
+      expect(st.ResultPath, r.state).toBeUndefined();
+    }
+  });
+
+  it('ReleaseTenant records the outcome with a small input, on success and after compensation', () => {
+    const [logicalId] = functionsByName(s.json).get('release-tenant') ?? [];
+    const resource = `arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`;
+    expect(def.States.ReleaseTenant).toMatchObject({
+      Resource: resource,
+      Parameters: { 'execution.$': '$.execution', 'job.$': '$.job', outcome: 'SUCCEEDED' },
+      ResultPath: '$.release',
+      Next: 'NotifySuccess',
+    });
+    expect(def.States.ReleaseTenantOnFailure).toMatchObject({
+      Resource: resource,
+      Parameters: { 'execution.$': '$.execution', 'job.$': '$.job', outcome: 'FAILED', 'error.$': '$.error' },
+      ResultPath: '$.compensation.tenant',
+      Next: 'NotifyFailure',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.compensation.tenantError', Next: 'NotifyFailure' }],
+    });
+  });
+
   it('Parallel states select their branch results into the contract shape', () => {
     expect(def.States.TenantResources).toMatchObject({
       ResultPath: '$.tenant',
@@ -208,27 +228,17 @@ describe('definition (contract)', () => {
     });
     expect(def.States.Registrations).toMatchObject({
       ResultPath: '$.registrations',
-      ResultSelector: {
-        'cloudAccount.$': '$[0]',
-        'backupLocation.$': '$[1]',
-        ...Object.fromEntries(OPTIONAL.map(([part], i) => [`${part}.$`, `$[${i + 2}]`])),
-      },
+      ResultSelector: Object.fromEntries(REGISTRATION_STATES.map((r, i) => [`${r.key}.$`, `$[${i}]`])),
       Next: 'CheckRegistrations',
     });
-    for (const [part, id] of OPTIONAL) {
-      expect(state(def, `Should${id}`)).toMatchObject({
+    for (const r of REGISTRATION_STATES) {
+      expect(state(def, r.should)).toMatchObject({
         Type: 'Choice',
-        Choices: [{ Variable: `$.job.plan.extras.${part}`, IsPresent: true, Next: id }],
-        Default: `Skip${id}`,
+        Choices: [{ Variable: `$.job.plan.registrations.${r.key}`, IsPresent: true, Next: r.state }],
+        Default: r.skip,
       });
-      expect(state(def, `Skip${id}`)).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
+      expect(state(def, r.skip)).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
     }
-    expect(state(def, 'SkipCloudAccount')).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
-    expect(state(def, 'ShouldRegisterCloudAccount')).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.job.plan.registerCloudAccount', BooleanEquals: true, Next: 'EnsureCloudAccount' }],
-      Default: 'SkipCloudAccount',
-    });
   });
 
   it('chooses the principal on credentialMode and loops readiness through a SecondsPath Wait', () => {
@@ -254,7 +264,7 @@ describe('definition (contract)', () => {
 
   it('ends the happy path with a summary, the success event and Done (OutputPath $.summary)', () => {
     expect(def.States.VerifyRegistrations?.Next).toBe('BuildSummary');
-    expect(def.States.BuildSummary).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'NotifySuccess' });
+    expect(def.States.BuildSummary).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'ReleaseTenant' });
     const summaryPaths = JSON.stringify(def.States.BuildSummary?.Parameters);
     expect(summaryPaths).not.toMatch(/secretValue|SecretString|secretAccessKey/i);
     expect(def.States.NotifySuccess).toMatchObject({
@@ -285,6 +295,7 @@ describe('definition (contract)', () => {
       'CheckReadiness',
       'Registrations',
       'VerifyRegistrations',
+      'ReleaseTenant',
       'NotifySuccess',
     ];
     for (const name of between) {
@@ -299,7 +310,7 @@ describe('definition (contract)', () => {
   });
 
   it('a failing branch settles its own Parallel (no branch still running during compensation), then the first failure compensates', () => {
-    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureCloudAccount', 'EnsureBackupLocation', ...OPTIONAL.map(([, id]) => id)];
+    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', ...REGISTRATION_STATES.map((r) => r.state)];
     for (const name of branchTasks) {
       expect(state(def, name).Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${name}Failed` }]);
       expect(state(def, `${name}Failed`), name).toMatchObject({
@@ -324,14 +335,18 @@ describe('definition (contract)', () => {
       }
     };
     check('CheckTenantResources', '$.tenant', ['bucket', 'policy'], 'ChoosePrincipal');
-    check('CheckRegistrations', '$.registrations', ['cloudAccount', 'backupLocation', ...OPTIONAL.map(([p]) => p)], 'VerifyRegistrations');
+    check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations');
   });
 
-  it('ValidateRequest failures go straight to NotifyFailure (nothing to compensate)', () => {
+  it('ValidateRequest failures go straight to NotifyFailure; AcquireTenant failures only release the tenant', () => {
     expect(def.States.ValidateRequest?.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' },
     ]);
-    expect(def.States.ValidateRequest?.Next).toBe('ReadPaletteIdentity');
+    expect(def.States.ValidateRequest?.Next).toBe('AcquireTenant');
+    expect(def.States.AcquireTenant?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseTenantOnFailure' },
+    ]);
+    expect(def.States.AcquireTenant?.Next).toBe('ReadPaletteIdentity');
   });
 
   it('compensation runs in reverse order and an undo failure never stops the chain', () => {
@@ -339,7 +354,7 @@ describe('definition (contract)', () => {
       ['UndoRegistrations', 'registrations', 'UndoPrincipal'],
       ['UndoPrincipal', 'principal', 'UndoBackupPolicy'],
       ['UndoBackupPolicy', 'policy', 'UndoBucket'],
-      ['UndoBucket', 'bucket', 'NotifyFailure'],
+      ['UndoBucket', 'bucket', 'ReleaseTenantOnFailure'],
     ] as const;
     for (const [name, step, next] of chain) {
       expect(def.States[name]?.Next, name).toBe(next);
@@ -376,7 +391,7 @@ describe('definition (contract)', () => {
   });
 
   it('retries the named transient errors and Lambda service errors on every Lambda task: 2 s, x2, 4 attempts, full jitter', () => {
-    for (const name of Object.keys(TASK_HANDLERS)) {
+    for (const name of [...Object.keys(TASK_HANDLERS), ...REGISTRATION_STATES.map((r) => r.state), 'ReleaseTenant', 'ReleaseTenantOnFailure']) {
       expect(state(def, name).Retry, name).toEqual([
         {
           ErrorEquals: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
@@ -406,6 +421,9 @@ describe('definition (contract)', () => {
       'ReadinessTimeoutError',
       'BucketConflictError',
       'VerificationError',
+      'OwnershipError',
+      'TenantBindingError',
+      'TenantBusyError',
       'States.ALL',
       'States.TaskFailed',
     ]) {
@@ -435,8 +453,18 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
   const base: StubHandlers = {
     ValidateRequest: (input) => ({
       request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
-      plan: { tenantId: 'acme', registerCloudAccount: opts.registerCloudAccount ?? true, target: { accountId: '210987654321', region: 'us-east-1', partition: 'aws' } },
+      plan: {
+        tenantId: 'acme',
+        registrations: {
+          ...((opts.registerCloudAccount ?? true) ? { cloudAccount: { name: 'acme-aws' } } : {}),
+          backupLocation: { name: 'acme-s3', isDefault: false },
+        },
+        target: { accountId: '210987654321', region: 'us-east-1', partition: 'aws' },
+      },
     }),
+    AcquireTenant: () => ({ bound: true, claims: 3 }),
+    ReleaseTenant: () => ({ released: true, status: 'ACTIVE', claimsReleased: 0 }),
+    ReleaseTenantOnFailure: () => ({ released: true, status: 'FAILED', claimsReleased: 0 }),
     ReadPaletteIdentity: () => ({ accountId: '111122223333', externalId: 'ext-1', partition: 'aws' }),
     EnsureBucket: () => ({ bucketName: 'palette-backup-acme', bucketArn: 'arn:aws:s3:::palette-backup-acme', region: 'us-east-1', created: true }),
     EnsureBackupPolicy: () => ({ policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/p', defaultVersionId: 'v1', created: true, versionCreated: false }),
@@ -450,7 +478,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     },
     EnsureCloudAccount: () => ({ uid: 'ca-1', name: 'acme-aws', created: true, updated: false }),
     EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
-    VerifyRegistrations: () => ({ ok: true, cloudAccountUid: 'ca-1', backupLocationUid: 'bl-1' }),
+    VerifyRegistrations: () => ({ ok: true, uids: { cloudAccount: 'ca-1', backupLocation: 'bl-1' } }),
     UndoRegistrations: () => ({ deleted: ['bl-1'] }),
     UndoPrincipal: () => ({ deleted: true }),
     UndoBackupPolicy: () => ({ deleted: true }),
@@ -473,8 +501,15 @@ describe('control flow (definition run in-process)', () => {
     expect(run.error).toBeUndefined();
     const calls = run.calls.map((c) => c.state);
     expect(calls).toEqual(
-      expect.arrayContaining(['ValidateRequest', 'ReadPaletteIdentity', 'EnsureBucket', 'EnsureBackupPolicy', 'EnsureStsRole', 'EnsureCloudAccount', 'EnsureBackupLocation', 'VerifyRegistrations', 'NotifySuccess']),
+      expect.arrayContaining(['ValidateRequest', 'AcquireTenant', 'ReadPaletteIdentity', 'EnsureBucket', 'EnsureBackupPolicy', 'EnsureStsRole', 'EnsureCloudAccount', 'EnsureBackupLocation', 'VerifyRegistrations', 'ReleaseTenant', 'NotifySuccess']),
     );
+    expect(calls.indexOf('ReleaseTenant')).toBeLessThan(calls.indexOf('NotifySuccess'));
+    expect(calls).not.toContain('ReleaseTenantOnFailure');
+    // A registration task gets only what it needs, and the name of its kind.
+    expect(run.inputOf('EnsureSshKey')).toBeUndefined();
+    expect(Object.keys(run.inputOf('EnsureCloudAccount') as object).sort()).toEqual(['execution', 'job', 'palette', 'principal', 'registration']);
+    expect(run.inputOf('EnsureCloudAccount')).toMatchObject({ registration: 'cloudAccount', execution: { name: 'exec-happy' }, principal: { kind: 'sts' } });
+    expect(run.inputOf('ReleaseTenant')).toMatchObject({ outcome: 'SUCCEEDED', execution: { name: 'exec-happy' }, job: { plan: { tenantId: 'acme' } } });
     expect(calls).not.toContain('EnsureStaticUser');
     expect(calls.filter((c) => c === 'CheckReadiness')).toHaveLength(2);
     expect(calls.some((c) => c.startsWith('Undo'))).toBe(false);
@@ -527,6 +562,7 @@ describe('control flow (definition run in-process)', () => {
       { executionName: 'exec-invalid' },
     );
     expect(run.calls.map((c) => c.state)).toEqual(['ValidateRequest', 'NotifyFailure']);
+    // Nothing was acquired: not even ReleaseTenantOnFailure runs.
     expect(run.inputOf('NotifyFailure')).toEqual({
       Entries: [
         {
@@ -551,9 +587,10 @@ describe('control flow (definition run in-process)', () => {
       }),
       { executionName: 'exec-comp' },
     );
-    const undos = run.calls.map((c) => c.state).filter((c) => c.startsWith('Undo') || c === 'NotifyFailure');
+    const undos = run.calls.map((c) => c.state).filter((c) => c.startsWith('Undo') || c.startsWith('Release') || c === 'NotifyFailure');
     // UndoPrincipal is retried (AwsTransientError) before its Catch moves on.
-    expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure']);
+    expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure', 'NotifyFailure']);
+    expect(run.inputOf('ReleaseTenantOnFailure')).toMatchObject({ outcome: 'FAILED', error: { Error: 'PaletteConflictError' } });
     expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(5);
     expect(run.inputOf('UndoRegistrations')).toMatchObject({ error: { Error: 'PaletteConflictError' }, principal: { kind: 'sts' } });
     const detail = (run.inputOf('NotifyFailure') as { Entries: { Detail: Record<string, unknown> }[] }).Entries[0]?.Detail;
@@ -566,9 +603,24 @@ describe('control flow (definition run in-process)', () => {
         principalError: { Error: 'AwsTransientError' },
         policy: { deleted: true },
         bucket: { deleted: true },
+        tenant: { released: true, status: 'FAILED' },
       },
     });
     expect(run.failure?.Error).toBe('PaletteConflictError');
+  });
+
+  it('a busy tenant: AcquireTenant fails with TenantBusyError, nothing is compensated, the release is attempted (a no-op for a non-holder)', async () => {
+    const run = await runWorkflow(
+      def,
+      REQUEST,
+      stubs({
+        AcquireTenant: () => { throw namedError('TenantBusyError', 'tenant acme is being onboarded by execution other'); },
+        ReleaseTenantOnFailure: () => ({ released: false, claimsReleased: 0 }),
+      }),
+      { executionName: 'exec-busy' },
+    );
+    expect(run.calls.map((c) => c.state)).toEqual(['ValidateRequest', 'AcquireTenant', 'ReleaseTenantOnFailure', 'NotifyFailure']);
+    expect(run.failure).toEqual({ Error: 'TenantBusyError', Cause: expect.stringContaining('being onboarded by execution other') });
   });
 
   it('retries a transient error, but not a non-retryable one', async () => {

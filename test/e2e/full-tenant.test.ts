@@ -13,6 +13,7 @@ import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } 
 import { prepareRequestFixtures } from '../../local/runner/fixtures';
 import { sandboxEndpoints } from '../../local/runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { inventoryWithoutRegistryRecords } from './tenant-world';
 
 let sb: RunningLocalSandbox;
 let workflow: LocalWorkflow;
@@ -33,9 +34,7 @@ afterAll(async () => {
 
 /** Everything that exists: sandbox resources of every account, plus every Palette object. */
 async function world() {
-  const aws = Object.fromEntries(
-    Object.entries(sb.aws.inventory()).map(([account, types]) => [account, Object.fromEntries(Object.entries(types).map(([t, ids]) => [t, [...ids].sort()]))]),
-  );
+  const aws = inventoryWithoutRegistryRecords(sb.aws.inventory());
   const names = (kind: string, items: { metadata?: { name?: string; uid?: string } }[]) => items.map((i) => `${kind}:${i.metadata?.name}:${i.metadata?.uid}`);
   const paletteObjects = [
     ...names('aws', await palette.cloudAccounts.aws.list()),

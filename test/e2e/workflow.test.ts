@@ -25,6 +25,7 @@ import { backupPolicyDocument } from '../../lambdas/domain/policies';
 import { PaletteClient } from '../../lambdas/services/palette';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow, type RunOptions } from '../../local/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { inventoryWithoutRegistryRecords } from './tenant-world';
 
 let sb: RunningLocalSandbox;
 let workflow: LocalWorkflow;
@@ -62,10 +63,7 @@ async function operatorIn(accountId: string): Promise<{ iam: IAMClient; s3: S3Cl
 
 /** Everything that exists: sandbox resources of every account, plus Palette's cloud accounts and backup locations. */
 async function world(): Promise<{ aws: Record<string, Record<string, string[]>>; palette: string[] }> {
-  const aws = sb.aws.inventory();
-  const sorted = Object.fromEntries(
-    Object.entries(aws).map(([account, types]) => [account, Object.fromEntries(Object.entries(types).map(([t, ids]) => [t, [...ids].sort()]))]),
-  );
+  const sorted = inventoryWithoutRegistryRecords(sb.aws.inventory());
   const accounts = (await palette.cloudAccounts.aws.list()).map((a) => `cloud-account:${a.metadata?.name}:${a.metadata?.uid}`);
   const locations = (await palette.backupLocations.list()).map((l) => `backup-location:${l.metadata?.name}:${l.metadata?.uid}`);
   return { aws: sorted, palette: [...accounts, ...locations].sort() };
@@ -208,9 +206,9 @@ describe('adopted buckets', () => {
         LifecycleConfiguration: { Rules: [{ ID: 'expire-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }] },
       }),
     );
-    const result = await run(stsRequest('adopt', '131313131313', { aws: { accountId: '131313131313', region: 'us-east-1', credentialMode: 'sts', bucket: { lifecycle: { noncurrentVersionExpirationDays: 30 } } } }));
+    const result = await run(stsRequest('adopt', '131313131313', { aws: { accountId: '131313131313', region: 'us-east-1', credentialMode: 'sts', bucket: { adopt: true, lifecycle: { noncurrentVersionExpirationDays: 30 } } } }));
     expect(result.errorMessage).toBeUndefined();
-    expect(result.output).toMatchObject({ bucket: { created: false } });
+    expect(result.output).toMatchObject({ bucket: { created: false, adopted: true } });
     const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket }))).Policy ?? '{}') as { Statement: { Sid?: string }[] };
     expect(policy.Statement.map((st) => st.Sid).sort()).toEqual(['AllowAudit', 'DenyInsecureTransport']);
     const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules ?? [];
@@ -222,7 +220,7 @@ describe('adopted buckets', () => {
     const { s3 } = await operatorIn('121212121212');
     await s3.send(new CreateBucketCommand({ Bucket: 'palette-backup-locked-121212121212-us-east-1', ObjectLockEnabledForBucket: true }));
     const before = await world();
-    const result = await run(stsRequest('locked', '121212121212'));
+    const result = await run(stsRequest('locked', '121212121212', { aws: { accountId: '121212121212', region: 'us-east-1', credentialMode: 'sts', bucket: { adopt: true } } }));
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('BucketConfigurationError');
     expect(result.errorMessage).toMatch(/Object Lock/);
@@ -247,6 +245,10 @@ describe('a permanent failure at a late step', () => {
     const undo = ['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure', 'Failed'];
     expect(entered.filter((s) => s !== undefined && undo.includes(s))).toEqual(undo);
     expect(sameAccounts(await world(), before)).toEqual(before);
+    // The registry knows the tenant failed and owns nothing; its lease is free.
+    expect(result.history.find((e) => e.type === 'TaskStateExited' && e.state === 'ReleaseTenantOnFailure')?.output).toMatchObject({
+      compensation: { tenant: { released: true, status: 'FAILED' } },
+    });
     expect(result.events).toEqual([
       expect.objectContaining({
         detailType: 'Tenant Onboarding Failed',
@@ -258,7 +260,8 @@ describe('a permanent failure at a late step', () => {
   it('leaves pre-existing resources (role, bucket with data) alone', async () => {
     await ensureTenantAccount('555555555555');
     const { s3, iam } = await operatorIn('555555555555');
-    // An operator made the role (untagged) before: the run adopts it, and must not delete it.
+    // An operator made the role and the bucket (untagged) before: the run adopts them (explicitly), and must not
+    // delete them.
     await iam.send(
       new CreateRoleCommand({
         RoleName: 'palette-onboarding-keep',
@@ -270,15 +273,20 @@ describe('a permanent failure at a late step', () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'backups/existing.tar', Body: 'data' }));
     const before = await world();
-    const result = await run(stsRequest('keep', '555555555555'), {
+    const result = await run(stsRequest('keep', '555555555555', { aws: { accountId: '555555555555', region: 'us-east-1', credentialMode: 'sts', bucket: { adopt: true }, principal: { adopt: true } } }), {
       afterTask: async (state, output) => {
         if (state === 'EnsureBackupLocation') await palette.backupLocations.delete((output as { uid: string }).uid);
       },
     });
     expect(result.status).toBe('FAILED');
     expect(result.output).toBeUndefined();
-    // The bucket existed before: it is still there (with its data); what the run created is gone.
-    expect(sameAccounts(await world(), before)).toEqual(before);
+    // The bucket existed before: it is still there (with its data); what the run created is gone. The adopted
+    // bucket is the tenant's now, so its name stays claimed for it in the registry.
+    const after = sameAccounts(await world(), before);
+    const home = sb.aws.accountId;
+    const claim = (after.aws[home]?.dynamodbItems ?? []).filter((id) => !(before.aws[home]?.dynamodbItems ?? []).includes(id));
+    expect(claim).toEqual([expect.stringContaining(`claim#s3:aws:bucket/${bucket}`)]);
+    expect({ ...after, aws: { ...after.aws, [home]: { ...after.aws[home], dynamodbItems: before.aws[home]?.dynamodbItems } } }).toEqual(before);
     expect(sb.aws.inventory()['555555555555']?.buckets).toContain(bucket);
     expect(sb.aws.inventory()['555555555555']?.roles).toContain('palette-onboarding-keep');
     expect(result.events[0]?.detail).toMatchObject({ compensation: { principal: { deleted: [] }, bucket: { deleted: [] } } });

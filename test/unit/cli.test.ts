@@ -204,7 +204,7 @@ describe('start (deployed)', () => {
     expect(out).toContain('Onboarding succeeded');
     expect(out).toMatch(/bucket\s+arn:aws:s3:::b \(created\)/);
     expect(out).toMatch(/backup policy\s+arn:aws:iam::111111111111:policy\/p \[v2\] \(new policy version\)/);
-    expect(out).toMatch(/Palette cloud account\s+acme-aws {2}uid u1 \(unchanged\)/);
+    expect(out).toMatch(/Palette AWS cloud account\s+acme-aws {2}uid u1 \(unchanged\)/);
   });
 
   it('follows the existing execution when the same request was already started (ExecutionAlreadyExists)', async () => {
@@ -305,11 +305,21 @@ describe('formatting', () => {
     });
     expect(summary).toMatch(/IAM user\s+arn:aws:iam::1:user\/u \(created\)/);
     expect(summary).toMatch(/access key secret ARN\s+arn:aws:secretsmanager:us-east-1:0:secret:k/);
-    expect(summary).toMatch(/Palette cloud account\s+not registered \(skipped\)/);
-    expect(formatSummary({ ...SUMMARY, verification: { ok: true, backupLocationUid: 'u2' } })).toMatch(/verified\s+yes, Palette lists the backup location\n/);
-    expect(formatSummary({ ...SUMMARY, verification: { ok: true, cloudAccountUid: 'u1', backupLocationUid: 'u2' } })).toMatch(
-      /verified\s+yes, Palette lists the cloud account and the backup location/,
+    expect(summary).toMatch(/Palette AWS cloud account\s+not registered \(skipped\)/);
+    expect(formatSummary({ ...SUMMARY, verification: { ok: true, uids: { backupLocation: 'u2' } } })).toMatch(/verified\s+yes, Palette lists the registration\n/);
+    expect(formatSummary({ ...SUMMARY, verification: { ok: true, uids: { cloudAccount: 'u1', backupLocation: 'u2' } } })).toMatch(
+      /verified\s+yes, Palette lists all 2 registrations/,
     );
+    // An adopted object says so; the secrets a registration wrote are listed by ARN.
+    const adopted = formatSummary({
+      ...SUMMARY,
+      bucket: { ...SUMMARY.bucket, created: false, adopted: true },
+      sshKey: { uid: 'k1', name: 'acme-ssh', created: true, updated: false, fingerprint: 'SHA256:x', privateKeySecretArn: 'arn:aws:secretsmanager:us-east-1:0:secret:palette-onboarding/acme/ssh-private-key-AbCdEf' },
+      apiKey: { skipped: true },
+    });
+    expect(adopted).toMatch(/bucket\s+arn:aws:s3:::b \(adopted\)/);
+    expect(adopted).toMatch(/Palette SSH key\s+acme-ssh {2}uid k1 \(created\)\n\s+private key secret\s+arn:aws:secretsmanager:.*ssh-private-key-AbCdEf/);
+    expect(adopted).not.toMatch(/API key/);
   });
 
   it('reads errorMessage from a Lambda error document', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyExpiry } from '../../lambdas/domain/extras';
+import { apiKeyExpiry } from '../../lambdas/domain/registration-requests';
 import { bucketName, executionName } from '../../lambdas/domain/names';
 import { buildPlan, parseRequest } from '../../lambdas/domain/plan';
 import { bucketNameProblem } from '../../lambdas/domain/request';
@@ -7,6 +7,7 @@ import { RequestValidationError } from '../../lambdas/shared/errors';
 
 const ctx = {
   homeAccountId: '000000000000',
+  deploymentId: 'palette-onboarding',
   defaultApiKeySecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-api-key-AbCdEf',
   defaultReadinessSeconds: 120,
   executionName: 'acme-0123456789ab',
@@ -38,22 +39,29 @@ describe('buildPlan', () => {
       principalName: 'palette-onboarding-acme',
       accessKeySecretName: 'palette-onboarding/acme/aws-access-key',
       paletteApiKeySecretArn: ctx.defaultApiKeySecretArn,
-      cloudAccountName: 'acme-aws',
-      registerCloudAccount: true,
-      backupLocationName: 'acme-s3',
-      backupLocationIsDefault: false,
+      executionName: 'acme-0123456789ab',
+      deploymentId: 'palette-onboarding',
+      adopt: { bucket: false, backupPolicy: false, principal: false },
+      registrations: {
+        cloudAccount: { name: 'acme-aws', adopt: false },
+        backupLocation: { name: 'acme-s3', isDefault: false, adopt: false },
+      },
       readinessTimeoutSeconds: 120,
-      tags: { 'palette-onboarding/created-by': 'acme-0123456789ab', 'palette-onboarding/tenant': 'acme' },
+      tags: {
+        'palette-onboarding/created-by': 'acme-0123456789ab',
+        'palette-onboarding/tenant': 'acme',
+        'palette-onboarding/managed-by': 'palette-onboarding',
+      },
     });
     expect(plan.kmsKeyArn).toBeUndefined();
   });
 
   it('skips the cloud account in static mode unless asked, and needs no AssumeRole in the home account', () => {
     const { plan } = buildPlan({ ...sts, aws: { ...sts.aws, accountId: '000000000000', credentialMode: 'static' } }, ctx);
-    expect(plan.registerCloudAccount).toBe(false);
+    expect(plan.registrations.cloudAccount).toBeUndefined();
     expect(plan.target.assumeRole).toBe(false);
     const asked = buildPlan({ ...sts, aws: { ...sts.aws, credentialMode: 'static' }, register: { cloudAccount: { enabled: true } } }, ctx);
-    expect(asked.plan.registerCloudAccount).toBe(true);
+    expect(asked.plan.registrations.cloudAccount).toEqual({ name: 'acme-aws', adopt: false });
   });
 
   it('honours explicit names, KMS, lifecycle, project and readiness budget', () => {
@@ -79,11 +87,28 @@ describe('buildPlan', () => {
       versioning: false,
       lifecycle: { noncurrentVersionExpirationDays: 30 },
       projectUid: 'p-1',
-      cloudAccountName: 'globex-prod',
-      backupLocationName: 'globex-backups',
-      backupLocationIsDefault: true,
+      registrations: {
+        cloudAccount: { name: 'globex-prod' },
+        backupLocation: { name: 'globex-backups', isDefault: true },
+      },
       readinessTimeoutSeconds: 30,
     });
+  });
+
+  it('carries every adopt flag and the deployment id into the plan and its marks', () => {
+    // Prepare
+    const request = {
+      ...sts,
+      aws: { ...sts.aws, bucket: { adopt: true }, backupPolicy: { adopt: true }, principal: { adopt: true } },
+      register: { cloudAccount: { adopt: true }, backupLocation: { adopt: true } },
+      sshKey: { adopt: true },
+    };
+    // Act
+    const { plan } = buildPlan(request, { ...ctx, deploymentId: 'prod-eu' });
+    // Assess
+    expect(plan.adopt).toEqual({ bucket: true, backupPolicy: true, principal: true });
+    expect(plan.registrations).toMatchObject({ cloudAccount: { adopt: true }, backupLocation: { adopt: true }, sshKey: { adopt: true } });
+    expect(plan.tags['palette-onboarding/managed-by']).toBe('prod-eu');
   });
 
   it('requires an API-key secret when the deployment has no default', () => {
@@ -137,7 +162,7 @@ describe('names', () => {
   });
 });
 
-describe('optional parts (Azure, SSH key, API key, more backup locations)', () => {
+describe('registrations beyond the AWS cloud account and S3 location (Azure, SSH key, API key, more backup locations)', () => {
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-AbCdEf`;
   const full = {
     ...sts,
@@ -157,9 +182,9 @@ describe('optional parts (Azure, SSH key, API key, more backup locations)', () =
     },
   };
 
-  it('derives names and secret names for every part', () => {
+  it('derives names and secret names for every registration', () => {
     const { plan } = buildPlan(full, ctx);
-    expect(plan.extras).toMatchObject({
+    expect(plan.registrations).toMatchObject({
       azureAccount: { name: 'acme-azure', cloud: 'AzurePublicCloud', disablePropertiesRequest: false },
       sshKey: { name: 'acme-ssh', generateBits: 4096, privateKeySecretName: 'palette-onboarding/acme/ssh-private-key' },
       apiKey: { name: 'acme-automation', expiry: '90d', valueSecretName: 'palette-onboarding/acme/palette-api-key', description: 'CI' },
@@ -167,7 +192,7 @@ describe('optional parts (Azure, SSH key, API key, more backup locations)', () =
       minioBackupLocation: { name: 'acme-minio', forcePathStyle: true, region: 'us-east-1' },
       azureBackupLocation: { name: 'acme-azure-blob', cloud: 'AzurePublicCloud' },
     });
-    expect(buildPlan(sts, ctx).plan.extras).toEqual({});
+    expect(Object.keys(buildPlan(sts, ctx).plan.registrations).sort()).toEqual(['backupLocation', 'cloudAccount']);
   });
 
   it("reads only the tenant's own secrets", () => {

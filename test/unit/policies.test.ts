@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupPolicyDocument, mergeBucketPolicy, paletteTrustPolicy, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../lambdas/domain/policies';
+import { backupPolicyDocument, mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../lambdas/domain/policies';
 
 const actionsOf = (doc: ReturnType<typeof backupPolicyDocument>) =>
   doc.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
@@ -55,22 +55,22 @@ describe('trust and bucket policies', () => {
   });
 });
 
-describe('mergeBucketPolicy', () => {
+describe('mergePolicyStatements', () => {
   const ours = tlsOnlyBucketPolicy({ partition: 'aws', bucketName: 'b1' });
   const theirs = { Sid: 'AllowAudit', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/audit' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b1/*' };
 
   it('is just ours when the bucket has no policy', () => {
-    expect(mergeBucketPolicy(undefined, ours)).toEqual(ours);
+    expect(mergePolicyStatements(undefined, ours)).toEqual(ours);
   });
 
   it("keeps the bucket's own statements and replaces a stale copy of ours", () => {
     const stale = { ...ours.Statement[0], Resource: 'arn:aws:s3:::old' };
-    const merged = mergeBucketPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [theirs, stale] }), ours);
+    const merged = mergePolicyStatements(JSON.stringify({ Version: '2012-10-17', Statement: [theirs, stale] }), ours);
     expect(merged.Statement).toEqual([theirs, ours.Statement[0]]);
   });
 
   it('accepts a single statement object and is stable when merged again', () => {
-    const once = mergeBucketPolicy(JSON.stringify({ Version: '2012-10-17', Statement: theirs }), ours);
-    expect(policyDocumentsEqual(mergeBucketPolicy(JSON.stringify(once), ours), once)).toBe(true);
+    const once = mergePolicyStatements(JSON.stringify({ Version: '2012-10-17', Statement: theirs }), ours);
+    expect(policyDocumentsEqual(mergePolicyStatements(JSON.stringify(once), ours), once)).toBe(true);
   });
 });

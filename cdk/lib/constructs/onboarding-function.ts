@@ -12,6 +12,8 @@ import { absoluteFromRoot, handlerSourcePath, PROJECT_ROOT } from '../paths';
 
 /** Template metadata key holding the handler's repository-relative source file (read by the local runner). */
 export const HANDLER_METADATA_KEY = 'palette-onboarding:handler';
+/** Template metadata key holding the function's name in the workflow (several functions may share one handler). */
+export const FUNCTION_METADATA_KEY = 'palette-onboarding:function';
 
 /**
  * esbuild banner for ESM bundles: CommonJS dependencies bundled into an ESM file still call `require`
@@ -31,6 +33,8 @@ export const FUNCTION_DEFAULTS = {
 export interface OnboardingFunctionProps {
   /** Handler file name without extension: `lambdas/handlers/<handler>.ts`, export `handler`. */
   readonly handler: string;
+  /** The function's name in the workflow (default: the handler's). */
+  readonly name?: string;
   readonly description: string;
   /** The complete Lambda environment (the same for every function; see lambdas/shared/env.ts). */
   readonly environment: Record<string, string>;
@@ -59,7 +63,7 @@ export class OnboardingFunction extends Construct {
     // AWSLambdaBasicExecutionRole (logs:* on every log group of the account).
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `palette-onboarding ${props.handler} Lambda`,
+      description: `palette-onboarding ${props.name ?? props.handler} Lambda`,
     });
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -104,6 +108,7 @@ export class OnboardingFunction extends Construct {
 
     const cfn = this.function.node.defaultChild as CfnResource;
     cfn.addMetadata(HANDLER_METADATA_KEY, source);
+    cfn.addMetadata(FUNCTION_METADATA_KEY, props.name ?? props.handler);
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,7 +1,8 @@
 import { Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import type { OnboardingConfig } from '../config';
-import { applyAccess, type Access } from '../permissions';
+import { applyAccess, type Access, type AccessRefs } from '../permissions';
 import { OnboardingFunction } from './onboarding-function';
 
 interface HandlerSpec {
@@ -20,8 +21,18 @@ interface HandlerSpec {
 export const HANDLERS = {
   'validate-request': {
     id: 'ValidateRequest',
-    description: 'Validate and normalize the onboarding request; derive the plan',
-    access: [],
+    description: 'Validate and normalize the onboarding request; derive the plan; check the tenant registry',
+    access: ['registryRead'],
+  },
+  'acquire-tenant': {
+    id: 'AcquireTenant',
+    description: "Tenant registry: bind the tenant, take its lease, claim its names",
+    access: ['registryWrite'],
+  },
+  'release-tenant': {
+    id: 'ReleaseTenant',
+    description: "Tenant registry: record the execution's outcome and release the tenant's lease",
+    access: ['registryWrite'],
   },
   'read-palette-identity': {
     id: 'ReadPaletteIdentity',
@@ -31,127 +42,122 @@ export const HANDLERS = {
   'ensure-bucket': {
     id: 'EnsureBucket',
     description: 'Create or correct the backup bucket in the tenant account',
-    access: ['assumeTenantRole', 'homeBucketEnsure'],
+    access: ['assumeTenantRole', 'homeBucketEnsure', 'registryWrite'],
   },
   'ensure-backup-policy': {
     id: 'EnsureBackupPolicy',
     description: 'Create or correct the backup IAM policy in the tenant account',
-    access: ['assumeTenantRole', 'homePolicyEnsure'],
+    access: ['assumeTenantRole', 'homePolicyEnsure', 'registryWrite'],
   },
   'ensure-sts-role': {
     id: 'EnsureStsRole',
     description: 'Create or correct the role Palette assumes (STS mode)',
-    access: ['assumeTenantRole', 'homeRoleEnsure'],
+    access: ['assumeTenantRole', 'homeRoleEnsure', 'registryWrite'],
   },
   'ensure-static-user': {
     id: 'EnsureStaticUser',
     description: 'Create or correct the IAM user and store its access key in Secrets Manager (static mode)',
-    access: ['assumeTenantRole', 'homeUserEnsure', 'accessKeySecretWrite'],
+    access: ['assumeTenantRole', 'homeUserEnsure', 'accessKeySecretWrite', 'registryWrite'],
   },
   'check-readiness': {
     id: 'CheckReadiness',
     description: 'One round of Palette credential validation (IAM propagation gate)',
     access: ['paletteApiKey', 'accessKeySecretRead'],
   },
-  'ensure-cloud-account': {
-    id: 'EnsureCloudAccount',
-    description: 'Register or update the Palette AWS cloud account',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
-  'ensure-backup-location': {
-    id: 'EnsureBackupLocation',
-    description: 'Register or update the Palette S3 backup location',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
-  'ensure-azure-account': {
-    id: 'EnsureAzureAccount',
-    description: 'Validate and register or update the Palette Azure cloud account',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
-  'ensure-ssh-key': {
-    id: 'EnsureSshKey',
-    description: 'Upload (or generate, store and upload) the SSH key',
-    access: ['paletteApiKey', 'accessKeySecretWrite'],
-  },
-  'ensure-api-key': {
-    id: 'EnsureApiKey',
-    description: 'Create the Palette API key and store its value in Secrets Manager',
-    access: ['paletteApiKey', 'accessKeySecretWrite'],
-  },
-  'ensure-gcp-backup-location': {
-    id: 'EnsureGcpBackupLocation',
-    description: 'Validate and register or update the GCP backup location',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
-  'ensure-minio-backup-location': {
-    id: 'EnsureMinioBackupLocation',
-    description: 'Check the MinIO bucket with its keys, then register or update the MinIO backup location',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
-  'ensure-azure-backup-location': {
-    id: 'EnsureAzureBackupLocation',
-    description: 'Validate and register or update the Azure Blob backup location',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
-  },
   'verify-registrations': {
     id: 'VerifyRegistrations',
-    description: 'Check that Palette lists the cloud account and backup location',
+    description: 'Check that Palette lists every registration under its name and uid',
     access: ['paletteApiKey'],
   },
   'undo-registrations': {
     id: 'UndoRegistrations',
     description: 'Compensation: delete the Palette registrations (and their stored keys) this execution created',
-    access: ['paletteApiKey', 'accessKeySecretWrite'],
+    access: ['paletteApiKey', 'accessKeySecretWrite', 'registryWrite'],
   },
   'undo-principal': {
     id: 'UndoPrincipal',
     description: 'Compensation: delete the role or user (and key secret) this execution created',
-    access: ['assumeTenantRole', 'homePrincipalUndo', 'accessKeySecretWrite'],
+    access: ['assumeTenantRole', 'homePrincipalUndo', 'accessKeySecretWrite', 'registryWrite'],
   },
   'undo-backup-policy': {
     id: 'UndoBackupPolicy',
     description: 'Compensation: detach and delete the backup policy this execution created',
-    access: ['assumeTenantRole', 'homePolicyUndo'],
+    access: ['assumeTenantRole', 'homePolicyUndo', 'registryWrite'],
   },
   'undo-bucket': {
     id: 'UndoBucket',
     description: 'Compensation: delete the backup bucket this execution created, if empty',
-    access: ['assumeTenantRole', 'homeBucketUndo'],
+    access: ['assumeTenantRole', 'homeBucketUndo', 'registryWrite'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof HANDLERS;
 export const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
 
+/** The one handler source every registration kind's function runs (the kind comes in the state's Parameters). */
+export const REGISTRATION_HANDLER = 'ensure-registration';
+
+/**
+ * One function per registration kind (lambdas/domain/registrations.ts), all from REGISTRATION_HANDLER, each with
+ * only the access its kind needs: the Palette API key, the tenant registry, and reading the tenant's credential
+ * secrets or writing a generated value (SSH private key, API key value).
+ */
+export const REGISTRATION_FUNCTIONS: Readonly<Record<RegistrationKey, HandlerSpec>> = (() => {
+  const specs = {} as Record<RegistrationKey, HandlerSpec>;
+  for (const key of REGISTRATION_KEYS) {
+    const kind = REGISTRATIONS[key];
+    const secrets: Access = kind.tenantSecrets === 'write' ? 'accessKeySecretWrite' : 'accessKeySecretRead';
+    specs[key] = { id: kind.state, description: `Register, adopt or correct the Palette ${kind.label}`, access: ['paletteApiKey', 'registryWrite', secrets] };
+  }
+  return specs;
+})();
+
+/** The function name of a registration kind, e.g. `ensure-cloud-account` (template metadata, tests). */
+export const registrationFunctionName = (key: RegistrationKey): string =>
+  REGISTRATIONS[key].state.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+
+/** Every workflow function's name: the handlers', then one per registration kind. */
+export const FUNCTION_NAMES: readonly string[] = [...HANDLER_NAMES, ...REGISTRATION_KEYS.map(registrationFunctionName)];
+
 export interface OnboardingFunctionsProps {
   readonly config: OnboardingConfig;
   /** The one Lambda environment, built from lambdas/shared/env.ts (LambdaEnvSchema). */
   readonly environment: Record<string, string>;
+  readonly refs: AccessRefs;
 }
 
 export class OnboardingFunctions extends Construct {
   /** Every workflow function, by handler name. */
   readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
-  readonly constructsByHandler: Readonly<Record<HandlerName, OnboardingFunction>>;
+  /** The ensure function of every registration kind. */
+  readonly registrations: Readonly<Record<RegistrationKey, lambda.IFunction>>;
+  /** Every function's construct, by function name (handler name, or `registrationFunctionName(kind)`). */
+  readonly constructsByName: Readonly<Record<string, OnboardingFunction>>;
 
   constructor(scope: Construct, id: string, props: OnboardingFunctionsProps) {
     super(scope, id);
-    const built = {} as Record<HandlerName, OnboardingFunction>;
-    for (const name of HANDLER_NAMES) {
-      const spec: HandlerSpec = HANDLERS[name];
+    const built: Record<string, OnboardingFunction> = {};
+    const build = (name: string, source: string, spec: HandlerSpec): OnboardingFunction => {
       const fn = new OnboardingFunction(this, spec.id, {
-        handler: name,
+        handler: source,
+        name,
         description: `palette-onboarding: ${spec.description}`,
         environment: props.environment,
         logRetention: props.config.logRetentionDays,
         ...(spec.timeout ? { timeout: spec.timeout } : {}),
       });
-      applyAccess(fn.role, fn.role, spec.access, props.config);
+      applyAccess(fn.role, fn.role, spec.access, props.config, props.refs);
       built[name] = fn;
-    }
-    this.constructsByHandler = built;
+      return fn;
+    };
     const functions = {} as Record<HandlerName, lambda.IFunction>;
-    for (const name of HANDLER_NAMES) functions[name] = built[name].function;
+    for (const name of HANDLER_NAMES) functions[name] = build(name, name, HANDLERS[name]).function;
+    const registrations = {} as Record<RegistrationKey, lambda.IFunction>;
+    for (const key of REGISTRATION_KEYS) {
+      registrations[key] = build(registrationFunctionName(key), REGISTRATION_HANDLER, REGISTRATION_FUNCTIONS[key]).function;
+    }
     this.functions = functions;
+    this.registrations = registrations;
+    this.constructsByName = built;
   }
 }

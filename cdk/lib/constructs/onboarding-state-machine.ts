@@ -9,6 +9,7 @@ import {
   aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import { ONBOARDING_EVENTS } from '../events';
 import type { HandlerName } from './onboarding-functions';
 
@@ -55,6 +56,8 @@ const TENANT_ID_DEFAULT_B64 = Buffer.from(JSON.stringify({ tenantId: null })).to
 export interface OnboardingStateMachineProps {
   /** Every workflow function by handler name (OnboardingFunctions.functions). */
   readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
+  /** The ensure function of every registration kind (OnboardingFunctions.registrations). */
+  readonly registrationFunctions: Readonly<Record<RegistrationKey, lambda.IFunction>>;
   /** Bus that receives the success / failure notifications. */
   readonly eventBus: events.IEventBus;
   readonly logRetention: logs.RetentionDays;
@@ -75,15 +78,29 @@ export class OnboardingStateMachine extends Construct {
     super(scope, id);
     const fns = props.functions;
 
-    const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
+    const invokeFunction = (stateName: string, fn: lambda.IFunction, opts: { resultPath?: string; payload?: sfn.TaskInput } = {}): sfn.TaskStateBase =>
       new tasks.LambdaInvoke(this, stateName, {
-        lambdaFunction: fns[handler],
+        lambdaFunction: fn,
         payloadResponseOnly: true,
         // Replaced by the contract's retry policy below (the built-in one has no jitter).
         retryOnServiceExceptions: false,
         taskTimeout: LAMBDA_TASK_TIMEOUT,
-        ...(resultPath ? { resultPath } : {}),
+        ...(opts.resultPath ? { resultPath: opts.resultPath } : {}),
+        ...(opts.payload ? { payload: opts.payload } : {}),
       }).addRetry({ errors: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS], ...RETRY_BACKOFF });
+    const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
+      invokeFunction(stateName, fns[handler], resultPath ? { resultPath } : {});
+    /** ReleaseTenant: the execution's outcome into the tenant registry, and the tenant's lease released. */
+    const releaseTenant = (stateName: string, outcome: 'SUCCEEDED' | 'FAILED', resultPath: string): sfn.TaskStateBase =>
+      invokeFunction(stateName, fns['release-tenant'], {
+        resultPath,
+        payload: sfn.TaskInput.fromObject({
+          execution: sfn.JsonPath.objectAt('$.execution'),
+          job: sfn.JsonPath.objectAt('$.job'),
+          outcome,
+          ...(outcome === 'FAILED' ? { error: sfn.JsonPath.objectAt('$.error') } : {}),
+        }),
+      });
 
     const notify = (stateName: string, detailType: string, detail: sfn.TaskInput): sfn.TaskStateBase =>
       new tasks.EventBridgePutEvents(this, stateName, {
@@ -109,6 +126,11 @@ export class OnboardingStateMachine extends Construct {
     notifyFailure.addCatch(failed, { errors: CATCH_ALL, resultPath: '$.notificationError' });
     notifyFailure.next(failed);
 
+    // Every exit after AcquireTenant releases the tenant (a no-op for an execution that never held its lease).
+    const releaseTenantOnFailure = releaseTenant('ReleaseTenantOnFailure', 'FAILED', '$.compensation.tenant');
+    releaseTenantOnFailure.addCatch(notifyFailure, { errors: CATCH_ALL, resultPath: '$.compensation.tenantError' });
+    releaseTenantOnFailure.next(notifyFailure);
+
     const undoBucket = invoke('UndoBucket', 'undo-bucket', '$.compensation.bucket');
     const undoBackupPolicy = invoke('UndoBackupPolicy', 'undo-backup-policy', '$.compensation.policy');
     const undoPrincipal = invoke('UndoPrincipal', 'undo-principal', '$.compensation.principal');
@@ -117,7 +139,7 @@ export class OnboardingStateMachine extends Construct {
       [undoRegistrations, 'registrations', undoPrincipal],
       [undoPrincipal, 'principal', undoBackupPolicy],
       [undoBackupPolicy, 'policy', undoBucket],
-      [undoBucket, 'bucket', notifyFailure],
+      [undoBucket, 'bucket', releaseTenantOnFailure],
     ];
     for (const [undo, step, next] of chain) {
       // One failed undo never stops the others.
@@ -174,6 +196,9 @@ export class OnboardingStateMachine extends Construct {
     const validateRequest = invoke('ValidateRequest', 'validate-request', '$.job');
     // Nothing exists yet: no compensation.
     validateRequest.addCatch(notifyFailure, { errors: CATCH_ALL, resultPath: '$.error' });
+    // Binding, lease and names in the tenant registry; nothing else exists yet, so a failure only releases.
+    const acquireTenant = invoke('AcquireTenant', 'acquire-tenant', '$.admission');
+    acquireTenant.addCatch(releaseTenantOnFailure, { errors: CATCH_ALL, resultPath: '$.error' });
 
     const readPaletteIdentity = compensate(invoke('ReadPaletteIdentity', 'read-palette-identity', '$.palette'));
 
@@ -200,38 +225,28 @@ export class OnboardingStateMachine extends Construct {
     ensureStsRole.next(checkReadiness);
     ensureStaticUser.next(checkReadiness);
 
-    const skipCloudAccount = new sfn.Pass(this, 'SkipCloudAccount', { result: sfn.Result.fromObject({ skipped: true }) });
-    const shouldRegisterCloudAccount = new sfn.Choice(this, 'ShouldRegisterCloudAccount')
-      .when(
-        sfn.Condition.booleanEquals('$.job.plan.registerCloudAccount', true),
-        settle(invoke('EnsureCloudAccount', 'ensure-cloud-account'), 'EnsureCloudAccount'),
-      )
-      .otherwise(skipCloudAccount);
-    // The optional parts (docs/workflow-contract.md "Optional parts"): each branch runs its ensure step only
-    // when the plan has that part, else records {skipped: true}.
-    const optionalBranch = (part: string, stateId: string, handler: HandlerName): sfn.IChainable =>
-      new sfn.Choice(this, `Should${stateId}`)
-        .when(sfn.Condition.isPresent(`$.job.plan.extras.${part}`), settle(invoke(stateId, handler), stateId))
-        .otherwise(new sfn.Pass(this, `Skip${stateId}`, { result: sfn.Result.fromObject({ skipped: true }) }));
-    const OPTIONAL_PARTS = [
-      ['azureAccount', 'EnsureAzureAccount', 'ensure-azure-account'],
-      ['sshKey', 'EnsureSshKey', 'ensure-ssh-key'],
-      ['apiKey', 'EnsureApiKey', 'ensure-api-key'],
-      ['gcpBackupLocation', 'EnsureGcpBackupLocation', 'ensure-gcp-backup-location'],
-      ['minioBackupLocation', 'EnsureMinioBackupLocation', 'ensure-minio-backup-location'],
-      ['azureBackupLocation', 'EnsureAzureBackupLocation', 'ensure-azure-backup-location'],
-    ] as const;
+    // One branch per registration kind (lambdas/domain/registrations.ts): its ensure step runs only when the plan
+    // has that registration, else the branch records {skipped: true}. Every kind's function gets the same small input.
+    const registrationBranch = (key: RegistrationKey): sfn.IChainable => {
+      const state = REGISTRATIONS[key].state;
+      const task = invokeFunction(state, props.registrationFunctions[key], {
+        payload: sfn.TaskInput.fromObject({
+          registration: key,
+          execution: sfn.JsonPath.objectAt('$.execution'),
+          job: sfn.JsonPath.objectAt('$.job'),
+          palette: sfn.JsonPath.objectAt('$.palette'),
+          principal: sfn.JsonPath.objectAt('$.principal'),
+        }),
+      });
+      return new sfn.Choice(this, `Should${state.replace(/^Ensure/, 'Register')}`)
+        .when(sfn.Condition.isPresent(`$.job.plan.registrations.${key}`), settle(task, state))
+        .otherwise(new sfn.Pass(this, `Skip${state.replace(/^Ensure/, '')}`, { result: sfn.Result.fromObject({ skipped: true }) }));
+    };
     const registrationsParallel = new sfn.Parallel(this, 'Registrations', {
       resultPath: '$.registrations',
-      resultSelector: {
-        cloudAccount: sfn.JsonPath.objectAt('$[0]'),
-        backupLocation: sfn.JsonPath.objectAt('$[1]'),
-        ...Object.fromEntries(OPTIONAL_PARTS.map(([part], i) => [part, sfn.JsonPath.objectAt(`$[${i + 2}]`)])),
-      },
-    })
-      .branch(shouldRegisterCloudAccount)
-      .branch(settle(invoke('EnsureBackupLocation', 'ensure-backup-location'), 'EnsureBackupLocation'));
-    for (const [part, stateId, handler] of OPTIONAL_PARTS) registrationsParallel.branch(optionalBranch(part, stateId, handler));
+      resultSelector: Object.fromEntries(REGISTRATION_KEYS.map((key, i) => [key, sfn.JsonPath.objectAt(`$[${i}]`)])),
+    });
+    for (const key of REGISTRATION_KEYS) registrationsParallel.branch(registrationBranch(key));
     const registrations = compensate(registrationsParallel);
 
     const isReady = new sfn.Choice(this, 'IsReady')
@@ -254,14 +269,7 @@ export class OnboardingStateMachine extends Construct {
         bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
         policy: sfn.JsonPath.objectAt('$.tenant.policy'),
         principal: sfn.JsonPath.objectAt('$.principal'),
-        cloudAccount: sfn.JsonPath.objectAt('$.registrations.cloudAccount'),
-        backupLocation: sfn.JsonPath.objectAt('$.registrations.backupLocation'),
-        azureAccount: sfn.JsonPath.objectAt('$.registrations.azureAccount'),
-        sshKey: sfn.JsonPath.objectAt('$.registrations.sshKey'),
-        apiKey: sfn.JsonPath.objectAt('$.registrations.apiKey'),
-        gcpBackupLocation: sfn.JsonPath.objectAt('$.registrations.gcpBackupLocation'),
-        minioBackupLocation: sfn.JsonPath.objectAt('$.registrations.minioBackupLocation'),
-        azureBackupLocation: sfn.JsonPath.objectAt('$.registrations.azureBackupLocation'),
+        ...Object.fromEntries(REGISTRATION_KEYS.map((key) => [key, sfn.JsonPath.objectAt(`$.registrations.${key}`)])),
         verification: sfn.JsonPath.objectAt('$.verification'),
       },
     });
@@ -270,12 +278,11 @@ export class OnboardingStateMachine extends Construct {
     );
     const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
 
-    registrations.next(
-      checkBranches('CheckRegistrations', '$.registrations', ['cloudAccount', 'backupLocation', ...OPTIONAL_PARTS.map(([part]) => part)], verifyRegistrations),
-    );
+    registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, verifyRegistrations));
     tenantResources.next(checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], choosePrincipal));
-    const definition = init.next(validateRequest).next(readPaletteIdentity).next(tenantResources);
-    verifyRegistrations.next(buildSummary).next(notifySuccess).next(done);
+    const definition = init.next(validateRequest).next(acquireTenant).next(readPaletteIdentity).next(tenantResources);
+    const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
+    verifyRegistrations.next(buildSummary).next(releaseTenantOnSuccess).next(notifySuccess).next(done);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-onboarding`,
@@ -296,7 +303,7 @@ export class OnboardingStateMachine extends Construct {
       reason:
         'X-Ray tracing and CloudWatch Logs vended delivery (logs:CreateLogDelivery etc.) do not support resource-level permissions.',
     });
-    for (const fn of Object.values(fns)) {
+    for (const fn of [...Object.values(fns), ...Object.values(props.registrationFunctions)]) {
       Validations.of(this.stateMachine.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: 'lambda:InvokeFunction on the workflow function and its versions/aliases (ARN + ":*"), as granted by the LambdaInvoke task.',

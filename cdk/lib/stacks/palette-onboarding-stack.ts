@@ -1,11 +1,17 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../config';
 import { OnboardingFunctions } from '../constructs/onboarding-functions';
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
-import { lambdaEnvironment } from '../lambda-environment';
+import { TenantRegistry } from '../constructs/tenant-registry';
+import { lambdaEnvironment, type EnvironmentRefs } from '../lambda-environment';
+
+/** Whole-execution limit of the onboarding state machine (readiness budget max 15 min + retries). */
+export const EXECUTION_TIMEOUT = Duration.hours(1);
+/** A tenant's lease outlives the longest execution, so an execution never loses its lease while it runs. */
+export const TENANT_LEASE = EXECUTION_TIMEOUT.plus(Duration.minutes(15));
 
 export interface PaletteOnboardingStackProps extends StackProps {
   readonly config: OnboardingConfig;
@@ -14,6 +20,7 @@ export interface PaletteOnboardingStackProps extends StackProps {
 /** The onboarding workflow: Lambdas, the state machine, and its EventBridge trigger. */
 export class PaletteOnboardingStack extends Stack {
   readonly config: OnboardingConfig;
+  readonly registry: TenantRegistry;
   readonly functions: OnboardingFunctions;
   readonly workflow: OnboardingStateMachine;
   readonly trigger: OnboardingTrigger;
@@ -27,28 +34,42 @@ export class PaletteOnboardingStack extends Stack {
     });
     this.config = props.config;
 
+    this.registry = new TenantRegistry(this, 'TenantRegistry');
+    const envRefs: EnvironmentRefs = {
+      registryTableName: this.registry.table.tableName,
+      tenantLeaseSeconds: TENANT_LEASE.toSeconds(),
+    };
     this.functions = new OnboardingFunctions(this, 'Functions', {
       config: props.config,
-      environment: lambdaEnvironment(props.config),
+      environment: lambdaEnvironment(props.config, envRefs),
+      refs: { registryTableArn: this.registry.table.tableArn },
     });
-    this.trigger = new OnboardingTrigger(this, 'Trigger', { eventBusName: props.config.eventBusName });
+    this.trigger = new OnboardingTrigger(this, 'Trigger', {
+      eventBusName: props.config.eventBusName,
+      logRetention: props.config.logRetentionDays,
+      logLevel: props.config.logLevel,
+    });
     this.workflow = new OnboardingStateMachine(this, 'Workflow', {
       functions: this.functions.functions,
+      registrationFunctions: this.functions.registrations,
       eventBus: this.trigger.eventBus,
       logRetention: props.config.logRetentionDays,
+      executionTimeout: EXECUTION_TIMEOUT,
     });
-    this.trigger.startExecutionsOf(this.workflow.stateMachine);
+    const starts = this.trigger.startExecutionsOf(this.workflow.stateMachine);
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EventBusName', { value: this.trigger.eventBus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.trigger.eventBus.eventBusArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.trigger.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'RequestQueueUrl', { value: starts.requestQueue.queueUrl });
+    new CfnOutput(this, 'TenantRegistryTableName', { value: this.registry.table.tableName });
 
     // Self-hosted Palette: the PlatformSetup state machine (STS account, reverse proxy), also run at deploy.
     if (props.config.selfHosted) {
       this.platformSetup = new PlatformSetup(this, 'PlatformSetup', {
         config: props.config,
-        environment: lambdaEnvironment(props.config),
+        environment: lambdaEnvironment(props.config, envRefs),
       });
       new CfnOutput(this, 'PlatformSetupStateMachineArn', { value: this.platformSetup.stateMachine.stateMachineArn });
     }

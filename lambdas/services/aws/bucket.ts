@@ -1,9 +1,15 @@
-/** Ensure / undo the tenant's Velero backup bucket. Idempotent: creates if missing, then converges config. */
+/**
+ * Ensure / undo the tenant's Velero backup bucket. Idempotent: creates if missing (write-ahead intent first, so a
+ * crash between CreateBucket and tagging still leaves a bucket this execution knows is its own), then converges the
+ * configuration. An existing bucket is used only under the ownership rule (lambdas/domain/ownership.ts); an adopted
+ * one is never weakened: its SSE-KMS, versioning, policy statements and lifecycle rules are kept.
+ */
 import {
   BucketAlreadyExists,
   BucketAlreadyOwnedByYou,
   CreateBucketCommand,
   DeleteBucketCommand,
+  GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
@@ -23,11 +29,14 @@ import {
   type BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CREATED_BY_TAG } from '../../domain/names';
-import { mergeBucketPolicy, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
+import { resourceKey } from '../../domain/names';
+import { marksToApply, type Ownership } from '../../domain/ownership';
+import { mergePolicyStatements, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
 import type { BucketResult, Plan } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall, BucketConfigurationError, BucketConflictError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import { TenantOwnership } from '../registry/ownership';
 
 const errName = (e: unknown) => (e instanceof Error ? e.name : '');
 const LIFECYCLE_RULE_ID = 'palette-onboarding';
@@ -53,31 +62,44 @@ async function currentTags(s3: S3Client, bucket: string): Promise<Record<string,
 }
 
 export async function ensureBucket(plan: Plan): Promise<BucketResult> {
-  const { region } = plan.target;
+  const { region, partition } = plan.target;
   const s3 = tenantClients(plan.target).s3ForRegion(region);
   const Bucket = plan.bucketName;
-  let created = false;
-  if (await bucketExists(s3, Bucket)) {
-    return converge(s3, plan, false);
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.bucket(partition, Bucket);
+  let decision: Ownership | 'created' | undefined;
+  if (!(await bucketExists(s3, Bucket))) {
+    await ownership.intend(key);
+    try {
+      await awsCall(() =>
+        s3.send(
+          new CreateBucketCommand({
+            Bucket,
+            ...(region === 'us-east-1'
+              ? {}
+              : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+            ObjectOwnership: 'BucketOwnerEnforced',
+          }),
+        ),
+      );
+      decision = 'created';
+    } catch (e) {
+      if (e instanceof BucketAlreadyExists) throw conflict(Bucket);
+      // Ours already (a lost response of this execution's own create, or made meanwhile): decided below.
+      if (!(e instanceof BucketAlreadyOwnedByYou)) throw e;
+    }
   }
-  try {
-    await awsCall(() =>
-      s3.send(
-        new CreateBucketCommand({
-          Bucket,
-          ...(region === 'us-east-1'
-            ? {}
-            : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-          ObjectOwnership: 'BucketOwnerEnforced',
-        }),
-      ),
-    );
-    created = true;
-  } catch (e) {
-    if (e instanceof BucketAlreadyExists) throw conflict(Bucket);
-    if (!(e instanceof BucketAlreadyOwnedByYou)) throw e;
-  }
-  return converge(s3, plan, created);
+  const existingTags = await currentTags(s3, Bucket);
+  decision ??= ownership.decide({
+    key,
+    object: `S3 bucket '${Bucket}' in account ${plan.target.accountId}`,
+    marks: existingTags,
+    adopt: plan.adopt.bucket,
+    adoptField: 'aws.bucket.adopt',
+  });
+  const result = await converge(s3, plan, decision, existingTags);
+  await ownership.record({ key, part: 'bucket', id: plan.bucketArn, name: Bucket, ownership: decision });
+  return result;
 }
 
 const conflict = (bucket: string) =>
@@ -96,18 +118,47 @@ async function bucketExists(s3: S3Client, Bucket: string): Promise<boolean> {
   }
 }
 
-async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<BucketResult> {
+/** The bucket's default encryption now: algorithm and key, or undefined when none is configured. */
+async function currentEncryption(s3: S3Client, Bucket: string): Promise<{ algorithm: string; kmsKeyId?: string } | undefined> {
+  const out = await orMissing(
+    () => s3.send(new GetBucketEncryptionCommand({ Bucket })),
+    'ServerSideEncryptionConfigurationNotFoundError',
+  );
+  const rule = out?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+  if (!rule?.SSEAlgorithm) return undefined;
+  return { algorithm: rule.SSEAlgorithm, ...(rule.KMSMasterKeyID ? { kmsKeyId: rule.KMSMasterKeyID } : {}) };
+}
+
+/** A KMS key id as configured (key ARN, alias ARN or bare id) matches the plan's key ARN. */
+const sameKmsKey = (configured: string | undefined, planned: string): boolean =>
+  configured !== undefined && (configured === planned || planned.endsWith(`/${configured}`) || configured.endsWith(planned.split('/').pop() ?? planned));
+
+async function converge(
+  s3: S3Client,
+  plan: Plan,
+  decision: Ownership | 'created',
+  existingTags: Record<string, string>,
+): Promise<BucketResult> {
   const { region, partition } = plan.target;
   const Bucket = plan.bucketName;
-  const existingTags = await currentTags(s3, Bucket);
+  const created = decision === 'created';
+  const adopted = decision !== 'created' && decision.kind === 'adopt';
   if (!created) {
-    // Velero cannot write to a bucket with Object Lock: an adopted bucket with it is rejected, never changed.
+    // Velero cannot write to a bucket with Object Lock: an existing bucket with it is rejected, never changed.
     const lock = await orMissing(() => s3.send(new GetObjectLockConfigurationCommand({ Bucket })), 'ObjectLockConfigurationNotFoundError');
     if (lock?.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled') {
       throw new BucketConfigurationError(
         `Bucket ${Bucket} has Object Lock enabled, which Velero cannot use: choose another bucket (aws.bucket.name)`,
       );
     }
+  }
+  // Adopting never weakens: an adopted bucket's SSE-KMS is never replaced (by SSE-S3 or by another key).
+  const encryption = adopted ? await currentEncryption(s3, Bucket) : undefined;
+  if (encryption?.algorithm.startsWith('aws:kms') && !(plan.kmsKeyArn && sameKmsKey(encryption.kmsKeyId, plan.kmsKeyArn))) {
+    throw new BucketConfigurationError(
+      `Bucket ${Bucket} is encrypted with SSE-KMS (key ${encryption.kmsKeyId ?? 'aws/s3'}); adopting it never weakens or replaces that: ` +
+        `set aws.bucket.kmsKeyArn to that key so the backup policy may use it`,
+    );
   }
 
   await awsCall(() =>
@@ -123,25 +174,32 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
       }),
     ),
   );
-  await awsCall(() =>
-    s3.send(
-      new PutBucketEncryptionCommand({
-        Bucket,
-        ServerSideEncryptionConfiguration: {
-          Rules: [
-            plan.kmsKeyArn
-              ? {
-                  ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: plan.kmsKeyArn },
-                  BucketKeyEnabled: true,
-                }
-              : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
-          ],
-        },
-      }),
-    ),
-  );
+  if (!(encryption?.algorithm.startsWith('aws:kms'))) {
+    await awsCall(() =>
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [
+              plan.kmsKeyArn
+                ? {
+                    ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: plan.kmsKeyArn },
+                    BucketKeyEnabled: true,
+                  }
+                : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+        }),
+      ),
+    );
+  }
   const versioning = await awsCall(() => s3.send(new GetBucketVersioningCommand({ Bucket })));
-  const wanted = plan.versioning ? 'Enabled' : versioning.Status === 'Enabled' ? 'Suspended' : undefined;
+  let wanted: 'Enabled' | 'Suspended' | undefined = plan.versioning ? 'Enabled' : versioning.Status === 'Enabled' ? 'Suspended' : undefined;
+  if (adopted && wanted === 'Suspended') {
+    // Adopting never weakens: an adopted bucket's versioning stays on.
+    logger.warn('Adopted bucket keeps versioning enabled (aws.bucket.versioning is false)', { bucket: Bucket });
+    wanted = undefined;
+  }
   if (wanted && versioning.Status !== wanted) {
     await awsCall(() => s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: wanted } })));
   }
@@ -155,22 +213,24 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
   );
   // The bucket's own policy statements are kept; ours is added or replaced (by Sid).
   const currentPolicy = await orMissing(() => s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy');
-  const policy = mergeBucketPolicy(currentPolicy?.Policy, tlsOnlyBucketPolicy({ partition, bucketName: Bucket }));
+  const policy = mergePolicyStatements(currentPolicy?.Policy, tlsOnlyBucketPolicy({ partition, bucketName: Bucket }));
   if (!currentPolicy?.Policy || !policyDocumentsEqual(currentPolicy.Policy, policy)) {
     await awsCall(() => s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(policy) })));
   }
-  // Merge tags; an existing created-by is never rewritten (it decides who may delete the bucket).
-  const tags = { ...existingTags, ...plan.tags };
-  if (existingTags[CREATED_BY_TAG]) tags[CREATED_BY_TAG] = existingTags[CREATED_BY_TAG];
-  else if (!created) delete tags[CREATED_BY_TAG];
-  await awsCall(() =>
-    s3.send(
-      new PutBucketTaggingCommand({
-        Bucket,
-        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-      }),
-    ),
-  );
+  // Marks: created-by only on a bucket this execution created (it decides who may delete the bucket).
+  const tags = marksToApply(plan.tags, created ? undefined : existingTags, {
+    createdByThisExecution: created || (decision.kind === 'own' && decision.createdByThisExecution),
+  });
+  if (Object.entries(tags).some(([k, v]) => existingTags[k] !== v)) {
+    await awsCall(() =>
+      s3.send(
+        new PutBucketTaggingCommand({
+          Bucket,
+          Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+        }),
+      ),
+    );
+  }
   if (plan.lifecycle) {
     const lc = plan.lifecycle;
     // Other lifecycle rules of the bucket are kept; ours (ID palette-onboarding) is added or replaced.
@@ -200,7 +260,7 @@ async function converge(s3: S3Client, plan: Plan, created: boolean): Promise<Buc
       ),
     );
   }
-  return { bucketName: Bucket, bucketArn: plan.bucketArn, region, created };
+  return { bucketName: Bucket, bucketArn: plan.bucketArn, region, created, ...(adopted ? { adopted: true } : {}) };
 }
 
 export interface UndoResult {
@@ -208,18 +268,26 @@ export interface UndoResult {
   retained: { id: string; reason: string }[];
 }
 
-/** Deletes the bucket only if this execution created it and it is empty; otherwise retains it. */
-export async function undoBucket(plan: Plan, executionName: string): Promise<UndoResult> {
+/**
+ * Deletes the bucket only if this execution created it (its created-by tag, or the registry: this execution's
+ * intent when it died before tagging) and it is empty; otherwise retains it.
+ */
+export async function undoBucket(plan: Plan): Promise<UndoResult> {
   const s3 = tenantClients(plan.target).s3ForRegion(plan.target.region);
   const Bucket = plan.bucketName;
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.bucket(plan.target.partition, Bucket);
   let tags: Record<string, string>;
   try {
     tags = await currentTags(s3, Bucket);
   } catch (e) {
-    if (errName(e) === 'NoSuchBucket') return { deleted: [], retained: [] };
+    if (errName(e) === 'NoSuchBucket') {
+      await ownership.forget(key);
+      return { deleted: [], retained: [] };
+    }
     throw e;
   }
-  if (tags[CREATED_BY_TAG] !== executionName) return { deleted: [], retained: [] };
+  if (!ownership.createdByThisExecution(key, tags)) return { deleted: [], retained: [] };
   // Current objects mean someone stored data: keep the bucket. Without them, what remains are
   // noncurrent versions and delete markers (e.g. Palette's validation probe), which go with the bucket.
   const current = await awsCall(() => s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 })));
@@ -228,6 +296,7 @@ export async function undoBucket(plan: Plan, executionName: string): Promise<Und
   }
   await purgeVersions(s3, Bucket);
   await awsCall(() => s3.send(new DeleteBucketCommand({ Bucket })));
+  await ownership.forget(key);
   return { deleted: [plan.bucketArn], retained: [] };
 }
 

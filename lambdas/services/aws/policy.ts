@@ -1,4 +1,7 @@
-/** Ensure / undo the tenant's backup IAM policy. Drift is corrected by adding a policy version. */
+/**
+ * Ensure / undo the tenant's backup IAM policy. Drift is corrected by adding a policy version. An existing policy of
+ * the derived name is used only under the ownership rule (lambdas/domain/ownership.ts).
+ */
 import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
@@ -6,19 +9,23 @@ import {
   DeletePolicyVersionCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
+  EntityAlreadyExistsException,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   ListPolicyVersionsCommand,
   NoSuchEntityException,
+  TagPolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { CREATED_BY_TAG } from '../../domain/names';
+import { resourceKey } from '../../domain/names';
+import type { Ownership } from '../../domain/ownership';
 import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policies';
 import type { Plan, PolicyResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
+import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
-import { iamTags, orNoSuchEntity, tagValue } from './iam-util';
+import { iamTags, marksTagsToAdd, orNoSuchEntity, tagMap } from './iam-util';
 
 const MAX_VERSIONS = 5;
 
@@ -34,26 +41,52 @@ export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
     ...(plan.kmsKeyArn ? { kmsKeyArn: plan.kmsKeyArn } : {}),
   });
   const PolicyDocument = JSON.stringify(document);
-  const existing = await getPolicy(iam, plan.policyArn);
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.policy(plan.target.accountId, plan.policyName);
+  let existing = await getPolicy(iam, plan.policyArn);
   if (!existing) {
-    const out = await awsCall(() =>
-      iam.send(
-        new CreatePolicyCommand({
-          PolicyName: plan.policyName,
-          Path: plan.iamPath,
-          PolicyDocument,
-          Description: `Velero backups to ${plan.bucketName} (palette-onboarding)`,
-          Tags: iamTags(plan.tags),
-        }),
-      ),
-    );
-    return { policyArn: out.Policy?.Arn ?? plan.policyArn, defaultVersionId: out.Policy?.DefaultVersionId ?? 'v1', created: true, versionCreated: false };
+    await ownership.intend(key);
+    try {
+      const out = await awsCall(() =>
+        iam.send(
+          new CreatePolicyCommand({
+            PolicyName: plan.policyName,
+            Path: plan.iamPath,
+            PolicyDocument,
+            Description: `Velero backups to ${plan.bucketName} (palette-onboarding)`,
+            Tags: iamTags(plan.tags),
+          }),
+        ),
+      );
+      const policyArn = out.Policy?.Arn ?? plan.policyArn;
+      await ownership.record({ key, part: 'backupPolicy', id: policyArn, name: plan.policyName, ownership: 'created' });
+      return { policyArn, defaultVersionId: out.Policy?.DefaultVersionId ?? 'v1', created: true, versionCreated: false };
+    } catch (e) {
+      // Created meanwhile (or by this execution, whose response was lost): decided below like any existing one.
+      if (!(e instanceof EntityAlreadyExistsException)) throw e;
+      existing = await getPolicy(iam, plan.policyArn);
+      if (!existing) throw e;
+    }
   }
-  const current = await awsCall(() =>
-    iam.send(new GetPolicyVersionCommand({ PolicyArn: plan.policyArn, VersionId: existing.DefaultVersionId })),
-  );
-  if (policyDocumentsEqual(current.PolicyVersion?.Document ?? '{}', document)) {
-    return { policyArn: plan.policyArn, defaultVersionId: existing.DefaultVersionId ?? 'v1', created: false, versionCreated: false };
+  const decision: Ownership = ownership.decide({
+    key,
+    object: `IAM policy '${plan.policyArn}'`,
+    marks: tagMap(existing.Tags),
+    adopt: plan.adopt.backupPolicy,
+    adoptField: 'aws.backupPolicy.adopt',
+  });
+  const add = marksTagsToAdd(plan.tags, existing.Tags, decision);
+  if (add.length > 0) await awsCall(() => iam.send(new TagPolicyCommand({ PolicyArn: plan.policyArn, Tags: add })));
+  const result = await convergeVersion(iam, plan, PolicyDocument, existing.DefaultVersionId);
+  await ownership.record({ key, part: 'backupPolicy', id: plan.policyArn, name: plan.policyName, ownership: decision });
+  return { ...result, ...(decision.kind === 'adopt' ? { adopted: true } : {}) };
+}
+
+/** The policy's default version holds `PolicyDocument`; drift adds a version (within IAM's 5-version limit). */
+async function convergeVersion(iam: IAMClient, plan: Plan, PolicyDocument: string, defaultVersionId: string | undefined): Promise<PolicyResult> {
+  const current = await awsCall(() => iam.send(new GetPolicyVersionCommand({ PolicyArn: plan.policyArn, VersionId: defaultVersionId })));
+  if (policyDocumentsEqual(current.PolicyVersion?.Document ?? '{}', PolicyDocument)) {
+    return { policyArn: plan.policyArn, defaultVersionId: defaultVersionId ?? 'v1', created: false, versionCreated: false };
   }
   // Stay within IAM's 5-version limit: drop the oldest non-default version first.
   const versions = (await awsCall(() => iam.send(new ListPolicyVersionsCommand({ PolicyArn: plan.policyArn })))).Versions ?? [];
@@ -73,10 +106,16 @@ export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
 }
 
 /** Deletes the policy only if this execution created it (detaching it from our principal first). */
-export async function undoBackupPolicy(plan: Plan, executionName: string): Promise<UndoResult> {
+export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target);
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.policy(plan.target.accountId, plan.policyName);
   const policy = await getPolicy(iam, plan.policyArn);
-  if (!policy || tagValue(policy.Tags, CREATED_BY_TAG) !== executionName) return { deleted: [], retained: [] };
+  if (!policy) {
+    await ownership.forget(key);
+    return { deleted: [], retained: [] };
+  }
+  if (!ownership.createdByThisExecution(key, tagMap(policy.Tags))) return { deleted: [], retained: [] };
   for (const detach of [
     () => iam.send(new DetachRolePolicyCommand({ RoleName: plan.principalName, PolicyArn: plan.policyArn })),
     () => iam.send(new DetachUserPolicyCommand({ UserName: plan.principalName, PolicyArn: plan.policyArn })),
@@ -94,5 +133,6 @@ export async function undoBackupPolicy(plan: Plan, executionName: string): Promi
     await awsCall(() => iam.send(new DeletePolicyVersionCommand({ PolicyArn: plan.policyArn, VersionId })));
   }
   await awsCall(() => iam.send(new DeletePolicyCommand({ PolicyArn: plan.policyArn })));
+  await ownership.forget(key);
   return { deleted: [plan.policyArn], retained: [] };
 }

@@ -2,7 +2,9 @@
  * Ensure / undo the principal Palette uses in the tenant account:
  * - STS mode: a role trusting Palette's account root with this tenant's external ID;
  * - static mode: an IAM user with exactly one active access key, stored straight in Secrets Manager.
- * Both get the backup policy attached. Existing tags are merged, never overwriting created-by.
+ * Both get the backup policy attached. An existing role or user is used only under the ownership rule
+ * (lambdas/domain/ownership.ts); an adopted one is never weakened: our trust statement is merged into its trust
+ * policy (its other statements stay), and access keys it already had are never deleted.
  */
 import {
   AttachRolePolicyCommand,
@@ -15,6 +17,7 @@ import {
   DeleteUserCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
+  EntityAlreadyExistsException,
   GetRoleCommand,
   GetUserCommand,
   ListAccessKeysCommand,
@@ -26,14 +29,17 @@ import {
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { ACCESS_KEY_ID_TAG, CREATED_BY_TAG, roleArn, userArn } from '../../domain/names';
-import { paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
+import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
+import type { Ownership } from '../../domain/ownership';
+import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
-import { awsCall } from '../../shared/errors';
-import { describeSecret, ensureSecretValue, forceDeleteSecret, secretTag } from '../../shared/secrets';
+import { awsCall, OwnershipError } from '../../shared/errors';
+import { describeSecret, secretTag } from '../../shared/secrets';
+import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
-import { iamTags, orNoSuchEntity, tagsToAdd, tagValue } from './iam-util';
+import { iamTags, marksTagsToAdd, orNoSuchEntity, tagMap } from './iam-util';
+import { assertTenantSecretUsable, ensureTenantSecret, undoTenantSecret } from './tenant-secret';
 
 /** IAM returns policy documents URL-encoded. */
 function decodeDocument(doc: string | undefined): unknown {
@@ -53,40 +59,61 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
     paletteAccountId: palette.accountId,
     externalId: palette.externalId,
   });
-  const existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
-  let created = false;
-  let arn: string;
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.role(plan.target.accountId, RoleName);
+  let existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
+  let decision: Ownership | 'created' | undefined;
+  let arn: string | undefined;
   if (!existing) {
-    const out = await awsCall(() =>
-      iam.send(
-        new CreateRoleCommand({
-          RoleName,
-          Path: plan.iamPath,
-          AssumeRolePolicyDocument: JSON.stringify(trust),
-          Description: `Palette (account ${palette.accountId}) access for tenant ${plan.tenantId} (palette-onboarding)`,
-          MaxSessionDuration: 3600,
-          Tags: iamTags(plan.tags),
-        }),
-      ),
-    );
-    created = true;
-    arn = out.Role?.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, plan.iamPath);
-  } else {
-    arn = existing.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, existing.Path);
-    if (!policyDocumentsEqual(decodeDocument(existing.AssumeRolePolicyDocument), trust)) {
-      await awsCall(() =>
-        iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(trust) })),
+    await ownership.intend(key);
+    try {
+      const out = await awsCall(() =>
+        iam.send(
+          new CreateRoleCommand({
+            RoleName,
+            Path: plan.iamPath,
+            AssumeRolePolicyDocument: JSON.stringify(trust),
+            Description: `Palette (account ${palette.accountId}) access for tenant ${plan.tenantId} (palette-onboarding)`,
+            MaxSessionDuration: 3600,
+            Tags: iamTags(plan.tags),
+          }),
+        ),
       );
+      decision = 'created';
+      arn = out.Role?.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, plan.iamPath);
+    } catch (e) {
+      if (!(e instanceof EntityAlreadyExistsException)) throw e;
+      existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
+      if (!existing) throw e;
     }
-    const add = tagsToAdd(existing.Tags, plan.tags);
+  }
+  if (existing) {
+    decision = ownership.decide({
+      key,
+      object: `IAM role '${RoleName}' in account ${plan.target.accountId}`,
+      marks: tagMap(existing.Tags),
+      adopt: plan.adopt.principal,
+      adoptField: 'aws.principal.adopt',
+    });
+    arn = existing.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, existing.Path);
+    // Our own role trusts exactly Palette; an adopted one keeps its other statements (ours is merged in by Sid).
+    const wantedTrust = decision.kind === 'adopt' ? mergePolicyStatements(existing.AssumeRolePolicyDocument, trust) : trust;
+    if (!policyDocumentsEqual(decodeDocument(existing.AssumeRolePolicyDocument), wantedTrust)) {
+      await awsCall(() => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(wantedTrust) })));
+    }
+    const add = marksTagsToAdd(plan.tags, existing.Tags, decision);
     if (add.length > 0) await awsCall(() => iam.send(new TagRoleCommand({ RoleName, Tags: add })));
   }
+  if (!decision || !arn) throw new Error(`IAM role ${RoleName}: neither created nor found`);
   const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
   if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
     await awsCall(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: plan.policyArn })));
   }
-  return { kind: 'sts', arn, roleArn: arn, created };
+  await ownership.record({ key, part: 'principal', id: arn, name: RoleName, ownership: decision });
+  return { kind: 'sts', arn, roleArn: arn, created: decision === 'created', ...adoptedFlag(decision) };
 }
+
+const adoptedFlag = (d: Ownership | 'created') => (d !== 'created' && d.kind === 'adopt' ? { adopted: true } : {});
 
 interface AccessKeyState {
   accessKeyId: string;
@@ -94,11 +121,12 @@ interface AccessKeyState {
 }
 
 /**
- * Makes the secret hold the one active key of the user. A new key is created when rotation is requested
- * or when the secret does not hold a key the user still has; the previous keys are deleted only after the
- * new one is stored, so there is no moment without a usable stored key.
+ * Makes the secret hold one active key of the user. A new key is created when rotation is requested or when the
+ * secret does not hold a key the user still has; the previous keys are deleted only after the new one is stored, so
+ * there is no moment without a usable stored key. On our own user every other key is removed (exactly one key); on
+ * an adopted user only the key we stored before is, never a key it already had.
  */
-async function ensureAccessKey(iam: IAMClient, plan: Plan): Promise<AccessKeyState> {
+async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwnership, adoptedUser: boolean): Promise<AccessKeyState> {
   const UserName = plan.principalName;
   const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName })))).AccessKeyMetadata ?? [];
   const secret = await describeSecret(plan.accessKeySecretName);
@@ -113,30 +141,41 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan): Promise<AccessKeySta
       await awsCall(() => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Active' })));
     }
   } else {
-    // IAM allows two keys: make room by deleting one the secret does not hold (never the stored one yet).
+    const secretSpec = { name: plan.accessKeySecretName, adopt: plan.adopt.principal, adoptField: 'aws.principal.adopt' };
+    // A key is made only if it can be stored: the secret must be the tenant's (or adoptable) before anything changes.
+    await assertTenantSecretUsable(ownership, secretSpec);
+    // IAM allows two keys: make room by deleting one the secret does not hold (never the stored one yet), and on an
+    // adopted user never one of its own keys.
     if (keys.length >= 2) {
-      const spare = keys.find((k) => k.AccessKeyId !== storedId) ?? keys[0];
-      const AccessKeyId = spare?.AccessKeyId;
-      if (AccessKeyId) await awsCall(() => iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
+      const spare = adoptedUser ? undefined : (keys.find((k) => k.AccessKeyId !== storedId) ?? keys[0]);
+      if (!spare?.AccessKeyId) {
+        throw new OwnershipError(
+          `IAM user '${UserName}' in account ${plan.target.accountId} already has two access keys that palette-onboarding does not manage; ` +
+            'adopting it never deletes them: delete one, or rotate through the secret it holds',
+        );
+      }
+      const AccessKeyId = spare.AccessKeyId;
+      await awsCall(() => iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
     }
     const out = await awsCall(() => iam.send(new CreateAccessKeyCommand({ UserName })));
     const key = out.AccessKey;
     if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`CreateAccessKey for ${UserName} returned no key`);
-    const { arn } = await ensureSecretValue({
-      name: plan.accessKeySecretName,
+    const { arn } = await ensureTenantSecret(ownership, {
+      ...secretSpec,
+      part: 'accessKeySecret',
       value: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey },
-      tags: { ...plan.tags, [ACCESS_KEY_ID_TAG]: key.AccessKeyId },
+      extraTags: { [ACCESS_KEY_ID_TAG]: key.AccessKeyId },
       description: `Access key of IAM user ${UserName} in ${plan.target.accountId} for Palette (palette-onboarding)`,
     });
     keep = { accessKeyId: key.AccessKeyId, secretArn: arn };
   }
-  // Exactly one key: remove every other key of our user.
+  // Own user: exactly one key. Adopted user: only the key we stored before goes.
   const now = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName })))).AccessKeyMetadata ?? [];
   for (const k of now) {
     const AccessKeyId = k.AccessKeyId;
-    if (AccessKeyId && AccessKeyId !== keep.accessKeyId) {
-      await awsCall(() => iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
-    }
+    if (!AccessKeyId || AccessKeyId === keep.accessKeyId) continue;
+    if (adoptedUser && AccessKeyId !== storedId) continue;
+    await awsCall(() => iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
   }
   return keep;
 }
@@ -144,55 +183,80 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan): Promise<AccessKeySta
 export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
   const { iam } = tenantClients(plan.target);
   const UserName = plan.principalName;
-  const existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
-  let created = false;
-  let arn: string;
+  const ownership = await TenantOwnership.load(plan);
+  const key = resourceKey.user(plan.target.accountId, UserName);
+  let existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
+  let decision: Ownership | 'created' | undefined;
+  let arn: string | undefined;
   if (!existing) {
-    const out = await awsCall(() =>
-      iam.send(new CreateUserCommand({ UserName, Path: plan.iamPath, Tags: iamTags(plan.tags) })),
-    );
-    created = true;
-    arn = out.User?.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, plan.iamPath);
-  } else {
+    await ownership.intend(key);
+    try {
+      const out = await awsCall(() => iam.send(new CreateUserCommand({ UserName, Path: plan.iamPath, Tags: iamTags(plan.tags) })));
+      decision = 'created';
+      arn = out.User?.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, plan.iamPath);
+    } catch (e) {
+      if (!(e instanceof EntityAlreadyExistsException)) throw e;
+      existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
+      if (!existing) throw e;
+    }
+  }
+  if (existing) {
+    decision = ownership.decide({
+      key,
+      object: `IAM user '${UserName}' in account ${plan.target.accountId}`,
+      marks: tagMap(existing.Tags),
+      adopt: plan.adopt.principal,
+      adoptField: 'aws.principal.adopt',
+    });
     arn = existing.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, existing.Path);
-    const add = tagsToAdd(existing.Tags, plan.tags);
+    const add = marksTagsToAdd(plan.tags, existing.Tags, decision);
     if (add.length > 0) await awsCall(() => iam.send(new TagUserCommand({ UserName, Tags: add })));
   }
+  if (!decision || !arn) throw new Error(`IAM user ${UserName}: neither created nor found`);
   const attached = await awsCall(() => iam.send(new ListAttachedUserPoliciesCommand({ UserName })));
   if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
     await awsCall(() => iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn: plan.policyArn })));
   }
-  const key = await ensureAccessKey(iam, plan);
+  await ownership.record({ key, part: 'principal', id: arn, name: UserName, ownership: decision });
+  const adopted = decision !== 'created' && decision.kind === 'adopt';
+  const accessKey = await ensureAccessKey(iam, plan, ownership, adopted);
   return {
     kind: 'static',
     arn,
-    created,
+    created: decision === 'created',
+    ...adoptedFlag(decision),
     userName: UserName,
-    accessKeyId: key.accessKeyId,
-    credentialsSecretArn: key.secretArn,
+    accessKeyId: accessKey.accessKeyId,
+    credentialsSecretArn: accessKey.secretArn,
   };
 }
 
 /** Deletes the role or user (with keys and attachments) and the key secret, each only if this execution created it. */
-export async function undoPrincipal(plan: Plan, executionName: string): Promise<UndoResult> {
+export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target);
+  const ownership = await TenantOwnership.load(plan);
   const result: UndoResult = { deleted: [], retained: [] };
   const name = plan.principalName;
   if (plan.credentialMode === 'sts') {
+    const key = resourceKey.role(plan.target.accountId, name);
     const role = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
-    if (role && tagValue(role.Tags, CREATED_BY_TAG) === executionName) {
+    if (!role) await ownership.forget(key);
+    else if (ownership.createdByThisExecution(key, tagMap(role.Tags))) {
       const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })));
       for (const p of attached.AttachedPolicies ?? []) {
         const PolicyArn = p.PolicyArn;
         if (PolicyArn) await awsCall(() => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn })));
       }
       await awsCall(() => iam.send(new DeleteRoleCommand({ RoleName: name })));
+      await ownership.forget(key);
       result.deleted.push(role.Arn ?? name);
     }
     return result;
   }
+  const key = resourceKey.user(plan.target.accountId, name);
   const user = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName: name }))))?.User;
-  if (user && tagValue(user.Tags, CREATED_BY_TAG) === executionName) {
+  if (!user) await ownership.forget(key);
+  else if (ownership.createdByThisExecution(key, tagMap(user.Tags))) {
     const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName: name })))).AccessKeyMetadata ?? [];
     for (const k of keys) {
       const AccessKeyId = k.AccessKeyId;
@@ -204,12 +268,10 @@ export async function undoPrincipal(plan: Plan, executionName: string): Promise<
       if (PolicyArn) await awsCall(() => iam.send(new DetachUserPolicyCommand({ UserName: name, PolicyArn })));
     }
     await awsCall(() => iam.send(new DeleteUserCommand({ UserName: name })));
+    await ownership.forget(key);
     result.deleted.push(user.Arn ?? name);
   }
-  const secret = await describeSecret(plan.accessKeySecretName);
-  if (secret?.ARN && secretTag(secret, CREATED_BY_TAG) === executionName) {
-    await forceDeleteSecret(secret.ARN);
-    result.deleted.push(secret.ARN);
-  }
+  const secret = await undoTenantSecret(ownership, plan.accessKeySecretName);
+  result.deleted.push(...secret.deleted);
   return result;
 }

@@ -101,7 +101,7 @@ describe('plan', () => {
 });
 
 describe('platform environment', () => {
-  const base = { PALETTE_ENDPOINT: 'https://palette.example.com', HOME_ACCOUNT_ID: '123456789012' };
+  const base = { PALETTE_ENDPOINT: 'https://palette.example.com', HOME_ACCOUNT_ID: '123456789012', TENANT_REGISTRY_TABLE: 'registry' };
   it('defaults the system secret to its name; the reverse-proxy secret is optional', () => {
     const env = loadPlatformEnv(base);
     expect(env.PALETTE_SYSTEM_SECRET_ARN).toBe('palette-onboarding-platform/system-credentials');

@@ -127,6 +127,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     PALETTE_ENDPOINT: sb.palette.endpoint,
     HOME_ACCOUNT_ID: sb.aws.accountId,
+    TENANT_REGISTRY_TABLE: 'registry',
     PALETTE_SYSTEM_SECRET_ARN: SYSTEM_SECRET,
     PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_SECRET,
   });

@@ -1,0 +1,16 @@
+/**
+ * AcquireTenant: the tenant registry binds a new tenant to the request's account and project, gives this execution
+ * the tenant's lease (one execution per tenant: TenantBusyError otherwise) and claims the names the plan uses.
+ * Nothing outside the registry is created.
+ */
+import { JobStateSchema } from '../domain/workflow-state';
+import { parseState } from '../shared/handler';
+import { logger } from '../shared/logger';
+import { acquireTenant, type AcquireResult } from '../services/registry/tenant-registry';
+
+export async function handler(event: unknown): Promise<AcquireResult> {
+  const { job, execution } = parseState(JobStateSchema, event, 'acquire-tenant');
+  const result = await acquireTenant(job.plan, execution.name);
+  logger.info('Tenant acquired', { executionName: execution.name, tenantId: job.plan.tenantId, ...result });
+  return result;
+}

@@ -1,0 +1,49 @@
+/**
+ * The AWS cloud account: Palette's access to the tenant account, with the credentials of the AWS principal
+ * (the STS role + this tenant's external ID, or the static user's stored access key; credentials.ts). Not
+ * validated here: the readiness gate (CheckReadiness) validated these very credentials before Registrations.
+ */
+import { StateInputError } from '../../../shared/errors';
+import type { AwsAccount, AwsCloudAccount } from '../../palette';
+import { paletteAwsCredentials, sameCredentials } from '../../onboarding/credentials';
+import type { KindContext, Reconciler } from '../types';
+
+/** Palette's identity and the principal, which the AWS kinds need (the handler input carries them). */
+export function awsInputs<K extends 'cloudAccount' | 'backupLocation'>(ctx: KindContext<K>): NonNullable<KindContext<K>['aws']> {
+  if (!ctx.aws) throw new StateInputError(`${ctx.key}: the step input has no palette identity and principal`);
+  return ctx.aws;
+}
+
+export const cloudAccount: Reconciler<'cloudAccount', AwsAccount, AwsCloudAccount> = {
+  async desired(ctx) {
+    const { palette, principal } = awsInputs(ctx);
+    return paletteAwsCredentials(ctx.plan, principal, palette);
+  },
+
+  async find(ctx) {
+    // The list carries the whole account (metadata with annotations, spec with secrets masked).
+    const found = await ctx.scope.cloudAccounts.aws.findByName(ctx.name);
+    const uid = found?.metadata?.uid;
+    if (!found || !uid) return undefined;
+    return { uid, object: found, annotations: found.metadata?.annotations ?? {} };
+  },
+
+  converged: (_ctx, existing, desired) => sameCredentials(existing.object.spec, desired),
+
+  async create(ctx, desired, annotations) {
+    return { uid: await ctx.scope.cloudAccounts.aws.create({ metadata: { name: ctx.name, annotations }, spec: desired }) };
+  },
+
+  async update(ctx, existing, desired, annotations) {
+    // The credentials are ours; the policy ARNs an adopted account may carry are kept.
+    const policyARNs = existing.object.spec?.policyARNs;
+    await ctx.scope.cloudAccounts.aws.update(existing.uid, {
+      metadata: { name: ctx.name, uid: existing.uid, annotations },
+      spec: { ...(policyARNs ? { policyARNs } : {}), ...desired },
+    });
+  },
+
+  async delete(ctx, uid) {
+    await ctx.scope.cloudAccounts.aws.delete(uid);
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * The MinIO (S3-compatible) backup location, with static keys read from the tenant's secret. Palette has no MinIO
+ * validate, so before every create or update the workflow probes the endpoint itself with the location's own
+ * keys (not the Lambda's role), the way a backup agent uses it.
+ */
+import { randomBytes } from 'node:crypto';
+import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AwsThrottledError, AwsTransientError, MinioValidationError } from '../../../shared/errors';
+import { readSecretJson } from '../../../shared/secrets';
+import { AccessKeySecretSchema } from '../../onboarding/credentials';
+import type { S3Location } from '../../palette';
+import { locationReconciler, type LocationDesired } from '../location';
+
+type S3Config = NonNullable<S3Location['spec']>['config'];
+
+export interface MinioTarget {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  caCert?: string;
+}
+
+const THROTTLE_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'RequestLimitExceeded']);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'InternalError', 'ServiceUnavailable']);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** A probe failure as a named error naming the action, bucket and endpoint; the keys are scrubbed from the text. */
+function probeFailure(action: string, t: MinioTarget, e: unknown): Error {
+  const s = (typeof e === 'object' && e !== null ? e : {}) as SdkErrorShape;
+  const status = s.$metadata?.httpStatusCode;
+  const rawCode = s.Code ?? s.code ?? s.name ?? 'UnknownError';
+  // HEAD responses have no body: the SDK reports the bare status ("403", "NotFound").
+  const code =
+    rawCode === '403' || (status === 403 && rawCode === 'Forbidden')
+      ? 'AccessDenied'
+      : rawCode === '404' || rawCode === 'NotFound'
+        ? 'NoSuchBucket'
+        : rawCode;
+  let detail = s.message && s.message !== rawCode && !/^UnknownError$/.test(s.message) ? `: ${s.message}` : '';
+  for (const secret of [t.secretAccessKey, t.accessKeyId]) if (secret) detail = detail.split(secret).join('****');
+  const verb = code === 'AccessDenied' || code === 'AccessDeniedException' ? 'denied' : 'failed';
+  const where = `${action} ${verb} on bucket '${t.bucket}' at ${t.endpoint}: ${code}${detail}`;
+  const options = { cause: e };
+  if (THROTTLE_CODES.has(code) || status === 429 || status === 503) return new AwsThrottledError(where, options);
+  if (TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) return new AwsTransientError(where, options);
+  return new MinioValidationError(`MinIO backup location check failed: ${where}`, options);
+}
+
+/**
+ * Checks an S3-compatible endpoint the way a backup agent uses it, with the location's own static keys:
+ * HeadBucket (s3:ListBucket), then PutObject, ListObjectsV2 and DeleteObject of a small probe object (the
+ * probe is removed even when listing fails). Throws MinioValidationError naming the failed action.
+ */
+export async function probeMinioBucket(t: MinioTarget): Promise<void> {
+  const client = new S3Client({
+    endpoint: t.endpoint,
+    region: t.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
+    maxAttempts: 2,
+    // S3-compatible servers do not all support the SDK's default CRC checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout: 15_000,
+      ...(t.caCert ? { httpsAgent: { ca: t.caCert } } : {}),
+    },
+  });
+  const key = `palette-onboarding-validate-${randomBytes(6).toString('hex')}`;
+  try {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: t.bucket }));
+    } catch (e) {
+      throw probeFailure('s3:ListBucket (HeadBucket)', t, e);
+    }
+    try {
+      await client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: 'palette-onboarding backup location probe' }));
+    } catch (e) {
+      throw probeFailure('s3:PutObject', t, e);
+    }
+    let listError: Error | undefined;
+    try {
+      await client.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: key, MaxKeys: 1 }));
+    } catch (e) {
+      listError = probeFailure('s3:ListBucket (ListObjectsV2)', t, e);
+    }
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: key }));
+    } catch (e) {
+      throw listError ?? probeFailure('s3:DeleteObject', t, e);
+    }
+    if (listError) throw listError;
+  } finally {
+    client.destroy();
+  }
+}
+
+interface MinioDesired extends LocationDesired<S3Config> {
+  /** The probe's target (with the keys: used for the probe only). */
+  probe: MinioTarget;
+}
+
+export const minioBackupLocation = locationReconciler<'minioBackupLocation', S3Config, MinioDesired>({
+  type: 'minio',
+  endpoints: (scope) => scope.backupLocations.minio,
+  async desired(ctx) {
+    const p = ctx.entry;
+    const key = await readSecretJson(p.credentialsSecretArn, AccessKeySecretSchema);
+    return {
+      config: {
+        bucketName: p.bucket,
+        region: p.region,
+        s3Url: p.s3Url,
+        s3ForcePathStyle: true,
+        credentials: { credentialType: 'secret', accessKey: key.accessKeyId, secretKey: key.secretAccessKey },
+        ...(p.caCert ? { caCert: p.caCert } : {}),
+      },
+      isDefault: p.isDefault,
+      probe: {
+        endpoint: p.s3Url,
+        bucket: p.bucket,
+        region: p.region,
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: key.secretAccessKey,
+        ...(p.caCert ? { caCert: p.caCert } : {}),
+      },
+    };
+  },
+  // secretKey comes back masked: the access key id identifies the credentials.
+  sameConfig: (c, d) =>
+    c?.bucketName === d.config.bucketName &&
+    c.region === d.config.region &&
+    c.s3Url === d.config.s3Url &&
+    (c.s3ForcePathStyle ?? true) &&
+    (c.caCert ?? undefined) === d.config.caCert &&
+    (c.credentials.credentialType ?? 'secret') === 'secret' &&
+    c.credentials.accessKey === d.config.credentials.accessKey,
+  // useRestic is not this workflow's: kept as it is.
+  merge: (c, d) => ({ ...(c?.useRestic !== undefined ? { useRestic: c.useRestic } : {}), ...d.config }),
+  validate: (_ctx, d) => probeMinioBucket(d.probe),
+});

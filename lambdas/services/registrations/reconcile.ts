@@ -1,0 +1,211 @@
+/**
+ * The one reconciler of Palette registrations: every kind (lambdas/domain/registrations.ts) is ensured and undone
+ * here, through its adapter (kinds/), under the ownership rule (lambdas/domain/ownership.ts) applied in this file
+ * only. Palette has no idempotency key, so an object is found by name first:
+ *
+ * - missing: validate, write-ahead intent in the tenant registry, create with the plan's marks (tenant, managed-by
+ *   = the deployment id, created-by = this execution), record it as created;
+ * - existing: the ownership decision BEFORE anything is changed (OwnershipError for another tenant's or deployment's
+ *   object, or an unmarked one the request does not adopt), then converge: validate + update only when the spec or
+ *   the marks drifted. created-by is never added to an adopted object and never rewritten; adopting never weakens
+ *   (annotations and fields we do not manage are kept);
+ * - undo: deletes only what this execution created (its created-by mark, or the registry's record of this
+ *   execution's intent or create: a Lambda that died after the POST), and forgets it in the registry.
+ */
+import { paletteScopeKey, resourceKey } from '../../domain/names';
+import { marksConverged, marksToApply } from '../../domain/ownership';
+import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationPlan } from '../../domain/registrations';
+import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
+import { CompensationError, StateInputError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import type { UndoResult } from '../aws/bucket';
+import { paletteClient } from '../onboarding/palette';
+import { TenantOwnership } from '../registry/ownership';
+import { RECONCILERS } from './kinds';
+import type { Existing, KindContext, LookupContext, Reconciler, RegistrationOutcome } from './types';
+
+/** The plan's entry of a kind, or undefined when the request does not ask for it. */
+export function planEntry<K extends RegistrationKey>(plan: Plan, key: K): RegistrationPlan<K> | undefined {
+  return plan.registrations[key] as RegistrationPlan<K> | undefined;
+}
+
+/** The tenant registry key of a kind's object (names are unique per Palette scope and kind). */
+export function registrationRegistryKey(plan: Plan, key: RegistrationKey, name: string): string {
+  return resourceKey.palette(paletteScopeKey(registrationScope(key, plan.projectUid)), REGISTRATIONS[key].paletteKind, name);
+}
+
+/** How errors and undo results name a kind's object. */
+const describe = (key: RegistrationKey, name: string, uid: string) => `Palette ${REGISTRATIONS[key].label} '${name}' (${uid})`;
+const undoId = (key: RegistrationKey, uid: string) => `palette:${REGISTRATIONS[key].paletteKind}/${uid}`;
+
+export function lookupContext<K extends RegistrationKey>(key: K, plan: Plan): LookupContext<K> | undefined {
+  const entry = planEntry(plan, key);
+  if (!entry) return undefined;
+  const client = paletteClient(plan.paletteApiKeySecretArn);
+  const projectUid = registrationScope(key, plan.projectUid);
+  return {
+    key,
+    kind: REGISTRATIONS[key],
+    plan,
+    entry,
+    name: entry.name,
+    client,
+    scope: projectUid ? client.project(projectUid) : client,
+  };
+}
+
+function kindContext<K extends RegistrationKey>(
+  lookup: LookupContext<K>,
+  ownership: TenantOwnership,
+  extra: { aws?: { palette: PaletteIdentity; principal: PrincipalResult }; now: Date },
+): KindContext<K> {
+  return {
+    ...lookup,
+    ownership,
+    registryKey: registrationRegistryKey(lookup.plan, lookup.key, lookup.name),
+    ...(extra.aws ? { aws: extra.aws } : {}),
+    now: extra.now,
+  };
+}
+
+export interface EnsureRegistrationArgs {
+  plan: Plan;
+  /** Palette's identity and the AWS principal: required by the kinds with `needsPrincipal`. */
+  palette?: PaletteIdentity;
+  principal?: PrincipalResult;
+  /** Clock (tests). */
+  now?: Date;
+}
+
+/** Ensures one registration of the plan; returns its result (never a secret value). */
+export async function ensureRegistration<K extends RegistrationKey>(key: K, input: EnsureRegistrationArgs): Promise<RegistrationOutcome<K>> {
+  const { plan } = input;
+  const kind = REGISTRATIONS[key];
+  const lookup = lookupContext(key, plan);
+  if (!lookup) throw new StateInputError(`the plan has no registrations.${key}: this step runs only when the request asks for ${kind.requestPath}`);
+  if (kind.needsPrincipal && !(input.palette && input.principal)) {
+    throw new StateInputError(`${kind.label} needs Palette's identity and the AWS principal (palette, principal) in the step input`);
+  }
+  const aws = input.palette && input.principal ? { palette: input.palette, principal: input.principal } : undefined;
+  const r: Reconciler<K> = RECONCILERS[key];
+  const ownership = await TenantOwnership.load(plan);
+  const ctx = kindContext(lookup, ownership, { ...(aws ? { aws } : {}), now: input.now ?? new Date() });
+  const name = ctx.name;
+  const log = { registration: key, name };
+
+  await r.precheck?.(ctx);
+  let desired = await r.desired(ctx);
+  const found = await r.find(ctx);
+
+  const create = async (replaced: boolean): Promise<RegistrationOutcome<K>> => {
+    const annotations = marksToApply(plan.tags, undefined, { extra: r.annotations?.(ctx, desired) ?? {} });
+    await ownership.intend(ctx.registryKey);
+    const created = await r.create(ctx, desired, annotations);
+    await ownership.record({ key: ctx.registryKey, part: key, id: created.uid, name, ownership: 'created' });
+    logger.info(replaced ? 'Palette registration replaced' : 'Palette registration created', { ...log, uid: created.uid });
+    return { uid: created.uid, name, created: true, updated: replaced, ...created.extras } as RegistrationOutcome<K>;
+  };
+
+  if (!found) {
+    if (r.resolve) desired = await r.resolve(ctx, desired, undefined);
+    await r.validate?.(ctx, desired, 'create');
+    return create(false);
+  }
+
+  // Nothing is changed before the ownership rule allowed the object.
+  const decision = ownership.decide({
+    key: ctx.registryKey,
+    object: describe(key, name, found.uid),
+    marks: found.annotations,
+    adopt: lookup.entry.adopt,
+    adoptField: `${kind.requestPath}.adopt`,
+  });
+  const existing: Existing<unknown> = { ...found, decision };
+  if (r.resolve) desired = await r.resolve(ctx, desired, existing);
+
+  if (r.mustReplace?.(ctx, desired, existing)) {
+    await r.validate?.(ctx, desired, 'create');
+    await r.delete(ctx, existing.uid);
+    logger.info('Palette registration deleted to be replaced', { ...log, uid: existing.uid });
+    return create(true);
+  }
+
+  const annotations = marksToApply(plan.tags, found.annotations, {
+    createdByThisExecution: decision.kind === 'own' && decision.createdByThisExecution,
+    extra: r.annotations?.(ctx, desired) ?? {},
+  });
+  const converged = r.converged(ctx, existing, desired) && marksConverged(found.annotations, annotations);
+  if (!converged) {
+    await r.validate?.(ctx, desired, 'update');
+    await r.update(ctx, existing, desired, annotations);
+    logger.info(decision.kind === 'adopt' ? 'Palette registration adopted' : 'Palette registration updated (drift)', {
+      ...log,
+      uid: found.uid,
+    });
+  }
+  await ownership.record({ key: ctx.registryKey, part: key, id: found.uid, name, ownership: decision });
+  return {
+    uid: found.uid,
+    name,
+    created: false,
+    updated: !converged,
+    ...(decision.kind === 'adopt' ? { adopted: true } : {}),
+    ...r.extras?.(ctx, desired, existing),
+  } as RegistrationOutcome<K>;
+}
+
+/**
+ * Compensation of one kind: deletes its object only if this execution created it (otherwise reports it
+ * retained), then what the kind wrote besides it (its secrets), under the same rule.
+ */
+export async function undoRegistration(key: RegistrationKey, plan: Plan, ownership?: TenantOwnership): Promise<UndoResult> {
+  const result: UndoResult = { deleted: [], retained: [] };
+  const lookup = lookupContext(key, plan);
+  if (!lookup) return result;
+  const owner = ownership ?? (await TenantOwnership.load(plan));
+  const ctx = kindContext(lookup, owner, { now: new Date() });
+  const r: Reconciler<RegistrationKey> = RECONCILERS[key];
+  const found = await r.find(ctx);
+  if (!found) {
+    await owner.forget(ctx.registryKey);
+  } else if (owner.createdByThisExecution(ctx.registryKey, found.annotations)) {
+    await r.delete(ctx, found.uid);
+    await owner.forget(ctx.registryKey);
+    result.deleted.push(undoId(key, found.uid));
+    logger.info('Palette registration deleted (compensation)', { registration: key, name: ctx.name, uid: found.uid });
+  } else {
+    result.retained.push({ id: undoId(key, found.uid), reason: `${REGISTRATIONS[key].label} '${ctx.name}' was not created by this execution` });
+  }
+  if (r.undoExtras) {
+    const extra = await r.undoExtras(ctx);
+    result.deleted.push(...extra.deleted);
+    result.retained.push(...extra.retained);
+  }
+  return result;
+}
+
+/**
+ * Compensation for the Palette side: every registration of the plan (and every secret written for one) that
+ * this execution created. Each kind is undone even when another fails; the failures are reported together.
+ */
+export async function undoAllRegistrations(plan: Plan, executionName: string = plan.executionName): Promise<UndoResult> {
+  const undoing = executionName === plan.executionName ? plan : { ...plan, executionName };
+  const result: UndoResult = { deleted: [], retained: [] };
+  const keys = REGISTRATION_KEYS.filter((k) => planEntry(plan, k) !== undefined);
+  if (keys.length === 0) return result;
+  const ownership = await TenantOwnership.load(undoing);
+  const failures: string[] = [];
+  for (const key of keys) {
+    try {
+      const r = await undoRegistration(key, undoing, ownership);
+      result.deleted.push(...r.deleted);
+      result.retained.push(...r.retained);
+    } catch (e) {
+      failures.push(`${key}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new CompensationError(`could not undo every registration (${failures.join('; ')}); deleted so far: ${result.deleted.join(', ') || 'nothing'}`);
+  }
+  return result;
+}

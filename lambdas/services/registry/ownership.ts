@@ -1,0 +1,106 @@
+/**
+ * The ownership rule applied by the ensure and undo steps (AWS and Palette): one place that reads the tenant's
+ * registry record once per step, decides whether an existing object may be used (lambdas/domain/ownership.ts),
+ * writes the write-ahead intent before a create, and records or forgets what the tenant owns.
+ */
+import { decideOwnership, marksOf, type Ownership } from '../../domain/ownership';
+import type { ResourceRecord, TenantRecord } from '../../domain/tenant-record';
+import type { Plan } from '../../domain/workflow-state';
+import { forgetResource, getTenant, recordIntent, recordResource, registryFacts } from './tenant-registry';
+
+export interface ExistingObject {
+  /** Registry key (lambdas/domain/names.ts resourceKey). */
+  key: string;
+  /** How errors name it, e.g. "S3 bucket 'x'". */
+  object: string;
+  /** Its tags or annotations. */
+  marks: Readonly<Record<string, string>> | undefined;
+  /** The request adopts it explicitly, and the field that says so (for the hint). */
+  adopt: boolean;
+  adoptField: string;
+}
+
+/** What a step records about an object the tenant owns. */
+export interface OwnedObject {
+  key: string;
+  part: string;
+  id: string;
+  name: string;
+  /** `created`: this execution created it now; otherwise the ownership decision taken for the existing object. */
+  ownership: Ownership | 'created';
+}
+
+export class TenantOwnership {
+  private constructor(
+    readonly plan: Plan,
+    private readonly tenant: TenantRecord | undefined,
+  ) {}
+
+  /** Reads the tenant's record (once per step). */
+  static async load(plan: Plan): Promise<TenantOwnership> {
+    return new TenantOwnership(plan, await getTenant(plan.tenantId));
+  }
+
+  get executionName(): string {
+    return this.plan.executionName;
+  }
+
+  /** May this run use the existing object? Throws OwnershipError naming it and its owner. */
+  decide(o: ExistingObject): Ownership {
+    return decideOwnership({
+      object: o.object,
+      marks: marksOf(o.marks),
+      registry: registryFacts(this.tenant, o.key),
+      adopt: o.adopt,
+      adoptField: o.adoptField,
+      tenantId: this.plan.tenantId,
+      deploymentId: this.plan.deploymentId,
+      executionName: this.executionName,
+    });
+  }
+
+  /**
+   * Whether this execution created the object, so its compensation may delete it: its created-by mark, or the
+   * registry (the recorded creator, or this execution's pending intent: it died between the create and the mark).
+   */
+  createdByThisExecution(key: string, marks: Readonly<Record<string, string>> | undefined): boolean {
+    if (marksOf(marks).createdBy === this.executionName) return true;
+    const facts = registryFacts(this.tenant, key);
+    return facts.intentBy === this.executionName || this.tenant?.resources[key]?.createdBy === this.executionName;
+  }
+
+  /** Write-ahead intent, before the create call. */
+  async intend(key: string): Promise<void> {
+    await recordIntent(this.plan.tenantId, this.executionName, key);
+  }
+
+  /** Records (or refreshes) an object the tenant owns; skips the write when the registry already says the same. */
+  async record(o: OwnedObject): Promise<void> {
+    const created = o.ownership === 'created' || (o.ownership.kind === 'own' && o.ownership.createdByThisExecution);
+    const previous = this.tenant?.resources[o.key];
+    const createdBy = created ? this.executionName : previous?.createdBy;
+    const resource: Omit<ResourceRecord, 'recordedBy' | 'recordedAt'> = {
+      part: o.part,
+      id: o.id,
+      name: o.name,
+      ...(createdBy ? { createdBy } : {}),
+      adopted: o.ownership !== 'created' && (o.ownership.kind === 'adopt' || (previous?.adopted ?? false)),
+    };
+    const same =
+      previous !== undefined &&
+      this.tenant?.intents[o.key] === undefined &&
+      previous.part === resource.part &&
+      previous.id === resource.id &&
+      previous.name === resource.name &&
+      previous.createdBy === resource.createdBy &&
+      previous.adopted === resource.adopted;
+    if (same) return;
+    await recordResource(this.plan.tenantId, this.executionName, o.key, resource);
+  }
+
+  /** Removes a deleted object from the tenant's record. */
+  async forget(key: string): Promise<void> {
+    if (!this.tenant || (this.tenant.resources[key] === undefined && this.tenant.intents[key] === undefined)) return;
+    await forgetResource(this.plan.tenantId, this.executionName, key);
+  }
+}

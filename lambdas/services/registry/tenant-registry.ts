@@ -1,0 +1,381 @@
+/**
+ * The tenant registry (DynamoDB, lambdas/domain/tenant-record.ts): the system of record for tenants. No
+ * transactions: every write is one conditional write, so it works on any DynamoDB-compatible store.
+ *
+ * - admission (ValidateRequest, read-only): the tenant's binding and the names it asks for are checked before
+ *   anything is created;
+ * - acquire (AcquireTenant): binds a new tenant, takes the tenant's lease (one execution per tenant), records the
+ *   execution, then claims the names (bucket, Palette registrations) one conditional write each;
+ * - record / forget (ensure and undo steps): write-ahead intents before a create, the owned object after it, its
+ *   removal after an undo; every such write is conditioned on holding the lease;
+ * - release (ReleaseTenant, every exit path): status and result of the execution, lease removed, names this
+ *   execution claimed for objects that do not exist released.
+ */
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  bindingProblem,
+  claimPk,
+  ClaimRecordSchema,
+  leaseState,
+  plannedClaims,
+  tenantPk,
+  TenantRecordSchema,
+  type ClaimRecord,
+  type PlannedClaim,
+  type ResourceRecord,
+  type TenantRecord,
+} from '../../domain/tenant-record';
+import type { RegistryFacts } from '../../domain/ownership';
+import type { Plan } from '../../domain/workflow-state';
+import { homeClients } from '../../shared/aws-clients';
+import { loadEnv } from '../../shared/env';
+import { awsCall, OwnershipError, StateInputError, TenantBindingError, TenantBusyError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+
+/** Optimistic-locking retries of a read-modify-write before giving up (each retry re-reads). */
+const MAX_ATTEMPTS = 5;
+/** Longest `cause` kept in lastExecution (the registry is not a log). */
+const MAX_CAUSE = 2000;
+
+const table = () => loadEnv().TENANT_REGISTRY_TABLE;
+const db = () => homeClients().dynamodb;
+const isoNow = (now: Date) => now.toISOString();
+const epochSeconds = (now: Date) => Math.floor(now.getTime() / 1000);
+const isConditionFailure = (e: unknown) => e instanceof Error && e.name === 'ConditionalCheckFailedException';
+
+function parseRecord(item: Record<string, unknown> | undefined): TenantRecord | undefined {
+  if (!item) return undefined;
+  const parsed = TenantRecordSchema.safeParse(item);
+  if (!parsed.success) {
+    throw new StateInputError(`tenant registry item ${String(item.pk)} is malformed: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  }
+  return parsed.data;
+}
+
+/** The tenant's record (strongly consistent), or undefined for a tenant never onboarded. */
+export async function getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+  const out = await awsCall(() => db().send(new GetCommand({ TableName: table(), Key: { pk: tenantPk(tenantId) }, ConsistentRead: true })));
+  return parseRecord(out.Item);
+}
+
+async function getClaims(keys: readonly string[]): Promise<Map<string, ClaimRecord>> {
+  const found = new Map<string, ClaimRecord>();
+  for (let i = 0; i < keys.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
+      [table()]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: claimPk(k) })), ConsistentRead: true },
+    };
+    for (let round = 0; request && Object.keys(request).length > 0 && round < 10; round++) {
+      const req = request;
+      const out = await awsCall(() => db().send(new BatchGetCommand({ RequestItems: req })));
+      for (const item of out.Responses?.[table()] ?? []) {
+        const claim = ClaimRecordSchema.safeParse(item);
+        if (claim.success) found.set(claim.data.key, claim.data);
+      }
+      request = out.UnprocessedKeys as typeof request;
+    }
+  }
+  return found;
+}
+
+function claimConflict(claim: PlannedClaim, owner: string): OwnershipError {
+  return new OwnershipError(`${claim.field}: ${claim.object} belongs to tenant '${owner}' in the tenant registry; choose another name`);
+}
+
+/**
+ * Admission, read-only (ValidateRequest): the tenant's binding holds and no name of the plan belongs to another
+ * tenant. Throws TenantBindingError / OwnershipError naming the field and the owner; creates nothing.
+ */
+export async function checkAdmission(plan: Plan): Promise<void> {
+  const record = await getTenant(plan.tenantId);
+  const problem = record ? bindingProblem(record, plan) : undefined;
+  if (problem) throw new TenantBindingError(problem);
+  const claims = plannedClaims(plan);
+  const owners = await getClaims(claims.map((c) => c.key));
+  for (const claim of claims) {
+    const owner = owners.get(claim.key)?.tenantId;
+    if (owner !== undefined && owner !== plan.tenantId) throw claimConflict(claim, owner);
+  }
+}
+
+export interface AcquireResult {
+  /** The tenant was new: this execution bound it. */
+  bound: boolean;
+  /** The previous holder's lease had expired and was taken over. */
+  tookOverExpiredLease?: string;
+  claims: number;
+}
+
+/**
+ * Takes the tenant for this execution: binds a new tenant, takes its lease (TenantBusyError while another live
+ * execution holds it), records the execution, then claims the plan's names. Idempotent for the same execution.
+ */
+export async function acquireTenant(plan: Plan, executionName: string, now: Date = new Date()): Promise<AcquireResult> {
+  const leaseSeconds = loadEnv().TENANT_LEASE_SECONDS;
+  const lease = { executionName, acquiredAt: isoNow(now), expiresAt: epochSeconds(now) + leaseSeconds };
+  const lastExecution = { name: executionName, startedAt: isoNow(now) };
+  let result: AcquireResult | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS && !result; attempt++) {
+    const record = await getTenant(plan.tenantId);
+    try {
+      if (!record) {
+        await awsCall(() =>
+          db().send(
+            new PutCommand({
+              TableName: table(),
+              Item: {
+                pk: tenantPk(plan.tenantId),
+                type: 'tenant',
+                tenantId: plan.tenantId,
+                accountId: plan.target.accountId,
+                partition: plan.target.partition,
+                ...(plan.projectUid ? { projectUid: plan.projectUid } : {}),
+                status: 'ONBOARDING',
+                version: 1,
+                createdAt: isoNow(now),
+                updatedAt: isoNow(now),
+                lease,
+                lastExecution,
+                resources: {},
+                intents: {},
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+        result = { bound: true, claims: 0 };
+        break;
+      }
+      const problem = bindingProblem(record, plan);
+      if (problem) throw new TenantBindingError(problem);
+      const state = leaseState(record.lease, executionName, epochSeconds(now));
+      if (state === 'busy' && record.lease) {
+        throw new TenantBusyError(
+          `tenant '${plan.tenantId}' is being onboarded by execution ${record.lease.executionName} (lease until ` +
+            `${new Date(record.lease.expiresAt * 1000).toISOString()}); this execution changed nothing — wait for it to finish`,
+        );
+      }
+      // A tenant that owns nothing may be bound anew (bindingProblem allowed it): rebind it to this request.
+      await awsCall(() =>
+        db().send(
+          new UpdateCommand({
+            TableName: table(),
+            Key: { pk: tenantPk(plan.tenantId) },
+            UpdateExpression:
+              'SET #lease = :lease, #status = :status, lastExecution = :last, updatedAt = :now, accountId = :account, #partition = :partition ' +
+              (plan.projectUid ? ', projectUid = :project' : 'REMOVE projectUid') +
+              ' ADD version :one',
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeNames: { '#lease': 'lease', '#status': 'status', '#partition': 'partition' },
+            ExpressionAttributeValues: {
+              ':lease': lease,
+              ':status': 'ONBOARDING',
+              ':last': lastExecution,
+              ':now': isoNow(now),
+              ':account': plan.target.accountId,
+              ':partition': plan.target.partition,
+              ':version': record.version,
+              ':one': 1,
+              ...(plan.projectUid ? { ':project': plan.projectUid } : {}),
+            },
+          }),
+        ),
+      );
+      result = {
+        bound: false,
+        claims: 0,
+        ...(state === 'free' && record.lease ? { tookOverExpiredLease: record.lease.executionName } : {}),
+      };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      logger.info('Tenant registry item changed concurrently; reading it again', { tenantId: plan.tenantId, attempt });
+    }
+  }
+  if (!result) {
+    throw new TenantBusyError(`tenant '${plan.tenantId}' changed concurrently ${MAX_ATTEMPTS} times while this execution tried to take it`);
+  }
+  result.claims = await claimNames(plan, executionName, now);
+  return result;
+}
+
+/** Claims every shared-namespace name of the plan for the tenant; OwnershipError naming the first taken one. */
+async function claimNames(plan: Plan, executionName: string, now: Date): Promise<number> {
+  const claims = plannedClaims(plan);
+  for (const claim of claims) {
+    try {
+      await awsCall(() =>
+        db().send(
+          new UpdateCommand({
+            TableName: table(),
+            Key: { pk: claimPk(claim.key) },
+            UpdateExpression:
+              'SET #type = if_not_exists(#type, :type), #key = if_not_exists(#key, :key), tenantId = if_not_exists(tenantId, :tenant), ' +
+              'claimedBy = if_not_exists(claimedBy, :exec), claimedAt = if_not_exists(claimedAt, :now)',
+            ConditionExpression: 'attribute_not_exists(pk) OR tenantId = :tenant',
+            ExpressionAttributeNames: { '#type': 'type', '#key': 'key' },
+            ExpressionAttributeValues: { ':type': 'claim', ':key': claim.key, ':tenant': plan.tenantId, ':exec': executionName, ':now': isoNow(now) },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const owner = (await getClaims([claim.key])).get(claim.key)?.tenantId ?? '(unknown)';
+      throw claimConflict(claim, owner);
+    }
+  }
+  return claims.length;
+}
+
+/** What the registry knows about one object for the ownership rule. */
+export function registryFacts(record: TenantRecord | undefined, key: string): RegistryFacts {
+  const intent = record?.intents[key];
+  const resource = record?.resources[key];
+  return {
+    recorded: resource !== undefined,
+    ...(resource?.adopted ? { adopted: true } : {}),
+    ...(intent ? { intentBy: intent.executionName } : {}),
+  };
+}
+
+/** The held lease is this execution's (every registry write of a step is conditioned on it). */
+const LEASE_HELD = '#lease.executionName = :exec';
+
+async function leaseWrite(tenantId: string, executionName: string, what: string, update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>): Promise<void> {
+  try {
+    await awsCall(() =>
+      db().send(
+        new UpdateCommand({
+          ...update,
+          TableName: table(),
+          Key: { pk: tenantPk(tenantId) },
+          ConditionExpression: LEASE_HELD,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#lease': 'lease' },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':exec': executionName, ':one': 1 },
+        }),
+      ),
+    );
+  } catch (e) {
+    if (!isConditionFailure(e)) throw e;
+    throw new TenantBusyError(`tenant '${tenantId}': execution ${executionName} no longer holds the tenant's lease; it cannot record ${what}`);
+  }
+}
+
+/** Write-ahead intent: "this execution is creating `key`", recorded before the create call. */
+export async function recordIntent(tenantId: string, executionName: string, key: string, now: Date = new Date()): Promise<void> {
+  await leaseWrite(tenantId, executionName, `the intent to create ${key}`, {
+    UpdateExpression: 'SET intents.#key = :intent, updatedAt = :now ADD version :one',
+    ExpressionAttributeNames: { '#key': key },
+    ExpressionAttributeValues: { ':intent': { executionName, at: isoNow(now) }, ':now': isoNow(now) },
+  });
+}
+
+/** Records an object the tenant owns (created or adopted) and clears its intent. */
+export async function recordResource(
+  tenantId: string,
+  executionName: string,
+  key: string,
+  resource: Omit<ResourceRecord, 'recordedBy' | 'recordedAt'>,
+  now: Date = new Date(),
+): Promise<void> {
+  const value: ResourceRecord = { ...resource, recordedBy: executionName, recordedAt: isoNow(now) };
+  await leaseWrite(tenantId, executionName, key, {
+    UpdateExpression: 'SET resources.#key = :resource, updatedAt = :now REMOVE intents.#key ADD version :one',
+    ExpressionAttributeNames: { '#key': key },
+    ExpressionAttributeValues: { ':resource': value, ':now': isoNow(now) },
+  });
+}
+
+/** Removes an object (deleted by an undo) and its intent from the tenant's record. */
+export async function forgetResource(tenantId: string, executionName: string, key: string, now: Date = new Date()): Promise<void> {
+  await leaseWrite(tenantId, executionName, `the removal of ${key}`, {
+    UpdateExpression: 'SET updatedAt = :now REMOVE resources.#key, intents.#key ADD version :one',
+    ExpressionAttributeNames: { '#key': key },
+    ExpressionAttributeValues: { ':now': isoNow(now) },
+  });
+}
+
+export interface ReleaseOutcome {
+  result: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+  cause?: string;
+}
+
+export interface ReleaseResult {
+  /** False when this execution did not hold the lease (e.g. TenantBusyError): nothing was written. */
+  released: boolean;
+  status?: TenantRecord['status'];
+  claimsReleased: number;
+}
+
+/**
+ * Ends this execution's hold on the tenant: status ACTIVE (success) or FAILED, the execution's result, the lease
+ * removed. Names this execution claimed for objects the tenant does not own are released. A no-op for an execution
+ * that does not hold the lease.
+ */
+export async function releaseTenant(plan: Plan, executionName: string, outcome: ReleaseOutcome, now: Date = new Date()): Promise<ReleaseResult> {
+  const { tenantId } = plan;
+  const status = outcome.result === 'SUCCEEDED' ? 'ACTIVE' : 'FAILED';
+  let record: TenantRecord | undefined;
+  try {
+    const out = await awsCall(() =>
+      db().send(
+        new UpdateCommand({
+          TableName: table(),
+          Key: { pk: tenantPk(tenantId) },
+          UpdateExpression:
+            'SET #status = :status, lastExecution.finishedAt = :now, lastExecution.#result = :result, updatedAt = :now' +
+            (outcome.error ? ', lastExecution.#error = :error' : '') +
+            (outcome.cause ? ', lastExecution.#cause = :cause' : '') +
+            ' REMOVE #lease ADD version :one',
+          ConditionExpression: `${LEASE_HELD} AND lastExecution.#name = :exec`,
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#result': 'result',
+            '#lease': 'lease',
+            '#name': 'name',
+            ...(outcome.error ? { '#error': 'error' } : {}),
+            ...(outcome.cause ? { '#cause': 'cause' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':now': isoNow(now),
+            ':result': outcome.result,
+            ':exec': executionName,
+            ':one': 1,
+            ...(outcome.error ? { ':error': outcome.error } : {}),
+            ...(outcome.cause ? { ':cause': outcome.cause.slice(0, MAX_CAUSE) } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    record = parseRecord(out.Attributes);
+  } catch (e) {
+    if (!isConditionFailure(e)) throw e;
+    return { released: false, claimsReleased: 0 };
+  }
+  let claimsReleased = 0;
+  if (record) {
+    // Names held for objects the tenant owns stay its own; names this execution claimed for nothing are freed.
+    const held = new Set([...Object.keys(record.resources), ...Object.keys(record.intents)]);
+    const planned = plannedClaims(plan).map((c) => c.key).filter((k) => !held.has(k));
+    const claims = [...(await getClaims(planned)).values()].filter((c) => c.tenantId === tenantId && c.claimedBy === executionName);
+    for (const { key: claim } of claims) {
+      try {
+        await awsCall(() =>
+          db().send(
+            new DeleteCommand({
+              TableName: table(),
+              Key: { pk: claimPk(claim) },
+              ConditionExpression: 'tenantId = :tenant AND claimedBy = :exec',
+              ExpressionAttributeValues: { ':tenant': tenantId, ':exec': executionName },
+            }),
+          ),
+        );
+        claimsReleased++;
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
+  }
+  return { released: true, ...(record ? { status: record.status } : {}), claimsReleased };
+}

@@ -1,0 +1,32 @@
+/**
+ * Environment of the event starter (lambdas/handlers/start-onboarding.ts): the onboarding state machine's ARN
+ * plus the shared schema's two logging keys. Kept apart from the shared Lambda environment
+ * (lambdas/shared/env.ts) because only the starter gets it, and the starter needs nothing else of the shared
+ * one (no Palette endpoint, no registry). No SDK imports: the CDK side imports this module to type the
+ * starter's environment (cdk/lib/constructs/onboarding-trigger.ts).
+ */
+import { z } from 'zod';
+import { LambdaEnvSchema } from '../../shared/env';
+import { ConfigurationError } from '../../shared/errors';
+
+/** A Step Functions state machine ARN; the region group is the client's region. */
+export const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+export const StarterEnvSchema = LambdaEnvSchema.pick({ POWERTOOLS_SERVICE_NAME: true, POWERTOOLS_LOG_LEVEL: true }).extend({
+  /** The onboarding state machine: the only one the starter may start executions of. */
+  ONBOARDING_STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN'),
+});
+export type StarterEnv = z.output<typeof StarterEnvSchema>;
+export type StarterEnvInput = z.input<typeof StarterEnvSchema>;
+export const STARTER_ENV_KEYS = Object.keys(StarterEnvSchema.shape) as (keyof StarterEnvInput)[];
+
+/** Parses the starter's environment (not memoized: cheap, and tests change it); a bad value is a ConfigurationError. */
+export function loadStarterEnv(env: NodeJS.ProcessEnv = process.env): StarterEnv {
+  const picked = Object.fromEntries(STARTER_ENV_KEYS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = StarterEnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
+  }
+  return parsed.data;
+}

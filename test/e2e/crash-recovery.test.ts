@@ -1,0 +1,156 @@
+/**
+ * A crash after every create (the sandbox kills the handler right after the AWS or Palette call that created
+ * something: the side effect is applied, the handler never learns it and never marks it), swept over every create
+ * call the workflow makes, end to end through the state machine:
+ * - compensation after such a crash leaves an empty diff: the tenant's account, the home account's secrets and
+ *   registry claims, and Palette are as before, and the registry records the tenant FAILED owning nothing;
+ * - a re-run of the same request afterwards converges (succeeds).
+ * The create calls are not listed by hand: a reference run of each request shape records them (`recordCalls`),
+ * so a new create call in the workflow is swept without touching this file.
+ *
+ * `CRASH_SWEEP=quick` runs only the first create of each shape (a smoke test); the default is the whole sweep.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkflow, runOnboarding, sandboxEndpoints, type LocalRunResult, type LocalWorkflow, type RecordedCall } from '../../local/runner';
+import { prepareRequestFixtures } from '../../local/runner/fixtures';
+import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { SandboxWorld } from './tenant-world';
+
+let sb: RunningLocalSandbox;
+let workflow: LocalWorkflow;
+let world: SandboxWorld;
+
+beforeAll(async () => {
+  workflow = await loadWorkflow();
+  sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 100 } }, palette: { port: 0 }, env: {} });
+  world = new SandboxWorld(sb);
+}, 300_000);
+afterAll(async () => {
+  await sb?.stop();
+});
+
+const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/${tenantId}/${name}`;
+
+/** Request shapes that together make every create call of the workflow. */
+const SHAPES: Record<string, (tenantId: string, accountId: string) => Record<string, unknown>> = {
+  sts: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'sts' } }),
+  static: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'static' } }),
+  registrations: (tenantId, accountId) => ({
+    tenantId,
+    aws: { accountId, region: 'us-east-1', credentialMode: 'static' },
+    azure: { cloudAccount: { credentialsSecretArn: secretArn(tenantId, 'azure-app') } },
+    sshKey: { generate: { bits: 2048 } },
+    apiKey: { expiry: '7d' },
+    backupLocations: {
+      gcp: { bucket: `${tenantId}-gcs`, projectId: `${tenantId}-proj`, credentialsSecretArn: secretArn(tenantId, 'gcp-sa-key') },
+      minio: { bucket: `${tenantId}-minio`, s3Url: 'http://127.0.0.1:4566', credentialsSecretArn: secretArn(tenantId, 'minio-keys') },
+      azure: {
+        container: 'velero',
+        storageAccount: `${tenantId.replace(/-/g, '')}sa`,
+        resourceGroup: 'rg',
+        subscriptionId: '0f8e5c2a-1d3b-4a5c-9e7f-0123456789ab',
+        credentialsSecretArn: secretArn(tenantId, 'azure-app'),
+      },
+    },
+  }),
+};
+
+/** The calls of a run that create something: AWS Create* calls and Palette POSTs that are not validations. */
+function createCalls(calls: readonly RecordedCall[]): { state: string; after: string }[] {
+  return calls
+    .filter((c) => c.status >= 200 && c.status < 300 && c.state.startsWith('Ensure'))
+    .filter((c) => /^aws:[a-z0-9]+:Create/.test(c.operation) || (/^palette:POST /.test(c.operation) && !/validate/.test(c.operation)))
+    .map((c) => ({ state: c.state, after: c.operation }));
+}
+
+let accountSeq = 0;
+const nextAccount = () => `9${String(1000 + accountSeq++).padStart(11, '0')}`;
+
+/** What must be exactly as before after a compensated run: everything except the tenant's own registry record. */
+async function everything(tenantId: string, accountId: string) {
+  const home = Object.fromEntries(
+    Object.entries(world.inventory(sb.aws.accountId)).map(([type, ids]) => [type, ids.filter((id) => !id.includes(`"tenant#${tenantId}"`))]),
+  );
+  return { account: world.inventory(accountId), home, palette: world.paletteObjects(), apiKeys: world.paletteApiKeys() };
+}
+
+const quick = process.env.CRASH_SWEEP === 'quick';
+
+/** Creates each shape must at least make (so a recording that missed calls cannot make the sweep vacuous). */
+const EXPECTED: Record<string, string[]> = {
+  sts: [
+    'EnsureBucket aws:s3:CreateBucket',
+    'EnsureBackupPolicy aws:iam:CreatePolicy',
+    'EnsureStsRole aws:iam:CreateRole',
+    'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
+    'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
+  ],
+  static: ['EnsureStaticUser aws:iam:CreateUser', 'EnsureStaticUser aws:iam:CreateAccessKey', 'EnsureStaticUser aws:secretsmanager:CreateSecret'],
+  registrations: [
+    'EnsureAzureAccount palette:POST /v1/cloudaccounts/azure',
+    'EnsureSshKey aws:secretsmanager:CreateSecret',
+    'EnsureSshKey palette:POST /v1/users/assets/sshkeys',
+    'EnsureApiKey palette:POST /v1/apiKeys',
+    'EnsureApiKey aws:secretsmanager:CreateSecret',
+    'EnsureGcpBackupLocation palette:POST /v1/users/assets/locations/gcp',
+    'EnsureMinioBackupLocation palette:POST /v1/users/assets/locations/minio',
+    'EnsureAzureBackupLocation palette:POST /v1/users/assets/locations/azure',
+  ],
+};
+
+/** Creates already swept by an earlier shape (the shapes overlap: every one makes a bucket and a policy). */
+const sweptBefore = new Set<string>();
+
+describe.each(Object.keys(SHAPES))('a crash after every create of the %s request', (shape) => {
+  let creates: { state: string; after: string }[] = [];
+
+  beforeAll(async () => {
+    const reference = await runOnboarding(SHAPES[shape]?.(`ref-${shape}`, nextAccount()), { sandbox: sb, workflow, recordCalls: true });
+    expect(reference.errorMessage).toBeUndefined();
+    expect(reference.status).toBe('SUCCEEDED');
+    creates = createCalls(reference.calls ?? []);
+    expect(creates.map((c) => `${c.state} ${c.after}`)).toEqual(expect.arrayContaining(EXPECTED[shape] ?? []));
+    creates = creates.filter((c) => !sweptBefore.has(`${c.state} ${c.after}`));
+    if (quick) creates = creates.slice(0, 1);
+  }, 300_000);
+
+  it('sweeps every create: compensation leaves an empty diff, and a re-run converges', async () => {
+    // Prepare / Act / Assess once per create call the reference run made.
+    expect(creates.length).toBeGreaterThan(0);
+    const swept: string[] = [];
+    for (const [i, create] of creates.entries()) {
+      // Prepare: a fresh tenant of the same shape; the stand-ins it references exist before "before".
+      const tenantId = `cr-${shape.slice(0, 3)}-${i}`;
+      const accountId = nextAccount();
+      const request = SHAPES[shape]?.(tenantId, accountId);
+      await world.operatorIn(accountId);
+      await prepareRequestFixtures(request, sandboxEndpoints(sb));
+      const before = await everything(tenantId, accountId);
+
+      // Act: the handler dies right after the create.
+      const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }] });
+
+      // Assess: the crash happened where asked, the execution failed and compensated, and nothing is left.
+      const label = `${create.state} ${create.after}`;
+      expect(crashed.crashes, label).toEqual([expect.objectContaining({ state: create.state, after: create.after })]);
+      expect({ label, status: crashed.status, error: crashed.error }).toEqual({ label, status: 'FAILED', error: 'Lambda.Unknown' });
+      expect({ label, ...(await everything(tenantId, accountId)) }).toEqual({ label, ...before });
+      const record = await world.tenantRecord(tenantId);
+      expect({ label, status: record?.status, resources: record?.resources, intents: record?.intents, lease: record?.lease }).toEqual({
+        label,
+        status: 'FAILED',
+        resources: {},
+        intents: {},
+        lease: undefined,
+      });
+
+      // Act: the same request again, no crash.
+      const rerun = await runOnboarding(request, { sandbox: sb, workflow, executionName: `${tenantId}-rerun` });
+      // Assess
+      expect({ label, status: rerun.status, error: rerun.errorMessage }).toEqual({ label, status: 'SUCCEEDED', error: undefined });
+      swept.push(label);
+      sweptBefore.add(label);
+    }
+    expect(swept).toEqual(creates.map((c) => `${c.state} ${c.after}`));
+  }, 900_000);
+});
