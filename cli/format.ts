@@ -130,7 +130,7 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
   const known = ['tenantId', 'bucket', 'policy', 'principal', ...REGISTRATION_KEYS];
   if (!known.some((k) => k in summary)) return `${genericLines(summary, '  ').join('\n')}\n`;
   const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(28)} ${value}`);
   row('tenant', `${scalar(summary.tenantId)}${summary.credentialMode ? ` (${scalar(summary.credentialMode)} mode)` : ''}`);
   if (summary.accountId !== undefined) {
     row('AWS account', `${scalar(summary.accountId)} ${scalar(summary.region)}${summary.partition && summary.partition !== 'aws' ? ` (${scalar(summary.partition)})` : ''}`);
@@ -191,7 +191,7 @@ export function isPlatformSummary(summary: unknown): boolean {
  */
 export function formatPlatformSummary(summary: Record<string, unknown>, s: Style = style({}), extra: [label: string, value: string][] = []): string {
   const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(28)} ${value}`);
   const paren = (parts: string[]) => (parts.length > 0 ? ` (${parts.join(', ')})` : '');
   if (summary.executionName !== undefined) row('execution', scalar(summary.executionName));
   if (summary.accountId !== undefined) {

@@ -8,6 +8,8 @@
  * Exits non-zero when the onboarding fails.
  */
 import { isAbsolute, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { style } from '../../cli/format';
 import { executionNameFor, readRequestFile, validateRequest } from '../../cli/request';
 import { sandboxOptionsFromEnv } from '../aws';
@@ -27,6 +29,27 @@ async function inventoryOf(sb: RunningLocalSandbox, accountId: string): Promise<
     .filter(([, ids]) => Array.isArray(ids) && ids.length > 0)
     .map(([type, ids]) => `  ${type.padEnd(22)} ${ids.map((i) => (typeof i === 'string' ? i : JSON.stringify(i))).join(', ')}`);
   return lines.length > 0 ? `${lines.join('\n')}\n` : '  (nothing)\n';
+}
+
+/** The tenant's record in the tenant registry (the sandbox's DynamoDB table), in a few lines. */
+async function registryRecordOf(sb: RunningLocalSandbox, tenantId: string): Promise<string> {
+  const client = new DynamoDBClient({ endpoint: sb.aws.endpoint, region: sb.aws.region, credentials: sb.aws });
+  try {
+    const table = (await client.send(new ListTablesCommand({}))).TableNames?.find((n) => n.includes('TenantRegistry'));
+    if (!table) return '  (no registry table)\n';
+    const item = (await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: table, Key: { pk: `tenant#${tenantId}` } }))).Item;
+    if (!item) return '  (no record)\n';
+    const last = item.lastExecution as { name?: string; result?: string } | undefined;
+    const resources = Object.entries((item.resources ?? {}) as Record<string, { id: string; createdBy?: string; adopted?: boolean }>);
+    return [
+      `  ${'status'.padEnd(22)} ${String(item.status)} (version ${String(item.version)}, lease ${item.lease ? 'held' : 'free'})`,
+      `  ${'bound to'.padEnd(22)} account ${String(item.accountId)} (${String(item.partition)}), Palette ${item.projectUid ? `project ${String(item.projectUid)}` : 'tenant scope'}`,
+      `  ${'last execution'.padEnd(22)} ${last?.name ?? '-'} ${last?.result ?? ''}`,
+      ...resources.map(([key, r]) => `  ${'owns'.padEnd(22)} ${key} ${r.adopted ? '(adopted)' : r.createdBy ? `(created by ${r.createdBy})` : ''}`),
+    ].join('\n') + '\n';
+  } finally {
+    client.destroy();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -58,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
     if (typeof accountId === 'string') {
       out.write(`\n${s.bold(`Sandbox inventory of account ${accountId}`)}\n${await inventoryOf(sb, accountId)}`);
     }
+    const tenantId = (raw as { tenantId?: unknown }).tenantId;
+    if (typeof tenantId === 'string') out.write(`\n${s.bold(`Tenant registry: ${tenantId}`)}\n${await registryRecordOf(sb, tenantId)}`);
     return run.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
     await sb.stop();
