@@ -191,7 +191,7 @@ export function isPlatformSummary(summary: unknown): boolean {
  */
 export function formatPlatformSummary(summary: Record<string, unknown>, s: Style = style({}), extra: [label: string, value: string][] = []): string {
   const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(28)} ${value}`);
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(24)} ${value}`);
   const paren = (parts: string[]) => (parts.length > 0 ? ` (${parts.join(', ')})` : '');
   if (summary.executionName !== undefined) row('execution', scalar(summary.executionName));
   if (summary.accountId !== undefined) {

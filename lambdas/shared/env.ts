@@ -40,21 +40,29 @@ export const LambdaEnvSchema = z.object({
 });
 export type LambdaEnv = z.output<typeof LambdaEnvSchema>;
 export type LambdaEnvInput = z.input<typeof LambdaEnvSchema>;
-export const LAMBDA_ENV_KEYS = Object.keys(LambdaEnvSchema.shape) as (keyof LambdaEnvInput)[];
+
+/**
+ * Parses the keys of an environment schema (an empty value counts as unset); a bad or missing variable is a
+ * ConfigurationError naming it. Every function's environment loader goes through here.
+ */
+export function parseEnvironment<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const picked = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
+  }
+  return parsed.data;
+}
 
 let cached: LambdaEnv | undefined;
 
 /** Parses the environment once per container; a bad or missing variable is a ConfigurationError naming it. */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   if (cached && env === process.env) return cached;
-  const picked = Object.fromEntries(LAMBDA_ENV_KEYS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = LambdaEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
-  }
-  if (env === process.env) cached = parsed.data;
-  return parsed.data;
+  const parsed = parseEnvironment(LambdaEnvSchema, env);
+  if (env === process.env) cached = parsed;
+  return parsed;
 }
 
 /** Test hook: forget the memoized environment. */

@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_SYSTEM_CREDENTIALS_SECRET_NAME } from '../../domain/platform';
-import { LambdaEnvSchema } from '../../shared/env';
-import { ConfigurationError } from '../../shared/errors';
+import { LambdaEnvSchema, parseEnvironment } from '../../shared/env';
 
 export const PlatformEnvSchema = LambdaEnvSchema.extend({
   /** Secret (name or ARN) holding the system console credentials {username, password}. */
@@ -17,15 +16,8 @@ export const PlatformEnvSchema = LambdaEnvSchema.extend({
 export type PlatformEnv = z.output<typeof PlatformEnvSchema>;
 export type PlatformEnvInput = z.input<typeof PlatformEnvSchema>;
 export const PLATFORM_ONLY_ENV_KEYS = ['PALETTE_SYSTEM_SECRET_ARN', 'PALETTE_REVERSE_PROXY_SECRET_ARN'] as const;
-export const PLATFORM_ENV_KEYS = Object.keys(PlatformEnvSchema.shape) as (keyof PlatformEnvInput)[];
 
 /** Parses the platform environment (not memoized: it is cheap and tests change it). */
 export function loadPlatformEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
-  const picked = Object.fromEntries(PLATFORM_ENV_KEYS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = PlatformEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
-  }
-  return parsed.data;
+  return parseEnvironment(PlatformEnvSchema, env);
 }

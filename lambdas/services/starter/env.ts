@@ -6,8 +6,7 @@
  * starter's environment (cdk/lib/constructs/onboarding-trigger.ts).
  */
 import { z } from 'zod';
-import { LambdaEnvSchema } from '../../shared/env';
-import { ConfigurationError } from '../../shared/errors';
+import { LambdaEnvSchema, parseEnvironment } from '../../shared/env';
 
 /** A Step Functions state machine ARN; the region group is the client's region. */
 export const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
@@ -18,15 +17,8 @@ export const StarterEnvSchema = LambdaEnvSchema.pick({ POWERTOOLS_SERVICE_NAME: 
 });
 export type StarterEnv = z.output<typeof StarterEnvSchema>;
 export type StarterEnvInput = z.input<typeof StarterEnvSchema>;
-export const STARTER_ENV_KEYS = Object.keys(StarterEnvSchema.shape) as (keyof StarterEnvInput)[];
 
 /** Parses the starter's environment (not memoized: cheap, and tests change it); a bad value is a ConfigurationError. */
 export function loadStarterEnv(env: NodeJS.ProcessEnv = process.env): StarterEnv {
-  const picked = Object.fromEntries(STARTER_ENV_KEYS.map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = StarterEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
-  }
-  return parsed.data;
+  return parseEnvironment(StarterEnvSchema, env);
 }
