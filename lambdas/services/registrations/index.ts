@@ -14,7 +14,7 @@ export {
   type EnsureRegistrationArgs,
 } from './reconcile';
 export { verifyRegistrations, type RegistrationResults, type VerificationResult } from './verify';
-export type { ApiKeyExtras, Reconciler, RegistrationOutcome, ResultExtras, SshKeyExtras } from './types';
+export type { ApiKeyResultFields, Reconciler, RegistrationOutcome, ResultFields, SshKeyResultFields } from './types';
 export { API_KEY_UID_TAG } from './kinds/api-key';
 export { OVERLORD_UID_ANNOTATION } from './kinds/azure-account';
 export { probeMinioBucket, type MinioTarget } from './kinds/minio-backup-location';

@@ -103,7 +103,7 @@ export async function ensureRegistration<K extends RegistrationKey>(key: K, inpu
     const created = await r.create(ctx, desired, annotations);
     await ownership.record({ key: ctx.registryKey, part: key, id: created.uid, name, ownership: 'created' });
     logger.info(replaced ? 'Palette registration replaced' : 'Palette registration created', { ...log, uid: created.uid });
-    return { uid: created.uid, name, created: true, updated: replaced, ...created.extras } as RegistrationOutcome<K>;
+    return { uid: created.uid, name, created: true, updated: replaced, ...created.resultFields } as RegistrationOutcome<K>;
   };
 
   if (!found) {
@@ -150,7 +150,7 @@ export async function ensureRegistration<K extends RegistrationKey>(key: K, inpu
     created: false,
     updated: !converged,
     ...(decision.kind === 'adopt' ? { adopted: true } : {}),
-    ...r.extras?.(ctx, desired, existing),
+    ...r.resultFields?.(ctx, desired, existing),
   } as RegistrationOutcome<K>;
 }
 
@@ -176,10 +176,10 @@ export async function undoRegistration(key: RegistrationKey, plan: Plan, ownersh
   } else {
     result.retained.push({ id: undoId(key, found.uid), reason: `${REGISTRATIONS[key].label} '${ctx.name}' was not created by this execution` });
   }
-  if (r.undoExtras) {
-    const extra = await r.undoExtras(ctx);
-    result.deleted.push(...extra.deleted);
-    result.retained.push(...extra.retained);
+  if (r.undoWritten) {
+    const written = await r.undoWritten(ctx);
+    result.deleted.push(...written.deleted);
+    result.retained.push(...written.retained);
   }
   return result;
 }

@@ -53,31 +53,31 @@ export interface Existing<O> extends Found<O> {
 export interface Created<X> {
   uid: string;
   /** The kind's result fields known only after the create (e.g. the API key value's secret). */
-  extras?: X;
+  resultFields?: X;
 }
 
 /** Result fields a kind adds to RegistrationResult. */
-export interface SshKeyExtras {
+export interface SshKeyResultFields {
   /** The secret holding the generated private key (absent for a supplied public key). */
   privateKeySecretArn?: string;
   /** OpenSSH SHA-256 fingerprint of the key Palette holds (`SHA256:...`). */
   fingerprint: string;
 }
-export interface ApiKeyExtras {
+export interface ApiKeyResultFields {
   /** The secret holding `{"apiKey": "..."}`; the value itself is never returned. */
   valueSecretArn: string;
   /** ISO 8601 expiry of the key. */
   expiresAt: string;
 }
 /** The kinds whose results carry fields besides RegistrationResult (a kind not listed here adds none). */
-interface KindExtras {
-  sshKey: SshKeyExtras;
-  apiKey: ApiKeyExtras;
+interface KindResultFields {
+  sshKey: SshKeyResultFields;
+  apiKey: ApiKeyResultFields;
 }
-export type ResultExtras<K extends RegistrationKey> = K extends keyof KindExtras ? KindExtras[K] : object;
+export type ResultFields<K extends RegistrationKey> = K extends keyof KindResultFields ? KindResultFields[K] : object;
 
 /** What an ensure step returns: RegistrationResult, `adopted: true` when this run adopted it, the kind's fields. */
-export type RegistrationOutcome<K extends RegistrationKey> = RegistrationResult & { adopted?: true } & ResultExtras<K>;
+export type RegistrationOutcome<K extends RegistrationKey> = RegistrationResult & { adopted?: true } & ResultFields<K>;
 
 /**
  * One kind's adapter. `O` is the object as Palette returns it, `D` the spec Palette should hold (it may carry
@@ -109,12 +109,12 @@ export interface Reconciler<K extends RegistrationKey, O = unknown, D = unknown>
   validate?(ctx: KindContext<K>, desired: D, phase: 'create' | 'update'): Promise<void>;
   /** Annotations the kind sets besides the ownership marks (they win over existing ones). */
   annotations?(ctx: KindContext<K>, desired: D): Record<string, string>;
-  create(ctx: KindContext<K>, desired: D, annotations: Record<string, string>): Promise<Created<ResultExtras<K>>>;
+  create(ctx: KindContext<K>, desired: D, annotations: Record<string, string>): Promise<Created<ResultFields<K>>>;
   /** Puts the desired spec on the existing object, keeping the fields this workflow does not own. */
   update(ctx: KindContext<K>, existing: Existing<O>, desired: D, annotations: Record<string, string>): Promise<void>;
   delete(ctx: LookupContext<K>, uid: string): Promise<void>;
   /** The kind's result fields for an existing object. */
-  extras?(ctx: KindContext<K>, desired: D, existing: Existing<O>): ResultExtras<K>;
+  resultFields?(ctx: KindContext<K>, desired: D, existing: Existing<O>): ResultFields<K>;
   /** Compensation of what the kind writes besides its Palette object (its secrets), only what this execution created. */
-  undoExtras?(ctx: KindContext<K>): Promise<UndoResult>;
+  undoWritten?(ctx: KindContext<K>): Promise<UndoResult>;
 }

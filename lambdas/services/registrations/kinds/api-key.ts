@@ -135,7 +135,7 @@ export const apiKey: Reconciler<'apiKey', ApiKey, ApiKeyDesired> = {
       adoptField: `${ctx.kind.requestPath}.adopt`,
     });
     logger.info('Palette API key value stored', { name: ctx.name, uid: created.uid, valueSecretArn: stored.arn });
-    return { uid: created.uid, extras: { valueSecretArn: stored.arn, expiresAt: desired.expiry.toISOString() } };
+    return { uid: created.uid, resultFields: { valueSecretArn: stored.arn, expiresAt: desired.expiry.toISOString() } };
   },
 
   async update(ctx, existing, _desired, annotations) {
@@ -146,7 +146,7 @@ export const apiKey: Reconciler<'apiKey', ApiKey, ApiKeyDesired> = {
     await ctx.client.apiKeys.delete(uid);
   },
 
-  extras: (_ctx, desired, existing) => ({ valueSecretArn: desired.stored?.arn ?? '', expiresAt: existing.object.spec?.expiry ?? '' }),
+  resultFields: (_ctx, desired, existing) => ({ valueSecretArn: desired.stored?.arn ?? '', expiresAt: existing.object.spec?.expiry ?? '' }),
 
-  undoExtras: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.valueSecretName),
+  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.valueSecretName),
 };

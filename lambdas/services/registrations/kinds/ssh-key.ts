@@ -140,7 +140,7 @@ export const sshKey: Reconciler<'sshKey', SshKey, SshDesired> = {
   async create(ctx, desired, annotations) {
     const publicKey = requireKey(desired);
     const uid = await ctx.scope.sshKeys.create({ metadata: { name: ctx.name, annotations }, spec: { publicKey } });
-    return { uid, extras: extrasOf(desired) };
+    return { uid, resultFields: resultFieldsOf(desired) };
   },
 
   async update(ctx, existing, desired, annotations) {
@@ -154,9 +154,9 @@ export const sshKey: Reconciler<'sshKey', SshKey, SshDesired> = {
     await ctx.scope.sshKeys.delete(uid);
   },
 
-  extras: (_ctx, desired) => extrasOf(desired),
+  resultFields: (_ctx, desired) => resultFieldsOf(desired),
 
-  undoExtras: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.privateKeySecretName),
+  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.privateKeySecretName),
 };
 
 function requireKey(desired: SshDesired): string {
@@ -164,7 +164,7 @@ function requireKey(desired: SshDesired): string {
   return desired.publicKey;
 }
 
-function extrasOf(desired: SshDesired) {
+function resultFieldsOf(desired: SshDesired) {
   return {
     fingerprint: sshFingerprint(requireKey(desired)),
     ...(desired.privateKeySecretArn ? { privateKeySecretArn: desired.privateKeySecretArn } : {}),
