@@ -68,6 +68,9 @@ export async function startLocalSandbox(opts: LocalSandboxOptions = {}): Promise
   try {
     const paletteOpts: PaletteEmulatorOptions = { ...paletteOptionsFromEnv(opts.env ?? process.env), ...opts.palette };
     const mode = paletteOpts.mode ?? 'saas';
+    // Palette's own AWS account is Spectro Cloud's, not an account of the tenant's organization: create it standalone
+    // (unless a state file already has it).
+    if (mode === 'saas' && !aws.kernel.accounts.get(PALETTE_SAAS_ACCOUNT_ID)) aws.createAccount(PALETTE_SAAS_ACCOUNT_ID, { standalone: true });
     const saasPrincipal = mode === 'saas' ? await provisionSaasPrincipal(aws) : undefined;
     const palette = await startPaletteEmulator({
       ...paletteOpts,

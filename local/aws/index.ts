@@ -1,5 +1,6 @@
 /**
- * Local AWS sandbox: IAM, STS, S3, Secrets Manager and DynamoDB over the real wire protocols on 127.0.0.1.
+ * Local AWS sandbox: IAM, STS, S3, Secrets Manager, DynamoDB and Organizations over the real wire protocols on
+ * 127.0.0.1.
  *
  *   const sb = await startSandbox({ port: 0, realism: { iamPropagationMs: 0 } });
  *   new STSClient({ endpoint: sb.endpoint, region: sb.region, credentials: sb });
@@ -9,7 +10,7 @@ import { Kernel, DEFAULT_ACCESS_KEY_ID, DEFAULT_MANAGEMENT_ACCOUNT, DEFAULT_SECR
 import { DEFAULT_REALISM, loadRealismFile, mergeRealism } from './core/realism';
 import { createSandboxServer, emptyStats } from './core/server';
 import { loadStateFile, StatePersister, type SandboxStateFile } from './core/state';
-import type { RealismConfig, RunningSandbox, SandboxOptions } from './core/types';
+import type { CreateAccountOptions, RealismConfig, RunningSandbox, SandboxOptions } from './core/types';
 import { createServices } from './services';
 import { SandboxHooks, type AwsOperationEvent } from '../hooks';
 
@@ -18,6 +19,8 @@ export type { AwsOperationEvent, SandboxRequestEvent, HookAnswer } from '../hook
 export { AwsError } from './core/errors';
 export { DEFAULT_REALISM } from './core/realism';
 export { DEFAULT_ACCESS_KEY_ID, DEFAULT_MANAGEMENT_ACCOUNT, DEFAULT_SECRET_ACCESS_KEY, ORGANIZATION_ROLE_NAME } from './core/kernel';
+export { SANDBOX_ORGANIZATION_ID, SANDBOX_ROOT_ID, type OrganizationTree, type OrganizationalUnitInfo } from './core/organization';
+export { awsManagedPolicyDocument } from './core/policy';
 
 export const DEFAULT_PORT = 4566;
 export const DEFAULT_REGION = 'us-east-1';
@@ -71,6 +74,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     seed: opts.seed ?? 1,
     realism,
     assumeSecureTransport: opts.assumeSecureTransport ?? true,
+    ...(opts.organizationId !== undefined ? { organizationId: opts.organizationId } : {}),
   });
   const services = createServices(kernel);
 
@@ -105,8 +109,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     return out;
   };
   const stats = emptyStats();
-  const createAccount = (accountId: string) => {
-    const info = kernel.accounts.create(accountId);
+  const createAccount = (accountId: string, accountOpts?: CreateAccountOptions) => {
+    const info = kernel.accounts.create(accountId, accountOpts);
     persister?.schedule();
     return info;
   };
@@ -142,6 +146,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     secretAccessKey: management?.secretAccessKey ?? secretAccessKey,
     kernel,
     createAccount,
+    organizationId: kernel.organization.id,
+    serviceSession: async (req) => {
+      const session = await kernel.serviceSession(req);
+      persister?.schedule();
+      return session;
+    },
+    onAuthorize: (fn) => kernel.onAuthorize(fn),
     setRealism: (patch) => {
       kernel.setRealism(patch);
     },

@@ -1,12 +1,14 @@
 /**
  * Service registry: every AWS service the sandbox serves, constructed with the kernel.
  * IAM and STS live on the kernel's identity store; S3 and Secrets Manager keep their own state;
- * DynamoDB fronts embedded dynalite engines (one per account and region).
+ * DynamoDB fronts embedded dynalite engines (one per account and region); Organizations answers from the
+ * kernel's organization model.
  */
 import type { Kernel } from './core/kernel';
 import type { SandboxService, ServiceName } from './core/types';
 import { DynamoDbService } from './services/dynamodb';
 import { IamService } from './services/iam';
+import { OrganizationsService } from './services/organizations';
 import { S3Service } from './services/s3';
 import { SecretsManagerService } from './services/secretsmanager';
 import { StsService } from './services/sts';
@@ -18,6 +20,7 @@ export function createServices(kernel: Kernel): Map<ServiceName, SandboxService>
     new S3Service(kernel),
     new SecretsManagerService(kernel),
     new DynamoDbService(kernel),
+    new OrganizationsService(kernel),
   ];
   return new Map(services.map((s) => [s.name, s]));
 }

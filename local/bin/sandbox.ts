@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox [-- --json]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
- * Secrets Manager, DynamoDB) and the Palette emulator wired to it (local/sandbox.ts).
+ * Secrets Manager, DynamoDB, Organizations) and the Palette emulator wired to it (local/sandbox.ts).
  *
  * Environment: see sandboxOptionsFromEnv (SANDBOX_AWS_PORT, SANDBOX_REGION, SANDBOX_ACCESS_KEY_ID,
  * SANDBOX_SECRET_ACCESS_KEY, SANDBOX_ACCOUNTS, SANDBOX_IAM_PROPAGATION_MS (default 3000),
@@ -20,11 +20,12 @@ type ReadyInfo = LocalSandboxReadyLine;
 
 function banner(info: ReadyInfo, sb: RunningSandbox): string {
   const lines = [
-    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB) is running.',
+    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations) is running.',
     '',
     `  endpoint            ${info.endpoint}`,
     `  region              ${info.region}`,
     `  management account  ${info.accountId}`,
+    `  organization        ${sb.organizationId} (managed by ${info.accountId}; new accounts join its root)`,
     `  member accounts     ${info.accounts.length > 0 ? info.accounts.join(', ') : '(none; POST /_sandbox/accounts)'}`,
     `  IAM propagation     ${sb.kernel.config.iamPropagationMs} ms`,
     '',
@@ -34,7 +35,7 @@ function banner(info: ReadyInfo, sb: RunningSandbox): string {
     `  export AWS_SECRET_ACCESS_KEY=${info.secretAccessKey}`,
     `  export AWS_REGION=${info.region}`,
     '',
-    `Admin API: ${info.endpoint}/_sandbox/{health,config,inventory,accounts,stats}`,
+    `Admin API: ${info.endpoint}/_sandbox/{health,config,inventory,accounts,stats,organization,service-sessions}`,
     '',
     `Palette emulator (${info.palette.mode}) is running.`,
     '',

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SANDBOX_ORGANIZATION_ID } from '../aws/core/organization';
 import type { CfnTemplate } from './template';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -218,13 +219,24 @@ export async function loadAssembly(source: AssemblySource, opts: LoadAssemblyOpt
 // ---- the onboarding app ---------------------------------------------------------------------------------
 
 export interface OnboardingAssemblyOptions {
-  /** CDK context overrides on top of cdk.json (e.g. `{readinessBudgetSeconds: 30}`). */
+  /** CDK context overrides on top of cdk.json and LOCAL_DEPLOYMENT_CONTEXT (e.g. `{readinessBudgetSeconds: 30}`). */
   context?: Record<string, unknown>;
 }
 
+/**
+ * What a local deployment sets on top of cdk.json (a caller's context wins): the sandbox is the home account's
+ * organization (`allowedOrganizationId`, the account guard admits the sandbox's member accounts, as a real
+ * deployment would name its organization), and its endpoints are plain http on loopback (`allowInsecureEndpoints`:
+ * the Palette emulator, MinIO stand-ins).
+ */
+export const LOCAL_DEPLOYMENT_CONTEXT: Readonly<Record<string, unknown>> = {
+  allowedOrganizationId: SANDBOX_ORGANIZATION_ID,
+  allowInsecureEndpoints: true,
+};
+
 /** The project's CDK app (cdk/lib/app.ts createOnboardingApp), synthesized in-process with bundling. */
 export function onboardingAssemblySource(opts: OnboardingAssemblyOptions = {}): AssemblySource {
-  const context = opts.context ?? {};
+  const context = { ...LOCAL_DEPLOYMENT_CONTEXT, ...(opts.context ?? {}) };
   return {
     description: 'the CDK app',
     inputs: ['cdk', 'lambdas', 'cdk.json', 'package-lock.json', 'tsconfig.json'].map((p) => join(PROJECT_ROOT, p)),

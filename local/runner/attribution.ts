@@ -13,8 +13,12 @@
  * are reused across requests (and invocations): the map is updated on every request and cleared when the
  * request completes. Requests made outside any invocation clear their port too.
  *
- * Installed once per process, on the first run that needs it (crash rules or recordCalls); costs a map update
- * per HTTP request. Never changes a request.
+ * The local port alone can be shared by two client sockets to different servers (the kernel only keeps the 4-tuple
+ * unique), so servers that must not be fooled (the runner's credential endpoint) ask by connection instead:
+ * `invocationForConnection(clientPort, serverPort)` matches both ends.
+ *
+ * Installed once per process, on the first run that needs it (crash rules, recordCalls, or handlers running under
+ * their synthesized roles); costs a map update per HTTP request. Never changes a request.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
@@ -28,6 +32,8 @@ interface Binding {
 }
 
 const byPort = new Map<number, Binding>();
+/** `${localPort}:${remotePort}` of the client socket -> binding. */
+const byConnection = new Map<string, Binding>();
 const undiciRequests = new WeakMap<object, InvocationContext | undefined>();
 let installed = false;
 
@@ -36,19 +42,28 @@ function bind(socket: Socket | null | undefined, ctx: InvocationContext | undefi
   const set = (): number | undefined => {
     const port = socket.localPort;
     if (port === undefined) return undefined;
-    if (ctx) byPort.set(port, { ctx, request });
-    else byPort.delete(port);
+    // A connecting socket may have its local port already, but not its remote one.
+    const connection = socket.remotePort === undefined ? undefined : `${port}:${socket.remotePort}`;
+    if (ctx) {
+      byPort.set(port, { ctx, request });
+      if (connection) byConnection.set(connection, { ctx, request });
+    } else {
+      byPort.delete(port);
+      if (connection) byConnection.delete(connection);
+    }
     return port;
   };
   const port = set();
-  // Not connected yet (no local port): the request cannot reach the server before the socket connects.
-  if (port === undefined && socket.connecting) socket.once('connect', () => void set());
+  // Not connected yet: the request cannot reach the server before the socket connects (then both ports are known).
+  if ((port === undefined || socket.remotePort === undefined) && socket.connecting) socket.once('connect', () => void set());
   return port;
 }
 
 function release(socket: Socket | null | undefined, request: object, port?: number): void {
   const p = port ?? socket?.localPort;
   if (p !== undefined && byPort.get(p)?.request === request) byPort.delete(p);
+  const connection = `${p ?? ''}:${socket?.remotePort ?? ''}`;
+  if (byConnection.get(connection)?.request === request) byConnection.delete(connection);
 }
 
 function onHttpRequestStart(message: unknown): void {
@@ -77,6 +92,9 @@ function onUndiciDone(message: unknown): void {
   for (const [port, b] of byPort) {
     if (b.request === request) byPort.delete(port);
   }
+  for (const [connection, b] of byConnection) {
+    if (b.request === request) byConnection.delete(connection);
+  }
 }
 
 /** Subscribes to the HTTP client channels (idempotent). */
@@ -88,6 +106,15 @@ export function installHttpAttribution(): void {
   diagnosticsChannel.subscribe('undici:client:sendHeaders', onUndiciSendHeaders);
   diagnosticsChannel.subscribe('undici:request:headers', onUndiciDone);
   diagnosticsChannel.subscribe('undici:request:error', onUndiciDone);
+}
+
+/**
+ * The invocation whose request is in flight on the connection from client port `clientPort` to server port
+ * `serverPort` (a server sees them as `req.socket.remotePort` and `req.socket.localPort`).
+ */
+export function invocationForConnection(clientPort: number | undefined, serverPort: number | undefined): InvocationContext | undefined {
+  if (clientPort === undefined || serverPort === undefined) return undefined;
+  return byConnection.get(`${clientPort}:${serverPort}`)?.ctx;
 }
 
 /** The invocation whose request is in flight on the client socket with this local port. */

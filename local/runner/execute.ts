@@ -45,6 +45,18 @@ export interface HistoryEvent {
 export type ProgressEvent =
   | { kind: 'synth'; phase: 'cache-hit' | 'synthesizing' | 'waiting' | 'synthesized'; message: string; durationMs?: number }
   | { kind: 'prepare'; message: string }
+  /** A handler's AWS call was denied by the sandbox's IAM evaluation (synthesized roles): a product bug, reported as it happens. */
+  | {
+      kind: 'permission-denied';
+      functionLogicalId: string;
+      state?: string;
+      action: string;
+      resource: string;
+      reason: string;
+      /** Made with a role the function assumed (e.g. the tenant account's), not its own. */
+      via?: string;
+      at: number;
+    }
   | { kind: 'execution-started'; executionName: string; stateMachine: string; at: number }
   | { kind: 'state-started'; state: string; stateType: string; depth: number; at: number }
   | { kind: 'state-succeeded'; state: string; stateType: string; depth: number; at: number; durationMs: number }

@@ -36,4 +36,17 @@ export {
   type SandboxLike,
 } from './sandbox';
 export { resolveValue, findStateMachine, describeFunction, TemplateError, type CfnTemplate, type DeploymentTarget, type LocalFunction } from './template';
+export { LOCAL_DEPLOYMENT_CONTEXT } from './assembly';
+export { templateRoles, ensureSandboxRoles, type TemplateRole, type EnsuredRole } from './roles';
+export type { RunPermissions, FunctionPermissions, DeniedCall, AssumedRoleUsage } from './permissions';
+export {
+  actionMatches,
+  compareUsage,
+  grantedActions,
+  grantedActionsByFunction,
+  LAMBDA_PLATFORM_ACTIONS,
+  mergePermissions,
+  type FunctionUsage,
+  type UsageReport,
+} from './permissions-report';
 export { executionNameFor } from '../../cli/request';

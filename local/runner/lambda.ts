@@ -4,9 +4,10 @@
  * error becomes a function error `{errorType, errorMessage, trace}`, which Step Functions reports as
  * Error = errorType and Cause = that JSON document.
  *
- * Each bundle is imported once per "container" key (a hash of the function's effective environment), so
- * module-level state (SDK clients, the logger, memoized config) behaves like a warm Lambda container and
- * never leaks across sandboxes with different endpoints.
+ * Each bundle is imported once per "container" key (a hash of the function's logical id and its effective
+ * environment), so module-level state (SDK clients, the logger, memoized config, cached credentials) behaves like a
+ * warm Lambda container of THAT function (two functions built from the same bundle never share one) and never leaks
+ * across sandboxes with different endpoints.
  *
  * A container dies when its invocation is killed (`crash()`, crash injection): the function's next invocation
  * imports a fresh module instance (a cold start), as Lambda starts a new execution environment after a runtime
@@ -63,6 +64,8 @@ const generations = new Map<string, number>();
 
 function containerKey(fn: LocalFunction, env: Record<string, string | undefined>): string {
   const h = createHash('sha256');
+  h.update(fn.logicalId);
+  h.update('\0');
   h.update(fn.entryFile);
   h.update(String(statSync(fn.entryFile).mtimeMs));
   h.update(JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))));
@@ -131,6 +134,7 @@ export interface InvocationRecord {
 
 interface ActiveInvocation {
   fn: LocalFunction;
+  state: string;
   container?: { key: string; generationKey: string; generation: number };
   kill(e: LambdaCrashError): void;
 }
@@ -151,6 +155,20 @@ export class LocalLambdaRuntime {
 
   constructor(private readonly opts: LocalLambdaOptions) {
     this.salt = opts.coldStart ? randomUUID() : '';
+  }
+
+  /**
+   * The container a running invocation runs in (`<entry file>?<container key>`, unique per function, environment
+   * and generation), or undefined when it is not running (any more).
+   */
+  containerOf(requestId: string): string | undefined {
+    const a = this.active.get(requestId);
+    return a?.container ? `${a.fn.entryFile}?${a.container.key}` : undefined;
+  }
+
+  /** Task states of the running invocations of a function. */
+  activeStates(functionLogicalId: string): string[] {
+    return [...this.active.values()].filter((a) => a.fn.logicalId === functionLogicalId).map((a) => a.state);
   }
 
   /**
@@ -181,7 +199,7 @@ export class LocalLambdaRuntime {
     this.invocations.push(record);
     const deadline = startedAt + fn.timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
-    const active: ActiveInvocation = { fn, kill: () => undefined };
+    const active: ActiveInvocation = { fn, state, kill: () => undefined };
     const killed = new Promise<never>((_, reject) => {
       active.kill = reject;
     });

@@ -44,6 +44,11 @@ export function consoleReporter(out: Stream, s: Style = style(out)): (e: Progres
       case 'execution-finished':
         out.write(`${s.dim(`  execution ${e.status.toLowerCase()} after ${formatDuration(e.durationMs)}`)}\n`);
         break;
+      case 'permission-denied':
+        out.write(
+          `${s.bad('  ✗ AccessDenied')} ${e.state ?? e.functionLogicalId}: ${e.action} on ${e.resource}${e.via ? ` (as ${e.via})` : ''} ${s.dim(`(${e.reason}; a missing permission of the synthesized role)`)}\n`,
+        );
+        break;
     }
   };
 }

@@ -6,11 +6,17 @@
  *   const run = await runOnboarding(request, { sandbox: sb, onProgress });
  *   run.status, run.output, run.error, run.cause, run.history, run.logs, run.events
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeCause } from '../../cli/format';
+import type { AuthorizeObserver, ServiceSessionCredentials, ServiceSessionRequest } from '../aws/core/types';
 import { executionNameFor } from '../../cli/request';
 import { DEFAULT_CACHE_DIR, loadAssembly, onboardingAssemblySource, openAssembly, type CloudAssembly, type StackArtifact } from './assembly';
 import { installHttpAttribution } from './attribution';
 import { OutputCapture, type CapturedLog } from './capture';
+import { containerSession, credentialEndpoint, sandboxSessionSource } from './credentials';
+import { PermissionRecorder, type RunPermissions } from './permissions';
+import { ensureSandboxRoles, sandboxPropagationMs, templateRoles, type EnsuredRole } from './roles';
 import {
   CallMonitor,
   CrashRuleError,
@@ -231,6 +237,13 @@ export interface RunOptions {
   crashes?: CrashRule[];
   /** Record every sandbox call of the run's invocations in `calls`. Needs the in-process sandbox. */
   recordCalls?: boolean;
+  /**
+   * Which credentials the handlers get. 'synthesized' (default): each function's execution role of the template is
+   * created in the sandbox (roles.ts) and every handler runs with a Lambda session of ITS role (credentials.ts), so
+   * the sandbox's IAM evaluation decides every call; `run.permissions` records what each role was allowed and denied
+   * (in-process sandbox). 'admin': every handler gets the sandbox's admin keys in AWS_ACCESS_KEY_ID (for comparison).
+   */
+  roles?: 'synthesized' | 'admin';
 }
 
 export interface LocalRunResult {
@@ -260,6 +273,13 @@ export interface LocalRunResult {
   crashes?: CrashRecord[];
   /** With `recordCalls`: every AWS / Palette call the run's invocations made, in the order the sandbox answered them. */
   calls?: RecordedCall[];
+  /** The credentials the handlers ran with (RunOptions.roles). */
+  roles: 'synthesized' | 'admin';
+  /**
+   * With synthesized roles on the in-process sandbox: per function (logical id) that ran, its role and every action
+   * the sandbox allowed or denied it, plus what it did with roles it assumed (`assumed[roleArn]`). See permissions.ts.
+   */
+  permissions?: RunPermissions;
 }
 
 /** errorMessage of a Lambda error document, else the text itself. */
@@ -300,6 +320,36 @@ function applyEnvironment(env: Record<string, string>, remove: (k: string) => bo
 const STRAY_AWS_ENV = (k: string) =>
   k.startsWith('AWS_ENDPOINT_URL_') ||
   ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_DEFAULT_REGION', 'AWS_SECURITY_TOKEN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'].includes(k);
+/** With synthesized roles, also every variable that would give handlers credentials other than their role's. */
+const STRAY_CREDENTIAL_ENV = (k: string) =>
+  STRAY_AWS_ENV(k) ||
+  ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_CONTAINER_AUTHORIZATION_TOKEN', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'].includes(k);
+/** Shared config / credentials files that do not exist: the SDK's fromIni / fromProcess / fromSSO find no profile. */
+const NO_AWS_FILES = join(tmpdir(), `palette-onboarding-local-runner-${process.pid}-no-aws-files`);
+
+interface InProcessAws {
+  serviceSession(req: ServiceSessionRequest): Promise<ServiceSessionCredentials>;
+  onAuthorize(fn: AuthorizeObserver): () => void;
+}
+
+/**
+ * LOCAL_RUNNER_ROLES=admin|synthesized: the default of RunOptions.roles for runs that do not set it, e.g. the runs the
+ * CLI's `--local` commands start in their own process.
+ */
+export function rolesFromEnvironment(env: NodeJS.ProcessEnv = process.env): RunOptions['roles'] {
+  const v = env.LOCAL_RUNNER_ROLES;
+  if (v === undefined || v === '') return undefined;
+  if (v === 'admin' || v === 'synthesized') return v;
+  throw new Error(`LOCAL_RUNNER_ROLES must be 'synthesized' or 'admin', got '${v}'`);
+}
+
+/** The in-process AWS sandbox behind `sb` (startLocalSandbox), or undefined for plain endpoints. */
+function inProcessAws(sb: SandboxLike): InProcessAws | undefined {
+  const aws = 'aws' in sb ? (sb as { aws: unknown }).aws : undefined;
+  if (typeof aws !== 'object' || aws === null) return undefined;
+  const a = aws as Partial<InProcessAws>;
+  return typeof a.serviceSession === 'function' && typeof a.onAuthorize === 'function' ? (a as InProcessAws) : undefined;
+}
 
 function resolveWorkflowOption(w: RunOptions['workflow'], onProgress: RunOptions['onProgress']): Promise<LocalWorkflow> {
   if (w && 'assembly' in w) return Promise.resolve(w);
@@ -339,12 +389,32 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
   }
   const tables = await ensureSandboxTables(sb, prepared.stack.template, prepared.target);
   if (tables.length > 0) emit({ kind: 'prepare', message: `DynamoDB table(s) ${tables.join(', ')} ready` });
+
+  const roleMode = opts.roles ?? rolesFromEnvironment() ?? 'synthesized';
+  const aws = inProcessAws(opts.sandbox);
+  const rolesByFunction = new Map<string, EnsuredRole>();
+  let credentialEnv: Record<string, string> = { AWS_ACCESS_KEY_ID: sb.aws.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey };
+  const endpoint = roleMode === 'synthesized' ? await credentialEndpoint() : undefined;
+  if (endpoint) {
+    const roles = templateRoles(prepared.stack.template, prepared.target, new Set(prepared.functions.keys()));
+    const ensured = await ensureSandboxRoles(sb, roles);
+    for (const r of ensured) for (const f of r.functions) rolesByFunction.set(f, r);
+    const changed = ensured.filter((r) => r.outcome !== 'unchanged');
+    if (changed.length > 0) {
+      const wait = await sandboxPropagationMs(sb);
+      emit({
+        kind: 'prepare',
+        message: `execution role(s) of ${changed.length} function role(s) created or updated in the sandbox${wait > 0 ? `; waiting ${wait} ms for IAM propagation` : ''}`,
+      });
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 50));
+    }
+    credentialEnv = { ...endpoint.environment(), AWS_CONFIG_FILE: join(NO_AWS_FILES, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(NO_AWS_FILES, 'credentials') };
+  }
   const env: Record<string, string> = {
     ...prepared.environment,
     AWS_ENDPOINT_URL: sb.aws.endpoint,
     AWS_REGION: sb.aws.region,
-    AWS_ACCESS_KEY_ID: sb.aws.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
+    ...credentialEnv,
   };
   if (PALETTE_ENDPOINT_ENV in prepared.environment) env[PALETTE_ENDPOINT_ENV] = sb.palette.endpoint;
   const secretRef = prepared.environment[PALETTE_SECRET_ENV];
@@ -439,12 +509,43 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       }
     }
 
-    const restoreEnv = applyEnvironment(env, STRAY_AWS_ENV);
+    const restoreEnv = applyEnvironment(env, endpoint ? STRAY_CREDENTIAL_ENV : STRAY_AWS_ENV);
     let detach: (() => void) | undefined;
     if (hooks && monitor) {
       installHttpAttribution();
       if (crashRules.length > 0) installZombieGate(hooks);
       detach = monitor.attach(hooks);
+    }
+    const recorder = endpoint && aws
+      ? new PermissionRecorder({
+          statesOf: (id) => lambda.activeStates(id),
+          onDenied: (d) => emit({ kind: 'permission-denied', ...d, at: Date.now() }),
+        })
+      : undefined;
+    const undo: Array<() => void> = [];
+    if (endpoint) {
+      installHttpAttribution();
+      const source = sandboxSessionSource(sb.aws.endpoint, aws ? (req) => aws.serviceSession(req) : undefined);
+      undo.push(
+        endpoint.register(capture, async (ctx) => {
+          const fn = prepared.functions.get(ctx.scope.functionLogicalId);
+          const role = rolesByFunction.get(ctx.scope.functionLogicalId);
+          const container = lambda.containerOf(ctx.scope.requestId);
+          if (!fn || !role || container === undefined) return undefined;
+          return containerSession(
+            {
+              key: `${sb.aws.endpoint}|${container}|${role.arn}|${role.roleId}`,
+              functionLogicalId: fn.logicalId,
+              functionName: fn.functionName,
+              functionArn: fn.arn,
+              roleArn: role.arn,
+              accountId: prepared.target.accountId,
+            },
+            source,
+          );
+        }),
+      );
+      if (recorder && aws) undo.push(recorder.attach(aws));
     }
     capture.start();
     let outcome;
@@ -463,8 +564,16 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       });
     } finally {
       detach?.();
+      for (const u of undo) u();
       capture.stop();
       restoreEnv();
+    }
+    if (recorder) {
+      // Every function that ran is listed, with what it used (possibly nothing).
+      for (const inv of lambda.invocations) {
+        const role = rolesByFunction.get(inv.functionLogicalId);
+        if (role) recorder.expect(inv.functionLogicalId, role.arn);
+      }
     }
     const errorMessage = causeMessage(outcome.cause);
     return {
@@ -487,6 +596,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       environment: env,
       ...(crashRules.length > 0 && monitor ? { crashes: monitor.crashes } : {}),
       ...(opts.recordCalls && monitor ? { calls: monitor.calls } : {}),
+      roles: roleMode,
+      ...(recorder ? { permissions: recorder.result() } : {}),
     };
   });
 }

@@ -311,6 +311,21 @@ export interface LocalFunction {
   runtime: string | undefined;
   /** Repository-relative source (the `palette-onboarding:handler` metadata), when present. */
   source: string | undefined;
+  /** Logical id of the stack's `AWS::IAM::Role` the function runs as (`Role: {Fn::GetAtt: [id, Arn]}`). */
+  roleLogicalId?: string;
+  /** The execution role's ARN as the local deployment names it. */
+  roleArn?: string;
+}
+
+/** The logical id of the stack role a function's `Role` property points at (`Fn::GetAtt [id, Arn]`, or a `Ref`). */
+export function functionRoleLogicalId(template: CfnTemplate, functionLogicalId: string): string | undefined {
+  const role = template.Resources[functionLogicalId]?.Properties?.Role;
+  if (!isRecord(role)) return undefined;
+  const att = role['Fn::GetAtt'];
+  const parts = typeof att === 'string' ? att.split('.') : att;
+  const id = Array.isArray(parts) && parts.length === 2 && parts[1] === 'Arn' ? parts[0] : undefined;
+  if (typeof id === 'string' && template.Resources[id]?.Type === 'AWS::IAM::Role') return id;
+  return undefined;
 }
 
 export const ASSET_PATH_METADATA = 'aws:asset:path';
@@ -348,6 +363,10 @@ export function describeFunction(
   const environment: Record<string, string> = {};
   if (isRecord(env)) for (const [k, v] of Object.entries(env)) environment[k] = String(v);
   const source = r.Metadata?.[HANDLER_SOURCE_METADATA];
+  const roleLogicalId = functionRoleLogicalId(template, logicalId);
+  let roleArn: string | undefined;
+  if (roleLogicalId !== undefined) roleArn = resourceArn(template, roleLogicalId, target);
+  else if (typeof props.Role === 'string') roleArn = props.Role;
   return {
     logicalId,
     functionName: physicalName(template, logicalId, target),
@@ -359,6 +378,8 @@ export function describeFunction(
     memorySize: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
     runtime: typeof props.Runtime === 'string' ? props.Runtime : undefined,
     source: typeof source === 'string' ? source : undefined,
+    ...(roleLogicalId !== undefined ? { roleLogicalId } : {}),
+    ...(roleArn !== undefined ? { roleArn } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * Request authentication: SigV4 parsing and verification against the credential store, with the
  * error each real service returns. Mapping (code, HTTP status):
  *
- * | failure                         | iam / sts                       | s3                                  | secretsmanager, dynamodb (json)         |
+ * | failure                         | iam / sts                       | s3                                  | secretsmanager, dynamodb, organizations (json) |
  * |---------------------------------|---------------------------------|-------------------------------------|-----------------------------------------|
  * | no credentials                  | MissingAuthenticationToken 403  | AccessDenied 403                    | MissingAuthenticationTokenException 400 |
  * | malformed Authorization         | IncompleteSignature 400         | AuthorizationHeaderMalformed 400    | IncompleteSignatureException 400        |
@@ -64,6 +64,7 @@ export function detectService(rawHeaders: RawHeaders, rawQuery: string, body: Bu
   const target = firstHeader(rawHeaders, 'x-amz-target') ?? '';
   if (target.startsWith('secretsmanager.')) return 'secretsmanager';
   if (target.startsWith('DynamoDB_20120810.')) return 'dynamodb';
+  if (target.startsWith('AWSOrganizationsV20161128.')) return 'organizations';
   const form = new URLSearchParams(`${rawQuery}&${body.length < 65536 ? body.toString('utf8') : ''}`);
   const version = form.get('Version');
   if (form.get('Action') !== null && version === '2011-06-15') return 'sts';
@@ -77,6 +78,7 @@ function missing(service: ServiceName): AwsError {
       return new AwsError('AccessDenied', 'Access Denied', 403);
     case 'secretsmanager':
     case 'dynamodb':
+    case 'organizations':
       return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
     default:
       return new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
@@ -91,6 +93,7 @@ function malformed(service: ServiceName, message: string, unsupported: boolean):
         : new AwsError('AuthorizationHeaderMalformed', `The authorization header is malformed; ${message}`, 400);
     case 'secretsmanager':
     case 'dynamodb':
+    case 'organizations':
       return new AwsError('IncompleteSignatureException', message, 400);
     default:
       return new AwsError('IncompleteSignature', message, 400);
@@ -105,6 +108,7 @@ function unknownKey(service: ServiceName, accessKeyId: string): AwsError {
       });
     case 'secretsmanager':
     case 'dynamodb':
+    case 'organizations':
       return new AwsError('UnrecognizedClientException', INVALID_TOKEN, 400);
     default:
       return new AwsError('InvalidClientTokenId', INVALID_TOKEN, 403);
@@ -122,6 +126,7 @@ function expiredToken(service: ServiceName): AwsError {
       return new AwsError('ExpiredToken', 'The provided token has expired.', 400);
     case 'secretsmanager':
     case 'dynamodb':
+    case 'organizations':
       return new AwsError('ExpiredTokenException', EXPIRED_TOKEN, 400);
     default:
       return new AwsError('ExpiredToken', EXPIRED_TOKEN, 403);
@@ -147,6 +152,7 @@ function signatureMismatch(service: ServiceName, accessKeyId: string, detail: { 
       );
     case 'secretsmanager':
     case 'dynamodb':
+    case 'organizations':
       return new AwsError('InvalidSignatureException', SIGNATURE_MESSAGE, 400);
     default:
       return new AwsError('SignatureDoesNotMatch', SIGNATURE_MESSAGE, 403);
@@ -171,7 +177,7 @@ function skewed(service: ServiceName, amzDate: string, now: number): AwsError {
     requestMs < now
       ? `Signature expired: ${amzDate} is now earlier than ${toAmzDate(now - MAX_SKEW_MS)} (${nowDate} - 15 min.)`
       : `Signature not yet current: ${amzDate} is still later than ${toAmzDate(now + MAX_SKEW_MS)} (${nowDate} + 15 min.)`;
-  return service === 'secretsmanager' || service === 'dynamodb'
+  return service === 'secretsmanager' || service === 'dynamodb' || service === 'organizations'
     ? new AwsError('InvalidSignatureException', message, 400)
     : new AwsError('SignatureDoesNotMatch', message, 403);
 }

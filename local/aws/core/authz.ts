@@ -7,10 +7,14 @@
  *   action is not trust-governed (sts:*) -> Allowed without simulating. This is exactly what the full
  *   evaluation would return.
  * - Memo: other decisions are cached by (principal, action, resource, policy ids+versions, resource
- *   policy text, context). Time-based context keys are dropped from the key unless some policy in
+ *   policy text, context). The context holds every key the kernel sets, the organization ones included
+ *   (aws:PrincipalOrgID/Paths, aws:ResourceAccount, aws:ResourceOrgID/Paths), so moving an account to
+ *   another OU changes the key. Time-based context keys are dropped from the key unless some policy in
  *   play mentions them.
+ * - Service principals (a role's trust evaluated for lambda.amazonaws.com): `evaluateService`, memoized the
+ *   same way.
  */
-import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, typeForContextKey, type Simulation } from '@cloud-copilot/iam-simulate';
 import { statementsOf } from './policy';
 import type { AuthzDecision, Principal } from './types';
 
@@ -28,7 +32,8 @@ export interface EvaluationInput {
   identityPolicies: IdentityPolicy[];
   sessionPolicy?: string;
   resourcePolicy?: string;
-  context: Record<string, string | string[]>;
+  /** The request context, or a function building it (called only past the fast path). */
+  context: Record<string, string | string[]> | (() => Record<string, string | string[]>);
 }
 
 interface DocFacts {
@@ -72,9 +77,27 @@ function analyse(text: string): DocFacts {
   };
 }
 
+/** A service principal (e.g. lambda.amazonaws.com) asking for `action` on a resource governed by `resourcePolicy`. */
+export interface ServiceEvaluationInput {
+  service: string;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  resourcePolicy: string;
+  context: Record<string, string | string[]>;
+}
+
+function withoutTimeKeys(context: Record<string, string | string[]>): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(context).filter(([k]) => !TIME_KEYS.includes(k.toLowerCase())));
+}
+
+const sortedEntries = (o: Record<string, unknown>) => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
 export class Authorizer {
   private readonly facts = new Map<string, DocFacts>();
   private readonly memo = new Map<string, AuthzDecision>();
+  /** Context keys iam-simulate can type (lower case -> known). */
+  private readonly knownKeys = new Map<string, boolean>();
   /** Simulations actually run (for tests/benchmarks). */
   simulations = 0;
 
@@ -108,9 +131,8 @@ export class Authorizer {
 
     const timeSensitive =
       identity.some((p) => p.facts.timeSensitive) || (resourceFacts?.timeSensitive ?? false) || (sessionFacts?.timeSensitive ?? false);
-    const context = timeSensitive
-      ? input.context
-      : Object.fromEntries(Object.entries(input.context).filter(([k]) => !TIME_KEYS.includes(k.toLowerCase())));
+    const fullContext = typeof input.context === 'function' ? input.context() : input.context;
+    const context = timeSensitive ? fullContext : withoutTimeKeys(fullContext);
     const memoKey = JSON.stringify([
       input.principal.arn,
       input.action,
@@ -119,7 +141,7 @@ export class Authorizer {
       identity.map((p) => p.id),
       input.sessionPolicy ?? null,
       input.resourcePolicy ?? null,
-      Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      sortedEntries(context),
     ]);
     const hit = this.memo.get(memoKey);
     if (hit) return hit;
@@ -129,7 +151,7 @@ export class Authorizer {
         principal: input.principal.arn,
         action: input.action,
         resource: { resource: input.resource, accountId: input.resourceAccount },
-        contextVariables: input.context,
+        contextVariables: fullContext,
       },
       identityPolicies: identity.map((p) => ({ name: p.id, policy: p.facts.parsed })),
       serviceControlPolicies: [],
@@ -137,8 +159,71 @@ export class Authorizer {
       ...(resourceFacts ? { resourcePolicy: resourceFacts.parsed } : {}),
       ...(sessionFacts ? { sessionPolicy: sessionFacts.parsed } : {}),
     };
+    const decision = await this.simulate(simulation);
+    if (this.memo.size > 20_000) this.memo.clear();
+    this.memo.set(memoKey, decision);
+    return decision;
+  }
+
+  /** A service principal's request against a resource policy (no identity policies: services have none). */
+  async evaluateService(input: ServiceEvaluationInput): Promise<AuthzDecision> {
+    const facts = this.factsOf(input.resourcePolicy);
+    const context = facts.timeSensitive ? input.context : withoutTimeKeys(input.context);
+    const memoKey = JSON.stringify(['service', input.service, input.action, input.resource, input.resourceAccount, input.resourcePolicy, sortedEntries(context)]);
+    const hit = this.memo.get(memoKey);
+    if (hit) return hit;
+    const decision = await this.simulate({
+      request: {
+        principal: input.service,
+        action: input.action,
+        resource: { resource: input.resource, accountId: input.resourceAccount },
+        contextVariables: input.context,
+      },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: facts.parsed,
+    });
+    if (this.memo.size > 20_000) this.memo.clear();
+    this.memo.set(memoKey, decision);
+    return decision;
+  }
+
+  /**
+   * The context without keys iam-simulate has no type for (it throws on them instead of ignoring them), e.g. the
+   * legacy `secretsmanager:ResourceTag/<key>` (its data only knows the literal `secretsmanager:ResourceTag/tag-key`;
+   * `aws:ResourceTag/<key>` carries the same value). A condition on a dropped key sees it missing.
+   */
+  private async typableContext(context: Record<string, string | string[]>): Promise<Record<string, string | string[]>> {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(context)) {
+      const lower = k.toLowerCase();
+      let known = this.knownKeys.get(lower);
+      if (known === undefined) {
+        try {
+          await typeForContextKey(lower);
+          known = true;
+        } catch {
+          known = false;
+        }
+        if (this.knownKeys.size > 5000) this.knownKeys.clear();
+        this.knownKeys.set(lower, known);
+      }
+      if (known) out[k] = v;
+    }
+    return out;
+  }
+
+  private async simulate(simulation: Simulation): Promise<AuthzDecision> {
     this.simulations++;
-    const result = await runSimulation(simulation, {});
+    const request = { ...simulation.request, contextVariables: await this.typableContext(simulation.request.contextVariables) };
+    let result: Awaited<ReturnType<typeof runSimulation>>;
+    try {
+      result = await runSimulation({ ...simulation, request }, {});
+    } catch (e) {
+      process.stderr.write(`[sandbox] authorization simulation failed (denied): ${e instanceof Error ? e.message : String(e)}\n`);
+      return { allowed: false, reason: 'ImplicitDeny' };
+    }
     let decision: AuthzDecision;
     if (result.resultType === 'error') {
       if (process.env.SANDBOX_DEBUG) process.stderr.write(`[sandbox] authorization simulation error: ${result.errors.message}\n`);
@@ -150,8 +235,6 @@ export class Authorizer {
           ? ALLOWED
           : { allowed: false, reason: overall === 'ExplicitlyDenied' ? 'ExplicitDeny' : 'ImplicitDeny' };
     }
-    if (this.memo.size > 20_000) this.memo.clear();
-    this.memo.set(memoKey, decision);
     return decision;
   }
 }

@@ -1,22 +1,32 @@
 /**
- * The sandbox kernel: accounts, credentials, the IAM entity store, authorization, realism and ids.
- * Services (S3, Secrets Manager, IAM, STS) receive it as `SandboxKernel`.
+ * The sandbox kernel: accounts and their organization, credentials, the IAM entity store, authorization (with
+ * the global condition keys AWS sets, and in-process observers of every decision), service-assumed sessions,
+ * realism and ids. Services (S3, Secrets Manager, IAM, STS, DynamoDB, Organizations) receive it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Authorizer, type IdentityPolicy } from './authz';
 import { MemoryCredentialStore } from './credentials';
+import { AwsError } from './errors';
 import { IdentityStore, type IdentitySnapshot } from './identity';
+import { Organization, SANDBOX_ORGANIZATION_ID, type OrganizationSnapshot } from './organization';
 import { ADMINISTRATOR_ACCESS_ARN, AWS_MANAGED_POLICIES } from './policy';
 import { Prng, Realism, type RealismPatch } from './realism';
 import type {
   AccountInfo,
   AccountRegistry,
+  AccountView,
+  AuthorizeEvent,
+  AuthorizeObserver,
+  AuthorizePrincipal,
   AuthzDecision,
   AuthzRequest,
+  CreateAccountOptions,
   CredentialRecord,
   Principal,
   RealismConfig,
   SandboxKernel,
+  ServiceSessionCredentials,
+  ServiceSessionRequest,
 } from './types';
 
 export const DEFAULT_MANAGEMENT_ACCOUNT = '000000000000';
@@ -24,6 +34,9 @@ export const DEFAULT_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 export const DEFAULT_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 export const ORGANIZATION_ROLE_NAME = 'OrganizationAccountAccessRole';
 const ACCOUNT_ID_RE = /^\d{12}$/;
+const ROLE_ARN_RE = /^arn:aws:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/;
+const SERVICE_PRINCIPAL_RE = /^([a-z0-9-]+\.)+amazonaws\.com(\.cn)?$/;
+const SESSION_NAME_RE = /^[\w+=,.@-]{2,64}$/;
 
 export interface KernelOptions {
   managementAccountId: string;
@@ -33,6 +46,8 @@ export interface KernelOptions {
   seed: number;
   realism: RealismConfig;
   assumeSecureTransport: boolean;
+  /** Default SANDBOX_ORGANIZATION_ID. */
+  organizationId?: string;
 }
 
 export interface KernelSnapshot {
@@ -41,10 +56,13 @@ export interface KernelSnapshot {
   credentials: CredentialRecord[];
   identity: IdentitySnapshot;
   idState: number;
+  /** Absent in state files written before the organization existed: every member account joins the root. */
+  organization?: OrganizationSnapshot;
 }
 
 const MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Access key ids use base32 characters after the 4-letter prefix. */
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ADMIN_DOCUMENT = AWS_MANAGED_POLICIES.find((p) => p.name === 'AdministratorAccess')?.document ?? '';
@@ -84,14 +102,52 @@ class Accounts implements AccountRegistry {
     return a ? { ...a } : undefined;
   }
 
-  create(accountId: string): AccountInfo {
+  create(accountId: string, opts: CreateAccountOptions = {}): AccountInfo {
     if (!ACCOUNT_ID_RE.test(accountId)) throw new Error(`Invalid account id "${accountId}": expected 12 digits`);
+    const org = this.kernel.organization;
+    if (opts.standalone && opts.parentId !== undefined) {
+      throw new AwsError('InvalidInputException', 'A standalone account has no parent in the organization: give either standalone or parentId', 400);
+    }
     const existing = this.byId.get(accountId);
-    if (existing) return { ...existing };
-    const info = this.kernel.memberAccountInfo(accountId);
+    if (existing) {
+      if (opts.standalone && !existing.standalone) {
+        throw new AwsError('ConflictException', `Account ${accountId} already exists as a member of ${org.id}; it cannot become standalone`, 409);
+      }
+      if (opts.standalone === false && existing.standalone) {
+        throw new AwsError('ConflictException', `Account ${accountId} already exists outside the organization`, 409);
+      }
+      if (opts.parentId !== undefined && org.member(accountId)?.parentId !== opts.parentId) {
+        throw new AwsError(
+          'ConflictException',
+          existing.standalone
+            ? `Account ${accountId} already exists outside the organization`
+            : `Account ${accountId} already exists under ${org.member(accountId)?.parentId ?? '?'}; move it with PUT /_sandbox/accounts/${accountId}/parent`,
+          409,
+        );
+      }
+      return { ...existing };
+    }
+    if (opts.parentId !== undefined && !org.isParent(opts.parentId)) {
+      throw new AwsError('ParentNotFoundException', `You specified a parent that doesn't exist: ${opts.parentId}`, 400);
+    }
+    const info: AccountInfo = { ...this.kernel.memberAccountInfo(accountId), ...(opts.standalone ? { standalone: true } : {}) };
     this.byId.set(accountId, info);
+    if (opts.standalone) org.addStandalone(accountId);
+    else org.join(accountId, opts.parentId, this.kernel.now());
     this.kernel.bootstrapMemberAccount(info);
     return { ...info };
+  }
+
+  /** An account with its organization placement. */
+  view(accountId: string): AccountView | undefined {
+    const a = this.byId.get(accountId);
+    if (!a) return undefined;
+    const m = this.kernel.organization.member(accountId);
+    return { ...a, ...(m ? { organizationId: this.kernel.organization.id, parentId: m.parentId } : {}) };
+  }
+
+  views(): AccountView[] {
+    return [...this.byId.keys()].map((id) => this.view(id) as AccountView);
   }
 
   /** Restores accounts from a snapshot; the management account keeps the credentials given at start. */
@@ -109,12 +165,14 @@ export class Kernel implements SandboxKernel {
   readonly identity = new IdentityStore();
   readonly authorizer = new Authorizer();
   readonly accounts: Accounts;
+  readonly organization: Organization;
   readonly region: string;
   readonly assumeSecureTransport: boolean;
   /** Reported as the account root's CreateDate. */
   readonly startedAt = Date.now();
   private readonly ids: Prng;
   private readonly managementSecret: string;
+  private readonly authorizeObservers = new Set<AuthorizeObserver>();
 
   constructor(opts: KernelOptions) {
     this.realism = new Realism(opts.realism);
@@ -131,6 +189,12 @@ export class Kernel implements SandboxKernel {
       secretAccessKey: opts.secretAccessKey,
       management: true,
     };
+    this.organization = new Organization(
+      opts.managementAccountId,
+      opts.organizationId ?? SANDBOX_ORGANIZATION_ID,
+      (n) => this.draw(LOWER, n),
+      Date.now(),
+    );
     this.accounts = new Accounts(this, management);
     this.registerRoot(management);
   }
@@ -244,8 +308,8 @@ export class Kernel implements SandboxKernel {
   }
 
   /** Global condition keys AWS sets for a principal. */
-  principalContext(p: Principal, now = this.now()): Record<string, string> {
-    const ctx: Record<string, string> = {
+  principalContext(p: Principal, now = this.now()): Record<string, string | string[]> {
+    const ctx: Record<string, string | string[]> = {
       'aws:SecureTransport': this.assumeSecureTransport ? 'true' : 'false',
       'aws:PrincipalAccount': p.accountId,
       'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -272,13 +336,70 @@ export class Kernel implements SandboxKernel {
         ctx['aws:userid'] = `${p.roleId}:${p.sessionName}`;
         break;
     }
+    const path = this.organization.accountPath(p.accountId);
+    if (path !== undefined) {
+      ctx['aws:PrincipalOrgID'] = this.organization.id;
+      ctx['aws:PrincipalOrgPaths'] = [path];
+    }
     return ctx;
   }
 
+  /**
+   * Global condition keys AWS sets for the resource's owning account: aws:ResourceAccount, and for an account of
+   * the organization aws:ResourceOrgID and aws:ResourceOrgPaths.
+   */
+  resourceContext(resourceAccount: string): Record<string, string | string[]> {
+    if (!ACCOUNT_ID_RE.test(resourceAccount)) return {};
+    const path = this.organization.accountPath(resourceAccount);
+    return path === undefined
+      ? { 'aws:ResourceAccount': resourceAccount }
+      : { 'aws:ResourceAccount': resourceAccount, 'aws:ResourceOrgID': this.organization.id, 'aws:ResourceOrgPaths': [path] };
+  }
+
+  /** Observers of every authorization decision (in-process). */
+  onAuthorize(fn: AuthorizeObserver): () => void {
+    this.authorizeObservers.add(fn);
+    return () => void this.authorizeObservers.delete(fn);
+  }
+
+  private notifyAuthorize(principal: AuthorizePrincipal, req: Omit<AuthzRequest, 'principal'>, d: AuthzDecision): void {
+    const event: AuthorizeEvent = {
+      principal,
+      action: req.action,
+      resource: req.resource,
+      resourceAccount: req.resourceAccount,
+      allowed: d.allowed,
+      reason: d.reason,
+    };
+    for (const fn of [...this.authorizeObservers]) {
+      try {
+        fn(event);
+      } catch {
+        // An observer failure never changes a decision.
+      }
+    }
+  }
+
+  private describePrincipal(p: Principal): AuthorizePrincipal {
+    const base: AuthorizePrincipal = { kind: p.kind, arn: p.arn, accountId: p.accountId, accessKeyId: p.accessKeyId };
+    if (p.kind !== 'assumed-role') return base;
+    const issuer = this.credentials.lookup(p.accessKeyId)?.issuer;
+    return { ...base, roleArn: p.roleArn, sessionName: p.sessionName, ...(issuer ? { issuer: { ...issuer } } : {}) };
+  }
+
   async authorize(req: AuthzRequest): Promise<AuthzDecision> {
-    const now = this.now();
+    const decision = await this.decide(req);
+    if (this.authorizeObservers.size > 0) this.notifyAuthorize(this.describePrincipal(req.principal), req, decision);
+    return decision;
+  }
+
+  private async decide(req: AuthzRequest): Promise<AuthzDecision> {
     const p = req.principal;
-    const context = { ...this.principalContext(p, now), ...(req.context ?? {}) };
+    const trustGoverned = req.action.toLowerCase().startsWith('sts:') && req.resourcePolicy !== undefined;
+    // The owning account's root is allowed unless a resource policy explicitly denies it (no context needed).
+    const ownRoot = p.kind === 'root' && p.accountId === req.resourceAccount && !trustGoverned;
+    if (ownRoot && req.resourcePolicy === undefined) return { allowed: true, reason: 'Allowed' };
+    const now = this.now();
     const policies = this.principalPolicies(p, now);
     const input = {
       principal: p,
@@ -286,18 +407,103 @@ export class Kernel implements SandboxKernel {
       resource: req.resource,
       resourceAccount: req.resourceAccount,
       identityPolicies: policies.identity,
-      context,
+      // Built only when the evaluation gets past the authorizer's fast path.
+      context: () => ({ ...this.principalContext(p, now), ...this.resourceContext(req.resourceAccount), ...(req.context ?? {}) }),
       ...(policies.session !== undefined ? { sessionPolicy: policies.session } : {}),
       ...(req.resourcePolicy !== undefined ? { resourcePolicy: req.resourcePolicy } : {}),
     };
-    const trustGoverned = req.action.toLowerCase().startsWith('sts:') && req.resourcePolicy !== undefined;
-    if (p.kind === 'root' && p.accountId === req.resourceAccount && !trustGoverned) {
-      // The owning account's root is allowed unless a resource policy explicitly denies it.
-      if (req.resourcePolicy === undefined) return { allowed: true, reason: 'Allowed' };
+    if (ownRoot) {
       const d = await this.authorizer.evaluate(input);
       return d.reason === 'ExplicitDeny' ? d : { allowed: true, reason: 'Allowed' };
     }
     return this.authorizer.evaluate(input);
+  }
+
+  /**
+   * A session of `roleArn` assumed by an AWS service (Lambda assuming a function's execution role): the role's
+   * trust policy (the one in force) must allow the service principal, evaluated like AWS does with
+   * aws:PrincipalServiceName, aws:SourceAccount / aws:SourceArn and sts:RoleSessionName in the context.
+   */
+  async serviceSession(r: ServiceSessionRequest): Promise<ServiceSessionCredentials> {
+    if (typeof r.roleArn !== 'string' || !ROLE_ARN_RE.test(r.roleArn)) throw new AwsError('ValidationError', `roleArn ${String(r.roleArn)} is invalid`, 400);
+    if (typeof r.service !== 'string' || !SERVICE_PRINCIPAL_RE.test(r.service)) {
+      throw new AwsError('ValidationError', `service must be a service principal such as lambda.amazonaws.com, got ${String(r.service)}`, 400);
+    }
+    if (typeof r.sessionName !== 'string' || !SESSION_NAME_RE.test(r.sessionName)) {
+      throw new AwsError('ValidationError', `sessionName must be 2-64 characters [\\w+=,.@-], got ${String(r.sessionName)}`, 400);
+    }
+    const duration = r.durationSeconds ?? 3600;
+    if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+      throw new AwsError('ValidationError', 'durationSeconds must be an integer from 900 to 43200', 400);
+    }
+    const now = this.now();
+    const denied = (why: string) => new AwsError('AccessDenied', `${r.service} cannot assume ${r.roleArn}: ${why}`, 403);
+    const role = this.identity.getRoleByArn(r.roleArn);
+    if (!role || role.effectiveAt > now) throw denied(role ? 'the role is not effective yet (IAM propagation)' : 'no such role');
+    const trust = role.trustEffectiveAt <= now ? role.trustPolicy : role.previousTrustPolicy;
+    if (trust === undefined) throw denied('its trust policy is not effective yet (IAM propagation)');
+    const context: Record<string, string | string[]> = {
+      'aws:SecureTransport': this.assumeSecureTransport ? 'true' : 'false',
+      'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'aws:EpochTime': String(Math.floor(now / 1000)),
+      'aws:PrincipalIsAWSService': 'true',
+      'aws:PrincipalServiceName': r.service,
+      'aws:ViaAWSService': 'false',
+      'aws:SourceAccount': r.sourceAccount ?? role.accountId,
+      ...(r.sourceArn !== undefined ? { 'aws:SourceArn': r.sourceArn } : {}),
+      'sts:RoleSessionName': r.sessionName,
+      ...this.resourceContext(role.accountId),
+    };
+    const decision = await this.authorizer.evaluateService({
+      service: r.service,
+      action: 'sts:AssumeRole',
+      resource: role.arn,
+      resourceAccount: role.accountId,
+      resourcePolicy: trust,
+      context,
+    });
+    if (this.authorizeObservers.size > 0) {
+      this.notifyAuthorize(
+        { kind: 'service', arn: r.service, accountId: role.accountId },
+        { action: 'sts:AssumeRole', resource: role.arn, resourceAccount: role.accountId },
+        decision,
+      );
+    }
+    if (!decision.allowed) throw denied(`its trust policy does not allow the service principal ${r.service}`);
+
+    const accessKeyId = this.newAccessKeyId('ASIA');
+    const secretAccessKey = this.newSecretAccessKey();
+    const sessionToken = this.newSessionToken();
+    const expiresAt = now + duration * 1000;
+    const arn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${r.sessionName}`;
+    this.credentials.register({
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      effectiveAt: now,
+      expiresAt,
+      active: true,
+      createdAt: now,
+      issuer: { arn: r.service },
+      principal: {
+        kind: 'assumed-role',
+        accountId: role.accountId,
+        arn,
+        roleArn: role.arn,
+        roleName: role.roleName,
+        roleId: role.roleId,
+        sessionName: r.sessionName,
+        accessKeyId,
+      },
+    });
+    return {
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      expiration: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      assumedRoleArn: arn,
+      roleArn: role.arn,
+    };
   }
 
   inventory(accountId: string): Record<string, string[]> {
@@ -317,6 +523,7 @@ export class Kernel implements SandboxKernel {
       credentials: this.credentials.snapshot(),
       identity: this.identity.snapshot(),
       idState: this.ids.state,
+      organization: this.organization.snapshot(),
     };
   }
 
@@ -328,7 +535,13 @@ export class Kernel implements SandboxKernel {
       s.credentials.filter((r) => !(r.principal.kind === 'root' && r.principal.accountId === this.accounts.managementAccountId)),
     );
     if (management) this.registerRoot(management);
-    for (const a of this.accounts.list()) if (!a.management) this.bootstrapMemberAccount(a);
+    if (s.organization) this.organization.restore(s.organization);
+    for (const a of this.accounts.list()) {
+      if (a.management) continue;
+      if (a.standalone) this.organization.addStandalone(a.accountId);
+      else if (!this.organization.isMember(a.accountId)) this.organization.join(a.accountId, undefined, this.now());
+      this.bootstrapMemberAccount(a);
+    }
     this.ids.state = s.idState >>> 0;
   }
 }

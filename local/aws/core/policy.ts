@@ -290,9 +290,26 @@ export const AWS_MANAGED_POLICIES: readonly AwsManagedPolicy[] = [
       },
     ]),
   },
+  {
+    name: 'AWSLambdaBasicExecutionRole',
+    policyId: 'ANPAJNCQGXC42545SKXIK',
+    path: '/service-role/',
+    description: 'Provides write permissions to CloudWatch Logs.',
+    versionId: 'v1',
+    createDate: '2015-04-09T15:03:43Z',
+    updateDate: '2015-04-09T15:03:43Z',
+    document: doc([{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }]),
+  },
 ];
 
 export const ADMINISTRATOR_ACCESS_ARN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+
+/** The document of an AWS managed policy the sandbox ships, by ARN (any partition), or undefined. */
+export function awsManagedPolicyDocument(arn: string): string | undefined {
+  const m = /^arn:[^:]+:iam::aws:policy(\/(?:[^/]+\/)*)([^/]+)$/.exec(arn);
+  if (!m) return undefined;
+  return AWS_MANAGED_POLICIES.find((p) => p.path === m[1] && p.name === m[2])?.document;
+}
 
 /** Parsed statements of a policy, tolerant of single-object Statement. */
 export function statementsOf(text: string): Array<Record<string, unknown>> {

@@ -17,6 +17,7 @@ export const PROTOCOLS: Record<ServiceName, Protocol> = {
   s3: 'rest-xml',
   secretsmanager: 'json',
   dynamodb: 'json-1.0',
+  organizations: 'json',
 };
 
 /** AWS JSON 1.0 services qualify error types with their Smithy namespace: `<namespace>#<Code>`. */

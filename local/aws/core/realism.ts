@@ -16,7 +16,7 @@ export const DEFAULT_REALISM: RealismConfig = {
   faults: { seed: 1, rules: [] },
 };
 
-const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb']);
+const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations']);
 const faultRule = z.strictObject({
   service: serviceName.optional(),
   operation: z.string().min(1).optional(),
@@ -160,6 +160,12 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
         return new AwsError('ThrottlingException', 'Rate exceeded', 400);
       case 'dynamodb':
         return new AwsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400);
+      case 'organizations':
+        return new AwsError(
+          'TooManyRequestsException',
+          'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
+          400,
+        );
       default:
         return new AwsError('Throttling', 'Rate exceeded', 400);
     }
@@ -174,6 +180,8 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
       return new AwsError('InternalServiceError', 'An error occurred on the server side.', 500);
     case 'dynamodb':
       return new AwsError('InternalServerError', 'Internal server error', 500);
+    case 'organizations':
+      return new AwsError('ServiceException', "AWS Organizations can't complete your request because of an internal service error. Try again later.", 500);
     default:
       return new AwsError(
         'InternalFailure',

@@ -6,8 +6,17 @@
  *   GET  /_sandbox/config                 -> live RealismConfig
  *   PUT  /_sandbox/config                 -> JSON merge patch (objects merge, arrays replace); returns the new config
  *   GET  /_sandbox/inventory              -> accountId -> type -> ids
- *   GET  /_sandbox/accounts               -> AccountInfo[] (with admin credentials)
- *   POST /_sandbox/accounts {accountId}   -> AccountInfo (idempotent)
+ *   GET  /_sandbox/accounts               -> AccountView[] (admin credentials, organizationId / parentId or standalone)
+ *   POST /_sandbox/accounts {accountId, standalone?, parentId?}
+ *                                         -> AccountView (idempotent; a member under the root by default; 409 when the
+ *                                            account exists with another placement)
+ *   PUT  /_sandbox/accounts/<id>/parent {parentId}  -> AccountView (moves a member account to a root / OU)
+ *   GET  /_sandbox/organization           -> the organization tree (root, OUs, accounts, standalone accounts)
+ *   POST /_sandbox/organization/ous {name, parentId} -> the new OU {id, arn, name, parentId, path}
+ *   POST /_sandbox/service-sessions {roleArn, service, sessionName, durationSeconds?, sourceArn?}
+ *                                         -> {accessKeyId, secretAccessKey, sessionToken, expiration, assumedRoleArn, roleArn}
+ *                                            (a session of the role assumed by the service, e.g. lambda.amazonaws.com;
+ *                                            403 when the role's trust policy does not allow that service)
  *   GET  /_sandbox/stats                  -> SandboxStats
  * Everything else is an AWS request: authenticated with SigV4 (header or presigned query), routed by
  * the credential scope's service, delayed by the latency model, possibly faulted, then handled.
@@ -20,21 +29,30 @@ import type { Kernel } from './kernel';
 import { newHostId, newRequestId, renderError } from './protocol';
 import { faultError, parseRealismPatch } from './realism';
 import type { AwsOperationEvent, SandboxHooks } from '../../hooks';
-import type { AccountInfo, SandboxRequest, SandboxResponse, SandboxService, SandboxStats, ServiceName } from './types';
+import type {
+  AccountInfo,
+  CreateAccountOptions,
+  SandboxRequest,
+  SandboxResponse,
+  SandboxService,
+  SandboxStats,
+  ServiceName,
+  ServiceSessionRequest,
+} from './types';
 
 export interface ServerDeps {
   kernel: Kernel;
   services: ReadonlyMap<ServiceName, SandboxService>;
   stats: SandboxStats;
   inventory(): Record<string, Record<string, string[]>>;
-  createAccount(accountId: string): AccountInfo;
+  createAccount(accountId: string, opts?: CreateAccountOptions): AccountInfo;
   /** Called after anything that may have changed state (debounced persistence). */
   changed(): void;
   /** In-process observers (local/hooks.ts): may hold a request before it is processed or a response before it is sent. */
   hooks?: SandboxHooks<AwsOperationEvent>;
 }
 
-const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager', 'dynamodb'];
+const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations'];
 const isServiceName = (s: string): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s);
 
 export function emptyStats(): SandboxStats {
@@ -87,13 +105,25 @@ function parseJson(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
 }
 
-function handleAdmin(deps: ServerDeps, method: string, route: string, body: Buffer, res: ServerResponse): void {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function optionalString(input: Record<string, unknown>, key: string): string | undefined {
+  const v = input[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new AdminInputError(`"${key}" must be a string`);
+  return v;
+}
+
+class AdminInputError extends Error {}
+
+async function handleAdmin(deps: ServerDeps, method: string, route: string, body: Buffer, res: ServerResponse): Promise<void> {
   const { kernel } = deps;
   try {
     if (route === '/_sandbox/health' && method === 'GET') {
       return sendJson(res, 200, {
         status: 'ok',
         managementAccountId: kernel.accounts.managementAccountId,
+        organizationId: kernel.organization.id,
         region: kernel.region,
         services: [...deps.services.keys()],
       });
@@ -105,21 +135,63 @@ function handleAdmin(deps: ServerDeps, method: string, route: string, body: Buff
     }
     if (route === '/_sandbox/inventory' && method === 'GET') return sendJson(res, 200, deps.inventory());
     if (route === '/_sandbox/stats' && method === 'GET') return sendJson(res, 200, deps.stats);
-    if (route === '/_sandbox/accounts' && method === 'GET') return sendJson(res, 200, kernel.accounts.list());
+    if (route === '/_sandbox/accounts' && method === 'GET') return sendJson(res, 200, kernel.accounts.views());
     if (route === '/_sandbox/accounts' && method === 'POST') {
       const input = parseJson(body);
-      const accountId = typeof input === 'object' && input !== null && 'accountId' in input ? input.accountId : undefined;
-      if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
-        return adminError(res, 400, 'Body must be {"accountId": "<12 digits>"}');
+      const accountId = isObject(input) ? input.accountId : undefined;
+      if (!isObject(input) || typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
+        return adminError(res, 400, 'Body must be {"accountId": "<12 digits>", "standalone"?: true, "parentId"?: "r-... | ou-..."}');
       }
-      const info = deps.createAccount(accountId);
+      const standalone = input.standalone;
+      if (standalone !== undefined && typeof standalone !== 'boolean') return adminError(res, 400, '"standalone" must be a boolean');
+      const parentId = optionalString(input, 'parentId');
+      deps.createAccount(accountId, { ...(standalone !== undefined ? { standalone } : {}), ...(parentId !== undefined ? { parentId } : {}) });
       deps.changed();
-      return sendJson(res, 200, info);
+      return sendJson(res, 200, kernel.accounts.view(accountId));
+    }
+    const move = /^\/_sandbox\/accounts\/(\d{12})\/parent$/.exec(route);
+    if (move && method === 'PUT') {
+      const input = parseJson(body);
+      const parentId = isObject(input) ? optionalString(input, 'parentId') : undefined;
+      if (parentId === undefined) return adminError(res, 400, 'Body must be {"parentId": "r-... | ou-..."}');
+      const accountId = move[1] as string;
+      if (!kernel.accounts.get(accountId)) return adminError(res, 404, `No account ${accountId} in the sandbox`);
+      kernel.organization.moveAccount(accountId, parentId);
+      deps.changed();
+      return sendJson(res, 200, kernel.accounts.view(accountId));
+    }
+    if (route === '/_sandbox/organization' && method === 'GET') return sendJson(res, 200, kernel.organization.tree());
+    if (route === '/_sandbox/organization/ous' && method === 'POST') {
+      const input = parseJson(body);
+      const name = isObject(input) ? optionalString(input, 'name') : undefined;
+      const parentId = isObject(input) ? optionalString(input, 'parentId') : undefined;
+      if (name === undefined || parentId === undefined) return adminError(res, 400, 'Body must be {"name": "...", "parentId": "r-... | ou-..."}');
+      const ou = kernel.organization.createOu(name, parentId, kernel.now());
+      deps.changed();
+      return sendJson(res, 200, ou);
+    }
+    if (route === '/_sandbox/service-sessions' && method === 'POST') {
+      const input = parseJson(body);
+      if (!isObject(input)) return adminError(res, 400, 'Body must be {"roleArn", "service", "sessionName", "durationSeconds"?, "sourceArn"?}');
+      const duration = input.durationSeconds;
+      if (duration !== undefined && typeof duration !== 'number') return adminError(res, 400, '"durationSeconds" must be a number');
+      const request: ServiceSessionRequest = {
+        roleArn: optionalString(input, 'roleArn') ?? '',
+        service: optionalString(input, 'service') ?? '',
+        sessionName: optionalString(input, 'sessionName') ?? '',
+        ...(duration !== undefined ? { durationSeconds: duration } : {}),
+        ...(input.sourceArn !== undefined ? { sourceArn: optionalString(input, 'sourceArn') as string } : {}),
+        ...(input.sourceAccount !== undefined ? { sourceAccount: optionalString(input, 'sourceAccount') as string } : {}),
+      };
+      const session = await kernel.serviceSession(request);
+      deps.changed();
+      return sendJson(res, 200, session);
     }
     return adminError(res, 404, `No admin route ${method} ${route}`);
   } catch (e) {
     if (e instanceof SyntaxError) return adminError(res, 400, 'Body is not valid JSON');
-    if (e instanceof AwsError) return adminError(res, e.status, e.message);
+    if (e instanceof AdminInputError) return adminError(res, 400, e.message);
+    if (e instanceof AwsError) return sendJson(res, e.status, { error: e.message, code: e.code });
     return adminError(res, 500, e instanceof Error ? e.message : String(e));
   }
 }
@@ -228,7 +300,7 @@ export function createSandboxServer(deps: ServerDeps): Server {
         const rawPath = q < 0 ? url : url.slice(0, q);
         const rawQuery = q < 0 ? '' : url.slice(q + 1);
         if (rawPath === '/_sandbox' || rawPath.startsWith('/_sandbox/')) {
-          handleAdmin(deps, (req.method ?? 'GET').toUpperCase(), rawPath.replace(/\/+$/, ''), raw, res);
+          await handleAdmin(deps, (req.method ?? 'GET').toUpperCase(), rawPath.replace(/\/+$/, ''), raw, res);
           return;
         }
         await handleAws(deps, req, res, rawPath, rawQuery, raw);

@@ -1,14 +1,14 @@
 /**
  * Contract between the AWS sandbox core (server, SigV4, accounts, credentials, authorization,
- * realism) and its services (iam, sts, s3, secretsmanager, dynamodb). Each service is a class implementing
+ * realism) and its services (iam, sts, s3, secretsmanager, dynamodb, organizations). Each service is a class implementing
  * SandboxService, constructed with the SandboxKernel. Services keep their own state and make it
  * serialisable through snapshot()/restore() for the optional state file.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
 
-export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb';
-/** 'json' is AWS JSON 1.1 (Secrets Manager); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
+export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb' | 'organizations';
+/** 'json' is AWS JSON 1.1 (Secrets Manager, Organizations); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
 export type Protocol = 'query' | 'rest-xml' | 'json' | 'json-1.0';
 
 /** Who made a request. Account admin credentials map to `root`. */
@@ -109,6 +109,80 @@ export interface AccountInfo {
   secretAccessKey: string;
   /** True for the default management account. */
   management: boolean;
+  /**
+   * Created outside the sandbox's organization (`{"standalone": true}`): no aws:PrincipalOrgID /
+   * aws:ResourceOrgID for it, and Organizations does not know it. Its OrganizationAccountAccessRole still
+   * trusts the management account (a stand-in for an outside account whose admin trusts us), so only
+   * organization conditions keep the management account's principals out.
+   */
+  standalone?: boolean;
+}
+
+/** Where a new account goes (`POST /_sandbox/accounts`, `createAccount()`). */
+export interface CreateAccountOptions {
+  /** Outside the organization. */
+  standalone?: boolean;
+  /** Root or OU id to place the account under (default: the root). */
+  parentId?: string;
+}
+
+/** An account with its place in the organization (what the admin API returns). */
+export interface AccountView extends AccountInfo {
+  /** The organization id; absent for a standalone account. */
+  organizationId?: string;
+  /** Root or OU id; absent for a standalone account. */
+  parentId?: string;
+}
+
+/** Who a decision was about (AuthorizeEvent.principal). */
+export interface AuthorizePrincipal {
+  kind: Principal['kind'] | 'service';
+  /** Caller ARN (assumed-role session ARN for sessions; the service principal for 'service'). */
+  arn: string;
+  accountId: string;
+  /** Assumed-role sessions: the role's ARN and the session name. */
+  roleArn?: string;
+  sessionName?: string;
+  accessKeyId?: string;
+  /** Sessions: who created them (the AssumeRole caller, or the service for service sessions). */
+  issuer?: { arn: string; accessKeyId?: string };
+}
+
+/** One authorization decision (RunningSandbox.onAuthorize). */
+export interface AuthorizeEvent {
+  principal: AuthorizePrincipal;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  allowed: boolean;
+  reason: AuthzDecision['reason'];
+}
+
+export type AuthorizeObserver = (e: AuthorizeEvent) => void;
+
+/** A session of a role assumed by an AWS service (as Lambda assumes a function's execution role). */
+export interface ServiceSessionRequest {
+  roleArn: string;
+  /** The service principal, e.g. "lambda.amazonaws.com"; the role's trust policy must allow it. */
+  service: string;
+  /** Lambda uses the function name. 2-64 characters [\w+=,.@-]. */
+  sessionName: string;
+  /** 900..43200, default 3600. */
+  durationSeconds?: number;
+  /** aws:SourceArn / aws:SourceAccount in the trust evaluation (confused-deputy conditions), e.g. the function ARN. */
+  sourceArn?: string;
+  sourceAccount?: string;
+}
+
+export interface ServiceSessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** ISO 8601. */
+  expiration: string;
+  /** arn:aws:sts::<acct>:assumed-role/<role>/<session> */
+  assumedRoleArn: string;
+  roleArn: string;
 }
 
 export interface CredentialRecord {
@@ -127,6 +201,8 @@ export interface CredentialRecord {
   createdAt?: number;
   /** Inline session policy passed to sts:AssumeRole (JSON text); intersects the role's permissions. */
   sessionPolicy?: PolicyDocumentText;
+  /** STS sessions: who created the session (the AssumeRole caller, or a service principal). */
+  issuer?: { arn: string; accessKeyId?: string };
 }
 
 export interface CredentialStore {
@@ -139,8 +215,12 @@ export interface CredentialStore {
 export interface AccountRegistry {
   list(): AccountInfo[];
   get(accountId: string): AccountInfo | undefined;
-  /** Creates a member account (idempotent) with its OrganizationAccountAccessRole trusting the management account. */
-  create(accountId: string): AccountInfo;
+  /**
+   * Creates an account (idempotent) with its OrganizationAccountAccessRole trusting the management account: a
+   * member of the organization under the root (or `parentId`), or outside it with `standalone`. An existing
+   * account is returned as it is; asking for another placement than it has is an error.
+   */
+  create(accountId: string, opts?: CreateAccountOptions): AccountInfo;
   readonly managementAccountId: string;
 }
 
@@ -190,8 +270,10 @@ export interface SandboxOptions {
   /** Management account admin credentials (env SANDBOX_ACCESS_KEY_ID / SANDBOX_SECRET_ACCESS_KEY). */
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Member accounts created at start (env SANDBOX_ACCOUNTS). */
+  /** Member accounts created at start (env SANDBOX_ACCOUNTS), under the organization's root. */
   accounts?: string[];
+  /** The organization the management account manages (default SANDBOX_ORGANIZATION_ID, `o-sandbox0001`). */
+  organizationId?: string;
   realism?: Partial<RealismConfig>;
   /** The sandbox speaks plain HTTP on loopback; report aws:SecureTransport=true as if it were TLS. Default true. */
   assumeSecureTransport?: boolean;
@@ -223,8 +305,20 @@ export interface RunningSandbox {
   accessKeyId: string;
   secretAccessKey: string;
   kernel: SandboxKernel;
-  /** Idempotent; returns the member account's admin credentials. */
-  createAccount(accountId: string): AccountInfo;
+  /** Idempotent; returns the account's admin credentials (a member under the root unless `opts` say otherwise). */
+  createAccount(accountId: string, opts?: CreateAccountOptions): AccountInfo;
+  /** The organization's id (SANDBOX_ORGANIZATION_ID unless configured). */
+  organizationId: string;
+  /**
+   * Temporary credentials of a role session assumed by an AWS service (e.g. `lambda.amazonaws.com`), after
+   * checking that the role's trust policy allows that service principal (also `POST /_sandbox/service-sessions`).
+   */
+  serviceSession(req: ServiceSessionRequest): Promise<ServiceSessionCredentials>;
+  /**
+   * In-process observer of every authorization decision (fast path and memo included); called synchronously.
+   * Returns the unsubscribe function. Costs nothing while no observer is registered.
+   */
+  onAuthorize(fn: AuthorizeObserver): () => void;
   /** Deep-merge a realism patch into the live config. */
   setRealism(patch: Partial<RealismConfig>): void;
   /** accountId -> resource type -> ids, across every service. */

@@ -3,7 +3,9 @@
  *
  * AssumeRole evaluates the role's trust policy (the one in force: a new or updated trust policy only
  * applies after IAM propagation) together with the caller's identity policies through the kernel,
- * with sts:ExternalId / sts:RoleSessionName in the context. Cross-account callers therefore need both
+ * with sts:ExternalId / sts:RoleSessionName / sts:SourceIdentity in the context, plus the global keys the kernel
+ * sets for every request (aws:PrincipalOrgID / aws:PrincipalOrgPaths of the caller, aws:ResourceAccount /
+ * aws:ResourceOrgID / aws:ResourceOrgPaths of the role's account). Cross-account callers therefore need both
  * sides; root callers are modelled as holding AdministratorAccess. (Real AWS refuses AssumeRole with
  * root credentials; the sandbox allows it because its account admin keys are root keys.)
  */
@@ -120,6 +122,7 @@ export class StsService implements SandboxService {
       expiresAt,
       active: true,
       createdAt: now,
+      issuer: { arn: caller.arn, accessKeyId: caller.accessKeyId },
       ...(sessionPolicy !== undefined ? { sessionPolicy } : {}),
       principal: {
         kind: 'assumed-role',
