@@ -1,6 +1,6 @@
 /**
- * Request files for the CLI: reading, local validation with field-level messages (the same zod schema the
- * ValidateRequest state uses), and the deterministic execution name.
+ * Request files for the CLI: reading, local validation with field-level messages (the same size check and zod
+ * schema the ValidateRequest state uses), and the deterministic execution name.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -35,9 +35,14 @@ export function readRequestFile(file: string): unknown {
   }
 }
 
-/** Validates a raw request; throws RequestFileError listing every bad field. */
+/**
+ * Validates a raw request before anything is started, exactly as ValidateRequest does: its size first (at most
+ * MAX_REQUEST_BYTES of JSON, measured on the JSON text the execution is started with), then every field; throws
+ * RequestFileError listing every bad field.
+ */
 export function validateRequest(raw: unknown, file = 'request'): OnboardingRequest {
   try {
+    // parseRequest checks the size first (checkRequestSize) and then the schema.
     return parseRequest(raw);
   } catch (e) {
     if (e instanceof RequestValidationError) {

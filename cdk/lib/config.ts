@@ -1,5 +1,6 @@
 import { aws_logs as logs } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { paletteEndpointProblem } from '../../lambdas/domain/endpoints';
 import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
 
 /**
@@ -8,14 +9,33 @@ import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
  *
  * | key                       | default                          | meaning                                          |
  * | ------------------------- | -------------------------------- | ------------------------------------------------ |
- * | paletteEndpoint           | https://api.spectrocloud.com     | Palette API base URL (self-hosted: your own)     |
+ * | paletteEndpoint           | https://api.spectrocloud.com     | Palette API base URL (self-hosted: your own);    |
+ * |                           |                                  | https only, unless allowInsecureEndpoints        |
  * | paletteApiKeySecretArn    | (absent)                         | ARN of the Secrets Manager secret with the API   |
  * |                           |                                  | key; absent = secret NAMED                       |
  * |                           |                                  | `palette-onboarding/palette-api-key` in the      |
  * |                           |                                  | stack's account/region (granted by name pattern) |
  * | allowedExecutionRoleNames | ["OrganizationAccountAccessRole"]| roles the Lambdas may assume in tenant accounts  |
  * | readinessBudgetSeconds    | 120 (10..900)                    | default readiness budget (env)                   |
- * | eventBusName              | palette-onboarding               | custom EventBridge bus (trigger + notifications) |
+ * | eventBusName              | palette-onboarding               | custom EventBridge bus for requests; results go  |
+ * |                           |                                  | to `<eventBusName>-notifications`                |
+ * | allowedOrganizationId     | (absent)                         | account guard: accounts of this organization may |
+ * |                           |                                  | be onboarded (o-...)                             |
+ * | allowedOrganizationalUnitIds | []                            | account guard: only accounts under these OUs (at |
+ * |                           |                                  | any depth); without an organization id: the home |
+ * |                           |                                  | account's organization                           |
+ * | allowedAccountIds         | []                               | account guard: these accounts, whatever their    |
+ * |                           |                                  | organization. Nothing of the three configured:   |
+ * |                           |                                  | only the home account may be onboarded           |
+ * | allowedPublishers         | []                               | who may put events on the onboarding bus besides |
+ * |                           |                                  | the home account: 12-digit account ids and/or    |
+ * |                           |                                  | IAM role ARNs                                    |
+ * | allowedPublisherOrganizationId | (absent)                    | ... and every principal of this organization     |
+ * | allowInsecureEndpoints    | false                            | LOCAL / TESTING ONLY: accept an http Palette     |
+ * |                           |                                  | endpoint and http / loopback backup endpoints    |
+ * | setSourceIdentity         | false                            | AssumeRole into tenant accounts also sets        |
+ * |                           |                                  | SourceIdentity = tenantId (the execution roles'  |
+ * |                           |                                  | trust must allow sts:SetSourceIdentity)          |
  * | deploymentId              | palette-onboarding               | managed-by mark of everything this deployment    |
  * |                           |                                  | manages; another deployment's objects are never  |
  * |                           |                                  | touched (give each deployment its own)           |
@@ -70,53 +90,85 @@ const roleName = z
   .string()
   .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 of [A-Za-z0-9+=,.@_-], no wildcards)');
 
+/** AWS Organizations and account ids. */
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const organizationId = z.string().regex(ORGANIZATION_ID, 'must be an AWS Organizations id (o- and 10-32 of [a-z0-9])');
+const organizationalUnitId = z
+  .string()
+  .regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'must be an organizational unit id (ou-<root part>-<8-32 of [a-z0-9]>)');
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+/** An account id, or an IAM role ARN (with its path), that may put events on the onboarding bus. */
+const publisher = z
+  .string()
+  .regex(
+    /^(\d{12}|arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/,
+    'must be a 12-digit AWS account id or an IAM role ARN (arn:<partition>:iam::<account>:role/<path/name>)',
+  );
+
 /** A Secrets Manager secret ARN (complete or partial) or a secret name. */
 const SECRET_ID = /^(arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$/;
 
-export const OnboardingConfigSchema = z.object({
-  paletteEndpoint: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default('https://api.spectrocloud.com'),
-  paletteApiKeySecretArn: z
-    .string()
-    .regex(
-      /^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
-      'must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
-    )
-    .optional(),
-  allowedExecutionRoleNames: listFromContext(roleName)
-    .refine((names) => names.length > 0, 'must name at least one role')
-    .default(['OrganizationAccountAccessRole']),
-  readinessBudgetSeconds: numberFromContext
-    .pipe(z.number().min(10).max(900))
-    .default(120),
-  eventBusName: z
-    .string()
-    .regex(/^[.\-_A-Za-z0-9]{1,256}$/, 'must be an EventBridge bus name ([.-_A-Za-z0-9], 1-256)')
-    .refine((n) => n !== 'default', 'must be a custom bus, not "default"')
-    .default('palette-onboarding'),
-  logRetentionDays: numberFromContext
-    .refine((d) => RETENTION_DAYS.has(d), {
-      message: `must be a CloudWatch Logs retention value (${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')})`,
-    })
-    .default(30),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  deploymentId: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-    .default(DEFAULT_DEPLOYMENT_ID),
-  selfHosted: booleanFromContext.default(false),
-  // ---- self-hosted platform setup (docs/platform-setup.md) ----
-  paletteSystemSecretArn: z
-    .string()
-    .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
-    .optional(),
-  reverseProxySecretArn: z
-    .string()
-    .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
-    .optional(),
-  stsKeyRotationDays: numberFromContext.pipe(z.number().min(1).max(365)).optional(),
-});
+export const OnboardingConfigSchema = z
+  .object({
+    paletteEndpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('https://api.spectrocloud.com'),
+    paletteApiKeySecretArn: z
+      .string()
+      .regex(
+        /^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+        'must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)',
+      )
+      .optional(),
+    allowedExecutionRoleNames: listFromContext(roleName)
+      .refine((names) => names.length > 0, 'must name at least one role')
+      .default(['OrganizationAccountAccessRole']),
+    readinessBudgetSeconds: numberFromContext
+      .pipe(z.number().min(10).max(900))
+      .default(120),
+    eventBusName: z
+      .string()
+      // 256 minus "-notifications" (the results bus is `<eventBusName>-notifications`).
+      .regex(/^[.\-_A-Za-z0-9]{1,242}$/, 'must be an EventBridge bus name ([.-_A-Za-z0-9], 1-242)')
+      .refine((n) => n !== 'default', 'must be a custom bus, not "default"')
+      .default('palette-onboarding'),
+    logRetentionDays: numberFromContext
+      .refine((d) => RETENTION_DAYS.has(d), {
+        message: `must be a CloudWatch Logs retention value (${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')})`,
+      })
+      .default(30),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    deploymentId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
+      .default(DEFAULT_DEPLOYMENT_ID),
+    selfHosted: booleanFromContext.default(false),
+    // ---- self-hosted platform setup (docs/platform-setup.md) ----
+    paletteSystemSecretArn: z
+      .string()
+      .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
+      .optional(),
+    reverseProxySecretArn: z
+      .string()
+      .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
+      .optional(),
+    stsKeyRotationDays: numberFromContext.pipe(z.number().min(1).max(365)).optional(),
+    // ---- account guard (README "Before the first tenant") ----
+    allowedOrganizationId: organizationId.optional(),
+    allowedOrganizationalUnitIds: listFromContext(organizationalUnitId).default([]),
+    allowedAccountIds: listFromContext(accountId).default([]),
+    // ---- who may start onboardings by event ----
+    allowedPublishers: listFromContext(publisher).default([]),
+    allowedPublisherOrganizationId: organizationId.optional(),
+    // ---- transport ----
+    allowInsecureEndpoints: booleanFromContext.default(false),
+    // ---- tenant sessions ----
+    setSourceIdentity: booleanFromContext.default(false),
+  })
+  .superRefine((c, ctx) => {
+    const problem = paletteEndpointProblem(c.paletteEndpoint, c.allowInsecureEndpoints);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['paletteEndpoint'], message: problem });
+  });
 
 export type OnboardingConfig = z.infer<typeof OnboardingConfigSchema>;
 export type OnboardingConfigInput = z.input<typeof OnboardingConfigSchema>;

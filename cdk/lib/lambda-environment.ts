@@ -32,5 +32,11 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     DEPLOYMENT_ID: config.deploymentId,
     TENANT_REGISTRY_TABLE: refs.registryTableName,
     TENANT_LEASE_SECONDS: String(refs.tenantLeaseSeconds),
+    // The account guard (lambdas/services/guard/): the same rule IAM enforces on the AssumeRole grant.
+    ALLOWED_ORGANIZATION_ID: config.allowedOrganizationId ?? '',
+    ALLOWED_OU_IDS: config.allowedOrganizationalUnitIds.join(','),
+    ALLOWED_ACCOUNT_IDS: config.allowedAccountIds.join(','),
+    ALLOW_INSECURE_ENDPOINTS: String(config.allowInsecureEndpoints),
+    SET_SOURCE_IDENTITY: String(config.setSourceIdentity),
   } satisfies Record<keyof LambdaEnvInput, string>;
 }

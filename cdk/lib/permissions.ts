@@ -1,24 +1,32 @@
 import { Aws, Validations, aws_iam as iam } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { CREDENTIALS_SECRET_PREFIX } from '../../lambdas/domain/registration-requests';
+import type { WrittenSecretName } from '../../lambdas/domain/registrations';
+import { TENANT_JOB_ACTIONS } from '../../lambdas/domain/session-policies';
 import { DEFAULT_PALETTE_API_KEY_SECRET_NAME, type OnboardingConfig } from './config';
 
 /**
  * What a workflow Lambda may touch, as named grants. Each handler gets only the grants its state needs
- * (see HANDLER_ACCESS in constructs/onboarding-functions.ts).
+ * (HANDLERS and REGISTRATION_FUNCTIONS in constructs/onboarding-functions.ts).
  *
- * Tenant accounts are reached ONLY through sts:AssumeRole on the configured execution role names. The
- * home-account grants exist for tenants whose account IS the home account (the plan's
- * `target.assumeRole === false`), and are limited to what this project creates there: IAM resources under
- * the path /palette-onboarding/, buckets named palette-backup-*, and secrets named palette-onboarding/<x>/<y>
- * (the per-tenant access-key secrets; the Palette API key secret is read-only).
+ * Tenant accounts are reached ONLY through sts:AssumeRole on the configured execution role names, and only in the
+ * accounts the account guard allows (`aws:ResourceOrgID` / `aws:ResourceOrgPaths` / `aws:ResourceAccount`; no grant
+ * at all when nothing is configured). Every session is narrowed further by its session policy
+ * (lambdas/domain/session-policies.ts). The home-account grants exist for tenants whose account IS the home account
+ * (the plan's `target.assumeRole === false`), and are limited to what this project creates there: IAM resources
+ * under the path /palette-onboarding/, buckets named palette-backup-*, and the secrets each function really uses:
+ * `palette-onboarding/<tenantId>/<name>` written by the workflow (each function only its own names and actions;
+ * delete only in the undo functions) and `palette-onboarding-credentials/<tenantId>/<name>` supplied by the user
+ * (read-only). The Palette API key secret is read-only.
  */
 export type Access =
   | 'registryRead'
   | 'registryWrite'
   | 'paletteApiKey'
-  | 'accessKeySecretRead'
-  | 'accessKeySecretWrite'
   | 'assumeTenantRole'
+  | 'accountGuard'
+  | 'credentialsRead'
+  | SecretAccess
   | 'homeBucketEnsure'
   | 'homeBucketUndo'
   | 'homePolicyEnsure'
@@ -27,8 +35,14 @@ export type Access =
   | 'homeUserEnsure'
   | 'homePrincipalUndo';
 
+/** A grant on one kind of secret the workflow writes: read it, write it (create / update / tag), or delete it. */
+export type SecretAccess = `secret${'Read' | 'Write' | 'Delete'}:${WrittenSecretName}`;
+
+/** Prefix of the secrets the USER supplies (Azure, GCP, MinIO credentials): `<prefix>/<tenantId>/<name>`, read-only. */
+export { CREDENTIALS_SECRET_PREFIX };
+
 /** Values substituted into ARN patterns: CloudFormation pseudo parameters, or cdk-nag's flattened names. */
-interface ArnEnv {
+export interface ArnEnv {
   partition: string;
   account: string;
   region: string;
@@ -37,42 +51,151 @@ const DEPLOY_ENV: ArnEnv = { partition: Aws.PARTITION, account: Aws.ACCOUNT_ID, 
 /** How cdk-nag prints `{Ref: AWS::Partition}` etc. inside a finding id. */
 const NAG_ENV: ArnEnv = { partition: '<AWS::Partition>', account: '<AWS::AccountId>', region: '<AWS::Region>' };
 
-type ArnPattern = (env: ArnEnv) => string;
+export type ArnPattern = (env: ArnEnv) => string;
 
 const IAM_PATH = 'palette-onboarding';
-const rolePattern: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:role/${IAM_PATH}/*`;
-const userPattern: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:user/${IAM_PATH}/*`;
+const rolePath: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:role/${IAM_PATH}/*`;
+const userPath: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:user/${IAM_PATH}/*`;
+/**
+ * Our roles / users are created under /palette-onboarding/; a look-up by name of one that does not exist yet
+ * (GetRole before CreateRole) is authorized against the ARN without a path: `palette-onboarding-<tenantId>`.
+ */
+const rolePatterns: ArnPattern[] = [rolePath, (e) => `arn:${e.partition}:iam::${e.account}:role/${IAM_PATH}-*`];
+const userPatterns: ArnPattern[] = [userPath, (e) => `arn:${e.partition}:iam::${e.account}:user/${IAM_PATH}-*`];
 const policyPattern: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:policy/${IAM_PATH}/*`;
 const bucketPattern: ArnPattern = (e) => `arn:${e.partition}:s3:::palette-backup-*`;
-/** palette-onboarding/<tenantId>/aws-access-key (+ the 6-character suffix Secrets Manager appends). */
-const accessKeySecretPattern: ArnPattern = (e) =>
-  `arn:${e.partition}:secretsmanager:${e.region}:${e.account}:secret:palette-onboarding/*/*`;
+const secretArn = (e: ArnEnv, name: string) => `arn:${e.partition}:secretsmanager:${e.region}:${e.account}:secret:${name}`;
+/** An existing secret `palette-onboarding/<tenantId>/<name>`: Secrets Manager appends "-" and 6 random characters. */
+const writtenSecretPattern = (name: WrittenSecretName): ArnPattern => (e) => secretArn(e, `palette-onboarding/*/${name}-??????`);
+/**
+ * The same secret while it does not exist yet: DescribeSecret by name of a missing secret is authorized against
+ * the ARN without the suffix (and answers ResourceNotFound only when that is allowed, AccessDenied otherwise).
+ */
+const missingSecretPattern = (name: WrittenSecretName): ArnPattern => (e) => secretArn(e, `palette-onboarding/*/${name}`);
+const credentialsPattern: ArnPattern = (e) => secretArn(e, `${CREDENTIALS_SECRET_PREFIX}/*/*`);
 
-interface Grant {
+type Conditions = Record<string, Record<string, string | string[]>>;
+
+export interface Grant {
   sid: string;
   actions: string[];
   resources: ArnPattern[];
-  conditions?: (env: ArnEnv) => Record<string, Record<string, string | string[]>>;
+  conditions?: (env: ArnEnv) => Conditions;
   /** Why the wildcard in `resources` is needed (cdk-nag AwsSolutions-IAM5 acknowledgement). */
   wildcardReason?: string;
 }
 
 const attachOnlyOurPolicies = (e: ArnEnv) => ({ ArnLike: { 'iam:PolicyARN': policyPattern(e) } });
 
-const BUCKET_READ = [
-  's3:ListBucket',
-  's3:ListBucketVersions',
-  's3:ListBucketMultipartUploads',
-  's3:GetBucketLocation',
-  's3:GetBucketTagging',
-  's3:GetBucketVersioning',
-  's3:GetEncryptionConfiguration',
-  's3:GetBucketPublicAccessBlock',
-  's3:GetBucketOwnershipControls',
-  's3:GetLifecycleConfiguration',
-  's3:GetBucketPolicy',
-  's3:GetBucketObjectLockConfiguration',
-];
+/** Secret actions per use (exactly what lambdas/shared/secrets.ts and services/aws/tenant-secret.ts call). */
+export const SECRET_ACTIONS = {
+  Read: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+  // CreateSecret with Tags also needs TagResource; created-by is never removed, so no UntagResource.
+  Write: ['secretsmanager:DescribeSecret', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'],
+  Delete: ['secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
+} as const;
+
+const SECRET_SID: Record<WrittenSecretName, string> = {
+  'aws-access-key': 'AccessKeySecrets',
+  'ssh-private-key': 'SshPrivateKeySecrets',
+  'palette-api-key': 'PaletteApiKeyValueSecrets',
+};
+
+function secretGrants(use: 'Read' | 'Write' | 'Delete', name: WrittenSecretName): Grant[] {
+  const what = `palette-onboarding/<tenantId>/${name}`;
+  const grants: Grant[] = [
+    {
+      sid: `${use}Tenant${SECRET_SID[name]}`,
+      actions: [...SECRET_ACTIONS[use]],
+      resources: [writtenSecretPattern(name)],
+      wildcardReason: `Per-tenant secrets ${what}, written at run time for tenants not known at deploy time; "-??????" is the random suffix Secrets Manager appends.`,
+    },
+  ];
+  // Writers and deleters look the secret up by name first, also while it does not exist.
+  if (use !== 'Read') {
+    grants.push({
+      sid: `LookUpTenant${SECRET_SID[name]}`,
+      actions: ['secretsmanager:DescribeSecret'],
+      resources: [missingSecretPattern(name)],
+      wildcardReason: `DescribeSecret by name of a per-tenant secret ${what} that does not exist yet (authorized against the ARN without the random suffix).`,
+    });
+  }
+  return grants;
+}
+
+/** The AssumeRole grant of the account guard: one statement per configured mechanism (IAM ANDs inside a statement). */
+function assumeTenantRoleGrants(config: OnboardingConfig): Grant[] {
+  const actions = ['sts:AssumeRole', ...(config.setSourceIdentity ? ['sts:SetSourceIdentity'] : [])];
+  const resources = config.allowedExecutionRoleNames.map((name): ArnPattern => (e) => `arn:${e.partition}:iam::*:role/${name}`);
+  const wildcardReason =
+    'Tenant accounts are not known at deploy time; AssumeRole is limited to the configured execution role names (allowedExecutionRoleNames) in the accounts the account guard allows (condition).';
+  const grants: Grant[] = [];
+  const ous = config.allowedOrganizationalUnitIds;
+  if (ous.length > 0) {
+    // Without an organization id, the OUs are the home account's organization's.
+    const org = config.allowedOrganizationId ?? '${aws:PrincipalOrgID}';
+    grants.push({
+      sid: 'AssumeTenantRoleInAllowedOUs',
+      actions,
+      resources,
+      conditions: () => ({ 'ForAnyValue:StringLike': { 'aws:ResourceOrgPaths': ous.map((ou) => `${org}/r-*/${ou}/*`) } }),
+      wildcardReason,
+    });
+  } else if (config.allowedOrganizationId) {
+    grants.push({
+      sid: 'AssumeTenantRoleInAllowedOrganization',
+      actions,
+      resources,
+      conditions: () => ({ StringEquals: { 'aws:ResourceOrgID': config.allowedOrganizationId as string } }),
+      wildcardReason,
+    });
+  }
+  if (config.allowedAccountIds.length > 0) {
+    grants.push({
+      sid: 'AssumeTenantRoleInAllowedAccounts',
+      actions,
+      resources,
+      conditions: () => ({ StringEquals: { 'aws:ResourceAccount': [...config.allowedAccountIds] } }),
+      wildcardReason,
+    });
+  }
+  return grants;
+}
+
+/** What the account guard asks AWS Organizations (validate-request), only when it allows by organization or OU. */
+function accountGuardGrants(config: OnboardingConfig): Grant[] {
+  const ous = config.allowedOrganizationalUnitIds;
+  if (!config.allowedOrganizationId && ous.length === 0) return [];
+  const org = config.allowedOrganizationId ?? 'o-*';
+  // Organizations ARNs name the management account, which the deployment does not know.
+  const account: ArnPattern = (e) => `arn:${e.partition}:organizations::*:account/${org}/*`;
+  const ou: ArnPattern = (e) => `arn:${e.partition}:organizations::*:ou/${org}/*`;
+  const grants: Grant[] = [
+    {
+      sid: 'AccountGuardDescribeAccount',
+      actions: ['organizations:DescribeAccount'],
+      resources: [account],
+      wildcardReason: `Account guard: any account of the allowed organization (${org}) may be asked about; the management account in the ARN is not known at deploy time.`,
+    },
+  ];
+  if (ous.length > 0) {
+    grants.push({
+      sid: 'AccountGuardListParents',
+      actions: ['organizations:ListParents'],
+      resources: [account, ou],
+      wildcardReason: `Account guard: the parents of an account and of its OUs up to the root (${org}); the management account in the ARN is not known at deploy time.`,
+    });
+  }
+  if (!config.allowedOrganizationId) {
+    grants.push({
+      sid: 'AccountGuardDescribeOrganization',
+      actions: ['organizations:DescribeOrganization'],
+      resources: [() => '*'],
+      wildcardReason: 'Account guard: organizations:DescribeOrganization (the home account\'s organization, for OUs configured without allowedOrganizationId) has no resource-level permissions.',
+    });
+  }
+  return grants;
+}
 
 /** Resources the stack creates that grants refer to. */
 export interface AccessRefs {
@@ -81,8 +204,11 @@ export interface AccessRefs {
 }
 
 const REGISTRY_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+const actionsOf = (list: readonly string[]) => [...list];
 
 function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): Grant[] {
+  const secret = /^secret(Read|Write|Delete):(.+)$/.exec(access);
+  if (secret) return secretGrants(secret[1] as 'Read' | 'Write' | 'Delete', secret[2] as WrittenSecretName);
   switch (access) {
     case 'registryRead':
       return [{ sid: 'ReadTenantRegistry', actions: REGISTRY_READ, resources: [() => refs.registryTableArn] }];
@@ -113,63 +239,24 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
         },
       ];
     }
-    case 'accessKeySecretRead':
+    case 'credentialsRead':
       return [
         {
-          sid: 'ReadTenantAccessKeySecrets',
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [accessKeySecretPattern],
-          wildcardReason:
-            'Per-tenant access-key secrets palette-onboarding/<tenantId>/aws-access-key are created at run time for tenants not known at deploy time.',
+          sid: 'ReadTenantCredentialSecrets',
+          actions: [...SECRET_ACTIONS.Read],
+          resources: [credentialsPattern],
+          wildcardReason: `Credentials the user supplies per tenant (${CREDENTIALS_SECRET_PREFIX}/<tenantId>/<name>), read-only; tenants are not known at deploy time.`,
         },
       ];
-    case 'accessKeySecretWrite':
-      return [
-        {
-          sid: 'ManageTenantAccessKeySecrets',
-          actions: [
-            'secretsmanager:CreateSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:UpdateSecret',
-            'secretsmanager:DescribeSecret',
-            'secretsmanager:GetSecretValue',
-            'secretsmanager:TagResource',
-            'secretsmanager:UntagResource',
-            'secretsmanager:DeleteSecret',
-          ],
-          resources: [accessKeySecretPattern],
-          wildcardReason:
-            'Per-tenant access-key secrets palette-onboarding/<tenantId>/aws-access-key are created at run time; the two-level pattern excludes the Palette API key secret palette-onboarding/palette-api-key.',
-        },
-      ];
+    case 'accountGuard':
+      return accountGuardGrants(config);
     case 'assumeTenantRole':
-      return [
-        {
-          sid: 'AssumeTenantExecutionRole',
-          actions: ['sts:AssumeRole'],
-          resources: config.allowedExecutionRoleNames.map(
-            (name): ArnPattern =>
-              (e) => `arn:${e.partition}:iam::*:role/${name}`,
-          ),
-          wildcardReason:
-            'Tenant accounts are not known at deploy time; AssumeRole is limited to the configured execution role names (allowedExecutionRoleNames).',
-        },
-      ];
+      return assumeTenantRoleGrants(config);
     case 'homeBucketEnsure':
       return [
         {
           sid: 'EnsureHomeBackupBucket',
-          actions: [
-            ...BUCKET_READ,
-            's3:CreateBucket',
-            's3:PutBucketTagging',
-            's3:PutBucketVersioning',
-            's3:PutEncryptionConfiguration',
-            's3:PutBucketPublicAccessBlock',
-            's3:PutBucketOwnershipControls',
-            's3:PutLifecycleConfiguration',
-            's3:PutBucketPolicy',
-          ],
+          actions: actionsOf(TENANT_JOB_ACTIONS.bucketEnsure),
           resources: [bucketPattern],
           wildcardReason:
             'Backup buckets palette-backup-<tenantId>-<account>-<region> are named per tenant at run time (home-account tenants only).',
@@ -179,7 +266,7 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'UndoHomeBackupBucket',
-          actions: [...BUCKET_READ, 's3:DeleteBucket'],
+          actions: actionsOf(TENANT_JOB_ACTIONS.bucketUndo),
           resources: [bucketPattern],
           wildcardReason:
             'Backup buckets palette-backup-<tenantId>-<account>-<region> are named per tenant at run time (home-account tenants only).',
@@ -187,7 +274,7 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
         {
           // A bucket with no current objects still holds validation-probe versions and delete markers.
           sid: 'PurgeHomeBackupBucketVersions',
-          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          actions: actionsOf(TENANT_JOB_ACTIONS.bucketPurge),
           resources: [(e) => `${bucketPattern(e)}/*`],
           wildcardReason:
             'Object versions of the per-tenant backup buckets palette-backup-*, deleted only when the bucket has no current objects and this execution created it.',
@@ -197,17 +284,7 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'EnsureHomeBackupPolicy',
-          actions: [
-            'iam:CreatePolicy',
-            'iam:GetPolicy',
-            'iam:GetPolicyVersion',
-            'iam:ListPolicyVersions',
-            'iam:CreatePolicyVersion',
-            'iam:DeletePolicyVersion',
-            'iam:SetDefaultPolicyVersion',
-            'iam:TagPolicy',
-            'iam:ListPolicyTags',
-          ],
+          actions: actionsOf(TENANT_JOB_ACTIONS.policyEnsure),
           resources: [policyPattern],
           wildcardReason:
             'Backup policies live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
@@ -217,23 +294,15 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'UndoHomeBackupPolicy',
-          actions: [
-            'iam:GetPolicy',
-            'iam:GetPolicyVersion',
-            'iam:ListPolicyVersions',
-            'iam:ListPolicyTags',
-            'iam:ListEntitiesForPolicy',
-            'iam:DeletePolicyVersion',
-            'iam:DeletePolicy',
-          ],
+          actions: actionsOf(TENANT_JOB_ACTIONS.policyUndo),
           resources: [policyPattern],
           wildcardReason:
             'Backup policies live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
         },
         {
           sid: 'DetachHomeBackupPolicy',
-          actions: ['iam:DetachRolePolicy', 'iam:DetachUserPolicy'],
-          resources: [rolePattern, userPattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.detach),
+          resources: [...rolePatterns, ...userPatterns],
           conditions: attachOnlyOurPolicies,
           wildcardReason:
             'Principals live under the IAM path /palette-onboarding/ and are named per tenant at run time; only our policies may be detached (iam:PolicyARN condition).',
@@ -243,23 +312,15 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'EnsureHomePaletteRole',
-          actions: [
-            'iam:CreateRole',
-            'iam:GetRole',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:UpdateRole',
-            'iam:TagRole',
-            'iam:ListRoleTags',
-            'iam:ListAttachedRolePolicies',
-          ],
-          resources: [rolePattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.roleEnsure),
+          resources: rolePatterns,
           wildcardReason:
             'Palette roles live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
         },
         {
           sid: 'AttachOurPolicyToHomeRole',
-          actions: ['iam:AttachRolePolicy'],
-          resources: [rolePattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.roleAttach),
+          resources: rolePatterns,
           conditions: attachOnlyOurPolicies,
           wildcardReason:
             'Palette roles live under the IAM path /palette-onboarding/; only policies under the same path may be attached (iam:PolicyARN condition).',
@@ -269,25 +330,15 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'EnsureHomePaletteUser',
-          actions: [
-            'iam:CreateUser',
-            'iam:GetUser',
-            'iam:TagUser',
-            'iam:ListUserTags',
-            'iam:ListAttachedUserPolicies',
-            'iam:CreateAccessKey',
-            'iam:ListAccessKeys',
-            'iam:UpdateAccessKey',
-            'iam:DeleteAccessKey',
-          ],
-          resources: [userPattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.userEnsure),
+          resources: userPatterns,
           wildcardReason:
             'Palette users live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
         },
         {
           sid: 'AttachOurPolicyToHomeUser',
-          actions: ['iam:AttachUserPolicy'],
-          resources: [userPattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.userAttach),
+          resources: userPatterns,
           conditions: attachOnlyOurPolicies,
           wildcardReason:
             'Palette users live under the IAM path /palette-onboarding/; only policies under the same path may be attached (iam:PolicyARN condition).',
@@ -297,44 +348,41 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
       return [
         {
           sid: 'UndoHomePaletteRole',
-          actions: [
-            'iam:GetRole',
-            'iam:ListRoleTags',
-            'iam:ListAttachedRolePolicies',
-            'iam:ListRolePolicies',
-            'iam:DeleteRolePolicy',
-            'iam:DeleteRole',
-          ],
-          resources: [rolePattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.roleUndo),
+          resources: rolePatterns,
           wildcardReason:
             'Palette roles live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
         },
         {
           sid: 'UndoHomePaletteUser',
-          actions: [
-            'iam:GetUser',
-            'iam:ListUserTags',
-            'iam:ListAttachedUserPolicies',
-            'iam:ListUserPolicies',
-            'iam:DeleteUserPolicy',
-            'iam:ListAccessKeys',
-            'iam:DeleteAccessKey',
-            'iam:DeleteUser',
-          ],
-          resources: [userPattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.userUndo),
+          resources: userPatterns,
           wildcardReason:
             'Palette users live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).',
         },
         {
           sid: 'DetachFromHomePrincipal',
-          actions: ['iam:DetachRolePolicy', 'iam:DetachUserPolicy'],
-          resources: [rolePattern, userPattern],
+          actions: actionsOf(TENANT_JOB_ACTIONS.detach),
+          resources: [...rolePatterns, ...userPatterns],
           conditions: attachOnlyOurPolicies,
           wildcardReason:
             'Principals live under the IAM path /palette-onboarding/; only our policies may be detached (iam:PolicyARN condition).',
         },
       ];
+    default:
+      throw new Error(`unknown access ${access}`);
   }
+}
+
+/** The grants of `accesses`, each statement id once (two uses of one secret share its look-up statement). */
+export function grantsOf(accesses: readonly Access[], config: OnboardingConfig, refs: AccessRefs): Grant[] {
+  const bySid = new Map<string, Grant>();
+  for (const access of accesses) {
+    for (const grant of grantsFor(access, config, refs)) {
+      if (!bySid.has(grant.sid)) bySid.set(grant.sid, grant);
+    }
+  }
+  return [...bySid.values()];
 }
 
 /**
@@ -348,24 +396,22 @@ export function applyAccess(
   config: OnboardingConfig,
   refs: AccessRefs,
 ): void {
-  for (const access of accesses) {
-    for (const grant of grantsFor(access, config, refs)) {
-      principal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: grant.sid,
-          actions: grant.actions,
-          resources: grant.resources.map((p) => p(DEPLOY_ENV)),
-          ...(grant.conditions ? { conditions: grant.conditions(DEPLOY_ENV) } : {}),
-        }),
-      );
-      for (const pattern of grant.resources) {
-        const flattened = pattern(NAG_ENV);
-        if (!flattened.includes('*')) continue;
-        Validations.of(ackScope).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${flattened}]`,
-          reason: grant.wildcardReason ?? `Resource pattern required by ${grant.sid}.`,
-        });
-      }
+  for (const grant of grantsOf(accesses, config, refs)) {
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: grant.sid,
+        actions: grant.actions,
+        resources: grant.resources.map((p) => p(DEPLOY_ENV)),
+        ...(grant.conditions ? { conditions: grant.conditions(DEPLOY_ENV) } : {}),
+      }),
+    );
+    for (const pattern of grant.resources) {
+      const flattened = pattern(NAG_ENV);
+      if (!flattened.includes('*')) continue;
+      Validations.of(ackScope).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattened}]`,
+        reason: grant.wildcardReason ?? `Resource pattern required by ${grant.sid}.`,
+      });
     }
   }
 }

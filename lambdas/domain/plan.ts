@@ -14,7 +14,7 @@ import {
   TENANT_TAG,
 } from './names';
 import { registrationsPlan } from './registrations';
-import { OnboardingRequestSchema, type OnboardingRequest } from './request';
+import { MAX_REQUEST_BYTES, OnboardingRequestSchema, type OnboardingRequest } from './request';
 import { PlanSchema, type Plan } from './workflow-state';
 
 export interface PlanContext {
@@ -26,15 +26,83 @@ export interface PlanContext {
   executionName: string;
 }
 
-const issuePath = (path: readonly PropertyKey[]) =>
-  path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+/** At most this many issues are reported (the error travels in the state, the failure event and the logs). */
+export const MAX_ISSUES = 20;
+/** Longest message and longest key shown in a path or a message (user-controlled keys are truncated). */
+const MAX_MESSAGE = 300;
+const MAX_KEY = 64;
 
-export function toIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
+/** `s` with every character outside printable ASCII escaped (\uXXXX): no control, bidi or invisible characters. */
+const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const truncate = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}...` : s);
+/** A key as the user wrote it, quoted and made safe to print. */
+const quoteKey = (key: string) => ascii(JSON.stringify(truncate(key, MAX_KEY)));
+
+/** `aws.bucket.name`, `backupLocations["odd key"]`, `list[0]`; '' = the request itself (shown as "(root)"). */
+const issuePath = (path: readonly PropertyKey[]) =>
+  path.reduce<string>((acc, p) => {
+    if (typeof p === 'number') return `${acc}[${p}]`;
+    const key = String(p);
+    if (/^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/.test(key)) return acc ? `${acc}.${key}` : key;
+    return `${acc}[${quoteKey(key)}]`;
+  }, '');
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    // zod's wording, with each key quoted, truncated and escaped, and at most five of them listed.
+    const keys = issue.keys.slice(0, 5).map((k) => quoteKey(k));
+    const more = issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : '';
+    return `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${keys.join(', ')}${more}`;
+  }
+  return truncate(ascii(issue.message), MAX_MESSAGE);
 }
 
-/** Validates the request; throws RequestValidationError naming every bad field. */
+/**
+ * Field-level issues of a zod error: one per path (several problems of one field joined with "; "), printable ASCII
+ * only, at most MAX_ISSUES of them (the last one then says how many more there are).
+ */
+export function toIssues(error: z.ZodError): { path: string; message: string }[] {
+  const byPath = new Map<string, string[]>();
+  for (const issue of error.issues) {
+    const path = issuePath(issue.path);
+    const messages = byPath.get(path) ?? [];
+    const message = issueMessage(issue);
+    if (!messages.includes(message)) messages.push(message);
+    byPath.set(path, messages);
+  }
+  const issues = [...byPath].map(([path, messages]) => ({ path, message: messages.join('; ') }));
+  if (issues.length <= MAX_ISSUES) return issues;
+  const shown = issues.slice(0, MAX_ISSUES);
+  const last = shown[MAX_ISSUES - 1] as { path: string; message: string };
+  last.message = `${last.message} (and ${issues.length - MAX_ISSUES} more problems not listed)`;
+  return shown;
+}
+
+/** Size of the request as JSON text (UTF-8 bytes of JSON.stringify): what the state machine holds and starts with. */
+export function requestSizeBytes(raw: unknown): number {
+  const text = JSON.stringify(raw);
+  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}
+
+/** The size limit, checked before anything else: a RequestValidationError at the root naming the size and the limit. */
+export function checkRequestSize(raw: unknown): void {
+  let bytes: number;
+  try {
+    bytes = requestSizeBytes(raw);
+  } catch {
+    // Only a pathological value (nested so deeply that it cannot be serialized) gets here.
+    throw new RequestValidationError([{ path: '', message: 'the request cannot be measured as JSON (nested too deeply)' }]);
+  }
+  if (bytes > MAX_REQUEST_BYTES) {
+    throw new RequestValidationError([
+      { path: '', message: `the request is ${bytes} bytes of JSON; at most ${MAX_REQUEST_BYTES} bytes (32 KiB) are allowed` },
+    ]);
+  }
+}
+
+/** Validates the request (its size first); throws RequestValidationError naming every bad field. */
 export function parseRequest(raw: unknown): OnboardingRequest {
+  checkRequestSize(raw);
   const parsed = OnboardingRequestSchema.safeParse(raw);
   if (!parsed.success) throw new RequestValidationError(toIssues(parsed.error));
   return parsed.data;

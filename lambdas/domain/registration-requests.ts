@@ -3,13 +3,84 @@
  * Azure cloud account, an SSH key, a Palette API key, and GCP / MinIO / Azure backup locations. Each is an optional
  * top-level section, so a request without them is unchanged. Secrets are given (and stored) as Secrets Manager
  * references only. Every section may `adopt` an existing, unmarked Palette object of its name (README "Ownership").
+ *
+ * Also the string kinds every part of the request is built from (README "Input limits"): each has a maximum length
+ * and, for identifiers, a charset, so no field can carry control characters, invisible (format) characters or an
+ * unbounded amount of data into the state, the logs, Palette or AWS.
  */
 import { z } from 'zod';
 
-const SECRET_ARN = /^arn:aws(-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-const secretArn = (what: string) =>
-  z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').describe(what);
-const paletteName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and hyphens');
+/** "must be at most N characters" (a length counts UTF-16 code units, as JavaScript strings do). */
+const atMost = (max: number) => `must be at most ${max} characters`;
+
+/** A string of at most `max` characters that matches `pattern` (`message` says what it must be). */
+export const identifier = (max: number, pattern: RegExp, message: string) => z.string().max(max, atMost(max)).regex(pattern, message);
+
+/**
+ * Printable text: letters, marks, digits, punctuation, symbols (emoji included) and spaces. No control characters
+ * (NUL, newlines, escapes), no format characters (bidi overrides, zero-width characters, BOM), no line or paragraph
+ * separators, no private-use, unassigned or lone surrogate code points.
+ */
+export const PRINTABLE_TEXT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]*$/u;
+export const printableText = (max: number) =>
+  z.string().max(max, atMost(max)).regex(PRINTABLE_TEXT, 'must be printable text (no control, format, zero-width or line-break characters)');
+
+/** Secrets Manager secret ARN: a name of at most 512 characters plus the 7-character suffix Secrets Manager appends. */
+export const SECRET_ARN = /^arn:aws(-us-gov)?:secretsmanager:[a-z0-9-]{1,32}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,519}$/;
+export const SECRET_ARN_MAX = 600;
+export const secretArn = (what: string) => identifier(SECRET_ARN_MAX, SECRET_ARN, 'must be a Secrets Manager secret ARN').describe(what);
+
+/**
+ * Credentials the user supplies (Azure app registration, GCP service account key, MinIO keys) live under their own
+ * prefix, `palette-onboarding-credentials/<tenantId>/<name>`, which the workflow may only read; the secrets the
+ * workflow writes stay under `palette-onboarding/<tenantId>/`.
+ */
+export const CREDENTIALS_SECRET_PREFIX = 'palette-onboarding-credentials';
+/** The ARN of a credentials secret the user supplies (its name is checked against the tenant id in request.ts). */
+const credentialsSecretArn = (what: string) => secretArn(`${what}; a secret named ${CREDENTIALS_SECRET_PREFIX}/<tenantId>/<name>`);
+
+/** A Palette object name: 1-63 lowercase letters, digits and hyphens. */
+export const paletteName = identifier(63, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and hyphens');
+/** A Palette uid (project, user, private cloud gateway): Palette's are 24 hex digits. */
+export const paletteUid = identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a Palette uid (1-64 letters, digits, "-" or "_")');
+
+/** A PEM CA certificate (bundle): at most 16 KiB. */
+export const CA_CERT_MAX = 16 * 1024;
+/** An OpenSSH public key line: at most 8 KiB (an RSA 16384-bit key is about 2.8 KiB). */
+export const SSH_PUBLIC_KEY_MAX = 8 * 1024;
+/** A URL (MinIO s3Url): at most 2048 characters of printable ASCII. */
+export const URL_MAX = 2048;
+
+/**
+ * Why `text` is not one or more PEM `CERTIFICATE` blocks (base64 lines between BEGIN / END lines, blank lines
+ * between blocks), or undefined when it is. Line by line: linear in the length, whatever the input.
+ */
+export function pemCertificatesProblem(text: string): string | undefined {
+  const lines = text.split(/\r?\n/);
+  let blocks = 0;
+  let inBlock = false;
+  let bodyLines = 0;
+  for (const line of lines) {
+    if (!inBlock) {
+      if (line.trim() === '') continue;
+      if (line !== '-----BEGIN CERTIFICATE-----') return 'must be PEM CERTIFICATE blocks (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----) and nothing else';
+      inBlock = true;
+      bodyLines = 0;
+    } else if (line === '-----END CERTIFICATE-----') {
+      if (bodyLines === 0) return 'has an empty PEM CERTIFICATE block';
+      inBlock = false;
+      blocks += 1;
+    } else if (/^[A-Za-z0-9+/]+={0,2}$/.test(line)) {
+      bodyLines += 1;
+    } else {
+      return 'must hold only base64 lines inside a PEM CERTIFICATE block';
+    }
+  }
+  if (inBlock) return 'has a PEM CERTIFICATE block without its -----END CERTIFICATE----- line';
+  if (blocks === 0) return 'must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)';
+  return undefined;
+}
+
 /** `adopt: true` lets the run take over an existing, unmarked object of the part's name (never another tenant's). */
 export const adopt = z
   .boolean()
@@ -21,20 +92,22 @@ export const AZURE_CLOUDS = ['AzurePublicCloud', 'AzureUSGovernmentCloud'] as co
 
 export const AzureAccountSchema = z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-azure'),
-  credentialsSecretArn: secretArn('JSON {"tenantId", "clientId", "clientSecret"} of the Azure app registration'),
+  credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"} of the Azure app registration'),
   cloud: z.enum(AZURE_CLOUDS).default('AzurePublicCloud'),
-  tenantName: z.string().min(1).max(128).optional(),
+  tenantName: printableText(128).min(1, 'must not be empty').optional(),
   disablePropertiesRequest: z.boolean().default(false).describe('Palette uses the given values instead of querying Azure'),
-  privateCloudGatewayUid: z.string().min(1).optional().describe('private cloud gateway (PCG) the account uses'),
+  privateCloudGatewayUid: paletteUid.optional().describe('private cloud gateway (PCG) the account uses'),
   adopt,
 });
 
 export const SshKeySchema = z
   .strictObject({
     name: paletteName.optional().describe('default <tenantId>-ssh'),
-    publicKey: z
-      .string()
-      .regex(/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( .*)?$/, 'must be an OpenSSH public key line')
+    publicKey: identifier(
+      SSH_PUBLIC_KEY_MAX,
+      /^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [\x20-\x7e]*)?$/,
+      'must be an OpenSSH public key line: <type> <base64> [comment of printable ASCII]',
+    )
       .optional()
       .describe('a key to upload; when absent a key pair is generated'),
     generate: z
@@ -51,8 +124,8 @@ export const API_KEY_EXPIRY_PRESETS = ['7d', '30d', '60d', '90d', '180d', '1y'] 
 
 export const ApiKeySchema = z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-automation'),
-  description: z.string().max(256).optional(),
-  ownerUserUid: z.string().min(1).optional().describe("default: the user owning the request's Palette API key"),
+  description: printableText(256).optional(),
+  ownerUserUid: paletteUid.optional().describe("default: the user owning the request's Palette API key"),
   expiry: z
     .union([z.enum(API_KEY_EXPIRY_PRESETS), z.iso.date().describe('custom expiry date (YYYY-MM-DD)')])
     .default('90d'),
@@ -61,36 +134,60 @@ export const ApiKeySchema = z.strictObject({
 
 const isDefault = z.boolean().default(false);
 
-
 export const GcpBackupLocationSchema = z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-gcs'),
-  bucket: z.string().min(3).max(222),
-  projectId: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
-  credentialsSecretArn: secretArn('the service account JSON key (the whole JSON document)'),
+  bucket: identifier(
+    222,
+    /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/,
+    'must be a GCS bucket name: 3-222 lowercase letters, digits, ".", "_" and "-", beginning and ending with a letter or digit',
+  ),
+  projectId: identifier(30, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id'),
+  credentialsSecretArn: credentialsSecretArn('the service account JSON key (the whole JSON document)'),
   isDefault,
   adopt,
 });
 
 export const MinioBackupLocationSchema = z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-minio'),
-  bucket: z.string().min(3).max(63),
-  region: z.string().min(1).default('us-east-1'),
-  s3Url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  bucket: identifier(
+    63,
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be a bucket name: 3-63 lowercase letters, digits, "." and "-", beginning and ending with a letter or digit',
+  ),
+  region: identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a region name (letters, digits, "-" and "_")').default('us-east-1'),
+  // Which addresses may receive the keys (https, no loopback / link-local / metadata) is decided with the deployment's
+  // settings in ValidateRequest (lambdas/domain/endpoints.ts); the schema bounds the text only.
+  s3Url: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(URL_MAX, atMost(URL_MAX))
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   forcePathStyle: z.literal(true, { error: 'must be true: MinIO needs path-style requests' }).default(true),
-  credentialsSecretArn: secretArn('JSON {"accessKeyId", "secretAccessKey"}'),
-  caCert: z.string().includes('-----BEGIN CERTIFICATE-----', { error: 'must be a PEM certificate' }).optional(),
+  credentialsSecretArn: credentialsSecretArn('JSON {"accessKeyId", "secretAccessKey"}'),
+  caCert: z
+    .string()
+    .max(CA_CERT_MAX, atMost(CA_CERT_MAX))
+    .superRefine((pem, ctx) => {
+      const problem = pem.length <= CA_CERT_MAX ? pemCertificatesProblem(pem) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional()
+    .describe('PEM CA certificate(s) the MinIO endpoint chains to'),
   isDefault,
   adopt,
 });
 
 export const AzureBackupLocationSchema = z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-azure-blob'),
-  container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be an Azure container name'),
-  storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, 'must be an Azure storage account name'),
-  sku: z.string().min(1).optional(),
-  resourceGroup: z.string().min(1).max(90),
-  subscriptionId: z.string().regex(UUID, 'must be a subscription id (UUID)'),
-  credentialsSecretArn: secretArn('JSON {"tenantId", "clientId", "clientSecret"}'),
+  container: identifier(63, /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be an Azure container name'),
+  storageAccount: identifier(24, /^[a-z0-9]{3,24}$/, 'must be an Azure storage account name'),
+  sku: identifier(32, /^[A-Za-z0-9_]{1,32}$/, 'must be a storage SKU such as Standard_LRS').optional(),
+  resourceGroup: identifier(
+    90,
+    /^[\p{L}\p{N}_().-]{0,89}[\p{L}\p{N}_()-]$/u,
+    'must be an Azure resource group name: letters, digits, "_", "(", ")", "." and "-", not ending with "."',
+  ),
+  subscriptionId: identifier(36, UUID, 'must be a subscription id (UUID)'),
+  credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"}'),
   cloud: z.enum(AZURE_CLOUDS).default('AzurePublicCloud'),
   isDefault,
   adopt,

@@ -56,6 +56,20 @@ export const RegistrationPlanSchemas = {
 } as const;
 
 export type RegistrationKey = keyof typeof RegistrationPlanSchemas;
+
+/** The secrets the workflow WRITES in the home account, by name: `palette-onboarding/<tenantId>/<name>`. */
+export type WrittenSecretName = 'aws-access-key' | 'ssh-private-key' | 'palette-api-key';
+
+/**
+ * What a kind's ensure function does with secrets (the CDK grants derive from it, cdk/lib/constructs/onboarding-functions.ts):
+ * `reads` the user's credentials (`palette-onboarding-credentials/<tenantId>/<name>`, read-only to the workflow) or
+ * a secret the workflow wrote; `writes` a generated value (created, updated; deleted only by compensation, in
+ * undo-registrations).
+ */
+export interface RegistrationSecrets {
+  readonly reads?: 'credentials' | WrittenSecretName;
+  readonly writes?: WrittenSecretName;
+}
 export type RegistrationPlan<K extends RegistrationKey> = z.output<(typeof RegistrationPlanSchemas)[K]>;
 
 export interface RegistrationKind<K extends RegistrationKey> {
@@ -71,8 +85,8 @@ export interface RegistrationKind<K extends RegistrationKey> {
   readonly tenantScopeOnly: boolean;
   /** Its ensure step needs Palette's identity and the AWS principal (the AWS registrations). */
   readonly needsPrincipal: boolean;
-  /** What it does with the tenant's secrets: reads credentials, or writes a generated value. */
-  readonly tenantSecrets: 'read' | 'write';
+  /** What it does with secrets: reads the user's credentials or a written secret, or writes a generated value. */
+  readonly secrets: RegistrationSecrets;
   /** The plan entry of a request, or undefined when the request does not ask for it. */
   plan(request: OnboardingRequest): z.input<(typeof RegistrationPlanSchemas)[K]> | undefined;
 }
@@ -87,7 +101,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'cloud-account/aws',
     tenantScopeOnly: false,
     needsPrincipal: true,
-    tenantSecrets: 'read',
+    secrets: { reads: 'aws-access-key' },
     plan: (r) => {
       const c = r.register.cloudAccount;
       if (!(c.enabled ?? r.aws.credentialMode === 'sts')) return undefined;
@@ -101,7 +115,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: true,
-    tenantSecrets: 'read',
+    secrets: { reads: 'aws-access-key' },
     plan: (r) => {
       const b = r.register.backupLocation;
       return { name: b.name ?? `${r.tenantId}-s3`, isDefault: b.isDefault, adopt: b.adopt };
@@ -114,7 +128,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'cloud-account/azure',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    tenantSecrets: 'read',
+    secrets: { reads: 'credentials' },
     plan: (r) => {
       const az = r.azure?.cloudAccount;
       if (!az) return undefined;
@@ -136,7 +150,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'ssh-key',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    tenantSecrets: 'write',
+    secrets: { writes: 'ssh-private-key' },
     plan: (r) => {
       const k = r.sshKey;
       if (!k) return undefined;
@@ -155,7 +169,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'api-key',
     tenantScopeOnly: true,
     needsPrincipal: false,
-    tenantSecrets: 'write',
+    secrets: { writes: 'palette-api-key' },
     plan: (r) => {
       const k = r.apiKey;
       if (!k) return undefined;
@@ -176,7 +190,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    tenantSecrets: 'read',
+    secrets: { reads: 'credentials' },
     plan: (r) => {
       const g = r.backupLocations?.gcp;
       return g ? { ...g, name: g.name ?? `${r.tenantId}-gcs` } : undefined;
@@ -189,7 +203,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    tenantSecrets: 'read',
+    secrets: { reads: 'credentials' },
     plan: (r) => {
       const m = r.backupLocations?.minio;
       return m ? { ...m, name: m.name ?? `${r.tenantId}-minio` } : undefined;
@@ -202,7 +216,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    tenantSecrets: 'read',
+    secrets: { reads: 'credentials' },
     plan: (r) => {
       const a = r.backupLocations?.azure;
       return a ? { ...a, name: a.name ?? `${r.tenantId}-azure-blob` } : undefined;

@@ -2,16 +2,38 @@
  * The onboarding request (state machine input), defined once with zod. Objects are strict, so a typo'd key
  * fails loudly. It grows by new OPTIONAL sections (azure, sshKeys, apiKeys, more backup locations), which is
  * not a breaking change. Exported as JSON Schema to schema/onboarding-request.schema.json.
+ *
+ * Input limits (README "Input limits"): the whole request is at most MAX_REQUEST_BYTES of JSON (checked first, in
+ * lambdas/domain/plan.ts); every string has a maximum length and, where it is an identifier, a charset; numbers are
+ * bounded; there are no arrays.
  */
 import { z } from 'zod';
-import { adopt, ApiKeySchema, AzureAccountSchema, BackupLocationsSchema, SshKeySchema } from './registration-requests';
+import {
+  adopt,
+  ApiKeySchema,
+  AzureAccountSchema,
+  BackupLocationsSchema,
+  CREDENTIALS_SECRET_PREFIX,
+  identifier,
+  paletteUid,
+  SECRET_ARN,
+  SECRET_ARN_MAX,
+  SshKeySchema,
+} from './registration-requests';
+
+/** The whole request: at most 32 KiB of JSON (UTF-8 bytes of the request as JSON text, JSON.stringify). */
+export const MAX_REQUEST_BYTES = 32 * 1024;
 
 const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^(us|eu|ap|sa|ca|me|af|il|mx|us-gov)-[a-z]+-\d$/;
-const SLUG = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const REGION = /^(us|eu|ap|sa|ca|me|af|il|mx|us-gov)-[a-z]{1,16}-\d$/;
+export const TENANT_ID = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const SECRET_ARN = /^arn:aws(-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-const KMS_ARN = /^arn:aws(-us-gov)?:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[\w/_-]+)$/;
+const KMS_ARN = /^arn:aws(-us-gov)?:kms:[a-z0-9-]{1,32}:\d{12}:(key\/[0-9a-f-]{36}|alias\/[\w/-]{1,256})$/;
+/** A Palette object name the request may give for the AWS cloud account / S3 backup location. */
+const REGISTRATION_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+const registrationName = identifier(64, REGISTRATION_NAME, 'must be 1-64 letters, digits, ".", "_" and "-", beginning and ending with a letter or digit');
+/** Lifecycle rules count days: at most 100 years. */
+const days = z.number().int().positive().max(36_500, 'must be at most 36500 days');
 
 /** AWS general-purpose bucket naming rules. Returns a reason, or undefined when valid. */
 export function bucketNameProblem(name: string): string | undefined {
@@ -29,22 +51,21 @@ export function bucketNameProblem(name: string): string | undefined {
 export const BucketSchema = z.strictObject({
   name: z
     .string()
+    .max(63, 'must be at most 63 characters')
     .superRefine((n, ctx) => {
-      const p = bucketNameProblem(n);
+      const p = n.length > 63 ? undefined : bucketNameProblem(n);
       if (p) ctx.addIssue({ code: 'custom', message: p });
     })
     .optional()
     .describe('Bucket name; default palette-backup-<tenantId>-<accountId>-<region>'),
-  kmsKeyArn: z
-    .string()
-    .regex(KMS_ARN, 'must be a KMS key or alias ARN')
+  kmsKeyArn: identifier(320, KMS_ARN, 'must be a KMS key or alias ARN')
     .optional()
     .describe('Customer-managed KMS key: SSE-KMS instead of SSE-S3, and KMS permissions in the backup policy'),
   versioning: z.boolean().default(true),
   lifecycle: z
     .strictObject({
-      noncurrentVersionExpirationDays: z.number().int().positive().optional(),
-      abortIncompleteMultipartUploadDays: z.number().int().positive().optional(),
+      noncurrentVersionExpirationDays: days.optional(),
+      abortIncompleteMultipartUploadDays: days.optional(),
     })
     .optional(),
   adopt: adopt.describe(
@@ -55,13 +76,11 @@ export const BucketSchema = z.strictObject({
 
 export const AwsSectionSchema = z
   .strictObject({
-    accountId: z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id'),
-    region: z.string().regex(REGION, 'must be an AWS region such as us-east-1'),
+    accountId: identifier(12, ACCOUNT_ID, 'must be a 12-digit AWS account id'),
+    region: identifier(32, REGION, 'must be an AWS region such as us-east-1'),
     partition: z.enum(['aws', 'aws-us-gov']).default('aws'),
     credentialMode: z.enum(['sts', 'static']).describe('sts: IAM role trusted by Palette; static: IAM user + access key'),
-    executionRoleName: z
-      .string()
-      .regex(IAM_ROLE_NAME, 'must be a valid IAM role name')
+    executionRoleName: identifier(64, IAM_ROLE_NAME, 'must be a valid IAM role name')
       .default('OrganizationAccountAccessRole')
       .describe('Role assumed in the tenant account to provision it'),
     bucket: BucketSchema.default({ versioning: true, adopt: false }),
@@ -78,15 +97,16 @@ export const AwsSectionSchema = z
     rotateAccessKey: z.boolean().default(false).describe('static mode: replace the access key on this run'),
   })
   .superRefine((aws, ctx) => {
+    // Cross-field rules (they also run when a field already has a format issue: then they stay quiet).
     const gov = aws.region.startsWith('us-gov-');
-    if (gov !== (aws.partition === 'aws-us-gov')) {
+    if (REGION.test(aws.region) && gov !== (aws.partition === 'aws-us-gov')) {
       ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${aws.region} is not in partition ${aws.partition}` });
     }
     if (aws.rotateAccessKey && aws.credentialMode !== 'static') {
       ctx.addIssue({ code: 'custom', path: ['rotateAccessKey'], message: 'only applies to credentialMode "static"' });
     }
     const kms = aws.bucket.kmsKeyArn;
-    if (kms && !kms.startsWith(`arn:${aws.partition}:kms:${aws.region}:`)) {
+    if (kms && KMS_ARN.test(kms) && REGION.test(aws.region) && !kms.startsWith(`arn:${aws.partition}:kms:${aws.region}:`)) {
       ctx.addIssue({ code: 'custom', path: ['bucket', 'kmsKeyArn'], message: `must be a key in ${aws.partition} ${aws.region}` });
     }
   });
@@ -95,13 +115,13 @@ export const RegisterSchema = z.strictObject({
   cloudAccount: z
     .strictObject({
       enabled: z.boolean().optional().describe('default: true in sts mode, false in static mode'),
-      name: z.string().min(1).max(64).optional(),
+      name: registrationName.optional(),
       adopt,
     })
     .default({ adopt: false }),
   backupLocation: z
     .strictObject({
-      name: z.string().min(1).max(64).optional(),
+      name: registrationName.optional(),
       isDefault: z.boolean().default(false),
       adopt,
     })
@@ -110,11 +130,11 @@ export const RegisterSchema = z.strictObject({
 
 export const OnboardingRequestSchema = z
   .strictObject({
-    tenantId: z.string().regex(SLUG, 'must be a slug: 3-32 lowercase letters, digits and hyphens, starting with a letter'),
+    tenantId: identifier(32, TENANT_ID, 'must be a slug: 3-32 lowercase letters, digits and hyphens, starting with a letter'),
     palette: z
       .strictObject({
-        apiKeySecretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
-        projectUid: z.string().min(1).optional().describe('Project scope; absent = tenant scope'),
+        apiKeySecretArn: identifier(SECRET_ARN_MAX, SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+        projectUid: paletteUid.optional().describe('Project scope; absent = tenant scope'),
       })
       .default({}),
     aws: AwsSectionSchema,
@@ -137,8 +157,11 @@ export const OnboardingRequestSchema = z
     if (defaults.length > 1) {
       ctx.addIssue({ code: 'custom', path: ['backupLocations'], message: `only one backup location may be the default (${defaults.join(', ')})` });
     }
-    // The Lambdas may read only this tenant's secrets: palette-onboarding/<tenantId>/<name>.
-    const tenantSecret = new RegExp(`:secret:palette-onboarding/${r.tenantId}/[^/]+$`);
+    // Credentials the user supplies are read from this tenant's own prefix only:
+    // palette-onboarding-credentials/<tenantId>/<name> (the workflow may read, never write, that prefix). Checked only
+    // once the tenant id and the ARN are themselves valid (their own issues say what is wrong otherwise).
+    if (!TENANT_ID.test(r.tenantId)) return;
+    const prefix = `${CREDENTIALS_SECRET_PREFIX}/${r.tenantId}/`;
     const secrets: [PropertyKey[], string | undefined][] = [
       [['azure', 'cloudAccount', 'credentialsSecretArn'], r.azure?.cloudAccount.credentialsSecretArn],
       [['backupLocations', 'gcp', 'credentialsSecretArn'], r.backupLocations?.gcp?.credentialsSecretArn],
@@ -146,8 +169,15 @@ export const OnboardingRequestSchema = z
       [['backupLocations', 'azure', 'credentialsSecretArn'], r.backupLocations?.azure?.credentialsSecretArn],
     ];
     for (const [path, arn] of secrets) {
-      if (arn !== undefined && !tenantSecret.test(arn)) {
-        ctx.addIssue({ code: 'custom', path, message: `must be a secret named palette-onboarding/${r.tenantId}/<name> (the workflow reads only this tenant's secrets)` });
+      if (arn === undefined || !SECRET_ARN.test(arn)) continue;
+      const name = arn.slice(arn.indexOf(':secret:') + ':secret:'.length);
+      const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+      if (rest === '' || rest.includes('/')) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `must be a secret named ${prefix}<name> (credentials you supply live under ${CREDENTIALS_SECRET_PREFIX}/<tenantId>/, which the workflow only reads)`,
+        });
       }
     }
   })

@@ -1,17 +1,22 @@
 /**
- * The one SDK client factory. Clients are created once per (account, role, region) and cached for the life
- * of the container. Tenant-account clients use credentials from STS AssumeRole of the execution role, cached
- * until shortly before they expire. Endpoints come only from the SDK's own conventions (AWS_ENDPOINT_URL), so
- * nothing here knows about local runs.
+ * The one SDK client factory. Home clients are created once per container. Tenant-account clients use
+ * credentials from STS AssumeRole of the execution role, scoped to ONE job (lambdas/domain/session-policies.ts):
+ * the call passes the job's session policy (this tenant's resource ARNs only), RoleSessionName = the execution
+ * name, and, when the deployment sets it (SET_SOURCE_IDENTITY), SourceIdentity = the tenant id, so CloudTrail in
+ * the tenant account shows which execution did what for which tenant. Clients are cached per (role ARN, session
+ * name, policy hash); credentials are refreshed 5 minutes before they expire. Endpoints come only from the SDK's
+ * own conventions (AWS_ENDPOINT_URL), so nothing here knows about local runs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { roleArn } from '../domain/names';
+import { sourceIdentity, type TenantSession } from '../domain/session-policies';
 import type { Plan } from '../domain/workflow-state';
 import { loadEnv } from './env';
 import { ConfigurationError } from './errors';
@@ -25,6 +30,8 @@ export interface HomeClients {
   secretsManager: SecretsManagerClient;
   /** The tenant registry's table, through the document client (plain JS values). */
   dynamodb: DynamoDBDocumentClient;
+  /** AWS Organizations (the account guard; the home account must be the management or a delegated admin account). */
+  organizations: OrganizationsClient;
   s3ForRegion(region: string): S3Client;
 }
 export interface TenantClients {
@@ -36,6 +43,8 @@ export interface TenantClients {
 let home: HomeClients | undefined;
 const s3Cache = new Map<string, S3Client>();
 const tenantCache = new Map<string, TenantClients>();
+/** A container serves many executions: keep the most recent sessions only. */
+const TENANT_CACHE_MAX = 32;
 
 function s3For(key: string, region: string, credentials?: AwsCredentialIdentityProvider): S3Client {
   const cacheKey = `${key}|${region}`;
@@ -58,20 +67,29 @@ export function homeClients(): HomeClients {
       dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
         marshallOptions: { removeUndefinedValues: true },
       }),
+      organizations: new OrganizationsClient({ region }),
       s3ForRegion: (r) => s3For('home', r),
     };
   }
   return home;
 }
 
-/** Credentials from AssumeRole, refreshed 5 minutes before expiry. */
-function assumedRoleCredentials(arn: string): AwsCredentialIdentityProvider {
+/** Credentials from AssumeRole of `arn` for one job's session, refreshed 5 minutes before expiry. */
+function assumedRoleCredentials(arn: string, session: TenantSession, setSourceIdentity: boolean): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
   return async () => {
     if (current?.expiration && current.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS) return current;
     pending ??= homeClients()
-      .sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'palette-onboarding', DurationSeconds: 3600 }))
+      .sts.send(
+        new AssumeRoleCommand({
+          RoleArn: arn,
+          RoleSessionName: session.sessionName,
+          DurationSeconds: 3600,
+          Policy: session.policy,
+          ...(setSourceIdentity ? { SourceIdentity: sourceIdentity(session.tenantId) } : {}),
+        }),
+      )
       .then((out) => {
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${arn} returned no credentials`);
@@ -90,26 +108,45 @@ function assumedRoleCredentials(arn: string): AwsCredentialIdentityProvider {
   };
 }
 
-/** Clients acting in the tenant account: home credentials when it is the home account, else AssumeRole. */
-export function tenantClients(target: Plan['target']): TenantClients {
+/**
+ * Clients acting in the tenant account for one job: home credentials when it is the home account, else AssumeRole
+ * of the execution role with the job's session (`tenantSession(plan, scope)`, lambdas/domain/session-policies.ts).
+ */
+export function tenantClients(target: Plan['target'], session: TenantSession): TenantClients {
   if (!target.assumeRole) return homeClients();
-  const allowed = loadEnv().ALLOWED_EXECUTION_ROLE_NAMES;
+  const env = loadEnv();
+  const allowed = env.ALLOWED_EXECUTION_ROLE_NAMES;
   if (!allowed.includes(target.roleName)) {
     throw new ConfigurationError(
       `aws.executionRoleName '${target.roleName}' is not allowed by this deployment (allowed: ${allowed.join(', ')})`,
     );
   }
   const arn = roleArn(target.partition, target.accountId, target.roleName);
-  let c = tenantCache.get(arn);
+  const key = `${arn}|${session.sessionName}|${session.policyHash}|${env.SET_SOURCE_IDENTITY ? session.tenantId : ''}`;
+  let c = tenantCache.get(key);
   if (!c) {
-    const credentials = assumedRoleCredentials(arn);
+    const credentials = assumedRoleCredentials(arn, session, env.SET_SOURCE_IDENTITY);
     const region = homeRegion();
     c = {
       iam: new IAMClient({ region, credentials }),
       sts: new STSClient({ region, credentials }),
-      s3ForRegion: (r) => s3For(arn, r, credentials),
+      s3ForRegion: (r) => s3For(key, r, credentials),
     };
-    tenantCache.set(arn, c);
+    if (tenantCache.size >= TENANT_CACHE_MAX) forgetOldestTenantClients();
+    tenantCache.set(key, c);
   }
   return c;
+}
+
+/** Drops the oldest cached session (Map keeps insertion order) and its S3 clients. */
+function forgetOldestTenantClients(): void {
+  const oldest = tenantCache.keys().next().value;
+  if (oldest === undefined) return;
+  tenantCache.delete(oldest);
+  for (const k of [...s3Cache.keys()]) {
+    if (k.startsWith(`${oldest}|`)) {
+      s3Cache.get(k)?.destroy();
+      s3Cache.delete(k);
+    }
+  }
 }

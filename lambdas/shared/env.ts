@@ -3,12 +3,31 @@
  * it) and the handlers (which read it through loadEnv()). Keep this module free of SDK imports.
  */
 import { z } from 'zod';
+import { paletteEndpointProblem } from '../domain/endpoints';
 import { ConfigurationError } from './errors';
 
 const roleNameList = z
   .string()
   .default('OrganizationAccountAccessRole')
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+/** A comma list whose every item matches `pattern` (empty or unset = no items). */
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .refine((items) => items.every((x) => pattern.test(x)), `must be a comma list of ${what}`);
+
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((v) => v === 'true');
+
+/** AWS Organizations ids (the same rules as the stack config, cdk/lib/config.ts). */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+export const ORGANIZATIONAL_UNIT_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+export const ACCOUNT_ID = /^\d{12}$/;
 
 export const LambdaEnvSchema = z.object({
   /** Palette API base URL (origin only), e.g. https://api.spectrocloud.com. */
@@ -33,10 +52,30 @@ export const LambdaEnvSchema = z.object({
   /** How long a tenant's lease lasts: longer than the longest execution (the state machine's timeout). */
   TENANT_LEASE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(3900),
   /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */
-  PALETTE_SELF_HOSTED: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  PALETTE_SELF_HOSTED: flag,
+  /**
+   * The account guard (lambdas/services/guard/): the organization whose accounts may be onboarded (stack config
+   * `allowedOrganizationId`); absent = none, unless OUs are set (then the home account's organization).
+   */
+  ALLOWED_ORGANIZATION_ID: z
+    .string()
+    .refine((v) => v === '' || ORGANIZATION_ID.test(v), 'must be an AWS Organizations id (o-...)')
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  /** Only accounts under one of these OUs (at any depth) of that organization (comma list). */
+  ALLOWED_OU_IDS: idList(ORGANIZATIONAL_UNIT_ID, 'organizational unit ids (ou-...)'),
+  /** Accounts that may be onboarded whatever their organization (comma list). */
+  ALLOWED_ACCOUNT_IDS: idList(ACCOUNT_ID, '12-digit AWS account ids'),
+  /**
+   * "true" only for local / test deployments: an http PALETTE_ENDPOINT and http or loopback backup endpoints are
+   * then accepted (lambdas/domain/endpoints.ts). Never set in a deployed stack.
+   */
+  ALLOW_INSECURE_ENDPOINTS: flag,
+  /**
+   * "true": every AssumeRole into a tenant account also sets SourceIdentity = the tenant id; the execution role's
+   * trust policy in every tenant account must then allow sts:SetSourceIdentity (stack config `setSourceIdentity`).
+   */
+  SET_SOURCE_IDENTITY: flag,
 });
 export type LambdaEnv = z.output<typeof LambdaEnvSchema>;
 export type LambdaEnvInput = z.input<typeof LambdaEnvSchema>;
@@ -52,7 +91,21 @@ export function parseEnvironment<S extends z.ZodObject>(schema: S, env: NodeJS.P
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigurationError(`Invalid Lambda environment: ${detail}`);
   }
+  assertSecureTransport(parsed.data);
   return parsed.data;
+}
+
+/**
+ * The Palette endpoint receives the API key (and the system console password): an environment with an http
+ * PALETTE_ENDPOINT is refused unless ALLOW_INSECURE_ENDPOINTS is "true" (local / testing). Applies to every schema
+ * with both keys (the shared one and the platform one, which extends it).
+ */
+function assertSecureTransport(data: unknown): void {
+  if (typeof data !== 'object' || data === null) return;
+  const env = data as { PALETTE_ENDPOINT?: unknown; ALLOW_INSECURE_ENDPOINTS?: unknown };
+  if (typeof env.PALETTE_ENDPOINT !== 'string') return;
+  const problem = paletteEndpointProblem(env.PALETTE_ENDPOINT, env.ALLOW_INSECURE_ENDPOINTS === true);
+  if (problem) throw new ConfigurationError(`Invalid Lambda environment: PALETTE_ENDPOINT ${problem}`);
 }
 
 let cached: LambdaEnv | undefined;

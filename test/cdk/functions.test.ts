@@ -148,6 +148,12 @@ describe('workflow functions', () => {
       TENANT_REGISTRY_TABLE: { Ref: expect.stringMatching(/^TenantRegistryTable[0-9A-F]{8}$/) },
       // The lease outlives the state machine's timeout (1 h) by 15 minutes.
       TENANT_LEASE_SECONDS: '4500',
+      // Nothing configured: the account guard allows the home account only; https only; no SourceIdentity.
+      ALLOWED_ORGANIZATION_ID: '',
+      ALLOWED_OU_IDS: '',
+      ALLOWED_ACCOUNT_IDS: '',
+      ALLOW_INSECURE_ENDPOINTS: 'false',
+      SET_SOURCE_IDENTITY: 'false',
     });
     // What the handler sees at run time (the account id resolved) must parse with the shared schema.
     const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'PaletteOnboardingStack-TenantRegistryTable' };

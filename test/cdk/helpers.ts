@@ -31,6 +31,14 @@ export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnRe
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
 }
 
+/** The onboarding bus (requests) and the notifications bus (results), by logical-id prefix. */
+export function busOf(json: CfnTemplate, which: 'onboarding' | 'notifications'): [string, CfnResource] {
+  const prefix = which === 'onboarding' ? 'TriggerBus' : 'NotificationsBus';
+  const found = resourcesOfType(json, 'AWS::Events::EventBus').filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${which} bus, found ${found.length}`);
+  return found[0] as [string, CfnResource];
+}
+
 export function onlyResourceOfType(json: CfnTemplate, type: string): [string, CfnResource] {
   const found = resourcesOfType(json, type);
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);

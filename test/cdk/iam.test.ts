@@ -1,15 +1,18 @@
 /**
- * Least privilege: tenant accounts only through sts:AssumeRole on the configured role names; home-account
- * IAM / S3 / Secrets Manager only on this project's name patterns; each function only what its state needs.
+ * Least privilege: tenant accounts only through sts:AssumeRole on the configured role names, in the accounts the
+ * account guard allows; home-account IAM / S3 / Secrets Manager only on this project's name patterns; each function
+ * only what its state needs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
 import {
   allStatements,
   asArray,
+  busOf,
   functionsByName,
   onlyResourceOfType,
   renderResource,
+  resourcesOfType,
   statementsOfRole,
   synthesize,
   type CfnTemplate,
@@ -19,12 +22,19 @@ import {
 
 let base: Synthesized;
 let custom: Synthesized;
+/** The account guard by OUs (of the home account's organization) and by an account list. */
+let guarded: Synthesized;
 const CUSTOM_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ops/palette-key';
 beforeAll(() => {
   base = synthesize({ skipBundling: true });
+  guarded = synthesize({
+    skipBundling: true,
+    context: { allowedOrganizationalUnitIds: ['ou-ab12-11111111'], allowedAccountIds: ['222222222222'] },
+  });
   custom = synthesize({
     skipBundling: true,
     context: {
+      allowedOrganizationId: 'o-abcdefghij',
       allowedExecutionRoleNames: ['OrganizationAccountAccessRole', 'PaletteOnboardingExecution'],
       paletteApiKeySecretArn: CUSTOM_SECRET,
       paletteEndpoint: 'https://palette.example.internal',
@@ -74,22 +84,30 @@ const RESOURCELESS_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // The account guard's look-up of the home account's organization (OUs configured without an organization id).
+  'organizations:DescribeOrganization',
 ]);
 
-describe('tenant accounts', () => {
-  it('the only sts:AssumeRole statements target the configured execution role names in any account', () => {
-    const assume = allStatements(base.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')));
-    expect(assume.length).toBe(TENANT_REACHING.length);
+describe('tenant accounts (the account guard in IAM; every combination of the grant: test/cdk/account-guard.test.ts)', () => {
+  it('with no guard configured, no function may assume any role: only the home account can be onboarded', () => {
+    expect(allStatements(base.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')))).toEqual([]);
+  });
+
+  it('the only sts:AssumeRole statements target the configured execution role names, in the allowed accounts only', () => {
+    const assume = allStatements(guarded.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')));
+    // one statement per mechanism (OUs, accounts) per tenant-reaching function
+    expect(assume.length).toBe(TENANT_REACHING.length * 2);
     for (const st of assume) {
       expect(st.Effect).toBe('Allow');
       expect(actions(st)).toEqual(['sts:AssumeRole']);
       expect(resources(st)).toEqual(['arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole']);
+      expect(Object.keys(st.Condition ?? {})).toHaveLength(1);
     }
   });
 
   it('only the functions that work in tenant accounts may assume roles', () => {
     for (const handler of FUNCTION_NAMES) {
-      expect(actionsOf(base.json, handler).has('sts:AssumeRole'), handler).toBe(TENANT_REACHING.includes(handler));
+      expect(actionsOf(guarded.json, handler).has('sts:AssumeRole'), handler).toBe(TENANT_REACHING.includes(handler));
     }
   });
 
@@ -97,6 +115,7 @@ describe('tenant accounts', () => {
     const assume = allStatements(custom.json).filter((st) => actions(st).includes('sts:AssumeRole'));
     expect(assume.length).toBe(TENANT_REACHING.length);
     for (const st of assume) {
+      expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } });
       expect(resources(st)).toEqual([
         'arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole',
         'arn:${AWS::Partition}:iam::*:role/PaletteOnboardingExecution',
@@ -115,19 +134,20 @@ describe('no broad permissions', () => {
     }
   });
 
-  it('"*" resources only for actions without resource-level permissions (X-Ray, log delivery)', () => {
-    for (const st of allStatements(base.json)) {
+  it('"*" resources only for actions without resource-level permissions (X-Ray, log delivery, DescribeOrganization)', () => {
+    for (const st of [...allStatements(base.json), ...allStatements(guarded.json)]) {
       if (!resources(st).includes('*')) continue;
       for (const a of actions(st)) expect(RESOURCELESS_ACTIONS.has(a), a).toBe(true);
     }
   });
 
-  it('IAM actions only on /palette-onboarding/ roles, users and policies of the home account', () => {
+  it('IAM actions only on /palette-onboarding/ roles, users and policies of the home account (and palette-onboarding-* by name)', () => {
     for (const st of allStatements(base.json)) {
       if (!actions(st).some((a) => a.startsWith('iam:'))) continue;
       expect(actions(st).every((a) => a.startsWith('iam:'))).toBe(true);
       for (const r of resources(st)) {
-        expect(r).toMatch(/^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:(role|user|policy)\/palette-onboarding\/\*$/);
+        // A role / user is looked up by name before it exists: IAM checks that against the ARN without a path.
+        expect(r).toMatch(/^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:((role|user|policy)\/palette-onboarding\/\*|(role|user)\/palette-onboarding-\*)$/);
       }
     }
   });
@@ -155,24 +175,43 @@ describe('no broad permissions', () => {
     expect(objectDeleters).toEqual(['undo-bucket']);
   });
 
-  it('Secrets Manager: writes only on palette-onboarding/<tenant>/<name>; reads also on the API key secret', () => {
-    const writes = /^secretsmanager:(Create|Put|Update|Delete|Tag|Untag)/;
-    const accessKeySecrets =
-      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/*/*';
+  it('Secrets Manager: each function exactly the secret actions and name patterns it uses (test/cdk/secrets.test.ts)', () => {
+    const written = /^arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:palette-onboarding\/\*\/(aws-access-key|ssh-private-key|palette-api-key)(-\?{6})?$/;
+    const credentials = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding-credentials/*/*';
     const apiKeySecret =
       'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/palette-api-key-??????';
     for (const st of allStatements(base.json)) {
       const sm = actions(st).filter((a) => a.startsWith('secretsmanager:'));
       if (sm.length === 0) continue;
-      if (sm.some((a) => writes.test(a))) expect(resources(st)).toEqual([accessKeySecrets]);
-      else expect([[accessKeySecrets], [apiKeySecret]]).toContainEqual(resources(st));
+      for (const r of resources(st)) {
+        if (r === credentials || r === apiKeySecret) expect(sm.sort(), r).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+        else expect(r).toMatch(written);
+      }
+      expect(sm).not.toContain('secretsmanager:UntagResource');
+      expect(sm).not.toContain('secretsmanager:UpdateSecret');
     }
   });
 });
 
 describe('per-function permissions', () => {
-  it('validate-request may only read the tenant registry', () => {
+  it('validate-request may only read the tenant registry (and ask AWS Organizations only when the guard allows by organization or OU)', () => {
     expect(actionsOf(base.json, 'validate-request')).toEqual(new Set([...BASELINE, 'dynamodb:GetItem', 'dynamodb:BatchGetItem']));
+    expect(actionsOf(custom.json, 'validate-request')).toEqual(
+      new Set([...BASELINE, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'organizations:DescribeAccount']),
+    );
+    expect(actionsOf(guarded.json, 'validate-request')).toEqual(
+      new Set([
+        ...BASELINE,
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'organizations:DescribeAccount',
+        'organizations:ListParents',
+        'organizations:DescribeOrganization',
+      ]),
+    );
+    for (const handler of FUNCTION_NAMES.filter((h) => h !== 'validate-request')) {
+      expect([...actionsOf(guarded.json, handler)].filter((a) => a.startsWith('organizations:')), handler).toEqual([]);
+    }
   });
 
   it('the tenant registry: only its table, no Scan/Query/transactions; writers are exactly the steps that record or release', () => {
@@ -236,8 +275,9 @@ describe('per-function permissions', () => {
       'undo-registrations',
     ];
     for (const handler of FUNCTION_NAMES) {
+      // The deployment's API key secret (not a tenant's generated palette-onboarding/<tenantId>/palette-api-key).
       const readsKey = statementsOf(base.json, handler).some((st) =>
-        resources(st).some((r) => r.includes('palette-api-key')),
+        resources(st).some((r) => r.endsWith(':secret:palette-onboarding/palette-api-key-??????')),
       );
       expect(readsKey, handler).toBe(paletteFacing.includes(handler));
     }
@@ -252,11 +292,13 @@ describe('per-function permissions', () => {
     expect(deleting('undo-bucket')).toEqual(['s3:DeleteBucket']);
     expect(deleting('undo-backup-policy')).toEqual(['iam:DeletePolicy']);
     expect(deleting('undo-principal')).toEqual(['iam:DeleteRole', 'iam:DeleteUser', 'secretsmanager:DeleteSecret']);
-    // ensure-static-user may replace the key secret's value but its grant set includes delete for re-creation
-    expect(deleting('ensure-static-user')).toEqual(['secretsmanager:DeleteSecret']);
+    expect(deleting('undo-registrations')).toEqual(['secretsmanager:DeleteSecret']);
+    expect(deleting('ensure-static-user')).toEqual([]);
+    const secretDeleters = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('secretsmanager:DeleteSecret'));
+    expect(secretDeleters.sort()).toEqual(['undo-principal', 'undo-registrations']);
   });
 
-  it('the state machine may invoke exactly the 22 functions and publish only to its own bus', () => {
+  it('the state machine may invoke exactly the 22 functions and publish only to the notifications bus', () => {
     const [smId, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
     expect(smId).toBeDefined();
     const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -267,8 +309,11 @@ describe('per-function permissions', () => {
     expect([...invoked].sort()).toEqual(fnIds.sort());
     const put = sts.filter((st) => actions(st).includes('events:PutEvents'));
     expect(put).toHaveLength(1);
-    const [busId] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
+    const [busId] = busOf(base.json, 'notifications');
     expect(resources(put[0] as IamStatement)).toEqual([`\${${busId}.Arn}`]);
+    // No other principal of the stack may put events anywhere.
+    const putters = resourcesOfType(base.json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties?.PolicyDocument).includes('events:PutEvents'));
+    expect(putters.map(([, p]) => p.Properties?.Roles)).toEqual([[{ Ref: roleId }]]);
   });
 });
 

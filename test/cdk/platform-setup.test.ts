@@ -83,7 +83,11 @@ function arnMatches(pattern: string, arn: string): boolean {
 
 const ENV = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}';
 const USER = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/palette-onboarding/palette-platform.sts-principal';
+/** The user while it does not exist yet: a look-up by name is authorized against the ARN without a path. */
+const USER_BY_NAME = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user/palette-platform.sts-principal';
 const secret = (name: string) => `${ENV}:secret:${name}-??????`;
+/** A secret known by name: the existing one (random suffix), and the name a DescribeSecret of a missing one is checked against. */
+const named = (name: string) => [secret(name), `${ENV}:secret:${name}`].sort();
 const STS_KEY = secret('palette-onboarding-platform/sts-access-key');
 const SYSTEM_DEFAULT = secret('palette-onboarding-platform/system-credentials');
 
@@ -383,15 +387,16 @@ describe('control flow with stub handlers', () => {
 describe('least privilege', () => {
   it('each platform function gets exactly what its state needs', () => {
     const j = full.json;
-    const SYSTEM = secret('ops/palette-system');
+    const SYSTEM = named('ops/palette-system');
+    const STS = named('palette-onboarding-platform/sts-access-key');
     const PROXY = [PROXY_ARN, `${PROXY_ARN}-??????`];
     const READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
     const read = (...rs: string[][]) => Object.fromEntries(READ.map((a) => [a, rs.flat().sort()]));
-    const onUser = (...as: string[]) => Object.fromEntries(as.map((a) => [a, [USER]]));
-    const onKey = (...as: string[]) => Object.fromEntries(as.map((a) => [a, [STS_KEY]]));
+    const onUser = (...as: string[]) => Object.fromEntries(as.map((a) => [a, [USER, USER_BY_NAME].sort()]));
+    const onKey = (...as: string[]) => Object.fromEntries(as.map((a) => [a, STS]));
     expect(permissions(j, 'platform-validate-input')).toEqual({});
     expect(permissions(j, 'platform-check-reverse-proxy')).toEqual(read(PROXY));
-    expect(permissions(j, 'platform-check-system-login')).toEqual(read([SYSTEM]));
+    expect(permissions(j, 'platform-check-system-login')).toEqual(read(SYSTEM));
     expect(permissions(j, 'platform-ensure-sts-user')).toEqual(
       onUser(
         'iam:GetUser',
@@ -413,15 +418,15 @@ describe('least privilege', () => {
       ...onUser('iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey'),
       ...onKey('secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'),
     });
-    expect(permissions(j, 'platform-register-sts-account')).toEqual(read([SYSTEM], [STS_KEY]));
+    expect(permissions(j, 'platform-register-sts-account')).toEqual(read(SYSTEM, STS));
     expect(permissions(j, 'platform-cleanup-access-keys')).toEqual({
-      ...read([SYSTEM]),
-      'secretsmanager:DescribeSecret': [SYSTEM, STS_KEY].sort(),
+      ...read(SYSTEM),
+      'secretsmanager:DescribeSecret': [...SYSTEM, ...STS].sort(),
       ...onUser('iam:ListAccessKeys', 'iam:DeleteAccessKey'),
     });
-    expect(permissions(j, 'platform-configure-reverse-proxy')).toEqual(read([SYSTEM], PROXY));
+    expect(permissions(j, 'platform-configure-reverse-proxy')).toEqual(read(SYSTEM, PROXY));
     expect(permissions(j, 'platform-undo-sts-principal')).toEqual({
-      ...read([SYSTEM], [STS_KEY]),
+      ...read(SYSTEM, STS),
       ...onKey('secretsmanager:PutSecretValue', 'secretsmanager:TagResource', 'secretsmanager:DeleteSecret'),
       ...onUser(
         'iam:GetUser',
@@ -464,7 +469,7 @@ describe('least privilege', () => {
     }
     expect(checked).toBeGreaterThan(10);
     expect(permissions(j, 'platform-check-system-login')).toEqual(
-      Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT]])),
+      Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT, `${ENV}:secret:palette-onboarding-platform/system-credentials`].sort()])),
     );
     // Without a reverse-proxy secret the reverse-proxy functions get no secret access at all.
     expect(permissions(j, 'platform-check-reverse-proxy')).toEqual({});

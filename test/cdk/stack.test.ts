@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { App, Stack, aws_iam as iam, aws_sqs as sqs } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onlyResourceOfType, resourcesOfType, synthesize, type CfnResource, type Synthesized } from './helpers';
+import { busOf, onlyResourceOfType, resourcesOfType, synthesize, type CfnResource, type Synthesized } from './helpers';
 
 let base: Synthesized;
 beforeAll(() => {
@@ -25,6 +25,22 @@ describe('cdk-nag AwsSolutions', () => {
     expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
     expect(report.success).toBe(true);
   });
+
+  it('reports no unacknowledged violation with every guard, publisher and session option configured', () => {
+    const full = synthesize({
+      skipBundling: true,
+      context: {
+        allowedOrganizationalUnitIds: ['ou-ab12-11111111'],
+        allowedAccountIds: ['222222222222'],
+        allowedPublishers: ['333333333333', 'arn:aws:iam::444444444444:role/publisher'],
+        allowedPublisherOrganizationId: 'o-abcdefghij',
+        setSourceIdentity: true,
+        selfHosted: true,
+      },
+    });
+    const report = nag(full.stack);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+  }, 120_000);
 
   it('does report unacknowledged findings (control: a wildcard role and a plain queue)', () => {
     const s = new Stack(new App(), 'Control');
@@ -55,7 +71,7 @@ describe('event trigger', () => {
 
   it('a rule on the custom bus queues palette.onboarding / Tenant Onboarding Requested events for the starter, with a DLQ', () => {
     const [, rule] = onlyResourceOfType(base.json, 'AWS::Events::Rule');
-    const [busId, bus] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
+    const [busId, bus] = busOf(base.json, 'onboarding');
     const [queueId] = queue('TriggerRequestQueue');
     const [dlqId] = queue('TriggerDeadLetterQueue');
     expect(bus.Properties?.Name).toBe('palette-onboarding');
@@ -83,9 +99,17 @@ describe('event trigger', () => {
     }
   });
 
-  it('exports the state machine ARN, bus, request queue and DLQ as stack outputs', () => {
+  it('exports the state machine ARN, both buses, request queue and DLQ as stack outputs', () => {
     expect(Object.keys(base.json.Outputs ?? {}).sort()).toEqual(
-      expect.arrayContaining(['DeadLetterQueueUrl', 'EventBusArn', 'EventBusName', 'RequestQueueUrl', 'StateMachineArn']),
+      expect.arrayContaining([
+        'DeadLetterQueueUrl',
+        'EventBusArn',
+        'EventBusName',
+        'NotificationBusArn',
+        'NotificationBusName',
+        'RequestQueueUrl',
+        'StateMachineArn',
+      ]),
     );
   });
 });
@@ -95,5 +119,14 @@ describe('configuration', () => {
     expect(() => synthesize({ skipBundling: true, context: { readinessBudgetSeconds: 5 } })).toThrow(/readinessBudgetSeconds/);
     expect(() => synthesize({ skipBundling: true, context: { allowedExecutionRoleNames: 'Org*' } })).toThrow(/allowedExecutionRoleNames/);
     expect(() => synthesize({ skipBundling: true, context: { eventBusName: 'default' } })).toThrow(/eventBusName/);
+    expect(() => synthesize({ skipBundling: true, context: { paletteEndpoint: 'http://palette.example.internal' } })).toThrow(
+      /"paletteEndpoint": must be an https URL/,
+    );
+    expect(() => synthesize({ skipBundling: true, context: { allowedOrganizationalUnitIds: 'ou-x' } })).toThrow(/allowedOrganizationalUnitIds/);
+  });
+
+  it('synthesizes with no configuration at all (secure by default: only the home account, https Palette)', () => {
+    const s = synthesize({ skipBundling: true, context: {} });
+    expect(s.json.Resources).toBeDefined();
   });
 });

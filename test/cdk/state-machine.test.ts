@@ -33,12 +33,15 @@ beforeAll(() => {
   ({ text, definition: def } = stateMachineDefinition(s.json));
 }, 120_000);
 
-/** The bus ARN the notifications target, with placeholders (the bus is the stack's own). */
-const BUS_ARN = expect.stringMatching(/^arn:aws:events:us-east-1:123456789012:event-bus\/TriggerBus[0-9A-F]{8}$/);
+/** The bus ARN the notifications target, with placeholders: the notifications bus, never the onboarding bus (test/cdk/buses.test.ts). */
+const BUS_ARN = expect.stringMatching(/^arn:aws:events:us-east-1:123456789012:event-bus\/NotificationsBus[0-9A-F]{8}$/);
 
 const TOP_LEVEL_STATES = [
   'Init',
   'ValidateRequest',
+  'RequestTenantId',
+  'FailureTenantId',
+  'DropInput',
   'AcquireTenant',
   'ReadPaletteIdentity',
   'TenantResources',
@@ -142,17 +145,36 @@ describe('definition (contract)', () => {
     for (const [name, st] of allStates(def)) expect(st.ResultPath, name).not.toBe('$');
   });
 
-  it('Init shapes $ as {raw, execution} (+ seeded compensation and failure context)', () => {
-    expect(def.States.Init).toMatchObject({
+  it('Init shapes $ as {raw, execution} (+ seeded compensation and failure context): the input is held once', () => {
+    expect(def.States.Init).toEqual({
       Type: 'Pass',
       Next: 'ValidateRequest',
       Parameters: {
         'raw.$': '$',
         execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
         compensation: {},
+        // null, parsed at run time (a literal null would be dropped from Parameters); never a copy of the input
+        failureContext: { 'tenantId.$': "States.StringToJson('null')" },
       },
     });
     expect(def.States.Init?.ResultPath).toBeUndefined();
+  });
+
+  it('ValidateRequest keeps only the plan, and DropInput then drops the raw input', () => {
+    expect(def.States.ValidateRequest).toMatchObject({ ResultPath: '$.job', ResultSelector: { 'plan.$': '$.plan' }, Next: 'DropInput' });
+    expect(def.States.DropInput).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'execution.$': '$.execution',
+        'job.$': '$.job',
+        'compensation.$': '$.compensation',
+        failureContext: { 'tenantId.$': '$.job.plan.tenantId' },
+      },
+      Next: 'AcquireTenant',
+    });
+    // Nothing after validation reads the request or the raw input.
+    const after = JSON.stringify(Object.entries(def.States).filter(([name]) => !['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId'].includes(name)));
+    expect(after).not.toMatch(/\$\.raw\b|\$\.job\.request\b/);
   });
 
   it('each Lambda task invokes its handler directly (payloadResponseOnly) with the contract ResultPath', () => {
@@ -244,7 +266,7 @@ describe('definition (contract)', () => {
   it('chooses the principal on credentialMode and loops readiness through a SecondsPath Wait', () => {
     expect(def.States.ChoosePrincipal).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.job.request.aws.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' }],
+      Choices: [{ Variable: '$.job.plan.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' }],
       Default: 'EnsureStsRole',
     });
     expect(def.States.EnsureStsRole?.Next).toBe('CheckReadiness');
@@ -338,11 +360,31 @@ describe('definition (contract)', () => {
     check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations');
   });
 
-  it('ValidateRequest failures go straight to NotifyFailure; AcquireTenant failures only release the tenant', () => {
+  it('ValidateRequest failures go to NotifyFailure (through the tenant id of the request, if a string); AcquireTenant failures only release the tenant', () => {
     expect(def.States.ValidateRequest?.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RequestTenantId' },
     ]);
-    expect(def.States.ValidateRequest?.Next).toBe('AcquireTenant');
+    // IsPresent first: a missing path in a type test or in Parameters would be an uncatchable runtime error.
+    expect(def.States.RequestTenantId).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Not: { Variable: '$.raw.tenantId', IsPresent: true }, Next: 'NotifyFailure' },
+        { Variable: '$.raw.tenantId', IsString: true, Next: 'FailureTenantId' },
+      ],
+      Default: 'NotifyFailure',
+    });
+    // The copied tenant id replaces the input (never both in the state).
+    expect(def.States.FailureTenantId).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'execution.$': '$.execution',
+        'compensation.$': '$.compensation',
+        'error.$': '$.error',
+        failureContext: { 'tenantId.$': '$.raw.tenantId' },
+      },
+      Next: 'NotifyFailure',
+    });
+    expect(def.States.DropInput?.Next).toBe('AcquireTenant');
     expect(def.States.AcquireTenant?.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseTenantOnFailure' },
     ]);
@@ -455,6 +497,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
       request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
       plan: {
         tenantId: 'acme',
+        credentialMode: opts.credentialMode ?? 'sts',
         registrations: {
           ...((opts.registerCloudAccount ?? true) ? { cloudAccount: { name: 'acme-aws' } } : {}),
           backupLocation: { name: 'acme-s3', isDefault: false },
@@ -518,9 +561,13 @@ describe('control flow (definition run in-process)', () => {
     // Each Lambda got the whole state document.
     const validateInput = run.inputOf('ValidateRequest');
     expect(validateInput).toMatchObject({ raw: REQUEST, execution: { name: 'exec-happy' }, compensation: {} });
-    const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input;
+    const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input as Record<string, unknown>;
+    // After validation the state carries the plan, not the input nor the normalized request.
+    expect(Object.keys(run.inputOf('AcquireTenant') as object).sort()).toEqual(['compensation', 'execution', 'failureContext', 'job']);
+    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan']);
+    expect(secondReadiness.raw).toBeUndefined();
     expect(secondReadiness).toMatchObject({
-      raw: REQUEST,
+      failureContext: { tenantId: 'acme' },
       palette: { externalId: 'ext-1' },
       tenant: { bucket: { bucketName: 'palette-backup-acme' }, policy: { defaultVersionId: 'v1' } },
       principal: { kind: 'sts' },
@@ -575,6 +622,27 @@ describe('control flow (definition run in-process)', () => {
     });
     expect(run.error).toBeDefined();
     expect(run.failure).toEqual({ Error: 'RequestValidationError', Cause: expect.stringContaining('tenantId: Required') });
+  });
+
+  it('invalid request: the failure event reports a string tenant id as given, null for any other value or input', async () => {
+    const invalid = stubs({ ValidateRequest: () => { throw namedError('RequestValidationError', 'aws.region: bad'); } });
+    const cases: [unknown, unknown, string[]][] = [
+      [{ tenantId: 'acme', aws: { region: 'mars' } }, 'acme', ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']],
+      [{ tenantId: { nested: true } }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
+      [{ tenantId: 42 }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
+      [['not', 'an', 'object'], null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
+      ['a string', null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
+    ];
+    for (const [raw, tenantId, entered] of cases) {
+      const run = await runWorkflow(def, raw, invalid, { executionName: 'exec-invalid' });
+      expect(run.entered, JSON.stringify(raw)).toEqual(entered);
+      const detail = (run.inputOf('NotifyFailure') as { Entries: { Detail: Record<string, unknown> }[] }).Entries[0]?.Detail;
+      expect(detail, JSON.stringify(raw)).toMatchObject({ tenantId, error: 'RequestValidationError' });
+      expect(run.failure?.Error).toBe('RequestValidationError');
+    }
+    // The copied tenant id replaces the input: NotifyFailure gets no second copy.
+    const reported = await runWorkflow(def, { tenantId: 'acme', pad: 'x'.repeat(1000) }, invalid, { executionName: 'exec-invalid' });
+    expect(JSON.stringify(reported.calls.find((c) => c.state === 'NotifyFailure')?.input)).not.toContain('x'.repeat(1000));
   });
 
   it('failure after resources exist: full compensation chain in reverse order; one failed undo does not stop it', async () => {

@@ -8,6 +8,7 @@ import { REQUEST_PATH } from '../../cdk/lib/constructs/onboarding-trigger';
 import { StarterEnvSchema } from '../../lambdas/services/starter/env';
 import {
   asArray,
+  busOf,
   onlyResourceOfType,
   PLACEHOLDER,
   renderResource,
@@ -50,7 +51,7 @@ const resources = (st: IamStatement) => asArray(st.Resource as unknown).map(rend
 describe('rule -> request queue', () => {
   it('the rule on the bus sends each whole Tenant Onboarding Requested event to the request queue, with its own DLQ', () => {
     const [, rule] = onlyResourceOfType(base.json, 'AWS::Events::Rule');
-    const [busId] = onlyResourceOfType(base.json, 'AWS::Events::EventBus');
+    const [busId] = busOf(base.json, 'onboarding');
     const [queueId] = requestQueue(base.json);
     const [dlqId] = deadLetterQueue(base.json);
     expect(rule.Properties).toMatchObject({

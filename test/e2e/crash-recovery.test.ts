@@ -29,7 +29,7 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/${tenantId}/${name}`;
+const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/${tenantId}/${name}`;
 
 /** Request shapes that together make every create call of the workflow. */
 const SHAPES: Record<string, (tenantId: string, accountId: string) => Record<string, unknown>> = {

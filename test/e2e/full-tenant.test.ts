@@ -105,8 +105,8 @@ describe('a full tenant (examples/full-tenant.json)', () => {
     const apiKey = (JSON.parse(await secretValue(out.apiKey.valueSecretArn)) as { apiKey: string }).apiKey;
     const stored = JSON.parse(await secretValue(out.sshKey.privateKeySecretArn)) as { privateKey: string };
     const privateKeyBody = stored.privateKey.split('\n').find((l) => l.length > 40 && !l.startsWith('-----')) ?? '';
-    const azure = JSON.parse(await secretValue('palette-onboarding/umbrella/azure-app')) as { clientSecret: string };
-    const minio = JSON.parse(await secretValue('palette-onboarding/umbrella/minio-keys')) as { secretAccessKey: string };
+    const azure = JSON.parse(await secretValue('palette-onboarding-credentials/umbrella/azure-app')) as { clientSecret: string };
+    const minio = JSON.parse(await secretValue('palette-onboarding-credentials/umbrella/minio-keys')) as { secretAccessKey: string };
     const everything = JSON.stringify({ history: first.history, output: first.output, events: first.events, logs: first.logs, invocations: first.invocations });
     for (const secret of [apiKey, privateKeyBody, azure.clientSecret, minio.secretAccessKey, sb.palette.apiKey]) {
       expect(secret.length).toBeGreaterThan(10);
@@ -141,13 +141,13 @@ describe('a failure in one branch', () => {
       aws: { accountId: '343434343434', region: 'us-east-1', credentialMode: 'sts' },
       register: { backupLocation: { isDefault: false } },
     } as Record<string, unknown>;
-    const json = JSON.stringify(request).replaceAll('palette-onboarding/umbrella/', 'palette-onboarding/brokenmin/').replaceAll('umbrella-velero', 'brokenmin-velero');
+    const json = JSON.stringify(request).replaceAll('palette-onboarding-credentials/umbrella/', 'palette-onboarding-credentials/brokenmin/').replaceAll('umbrella-velero', 'brokenmin-velero');
     const req = JSON.parse(json) as Record<string, unknown>;
     const endpoints = sandboxEndpoints(sb);
     // The MinIO keys are wrong: the MinIO branch fails for good, after the other branches created theirs.
     await sm.send(
       new CreateSecretCommand({
-        Name: 'palette-onboarding/brokenmin/minio-keys',
+        Name: 'palette-onboarding-credentials/brokenmin/minio-keys',
         SecretString: JSON.stringify({ accessKeyId: 'AKIAWRONGWRONGWRONG1', secretAccessKey: 'wrong-secret-key-value-0123456789' }),
       }),
     );
@@ -170,13 +170,13 @@ describe('bad input', () => {
       ...structuredClone(full),
       tenantId: 'badparts',
       aws: { accountId: '353535353535', region: 'us-east-1', credentialMode: 'sts' },
-      azure: { cloudAccount: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/umbrella/azure-app', cloud: 'AzureChina' } },
+      azure: { cloudAccount: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/umbrella/azure-app', cloud: 'AzureChina' } },
       sshKey: { publicKey: 'ssh-rsa not-base64!' },
       apiKey: { expiry: 'forever' },
       backupLocations: {
         gcp: { bucket: 'b', projectId: 'Bad_Project', credentialsSecretArn: 'nope' },
-        minio: { bucket: 'velero', s3Url: 'ftp://minio', forcePathStyle: false, credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/badparts/minio' },
-        azure: { container: 'Velero', storageAccount: 'UPPER', resourceGroup: 'rg', subscriptionId: 'not-a-uuid', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/badparts/azure' },
+        minio: { bucket: 'velero', s3Url: 'ftp://minio', forcePathStyle: false, credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/badparts/minio' },
+        azure: { container: 'Velero', storageAccount: 'UPPER', resourceGroup: 'rg', subscriptionId: 'not-a-uuid', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/badparts/azure' },
       },
     };
     const result = await runOnboarding(bad, { sandbox: sb, workflow, fixtures: false });
@@ -198,7 +198,7 @@ describe('bad input', () => {
     ]) {
       expect(result.errorMessage).toContain(field);
     }
-    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'NotifyFailure', 'Failed']);
+    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']);
     const after = await world();
     expect({ ...after, aws: Object.fromEntries(Object.keys(before.aws).map((a) => [a, after.aws[a] ?? {}])) }).toEqual(before);
   }, 120_000);
@@ -207,7 +207,7 @@ describe('bad input', () => {
     const request = {
       tenantId: 'govcloud',
       aws: { accountId: '363636363636', region: 'us-east-1', credentialMode: 'sts' },
-      azure: { cloudAccount: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/govcloud/azure-app', cloud: 'AzureUSGovernmentCloud' } },
+      azure: { cloudAccount: { credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/govcloud/azure-app', cloud: 'AzureUSGovernmentCloud' } },
     };
     const prepared = await prepareRequestFixtures(request, sandboxEndpoints(sb));
     const before = await world();
@@ -215,7 +215,7 @@ describe('bad input', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('RequestValidationError');
     expect(result.errorMessage).toMatch(/azure\.cloudAccount\.privateCloudGatewayUid: required: on Palette SaaS/);
-    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'NotifyFailure', 'Failed']);
+    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']);
     const after = await world();
     expect({ ...after, aws: Object.fromEntries(Object.keys(before.aws).map((a) => [a, after.aws[a] ?? {}])) }).toEqual(before);
   }, 180_000);

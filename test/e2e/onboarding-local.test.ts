@@ -74,10 +74,10 @@ describe('onboarding examples/sts-tenant.json on the sandbox', () => {
     expect(run.environment.PALETTE_API_KEY_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding\/palette-api-key-\w{6}$/);
   });
 
-  it('emits the success event on the onboarding bus', () => {
+  it('emits the success event on the notifications bus (results never travel on the onboarding bus)', () => {
     expect(run.events).toHaveLength(1);
     expect(run.events[0]).toMatchObject({
-      eventBusName: 'palette-onboarding',
+      eventBusName: 'palette-onboarding-notifications',
       source: 'palette.onboarding',
       detailType: 'Tenant Onboarding Succeeded',
       detail: { tenantId: 'acme', executionName: run.executionName },

@@ -48,7 +48,7 @@ async function run(request: unknown, opts: Partial<RunOptions> = {}): Promise<Lo
   return runOnboarding(request, { sandbox: sb, workflow, ...opts });
 }
 
-const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding/${tenantId}/${name}`;
+const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/${tenantId}/${name}`;
 
 /** A tenant with every kind of object: STS role, bucket, policy, and every Palette registration. */
 function fullTenant(tenantId: string, accountId: string, over: Record<string, unknown> = {}): Record<string, unknown> {

@@ -357,7 +357,7 @@ describe('bad input', () => {
     for (const field of ['tenantId', 'aws.accountId', 'aws.region', 'aws.credentialMode', 'aws.bucket.name', 'register.backupLocation.isDefault']) {
       expect(result.errorMessage).toContain(field);
     }
-    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'NotifyFailure', 'Failed']);
+    expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']);
     expect(sameAccounts(await world(), before)).toEqual(before);
     expect(result.events[0]).toMatchObject({ detailType: 'Tenant Onboarding Failed', detail: { error: 'RequestValidationError' } });
   }, 120_000);

@@ -166,18 +166,18 @@ describe('registrations beyond the AWS cloud account and S3 location (Azure, SSH
   const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-AbCdEf`;
   const full = {
     ...sts,
-    azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding/acme/azure') } },
+    azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding-credentials/acme/azure') } },
     sshKey: {},
     apiKey: { description: 'CI' },
     backupLocations: {
-      gcp: { bucket: 'acme-gcs', projectId: 'acme-prod-1', credentialsSecretArn: secret('palette-onboarding/acme/gcp') },
-      minio: { bucket: 'velero', s3Url: 'https://minio.example.com:9000', credentialsSecretArn: secret('palette-onboarding/acme/minio') },
+      gcp: { bucket: 'acme-gcs', projectId: 'acme-prod-1', credentialsSecretArn: secret('palette-onboarding-credentials/acme/gcp') },
+      minio: { bucket: 'velero', s3Url: 'https://minio.example.com:9000', credentialsSecretArn: secret('palette-onboarding-credentials/acme/minio') },
       azure: {
         container: 'velero',
         storageAccount: 'acmebackups',
         resourceGroup: 'rg-backup',
         subscriptionId: '0f8e5c2a-1d3b-4a5c-9e7f-0123456789ab',
-        credentialsSecretArn: secret('palette-onboarding/acme/azure'),
+        credentialsSecretArn: secret('palette-onboarding-credentials/acme/azure'),
       },
     },
   };
@@ -196,7 +196,7 @@ describe('registrations beyond the AWS cloud account and S3 location (Azure, SSH
   });
 
   it("reads only the tenant's own secrets", () => {
-    const other = { ...full, azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding/globex/azure') } } };
+    const other = { ...full, azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding-credentials/globex/azure') } } };
     expect(issuesOf(other)).toEqual([expect.objectContaining({ path: 'azure.cloudAccount.credentialsSecretArn' })]);
   });
 

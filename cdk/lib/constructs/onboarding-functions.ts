@@ -1,6 +1,12 @@
 import { Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
+import {
+  REGISTRATION_KEYS,
+  REGISTRATIONS,
+  type RegistrationKey,
+  type RegistrationSecrets,
+  type WrittenSecretName,
+} from '../../../lambdas/domain/registrations';
 import type { OnboardingConfig } from '../config';
 import { applyAccess, type Access, type AccessRefs } from '../permissions';
 import { OnboardingFunction } from './onboarding-function';
@@ -14,6 +20,20 @@ interface HandlerSpec {
   readonly timeout?: Duration;
 }
 
+/** The secrets registration kinds write (compensation deletes them in undo-registrations). */
+const WRITTEN_BY_REGISTRATIONS: readonly WrittenSecretName[] = [
+  ...new Set(REGISTRATION_KEYS.flatMap((key) => (REGISTRATIONS[key].secrets.writes ? [REGISTRATIONS[key].secrets.writes] : []))),
+];
+
+/** The secret grants of a registration kind's ensure function, from its table entry. A writer reads its value back. */
+export function registrationSecretAccess(secrets: RegistrationSecrets): Access[] {
+  const out: Access[] = [];
+  if (secrets.reads === 'credentials') out.push('credentialsRead');
+  else if (secrets.reads) out.push(`secretRead:${secrets.reads}`);
+  if (secrets.writes) out.push(`secretRead:${secrets.writes}`, `secretWrite:${secrets.writes}`);
+  return out;
+}
+
 /**
  * The workflow's Lambdas: one thin handler per Task state (docs/workflow-contract.md), keyed by the
  * handler's file name `lambdas/handlers/<key>.ts`.
@@ -21,8 +41,9 @@ interface HandlerSpec {
 export const HANDLERS = {
   'validate-request': {
     id: 'ValidateRequest',
-    description: 'Validate and normalize the onboarding request; derive the plan; check the tenant registry',
-    access: ['registryRead'],
+    description: 'Validate and normalize the onboarding request; derive the plan; account guard; check the tenant registry',
+    // accountGuard: the Organizations reads, only when the guard allows by organization or OU.
+    access: ['registryRead', 'accountGuard'],
   },
   'acquire-tenant': {
     id: 'AcquireTenant',
@@ -57,12 +78,12 @@ export const HANDLERS = {
   'ensure-static-user': {
     id: 'EnsureStaticUser',
     description: 'Create or correct the IAM user and store its access key in Secrets Manager (static mode)',
-    access: ['assumeTenantRole', 'homeUserEnsure', 'accessKeySecretWrite', 'registryWrite'],
+    access: ['assumeTenantRole', 'homeUserEnsure', 'secretWrite:aws-access-key', 'registryWrite'],
   },
   'check-readiness': {
     id: 'CheckReadiness',
     description: 'One round of Palette credential validation (IAM propagation gate)',
-    access: ['paletteApiKey', 'accessKeySecretRead'],
+    access: ['paletteApiKey', 'secretRead:aws-access-key'],
   },
   'verify-registrations': {
     id: 'VerifyRegistrations',
@@ -72,12 +93,13 @@ export const HANDLERS = {
   'undo-registrations': {
     id: 'UndoRegistrations',
     description: 'Compensation: delete the Palette registrations (and their stored keys) this execution created',
-    access: ['paletteApiKey', 'accessKeySecretWrite', 'registryWrite'],
+    // Deletes what the registration kinds wrote (their `secrets.writes`, lambdas/domain/registrations.ts).
+    access: ['paletteApiKey', ...WRITTEN_BY_REGISTRATIONS.map((name): Access => `secretDelete:${name}`), 'registryWrite'],
   },
   'undo-principal': {
     id: 'UndoPrincipal',
     description: 'Compensation: delete the role or user (and key secret) this execution created',
-    access: ['assumeTenantRole', 'homePrincipalUndo', 'accessKeySecretWrite', 'registryWrite'],
+    access: ['assumeTenantRole', 'homePrincipalUndo', 'secretDelete:aws-access-key', 'registryWrite'],
   },
   'undo-backup-policy': {
     id: 'UndoBackupPolicy',
@@ -99,15 +121,19 @@ export const REGISTRATION_HANDLER = 'ensure-registration';
 
 /**
  * One function per registration kind (lambdas/domain/registrations.ts), all from REGISTRATION_HANDLER, each with
- * only the access its kind needs: the Palette API key, the tenant registry, and reading the tenant's credential
- * secrets or writing a generated value (SSH private key, API key value).
+ * only the access its kind needs: the Palette API key, the tenant registry, and what its table entry's `secrets`
+ * says: reading the user's credentials (read-only prefix) or a secret the workflow wrote, or writing a generated
+ * value (SSH private key, API key value). No kind name appears here.
  */
 export const REGISTRATION_FUNCTIONS: Readonly<Record<RegistrationKey, HandlerSpec>> = (() => {
   const specs = {} as Record<RegistrationKey, HandlerSpec>;
   for (const key of REGISTRATION_KEYS) {
     const kind = REGISTRATIONS[key];
-    const secrets: Access = kind.tenantSecrets === 'write' ? 'accessKeySecretWrite' : 'accessKeySecretRead';
-    specs[key] = { id: kind.state, description: `Register, adopt or correct the Palette ${kind.label}`, access: ['paletteApiKey', 'registryWrite', secrets] };
+    specs[key] = {
+      id: kind.state,
+      description: `Register, adopt or correct the Palette ${kind.label}`,
+      access: ['paletteApiKey', 'registryWrite', ...registrationSecretAccess(kind.secrets)],
+    };
   }
   return specs;
 })();

@@ -47,18 +47,15 @@ const NOTIFY_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
 
 const CATCH_ALL = [sfn.Errors.ALL];
 
-/**
- * `{tenantId: null}` as base64: intrinsic string literals may not contain `{` / `}` unescaped, and
- * escaping is not handled the same way everywhere, so the default object is decoded at run time.
- */
-const TENANT_ID_DEFAULT_B64 = Buffer.from(JSON.stringify({ tenantId: null })).toString('base64');
-
 export interface OnboardingStateMachineProps {
   /** Every workflow function by handler name (OnboardingFunctions.functions). */
   readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
   /** The ensure function of every registration kind (OnboardingFunctions.registrations). */
   readonly registrationFunctions: Readonly<Record<RegistrationKey, lambda.IFunction>>;
-  /** Bus that receives the success / failure notifications. */
+  /**
+   * Bus that receives the success / failure notifications: the notifications bus, never the onboarding bus on
+   * which requests arrive (cdk/lib/events.ts).
+   */
   readonly eventBus: events.IEventBus;
   readonly logRetention: logs.RetentionDays;
   /** Whole-execution limit. Default 1 hour (readiness budget max 15 min + retries). */
@@ -78,7 +75,11 @@ export class OnboardingStateMachine extends Construct {
     super(scope, id);
     const fns = props.functions;
 
-    const invokeFunction = (stateName: string, fn: lambda.IFunction, opts: { resultPath?: string; payload?: sfn.TaskInput } = {}): sfn.TaskStateBase =>
+    const invokeFunction = (
+      stateName: string,
+      fn: lambda.IFunction,
+      opts: { resultPath?: string; payload?: sfn.TaskInput; resultSelector?: Record<string, unknown> } = {},
+    ): sfn.TaskStateBase =>
       new tasks.LambdaInvoke(this, stateName, {
         lambdaFunction: fn,
         payloadResponseOnly: true,
@@ -87,6 +88,7 @@ export class OnboardingStateMachine extends Construct {
         taskTimeout: LAMBDA_TASK_TIMEOUT,
         ...(opts.resultPath ? { resultPath: opts.resultPath } : {}),
         ...(opts.payload ? { payload: opts.payload } : {}),
+        ...(opts.resultSelector ? { resultSelector: opts.resultSelector } : {}),
       }).addRetry({ errors: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS], ...RETRY_BACKOFF });
     const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
       invokeFunction(stateName, fns[handler], resultPath ? { resultPath } : {});
@@ -179,23 +181,50 @@ export class OnboardingStateMachine extends Construct {
     };
 
     // ---- happy path -----------------------------------------------------------------------------------
+    // The state holds the input ONCE (`raw`) until ValidateRequest has turned it into the plan; from then on only
+    // the plan (docs/workflow-contract.md "State data layout"). Step Functions' 256 KB state limit is not catchable.
     const init = new sfn.Pass(this, 'Init', {
       parameters: {
         raw: sfn.JsonPath.entirePayload,
         execution: { name: sfn.JsonPath.executionName, startTime: sfn.JsonPath.executionStartTime },
         // Seeded so the failure notification can always reference them, even when validation failed:
         compensation: {},
-        // The input with `tenantId` guaranteed to exist (null when the request has none).
-        failureContext: sfn.JsonPath.jsonMerge(
-          sfn.JsonPath.stringToJson(sfn.JsonPath.base64Decode(TENANT_ID_DEFAULT_B64)),
-          sfn.JsonPath.entirePayload,
-        ),
+        // The tenant id the failure event reports; null until known (a literal null would be dropped from
+        // Parameters, so it is parsed at run time).
+        failureContext: { tenantId: sfn.JsonPath.stringToJson('null') },
       },
     });
 
-    const validateRequest = invoke('ValidateRequest', 'validate-request', '$.job');
-    // Nothing exists yet: no compensation.
-    validateRequest.addCatch(notifyFailure, { errors: CATCH_ALL, resultPath: '$.error' });
+    // The normalized request is not kept: every later state works from the plan.
+    const validateRequest = invokeFunction('ValidateRequest', fns['validate-request'], {
+      resultPath: '$.job',
+      resultSelector: { plan: sfn.JsonPath.objectAt('$.plan') },
+    });
+    // Nothing exists yet: no compensation. The failure event names the request's tenant id when it has a string one
+    // (Choice first: a missing path would be an uncatchable runtime error); that Pass drops the input, so a copied
+    // tenant id never doubles the state.
+    const failureTenantId = new sfn.Pass(this, 'FailureTenantId', {
+      parameters: {
+        execution: sfn.JsonPath.objectAt('$.execution'),
+        compensation: sfn.JsonPath.objectAt('$.compensation'),
+        error: sfn.JsonPath.objectAt('$.error'),
+        failureContext: { tenantId: sfn.JsonPath.stringAt('$.raw.tenantId') },
+      },
+    }).next(notifyFailure);
+    const requestTenantId = new sfn.Choice(this, 'RequestTenantId')
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.raw.tenantId')), notifyFailure)
+      .when(sfn.Condition.isString('$.raw.tenantId'), failureTenantId)
+      .otherwise(notifyFailure);
+    validateRequest.addCatch(requestTenantId, { errors: CATCH_ALL, resultPath: '$.error' });
+    // Validated: the raw input is dropped; the plan carries everything later states need.
+    const dropInput = new sfn.Pass(this, 'DropInput', {
+      parameters: {
+        execution: sfn.JsonPath.objectAt('$.execution'),
+        job: sfn.JsonPath.objectAt('$.job'),
+        compensation: sfn.JsonPath.objectAt('$.compensation'),
+        failureContext: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId') },
+      },
+    });
     // Binding, lease and names in the tenant registry; nothing else exists yet, so a failure only releases.
     const acquireTenant = invoke('AcquireTenant', 'acquire-tenant', '$.admission');
     acquireTenant.addCatch(releaseTenantOnFailure, { errors: CATCH_ALL, resultPath: '$.error' });
@@ -214,7 +243,7 @@ export class OnboardingStateMachine extends Construct {
     const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
     const ensureStaticUser = compensate(invoke('EnsureStaticUser', 'ensure-static-user', '$.principal'));
     const choosePrincipal = new sfn.Choice(this, 'ChoosePrincipal')
-      .when(sfn.Condition.stringEquals('$.job.request.aws.credentialMode', 'static'), ensureStaticUser)
+      .when(sfn.Condition.stringEquals('$.job.plan.credentialMode', 'static'), ensureStaticUser)
       .otherwise(ensureStsRole);
 
     const checkReadiness = compensate(invoke('CheckReadiness', 'check-readiness', '$.readiness'));
@@ -280,7 +309,7 @@ export class OnboardingStateMachine extends Construct {
 
     registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, verifyRegistrations));
     tenantResources.next(checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], choosePrincipal));
-    const definition = init.next(validateRequest).next(acquireTenant).next(readPaletteIdentity).next(tenantResources);
+    const definition = init.next(validateRequest).next(dropInput).next(acquireTenant).next(readPaletteIdentity).next(tenantResources);
     const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
     verifyRegistrations.next(buildSummary).next(releaseTenantOnSuccess).next(notifySuccess).next(done);
 

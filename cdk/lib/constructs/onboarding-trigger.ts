@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { StarterEnvInput } from '../../../lambdas/services/starter/env';
 import { ONBOARDING_EVENTS } from '../events';
 import { SERVICE_NAME } from '../lambda-environment';
+import { restrictOnboardingBus, type PublisherPolicy } from './bus-policies';
 import { OnboardingFunction } from './onboarding-function';
 
 /** Handler of the event starter: `lambdas/handlers/start-onboarding.ts`. */
@@ -46,6 +47,8 @@ export interface OnboardingTriggerProps {
   readonly logRetention: logs.RetentionDays;
   /** The starter's POWERTOOLS_LOG_LEVEL (config `logLevel`). */
   readonly logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL'];
+  /** Who besides the home account may put events on the bus (config `allowedPublishers`, `allowedPublisherOrganizationId`). */
+  readonly publishers: PublisherPolicy;
 }
 
 /** What `startExecutionsOf` built. */
@@ -72,7 +75,9 @@ export function starterEnvironment(stateMachineArn: string, logLevel: StarterEnv
  * starter Lambda consumes it and starts the execution under the same deterministic name as the CLI
  * (`<tenantId>-<hash of the request>`), so duplicate deliveries and CLI starts of the same request are one
  * execution. Events EventBridge cannot deliver to the queue, and messages the starter keeps failing, land in
- * one encrypted, TLS-only dead-letter queue. The workflow's own success / failure events go to the same bus.
+ * one encrypted, TLS-only dead-letter queue. The bus's resource policy lets only the home account and the
+ * configured publishers put events on it (bus-policies.ts); the workflow's own result events go to the separate
+ * notifications bus (onboarding-notifications.ts).
  */
 export class OnboardingTrigger extends Construct {
   readonly eventBus: events.EventBus;
@@ -83,7 +88,11 @@ export class OnboardingTrigger extends Construct {
   constructor(scope: Construct, id: string, props: OnboardingTriggerProps) {
     super(scope, id);
     this.props = props;
-    this.eventBus = new events.EventBus(this, 'Bus', { eventBusName: props.eventBusName });
+    this.eventBus = new events.EventBus(this, 'Bus', {
+      eventBusName: props.eventBusName,
+      description: 'palette-onboarding requests (Tenant Onboarding Requested); only the home account and the configured publishers may publish',
+    });
+    restrictOnboardingBus(this.eventBus, props.eventBusName, props.publishers);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

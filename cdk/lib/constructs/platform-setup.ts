@@ -44,14 +44,18 @@ const NAG_ENV: ArnEnv = { partition: '<AWS::Partition>', account: '<AWS::Account
 
 /** The one IAM user the platform setup manages (exact ARN: no wildcard). */
 const stsUserArn = (e: ArnEnv) => `arn:${e.partition}:iam::${e.account}:user${IAM_PATH}${STS_PRINCIPAL_USER_NAME}`;
+/** The same user while it does not exist yet: IAM authorizes a look-up by name (GetUser) against the ARN without a path. */
+const stsUserArnByName = (e: ArnEnv) => `arn:${e.partition}:iam::${e.account}:user/${STS_PRINCIPAL_USER_NAME}`;
 
 /**
  * ARN patterns of a secret known by complete/partial ARN or by name. Secrets Manager appends "-" and 6 random
  * characters to the name, so a name (or partial ARN) is matched with "-??????".
  */
-function secretArns(idOrArn: string): (e: ArnEnv) => string[] {
+function secretArns(idOrArn: string, lookUp = false): (e: ArnEnv) => string[] {
   if (idOrArn.startsWith('arn:')) return () => [idOrArn, `${idOrArn}-??????`];
-  return (e) => [`arn:${e.partition}:secretsmanager:${e.region}:${e.account}:secret:${idOrArn}-??????`];
+  const named = (e: ArnEnv) => `arn:${e.partition}:secretsmanager:${e.region}:${e.account}:secret:${idOrArn}`;
+  // DescribeSecret by name of a secret that does not exist yet is authorized against the ARN without the suffix.
+  return (e) => [`${named(e)}-??????`, ...(lookUp ? [named(e)] : [])];
 }
 
 type SecretKind = 'system' | 'reverseProxy' | 'stsKey';
@@ -263,10 +267,11 @@ export class PlatformSetup extends Construct {
         const secretId = secretIds[s.kind];
         // No reverse-proxy secret configured: the reverse-proxy states never run, so they get no grant.
         if (!secretId) continue;
-        grants.push({ sid: `${s.kind[0]?.toUpperCase()}${s.kind.slice(1)}Secret`, actions: [...s.actions], resources: secretArns(secretId) });
+        const lookUp = s.actions.includes('secretsmanager:DescribeSecret');
+        grants.push({ sid: `${s.kind[0]?.toUpperCase()}${s.kind.slice(1)}Secret`, actions: [...s.actions], resources: secretArns(secretId, lookUp) });
       }
       if (spec.userActions.length > 0) {
-        grants.push({ sid: 'StsPrincipalUser', actions: [...spec.userActions], resources: (e) => [stsUserArn(e)] });
+        grants.push({ sid: 'StsPrincipalUser', actions: [...spec.userActions], resources: (e) => [stsUserArn(e), stsUserArnByName(e)] });
       }
       applyGrants(fn.role, grants);
       built[name] = fn;

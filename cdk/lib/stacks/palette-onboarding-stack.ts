@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../config';
 import { OnboardingFunctions } from '../constructs/onboarding-functions';
+import { OnboardingNotifications } from '../constructs/onboarding-notifications';
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
@@ -17,13 +18,15 @@ export interface PaletteOnboardingStackProps extends StackProps {
   readonly config: OnboardingConfig;
 }
 
-/** The onboarding workflow: Lambdas, the state machine, and its EventBridge trigger. */
+/** The onboarding workflow: Lambdas, the state machine, its EventBridge trigger and its notifications bus. */
 export class PaletteOnboardingStack extends Stack {
   readonly config: OnboardingConfig;
   readonly registry: TenantRegistry;
   readonly functions: OnboardingFunctions;
   readonly workflow: OnboardingStateMachine;
   readonly trigger: OnboardingTrigger;
+  /** The results bus (`<eventBusName>-notifications`); only the state machine may publish on it. */
+  readonly notifications: OnboardingNotifications;
   /** Only when config.selfHosted (docs/platform-setup.md). */
   readonly platformSetup?: PlatformSetup;
 
@@ -48,19 +51,27 @@ export class PaletteOnboardingStack extends Stack {
       eventBusName: props.config.eventBusName,
       logRetention: props.config.logRetentionDays,
       logLevel: props.config.logLevel,
+      publishers: {
+        publishers: props.config.allowedPublishers,
+        ...(props.config.allowedPublisherOrganizationId ? { organizationId: props.config.allowedPublisherOrganizationId } : {}),
+      },
     });
+    this.notifications = new OnboardingNotifications(this, 'Notifications', { eventBusName: props.config.eventBusName });
     this.workflow = new OnboardingStateMachine(this, 'Workflow', {
       functions: this.functions.functions,
       registrationFunctions: this.functions.registrations,
-      eventBus: this.trigger.eventBus,
+      eventBus: this.notifications.bus,
       logRetention: props.config.logRetentionDays,
       executionTimeout: EXECUTION_TIMEOUT,
     });
+    this.notifications.publishersOnly(this.workflow.stateMachine.role);
     const starts = this.trigger.startExecutionsOf(this.workflow.stateMachine);
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EventBusName', { value: this.trigger.eventBus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.trigger.eventBus.eventBusArn });
+    new CfnOutput(this, 'NotificationBusName', { value: this.notifications.bus.eventBusName });
+    new CfnOutput(this, 'NotificationBusArn', { value: this.notifications.bus.eventBusArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.trigger.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'RequestQueueUrl', { value: starts.requestQueue.queueUrl });
     new CfnOutput(this, 'TenantRegistryTableName', { value: this.registry.table.tableName });

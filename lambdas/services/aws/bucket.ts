@@ -32,6 +32,7 @@ import {
 import { resourceKey } from '../../domain/names';
 import { marksToApply, type Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
+import { tenantSession } from '../../domain/session-policies';
 import type { BucketResult, Plan } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall, BucketConfigurationError, BucketConflictError } from '../../shared/errors';
@@ -63,7 +64,7 @@ async function currentTags(s3: S3Client, bucket: string): Promise<Record<string,
 
 export async function ensureBucket(plan: Plan): Promise<BucketResult> {
   const { region, partition } = plan.target;
-  const s3 = tenantClients(plan.target).s3ForRegion(region);
+  const s3 = tenantClients(plan.target, tenantSession(plan, 'bucket-ensure')).s3ForRegion(region);
   const Bucket = plan.bucketName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.bucket(partition, Bucket);
@@ -273,7 +274,7 @@ export interface UndoResult {
  * intent when it died before tagging) and it is empty; otherwise retains it.
  */
 export async function undoBucket(plan: Plan): Promise<UndoResult> {
-  const s3 = tenantClients(plan.target).s3ForRegion(plan.target.region);
+  const s3 = tenantClients(plan.target, tenantSession(plan, 'bucket-undo')).s3ForRegion(plan.target.region);
   const Bucket = plan.bucketName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.bucket(plan.target.partition, Bucket);

@@ -20,6 +20,7 @@ import {
 import { resourceKey } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
 import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policies';
+import { tenantSession } from '../../domain/session-policies';
 import type { Plan, PolicyResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
@@ -34,7 +35,7 @@ export async function getPolicy(iam: IAMClient, arn: string) {
 }
 
 export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
-  const { iam } = tenantClients(plan.target);
+  const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-ensure'));
   const document = backupPolicyDocument({
     partition: plan.target.partition,
     bucketName: plan.bucketName,
@@ -107,7 +108,7 @@ async function convergeVersion(iam: IAMClient, plan: Plan, PolicyDocument: strin
 
 /** Deletes the policy only if this execution created it (detaching it from our principal first). */
 export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
-  const { iam } = tenantClients(plan.target);
+  const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-undo'));
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.policy(plan.target.accountId, plan.policyName);
   const policy = await getPolicy(iam, plan.policyArn);

@@ -32,6 +32,7 @@ import {
 import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
+import { tenantSession } from '../../domain/session-policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall, OwnershipError } from '../../shared/errors';
@@ -52,7 +53,7 @@ function decodeDocument(doc: string | undefined): unknown {
 }
 
 export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promise<PrincipalResult> {
-  const { iam } = tenantClients(plan.target);
+  const { iam } = tenantClients(plan.target, tenantSession(plan, 'role-ensure'));
   const RoleName = plan.principalName;
   const trust = paletteTrustPolicy({
     partition: plan.target.partition,
@@ -181,7 +182,7 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwne
 }
 
 export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
-  const { iam } = tenantClients(plan.target);
+  const { iam } = tenantClients(plan.target, tenantSession(plan, 'user-ensure'));
   const UserName = plan.principalName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.user(plan.target.accountId, UserName);
@@ -233,7 +234,7 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
 
 /** Deletes the role or user (with keys and attachments) and the key secret, each only if this execution created it. */
 export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
-  const { iam } = tenantClients(plan.target);
+  const { iam } = tenantClients(plan.target, tenantSession(plan, 'principal-undo'));
   const ownership = await TenantOwnership.load(plan);
   const result: UndoResult = { deleted: [], retained: [] };
   const name = plan.principalName;

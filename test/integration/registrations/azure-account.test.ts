@@ -116,7 +116,7 @@ it('a tenant name the request leaves out is not managed: the one the account has
 it('credentials missing fields: ConfigurationError naming the secret and the fields, never a value; no Palette call', async () => {
   // Prepare
   const t = await newTenant();
-  const arn = await createSecret(`palette-onboarding/${t.id}/azure-partial`, { tenantId: AZURE.tenantId, clientSecret: 'partial-secret-value' });
+  const arn = await createSecret(`palette-onboarding-credentials/${t.id}/azure-partial`, { tenantId: AZURE.tenantId, clientSecret: 'partial-secret-value' });
   secretValues.push('partial-secret-value');
   const plan = planFor(t.id, { azure: { cloudAccount: { credentialsSecretArn: arn } } });
   const m = mark();
@@ -131,7 +131,7 @@ it('credentials missing fields: ConfigurationError naming the secret and the fie
 it('credentials Palette rejects: PaletteValidationError from validate, nothing created', async () => {
   // Prepare
   const t = await newTenant();
-  const arn = await createSecret(`palette-onboarding/${t.id}/azure-bad`, { ...AZURE, clientId: 'not-a-guid' });
+  const arn = await createSecret(`palette-onboarding-credentials/${t.id}/azure-bad`, { ...AZURE, clientId: 'not-a-guid' });
   const plan = planFor(t.id, { azure: { cloudAccount: { credentialsSecretArn: arn } } });
   const m = mark();
   // Act

@@ -269,7 +269,7 @@ describe('bad input creates nothing', () => {
   it('a MinIO secret without the key fields is a ConfigurationError naming the fields', async () => {
     // Prepare
     const t = await newTenant();
-    const arn = await createSecret(`palette-onboarding/${t.id}/minio-bad`, { accessKey: h().minioKey.accessKeyId });
+    const arn = await createSecret(`palette-onboarding-credentials/${t.id}/minio-bad`, { accessKey: h().minioKey.accessKeyId });
     const plan = planFor(t.id, { backupLocations: { minio: minio(t, { credentialsSecretArn: arn }) } });
     // Act
     const error = await failure(ensure('minioBackupLocation', plan));
@@ -285,9 +285,9 @@ describe('bad input creates nothing', () => {
     const doc = JSON.parse(gcpKeyDocument()) as Record<string, unknown>;
     delete doc.private_key;
     delete doc.client_email;
-    const missing = await createSecret(`palette-onboarding/${t.id}/gcp-missing`, doc);
-    const notJson = await createSecret(`palette-onboarding/${t.id}/gcp-not-json`, '{not json');
-    const wrongType = await createSecret(`palette-onboarding/${t.id}/gcp-wrong-type`, gcpKeyDocument({ type: 'authorized_user' }));
+    const missing = await createSecret(`palette-onboarding-credentials/${t.id}/gcp-missing`, doc);
+    const notJson = await createSecret(`palette-onboarding-credentials/${t.id}/gcp-not-json`, '{not json');
+    const wrongType = await createSecret(`palette-onboarding-credentials/${t.id}/gcp-wrong-type`, gcpKeyDocument({ type: 'authorized_user' }));
     const planWith = (arn: string) => planFor(t.id, { backupLocations: { gcp: gcp(t, { credentialsSecretArn: arn }) } });
     const m = mark();
     // Act
@@ -324,7 +324,7 @@ describe('bad input creates nothing', () => {
   it("Azure credentials Palette rejects fail at Palette's account validate, before creating", async () => {
     // Prepare
     const t = await newTenant();
-    const arn = await createSecret(`palette-onboarding/${t.id}/azure-bad`, { tenantId: 'not-a-guid', clientId: AZURE.clientId, clientSecret: AZURE.clientSecret });
+    const arn = await createSecret(`palette-onboarding-credentials/${t.id}/azure-bad`, { tenantId: 'not-a-guid', clientId: AZURE.clientId, clientSecret: AZURE.clientSecret });
     const plan = planFor(t.id, { backupLocations: { azure: azure(t, { credentialsSecretArn: arn }) } });
     const m = mark();
     // Act

@@ -98,6 +98,8 @@ export function useSandbox(): void {
       AWS_ACCESS_KEY_ID: root.accessKeyId,
       AWS_SECRET_ACCESS_KEY: root.secretAccessKey,
       PALETTE_ENDPOINT: sb.palette.endpoint,
+      // The sandbox speaks http on 127.0.0.1 (Palette, and the MinIO stand-in): the local / testing flag.
+      ALLOW_INSECURE_ENDPOINTS: 'true',
       HOME_ACCOUNT_ID: sb.aws.accountId,
       PALETTE_SELF_HOSTED: 'false',
       DEPLOYMENT_ID: DEPLOYMENT,
@@ -246,7 +248,7 @@ export function gcpKeyDocument(overrides: Record<string, unknown> = {}): string 
 
 export async function newTenant(prefix = 'acme'): Promise<TestTenant> {
   const id = `${prefix}-${++tenantCounter}`;
-  const secret = (name: string, value: unknown) => createSecret(`palette-onboarding/${id}/${name}`, value);
+  const secret = (name: string, value: unknown) => createSecret(`palette-onboarding-credentials/${id}/${name}`, value);
   return {
     id,
     azureSecretArn: await secret('azure-credentials', { tenantId: AZURE.tenantId, clientId: AZURE.clientId, clientSecret: AZURE.clientSecret }),

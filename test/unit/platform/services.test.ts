@@ -126,6 +126,8 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     PALETTE_ENDPOINT: sb.palette.endpoint,
+    // The emulator speaks http: allowed only by the local / testing flag.
+    ALLOW_INSECURE_ENDPOINTS: 'true',
     HOME_ACCOUNT_ID: sb.aws.accountId,
     TENANT_REGISTRY_TABLE: 'registry',
     PALETTE_SYSTEM_SECRET_ARN: SYSTEM_SECRET,

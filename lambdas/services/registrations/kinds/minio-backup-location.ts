@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AwsThrottledError, AwsTransientError, MinioValidationError } from '../../../shared/errors';
+import { backupEndpointProblem } from '../../../domain/endpoints';
+import { loadEnv } from '../../../shared/env';
+import { AwsThrottledError, AwsTransientError, MinioValidationError, RequestValidationError } from '../../../shared/errors';
 import { readSecretJson } from '../../../shared/secrets';
 import { AccessKeySecretSchema } from '../../onboarding/credentials';
 import type { S3Location } from '../../palette';
@@ -147,5 +149,11 @@ export const minioBackupLocation = locationReconciler<'minioBackupLocation', S3C
     c.credentials.accessKey === d.config.credentials.accessKey,
   // useRestic is not this workflow's: kept as it is.
   merge: (c, d) => ({ ...(c?.useRestic !== undefined ? { useRestic: c.useRestic } : {}), ...d.config }),
-  validate: (_ctx, d) => probeMinioBucket(d.probe),
+  validate: async (ctx, d) => {
+    // Defence in depth (ValidateRequest checked it first): the keys go to this endpoint in the probe, and through
+    // Palette to every backup agent.
+    const problem = backupEndpointProblem(d.probe.endpoint, loadEnv().ALLOW_INSECURE_ENDPOINTS);
+    if (problem) throw new RequestValidationError([{ path: `${ctx.kind.requestPath}.s3Url`, message: problem }]);
+    await probeMinioBucket(d.probe);
+  },
 });

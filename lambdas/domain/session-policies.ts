@@ -1,0 +1,248 @@
+/**
+ * What each workflow job may do in a tenant account, as ONE table: the session policy every AssumeRole into a
+ * tenant account passes (so the admin execution role is narrowed to this job's actions on this tenant's resource
+ * names), and the action lists the CDK grants to the same job in the home account (cdk/lib/permissions.ts), where
+ * the names are patterns because tenants are not known at deploy time.
+ *
+ * | scope          | function(s)                         | resources (this tenant's only)                              |
+ * | -------------- | ----------------------------------- | ----------------------------------------------------------- |
+ * | bucket-ensure  | ensure-bucket                       | the bucket                                                  |
+ * | bucket-undo    | undo-bucket                         | the bucket, `<bucket>/*` (version purge)                    |
+ * | policy-ensure  | ensure-backup-policy                | the backup policy                                           |
+ * | policy-undo    | undo-backup-policy                  | the policy; detach it from the role / user (its ARN only)   |
+ * | role-ensure    | ensure-sts-role                     | the role; attach only the backup policy                     |
+ * | user-ensure    | ensure-static-user                  | the user (and its keys); attach only the backup policy      |
+ * | principal-undo | undo-principal                      | the role (sts) or the user (static); detach only our policy |
+ *
+ * A role / user is named twice: under /palette-onboarding/ (where it is created) and without a path (the ARN IAM
+ * checks a look-up by name against while it does not exist yet).
+ *
+ * No iam:PassRole anywhere. Session policies may be at most 2048 characters (AssumeRole `Policy`): the longest
+ * tenant id's documents stay well below (test/unit/session-policies.test.ts). Pure.
+ */
+import { createHash } from 'node:crypto';
+import { roleArn, userArn } from './names';
+import type { Plan } from './workflow-state';
+
+/** The jobs a function does in a tenant account. */
+export const SESSION_SCOPES = [
+  'bucket-ensure',
+  'bucket-undo',
+  'policy-ensure',
+  'policy-undo',
+  'role-ensure',
+  'user-ensure',
+  'principal-undo',
+] as const;
+export type SessionScope = (typeof SESSION_SCOPES)[number];
+
+/** AWS's limit on a session policy passed to AssumeRole (plain text). */
+export const SESSION_POLICY_MAX_CHARS = 2048;
+/** AWS's limit on RoleSessionName. */
+export const SESSION_NAME_MAX = 64;
+
+// ---- action lists (shared with the home-account grants, cdk/lib/permissions.ts) -------------------------------
+
+/** Reads of a backup bucket (HeadBucket = s3:ListBucket; the Get* of the configuration the ensure step compares). */
+export const BUCKET_READ_ACTIONS = [
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads',
+  's3:GetBucketLocation',
+  's3:GetBucketTagging',
+  's3:GetBucketVersioning',
+  's3:GetEncryptionConfiguration',
+  's3:GetBucketPublicAccessBlock',
+  's3:GetBucketOwnershipControls',
+  's3:GetLifecycleConfiguration',
+  's3:GetBucketPolicy',
+  's3:GetBucketObjectLockConfiguration',
+] as const;
+
+export const TENANT_JOB_ACTIONS = {
+  bucketEnsure: [
+    ...BUCKET_READ_ACTIONS,
+    's3:CreateBucket',
+    's3:PutBucketTagging',
+    's3:PutBucketVersioning',
+    's3:PutEncryptionConfiguration',
+    's3:PutBucketPublicAccessBlock',
+    's3:PutBucketOwnershipControls',
+    's3:PutLifecycleConfiguration',
+    's3:PutBucketPolicy',
+  ],
+  bucketUndo: [...BUCKET_READ_ACTIONS, 's3:DeleteBucket'],
+  /** On `<bucket>/*`: validation-probe versions and delete markers go with the bucket. */
+  bucketPurge: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+  policyEnsure: [
+    'iam:CreatePolicy',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:ListPolicyVersions',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:SetDefaultPolicyVersion',
+    'iam:TagPolicy',
+    'iam:ListPolicyTags',
+  ],
+  policyUndo: [
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:ListPolicyVersions',
+    'iam:ListPolicyTags',
+    'iam:ListEntitiesForPolicy',
+    'iam:DeletePolicyVersion',
+    'iam:DeletePolicy',
+  ],
+  /** On the role / user, only for our policy (iam:PolicyARN). */
+  detach: ['iam:DetachRolePolicy', 'iam:DetachUserPolicy'],
+  roleEnsure: [
+    'iam:CreateRole',
+    'iam:GetRole',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:UpdateRole',
+    'iam:TagRole',
+    'iam:ListRoleTags',
+    'iam:ListAttachedRolePolicies',
+  ],
+  roleAttach: ['iam:AttachRolePolicy'],
+  userEnsure: [
+    'iam:CreateUser',
+    'iam:GetUser',
+    'iam:TagUser',
+    'iam:ListUserTags',
+    'iam:ListAttachedUserPolicies',
+    'iam:CreateAccessKey',
+    'iam:ListAccessKeys',
+    'iam:UpdateAccessKey',
+    'iam:DeleteAccessKey',
+  ],
+  userAttach: ['iam:AttachUserPolicy'],
+  roleUndo: ['iam:GetRole', 'iam:ListRoleTags', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole'],
+  userUndo: [
+    'iam:GetUser',
+    'iam:ListUserTags',
+    'iam:ListAttachedUserPolicies',
+    'iam:ListUserPolicies',
+    'iam:DeleteUserPolicy',
+    'iam:ListAccessKeys',
+    'iam:DeleteAccessKey',
+    'iam:DeleteUser',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+// ---- session policies --------------------------------------------------------------------------------------
+
+export interface SessionStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: Record<string, Record<string, string>>;
+}
+export interface SessionPolicyDocument {
+  Version: '2012-10-17';
+  Statement: SessionStatement[];
+}
+
+/** The plan's parts the session policies name. */
+export type SessionPlan = Pick<Plan, 'tenantId' | 'executionName' | 'target' | 'credentialMode' | 'bucketArn' | 'policyArn' | 'principalName' | 'iamPath'>;
+
+const allow = (Sid: string, actions: readonly string[], Resource: string[], Condition?: SessionStatement['Condition']): SessionStatement => ({
+  Sid,
+  Effect: 'Allow',
+  Action: [...actions],
+  Resource,
+  ...(Condition ? { Condition } : {}),
+});
+
+/** The only policy a role / user may get attached or detached: the tenant's backup policy. */
+const onlyOurPolicy = (plan: SessionPlan) => ({ ArnEquals: { 'iam:PolicyARN': plan.policyArn } });
+
+/**
+ * The tenant's role and user ARNs: under the plan's IAM path, and without a path, the ARN IAM authorizes a look-up
+ * by name of a role / user that does not exist yet against (GetRole / GetUser before CreateRole / CreateUser).
+ */
+const principalArns = (plan: SessionPlan) => {
+  const { partition, accountId } = plan.target;
+  const both = (arn: (p: string, a: string, n: string, path?: string) => string) => [
+    ...new Set([arn(partition, accountId, plan.principalName, plan.iamPath), arn(partition, accountId, plan.principalName)]),
+  ];
+  return { role: both(roleArn), user: both(userArn) };
+};
+
+/** The statements of each job, on this tenant's resource ARNs only. */
+export const SESSION_POLICIES: Readonly<Record<SessionScope, (plan: SessionPlan) => SessionStatement[]>> = {
+  'bucket-ensure': (p) => [allow('EnsureBucket', TENANT_JOB_ACTIONS.bucketEnsure, [p.bucketArn])],
+  'bucket-undo': (p) => [
+    allow('UndoBucket', TENANT_JOB_ACTIONS.bucketUndo, [p.bucketArn]),
+    allow('PurgeVersions', TENANT_JOB_ACTIONS.bucketPurge, [`${p.bucketArn}/*`]),
+  ],
+  'policy-ensure': (p) => [allow('EnsurePolicy', TENANT_JOB_ACTIONS.policyEnsure, [p.policyArn])],
+  'policy-undo': (p) => {
+    const { role, user } = principalArns(p);
+    return [
+      allow('UndoPolicy', TENANT_JOB_ACTIONS.policyUndo, [p.policyArn]),
+      allow('DetachPolicy', TENANT_JOB_ACTIONS.detach, [...role, ...user], onlyOurPolicy(p)),
+    ];
+  },
+  'role-ensure': (p) => {
+    const { role } = principalArns(p);
+    return [allow('EnsureRole', TENANT_JOB_ACTIONS.roleEnsure, role), allow('AttachPolicy', TENANT_JOB_ACTIONS.roleAttach, role, onlyOurPolicy(p))];
+  },
+  'user-ensure': (p) => {
+    const { user } = principalArns(p);
+    return [allow('EnsureUser', TENANT_JOB_ACTIONS.userEnsure, user), allow('AttachPolicy', TENANT_JOB_ACTIONS.userAttach, user, onlyOurPolicy(p))];
+  },
+  'principal-undo': (p) => {
+    const { role, user } = principalArns(p);
+    return p.credentialMode === 'sts'
+      ? [allow('UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicy(p))]
+      : [allow('UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicy(p))];
+  },
+};
+
+/** The session policy of `scope` for this plan. */
+export function sessionPolicy(plan: SessionPlan, scope: SessionScope): SessionPolicyDocument {
+  return { Version: '2012-10-17', Statement: SESSION_POLICIES[scope](plan) };
+}
+
+/** RoleSessionName: the execution name with characters outside `[\w+=,.@-]` replaced, at most 64, at least 2. */
+export function sessionName(executionName: string): string {
+  const safe = executionName.replace(/[^\w+=,.@-]/g, '-').slice(0, SESSION_NAME_MAX);
+  return safe.length >= 2 ? safe : `${safe}--`.slice(0, 2);
+}
+
+/** SourceIdentity: the tenant id (a slug, so already within `[\w+=,.@-]{2,64}`). */
+export function sourceIdentity(tenantId: string): string {
+  return sessionName(tenantId);
+}
+
+/** Everything an AssumeRole into the tenant account passes for one job (see lambdas/shared/aws-clients.ts). */
+export interface TenantSession {
+  readonly scope: SessionScope;
+  readonly tenantId: string;
+  readonly executionName: string;
+  /** RoleSessionName (the execution name, sanitized). */
+  readonly sessionName: string;
+  /** The session policy, minified JSON. */
+  readonly policy: string;
+  /** Short hash of `policy` (client cache key). */
+  readonly policyHash: string;
+}
+
+/** The session of `scope` for this plan; throws when the policy would exceed AWS's size limit (a bug, not input). */
+export function tenantSession(plan: SessionPlan, scope: SessionScope): TenantSession {
+  const policy = JSON.stringify(sessionPolicy(plan, scope));
+  if (policy.length > SESSION_POLICY_MAX_CHARS) {
+    throw new Error(`session policy of ${scope} for tenant ${plan.tenantId} is ${policy.length} characters (limit ${SESSION_POLICY_MAX_CHARS})`);
+  }
+  return {
+    scope,
+    tenantId: plan.tenantId,
+    executionName: plan.executionName,
+    sessionName: sessionName(plan.executionName),
+    policy,
+    policyHash: createHash('sha256').update(policy).digest('hex').slice(0, 16),
+  };
+}
