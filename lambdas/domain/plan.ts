@@ -14,6 +14,8 @@ import {
   TENANT_TAG,
 } from './names';
 import { registrationsPlan } from './registrations';
+import { AZURE_PCG_PATH, azureGatewayViolation } from './azure-rules';
+import { backupEndpointProblem } from './endpoints';
 import { MAX_REQUEST_BYTES, OnboardingRequestSchema, type OnboardingRequest } from './request';
 import { PlanSchema, type Plan } from './workflow-state';
 
@@ -151,4 +153,34 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
     registrations: registrationsPlan(request),
   };
   return { request, plan: PlanSchema.parse(plan) };
+}
+
+export interface RequestRulesContext extends PlanContext {
+  /** Palette is self-hosted (the Azure US Government gateway rule then needs Palette's accounts: checked later). */
+  selfHosted: boolean;
+  /** Local / test deployments may use http and loopback backup endpoints (lambdas/domain/endpoints.ts). */
+  allowInsecureEndpoints: boolean;
+}
+
+/**
+ * Every rule ValidateRequest applies without a call to AWS or Palette: the request's schema and size (buildPlan),
+ * the Azure US Government gateway rule (SaaS), and the backup endpoint rule. Throws RequestValidationError naming
+ * the field; returns the plan. The account guard and the tenant registry's admission follow in the handler.
+ */
+export function planRequest(raw: unknown, ctx: RequestRulesContext): Plan {
+  const { plan } = buildPlan(raw, ctx);
+  const azure = plan.registrations.azureAccount;
+  const gatewayProblem =
+    azure && !ctx.selfHosted
+      ? azureGatewayViolation({
+          cloud: azure.cloud,
+          selfHosted: false,
+          ...(azure.privateCloudGatewayUid ? { privateCloudGatewayUid: azure.privateCloudGatewayUid } : {}),
+        })
+      : undefined;
+  if (gatewayProblem) throw new RequestValidationError([{ path: AZURE_PCG_PATH, message: gatewayProblem }]);
+  const minio = plan.registrations.minioBackupLocation;
+  const endpointProblem = minio ? backupEndpointProblem(minio.s3Url, ctx.allowInsecureEndpoints) : undefined;
+  if (endpointProblem) throw new RequestValidationError([{ path: 'backupLocations.minio.s3Url', message: endpointProblem }]);
+  return plan;
 }

@@ -11,9 +11,9 @@
  * invalid cross-field combinations.
  *
  * How it runs:
- * - EVERY case through the exact validation ValidateRequest applies (`validateLikeValidateRequest`: buildPlan, which
- *   checks the size first and then the schema, plus the handler's Azure gateway and backup endpoint rules, the
- *   latter as a deployed stack applies them), with its structured issues checked: the expected path, a non-empty
+ * - EVERY case through the exact validation ValidateRequest applies (`planRequest`, lambdas/domain/plan.ts: the
+ *   size first, then the schema, the Azure gateway rule and the backup endpoint rule, the latter as a deployed stack
+ *   applies it), with its structured issues checked: the expected path, a non-empty
  *   path (or the root for the size rule and root-level problems) and a message, printable ASCII only (well under a
  *   second for all of them);
  * - a seeded, stratified sample of SAMPLE_SIZE (120) cases, every runnable family in proportion, through the
@@ -34,9 +34,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { azureGatewayViolation } from '../../lambdas/domain/azure-rules';
-import { backupEndpointProblem } from '../../lambdas/domain/endpoints';
-import { buildPlan, MAX_ISSUES, requestSizeBytes } from '../../lambdas/domain/plan';
+import { MAX_ISSUES, planRequest, requestSizeBytes } from '../../lambdas/domain/plan';
 import { MAX_REQUEST_BYTES } from '../../lambdas/domain/request';
 import { RequestValidationError } from '../../lambdas/shared/errors';
 import { PaletteClient } from '../../lambdas/services/palette';
@@ -564,20 +562,9 @@ const PLAN_CONTEXT = {
   executionName: 'fuzz-0123456789ab',
 };
 
-/**
- * What ValidateRequest (lambdas/handlers/validate-request.ts) checks before any call: buildPlan (the size, then the
- * schema), the Azure gateway rule on Palette SaaS, and the backup endpoint rule as a deployed stack applies it.
- */
+/** What ValidateRequest checks before any call (planRequest), on Palette SaaS; a deployed stack by default. */
 function validateLikeValidateRequest(raw: unknown, allowInsecureEndpoints = false): void {
-  const { plan } = buildPlan(raw, PLAN_CONTEXT);
-  const azure = plan.registrations.azureAccount;
-  const gateway = azure
-    ? azureGatewayViolation({ cloud: azure.cloud, selfHosted: false, ...(azure.privateCloudGatewayUid ? { privateCloudGatewayUid: azure.privateCloudGatewayUid } : {}) })
-    : undefined;
-  if (gateway) throw new RequestValidationError([{ path: 'azure.cloudAccount.privateCloudGatewayUid', message: gateway }]);
-  const minio = plan.registrations.minioBackupLocation;
-  const endpoint = minio ? backupEndpointProblem(minio.s3Url, allowInsecureEndpoints) : undefined;
-  if (endpoint) throw new RequestValidationError([{ path: 'backupLocations.minio.s3Url', message: endpoint }]);
+  planRequest(raw, { ...PLAN_CONTEXT, selfHosted: false, allowInsecureEndpoints });
 }
 
 function rejection(c: Case, allowInsecureEndpoints = false): RequestValidationError {
