@@ -10,6 +10,8 @@ export interface EnvironmentRefs {
   registryTableName: string;
   /** Longer than the longest execution (the state machine's timeout). */
   tenantLeaseSeconds: number;
+  /** The TenantSecretsAccess role (constructs/tenant-secrets-access.ts). */
+  tenantSecretsRoleArn: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     DEPLOYMENT_ID: config.deploymentId,
     TENANT_REGISTRY_TABLE: refs.registryTableName,
     TENANT_LEASE_SECONDS: String(refs.tenantLeaseSeconds),
+    TENANT_SECRETS_ROLE_ARN: refs.tenantSecretsRoleArn,
     // The account guard (lambdas/services/guard/): the same rule IAM enforces on the AssumeRole grant.
     ALLOWED_ORGANIZATION_ID: config.allowedOrganizationId ?? '',
     ALLOWED_OU_IDS: config.allowedOrganizationalUnitIds.join(','),

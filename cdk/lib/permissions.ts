@@ -1,32 +1,34 @@
 import { Aws, Validations, aws_iam as iam } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { CREDENTIALS_SECRET_PREFIX } from '../../lambdas/domain/registration-requests';
-import type { WrittenSecretName } from '../../lambdas/domain/registrations';
+import { SECRET_JOBS, type SecretJobName } from '../../lambdas/domain/secret-access';
 import { TENANT_JOB_ACTIONS } from '../../lambdas/domain/session-policies';
 import { DEFAULT_PALETTE_API_KEY_SECRET_NAME, type OnboardingConfig } from './config';
+import { sessionTagConditions } from './constructs/tenant-secrets-access';
 
 /**
  * What a workflow Lambda may touch, as named grants. Each handler gets only the grants its state needs
- * (HANDLERS and REGISTRATION_FUNCTIONS in constructs/onboarding-functions.ts).
+ * (HANDLERS and REGISTRATION_FUNCTIONS in constructs/onboarding-functions.ts), and each grant only the actions its
+ * code calls (test/e2e/least-privilege.test.ts runs every path and compares).
  *
  * Tenant accounts are reached ONLY through sts:AssumeRole on the configured execution role names, and only in the
  * accounts the account guard allows (`aws:ResourceOrgID` / `aws:ResourceOrgPaths` / `aws:ResourceAccount`; no grant
  * at all when nothing is configured). Every session is narrowed further by its session policy
  * (lambdas/domain/session-policies.ts). The home-account grants exist for tenants whose account IS the home account
  * (the plan's `target.assumeRole === false`), and are limited to what this project creates there: IAM resources
- * under the path /palette-onboarding/, buckets named palette-backup-*, and the secrets each function really uses:
- * `palette-onboarding/<tenantId>/<name>` written by the workflow (each function only its own names and actions;
- * delete only in the undo functions) and `palette-onboarding-credentials/<tenantId>/<name>` supplied by the user
- * (read-only). The Palette API key secret is read-only.
+ * under the path /palette-onboarding/ and buckets named palette-backup-*. No function may touch a tenant's secret
+ * with its own role: it assumes the TenantSecretsAccess role (constructs/tenant-secrets-access.ts) with the session
+ * tags tenant = the plan's tenant and job = its own secret job (lambdas/domain/secret-access.ts), which IAM checks
+ * on sts:TagSession. The Palette API key secret is read-only.
  */
 export type Access =
   | 'registryRead'
-  | 'registryWrite'
+  | 'registryAcquire'
+  | 'registryStep'
+  | 'registryRelease'
   | 'paletteApiKey'
   | 'assumeTenantRole'
   | 'accountGuard'
-  | 'credentialsRead'
-  | SecretAccess
+  | TenantSecretsAccessGrant
   | 'homeBucketEnsure'
   | 'homeBucketUndo'
   | 'homePolicyEnsure'
@@ -35,11 +37,8 @@ export type Access =
   | 'homeUserEnsure'
   | 'homePrincipalUndo';
 
-/** A grant on one kind of secret the workflow writes: read it, write it (create / update / tag), or delete it. */
-export type SecretAccess = `secret${'Read' | 'Write' | 'Delete'}:${WrittenSecretName}`;
-
-/** Prefix of the secrets the USER supplies (Azure, GCP, MinIO credentials): `<prefix>/<tenantId>/<name>`, read-only. */
-export { CREDENTIALS_SECRET_PREFIX };
+/** Assume the TenantSecretsAccess role for one secret job (lambdas/domain/secret-access.ts). */
+export type TenantSecretsAccessGrant = `tenantSecrets:${SecretJobName}`;
 
 /** Values substituted into ARN patterns: CloudFormation pseudo parameters, or cdk-nag's flattened names. */
 export interface ArnEnv {
@@ -64,15 +63,6 @@ const rolePatterns: ArnPattern[] = [rolePath, (e) => `arn:${e.partition}:iam::${
 const userPatterns: ArnPattern[] = [userPath, (e) => `arn:${e.partition}:iam::${e.account}:user/${IAM_PATH}-*`];
 const policyPattern: ArnPattern = (e) => `arn:${e.partition}:iam::${e.account}:policy/${IAM_PATH}/*`;
 const bucketPattern: ArnPattern = (e) => `arn:${e.partition}:s3:::palette-backup-*`;
-const secretArn = (e: ArnEnv, name: string) => `arn:${e.partition}:secretsmanager:${e.region}:${e.account}:secret:${name}`;
-/** An existing secret `palette-onboarding/<tenantId>/<name>`: Secrets Manager appends "-" and 6 random characters. */
-const writtenSecretPattern = (name: WrittenSecretName): ArnPattern => (e) => secretArn(e, `palette-onboarding/*/${name}-??????`);
-/**
- * The same secret while it does not exist yet: DescribeSecret by name of a missing secret is authorized against
- * the ARN without the suffix (and answers ResourceNotFound only when that is allowed, AccessDenied otherwise).
- */
-const missingSecretPattern = (name: WrittenSecretName): ArnPattern => (e) => secretArn(e, `palette-onboarding/*/${name}`);
-const credentialsPattern: ArnPattern = (e) => secretArn(e, `${CREDENTIALS_SECRET_PREFIX}/*/*`);
 
 type Conditions = Record<string, Record<string, string | string[]>>;
 
@@ -87,40 +77,17 @@ export interface Grant {
 
 const attachOnlyOurPolicies = (e: ArnEnv) => ({ ArnLike: { 'iam:PolicyARN': policyPattern(e) } });
 
-/** Secret actions per use (exactly what lambdas/shared/secrets.ts and services/aws/tenant-secret.ts call). */
-export const SECRET_ACTIONS = {
-  Read: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-  // CreateSecret with Tags also needs TagResource; created-by is never removed, so no UntagResource.
-  Write: ['secretsmanager:DescribeSecret', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'],
-  Delete: ['secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
-} as const;
-
-const SECRET_SID: Record<WrittenSecretName, string> = {
-  'aws-access-key': 'AccessKeySecrets',
-  'ssh-private-key': 'SshPrivateKeySecrets',
-  'palette-api-key': 'PaletteApiKeyValueSecrets',
-};
-
-function secretGrants(use: 'Read' | 'Write' | 'Delete', name: WrittenSecretName): Grant[] {
-  const what = `palette-onboarding/<tenantId>/${name}`;
-  const grants: Grant[] = [
-    {
-      sid: `${use}Tenant${SECRET_SID[name]}`,
-      actions: [...SECRET_ACTIONS[use]],
-      resources: [writtenSecretPattern(name)],
-      wildcardReason: `Per-tenant secrets ${what}, written at run time for tenants not known at deploy time; "-??????" is the random suffix Secrets Manager appends.`,
-    },
-  ];
-  // Writers and deleters look the secret up by name first, also while it does not exist.
-  if (use !== 'Read') {
-    grants.push({
-      sid: `LookUpTenant${SECRET_SID[name]}`,
-      actions: ['secretsmanager:DescribeSecret'],
-      resources: [missingSecretPattern(name)],
-      wildcardReason: `DescribeSecret by name of a per-tenant secret ${what} that does not exist yet (authorized against the ARN without the random suffix).`,
-    });
-  }
-  return grants;
+/**
+ * The grant of a function whose code reaches a tenant's secrets: assume TenantSecretsAccess with exactly the session
+ * tags tenant + job, the job being its own (a function may not claim another job's secrets).
+ */
+function tenantSecretsGrant(job: SecretJobName, refs: AccessRefs): Grant {
+  return {
+    sid: `AssumeTenantSecrets${SECRET_JOBS[job].sid}`,
+    actions: ['sts:AssumeRole', 'sts:TagSession'],
+    resources: [() => refs.tenantSecretsRoleArn],
+    conditions: () => sessionTagConditions(job),
+  };
 }
 
 /** The AssumeRole grant of the account guard: one statement per configured mechanism (IAM ANDs inside a statement). */
@@ -201,31 +168,42 @@ function accountGuardGrants(config: OnboardingConfig): Grant[] {
 export interface AccessRefs {
   /** The tenant registry table's ARN. */
   registryTableArn: string;
+  /** The TenantSecretsAccess role's ARN. */
+  tenantSecretsRoleArn: string;
 }
 
-const REGISTRY_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+/**
+ * The tenant registry per use (lambdas/services/registry/): ValidateRequest reads the record and the name claims;
+ * AcquireTenant binds (Put), takes the lease and claims names (Update), and reads a claim it lost (BatchGet); the
+ * ensure / undo steps read the record and write intents and resources (Update); ReleaseTenant releases the lease
+ * (Update) and the names it claimed for nothing (BatchGet, Delete).
+ */
+const REGISTRY_ACTIONS = {
+  registryRead: { sid: 'ReadTenantRegistry', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'] },
+  registryAcquire: { sid: 'AcquireTenant', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'] },
+  registryStep: { sid: 'RecordTenantResources', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+  registryRelease: { sid: 'ReleaseTenant', actions: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'] },
+} as const;
 const actionsOf = (list: readonly string[]) => [...list];
 
 function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): Grant[] {
-  const secret = /^secret(Read|Write|Delete):(.+)$/.exec(access);
-  if (secret) return secretGrants(secret[1] as 'Read' | 'Write' | 'Delete', secret[2] as WrittenSecretName);
+  const secrets = /^tenantSecrets:(.+)$/.exec(access);
+  if (secrets) return [tenantSecretsGrant(secrets[1] as SecretJobName, refs)];
   switch (access) {
     case 'registryRead':
-      return [{ sid: 'ReadTenantRegistry', actions: REGISTRY_READ, resources: [() => refs.registryTableArn] }];
-    case 'registryWrite':
-      return [
-        {
-          sid: 'WriteTenantRegistry',
-          actions: [...REGISTRY_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          resources: [() => refs.registryTableArn],
-        },
-      ];
+    case 'registryAcquire':
+    case 'registryStep':
+    case 'registryRelease': {
+      const { sid, actions } = REGISTRY_ACTIONS[access];
+      return [{ sid, actions: actionsOf(actions), resources: [() => refs.registryTableArn] }];
+    }
     case 'paletteApiKey': {
       const arn = config.paletteApiKeySecretArn;
       return [
         {
           sid: 'ReadPaletteApiKey',
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          // GetSecretValue only: the key is read by ARN or name, never described.
+          actions: ['secretsmanager:GetSecretValue'],
           // A configured ARN may be complete or partial (without the random suffix): allow both forms.
           // Without one, the secret is known by name only, so the suffix is a wildcard.
           resources: arn
@@ -239,15 +217,6 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
         },
       ];
     }
-    case 'credentialsRead':
-      return [
-        {
-          sid: 'ReadTenantCredentialSecrets',
-          actions: [...SECRET_ACTIONS.Read],
-          resources: [credentialsPattern],
-          wildcardReason: `Credentials the user supplies per tenant (${CREDENTIALS_SECRET_PREFIX}/<tenantId>/<name>), read-only; tenants are not known at deploy time.`,
-        },
-      ];
     case 'accountGuard':
       return accountGuardGrants(config);
     case 'assumeTenantRole':

@@ -13,6 +13,7 @@ import {
   MinioBackupLocationSchema,
 } from './registration-requests';
 import type { OnboardingRequest } from './request';
+import type { SecretJobName } from './secret-access';
 
 /** How the registry names a kind of Palette object in its keys (and in claims: names are unique per scope and kind). */
 export type PaletteObjectKind = 'cloud-account/aws' | 'cloud-account/azure' | 'backup-location' | 'ssh-key' | 'api-key';
@@ -61,13 +62,14 @@ export type RegistrationKey = keyof typeof RegistrationPlanSchemas;
 export type WrittenSecretName = 'aws-access-key' | 'ssh-private-key' | 'palette-api-key';
 
 /**
- * What a kind's ensure function does with secrets (the CDK grants derive from it, cdk/lib/constructs/onboarding-functions.ts):
- * `reads` the user's credentials (`palette-onboarding-credentials/<tenantId>/<name>`, read-only to the workflow) or
- * a secret the workflow wrote; `writes` a generated value (created, updated; deleted only by compensation, in
+ * What a kind's ensure function does with the tenant's secrets (the CDK grants derive from it,
+ * cdk/lib/constructs/onboarding-functions.ts): its `job` (lambdas/domain/secret-access.ts: which of the tenant's
+ * secrets, which actions; e.g. reading the user's credentials under `palette-onboarding-credentials/<tenantId>/`,
+ * read-only to the workflow), and the secret it `writes` (a generated value, deleted only by compensation, in
  * undo-registrations).
  */
 export interface RegistrationSecrets {
-  readonly reads?: 'credentials' | WrittenSecretName;
+  readonly job?: SecretJobName;
   readonly writes?: WrittenSecretName;
 }
 export type RegistrationPlan<K extends RegistrationKey> = z.output<(typeof RegistrationPlanSchemas)[K]>;
@@ -85,7 +87,7 @@ export interface RegistrationKind<K extends RegistrationKey> {
   readonly tenantScopeOnly: boolean;
   /** Its ensure step needs Palette's identity and the AWS principal (the AWS registrations). */
   readonly needsPrincipal: boolean;
-  /** What it does with secrets: reads the user's credentials or a written secret, or writes a generated value. */
+  /** What it does with the tenant's secrets: its secret job, and the secret it writes. */
   readonly secrets: RegistrationSecrets;
   /** The plan entry of a request, or undefined when the request does not ask for it. */
   plan(request: OnboardingRequest): z.input<(typeof RegistrationPlanSchemas)[K]> | undefined;
@@ -101,7 +103,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'cloud-account/aws',
     tenantScopeOnly: false,
     needsPrincipal: true,
-    secrets: { reads: 'aws-access-key' },
+    secrets: { job: 'access-key-read' },
     plan: (r) => {
       const c = r.register.cloudAccount;
       if (!(c.enabled ?? r.aws.credentialMode === 'sts')) return undefined;
@@ -115,7 +117,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: true,
-    secrets: { reads: 'aws-access-key' },
+    secrets: { job: 'access-key-read' },
     plan: (r) => {
       const b = r.register.backupLocation;
       return { name: b.name ?? `${r.tenantId}-s3`, isDefault: b.isDefault, adopt: b.adopt };
@@ -128,7 +130,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'cloud-account/azure',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    secrets: { reads: 'credentials' },
+    secrets: { job: 'credentials-read' },
     plan: (r) => {
       const az = r.azure?.cloudAccount;
       if (!az) return undefined;
@@ -150,7 +152,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'ssh-key',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    secrets: { writes: 'ssh-private-key' },
+    secrets: { job: 'ssh-key-write', writes: 'ssh-private-key' },
     plan: (r) => {
       const k = r.sshKey;
       if (!k) return undefined;
@@ -169,7 +171,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'api-key',
     tenantScopeOnly: true,
     needsPrincipal: false,
-    secrets: { writes: 'palette-api-key' },
+    secrets: { job: 'api-key-write', writes: 'palette-api-key' },
     plan: (r) => {
       const k = r.apiKey;
       if (!k) return undefined;
@@ -190,7 +192,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    secrets: { reads: 'credentials' },
+    secrets: { job: 'credentials-read' },
     plan: (r) => {
       const g = r.backupLocations?.gcp;
       return g ? { ...g, name: g.name ?? `${r.tenantId}-gcs` } : undefined;
@@ -203,7 +205,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    secrets: { reads: 'credentials' },
+    secrets: { job: 'credentials-read' },
     plan: (r) => {
       const m = r.backupLocations?.minio;
       return m ? { ...m, name: m.name ?? `${r.tenantId}-minio` } : undefined;
@@ -216,7 +218,7 @@ export const REGISTRATIONS: Kinds = {
     paletteKind: 'backup-location',
     tenantScopeOnly: false,
     needsPrincipal: false,
-    secrets: { reads: 'credentials' },
+    secrets: { job: 'credentials-read' },
     plan: (r) => {
       const a = r.backupLocations?.azure;
       return a ? { ...a, name: a.name ?? `${r.tenantId}-azure-blob` } : undefined;

@@ -17,11 +17,21 @@
  * A role / user is named twice: under /palette-onboarding/ (where it is created) and without a path (the ARN IAM
  * checks a look-up by name against while it does not exist yet).
  *
+ * Tenant marks, enforced by IAM: the document embeds the plan's tenant id, so every action on an existing role, user
+ * or policy needs `aws:ResourceTag/palette-onboarding/tenant` = this tenant OR no such tag (an unmarked object, which
+ * the ownership rule still uses only with `adopt: true`), and creating or tagging one needs
+ * `aws:RequestTag/palette-onboarding/tenant` = this tenant. A session for tenant B therefore cannot read, change,
+ * attach to or delete a role / user / policy marked for tenant A, even when its plan names it (same account). Bucket
+ * statements hold `aws:ResourceAccount` = the tenant's account (S3 ARNs carry none), so another account's bucket of
+ * the same name is out of reach; S3 has no tag conditions on bucket operations (only with ABAC enabled per bucket), so
+ * two tenants SHARING one account are kept apart, for buckets, by validation, the registry's name claims and the
+ * ownership rule only.
+ *
  * No iam:PassRole anywhere. Session policies may be at most 2048 characters (AssumeRole `Policy`): the longest
  * tenant id's documents stay well below (test/unit/session-policies.test.ts). Pure.
  */
 import { createHash } from 'node:crypto';
-import { roleArn, userArn } from './names';
+import { roleArn, TENANT_TAG, userArn } from './names';
 import type { Plan } from './workflow-state';
 
 /** The jobs a function does in a tenant account. */
@@ -42,75 +52,53 @@ export const SESSION_POLICY_MAX_CHARS = 2048;
 export const SESSION_NAME_MAX = 64;
 
 // ---- action lists (shared with the home-account grants, cdk/lib/permissions.ts) -------------------------------
-
-/** Reads of a backup bucket (HeadBucket = s3:ListBucket; the Get* of the configuration the ensure step compares). */
-export const BUCKET_READ_ACTIONS = [
-  's3:ListBucket',
-  's3:ListBucketVersions',
-  's3:ListBucketMultipartUploads',
-  's3:GetBucketLocation',
-  's3:GetBucketTagging',
-  's3:GetBucketVersioning',
-  's3:GetEncryptionConfiguration',
-  's3:GetBucketPublicAccessBlock',
-  's3:GetBucketOwnershipControls',
-  's3:GetLifecycleConfiguration',
-  's3:GetBucketPolicy',
-  's3:GetBucketObjectLockConfiguration',
-] as const;
+// Exactly what lambdas/services/aws/{bucket,policy,principal}.ts call (test/e2e/least-privilege.test.ts proves each
+// action is used). Creating a role / user / policy WITH tags also needs iam:Tag<Entity> (as CreateSecret with tags
+// needs secretsmanager:TagResource).
 
 export const TENANT_JOB_ACTIONS = {
   bucketEnsure: [
-    ...BUCKET_READ_ACTIONS,
+    's3:ListBucket', // HeadBucket
     's3:CreateBucket',
+    's3:GetBucketTagging',
     's3:PutBucketTagging',
-    's3:PutBucketVersioning',
+    's3:GetBucketObjectLockConfiguration', // an existing bucket with Object Lock is refused
+    's3:GetEncryptionConfiguration', // an adopted bucket keeps its SSE-KMS
     's3:PutEncryptionConfiguration',
     's3:PutBucketPublicAccessBlock',
+    's3:GetBucketVersioning',
+    's3:PutBucketVersioning',
     's3:PutBucketOwnershipControls',
-    's3:PutLifecycleConfiguration',
+    's3:GetBucketPolicy',
     's3:PutBucketPolicy',
+    's3:GetLifecycleConfiguration',
+    's3:PutLifecycleConfiguration',
   ],
-  bucketUndo: [...BUCKET_READ_ACTIONS, 's3:DeleteBucket'],
-  /** On `<bucket>/*`: validation-probe versions and delete markers go with the bucket. */
-  bucketPurge: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+  bucketUndo: ['s3:GetBucketTagging', 's3:ListBucket', 's3:ListBucketVersions', 's3:DeleteBucket'],
+  /** On `<bucket>/*`: validation-probe versions and delete markers go with the bucket (DeleteObjects by version). */
+  bucketPurge: [
+    's3:DeleteObject', // AWS documents it as required by every DeleteObjects (the sandbox does not check it: NOT_EXERCISED)
+    's3:DeleteObjectVersion',
+  ],
   policyEnsure: [
     'iam:CreatePolicy',
+    'iam:TagPolicy',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
     'iam:ListPolicyVersions',
+    // CreatePolicyVersion with SetAsDefault makes it the default: no iam:SetDefaultPolicyVersion.
     'iam:CreatePolicyVersion',
     'iam:DeletePolicyVersion',
-    'iam:SetDefaultPolicyVersion',
-    'iam:TagPolicy',
-    'iam:ListPolicyTags',
   ],
-  policyUndo: [
-    'iam:GetPolicy',
-    'iam:GetPolicyVersion',
-    'iam:ListPolicyVersions',
-    'iam:ListPolicyTags',
-    'iam:ListEntitiesForPolicy',
-    'iam:DeletePolicyVersion',
-    'iam:DeletePolicy',
-  ],
+  policyUndo: ['iam:GetPolicy', 'iam:ListPolicyVersions', 'iam:DeletePolicyVersion', 'iam:DeletePolicy'],
   /** On the role / user, only for our policy (iam:PolicyARN). */
   detach: ['iam:DetachRolePolicy', 'iam:DetachUserPolicy'],
-  roleEnsure: [
-    'iam:CreateRole',
-    'iam:GetRole',
-    'iam:UpdateAssumeRolePolicy',
-    'iam:UpdateRole',
-    'iam:TagRole',
-    'iam:ListRoleTags',
-    'iam:ListAttachedRolePolicies',
-  ],
+  roleEnsure: ['iam:CreateRole', 'iam:TagRole', 'iam:GetRole', 'iam:UpdateAssumeRolePolicy', 'iam:ListAttachedRolePolicies'],
   roleAttach: ['iam:AttachRolePolicy'],
   userEnsure: [
     'iam:CreateUser',
-    'iam:GetUser',
     'iam:TagUser',
-    'iam:ListUserTags',
+    'iam:GetUser',
     'iam:ListAttachedUserPolicies',
     'iam:CreateAccessKey',
     'iam:ListAccessKeys',
@@ -118,18 +106,12 @@ export const TENANT_JOB_ACTIONS = {
     'iam:DeleteAccessKey',
   ],
   userAttach: ['iam:AttachUserPolicy'],
-  roleUndo: ['iam:GetRole', 'iam:ListRoleTags', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole'],
-  userUndo: [
-    'iam:GetUser',
-    'iam:ListUserTags',
-    'iam:ListAttachedUserPolicies',
-    'iam:ListUserPolicies',
-    'iam:DeleteUserPolicy',
-    'iam:ListAccessKeys',
-    'iam:DeleteAccessKey',
-    'iam:DeleteUser',
-  ],
+  roleUndo: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:DeleteRole'],
+  userUndo: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'iam:ListAttachedUserPolicies', 'iam:DeleteUser'],
 } as const satisfies Record<string, readonly string[]>;
+
+/** The actions of a job that create or tag (their requests carry the tenant mark). */
+const MARKING = new Set(['iam:CreateRole', 'iam:TagRole', 'iam:CreateUser', 'iam:TagUser', 'iam:CreatePolicy', 'iam:TagPolicy']);
 
 // ---- session policies --------------------------------------------------------------------------------------
 
@@ -140,6 +122,9 @@ export interface SessionStatement {
   Resource: string[];
   Condition?: Record<string, Record<string, string>>;
 }
+
+const RESOURCE_TENANT = `aws:ResourceTag/${TENANT_TAG}`;
+const REQUEST_TENANT = `aws:RequestTag/${TENANT_TAG}`;
 export interface SessionPolicyDocument {
   Version: '2012-10-17';
   Statement: SessionStatement[];
@@ -156,8 +141,32 @@ const allow = (Sid: string, actions: readonly string[], Resource: string[], Cond
   ...(Condition ? { Condition } : {}),
 });
 
-/** The only policy a role / user may get attached or detached: the tenant's backup policy. */
-const onlyOurPolicy = (plan: SessionPlan) => ({ ArnEquals: { 'iam:PolicyARN': plan.policyArn } });
+/**
+ * S3 ARNs carry no account: a bucket of the same name in another account (another tenant's) is kept out by
+ * `aws:ResourceAccount` = the tenant's account.
+ */
+const inTenantAccount = (plan: SessionPlan) => ({ StringEquals: { 'aws:ResourceAccount': plan.target.accountId } });
+
+/** An existing role / user / policy: this tenant's (its tenant mark) or unmarked. */
+const tenantsOrUnmarked = (plan: SessionPlan) => ({ StringEqualsIfExists: { [RESOURCE_TENANT]: plan.tenantId } });
+
+/** The only policy a role / user may get attached or detached: the tenant's backup policy (on the tenant's principal). */
+const onlyOurPolicy = (plan: SessionPlan) => ({ ArnEquals: { 'iam:PolicyARN': plan.policyArn }, ...tenantsOrUnmarked(plan) });
+
+/**
+ * The IAM statements of a job on `resources`: the marking actions (create, tag) with the tenant's mark in the request,
+ * every other action on this tenant's or unmarked objects.
+ */
+function iamJob(plan: SessionPlan, sid: string, actions: readonly string[], resources: string[]): SessionStatement[] {
+  const marking = actions.filter((a) => MARKING.has(a));
+  const other = actions.filter((a) => !MARKING.has(a));
+  return [
+    ...(other.length > 0 ? [allow(sid, other, resources, tenantsOrUnmarked(plan))] : []),
+    ...(marking.length > 0
+      ? [allow(`Mark${sid.replace(/^(Ensure|Undo)/, '')}`, marking, resources, { StringEquals: { [REQUEST_TENANT]: plan.tenantId }, ...tenantsOrUnmarked(plan) })]
+      : []),
+  ];
+}
 
 /**
  * The tenant's role and user ARNs: under the plan's IAM path, and without a path, the ARN IAM authorizes a look-up
@@ -173,32 +182,32 @@ const principalArns = (plan: SessionPlan) => {
 
 /** The statements of each job, on this tenant's resource ARNs only. */
 export const SESSION_POLICIES: Readonly<Record<SessionScope, (plan: SessionPlan) => SessionStatement[]>> = {
-  'bucket-ensure': (p) => [allow('EnsureBucket', TENANT_JOB_ACTIONS.bucketEnsure, [p.bucketArn])],
+  'bucket-ensure': (p) => [allow('EnsureBucket', TENANT_JOB_ACTIONS.bucketEnsure, [p.bucketArn], inTenantAccount(p))],
   'bucket-undo': (p) => [
-    allow('UndoBucket', TENANT_JOB_ACTIONS.bucketUndo, [p.bucketArn]),
-    allow('PurgeVersions', TENANT_JOB_ACTIONS.bucketPurge, [`${p.bucketArn}/*`]),
+    allow('UndoBucket', TENANT_JOB_ACTIONS.bucketUndo, [p.bucketArn], inTenantAccount(p)),
+    allow('PurgeVersions', TENANT_JOB_ACTIONS.bucketPurge, [`${p.bucketArn}/*`], inTenantAccount(p)),
   ],
-  'policy-ensure': (p) => [allow('EnsurePolicy', TENANT_JOB_ACTIONS.policyEnsure, [p.policyArn])],
+  'policy-ensure': (p) => iamJob(p, 'EnsurePolicy', TENANT_JOB_ACTIONS.policyEnsure, [p.policyArn]),
   'policy-undo': (p) => {
     const { role, user } = principalArns(p);
     return [
-      allow('UndoPolicy', TENANT_JOB_ACTIONS.policyUndo, [p.policyArn]),
+      ...iamJob(p, 'UndoPolicy', TENANT_JOB_ACTIONS.policyUndo, [p.policyArn]),
       allow('DetachPolicy', TENANT_JOB_ACTIONS.detach, [...role, ...user], onlyOurPolicy(p)),
     ];
   },
   'role-ensure': (p) => {
     const { role } = principalArns(p);
-    return [allow('EnsureRole', TENANT_JOB_ACTIONS.roleEnsure, role), allow('AttachPolicy', TENANT_JOB_ACTIONS.roleAttach, role, onlyOurPolicy(p))];
+    return [...iamJob(p, 'EnsureRole', TENANT_JOB_ACTIONS.roleEnsure, role), allow('AttachPolicy', TENANT_JOB_ACTIONS.roleAttach, role, onlyOurPolicy(p))];
   },
   'user-ensure': (p) => {
     const { user } = principalArns(p);
-    return [allow('EnsureUser', TENANT_JOB_ACTIONS.userEnsure, user), allow('AttachPolicy', TENANT_JOB_ACTIONS.userAttach, user, onlyOurPolicy(p))];
+    return [...iamJob(p, 'EnsureUser', TENANT_JOB_ACTIONS.userEnsure, user), allow('AttachPolicy', TENANT_JOB_ACTIONS.userAttach, user, onlyOurPolicy(p))];
   },
   'principal-undo': (p) => {
     const { role, user } = principalArns(p);
     return p.credentialMode === 'sts'
-      ? [allow('UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicy(p))]
-      : [allow('UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicy(p))];
+      ? [...iamJob(p, 'UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicy(p))]
+      : [...iamJob(p, 'UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicy(p))];
   },
 };
 

@@ -6,6 +6,10 @@
  * the tenant account shows which execution did what for which tenant. Clients are cached per (role ARN, session
  * name, policy hash); credentials are refreshed 5 minutes before they expire. Endpoints come only from the SDK's
  * own conventions (AWS_ENDPOINT_URL), so nothing here knows about local runs.
+ *
+ * A tenant's secrets (home account) are reached only through `tenantSecretsClient(plan, job)`: a session of the
+ * TenantSecretsAccess role tagged with the tenant id and the job (lambdas/domain/secret-access.ts), so IAM lets it
+ * touch that tenant's secrets only, with that job's actions only. Cached per (tenant, job, session name).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -13,10 +17,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { roleArn } from '../domain/names';
-import { sourceIdentity, type TenantSession } from '../domain/session-policies';
+import { JOB_SESSION_TAG, TENANT_SESSION_TAG, type SecretJobName } from '../domain/secret-access';
+import { sessionName, sourceIdentity, type TenantSession } from '../domain/session-policies';
 import type { Plan } from '../domain/workflow-state';
 import { loadEnv } from './env';
 import { ConfigurationError } from './errors';
@@ -76,23 +81,26 @@ export function homeClients(): HomeClients {
 
 /** Credentials from AssumeRole of `arn` for one job's session, refreshed 5 minutes before expiry. */
 function assumedRoleCredentials(arn: string, session: TenantSession, setSourceIdentity: boolean): AwsCredentialIdentityProvider {
+  return refreshingCredentials({
+    RoleArn: arn,
+    RoleSessionName: session.sessionName,
+    DurationSeconds: 3600,
+    Policy: session.policy,
+    ...(setSourceIdentity ? { SourceIdentity: sourceIdentity(session.tenantId) } : {}),
+  });
+}
+
+/** Credentials from AssumeRole with `input` (home credentials), refreshed 5 minutes before expiry (one call at a time). */
+function refreshingCredentials(input: AssumeRoleCommandInput): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
   return async () => {
     if (current?.expiration && current.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS) return current;
     pending ??= homeClients()
-      .sts.send(
-        new AssumeRoleCommand({
-          RoleArn: arn,
-          RoleSessionName: session.sessionName,
-          DurationSeconds: 3600,
-          Policy: session.policy,
-          ...(setSourceIdentity ? { SourceIdentity: sourceIdentity(session.tenantId) } : {}),
-        }),
-      )
+      .sts.send(new AssumeRoleCommand(input))
       .then((out) => {
         const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${arn} returned no credentials`);
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${input.RoleArn} returned no credentials`);
         current = {
           accessKeyId: c.AccessKeyId,
           secretAccessKey: c.SecretAccessKey,
@@ -149,4 +157,44 @@ function forgetOldestTenantClients(): void {
       s3Cache.delete(k);
     }
   }
+}
+
+const secretsCache = new Map<string, SecretsManagerClient>();
+
+/**
+ * Secrets Manager in the home account for ONE tenant and ONE job (lambdas/domain/secret-access.ts): a session of the
+ * stack's TenantSecretsAccess role (TENANT_SECRETS_ROLE_ARN) tagged `palette-onboarding-tenant` = the plan's tenant
+ * id and `palette-onboarding-job` = `job`, named after the execution. IAM then allows that job's actions on that
+ * tenant's secrets only; a secret of another tenant named in the input is AccessDenied. Cached per (tenant, job,
+ * session name); credentials are refreshed 5 minutes before they expire.
+ */
+export function tenantSecretsClient(plan: { tenantId: string; executionName: string }, job: SecretJobName): SecretsManagerClient {
+  const roleArnValue = loadEnv().TENANT_SECRETS_ROLE_ARN;
+  if (!roleArnValue) {
+    throw new ConfigurationError('TENANT_SECRETS_ROLE_ARN is not set: tenant secrets are reached only through the TenantSecretsAccess role');
+  }
+  const RoleSessionName = sessionName(plan.executionName);
+  const key = `${roleArnValue}|${plan.tenantId}|${job}|${RoleSessionName}`;
+  let c = secretsCache.get(key);
+  if (!c) {
+    const credentials = refreshingCredentials({
+      RoleArn: roleArnValue,
+      RoleSessionName,
+      DurationSeconds: 3600,
+      Tags: [
+        { Key: TENANT_SESSION_TAG, Value: plan.tenantId },
+        { Key: JOB_SESSION_TAG, Value: job },
+      ],
+    });
+    c = new SecretsManagerClient({ region: homeRegion(), credentials });
+    if (secretsCache.size >= TENANT_CACHE_MAX) {
+      const oldest = secretsCache.keys().next().value;
+      if (oldest !== undefined) {
+        secretsCache.get(oldest)?.destroy();
+        secretsCache.delete(oldest);
+      }
+    }
+    secretsCache.set(key, c);
+  }
+  return c;
 }

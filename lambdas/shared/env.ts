@@ -49,6 +49,12 @@ export const LambdaEnvSchema = z.object({
     .default('palette-onboarding'),
   /** The tenant registry (DynamoDB table name): the system of record for tenants. */
   TENANT_REGISTRY_TABLE: z.string().min(1),
+  /**
+   * The stack's TenantSecretsAccess role: every access to a tenant's secrets goes through a session of it tagged with
+   * the tenant (lambdas/domain/secret-access.ts). Every function gets it (one environment); only the functions with a
+   * secret job may use it (their grant, and the role's trust). Unset only in unit tests that use no tenant secret.
+   */
+  TENANT_SECRETS_ROLE_ARN: z.string().min(1).optional(),
   /** How long a tenant's lease lasts: longer than the longest execution (the state machine's timeout). */
   TENANT_LEASE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(3900),
   /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */

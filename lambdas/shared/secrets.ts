@@ -1,4 +1,9 @@
-/** Secrets Manager helpers. Values are returned to callers only; they are never logged or put in errors. */
+/**
+ * Secrets Manager helpers. Values are returned to callers only; they are never logged or put in errors. Each takes
+ * the client to use: by default the function's own (home) client, which may read only the deployment's own secrets
+ * (the Palette API key, the platform secrets); a tenant's secrets need `tenantSecretsClient(plan, job)`
+ * (lambdas/shared/aws-clients.ts).
+ */
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -8,20 +13,23 @@ import {
   ResourceNotFoundException,
   TagResourceCommand,
   type DescribeSecretCommandOutput,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { z } from 'zod';
 import { CREATED_BY_TAG } from '../domain/names';
 import { homeClients } from './aws-clients';
 import { awsCall, ConfigurationError } from './errors';
 
-export async function readSecretString(arn: string): Promise<string> {
-  const out = await awsCall(() => homeClients().secretsManager.send(new GetSecretValueCommand({ SecretId: arn })));
+const home = () => homeClients().secretsManager;
+
+export async function readSecretString(arn: string, sm: SecretsManagerClient = home()): Promise<string> {
+  const out = await awsCall(() => sm.send(new GetSecretValueCommand({ SecretId: arn })));
   if (out.SecretString === undefined) throw new ConfigurationError(`Secret ${arn} has no string value`);
   return out.SecretString;
 }
 
-export async function readSecretJson<T extends z.ZodType>(arn: string, schema: T): Promise<z.output<T>> {
-  const text = await readSecretString(arn);
+export async function readSecretJson<T extends z.ZodType>(arn: string, schema: T, sm: SecretsManagerClient = home()): Promise<z.output<T>> {
+  const text = await readSecretString(arn, sm);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -37,9 +45,9 @@ export async function readSecretJson<T extends z.ZodType>(arn: string, schema: T
   return parsed.data;
 }
 
-export async function describeSecret(nameOrArn: string): Promise<DescribeSecretCommandOutput | undefined> {
+export async function describeSecret(nameOrArn: string, sm: SecretsManagerClient = home()): Promise<DescribeSecretCommandOutput | undefined> {
   try {
-    return await awsCall(() => homeClients().secretsManager.send(new DescribeSecretCommand({ SecretId: nameOrArn })));
+    return await awsCall(() => sm.send(new DescribeSecretCommand({ SecretId: nameOrArn })));
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return undefined;
     throw err;
@@ -56,7 +64,7 @@ export async function ensureSecretValue(opts: {
   tags: Record<string, string>;
   description?: string;
 }): Promise<{ arn: string; created: boolean }> {
-  const sm = homeClients().secretsManager;
+  const sm = home();
   const SecretString = JSON.stringify(opts.value);
   const existing = await describeSecret(opts.name);
   const tagList = Object.entries(opts.tags).map(([Key, Value]) => ({ Key, Value }));
@@ -75,10 +83,8 @@ export async function ensureSecretValue(opts: {
   return { arn, created: false };
 }
 
-export async function forceDeleteSecret(arn: string): Promise<void> {
-  await awsCall(() =>
-    homeClients().secretsManager.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true })),
-  );
+export async function forceDeleteSecret(arn: string, sm: SecretsManagerClient = home()): Promise<void> {
+  await awsCall(() => sm.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true })));
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   prepareStateMachine,
   runOnboarding,
   runStateMachine,
+  invokeFunction,
   type LoadWorkflowOptions,
   type LocalRunResult,
   type LocalWorkflow,

@@ -1,6 +1,7 @@
 /**
  * The functions' execution roles in the sandbox, as CloudFormation would have created them at deploy time: every
- * `AWS::IAM::Role` of the stack that a Lambda function of the stack runs as, in the sandbox's home account, with its
+ * `AWS::IAM::Role` of the stack that a Lambda function of the stack runs as (and every role of the stack whose trust
+ * policy names such a role, e.g. TenantSecretsAccess), in the sandbox's home account, with its
  * AssumeRolePolicyDocument, Path, inline `Policies`, `ManagedPolicyArns` (AWS managed policies the sandbox ships), and
  * every `AWS::IAM::Policy` of the stack attached to it (`Roles: [{Ref: role}]`) as an inline role policy named by
  * its PolicyName. Every intrinsic is resolved by template.ts for the local deployment (the registry table's ARN, the
@@ -22,8 +23,11 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  ListRoleTagsCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { SandboxEndpoints } from './sandbox';
@@ -47,9 +51,11 @@ export interface TemplateRole {
   trustPolicy: string;
   inlinePolicies: TemplateRolePolicy[];
   managedPolicyArns: string[];
+  /** The role's tags (they are `aws:PrincipalTag/<key>` of its sessions). */
+  tags: Array<{ Key: string; Value: string }>;
   description?: string;
   maxSessionDuration?: number;
-  /** Logical ids of the Lambda functions that run as this role. */
+  /** Logical ids of the Lambda functions that run as this role (none: a role the functions' roles may assume). */
   functions: string[];
 }
 
@@ -75,6 +81,15 @@ function resolved(what: string, value: unknown, template: CfnTemplate, target: D
   } catch (e) {
     throw new TemplateError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** Does `value` (a template fragment) hold `{Fn::GetAtt: [roleLogicalId, Arn]}`? */
+function referencesRoleArn(value: unknown, roleLogicalId: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => referencesRoleArn(v, roleLogicalId));
+  if (!isRecord(value)) return false;
+  const getAtt = value['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && getAtt[0] === roleLogicalId && getAtt[1] === 'Arn') return true;
+  return Object.values(value).some((v) => referencesRoleArn(v, roleLogicalId));
 }
 
 /** Does a `Roles` entry of an AWS::IAM::Policy name this role (`{Ref: id}`, or a literal / resolved name)? */
@@ -104,6 +119,11 @@ export function templateRoles(template: CfnTemplate, target: DeploymentTarget, o
       );
     }
     byRole.set(roleId, [...(byRole.get(roleId) ?? []), id]);
+  }
+  // Roles the functions' roles may assume (their trust policy names one of them), e.g. TenantSecretsAccess.
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::IAM::Role' || byRole.has(id)) continue;
+    if ([...byRole.keys()].some((fnRole) => referencesRoleArn(r.Properties?.AssumeRolePolicyDocument, fnRole))) byRole.set(id, []);
   }
   const roles: TemplateRole[] = [];
   const names = new Map<string, string>();
@@ -146,8 +166,13 @@ export function templateRoles(template: CfnTemplate, target: DeploymentTarget, o
     if (!Array.isArray(managed) || !managed.every((a): a is string => typeof a === 'string')) {
       throw new TemplateError(`role ${logicalId}: ManagedPolicyArns is not a list of ARNs`);
     }
+    const tags = resolved(`role ${logicalId} Tags`, props.Tags ?? [], template, target);
+    if (!Array.isArray(tags) || !tags.every((t) => isRecord(t) && typeof t.Key === 'string' && typeof t.Value === 'string')) {
+      throw new TemplateError(`role ${logicalId}: Tags is not a list of {Key, Value}`);
+    }
     roles.push({
       logicalId,
+      tags: (tags as Array<{ Key: string; Value: string }>).map((t) => ({ Key: t.Key, Value: t.Value })).sort((a, b) => (a.Key < b.Key ? -1 : 1)),
       roleName,
       path,
       arn: resourceArn(template, logicalId, target),
@@ -217,6 +242,7 @@ async function ensureRole(iam: IAMClient, role: TemplateRole): Promise<EnsuredRo
           RoleName: role.roleName,
           Path: role.path,
           AssumeRolePolicyDocument: role.trustPolicy,
+          ...(role.tags.length > 0 ? { Tags: role.tags } : {}),
           ...(role.description !== undefined ? { Description: role.description } : {}),
           ...(role.maxSessionDuration !== undefined ? { MaxSessionDuration: role.maxSessionDuration } : {}),
         }),
@@ -245,6 +271,18 @@ async function ensureRole(iam: IAMClient, role: TemplateRole): Promise<EnsuredRo
   const changed = () => {
     if (outcome === 'unchanged') outcome = 'updated';
   };
+
+  const haveTags = (await iam.send(new ListRoleTagsCommand({ RoleName: role.roleName }))).Tags ?? [];
+  const missing = role.tags.filter((t) => !haveTags.some((h) => h.Key === t.Key && h.Value === t.Value));
+  if (missing.length > 0) {
+    await iam.send(new TagRoleCommand({ RoleName: role.roleName, Tags: missing }));
+    changed();
+  }
+  const extra = haveTags.filter((h) => !role.tags.some((t) => t.Key === h.Key)).map((h) => h.Key ?? '');
+  if (extra.length > 0) {
+    await iam.send(new UntagRoleCommand({ RoleName: role.roleName, TagKeys: extra }));
+    changed();
+  }
 
   const existing = await listAll(async (Marker) => {
     const out = await iam.send(new ListRolePoliciesCommand({ RoleName: role.roleName, ...(Marker ? { Marker } : {}) }));
@@ -306,9 +344,12 @@ export async function ensureSandboxRoles(sb: SandboxEndpoints, roles: readonly T
   });
   try {
     const out: EnsuredRole[] = [];
-    // A few at a time: each role is a handful of IAM calls.
-    for (let i = 0; i < roles.length; i += 4) {
-      out.push(...(await Promise.all(roles.slice(i, i + 4).map((r) => ensureRole(iam, r)))));
+    // The functions' roles first: the roles they may assume name them in their trust policies.
+    for (const phase of [roles.filter((r) => r.functions.length > 0), roles.filter((r) => r.functions.length === 0)]) {
+      // A few at a time: each role is a handful of IAM calls.
+      for (let i = 0; i < phase.length; i += 4) {
+        out.push(...(await Promise.all(phase.slice(i, i + 4).map((r) => ensureRole(iam, r)))));
+      }
     }
     return out;
   } finally {

@@ -144,11 +144,12 @@ export function prepareStateMachine(
   workflow: LocalWorkflow,
   selector: string | undefined,
   where: { region: string; accountId: string; partition?: string },
+  definitionOverride?: AslDefinitionLike,
 ): PreparedStateMachine {
   const stack = findStackWith(workflow.assembly, selector);
   const target: DeploymentTarget = { stackName: stack.stackName, partition: where.partition ?? 'aws', region: where.region, accountId: where.accountId };
   const stateMachine = findStateMachine(stack.template, selector, target);
-  const definition = stateMachine.definition as AslDefinitionLike;
+  const definition = definitionOverride ?? (stateMachine.definition as AslDefinitionLike);
   const functions = new Map<string, LocalFunction>();
   for (const [id, r] of Object.entries(stack.template.Resources)) {
     if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path'] !== undefined) {
@@ -244,6 +245,11 @@ export interface RunOptions {
    * (in-process sandbox). 'admin': every handler gets the sandbox's admin keys in AWS_ACCESS_KEY_ID (for comparison).
    */
   roles?: 'synthesized' | 'admin';
+  /**
+   * Run this definition instead of the state machine's own (its Task states name the stack's functions), e.g. the
+   * one-state definition of invokeFunction. Default: the state machine's definition from the template.
+   */
+  definition?: AslDefinitionLike;
 }
 
 export interface LocalRunResult {
@@ -375,10 +381,12 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     );
   }
   const workflow = await resolveWorkflowOption(opts.workflow, opts.onProgress);
-  const prepared = prepareStateMachine(workflow, opts.stateMachine ?? ONBOARDING_STATE_MACHINE, {
-    region: sb.aws.region,
-    accountId: sb.aws.accountId,
-  });
+  const prepared = prepareStateMachine(
+    workflow,
+    opts.stateMachine ?? ONBOARDING_STATE_MACHINE,
+    { region: sb.aws.region, accountId: sb.aws.accountId },
+    opts.definition,
+  );
   if (crashRules.length > 0) {
     validateCrashRules(crashRules, new Set([...prepared.tasks].filter(([, b]) => b.kind !== 'put-events').map(([state]) => state)));
   }
@@ -601,6 +609,32 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     };
   });
 }
+
+/**
+ * Invokes ONE function of the app with `payload` as its event, exactly as a Task state would, under the same
+ * conditions as a run (its synthesized role, the sandbox's IAM evaluation, the stack's environment): a state machine
+ * of one Task state. `functionName` is the function's name in the app (`palette-onboarding:function` metadata, e.g.
+ * `ensure-ssh-key`). Tests use it to hand a function input no validated request could produce (a crafted state) and
+ * see what IAM lets it do; the result's status, error and `permissions` tell.
+ */
+export async function invokeFunction(functionName: string, payload: unknown, opts: Omit<RunOptions, 'definition'>): Promise<LocalRunResult> {
+  const workflow = await resolveWorkflowOption(opts.workflow, opts.onProgress);
+  const sb = sandboxEndpoints(opts.sandbox);
+  const prepared = prepareStateMachine(workflow, opts.stateMachine ?? ONBOARDING_STATE_MACHINE, { region: sb.aws.region, accountId: sb.aws.accountId });
+  const fn = [...prepared.functions.values()].find(
+    (f) => prepared.stack.template.Resources[f.logicalId]?.Metadata?.[FUNCTION_METADATA] === functionName,
+  );
+  if (!fn) {
+    const names = [...prepared.functions.values()].map((f) => String(prepared.stack.template.Resources[f.logicalId]?.Metadata?.[FUNCTION_METADATA] ?? f.logicalId));
+    throw new TemplateError(`no function named ${functionName} in stack ${prepared.stack.stackName} (functions: ${names.sort().join(', ')})`);
+  }
+  const state = `Invoke ${functionName}`;
+  const definition = { StartAt: state, States: { [state]: { Type: 'Task', Resource: fn.arn, End: true } } } as unknown as AslDefinitionLike;
+  return runStateMachine(payload, { ...opts, workflow, definition });
+}
+
+/** The template metadata naming a function of the app (cdk/lib/constructs/onboarding-function.ts). */
+const FUNCTION_METADATA = 'palette-onboarding:function';
 
 /** The tenant account of a request (if it names a valid one). */
 function requestAccount(request: unknown): string | undefined {

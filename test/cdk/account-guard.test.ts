@@ -9,12 +9,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../cdk/lib/config';
 import { grantsOf } from '../../cdk/lib/permissions';
 import { LambdaEnvSchema } from '../../lambdas/shared/env';
-import { functionsByName, PLACEHOLDER, synthesize, type Synthesized } from './helpers';
+import { functionsByName, PLACEHOLDER, resourcesOfType, synthesize, type Synthesized } from './helpers';
 
 const ORG = 'o-abcdefghij';
 const OU_A = 'ou-ab12-11111111';
 const OU_B = 'ou-ab12-22222222';
-const REFS = { registryTableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/registry' };
+const REFS = { registryTableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/registry', tenantSecretsRoleArn: 'arn:aws:iam::123456789012:role/tenant-secrets' };
 const ENV = { partition: 'aws', account: '123456789012', region: 'us-east-1' };
 
 /** The grants of `access` under `context`, rendered as IAM statements with placeholder ARNs. */
@@ -127,6 +127,11 @@ describe('synthesized', () => {
   }, 120_000);
 
   it('every function gets the guard configuration in its environment, valid for the handlers\' schema', () => {
+    const secretsRoles = resourcesOfType(s.json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('TenantSecretsAccess'));
+    expect(secretsRoles).toHaveLength(1);
+    const [secretsRoleId] = secretsRoles[0] as [string, unknown];
+    // What the role's GetAtt resolves to at deploy time.
+    const secretsRoleArn = `arn:aws:iam::${PLACEHOLDER.account}:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123`;
     for (const [name, [, fn]] of functionsByName(s.json)) {
       if (name === 'start-onboarding') continue;
       const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -136,9 +141,11 @@ describe('synthesized', () => {
         ALLOWED_ACCOUNT_IDS: '111111111111',
         ALLOW_INSECURE_ENDPOINTS: 'false',
         SET_SOURCE_IDENTITY: 'true',
+        TENANT_SECRETS_ROLE_ARN: { 'Fn::GetAtt': [secretsRoleId, 'Arn'] },
       });
-      const parsed = LambdaEnvSchema.parse({ ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'registry' });
-      expect(parsed).toMatchObject({ ALLOWED_OU_IDS: [OU_A, OU_B], ALLOWED_ACCOUNT_IDS: ['111111111111'], SET_SOURCE_IDENTITY: true });
+      // At run time the account id, the registry table's name and the TenantSecretsAccess role's ARN are resolved.
+      const parsed = LambdaEnvSchema.parse({ ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'registry', TENANT_SECRETS_ROLE_ARN: secretsRoleArn });
+      expect(parsed).toMatchObject({ ALLOWED_OU_IDS: [OU_A, OU_B], ALLOWED_ACCOUNT_IDS: ['111111111111'], SET_SOURCE_IDENTITY: true, TENANT_SECRETS_ROLE_ARN: secretsRoleArn });
     }
   });
 });

@@ -148,6 +148,8 @@ describe('workflow functions', () => {
       TENANT_REGISTRY_TABLE: { Ref: expect.stringMatching(/^TenantRegistryTable[0-9A-F]{8}$/) },
       // The lease outlives the state machine's timeout (1 h) by 15 minutes.
       TENANT_LEASE_SECONDS: '4500',
+      // Every access to a tenant's secrets goes through the stack's TenantSecretsAccess role.
+      TENANT_SECRETS_ROLE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/^TenantSecretsAccessRole[0-9A-F]{8}$/), 'Arn'] },
       // Nothing configured: the account guard allows the home account only; https only; no SourceIdentity.
       ALLOWED_ORGANIZATION_ID: '',
       ALLOWED_OU_IDS: '',
@@ -156,7 +158,16 @@ describe('workflow functions', () => {
       SET_SOURCE_IDENTITY: 'false',
     });
     // What the handler sees at run time (the account id resolved) must parse with the shared schema.
-    const deployed = { ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'PaletteOnboardingStack-TenantRegistryTable' };
+    const deployed = {
+      ...env,
+      HOME_ACCOUNT_ID: PLACEHOLDER.account,
+      TENANT_REGISTRY_TABLE: 'PaletteOnboardingStack-TenantRegistryTable',
+      TENANT_SECRETS_ROLE_ARN: `arn:aws:iam::${PLACEHOLDER.account}:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123`,
+    };
     expect(LambdaEnvSchema.safeParse(deployed).success).toBe(true);
+    // The role named is the stack's own TenantSecretsAccess role.
+    const secretsRoles = resourcesOfType(s.json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('TenantSecretsAccess'));
+    expect(secretsRoles).toHaveLength(1);
+    expect(env.TENANT_SECRETS_ROLE_ARN).toEqual({ 'Fn::GetAtt': [secretsRoles[0]?.[0], 'Arn'] });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Least privilege: tenant accounts only through sts:AssumeRole on the configured role names, in the accounts the
- * account guard allows; home-account IAM / S3 / Secrets Manager only on this project's name patterns; each function
+ * account guard allows; a tenant's secrets only through a tagged session of the stack's own TenantSecretsAccess role
+ * (each function for its own secret job); home-account IAM / S3 only on this project's name patterns; each function
  * only what its state needs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../cdk/lib/constructs/onboarding-functions';
+import { SECRET_JOB_NAMES } from '../../lambdas/domain/secret-access';
 import {
   allStatements,
   asArray,
@@ -67,6 +69,103 @@ const TENANT_REACHING = [
   'undo-backup-policy',
   'undo-bucket',
 ];
+/**
+ * The secret job (lambdas/domain/secret-access.ts) each function may tag a TenantSecretsAccess session with; the
+ * functions not listed have none (the whole table, with the role's policy: test/cdk/secrets.test.ts).
+ */
+const SECRET_JOB_OF: Record<string, string> = {
+  'ensure-static-user': 'access-key-write',
+  'check-readiness': 'access-key-read',
+  'undo-registrations': 'registrations-undo',
+  'undo-principal': 'access-key-delete',
+  'ensure-cloud-account': 'access-key-read',
+  'ensure-backup-location': 'access-key-read',
+  'ensure-azure-account': 'credentials-read',
+  'ensure-ssh-key': 'ssh-key-write',
+  'ensure-api-key': 'api-key-write',
+  'ensure-gcp-backup-location': 'credentials-read',
+  'ensure-minio-backup-location': 'credentials-read',
+  'ensure-azure-backup-location': 'credentials-read',
+};
+const SECRET_SESSION_FUNCTIONS = Object.keys(SECRET_JOB_OF);
+
+/** The stack's TenantSecretsAccess role: [logical id, resource]. */
+function secretsRole(json: CfnTemplate) {
+  const found = resourcesOfType(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('TenantSecretsAccess'));
+  expect(found).toHaveLength(1);
+  return found[0] as [string, NonNullable<CfnTemplate['Resources'][string]>];
+}
+/** The statements of the TenantSecretsAccess role's own (inline) policy. */
+function secretsRoleStatements(json: CfnTemplate): IamStatement[] {
+  const [, role] = secretsRole(json);
+  return asArray(role.Properties?.Policies as { PolicyDocument: { Statement: IamStatement[] } }[] | undefined).flatMap((p) => p.PolicyDocument.Statement);
+}
+/** Whether a statement is on the TenantSecretsAccess role (and on nothing else). */
+const onSecretsRole = (json: CfnTemplate, st: IamStatement) => {
+  const [roleId] = secretsRole(json);
+  return resources(st).length > 0 && resources(st).every((r) => r === `\${${roleId}.Arn}`);
+};
+/**
+ * Whom the TenantSecretsAccess role's trust policy lets start a session, and for which jobs: "${principal}" -> jobs.
+ * A statement's job is its `aws:RequestTag/palette-onboarding-job` condition: a job name, or the caller's own job tag
+ * (`${aws:PrincipalTag/palette-onboarding-job}`, resolved from each trusted role's tags). Each statement must require
+ * exactly the two session tags.
+ */
+function trustedJobs(json: CfnTemplate): Map<string, string[]> {
+  const [, role] = secretsRole(json);
+  const trust = role.Properties?.AssumeRolePolicyDocument as { Statement: IamStatement[] };
+  const out = new Map<string, string[]>();
+  for (const st of trust.Statement) {
+    expect(st.Effect).toBe('Allow');
+    expect([...actions(st)].sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    const job = String(st.Condition?.StringEquals?.['aws:RequestTag/palette-onboarding-job']);
+    expect(st.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/palette-onboarding-job': job },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['palette-onboarding-tenant', 'palette-onboarding-job'] },
+      Null: { 'aws:RequestTag/palette-onboarding-tenant': 'false' },
+    });
+    for (const principal of asArray((st as unknown as { Principal: { AWS: unknown } }).Principal.AWS)) {
+      const rendered = renderResource(principal);
+      let jobOf = job;
+      if (job === '${aws:PrincipalTag/palette-onboarding-job}') {
+        const roleId = /^\$\{(.+)\.Arn\}$/.exec(rendered)?.[1] ?? '';
+        const tags = asArray(json.Resources[roleId]?.Properties?.Tags as { Key: string; Value: string }[] | undefined);
+        jobOf = tags.find((t) => t.Key === 'palette-onboarding-job')?.Value ?? '';
+      }
+      expect(SECRET_JOB_NAMES, rendered).toContain(jobOf);
+      out.set(rendered, [...(out.get(rendered) ?? []), jobOf].sort());
+    }
+  }
+  return out;
+}
+const stsStatements = (sts: IamStatement[]) => sts.filter((st) => actions(st).some((a) => a.startsWith('sts:')));
+/** AssumeRole statements into tenant accounts: every sts: statement that is not a TenantSecretsAccess session. */
+const tenantAssumeStatements = (json: CfnTemplate, sts: IamStatement[]) => stsStatements(sts).filter((st) => !onSecretsRole(json, st));
+/**
+ * A TenantSecretsAccess session grant, checked whole: AssumeRole + TagSession on that role only, for one job, with
+ * exactly the two session tags and a tenant. Returns its job.
+ */
+function secretSessionJob(json: CfnTemplate, st: IamStatement): string {
+  expect(st.Effect).toBe('Allow');
+  expect(onSecretsRole(json, st), JSON.stringify(st.Resource)).toBe(true);
+  expect(resources(st)).toHaveLength(1);
+  expect([...actions(st)].sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+  const job = st.Condition?.StringEquals?.['aws:RequestTag/palette-onboarding-job'];
+  expect(SECRET_JOB_NAMES).toContain(job);
+  expect(st.Condition).toEqual({
+    StringEquals: { 'aws:RequestTag/palette-onboarding-job': job },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': ['palette-onboarding-tenant', 'palette-onboarding-job'] },
+    Null: { 'aws:RequestTag/palette-onboarding-tenant': 'false' },
+  });
+  return String(job);
+}
+/** The jobs a function's own role may tag a TenantSecretsAccess session with (each statement checked whole). */
+const sessionJobsOf = (json: CfnTemplate, handler: string) =>
+  stsStatements(statementsOf(json, handler))
+    .filter((st) => onSecretsRole(json, st))
+    .map((st) => secretSessionJob(json, st))
+    .sort();
+
 const BASELINE = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
 
 /** Actions that have no resource-level permissions and may therefore use "*". */
@@ -89,12 +188,17 @@ const RESOURCELESS_ACTIONS = new Set([
 ]);
 
 describe('tenant accounts (the account guard in IAM; every combination of the grant: test/cdk/account-guard.test.ts)', () => {
-  it('with no guard configured, no function may assume any role: only the home account can be onboarded', () => {
-    expect(allStatements(base.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')))).toEqual([]);
+  it('with no guard configured, no function may assume a tenant execution role: only the home account can be onboarded', () => {
+    const sts = stsStatements(allStatements(base.json));
+    // Nothing into another account: the only sts: statements are the TenantSecretsAccess sessions (the stack's own role).
+    expect(tenantAssumeStatements(base.json, sts)).toEqual([]);
+    expect(sts.flatMap(resources).filter((r) => r.includes(':role/'))).toEqual([]);
+    expect(sts.map((st) => secretSessionJob(base.json, st)).sort()).toEqual(Object.values(SECRET_JOB_OF).sort());
   });
 
   it('the only sts:AssumeRole statements target the configured execution role names, in the allowed accounts only', () => {
-    const assume = allStatements(guarded.json).filter((st) => actions(st).some((a) => a.startsWith('sts:')));
+    const sts = stsStatements(allStatements(guarded.json));
+    const assume = tenantAssumeStatements(guarded.json, sts);
     // one statement per mechanism (OUs, accounts) per tenant-reaching function
     expect(assume.length).toBe(TENANT_REACHING.length * 2);
     for (const st of assume) {
@@ -103,24 +207,40 @@ describe('tenant accounts (the account guard in IAM; every combination of the gr
       expect(resources(st)).toEqual(['arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole']);
       expect(Object.keys(st.Condition ?? {})).toHaveLength(1);
     }
+    // Every other sts: statement is a tagged TenantSecretsAccess session, one per function with a secret job.
+    const sessions = sts.filter((st) => !assume.includes(st));
+    expect(sessions.map((st) => secretSessionJob(guarded.json, st)).sort()).toEqual(Object.values(SECRET_JOB_OF).sort());
   });
 
   it('only the functions that work in tenant accounts may assume roles', () => {
     for (const handler of FUNCTION_NAMES) {
-      expect(actionsOf(guarded.json, handler).has('sts:AssumeRole'), handler).toBe(TENANT_REACHING.includes(handler));
+      const intoTenant = tenantAssumeStatements(guarded.json, statementsOf(guarded.json, handler)).filter((st) => actions(st).includes('sts:AssumeRole'));
+      expect(intoTenant.length > 0, handler).toBe(TENANT_REACHING.includes(handler));
+      // The stack's TenantSecretsAccess role: only the functions with a secret job, only for that job, only tagged.
+      expect(sessionJobsOf(guarded.json, handler), handler).toEqual(SECRET_JOB_OF[handler] ? [SECRET_JOB_OF[handler]] : []);
+      // Whoever may assume anything, may assume only these two kinds of role.
+      const assumable = stsStatements(statementsOf(guarded.json, handler)).length;
+      expect(assumable, handler).toBe(intoTenant.length + (SECRET_JOB_OF[handler] ? 1 : 0));
     }
+    // The role's trust policy says the same: exactly these function roles, each for its own job.
+    const expected = new Map(SECRET_SESSION_FUNCTIONS.map((h) => [`\${${roleOf(guarded.json, h)}.Arn}`, [SECRET_JOB_OF[h]]]));
+    expect(trustedJobs(guarded.json)).toEqual(expected);
   });
 
   it('follows allowedExecutionRoleNames', () => {
-    const assume = allStatements(custom.json).filter((st) => actions(st).includes('sts:AssumeRole'));
+    const sts = stsStatements(allStatements(custom.json));
+    const assume = tenantAssumeStatements(custom.json, sts);
     expect(assume.length).toBe(TENANT_REACHING.length);
     for (const st of assume) {
+      expect(actions(st)).toEqual(['sts:AssumeRole']);
       expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } });
       expect(resources(st)).toEqual([
         'arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole',
         'arn:${AWS::Partition}:iam::*:role/PaletteOnboardingExecution',
       ]);
     }
+    // The TenantSecretsAccess sessions do not depend on the execution role names.
+    expect(sts.filter((st) => !assume.includes(st)).map((st) => secretSessionJob(custom.json, st)).sort()).toEqual(Object.values(SECRET_JOB_OF).sort());
   });
 });
 
@@ -176,20 +296,37 @@ describe('no broad permissions', () => {
   });
 
   it('Secrets Manager: each function exactly the secret actions and name patterns it uses (test/cdk/secrets.test.ts)', () => {
-    const written = /^arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:palette-onboarding\/\*\/(aws-access-key|ssh-private-key|palette-api-key)(-\?{6})?$/;
-    const credentials = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding-credentials/*/*';
-    const apiKeySecret =
-      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/palette-api-key-??????';
+    const PREFIX = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:';
+    const apiKeySecret = `${PREFIX}palette-onboarding/palette-api-key-??????`;
+    // A tenant's secrets are named by the session's tenant tag only: never a wildcard tenant.
+    const written = /^palette-onboarding\/\$\{aws:PrincipalTag\/palette-onboarding-tenant\}\/(aws-access-key|ssh-private-key|palette-api-key)(-\?{6})?$/;
+    const credentials = 'palette-onboarding-credentials/${aws:PrincipalTag/palette-onboarding-tenant}/*';
+    const inSecretsRole = new Set(secretsRoleStatements(base.json));
+    let tenantStatements = 0;
     for (const st of allStatements(base.json)) {
       const sm = actions(st).filter((a) => a.startsWith('secretsmanager:'));
       if (sm.length === 0) continue;
-      for (const r of resources(st)) {
-        if (r === credentials || r === apiKeySecret) expect(sm.sort(), r).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-        else expect(r).toMatch(written);
-      }
       expect(sm).not.toContain('secretsmanager:UntagResource');
       expect(sm).not.toContain('secretsmanager:UpdateSecret');
+      if (!inSecretsRole.has(st)) {
+        // Any other role (the functions' own): the deployment's Palette API key, read-only, and nothing else.
+        expect(resources(st)).toEqual([apiKeySecret]);
+        expect(actions(st)).toEqual(['secretsmanager:GetSecretValue']);
+        continue;
+      }
+      tenantStatements++;
+      expect(actions(st).every((a) => a.startsWith('secretsmanager:'))).toBe(true);
+      expect(Object.keys(st.Condition ?? {})).toEqual(['StringEquals']);
+      expect(SECRET_JOB_NAMES).toContain(st.Condition?.StringEquals?.['aws:PrincipalTag/palette-onboarding-job']);
+      for (const r of resources(st)) {
+        expect(r.startsWith(PREFIX), r).toBe(true);
+        const name = r.slice(PREFIX.length);
+        if (name === credentials) expect(sm, r).toEqual(['secretsmanager:GetSecretValue']);
+        else expect(name).toMatch(written);
+      }
     }
+    // One statement per secret job in TenantSecretsAccess.
+    expect(tenantStatements).toBe(SECRET_JOB_NAMES.length);
   });
 });
 
@@ -244,13 +381,14 @@ describe('per-function permissions', () => {
     expect((table as { UpdateReplacePolicy?: string }).UpdateReplacePolicy).toBe('Retain');
   });
 
-  it('read-palette-identity can only read the Palette API key secret', () => {
+  it('read-palette-identity can only read the Palette API key secret (GetSecretValue only; no tenant secrets session)', () => {
     const sts = statementsOf(base.json, 'read-palette-identity').filter((st) => !actions(st).every((a) => BASELINE.has(a)));
     expect(sts).toHaveLength(1);
-    expect(actions(sts[0] as IamStatement).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(actions(sts[0] as IamStatement)).toEqual(['secretsmanager:GetSecretValue']);
     expect(resources(sts[0] as IamStatement)).toEqual([
       'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:palette-onboarding/palette-api-key-??????',
     ]);
+    expect(sessionJobsOf(base.json, 'read-palette-identity')).toEqual([]);
   });
 
   it('the configured API key secret ARN is granted as given (complete or partial)', () => {
@@ -291,11 +429,28 @@ describe('per-function permissions', () => {
     expect(deleting('ensure-sts-role')).toEqual([]);
     expect(deleting('undo-bucket')).toEqual(['s3:DeleteBucket']);
     expect(deleting('undo-backup-policy')).toEqual(['iam:DeletePolicy']);
-    expect(deleting('undo-principal')).toEqual(['iam:DeleteRole', 'iam:DeleteUser', 'secretsmanager:DeleteSecret']);
-    expect(deleting('undo-registrations')).toEqual(['secretsmanager:DeleteSecret']);
+    expect(deleting('undo-principal')).toEqual(['iam:DeleteRole', 'iam:DeleteUser']);
+    expect(deleting('undo-registrations')).toEqual([]);
     expect(deleting('ensure-static-user')).toEqual([]);
-    const secretDeleters = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('secretsmanager:DeleteSecret'));
-    expect(secretDeleters.sort()).toEqual(['undo-principal', 'undo-registrations']);
+    // No function deletes a secret with its own role ...
+    expect(FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('secretsmanager:DeleteSecret'))).toEqual([]);
+    // ... only TenantSecretsAccess does, in the undo jobs, each on its own kind of secret ...
+    const deletes = secretsRoleStatements(base.json).filter((st) => actions(st).includes('secretsmanager:DeleteSecret'));
+    const deleteJobs = Object.fromEntries(
+      deletes.map((st) => [
+        String(st.Condition?.StringEquals?.['aws:PrincipalTag/palette-onboarding-job']),
+        [...new Set(resources(st).map((r) => r.replace(/^.*:secret:palette-onboarding\/\$\{aws:PrincipalTag\/palette-onboarding-tenant\}\//, '').replace(/-\?{6}$/, '')))].sort(),
+      ]),
+    );
+    expect(deleteJobs).toEqual({ 'access-key-delete': ['aws-access-key'], 'registrations-undo': ['palette-api-key', 'ssh-private-key'] });
+    // ... and only the undo functions may start a session for those jobs (their own grant and the role's trust).
+    const mayDelete = FUNCTION_NAMES.filter((h) => sessionJobsOf(base.json, h).some((job) => job in deleteJobs));
+    expect(mayDelete.sort()).toEqual(['undo-principal', 'undo-registrations']);
+    expect(sessionJobsOf(base.json, 'undo-principal')).toEqual(['access-key-delete']);
+    expect(sessionJobsOf(base.json, 'undo-registrations')).toEqual(['registrations-undo']);
+    const trusted = trustedJobs(base.json);
+    const trustedForDelete = [...trusted].filter(([, jobs]) => jobs.some((job) => job in deleteJobs)).map(([principal]) => principal);
+    expect(trustedForDelete.sort()).toEqual(['undo-principal', 'undo-registrations'].map((h) => `\${${roleOf(base.json, h)}.Arn}`).sort());
   });
 
   it('the state machine may invoke exactly the 22 functions and publish only to the notifications bus', () => {

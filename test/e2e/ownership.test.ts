@@ -199,7 +199,7 @@ describe('objects marked for someone else but unknown to the registry are refuse
   });
 
   it.each([
-    ['another tenant', '777777777701', [{ Key: 'palette-onboarding/tenant', Value: 'eta' }, { Key: 'palette-onboarding/managed-by', Value: 'palette-onboarding' }], /belongs to tenant 'eta'/],
+    ['another tenant', '777777777701', [{ Key: 'palette-onboarding/tenant', Value: 'eta' }, { Key: 'palette-onboarding/managed-by', Value: 'palette-onboarding' }], /IAM role 'palette-onboarding-theta' carries another tenant's mark: IAM refused tenant 'theta''s session/],
     ['another deployment', '777777777702', [{ Key: 'palette-onboarding/tenant', Value: 'theta' }, { Key: 'palette-onboarding/managed-by', Value: 'staging-eu' }], /another palette-onboarding deployment \('staging-eu'/],
     ['nobody (unmarked, no adopt)', '777777777703', [], /set aws\.principal\.adopt: true/],
   ])('an IAM role of the derived name marked for %s', async (_who, accountId, Tags, message) => {
@@ -231,7 +231,7 @@ describe('objects marked for someone else but unknown to the registry are refuse
     // Act
     const userRun = await run({ tenantId: 'iota', aws: { accountId, region: 'us-east-1', credentialMode: 'static' } });
     // Assess
-    expect(failedWith(userRun)).toMatchObject({ status: 'FAILED', error: 'OwnershipError', message: expect.stringMatching(/IAM user 'palette-onboarding-iota'.*belongs to tenant 'kappa'/) });
+    expect(failedWith(userRun)).toMatchObject({ status: 'FAILED', error: 'OwnershipError', message: expect.stringMatching(/IAM user 'palette-onboarding-iota' carries another tenant's mark: IAM refused tenant 'iota''s session/) });
     expect(world.inventory(accountId)).toEqual(inventoryBefore);
 
     // Prepare: a backup policy of lambda's derived name, marked for kappa.
@@ -249,7 +249,7 @@ describe('objects marked for someone else but unknown to the registry are refuse
     // Act
     const policyRun = await run({ tenantId: 'lambda', aws: { accountId: policyAccount, region: 'us-east-1', credentialMode: 'sts' } });
     // Assess
-    expect(failedWith(policyRun)).toMatchObject({ status: 'FAILED', error: 'OwnershipError', message: expect.stringMatching(/IAM policy .*palette-onboarding-lambda-backup.*belongs to tenant 'kappa'/) });
+    expect(failedWith(policyRun)).toMatchObject({ status: 'FAILED', error: 'OwnershipError', message: expect.stringMatching(/IAM policy .*palette-onboarding-lambda-backup' carries another tenant's mark: IAM refused tenant 'lambda''s session/) });
     expect(world.inventory(policyAccount)).toEqual(policyInventory);
 
     // Prepare: the access-key secret name of tenant muon exists, marked for kappa.

@@ -22,6 +22,7 @@ import {
   GetUserCommand,
   GetUserPolicyCommand,
   IAMClient,
+  ListPolicyTagsCommand,
   ListAccessKeysCommand,
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
@@ -31,8 +32,10 @@ import {
   ListUserPoliciesCommand,
   ListUsersCommand,
   PutUserPolicyCommand,
+  TagPolicyCommand,
   TagRoleCommand,
   TagUserCommand,
+  UntagPolicyCommand,
   UntagRoleCommand,
   UpdateAccessKeyCommand,
   UpdateAssumeRolePolicyCommand,
@@ -411,6 +414,98 @@ describe('authorization of IAM callers', () => {
     expect((await client.send(new ListRolesCommand({}))).Roles?.some((r) => r.RoleName === 'app-protected')).toBe(true);
     await iam.send(new DeleteRoleCommand({ RoleName: 'app-protected' }));
     client.destroy();
+  });
+});
+
+describe('tags in authorization', () => {
+  const TEAM = 'example/team';
+  const policyOf = (statements: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+  it('creating a role, user or policy WITH tags also needs iam:TagRole / TagUser / TagPolicy (aws:RequestTag in the context)', async () => {
+    const keys = await userWithKey('creator');
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'creator',
+        PolicyName: 'create-only',
+        PolicyDocument: allowPolicy(['iam:CreateRole', 'iam:CreateUser', 'iam:CreatePolicy'], [`arn:aws:iam::${acct}:role/made-*`, `arn:aws:iam::${acct}:user/made-*`, `arn:aws:iam::${acct}:policy/made-*`]),
+      }),
+    );
+    const client = iamClient(sb, keys);
+    const Tags = [{ Key: TEAM, Value: 'red' }];
+    await client.send(new CreateRoleCommand({ RoleName: 'made-untagged', AssumeRolePolicyDocument: TRUST() }));
+    await expectAwsError(client.send(new CreateRoleCommand({ RoleName: 'made-tagged', AssumeRolePolicyDocument: TRUST(), Tags })), 'AccessDenied', 403, /iam:TagRole on resource: arn:aws:iam::\d+:role\/made-tagged/);
+    await expectAwsError(client.send(new CreateUserCommand({ UserName: 'made-user', Tags })), 'AccessDenied', 403, /iam:TagUser/);
+    await expectAwsError(client.send(new CreatePolicyCommand({ PolicyName: 'made-policy', PolicyDocument: allowPolicy('s3:ListBucket'), Tags })), 'AccessDenied', 403, /iam:TagPolicy/);
+    // Tagging allowed only with team=red.
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'creator',
+        PolicyName: 'tag-red',
+        PolicyDocument: policyOf([
+          { Effect: 'Allow', Action: ['iam:TagRole', 'iam:TagUser', 'iam:TagPolicy'], Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TEAM}`]: 'red' } } },
+        ]),
+      }),
+    );
+    await client.send(new CreateRoleCommand({ RoleName: 'made-tagged', AssumeRolePolicyDocument: TRUST(), Tags }));
+    await client.send(new CreateUserCommand({ UserName: 'made-user', Tags }));
+    await client.send(new CreatePolicyCommand({ PolicyName: 'made-policy', PolicyDocument: allowPolicy('s3:ListBucket'), Tags }));
+    await expectAwsError(
+      client.send(new CreateRoleCommand({ RoleName: 'made-blue', AssumeRolePolicyDocument: TRUST(), Tags: [{ Key: TEAM, Value: 'blue' }] })),
+      'AccessDenied',
+      403,
+      /iam:TagRole/,
+    );
+    expect(await iam.send(new GetRoleCommand({ RoleName: 'made-blue' })).catch((e: Error) => e.name)).toBe('NoSuchEntityException');
+    client.destroy();
+  });
+
+  it("an existing entity's tags are aws:ResourceTag/<key> (iam:ResourceTag/<key> for roles and users) of every other action on it", async () => {
+    const keys = await userWithKey('red-admin');
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'red-admin',
+        PolicyName: 'red-only',
+        PolicyDocument: policyOf([
+          {
+            Effect: 'Allow',
+            Action: ['iam:GetRole', 'iam:TagRole', 'iam:GetUser', 'iam:GetPolicy', 'iam:TagPolicy', 'iam:ListPolicyTags'],
+            Resource: '*',
+            Condition: { StringEqualsIfExists: { [`aws:ResourceTag/${TEAM}`]: 'red' } },
+          },
+          { Effect: 'Allow', Action: 'iam:DeleteRole', Resource: '*', Condition: { StringEquals: { [`iam:ResourceTag/${TEAM}`]: 'red' } } },
+        ]),
+      }),
+    );
+    const Red = [{ Key: TEAM, Value: 'red' }];
+    const Blue = [{ Key: TEAM, Value: 'blue' }];
+    await iam.send(new CreateRoleCommand({ RoleName: 'red-role', AssumeRolePolicyDocument: TRUST(), Tags: Red }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'blue-role', AssumeRolePolicyDocument: TRUST(), Tags: Blue }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'plain-role', AssumeRolePolicyDocument: TRUST() }));
+    await iam.send(new CreateUserCommand({ UserName: 'blue-user', Tags: Blue }));
+    const blue = await iam.send(new CreatePolicyCommand({ PolicyName: 'blue-policy', PolicyDocument: allowPolicy('s3:ListBucket'), Tags: Blue }));
+    const client = iamClient(sb, keys);
+    await client.send(new GetRoleCommand({ RoleName: 'red-role' }));
+    await client.send(new GetRoleCommand({ RoleName: 'plain-role' }));
+    await client.send(new GetRoleCommand({ RoleName: 'no-such-role' })).catch((e: Error) => expect(e.name).toBe('NoSuchEntityException'));
+    await expectAwsError(client.send(new GetRoleCommand({ RoleName: 'blue-role' })), 'AccessDenied', 403, /iam:GetRole on resource: arn:aws:iam::\d+:role\/blue-role/);
+    await expectAwsError(client.send(new TagRoleCommand({ RoleName: 'blue-role', Tags: Red })), 'AccessDenied', 403, /iam:TagRole/);
+    await expectAwsError(client.send(new GetUserCommand({ UserName: 'blue-user' })), 'AccessDenied', 403, /iam:GetUser/);
+    await expectAwsError(client.send(new GetPolicyCommand({ PolicyArn: blue.Policy?.Arn })), 'AccessDenied', 403, /iam:GetPolicy/);
+    await expectAwsError(client.send(new DeleteRoleCommand({ RoleName: 'plain-role' })), 'AccessDenied', 403, /iam:DeleteRole/);
+    await client.send(new DeleteRoleCommand({ RoleName: 'red-role' }));
+    client.destroy();
+  });
+
+  it('tags customer managed policies (TagPolicy, ListPolicyTags, UntagPolicy)', async () => {
+    const p = await iam.send(new CreatePolicyCommand({ PolicyName: 'tag-me', PolicyDocument: allowPolicy('s3:ListBucket'), Tags: [{ Key: 'a', Value: '1' }] }));
+    const PolicyArn = p.Policy?.Arn ?? '';
+    await iam.send(new TagPolicyCommand({ PolicyArn, Tags: [{ Key: 'b', Value: '2' }, { Key: 'A', Value: '3' }] }));
+    expect((await iam.send(new ListPolicyTagsCommand({ PolicyArn }))).Tags).toEqual([{ Key: 'A', Value: '3' }, { Key: 'b', Value: '2' }]);
+    expect((await iam.send(new GetPolicyCommand({ PolicyArn }))).Policy?.Tags).toEqual(expect.arrayContaining([{ Key: 'b', Value: '2' }]));
+    await iam.send(new UntagPolicyCommand({ PolicyArn, TagKeys: ['b'] }));
+    expect((await iam.send(new ListPolicyTagsCommand({ PolicyArn }))).Tags).toEqual([{ Key: 'A', Value: '3' }]);
+    await expectAwsError(iam.send(new TagPolicyCommand({ PolicyArn: `arn:aws:iam::${acct}:policy/none`, Tags: [{ Key: 'a', Value: '1' }] })), 'NoSuchEntityException', 404);
+    await expectAwsError(iam.send(new TagPolicyCommand({ PolicyArn: ADMIN_ARN, Tags: [{ Key: 'a', Value: '1' }] })), 'NoSuchEntityException', 404);
   });
 });
 

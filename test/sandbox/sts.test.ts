@@ -7,13 +7,16 @@ import {
   CreateUserCommand,
   GetRoleCommand,
   IAMClient,
+  PutRolePolicyCommand,
   PutUserPolicyCommand,
+  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../local/aws/core/types';
-import { allowPolicy, eventually, expectAwsError, iamClient, start, stsClient, trustPolicy, type Keys } from './core-fixtures';
+import { allowPolicy, eventually, expectAwsError, iamClient, keysOf, start, stsClient, trustPolicy, type Keys } from './core-fixtures';
 
 const MEMBER = '111111111111';
 const OTHER = '222222222222';
@@ -242,5 +245,206 @@ describe('IAM propagation delay', () => {
     await stsClient(sb, keys).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'grower' }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'fresh', PolicyArn: ADMIN_ARN }));
     userIam.destroy();
+  });
+});
+
+describe('session tags (AssumeRole Tags / TransitiveTagKeys, sts:TagSession, aws:PrincipalTag)', () => {
+  let sb: RunningSandbox;
+  let iam: IAMClient;
+  let sm: SecretsManagerClient;
+  let mgmt: string;
+  /** A caller whose identity policy may tag sessions of `scoped` only with job=read (and any tenant). */
+  let caller: STSClient;
+
+  const TENANT = 'palette-onboarding-tenant';
+  const JOB = 'palette-onboarding-job';
+  const tags = (tenant: string, job = 'read') => [
+    { Key: TENANT, Value: tenant },
+    { Key: JOB, Value: job },
+  ];
+
+  beforeAll(async () => {
+    sb = await start();
+    mgmt = sb.accountId;
+    iam = iamClient(sb);
+    sm = new SecretsManagerClient({ endpoint: sb.endpoint, region: sb.region, credentials: keysOf(sb), maxAttempts: 1 });
+    const scopedArn = `arn:aws:iam::${mgmt}:role/scoped`;
+    // The trust delegates to the account (so the caller's identity policy decides the tag values), for one caller only.
+    await iam.send(new CreateUserCommand({ UserName: 'caller' }));
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'scoped',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${mgmt}:root` },
+              Action: ['sts:AssumeRole', 'sts:TagSession'],
+              Condition: { ArnEquals: { 'aws:PrincipalArn': `arn:aws:iam::${mgmt}:user/caller` } },
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'scoped',
+        PolicyName: 'per-tenant',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: `arn:aws:secretsmanager:${sb.region}:${mgmt}:secret:tenants/\${aws:PrincipalTag/${TENANT}}/*`,
+              Condition: { StringEquals: { [`aws:PrincipalTag/${JOB}`]: 'read' } },
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'caller',
+        PolicyName: 'assume-scoped',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: scopedArn },
+            {
+              Effect: 'Allow',
+              Action: 'sts:TagSession',
+              Resource: scopedArn,
+              Condition: {
+                StringEquals: { [`aws:RequestTag/${JOB}`]: 'read' },
+                'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT, JOB] },
+              },
+            },
+          ],
+        }),
+      }),
+    );
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'caller' }));
+    caller = stsClient(sb, { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' });
+    for (const tenant of ['alpha', 'beta']) {
+      await sm.send(new CreateSecretCommand({ Name: `tenants/${tenant}/key`, SecretString: `${tenant}-value` }));
+    }
+  });
+  afterAll(async () => {
+    for (const c of [iam, sm, caller]) c?.destroy();
+    await sb?.stop();
+  });
+
+  const scopedArn = () => `arn:aws:iam::${mgmt}:role/scoped`;
+  const secretsAs = (out: { Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string } }) =>
+    new SecretsManagerClient({ endpoint: sb.endpoint, region: sb.region, credentials: sessionKeys(out), maxAttempts: 1 });
+
+  it('resolves ${aws:PrincipalTag/<key>} in a resource ARN from the session tags: one tenant per session', async () => {
+    const out = await caller.send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'alpha-run', Tags: tags('alpha') }));
+    expect(out.PackedPolicySize).toBeGreaterThan(0);
+    const alpha = secretsAs(out);
+    expect((await alpha.send(new GetSecretValueCommand({ SecretId: 'tenants/alpha/key' }))).SecretString).toBe('alpha-value');
+    await expectAwsError(alpha.send(new GetSecretValueCommand({ SecretId: 'tenants/beta/key' })), 'AccessDeniedException', 400, /secretsmanager:GetSecretValue/);
+    alpha.destroy();
+  });
+
+  it('authorizes sts:TagSession on the caller\'s identity policy too: a tag value it may not set is AccessDenied', async () => {
+    await expectAwsError(
+      caller.send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'writer', Tags: tags('alpha', 'write') })),
+      'AccessDenied',
+      403,
+      `User: arn:aws:iam::${mgmt}:user/caller is not authorized to perform: sts:TagSession on resource: ${scopedArn()}`,
+    );
+    // A tag key the policy does not list (ForAllValues on aws:TagKeys).
+    await expectAwsError(
+      caller.send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'extra', Tags: [...tags('alpha'), { Key: 'other', Value: 'x' }] })),
+      'AccessDenied',
+      403,
+      /sts:TagSession/,
+    );
+  });
+
+  it('a session without tags has no principal tag: the variable resolves to nothing and matches no secret', async () => {
+    const out = await caller.send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'untagged' }));
+    const untagged = secretsAs(out);
+    for (const tenant of ['alpha', 'beta']) {
+      await expectAwsError(untagged.send(new GetSecretValueCommand({ SecretId: `tenants/${tenant}/key` })), 'AccessDeniedException', 400);
+    }
+    untagged.destroy();
+  });
+
+  it('a caller the trust policy does not name cannot tag (nor assume), whatever its own policy says', async () => {
+    await expectAwsError(
+      stsClient(sb).send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'root', Tags: tags('alpha') })),
+      'AccessDenied',
+      403,
+      /sts:AssumeRole on resource/,
+    );
+  });
+
+  it('validates tags as AWS does', async () => {
+    const assumeWith = (Tags: { Key: string; Value: string }[], TransitiveTagKeys?: string[]) =>
+      caller.send(new AssumeRoleCommand({ RoleArn: scopedArn(), RoleSessionName: 'validate', Tags, ...(TransitiveTagKeys ? { TransitiveTagKeys } : {}) }));
+    await expectAwsError(assumeWith(Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }))), 'ValidationError', 400, /less than or equal to 50/);
+    await expectAwsError(assumeWith([{ Key: 'aws:tenant', Value: 'x' }]), 'InvalidParameterValue', 400, /reserved prefix aws:/);
+    await expectAwsError(assumeWith([{ Key: 'bad#key', Value: 'x' }]), 'ValidationError', 400, /regular expression pattern/);
+    await expectAwsError(assumeWith([{ Key: 'Team', Value: 'a' }, { Key: 'team', Value: 'b' }]), 'InvalidParameterValue', 400, /Duplicate tag keys/);
+    await expectAwsError(assumeWith(tags('alpha'), ['missing']), 'InvalidParameterValue', 400, /transitive tag key missing/);
+  });
+
+  it("the role's own tags are principal tags too; a session tag of the same key (any case) wins", async () => {
+    const tagSessions = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${mgmt}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+    });
+    await iam.send(new CreateRoleCommand({ RoleName: 'tagged', AssumeRolePolicyDocument: tagSessions, Tags: [{ Key: TENANT, Value: 'beta' }] }));
+    await iam.send(new TagRoleCommand({ RoleName: 'tagged', Tags: [{ Key: JOB, Value: 'read' }] }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'tagged',
+        PolicyName: 'per-tenant',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: `arn:aws:secretsmanager:${sb.region}:${mgmt}:secret:tenants/\${aws:PrincipalTag/${TENANT}}/*` }],
+        }),
+      }),
+    );
+    const roleTags = secretsAs(await stsClient(sb).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${mgmt}:role/tagged`, RoleSessionName: 'role-tags' })));
+    await roleTags.send(new GetSecretValueCommand({ SecretId: 'tenants/beta/key' }));
+    await expectAwsError(roleTags.send(new GetSecretValueCommand({ SecretId: 'tenants/alpha/key' })), 'AccessDeniedException', 400);
+    const overridden = secretsAs(
+      await stsClient(sb).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${mgmt}:role/tagged`, RoleSessionName: 'session-tags', Tags: [{ Key: TENANT.toUpperCase(), Value: 'alpha' }] }),
+      ),
+    );
+    await overridden.send(new GetSecretValueCommand({ SecretId: 'tenants/alpha/key' }));
+    await expectAwsError(overridden.send(new GetSecretValueCommand({ SecretId: 'tenants/beta/key' })), 'AccessDeniedException', 400);
+    for (const c of [roleTags, overridden]) c.destroy();
+  });
+
+  it('passes transitive tags on in a role chain; they cannot be set again there', async () => {
+    const tagSessions = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${mgmt}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+    });
+    await iam.send(new CreateRoleCommand({ RoleName: 'first-hop', AssumeRolePolicyDocument: tagSessions }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'first-hop', PolicyName: 'chain', PolicyDocument: allowPolicy(['sts:AssumeRole', 'sts:TagSession'], '*') }));
+    const hop = await stsClient(sb).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${mgmt}:role/first-hop`, RoleSessionName: 'hop', Tags: [{ Key: TENANT, Value: 'alpha' }], TransitiveTagKeys: [TENANT] }),
+    );
+    const hopSts = stsClient(sb, sessionKeys(hop));
+    const chained = await hopSts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${mgmt}:role/tagged`, RoleSessionName: 'chained' }));
+    const chainedSm = secretsAs(chained);
+    // The transitive session tag overrides the role's own tenant tag (beta).
+    await chainedSm.send(new GetSecretValueCommand({ SecretId: 'tenants/alpha/key' }));
+    await expectAwsError(chainedSm.send(new GetSecretValueCommand({ SecretId: 'tenants/beta/key' })), 'AccessDeniedException', 400);
+    await expectAwsError(
+      hopSts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${mgmt}:role/tagged`, RoleSessionName: 'again', Tags: [{ Key: TENANT, Value: 'beta' }] })),
+      'InvalidParameterValue',
+      400,
+      /transitive tags/,
+    );
+    for (const c of [hopSts, chainedSm]) c.destroy();
   });
 });

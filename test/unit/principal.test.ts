@@ -1,8 +1,10 @@
 /**
  * The static-mode access-key logic (Prepare / Act / Assess with aws-sdk-client-mock): exactly one active
  * key, stored in Secrets Manager before any old key is removed, rotated only on request; an adopted user's own
- * keys are never deleted; another tenant's user is never touched. The tenant registry is mocked too (the real
- * one is exercised end to end in test/e2e/ownership.test.ts).
+ * keys are never deleted; another tenant's user is never touched. The key's secret is reached only through a
+ * TenantSecretsAccess session tagged with the plan's tenant and the job (access-key-write; access-key-delete in the
+ * undo), never with the function's own credentials. The tenant registry is mocked too (the real one is exercised
+ * end to end in test/e2e/ownership.test.ts).
  */
 import {
   AttachUserPolicyCommand,
@@ -19,23 +21,31 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   DescribeSecretCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildPlan } from '../../lambdas/domain/plan';
-import { ensureStaticUser } from '../../lambdas/services/aws/principal';
+import type { SecretJobName } from '../../lambdas/domain/secret-access';
+import { ensureStaticUser, undoPrincipal } from '../../lambdas/services/aws/principal';
+import { homeClients, tenantSecretsClient } from '../../lambdas/shared/aws-clients';
 import { resetEnvCache } from '../../lambdas/shared/env';
 import { OwnershipError } from '../../lambdas/shared/errors';
 
 const iam = mockClient(IAMClient);
 const sm = mockClient(SecretsManagerClient);
 const ddb = mockClient(DynamoDBDocumentClient);
+const sts = mockClient(STSClient);
+
+/** The stack's TenantSecretsAccess role (TENANT_SECRETS_ROLE_ARN). */
+const SECRETS_ROLE_ARN = 'arn:aws:iam::000000000000:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123';
 
 /** The tenant's registry item while this execution holds its lease. */
 const tenantRecord = () => ({
@@ -73,16 +83,54 @@ const storedSecret = (keyId: string) =>
   sm.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Tags: [{ Key: 'palette-onboarding/access-key-id', Value: keyId }, ...OURS] });
 const keys = (...list: [string, 'Active' | 'Inactive'][]) => ({ AccessKeyMetadata: list.map(([AccessKeyId, Status]) => ({ AccessKeyId, Status })) });
 
+/**
+ * Every Secrets Manager call went through the tenant's secrets session for `job` (not the function's own client),
+ * and that session is an AssumeRole of TenantSecretsAccess tagged tenant = the plan's tenant and job = `job`.
+ */
+async function expectTenantSecretsSession(job: SecretJobName): Promise<void> {
+  const client = tenantSecretsClient(plan(), job);
+  expect(client).not.toBe(homeClients().secretsManager);
+  const calls = sm.calls();
+  expect(calls.length).toBeGreaterThan(0);
+  for (const call of calls) expect(call.thisValue, String(call.args[0]?.constructor.name)).toBe(client);
+  // The credentials the SDK resolves before a call (the mocked session expires within the refresh margin, so this
+  // assumes the role again whatever an earlier test cached).
+  sts.resetHistory();
+  await (client.config.credentials as () => Promise<{ accessKeyId: string }>)();
+  const assumed = sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input);
+  expect(assumed.length).toBeGreaterThan(0);
+  for (const input of assumed) {
+    expect(input).toMatchObject({ RoleArn: SECRETS_ROLE_ARN, RoleSessionName: 'acme-exec' });
+    expect(input.Tags).toEqual([
+      { Key: 'palette-onboarding-tenant', Value: 'acme' },
+      { Key: 'palette-onboarding-job', Value: job },
+    ]);
+    expect(input.Policy).toBeUndefined();
+  }
+}
+
 beforeEach(() => {
   iam.reset();
   sm.reset();
   ddb.reset();
-  process.env.AWS_REGION = 'us-east-1';
-  Object.assign(process.env, { PALETTE_ENDPOINT: 'https://palette.example', HOME_ACCOUNT_ID: '000000000000', TENANT_REGISTRY_TABLE: 'registry' });
+  sts.reset();
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.stubEnv('PALETTE_ENDPOINT', 'https://palette.example');
+  vi.stubEnv('HOME_ACCOUNT_ID', '000000000000');
+  vi.stubEnv('TENANT_REGISTRY_TABLE', 'registry');
+  vi.stubEnv('TENANT_SECRETS_ROLE_ARN', SECRETS_ROLE_ARN);
   resetEnvCache();
+  // A session that expires within the refresh margin: every credentials resolution assumes the role again.
+  sts.on(AssumeRoleCommand).callsFake(async () => ({
+    Credentials: { AccessKeyId: 'ASIASECRETS', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 60_000) },
+  }));
   ddb.on(GetCommand).resolves({ Item: tenantRecord() });
   ddb.on(UpdateCommand).resolves({});
   iam.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: POLICY_ARN }] });
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  resetEnvCache();
 });
 
 describe('ensureStaticUser', () => {
@@ -127,6 +175,8 @@ describe('ensureStaticUser', () => {
       ]),
     );
     expect(writes.every((w) => w.ConditionExpression === '#lease.executionName = :exec' && w.ExpressionAttributeValues?.[':exec'] === 'acme-exec')).toBe(true);
+    // The secret: only through the tenant's access-key-write session.
+    await expectTenantSecretsSession('access-key-write');
   });
 
   it('re-run: keeps the stored key, creates nothing and writes no secret', async () => {
@@ -139,6 +189,8 @@ describe('ensureStaticUser', () => {
     expect(iam.commandCalls(AttachUserPolicyCommand)).toHaveLength(0);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(sm.commandCalls(CreateSecretCommand)).toHaveLength(0);
+    // Even the look-up of the stored key goes through the tenant's session.
+    await expectTenantSecretsSession('access-key-write');
   });
 
   it('corrects drift: reactivates the stored key and deletes any other key', async () => {
@@ -169,6 +221,7 @@ describe('ensureStaticUser', () => {
     const put = sm.commandCalls(PutSecretValueCommand)[0];
     const del = iam.commandCalls(DeleteAccessKeyCommand)[0];
     expect(put !== undefined && del !== undefined && put.calledBefore(del)).toBe(true);
+    await expectTenantSecretsSession('access-key-write');
   });
 
   it('replaces a key whose secret was lost, making room when the user already has two keys', async () => {
@@ -226,5 +279,33 @@ describe('ensureStaticUser', () => {
       expect(iam.commandCalls(AttachUserPolicyCommand)).toHaveLength(0);
       expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
     }
+  });
+});
+
+describe('undoPrincipal', () => {
+  it("deletes the key secret this execution created through the tenant's access-key-delete session", async () => {
+    // Prepare: the user is already gone; the secret is marked as created by this execution.
+    iam.on(GetUserCommand).rejects(new NoSuchEntityException({ message: 'no user', $metadata: {} }));
+    sm.on(DescribeSecretCommand).resolves({
+      ARN: SECRET_ARN,
+      Tags: [{ Key: 'palette-onboarding/created-by', Value: 'acme-exec' }, { Key: 'palette-onboarding/tenant', Value: 'acme' }, { Key: 'palette-onboarding/managed-by', Value: 'palette-onboarding' }],
+    });
+    sm.on(DeleteSecretCommand).resolves({ ARN: SECRET_ARN });
+    // Act
+    const result = await undoPrincipal(plan());
+    // Assess
+    expect(result.deleted).toEqual([SECRET_ARN]);
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: SECRET_ARN, ForceDeleteWithoutRecovery: true }]);
+    await expectTenantSecretsSession('access-key-delete');
+  });
+
+  it('keeps a key secret this execution did not create', async () => {
+    iam.on(GetUserCommand).rejects(new NoSuchEntityException({ message: 'no user', $metadata: {} }));
+    storedSecret('AKIAOLD');
+    const result = await undoPrincipal(plan());
+    expect(result.deleted).toEqual([]);
+    expect(result.retained).toEqual([{ id: expect.stringContaining('palette-onboarding/'), reason: 'not created by this execution' }]);
+    expect(sm.commandCalls(DeleteSecretCommand)).toHaveLength(0);
+    await expectTenantSecretsSession('access-key-delete');
   });
 });

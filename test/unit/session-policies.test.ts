@@ -48,14 +48,22 @@ const BUCKET = 'arn:aws:s3:::palette-backup-acme-111111111111-us-east-1';
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
 /** Would an admin execution role's session with `scope`'s policy be allowed `action` on `resource`? */
-async function allowed(scope: SessionScope, action: string, resource: string, context: Record<string, string> = {}, plan = acme): Promise<boolean> {
+async function allowed(
+  scope: SessionScope,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  plan = acme,
+  resourceAccount = ACCOUNT,
+): Promise<boolean> {
   const result = await runSimulation(
     {
       request: {
         principal: `arn:aws:sts::${ACCOUNT}:assumed-role/OrganizationAccountAccessRole/${plan.executionName}`,
         action,
-        resource: { resource, accountId: ACCOUNT },
-        contextVariables: context,
+        resource: { resource, accountId: resourceAccount },
+        // As AWS sets it for every request: the account that owns the resource.
+        contextVariables: { 'aws:ResourceAccount': resourceAccount, ...context },
       },
       identityPolicies: [{ name: 'AdministratorAccess', policy: ADMIN }],
       serviceControlPolicies: [],
@@ -104,6 +112,8 @@ describe('session policy per job', () => {
     expect(await allowed('bucket-ensure', 's3:PutBucketPolicy', 'arn:aws:s3:::palette-backup-beta-111111111111-us-east-1')).toBe(false);
     expect(await allowed('bucket-ensure', 's3:GetObject', `${BUCKET}/backups/x`)).toBe(false);
     expect(await allowed('bucket-ensure', 'iam:CreateRole', ROLE)).toBe(false);
+    // S3 ARNs carry no account: a bucket of the same name owned by another account is out of reach.
+    expect(await allowed('bucket-ensure', 's3:PutBucketPolicy', BUCKET, {}, acme, '222222222222')).toBe(false);
   });
 
   it('undo-bucket: deletes its bucket and its object versions, nothing else', async () => {
@@ -111,6 +121,8 @@ describe('session policy per job', () => {
     expect(await allowed('bucket-undo', 's3:DeleteObjectVersion', `${BUCKET}/probe`)).toBe(true);
     expect(await allowed('bucket-undo', 's3:PutObject', `${BUCKET}/probe`)).toBe(false);
     expect(await allowed('bucket-undo', 's3:DeleteBucket', 'arn:aws:s3:::someone-elses-bucket')).toBe(false);
+    expect(await allowed('bucket-undo', 's3:DeleteBucket', BUCKET, {}, acme, '222222222222')).toBe(false);
+    expect(await allowed('bucket-undo', 's3:DeleteObjectVersion', `${BUCKET}/probe`, {}, acme, '222222222222')).toBe(false);
   });
 
   it('the policy jobs: only the tenant\'s policy; detach only it, only from the tenant\'s principal', async () => {

@@ -1,15 +1,11 @@
 import { Duration, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import {
-  REGISTRATION_KEYS,
-  REGISTRATIONS,
-  type RegistrationKey,
-  type RegistrationSecrets,
-  type WrittenSecretName,
-} from '../../../lambdas/domain/registrations';
+import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey, type RegistrationSecrets } from '../../../lambdas/domain/registrations';
+import { UNDO_REGISTRATIONS_SECRET_JOB, type SecretJobName } from '../../../lambdas/domain/secret-access';
 import type { OnboardingConfig } from '../config';
 import { applyAccess, type Access, type AccessRefs } from '../permissions';
 import { OnboardingFunction } from './onboarding-function';
+import type { TenantSecretsAccess } from './tenant-secrets-access';
 
 interface HandlerSpec {
   /** Construct id (PascalCase). */
@@ -20,18 +16,12 @@ interface HandlerSpec {
   readonly timeout?: Duration;
 }
 
-/** The secrets registration kinds write (compensation deletes them in undo-registrations). */
-const WRITTEN_BY_REGISTRATIONS: readonly WrittenSecretName[] = [
-  ...new Set(REGISTRATION_KEYS.flatMap((key) => (REGISTRATIONS[key].secrets.writes ? [REGISTRATIONS[key].secrets.writes] : []))),
-];
-
-/** The secret grants of a registration kind's ensure function, from its table entry. A writer reads its value back. */
+/**
+ * The tenant-secrets grant of a registration kind's ensure function, from its table entry: a session of
+ * TenantSecretsAccess for the kind's secret job (lambdas/domain/secret-access.ts), or none.
+ */
 export function registrationSecretAccess(secrets: RegistrationSecrets): Access[] {
-  const out: Access[] = [];
-  if (secrets.reads === 'credentials') out.push('credentialsRead');
-  else if (secrets.reads) out.push(`secretRead:${secrets.reads}`);
-  if (secrets.writes) out.push(`secretRead:${secrets.writes}`, `secretWrite:${secrets.writes}`);
-  return out;
+  return secrets.job ? [`tenantSecrets:${secrets.job}`] : [];
 }
 
 /**
@@ -48,12 +38,12 @@ export const HANDLERS = {
   'acquire-tenant': {
     id: 'AcquireTenant',
     description: "Tenant registry: bind the tenant, take its lease, claim its names",
-    access: ['registryWrite'],
+    access: ['registryAcquire'],
   },
   'release-tenant': {
     id: 'ReleaseTenant',
     description: "Tenant registry: record the execution's outcome and release the tenant's lease",
-    access: ['registryWrite'],
+    access: ['registryRelease'],
   },
   'read-palette-identity': {
     id: 'ReadPaletteIdentity',
@@ -63,27 +53,27 @@ export const HANDLERS = {
   'ensure-bucket': {
     id: 'EnsureBucket',
     description: 'Create or correct the backup bucket in the tenant account',
-    access: ['assumeTenantRole', 'homeBucketEnsure', 'registryWrite'],
+    access: ['assumeTenantRole', 'homeBucketEnsure', 'registryStep'],
   },
   'ensure-backup-policy': {
     id: 'EnsureBackupPolicy',
     description: 'Create or correct the backup IAM policy in the tenant account',
-    access: ['assumeTenantRole', 'homePolicyEnsure', 'registryWrite'],
+    access: ['assumeTenantRole', 'homePolicyEnsure', 'registryStep'],
   },
   'ensure-sts-role': {
     id: 'EnsureStsRole',
     description: 'Create or correct the role Palette assumes (STS mode)',
-    access: ['assumeTenantRole', 'homeRoleEnsure', 'registryWrite'],
+    access: ['assumeTenantRole', 'homeRoleEnsure', 'registryStep'],
   },
   'ensure-static-user': {
     id: 'EnsureStaticUser',
     description: 'Create or correct the IAM user and store its access key in Secrets Manager (static mode)',
-    access: ['assumeTenantRole', 'homeUserEnsure', 'secretWrite:aws-access-key', 'registryWrite'],
+    access: ['assumeTenantRole', 'homeUserEnsure', 'tenantSecrets:access-key-write', 'registryStep'],
   },
   'check-readiness': {
     id: 'CheckReadiness',
     description: 'One round of Palette credential validation (IAM propagation gate)',
-    access: ['paletteApiKey', 'secretRead:aws-access-key'],
+    access: ['paletteApiKey', 'tenantSecrets:access-key-read'],
   },
   'verify-registrations': {
     id: 'VerifyRegistrations',
@@ -94,22 +84,22 @@ export const HANDLERS = {
     id: 'UndoRegistrations',
     description: 'Compensation: delete the Palette registrations (and their stored keys) this execution created',
     // Deletes what the registration kinds wrote (their `secrets.writes`, lambdas/domain/registrations.ts).
-    access: ['paletteApiKey', ...WRITTEN_BY_REGISTRATIONS.map((name): Access => `secretDelete:${name}`), 'registryWrite'],
+    access: ['paletteApiKey', `tenantSecrets:${UNDO_REGISTRATIONS_SECRET_JOB}`, 'registryStep'],
   },
   'undo-principal': {
     id: 'UndoPrincipal',
     description: 'Compensation: delete the role or user (and key secret) this execution created',
-    access: ['assumeTenantRole', 'homePrincipalUndo', 'secretDelete:aws-access-key', 'registryWrite'],
+    access: ['assumeTenantRole', 'homePrincipalUndo', 'tenantSecrets:access-key-delete', 'registryStep'],
   },
   'undo-backup-policy': {
     id: 'UndoBackupPolicy',
     description: 'Compensation: detach and delete the backup policy this execution created',
-    access: ['assumeTenantRole', 'homePolicyUndo', 'registryWrite'],
+    access: ['assumeTenantRole', 'homePolicyUndo', 'registryStep'],
   },
   'undo-bucket': {
     id: 'UndoBucket',
     description: 'Compensation: delete the backup bucket this execution created, if empty',
-    access: ['assumeTenantRole', 'homeBucketUndo', 'registryWrite'],
+    access: ['assumeTenantRole', 'homeBucketUndo', 'registryStep'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 
@@ -132,7 +122,7 @@ export const REGISTRATION_FUNCTIONS: Readonly<Record<RegistrationKey, HandlerSpe
     specs[key] = {
       id: kind.state,
       description: `Register, adopt or correct the Palette ${kind.label}`,
-      access: ['paletteApiKey', 'registryWrite', ...registrationSecretAccess(kind.secrets)],
+      access: ['paletteApiKey', 'registryStep', ...registrationSecretAccess(kind.secrets)],
     };
   }
   return specs;
@@ -150,6 +140,8 @@ export interface OnboardingFunctionsProps {
   /** The one Lambda environment, built from lambdas/shared/env.ts (LambdaEnvSchema). */
   readonly environment: Record<string, string>;
   readonly refs: AccessRefs;
+  /** The role of tenant secrets sessions: each function with a `tenantSecrets:<job>` grant is trusted for that job. */
+  readonly tenantSecrets: TenantSecretsAccess;
 }
 
 export class OnboardingFunctions extends Construct {
@@ -173,6 +165,10 @@ export class OnboardingFunctions extends Construct {
         ...(spec.timeout ? { timeout: spec.timeout } : {}),
       });
       applyAccess(fn.role, fn.role, spec.access, props.config, props.refs);
+      for (const access of spec.access) {
+        const job = /^tenantSecrets:(.+)$/.exec(access)?.[1];
+        if (job) props.tenantSecrets.allow(fn.role, job as SecretJobName);
+      }
       built[name] = fn;
       return fn;
     };

@@ -7,6 +7,7 @@ import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
 import { TenantRegistry } from '../constructs/tenant-registry';
+import { TenantSecretsAccess } from '../constructs/tenant-secrets-access';
 import { lambdaEnvironment, type EnvironmentRefs } from '../lambda-environment';
 
 /** Whole-execution limit of the onboarding state machine (readiness budget max 15 min + retries). */
@@ -22,6 +23,8 @@ export interface PaletteOnboardingStackProps extends StackProps {
 export class PaletteOnboardingStack extends Stack {
   readonly config: OnboardingConfig;
   readonly registry: TenantRegistry;
+  /** The role every access to a tenant's secrets goes through (one tenant per session). */
+  readonly tenantSecrets: TenantSecretsAccess;
   readonly functions: OnboardingFunctions;
   readonly workflow: OnboardingStateMachine;
   readonly trigger: OnboardingTrigger;
@@ -38,14 +41,17 @@ export class PaletteOnboardingStack extends Stack {
     this.config = props.config;
 
     this.registry = new TenantRegistry(this, 'TenantRegistry');
+    this.tenantSecrets = new TenantSecretsAccess(this, 'TenantSecretsAccess');
     const envRefs: EnvironmentRefs = {
       registryTableName: this.registry.table.tableName,
       tenantLeaseSeconds: TENANT_LEASE.toSeconds(),
+      tenantSecretsRoleArn: this.tenantSecrets.role.roleArn,
     };
     this.functions = new OnboardingFunctions(this, 'Functions', {
       config: props.config,
       environment: lambdaEnvironment(props.config, envRefs),
-      refs: { registryTableArn: this.registry.table.tableArn },
+      refs: { registryTableArn: this.registry.table.tableArn, tenantSecretsRoleArn: this.tenantSecrets.role.roleArn },
+      tenantSecrets: this.tenantSecrets,
     });
     this.trigger = new OnboardingTrigger(this, 'Trigger', {
       eventBusName: props.config.eventBusName,

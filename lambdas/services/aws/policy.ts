@@ -23,15 +23,16 @@ import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policie
 import { tenantSession } from '../../domain/session-policies';
 import type { Plan, PolicyResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
-import { awsCall } from '../../shared/errors';
+import { awsCall, OwnershipError } from '../../shared/errors';
 import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
-import { iamTags, marksTagsToAdd, orNoSuchEntity, tagMap } from './iam-util';
+import { iamTags, lookUpTenantObject, marksTagsToAdd, tagMap } from './iam-util';
 
 const MAX_VERSIONS = 5;
 
-export async function getPolicy(iam: IAMClient, arn: string) {
-  return (await orNoSuchEntity(() => iam.send(new GetPolicyCommand({ PolicyArn: arn }))))?.Policy;
+/** The tenant's policy, if it exists; OwnershipError when it carries another tenant's mark (iam-util.ts). */
+export async function getPolicy(iam: IAMClient, arn: string, tenantId: string) {
+  return (await lookUpTenantObject(`IAM policy '${arn}'`, tenantId, () => iam.send(new GetPolicyCommand({ PolicyArn: arn }))))?.Policy;
 }
 
 export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
@@ -44,7 +45,7 @@ export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
   const PolicyDocument = JSON.stringify(document);
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.policy(plan.target.accountId, plan.policyName);
-  let existing = await getPolicy(iam, plan.policyArn);
+  let existing = await getPolicy(iam, plan.policyArn, plan.tenantId);
   if (!existing) {
     await ownership.intend(key);
     try {
@@ -65,7 +66,7 @@ export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
     } catch (e) {
       // Created meanwhile (or by this execution, whose response was lost): decided below like any existing one.
       if (!(e instanceof EntityAlreadyExistsException)) throw e;
-      existing = await getPolicy(iam, plan.policyArn);
+      existing = await getPolicy(iam, plan.policyArn, plan.tenantId);
       if (!existing) throw e;
     }
   }
@@ -111,7 +112,14 @@ export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-undo'));
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.policy(plan.target.accountId, plan.policyName);
-  const policy = await getPolicy(iam, plan.policyArn);
+  let policy;
+  try {
+    policy = await getPolicy(iam, plan.policyArn, plan.tenantId);
+  } catch (e) {
+    // Another tenant's policy: not this execution's to remove.
+    if (e instanceof OwnershipError) return { deleted: [], retained: [{ id: plan.policyArn, reason: "marked for another tenant" }] };
+    throw e;
+  }
   if (!policy) {
     await ownership.forget(key);
     return { deleted: [], retained: [] };
@@ -124,7 +132,9 @@ export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
     try {
       await awsCall(detach);
     } catch (e) {
-      if (!(e instanceof NoSuchEntityException)) throw e;
+      // Not there; or a role / user of that name carries another tenant's mark (the session may not touch it), which
+      // this workflow never attached our policy to. Should it be attached anyway, DeletePolicy fails (DeleteConflict).
+      if (!(e instanceof NoSuchEntityException) && !(e instanceof Error && /^AccessDenied(Exception)?$/.test(e.name))) throw e;
     }
   }
   const versions = (await awsCall(() => iam.send(new ListPolicyVersionsCommand({ PolicyArn: plan.policyArn })))).Versions ?? [];

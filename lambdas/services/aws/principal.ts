@@ -34,12 +34,12 @@ import type { Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
 import { tenantSession } from '../../domain/session-policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
-import { tenantClients } from '../../shared/aws-clients';
+import { tenantClients, tenantSecretsClient } from '../../shared/aws-clients';
 import { awsCall, OwnershipError } from '../../shared/errors';
 import { describeSecret, secretTag } from '../../shared/secrets';
 import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
-import { iamTags, marksTagsToAdd, orNoSuchEntity, tagMap } from './iam-util';
+import { iamTags, lookUpTenantObject, marksTagsToAdd, orNoSuchEntity, tagMap } from './iam-util';
 import { assertTenantSecretUsable, ensureTenantSecret, undoTenantSecret } from './tenant-secret';
 
 /** IAM returns policy documents URL-encoded. */
@@ -62,7 +62,7 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
   });
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.role(plan.target.accountId, RoleName);
-  let existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
+  let existing = (await lookUpTenantObject(`IAM role '${RoleName}'`, plan.tenantId, () => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
   let decision: Ownership | 'created' | undefined;
   let arn: string | undefined;
   if (!existing) {
@@ -84,7 +84,7 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
       arn = out.Role?.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, plan.iamPath);
     } catch (e) {
       if (!(e instanceof EntityAlreadyExistsException)) throw e;
-      existing = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
+      existing = (await lookUpTenantObject(`IAM role '${RoleName}'`, plan.tenantId, () => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
       if (!existing) throw e;
     }
   }
@@ -130,7 +130,7 @@ interface AccessKeyState {
 async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwnership, adoptedUser: boolean): Promise<AccessKeyState> {
   const UserName = plan.principalName;
   const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName })))).AccessKeyMetadata ?? [];
-  const secret = await describeSecret(plan.accessKeySecretName);
+  const secret = await describeSecret(plan.accessKeySecretName, tenantSecretsClient(plan, 'access-key-write'));
   const storedId = secretTag(secret, ACCESS_KEY_ID_TAG);
   const stored = keys.find((k) => k.AccessKeyId === storedId);
 
@@ -142,7 +142,7 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwne
       await awsCall(() => iam.send(new UpdateAccessKeyCommand({ UserName, AccessKeyId, Status: 'Active' })));
     }
   } else {
-    const secretSpec = { name: plan.accessKeySecretName, adopt: plan.adopt.principal, adoptField: 'aws.principal.adopt' };
+    const secretSpec = { job: 'access-key-write' as const, name: plan.accessKeySecretName, adopt: plan.adopt.principal, adoptField: 'aws.principal.adopt' };
     // A key is made only if it can be stored: the secret must be the tenant's (or adoptable) before anything changes.
     await assertTenantSecretUsable(ownership, secretSpec);
     // IAM allows two keys: make room by deleting one the secret does not hold (never the stored one yet), and on an
@@ -186,7 +186,7 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
   const UserName = plan.principalName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.user(plan.target.accountId, UserName);
-  let existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
+  let existing = (await lookUpTenantObject(`IAM user '${UserName}'`, plan.tenantId, () => iam.send(new GetUserCommand({ UserName }))))?.User;
   let decision: Ownership | 'created' | undefined;
   let arn: string | undefined;
   if (!existing) {
@@ -197,7 +197,7 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
       arn = out.User?.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, plan.iamPath);
     } catch (e) {
       if (!(e instanceof EntityAlreadyExistsException)) throw e;
-      existing = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName }))))?.User;
+      existing = (await lookUpTenantObject(`IAM user '${UserName}'`, plan.tenantId, () => iam.send(new GetUserCommand({ UserName }))))?.User;
       if (!existing) throw e;
     }
   }
@@ -233,6 +233,17 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
 }
 
 /** Deletes the role or user (with keys and attachments) and the key secret, each only if this execution created it. */
+/** Compensation's look-up: an object carrying another tenant's mark is recorded as retained, never touched. */
+async function notOthers<T>(result: UndoResult, name: string, lookUp: () => Promise<T>): Promise<T | 'others'> {
+  try {
+    return await lookUp();
+  } catch (e) {
+    if (!(e instanceof OwnershipError)) throw e;
+    result.retained.push({ id: name, reason: 'marked for another tenant' });
+    return 'others';
+  }
+}
+
 export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target, tenantSession(plan, 'principal-undo'));
   const ownership = await TenantOwnership.load(plan);
@@ -240,9 +251,10 @@ export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
   const name = plan.principalName;
   if (plan.credentialMode === 'sts') {
     const key = resourceKey.role(plan.target.accountId, name);
-    const role = (await orNoSuchEntity(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
-    if (!role) await ownership.forget(key);
-    else if (ownership.createdByThisExecution(key, tagMap(role.Tags))) {
+    const role = await notOthers(result, name, () => lookUpTenantObject(`IAM role '${name}'`, plan.tenantId, () => iam.send(new GetRoleCommand({ RoleName: name }))));
+    if (role === 'others') return result;
+    if (!role?.Role) await ownership.forget(key);
+    else if (ownership.createdByThisExecution(key, tagMap(role.Role.Tags))) {
       const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })));
       for (const p of attached.AttachedPolicies ?? []) {
         const PolicyArn = p.PolicyArn;
@@ -250,13 +262,16 @@ export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
       }
       await awsCall(() => iam.send(new DeleteRoleCommand({ RoleName: name })));
       await ownership.forget(key);
-      result.deleted.push(role.Arn ?? name);
+      result.deleted.push(role.Role.Arn ?? name);
     }
     return result;
   }
   const key = resourceKey.user(plan.target.accountId, name);
-  const user = (await orNoSuchEntity(() => iam.send(new GetUserCommand({ UserName: name }))))?.User;
-  if (!user) await ownership.forget(key);
+  const found = await notOthers(result, name, () => lookUpTenantObject(`IAM user '${name}'`, plan.tenantId, () => iam.send(new GetUserCommand({ UserName: name }))));
+  const user = found === 'others' ? undefined : found?.User;
+  if (found === 'others') {
+    // Another tenant's user: not ours to remove (its key secret, if any, is judged on its own below).
+  } else if (!user) await ownership.forget(key);
   else if (ownership.createdByThisExecution(key, tagMap(user.Tags))) {
     const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName: name })))).AccessKeyMetadata ?? [];
     for (const k of keys) {
@@ -272,7 +287,8 @@ export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
     await ownership.forget(key);
     result.deleted.push(user.Arn ?? name);
   }
-  const secret = await undoTenantSecret(ownership, plan.accessKeySecretName);
+  const secret = await undoTenantSecret(ownership, plan.accessKeySecretName, 'access-key-delete');
   result.deleted.push(...secret.deleted);
+  result.retained.push(...secret.retained);
   return result;
 }

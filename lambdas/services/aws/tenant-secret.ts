@@ -2,18 +2,22 @@
  * The secrets the onboarding writes for a tenant in the home account (the static user's access key, a generated
  * SSH private key, a generated Palette API key value), under the ownership rule: an existing secret of the name is
  * written only when it is the tenant's (or adopted), every secret is recorded in the tenant registry, and
- * compensation deletes only what this execution created.
+ * compensation deletes only what this execution created. Every call goes through the tenant's secrets session of
+ * the caller's job (`tenantSecretsClient(plan, job)`): IAM lets it touch this tenant's secrets only.
  */
 import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { resourceKey } from '../../domain/names';
 import { marksToApply } from '../../domain/ownership';
-import { homeClients } from '../../shared/aws-clients';
+import type { SecretJobName } from '../../domain/secret-access';
+import { tenantSecretsClient } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
 import { describeSecret, forceDeleteSecret } from '../../shared/secrets';
 import type { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
 
 export interface TenantSecretSpec {
+  /** The caller's secret job (lambdas/domain/secret-access.ts): the session it works with. */
+  job: SecretJobName;
   /** Registry part, e.g. `accessKeySecret`. */
   part: string;
   name: string;
@@ -32,8 +36,8 @@ const tagMap = (tags: { Key?: string; Value?: string }[] | undefined): Record<st
  * Throws OwnershipError when the secret exists and may not be written by this tenant: call it before creating what
  * the secret will hold (an access key, a key pair), so nothing is made that could not be stored.
  */
-export async function assertTenantSecretUsable(ownership: TenantOwnership, spec: Pick<TenantSecretSpec, 'name' | 'adopt' | 'adoptField'>): Promise<void> {
-  const existing = await describeSecret(spec.name);
+export async function assertTenantSecretUsable(ownership: TenantOwnership, spec: Pick<TenantSecretSpec, 'job' | 'name' | 'adopt' | 'adoptField'>): Promise<void> {
+  const existing = await describeSecret(spec.name, tenantSecretsClient(ownership.plan, spec.job));
   if (!existing?.ARN) return;
   ownership.decide({
     key: resourceKey.secret(ownership.plan.homeAccountId, spec.name),
@@ -47,10 +51,10 @@ export async function assertTenantSecretUsable(ownership: TenantOwnership, spec:
 /** Creates the secret, or stores a new version of the tenant's existing one; records it. Returns its ARN. */
 export async function ensureTenantSecret(ownership: TenantOwnership, spec: TenantSecretSpec): Promise<{ arn: string; created: boolean }> {
   const { plan } = ownership;
-  const sm = homeClients().secretsManager;
+  const sm = tenantSecretsClient(plan, spec.job);
   const key = resourceKey.secret(plan.homeAccountId, spec.name);
   const SecretString = JSON.stringify(spec.value);
-  let existing = await describeSecret(spec.name);
+  let existing = await describeSecret(spec.name, sm);
   if (!existing?.ARN) {
     await ownership.intend(key);
     try {
@@ -71,7 +75,7 @@ export async function ensureTenantSecret(ownership: TenantOwnership, spec: Tenan
     } catch (e) {
       // Created meanwhile (or by this execution, whose response was lost): decide on the existing one below.
       if (!(e instanceof ResourceExistsException)) throw e;
-      existing = await describeSecret(spec.name);
+      existing = await describeSecret(spec.name, sm);
       if (!existing?.ARN) throw e;
     }
   }
@@ -92,9 +96,10 @@ export async function ensureTenantSecret(ownership: TenantOwnership, spec: Tenan
 }
 
 /** Compensation: force-deletes the secret only if this execution created it; otherwise reports it retained. */
-export async function undoTenantSecret(ownership: TenantOwnership, name: string): Promise<UndoResult> {
+export async function undoTenantSecret(ownership: TenantOwnership, name: string, job: SecretJobName): Promise<UndoResult> {
+  const sm = tenantSecretsClient(ownership.plan, job);
   const key = resourceKey.secret(ownership.plan.homeAccountId, name);
-  const secret = await describeSecret(name);
+  const secret = await describeSecret(name, sm);
   if (!secret?.ARN) {
     await ownership.forget(key);
     return { deleted: [], retained: [] };
@@ -102,7 +107,7 @@ export async function undoTenantSecret(ownership: TenantOwnership, name: string)
   if (!ownership.createdByThisExecution(key, tagMap(secret.Tags))) {
     return { deleted: [], retained: [{ id: secret.ARN, reason: 'not created by this execution' }] };
   }
-  await forceDeleteSecret(secret.ARN);
+  await forceDeleteSecret(secret.ARN, sm);
   await ownership.forget(key);
   return { deleted: [secret.ARN], retained: [] };
 }

@@ -1,13 +1,17 @@
 /** The AWS credentials Palette is given: the STS role + external ID, or the stored static access key. */
 import { z } from 'zod';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
+import { tenantSecretsClient } from '../../shared/aws-clients';
 import { ConfigurationError } from '../../shared/errors';
 import { readSecretJson } from '../../shared/secrets';
 import type { AwsCloudAccount } from '../palette';
 
 export const AccessKeySecretSchema = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
 
-/** Builds the Palette credential spec. In static mode it carries the secret key: send it to Palette only, never return it. */
+/**
+ * Builds the Palette credential spec. In static mode it carries the secret key, read through the tenant's secrets
+ * session (`access-key-read`: this tenant's access key only): send it to Palette only, never return it.
+ */
 export async function paletteAwsCredentials(
   plan: Plan,
   principal: PrincipalResult,
@@ -19,7 +23,7 @@ export async function paletteAwsCredentials(
     return { credentialType: 'sts', partition, sts: { arn: principal.roleArn, externalId: palette.externalId } };
   }
   if (!principal.credentialsSecretArn) throw new ConfigurationError('static principal has no credentials secret ARN');
-  const key = await readSecretJson(principal.credentialsSecretArn, AccessKeySecretSchema);
+  const key = await readSecretJson(principal.credentialsSecretArn, AccessKeySecretSchema, tenantSecretsClient(plan, 'access-key-read'));
   return { credentialType: 'secret', partition, accessKey: key.accessKeyId, secretKey: key.secretAccessKey };
 }
 

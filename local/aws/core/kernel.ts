@@ -341,7 +341,31 @@ export class Kernel implements SandboxKernel {
       ctx['aws:PrincipalOrgID'] = this.organization.id;
       ctx['aws:PrincipalOrgPaths'] = [path];
     }
+    for (const [key, value] of this.principalTags(p)) ctx[`aws:PrincipalTag/${key}`] = value;
     return ctx;
+  }
+
+  /**
+   * The principal's tags as AWS puts them in aws:PrincipalTag/<key>: an IAM user's tags; for a role session the
+   * role's tags, overridden (case-insensitively, by key) by the session tags passed to AssumeRole.
+   */
+  principalTags(p: Principal): Map<string, string> {
+    const out = new Map<string, string>();
+    const put = (tags: ReadonlyArray<{ Key: string; Value: string }>) => {
+      for (const t of tags) {
+        for (const k of [...out.keys()]) if (k.toLowerCase() === t.Key.toLowerCase()) out.delete(k);
+        out.set(t.Key, t.Value);
+      }
+    };
+    if (p.kind === 'user') {
+      const user = this.identity.getUser(p.accountId, p.userName);
+      if (user && user.userId === p.userId) put(user.tags);
+    } else if (p.kind === 'assumed-role') {
+      const role = this.identity.getRoleByArn(p.roleArn);
+      if (role && role.roleId === p.roleId) put(role.tags);
+      put(this.credentials.lookup(p.accessKeyId)?.sessionTags ?? []);
+    }
+    return out;
   }
 
   /**

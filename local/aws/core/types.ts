@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
+import type { RealismPatch } from './realism';
 
 export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb' | 'organizations';
 /** 'json' is AWS JSON 1.1 (Secrets Manager, Organizations); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
@@ -88,6 +89,8 @@ export interface RealismConfig {
   faults: {
     seed: number;
     rules: FaultRule[];
+    /** Outage windows: every matching call in [from, until) fails (default 503), no rate, no draw. */
+    outages?: FaultOutage[];
   };
 }
 
@@ -98,8 +101,24 @@ export interface FaultRule {
   operation?: string;
   /** Probability in [0,1]. */
   rate: number;
-  /** throttle = the service's real throttling error; reset = destroy the socket. */
-  kind: 'throttle' | '500' | '503' | 'reset';
+  /**
+   * throttle = the service's real throttling error; 500 / 503 = its internal error / ServiceUnavailable;
+   * reset = destroy the socket; latency = wait `latencyMs` more, then go on (later rules may still fault the call).
+   * Every kind but latency is injected before the operation runs: the faulted call changes nothing.
+   */
+  kind: 'throttle' | '500' | '503' | 'reset' | 'latency';
+  /** Added delay for kind 'latency' (required there). */
+  latencyMs?: number;
+}
+
+/** An outage of a service (or one operation, or every service): calls in [from, until) (epoch ms) fail. */
+export interface FaultOutage {
+  service?: ServiceName;
+  operation?: string;
+  from: number;
+  until: number;
+  /** Default '503' (ServiceUnavailable). */
+  kind?: 'throttle' | '500' | '503' | 'reset';
 }
 
 export interface AccountInfo {
@@ -203,6 +222,13 @@ export interface CredentialRecord {
   sessionPolicy?: PolicyDocumentText;
   /** STS sessions: who created the session (the AssumeRole caller, or a service principal). */
   issuer?: { arn: string; accessKeyId?: string };
+  /**
+   * STS sessions: session tags (AssumeRole `Tags`, plus the caller's transitive tags in a role chain). They reach IAM
+   * evaluation as `aws:PrincipalTag/<key>`, over the role's own tags of the same key.
+   */
+  sessionTags?: Array<{ Key: string; Value: string }>;
+  /** Keys of `sessionTags` that pass on to sessions this session assumes (AssumeRole `TransitiveTagKeys`, inherited ones). */
+  transitiveTagKeys?: string[];
 }
 
 export interface CredentialStore {
@@ -291,8 +317,10 @@ export interface SandboxStats {
   requests: number;
   /** Attempts per "service:Operation". */
   operations: Record<string, number>;
-  /** Injected faults per kind. */
+  /** Injected faults per kind, from rules and outage windows alike. */
   faults: Record<FaultRule['kind'], number>;
+  /** Calls failed by an outage window (also counted in `faults` under their kind). */
+  outages: number;
   /** Requests rejected before reaching a service (bad signature, unknown key, ...), per error code. */
   rejected: Record<string, number>;
 }
@@ -319,8 +347,8 @@ export interface RunningSandbox {
    * Returns the unsubscribe function. Costs nothing while no observer is registered.
    */
   onAuthorize(fn: AuthorizeObserver): () => void;
-  /** Deep-merge a realism patch into the live config. */
-  setRealism(patch: Partial<RealismConfig>): void;
+  /** Deep-merge a realism patch into the live config (as PUT /_sandbox/config; outages may give `durationMs`). */
+  setRealism(patch: Partial<RealismConfig> | RealismPatch): void;
   /** accountId -> resource type -> ids, across every service. */
   inventory(): Record<string, Record<string, string[]>>;
   /** Live request counters (also GET /_sandbox/stats). */

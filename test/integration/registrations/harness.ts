@@ -8,8 +8,10 @@
  */
 import {
   CreateAccessKeyCommand,
+  CreateRoleCommand,
   CreateUserCommand,
   IAMClient,
+  PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -24,6 +26,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { JOB_SESSION_TAG, SECRET_JOB_NAMES, SECRET_JOBS, TENANT_POLICY_VARIABLE, jobSecretNames } from '../../../lambdas/domain/secret-access';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { paletteFetch } from '../../../local/palette/http';
@@ -60,6 +63,31 @@ export const AZURE = {
 /** An OpenSSH RSA public key line (small keys: fast, and the emulator only checks the format). */
 export const newPublicKey = (comment?: string) =>
   opensshRsaPublicKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }) as { n: string; e: string }, comment);
+
+/** The TenantSecretsAccess role in the sandbox's home account (trusting the home account, whose root key runs the services). */
+async function createTenantSecretsRole(iam: IAMClient, region: string, account: string): Promise<string> {
+  const statements = SECRET_JOB_NAMES.map((job) => ({
+    Sid: SECRET_JOBS[job].sid,
+    Effect: 'Allow',
+    Action: [...SECRET_JOBS[job].actions],
+    Resource: jobSecretNames(job, TENANT_POLICY_VARIABLE).map((name) => `arn:aws:secretsmanager:${region}:${account}:secret:${name}`),
+    Condition: { StringEquals: { [`aws:PrincipalTag/${JOB_SESSION_TAG}`]: job } },
+  }));
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+  };
+  const out = await iam.send(new CreateRoleCommand({ RoleName: 'palette-onboarding-tenant-secrets', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: 'palette-onboarding-tenant-secrets',
+      PolicyName: 'TenantSecrets',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+    }),
+  );
+  iam.destroy();
+  return out.Role?.Arn ?? '';
+}
 
 interface Env {
   sb: RunningLocalSandbox;
@@ -105,6 +133,9 @@ export function useSandbox(): void {
       DEPLOYMENT_ID: DEPLOYMENT,
       TENANT_REGISTRY_TABLE: 'palette-onboarding-tenants',
     });
+    // The stack's TenantSecretsAccess role, as cdk/lib/constructs/tenant-secrets-access.ts defines its policy: every
+    // access to a tenant's secret goes through a session of it tagged with the tenant and the job.
+    process.env.TENANT_SECRETS_ROLE_ARN = await createTenantSecretsRole(new IAMClient({ ...base, credentials: root }), sb.aws.region, sb.aws.accountId);
     const sm = new SecretsManagerClient({ ...base, credentials: root });
     const paletteKeySecretArn =
       (await sm.send(new CreateSecretCommand({ Name: 'palette-onboarding/palette-api-key', SecretString: JSON.stringify({ apiKey: sb.palette.apiKey }) })))

@@ -11,9 +11,11 @@ import { apiKeyExpiry } from '../../../domain/registration-requests';
 import { ApiKeyConflictError, RequestValidationError } from '../../../shared/errors';
 import { logger } from '../../../shared/logger';
 import { describeSecret, readSecretString, secretTag } from '../../../shared/secrets';
+import { UNDO_REGISTRATIONS_SECRET_JOB } from '../../../domain/secret-access';
 import { ensureTenantSecret, undoTenantSecret } from '../../aws/tenant-secret';
 import type { ApiKey } from '../../palette';
 import { isAdopted } from '../adopted';
+import { kindSecretJob, kindSecrets } from '../secrets';
 import type { KindContext, Reconciler } from '../types';
 
 /** Tag on the value secret: the uid of the Palette API key whose value it holds. */
@@ -35,9 +37,9 @@ type Ctx = KindContext<'apiKey'>;
 const StoredValueSchema = z.object({ apiKey: z.string().min(1) });
 
 /** True when the secret holds a key value (read, checked, and dropped here). */
-async function holdsValue(secretArn: string): Promise<boolean> {
+async function holdsValue(ctx: Ctx, secretArn: string): Promise<boolean> {
   try {
-    return StoredValueSchema.safeParse(JSON.parse(await readSecretString(secretArn))).success;
+    return StoredValueSchema.safeParse(JSON.parse(await readSecretString(secretArn, kindSecrets(ctx)))).success;
   } catch (e) {
     if (e instanceof SyntaxError) return false;
     throw e;
@@ -50,7 +52,7 @@ const tagsOf = (tags: { Key?: string; Value?: string }[] | undefined): Record<st
 /** The value secret, if it exists, after the ownership rule allowed it (decided before anything is written). */
 async function valueSecret(ctx: Ctx) {
   const name = ctx.entry.valueSecretName;
-  const secret = await describeSecret(name);
+  const secret = await describeSecret(name, kindSecrets(ctx));
   if (!secret?.ARN) return undefined;
   const key = resourceKey.secret(ctx.plan.homeAccountId, name);
   const decision = ctx.ownership.decide({
@@ -79,7 +81,7 @@ export const apiKey: Reconciler<'apiKey', ApiKey, ApiKeyDesired> = {
   async resolve(ctx, desired, existing) {
     const secret = await valueSecret(ctx);
     if (!existing) return desired;
-    if (secret && secret.keyUid === existing.uid && (await holdsValue(secret.arn))) {
+    if (secret && secret.keyUid === existing.uid && (await holdsValue(ctx, secret.arn))) {
       const expiresAt = existing.object.spec?.expiry ?? '';
       if (existing.object.status?.isActive === false || (expiresAt !== '' && Date.parse(expiresAt) <= ctx.now.getTime())) {
         // An inactive key may have been revoked on purpose: report it, never re-create it behind an admin's back.
@@ -126,6 +128,7 @@ export const apiKey: Reconciler<'apiKey', ApiKey, ApiKeyDesired> = {
     });
     // Shown once: straight into the secret, never into a result, a log line or an error.
     const stored = await ensureTenantSecret(ctx.ownership, {
+      job: kindSecretJob(ctx.kind),
       part: API_KEY_VALUE_SECRET_PART,
       name: ctx.entry.valueSecretName,
       value: { apiKey: created.apiKey },
@@ -148,5 +151,5 @@ export const apiKey: Reconciler<'apiKey', ApiKey, ApiKeyDesired> = {
 
   resultFields: (_ctx, desired, existing) => ({ valueSecretArn: desired.stored?.arn ?? '', expiresAt: existing.object.spec?.expiry ?? '' }),
 
-  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.valueSecretName),
+  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.valueSecretName, UNDO_REGISTRATIONS_SECRET_JOB),
 };

@@ -8,6 +8,7 @@ import { loadEnv } from '../../../shared/env';
 import { RequestValidationError } from '../../../shared/errors';
 import { readSecretJson } from '../../../shared/secrets';
 import type { AzureAccount, AzureCloudAccount } from '../../palette';
+import { kindSecrets } from '../secrets';
 import type { Reconciler } from '../types';
 import { AzureCredentialsSecretSchema } from './azure-backup-location';
 
@@ -36,7 +37,7 @@ export const azureAccount: Reconciler<'azureAccount', AzureAccount, AzureCloudAc
 
   async desired(ctx) {
     const want = ctx.entry;
-    const credentials = await readSecretJson(want.credentialsSecretArn, AzureCredentialsSecretSchema);
+    const credentials = await readSecretJson(want.credentialsSecretArn, AzureCredentialsSecretSchema, kindSecrets(ctx));
     return {
       tenantId: credentials.tenantId,
       clientId: credentials.clientId,

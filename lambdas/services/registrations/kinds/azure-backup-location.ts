@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { readSecretJson } from '../../../shared/secrets';
 import type { AzureCloudAccount, AzureLocation } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
+import { kindSecrets } from '../secrets';
 
 type AzureConfig = NonNullable<AzureLocation['spec']>['config'];
 
@@ -28,7 +29,7 @@ export const azureBackupLocation = locationReconciler<'azureBackupLocation', Azu
   endpoints: (scope) => scope.backupLocations.azure,
   async desired(ctx) {
     const p = ctx.entry;
-    const secret = await readSecretJson(p.credentialsSecretArn, AzureCredentialsSecretSchema);
+    const secret = await readSecretJson(p.credentialsSecretArn, AzureCredentialsSecretSchema, kindSecrets(ctx));
     return {
       config: {
         containerName: p.container,

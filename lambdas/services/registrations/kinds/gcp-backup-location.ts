@@ -2,10 +2,12 @@
  * The GCP backup location: a GCS bucket with a service-account key read from the tenant's secret (the whole key
  * file). Validated with Palette's bucket validate before every create or update.
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../../../shared/errors';
 import { readSecretString } from '../../../shared/secrets';
 import type { GcpLocation } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
+import { kindSecrets } from '../secrets';
 
 type GcpConfig = NonNullable<GcpLocation['spec']>['config'];
 
@@ -15,8 +17,8 @@ const GCP_KEY_FIELDS = ['type', 'project_id', 'private_key', 'client_email'] as 
  * The whole service-account key document from the secret, checked for the fields Palette needs. Errors name
  * the secret and the missing fields, never a value.
  */
-export async function readGcpServiceAccountKey(secretArn: string): Promise<string> {
-  const text = (await readSecretString(secretArn)).trim();
+export async function readGcpServiceAccountKey(secretArn: string, sm: SecretsManagerClient): Promise<string> {
+  const text = (await readSecretString(secretArn, sm)).trim();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -44,7 +46,7 @@ export const gcpBackupLocation = locationReconciler<'gcpBackupLocation', GcpConf
   endpoints: (scope) => scope.backupLocations.gcp,
   async desired(ctx) {
     const { bucket, projectId, credentialsSecretArn, isDefault } = ctx.entry;
-    const jsonCredentials = await readGcpServiceAccountKey(credentialsSecretArn);
+    const jsonCredentials = await readGcpServiceAccountKey(credentialsSecretArn, kindSecrets(ctx));
     return { config: { bucketName: bucket, projectId, credentials: { jsonCredentials } }, isDefault };
   },
   // jsonCredentials comes back masked: only bucket and project can be compared.

@@ -12,6 +12,7 @@ import { readSecretJson } from '../../../shared/secrets';
 import { AccessKeySecretSchema } from '../../onboarding/credentials';
 import type { S3Location } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
+import { kindSecrets } from '../secrets';
 
 type S3Config = NonNullable<S3Location['spec']>['config'];
 
@@ -117,7 +118,7 @@ export const minioBackupLocation = locationReconciler<'minioBackupLocation', S3C
   endpoints: (scope) => scope.backupLocations.minio,
   async desired(ctx) {
     const p = ctx.entry;
-    const key = await readSecretJson(p.credentialsSecretArn, AccessKeySecretSchema);
+    const key = await readSecretJson(p.credentialsSecretArn, AccessKeySecretSchema, kindSecrets(ctx));
     return {
       config: {
         bucketName: p.bucket,

@@ -13,9 +13,11 @@ import { opensshRsaPublicKey, parseOpenSshPublicKey, sameOpenSshKey, sshFingerpr
 import { ConfigurationError, RequestValidationError, SshKeyConflictError } from '../../../shared/errors';
 import { logger } from '../../../shared/logger';
 import { describeSecret, readSecretJson } from '../../../shared/secrets';
+import { UNDO_REGISTRATIONS_SECRET_JOB } from '../../../domain/secret-access';
 import { ensureTenantSecret, undoTenantSecret } from '../../aws/tenant-secret';
 import type { SshKey } from '../../palette';
 import { isAdopted } from '../adopted';
+import { kindSecretJob, kindSecrets } from '../secrets';
 import type { KindContext, Reconciler } from '../types';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -54,7 +56,8 @@ function publicKeyOf(privateKeyPem: string, secret: string, comment: string): st
  */
 async function storedKeyPair(ctx: Ctx): Promise<{ arn: string; publicKey: string } | undefined> {
   const name = ctx.entry.privateKeySecretName;
-  const secret = await describeSecret(name);
+  const sm = kindSecrets(ctx);
+  const secret = await describeSecret(name, sm);
   if (!secret?.ARN) return undefined;
   const key = resourceKey.secret(ctx.plan.homeAccountId, name);
   const tags = Object.fromEntries((secret.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key as string, t.Value ?? '']));
@@ -65,7 +68,7 @@ async function storedKeyPair(ctx: Ctx): Promise<{ arn: string; publicKey: string
     adopt: ctx.entry.adopt,
     adoptField: `${ctx.kind.requestPath}.adopt`,
   });
-  const stored = await readSecretJson(secret.ARN, StoredKeyPairSchema);
+  const stored = await readSecretJson(secret.ARN, StoredKeyPairSchema, sm);
   const publicKey = publicKeyOf(stored.privateKey, secret.ARN, ctx.name);
   await ctx.ownership.record({ key, part: SSH_PRIVATE_KEY_SECRET_PART, id: secret.ARN, name, ownership: decision });
   return { arn: secret.ARN, publicKey };
@@ -80,6 +83,7 @@ async function generateAndStore(ctx: Ctx): Promise<{ arn: string; publicKey: str
   const line = opensshRsaPublicKey({ n: jwk.n, e: jwk.e }, ctx.name);
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const { arn, created } = await ensureTenantSecret(ctx.ownership, {
+    job: kindSecretJob(ctx.kind),
     part: SSH_PRIVATE_KEY_SECRET_PART,
     name: ctx.entry.privateKeySecretName,
     value: { privateKey: pem, publicKey: line },
@@ -156,7 +160,7 @@ export const sshKey: Reconciler<'sshKey', SshKey, SshDesired> = {
 
   resultFields: (_ctx, desired) => resultFieldsOf(desired),
 
-  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.privateKeySecretName),
+  undoWritten: (ctx) => undoTenantSecret(ctx.ownership, ctx.entry.privateKeySecretName, UNDO_REGISTRATIONS_SECRET_JOB),
 };
 
 function requireKey(desired: SshDesired): string {

@@ -2,6 +2,11 @@
  * IAM over the query protocol (version 2010-05-08), backed by the kernel's IdentityStore.
  * IAM is global: any signing region is accepted. Every non-root caller is authorized with the kernel
  * (action iam:<Operation> on the entity ARN) before the entity is looked up, as AWS does.
+ *
+ * Tags in the authorization context, as AWS sets them: the request's tags (aws:RequestTag/<key>, aws:TagKeys) for
+ * Create* with Tags and Tag*; the tags of an existing role or user (aws:ResourceTag/<key> and iam:ResourceTag/<key>)
+ * or customer managed policy (aws:ResourceTag/<key>) for every other action on it. Creating a role, user or policy
+ * WITH tags also needs iam:TagRole / iam:TagUser / iam:TagPolicy on it (as on AWS).
  */
 import { AwsError } from '../../core/errors';
 import { accountFromArn, AWS_ACCOUNT, nameFromArn, type Attachment, type InlinePolicy, type ManagedPolicyRecord, type RoleRecord, type Tag, type UserRecord } from '../../core/identity';
@@ -95,6 +100,19 @@ function mergeTags(existing: Tag[], added: Tag[], entity: 'Role' | 'User' | 'Pol
   return out;
 }
 
+/** Operations that create the entity they are authorized on (and the tagging that goes with a create). */
+const CREATING = new Set(['CreateRole', 'CreateUser', 'CreatePolicy']);
+
+/** aws:ResourceTag/<key> (and for roles and users iam:ResourceTag/<key>) of an existing entity's tags. */
+function resourceTagContext(tags: readonly Tag[], iamKeys: boolean): Record<string, string> {
+  const ctx: Record<string, string> = {};
+  for (const t of tags) {
+    ctx[`aws:ResourceTag/${t.Key}`] = t.Value;
+    if (iamKeys) ctx[`iam:ResourceTag/${t.Key}`] = t.Value;
+  }
+  return ctx;
+}
+
 function requestTagContext(tags: Tag[]): Record<string, string | string[]> {
   if (tags.length === 0) return {};
   const ctx: Record<string, string | string[]> = { 'aws:TagKeys': tags.map((t) => t.Key) };
@@ -114,6 +132,9 @@ export class IamService implements SandboxService {
       DeleteRole: (c) => this.deleteRole(c),
       UpdateRole: (c) => this.updateRole(c),
       TagRole: (c) => this.tagEntity(c, 'Role'),
+      TagPolicy: (c) => this.tagPolicy(c),
+      UntagPolicy: (c) => this.untagPolicy(c),
+      ListPolicyTags: (c) => this.listPolicyTags(c),
       UntagRole: (c) => this.untagEntity(c, 'Role'),
       ListRoleTags: (c) => this.listEntityTags(c, 'Role'),
       UpdateAssumeRolePolicy: (c) => this.updateAssumeRolePolicy(c),
@@ -185,9 +206,17 @@ export class IamService implements SandboxService {
 
   // ------------------------------------------------------------------ helpers
 
-  private async authorize(c: Ctx, operation: string, resource: string, context: Record<string, string | string[]> = {}): Promise<void> {
+  private async authorize(
+    c: Ctx,
+    operation: string,
+    resource: string,
+    context: Record<string, string | string[]> = {},
+    opts: { creating?: boolean } = {},
+  ): Promise<void> {
     const action = `iam:${operation}`;
-    const d = await this.kernel.authorize({ principal: c.principal, action, resource, resourceAccount: c.account, context });
+    // An existing entity's tags (not for a create: the entity is evaluated as the request would make it).
+    const tags = opts.creating || CREATING.has(operation) ? {} : this.entityTags(c, resource);
+    const d = await this.kernel.authorize({ principal: c.principal, action, resource, resourceAccount: c.account, context: { ...tags, ...context } });
     if (!d.allowed) {
       const why =
         d.reason === 'ExplicitDeny'
@@ -195,6 +224,19 @@ export class IamService implements SandboxService {
           : `because no identity-based policy allows the ${action} action`;
       throw new AwsError('AccessDenied', `User: ${c.principal.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`, 403);
     }
+  }
+
+  /** The resource tag context of the role, user or customer managed policy `resource` names, if it exists. */
+  private entityTags(c: Ctx, resource: string): Record<string, string> {
+    const m = /^arn:aws:iam::(\d{12}):(role|user|policy)\/(?:.*\/)?([^/]+)$/.exec(resource);
+    if (!m || m[1] !== c.account) return {};
+    const [, , type, name = ''] = m;
+    if (type === 'policy') {
+      const p = this.kernel.identity.getPolicy(resource);
+      return p && p.accountId === c.account ? resourceTagContext(p.tags, false) : {};
+    }
+    const e = type === 'role' ? this.kernel.identity.getRole(c.account, name) : this.kernel.identity.getUser(c.account, name);
+    return e ? resourceTagContext(e.tags, true) : {};
   }
 
   private arn(c: Ctx, type: 'role' | 'user' | 'policy', path: string, name: string): string {
@@ -268,6 +310,7 @@ export class IamService implements SandboxService {
     const tags = c.in.tags();
     const arn = this.arn(c, 'role', path, name);
     await this.authorize(c, 'CreateRole', arn, requestTagContext(tags));
+    if (tags.length > 0) await this.authorize(c, 'TagRole', arn, requestTagContext(tags), { creating: true });
     checkTags(tags);
     if (tags.length > QUOTAS.Tags) throw limit(`Cannot exceed quota for TagsPerRole: ${QUOTAS.Tags}`);
     this.validateTrust(trust);
@@ -378,6 +421,40 @@ export class IamService implements SandboxService {
     return [members('Tags', page.items, (t) => [el('Key', t.Key), el('Value', t.Value)]), page.truncation];
   }
 
+  // ------------------------------------------------------------------ tags (customer managed policies)
+
+  private async tagPolicy(c: Ctx): Promise<undefined> {
+    const arn = c.in.required('PolicyArn', POLICY_ARN);
+    const tags = c.in.tags();
+    if (tags.length === 0) throw validationError(`1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null`);
+    await this.authorize(c, 'TagPolicy', arn, requestTagContext(tags));
+    const p = this.managedPolicy(c, arn, this.notFoundPolicy);
+    if (p.accountId === AWS_ACCOUNT) throw this.notFoundPolicy(arn);
+    checkTags(tags);
+    this.kernel.identity.putPolicy({ ...p, tags: mergeTags(p.tags, tags, 'Policy') });
+    return undefined;
+  }
+
+  private async untagPolicy(c: Ctx): Promise<undefined> {
+    const arn = c.in.required('PolicyArn', POLICY_ARN);
+    const keys = c.in.list('TagKeys');
+    if (keys.length === 0) throw validationError(`1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null`);
+    await this.authorize(c, 'UntagPolicy', arn, { 'aws:TagKeys': keys });
+    const p = this.managedPolicy(c, arn, this.notFoundPolicy);
+    if (p.accountId === AWS_ACCOUNT) throw this.notFoundPolicy(arn);
+    const lower = keys.map((k) => k.toLowerCase());
+    this.kernel.identity.putPolicy({ ...p, tags: p.tags.filter((t) => !lower.includes(t.Key.toLowerCase())) });
+    return undefined;
+  }
+
+  private async listPolicyTags(c: Ctx): Promise<XmlChild[]> {
+    const arn = c.in.required('PolicyArn', POLICY_ARN);
+    await this.authorize(c, 'ListPolicyTags', arn);
+    const p = this.managedPolicy(c, arn, this.notFoundPolicy);
+    const page = paginate(c, [...p.tags].sort((a, b) => (a.Key < b.Key ? -1 : 1)), (t) => t.Key);
+    return [members('Tags', page.items, (t) => [el('Key', t.Key), el('Value', t.Value)]), page.truncation];
+  }
+
   // ------------------------------------------------------------------ managed policies
 
   private async createPolicy(c: Ctx): Promise<XmlChild[]> {
@@ -388,6 +465,7 @@ export class IamService implements SandboxService {
     const tags = c.in.tags();
     const arn = this.arn(c, 'policy', path, name);
     await this.authorize(c, 'CreatePolicy', arn, requestTagContext(tags));
+    if (tags.length > 0) await this.authorize(c, 'TagPolicy', arn, requestTagContext(tags), { creating: true });
     checkTags(tags);
     if (policySize(doc) > POLICY_SIZE_LIMITS.identity) throw limit(`Cannot exceed quota for PolicySize: ${POLICY_SIZE_LIMITS.identity}`);
     validatePolicyDocument(doc, 'identity');
@@ -621,6 +699,7 @@ export class IamService implements SandboxService {
     const tags = c.in.tags();
     const arn = this.arn(c, 'user', path, name);
     await this.authorize(c, 'CreateUser', arn, requestTagContext(tags));
+    if (tags.length > 0) await this.authorize(c, 'TagUser', arn, requestTagContext(tags), { creating: true });
     checkTags(tags);
     if (tags.length > QUOTAS.Tags) throw limit(`Cannot exceed quota for TagsPerUser: ${QUOTAS.Tags}`);
     if (this.kernel.identity.getUser(c.account, name)) throw exists(`User with name ${name} already exists.`);
