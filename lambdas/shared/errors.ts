@@ -1,6 +1,8 @@
 /**
- * Named errors. Step Functions matches a Lambda error by its `name` (errorType), so every class sets a
- * stable name that the state machine's Retry / Catch lists refer to. Messages never contain secret values.
+ * Named errors. Every name is on the retryable or the permanent list of ./retryable-errors.ts
+ * (test/unit/retryable-errors.test.ts checks it). Step Functions matches a Lambda error by its `name`
+ * (errorType), so every class sets a stable name that the state machine's Retry / Catch lists refer to.
+ * Messages never contain secret values.
  */
 abstract class NamedError extends Error {
   abstract override readonly name: string;
@@ -56,7 +58,11 @@ export class BucketConfigurationError extends NamedError {
   override readonly name = 'BucketConfigurationError';
 }
 
-/** Some compensation steps failed; the message lists them and what was deleted anyway. */
+/**
+ * Some compensation steps failed permanently ("could not remove"); the message lists them and what was deleted
+ * anyway. Never raised for a transient failure: that propagates with its retryable name so the undo state's Retry
+ * rides it out.
+ */
 export class CompensationError extends NamedError {
   override readonly name = 'CompensationError';
 }
@@ -76,7 +82,11 @@ export class AwsTransientError extends NamedError {
   override readonly name = 'AwsTransientError';
 }
 
-export const RETRYABLE_ERROR_NAMES = ['AwsThrottledError', 'AwsTransientError'] as const;
+/**
+ * The retryable / permanent classification lives in one place (./retryable-errors.ts), read by the state machines'
+ * Retry policies too; re-exported here for the services.
+ */
+export { RETRYABLE_ERRORS as RETRYABLE_ERROR_NAMES, PERMANENT_ERRORS, isRetryableError } from './retryable-errors';
 
 const THROTTLE_CODES = new Set([
   'Throttling',

@@ -192,8 +192,11 @@ describe('state machine', () => {
         'Lambda.SdkClientException',
         'Lambda.TooManyRequestsException',
         'Lambda.ClientExecutionTimeoutException',
+        'Lambda.Unknown',
+        'Sandbox.Timedout',
+        'States.Timeout',
       ]);
-      expect(retry[0], name).toMatchObject({ IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' });
+      expect(retry[0], name).toEqual({ ErrorEquals: expect.any(Array), IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, MaxAttempts: 10, JitterStrategy: 'FULL' });
       const all = retry.flatMap((r) => r.ErrorEquals);
       expect(all, name).not.toContain('States.ALL');
       expect(all.includes('AccessKeyNotReadyError'), name).toBe(name === 'RegisterStsAccount');
@@ -468,6 +471,15 @@ describe('least privilege', () => {
       checked += rs.length;
     }
     expect(checked).toBeGreaterThan(10);
+    // The onboarding's tenant secrets are reached through the TenantSecretsAccess role: whatever tenant a session
+    // is tagged with (the policy variable read as "*"), it reaches no platform secret.
+    const [[, secretsRole] = ['', { Type: '' }]] = resourcesOfType(j, 'AWS::IAM::Role').filter(([id]) => id.startsWith('TenantSecretsAccess'));
+    const tenantPatterns = asArray(secretsRole.Properties?.Policies as { PolicyDocument: { Statement: IamStatement[] } }[] | undefined)
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .flatMap(resources)
+      .map((r) => r.replaceAll('${aws:PrincipalTag/palette-onboarding-tenant}', '*'));
+    expect(tenantPatterns.some((r) => arnMatches(r, onboardingSecrets[0] ?? ''))).toBe(true);
+    for (const r of tenantPatterns) for (const arn of platformSecrets) expect(arnMatches(r, arn), `TenantSecretsAccess: ${r} vs ${arn}`).toBe(false);
     expect(permissions(j, 'platform-check-system-login')).toEqual(
       Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT, `${ENV}:secret:palette-onboarding-platform/system-credentials`].sort()])),
     );
@@ -497,8 +509,17 @@ describe('environment', () => {
       PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_ARN,
     });
     for (const h of PLATFORM_HANDLER_NAMES) expect(env(full.json, h), h).toEqual(env(full.json, 'platform-validate-input'));
-    // At run time the account id and the registry table's name are resolved.
-    expect(PlatformEnvSchema.safeParse({ ...platform, HOME_ACCOUNT_ID: '123456789012', TENANT_REGISTRY_TABLE: 'registry' }).success).toBe(true);
+    // The shared environment names the TenantSecretsAccess role (the platform functions may not assume it: their
+    // permissions above are exact).
+    expect(platform.TENANT_SECRETS_ROLE_ARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TenantSecretsAccessRole[0-9A-F]{8}$/), 'Arn'] });
+    // At run time the account id, the registry table's name and the role's ARN are resolved.
+    const deployed = {
+      ...platform,
+      HOME_ACCOUNT_ID: '123456789012',
+      TENANT_REGISTRY_TABLE: 'registry',
+      TENANT_SECRETS_ROLE_ARN: 'arn:aws:iam::123456789012:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123',
+    };
+    expect(PlatformEnvSchema.safeParse(deployed).success).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   EVENTBRIDGE_RETRYABLE_ERRORS,
   LAMBDA_SERVICE_ERRORS,
+  RETRYABLE_ERRORS,
   RETRYABLE_HANDLER_ERRORS,
 } from '../../cdk/lib/constructs/onboarding-state-machine';
 import {
@@ -432,14 +433,15 @@ describe('definition (contract)', () => {
     expect(def.States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
   });
 
-  it('retries the named transient errors and Lambda service errors on every Lambda task: 2 s, x2, 4 attempts, full jitter', () => {
+  it('retries the named transient errors, Lambda service errors and the task timeout on every Lambda task: 2 s, x2, capped at 60 s, 10 attempts, full jitter', () => {
     for (const name of [...Object.keys(TASK_HANDLERS), ...REGISTRATION_STATES.map((r) => r.state), 'ReleaseTenant', 'ReleaseTenantOnFailure']) {
       expect(state(def, name).Retry, name).toEqual([
         {
-          ErrorEquals: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+          ErrorEquals: [...RETRYABLE_ERRORS],
           IntervalSeconds: 2,
           BackoffRate: 2,
-          MaxAttempts: 4,
+          MaxDelaySeconds: 60,
+          MaxAttempts: 10,
           JitterStrategy: 'FULL',
         },
       ]);
@@ -450,6 +452,8 @@ describe('definition (contract)', () => {
       'AwsThrottledError',
       'AwsTransientError',
     ]);
+    expect([...RETRYABLE_ERRORS]).toEqual([...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS, 'States.Timeout']);
+    expect(LAMBDA_SERVICE_ERRORS).toContain('Lambda.Unknown');
     // The non-retryable contract errors are never retried.
     const retried = new Set([...allStates(def).values()].flatMap((st) => (st.Retry ?? []).flatMap((r) => r.ErrorEquals)));
     for (const name of [
@@ -476,8 +480,9 @@ describe('definition (contract)', () => {
   it('retries transient EventBridge failures of the notifications with jitter', () => {
     for (const name of ['NotifySuccess', 'NotifyFailure']) {
       expect(def.States[name]?.Retry, name).toEqual([
-        { ErrorEquals: [...EVENTBRIDGE_RETRYABLE_ERRORS], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' },
+        { ErrorEquals: [...EVENTBRIDGE_RETRYABLE_ERRORS], IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, MaxAttempts: 10, JitterStrategy: 'FULL' },
       ]);
+      expect(def.States[name]?.Retry?.[0]?.ErrorEquals, name).toEqual(['EventBridge.FailedEntry', 'EventBridge.InternalException', 'States.Timeout']);
       expect(def.States[name]?.TimeoutSeconds, name).toBe(30);
     }
   });
@@ -659,7 +664,8 @@ describe('control flow (definition run in-process)', () => {
     // UndoPrincipal is retried (AwsTransientError) before its Catch moves on.
     expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure', 'NotifyFailure']);
     expect(run.inputOf('ReleaseTenantOnFailure')).toMatchObject({ outcome: 'FAILED', error: { Error: 'PaletteConflictError' } });
-    expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(5);
+    // 1 attempt + MaxAttempts (10) retries.
+    expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(11);
     expect(run.inputOf('UndoRegistrations')).toMatchObject({ error: { Error: 'PaletteConflictError' }, principal: { kind: 'sts' } });
     const detail = (run.inputOf('NotifyFailure') as { Entries: { Detail: Record<string, unknown> }[] }).Entries[0]?.Detail;
     expect(detail).toMatchObject({

@@ -1,7 +1,7 @@
 /**
  * Crash injection in local runs: the sandbox holds the response of a given AWS / Palette call (the side effect
  * is applied, the handler never learns it) and the runner fails that invocation the way Step Functions reports
- * a Lambda whose runtime was killed (Lambda.Unknown). Also the call recording (`recordCalls`) that lets a
+ * a Lambda whose runtime was killed (Lambda.Unknown), which the state's retry runs again (the step converges). Also the call recording (`recordCalls`) that lets a
  * campaign enumerate every call of a run, attributed to the right state even when branches run concurrently.
  *
  * Each test uses its own tenant and account; they do not depend on each other.
@@ -88,11 +88,8 @@ describe('a crash right after aws:s3:CreateBucket', () => {
     result = await run(stsRequest('crashbkt', accountId), { crashes: [{ after: 'aws:s3:CreateBucket' }], recordCalls: true });
   }, 180_000);
 
-  it('fails the EnsureBucket invocation with Lambda.Unknown, as Step Functions reports a killed runtime', () => {
-    // Assess
-    expect(result.status).toBe('FAILED');
-    expect(result.error).toBe('Lambda.Unknown');
-    expect(result.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$/);
+  it('fails the EnsureBucket invocation with Lambda.Unknown, as Step Functions reports a killed runtime; the retry runs it again', () => {
+    // Assess: the dead invocation, as Step Functions reports it ...
     expect(result.crashes).toEqual([
       { state: 'EnsureBucket', functionLogicalId: expect.stringMatching(/EnsureBucket/), after: 'aws:s3:CreateBucket', call: 'aws:s3:CreateBucket', requestId: expect.any(String), at: expect.any(Number) },
     ]);
@@ -105,11 +102,15 @@ describe('a crash right after aws:s3:CreateBucket', () => {
     const platform = result.logs.filter((l) => l.requestId === requestId && l.source === 'platform').map((l) => l.text);
     expect(platform.some((t) => /\tERROR\tRequestId: .* Error: Runtime exited with error: signal: killed\tRuntime\.ExitError/.test(t))).toBe(true);
     expect(platform.at(-1)).toMatch(/^REPORT RequestId: /);
-    // Compensation ran (no retry for Lambda.Unknown in today's workflow).
-    expect(statesEntered(result)).toEqual(expect.arrayContaining(['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure', 'Failed']));
+    // ... and Lambda.Unknown is retried (lambdas/shared/retryable-errors.ts): the second invocation converged and
+    // the execution succeeded without compensation.
+    expect(result.invocations.filter((i) => i.state === 'EnsureBucket')).toHaveLength(2);
+    expect(result.errorMessage).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(statesEntered(result)).not.toContain('UndoBucket');
   });
 
-  it('the killed handler never continued (no tagging), and compensation still removed the untagged bucket', async () => {
+  it('the killed handler never continued (no tagging); the retry found the untagged bucket by its intent and finished it', async () => {
     // Assess: the side effect was applied, and nothing after it happened in the dead invocation ...
     const requestId = result.crashes?.[0]?.requestId;
     const ofDead = (result.calls ?? []).filter((c) => c.requestId === requestId);
@@ -117,12 +118,13 @@ describe('a crash right after aws:s3:CreateBucket', () => {
     expect(ofDead.map((c) => c.operation)).not.toContain('aws:s3:PutBucketTagging');
     const at = result.crashes?.[0]?.at ?? 0;
     expect(result.logs.filter((l) => l.requestId === requestId && l.source === 'handler' && l.at > at)).toEqual([]);
-    expect(result.output).toBeUndefined();
-    // ... yet UndoBucket knew the untagged bucket was this execution's (its write-ahead intent in the tenant
-    // registry) and deleted it: nothing is left behind.
-    const undo = (result.calls ?? []).filter((c) => c.state === 'UndoBucket').map((c) => `${c.operation} ${c.status}`);
-    expect(undo).toContain('aws:s3:DeleteBucket 204');
-    expect(sb.aws.inventory()[accountId]?.buckets).not.toContain(bucket);
+    // ... the retry knew the untagged bucket was this execution's (its write-ahead intent in the tenant registry):
+    // one bucket, created once, now marked for the tenant.
+    const creates = (result.calls ?? []).filter((c) => c.operation === 'aws:s3:CreateBucket' && c.status < 300);
+    expect(creates).toHaveLength(1);
+    const retryCalls = (result.calls ?? []).filter((c) => c.state === 'EnsureBucket' && c.requestId !== requestId).map((c) => c.operation);
+    expect(retryCalls).toContain('aws:s3:PutBucketTagging');
+    expect(sb.aws.inventory()[accountId]?.buckets).toEqual([bucket]);
   });
 
   it('keeps secret values out of the run record', () => {
@@ -131,7 +133,7 @@ describe('a crash right after aws:s3:CreateBucket', () => {
 });
 
 describe('a crash right after palette:POST /v1/cloudaccounts/aws', () => {
-  it('the cloud account is created, the execution fails, and compensation finds and deletes it', async () => {
+  it('the cloud account is created once: the retried step adopts what the dead one created, without a duplicate', async () => {
     // Prepare
     const created: string[] = [];
     const postsBefore = sb.palette.requests().filter((r) => r.method === 'POST' && r.path === '/v1/cloudaccounts/aws').length;
@@ -155,37 +157,37 @@ describe('a crash right after palette:POST /v1/cloudaccounts/aws', () => {
     const posts = sb.palette.requests().filter((r) => r.method === 'POST' && r.path === '/v1/cloudaccounts/aws').slice(postsBefore);
     expect(posts.map((r) => r.status)).toEqual([201]);
     expect(result.crashes).toEqual([expect.objectContaining({ state: 'EnsureCloudAccount', after: 'palette:POST /v1/cloudaccounts/aws', path: '/v1/cloudaccounts/aws' })]);
-    // ... the execution failed with the crash, after compensation ran.
-    expect(result.status).toBe('FAILED');
-    expect(result.error).toBe('Lambda.Unknown');
+    // ... the crashed invocation is retried (Lambda.Unknown), finds the account by name with this execution's
+    // created-by annotation (set in the POST) and adopts it as its own: no second POST, no duplicate, no compensation.
     expect(result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureCloudAccount')).toMatchObject({ error: 'Lambda.Unknown' });
-    expect(statesEntered(result)).toEqual(expect.arrayContaining(['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'NotifyFailure', 'Failed']));
-    // The account the dead handler created carries the execution's created-by annotation (set in the POST), so
-    // UndoRegistrations finds it by name and deletes it (the DELETE answering 204 shows it existed until then).
-    const undo = (result.calls ?? []).filter((c) => c.state === 'UndoRegistrations' && c.operation === 'palette:DELETE /v1/cloudaccounts/aws/{uid}');
-    expect(undo.map((c) => c.status)).toEqual([204]);
-    expect((await palette.cloudAccounts.aws.list()).filter((a) => a.metadata?.name === 'crashacct-aws')).toEqual([]);
+    expect(result.errorMessage).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(statesEntered(result)).not.toContain('UndoRegistrations');
+    expect((await palette.cloudAccounts.aws.list()).filter((a) => a.metadata?.name === 'crashacct-aws')).toHaveLength(1);
     expect(JSON.stringify(result)).not.toContain(sb.palette.apiKey);
   }, 180_000);
 });
 
 describe('the crashed function is cold-started afterwards', () => {
   it('the next invocation of a killed function imports a fresh module instance; other functions stay warm', async () => {
-    // Prepare: a run whose EnsureBackupPolicy invocation is killed right after it created the policy.
+    // Act: a run whose EnsureBackupPolicy invocation is killed right after it created the policy (the state's
+    // retry invokes the function again in the same run).
     const first = await run(stsRequest('coldone', '545454545454'), { crashes: [{ after: 'aws:iam:CreatePolicy', state: 'EnsureBackupPolicy' }] });
-    expect(first.crashes).toHaveLength(1);
-    expect(first.crashes?.[0]).toMatchObject({ state: 'EnsureBackupPolicy', after: 'aws:iam:CreatePolicy' });
-
-    // Act: the next run of the same functions (same containers, no crash rules).
-    const second = await run(stsRequest('coldtwo', '555555555556'));
 
     // Assess
+    expect(first.crashes).toHaveLength(1);
+    expect(first.crashes?.[0]).toMatchObject({ state: 'EnsureBackupPolicy', after: 'aws:iam:CreatePolicy' });
+    expect(first.status).toBe('SUCCEEDED');
+    const policy = first.invocations.filter((i) => i.state === 'EnsureBackupPolicy');
+    expect(policy).toHaveLength(2);
+    expect(policy[1]?.coldStart).toBe(true);
+    // Functions that ran before the crash are still warm afterwards (the same containers).
+    const second = await run(stsRequest('coldtwo', '555555555556'));
     expect(second.status).toBe('SUCCEEDED');
-    expect(second.crashes).toBeUndefined();
     const cold = (state: string) => second.invocations.find((i) => i.state === state)?.coldStart;
-    expect(cold('EnsureBackupPolicy')).toBe(true);
     expect(cold('ValidateRequest')).toBe(false);
     expect(cold('EnsureBucket')).toBe(false);
+    expect(cold('EnsureBackupPolicy')).toBe(false);
   }, 240_000);
 });
 

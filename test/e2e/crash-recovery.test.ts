@@ -1,10 +1,13 @@
 /**
  * A crash after every create (the sandbox kills the handler right after the AWS or Palette call that created
  * something: the side effect is applied, the handler never learns it and never marks it), swept over every create
- * call the workflow makes, end to end through the state machine:
- * - compensation after such a crash leaves an empty diff: the tenant's account, the home account's secrets and
- *   registry claims, and Palette are as before, and the registry records the tenant FAILED owning nothing;
- * - a re-run of the same request afterwards converges (succeeds).
+ * call the workflow makes, end to end through the state machine. Step Functions reports the dead invocation as
+ * Lambda.Unknown, which the state retries (lambdas/shared/retryable-errors.ts):
+ * - with a permanent failure injected at the end of the run (VerifyRegistrations), compensation after such a crash
+ *   leaves an empty diff: the tenant's account, the home account's secrets and registry claims, and Palette are as
+ *   before, and the registry records the tenant FAILED owning nothing;
+ * - the crash alone: the retried step converges and the execution succeeds, with exactly as many objects as the
+ *   crash-free reference run of the shape made (nothing duplicated).
  * The create calls are not listed by hand: a reference run of each request shape records them (`recordCalls`),
  * so a new create call in the workflow is swept without touching this file.
  *
@@ -76,6 +79,25 @@ async function everything(tenantId: string, accountId: string) {
 
 const quick = process.env.CRASH_SWEEP === 'quick';
 
+/** The last task of every run: a permanent failure injected after it makes the execution compensate. */
+const LAST_TASK = 'VerifyRegistrations';
+/** afterTask hook: fail `state` with a permanent (not retried) error once it succeeded. */
+const failAt = (state: string) => (s: string) => {
+  if (s !== state) return;
+  const e = new Error(`injected permanent failure after ${state}`);
+  e.name = 'InjectedFailure';
+  throw e;
+};
+
+/** How many objects of each kind a tenant has: in its account, its home-account secrets, its Palette objects. */
+function counts(tenantId: string, accountId: string) {
+  const account = Object.fromEntries(Object.entries(world.inventory(accountId)).map(([type, ids]) => [type, ids.length]));
+  const secrets = (world.inventory(sb.aws.accountId).secrets ?? []).filter((id) => id.includes(`/${tenantId}/`)).length;
+  const palette = Object.keys(world.paletteObjects()).filter((k) => k.split('/').at(-1)?.startsWith(`${tenantId}-`)).length;
+  const apiKeys = Object.keys(world.paletteApiKeys()).filter((k) => k.startsWith(`${tenantId}-`)).length;
+  return { account, secrets, palette, apiKeys };
+}
+
 /** Creates each shape must at least make (so a recording that missed calls cannot make the sweep vacuous). */
 const EXPECTED: Record<string, string[]> = {
   sts: [
@@ -103,9 +125,12 @@ const sweptBefore = new Set<string>();
 
 describe.each(Object.keys(SHAPES))('a crash after every create of the %s request', (shape) => {
   let creates: { state: string; after: string }[] = [];
+  let referenceCounts: ReturnType<typeof counts>;
 
   beforeAll(async () => {
-    const reference = await runOnboarding(SHAPES[shape]?.(`ref-${shape}`, nextAccount()), { sandbox: sb, workflow, recordCalls: true });
+    const refAccount = nextAccount();
+    const reference = await runOnboarding(SHAPES[shape]?.(`ref-${shape}`, refAccount), { sandbox: sb, workflow, recordCalls: true });
+    referenceCounts = counts(`ref-${shape}`, refAccount);
     expect(reference.errorMessage).toBeUndefined();
     expect(reference.status).toBe('SUCCEEDED');
     creates = createCalls(reference.calls ?? []);
@@ -114,7 +139,7 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
     if (quick) creates = creates.slice(0, 1);
   }, 300_000);
 
-  it('sweeps every create: compensation leaves an empty diff, and a re-run converges', async () => {
+  it('sweeps every create: the retried step converges without duplicates, and compensation after it leaves an empty diff', async () => {
     // Prepare / Act / Assess once per create call the reference run made.
     expect(creates.length).toBeGreaterThan(0);
     const swept: string[] = [];
@@ -127,13 +152,14 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
       await prepareRequestFixtures(request, sandboxEndpoints(sb));
       const before = await everything(tenantId, accountId);
 
-      // Act: the handler dies right after the create.
-      const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }] });
+      // Act: the handler dies right after the create; the step is retried; a permanent failure at the end of the run.
+      const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }], afterTask: failAt(LAST_TASK) });
 
       // Assess: the crash happened where asked, the execution failed and compensated, and nothing is left.
       const label = `${create.state} ${create.after}`;
       expect(crashed.crashes, label).toEqual([expect.objectContaining({ state: create.state, after: create.after })]);
-      expect({ label, status: crashed.status, error: crashed.error }).toEqual({ label, status: 'FAILED', error: 'Lambda.Unknown' });
+      expect(crashed.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === create.state)?.error, label).toBe('Lambda.Unknown');
+      expect({ label, status: crashed.status, error: crashed.error }).toEqual({ label, status: 'FAILED', error: 'InjectedFailure' });
       expect({ label, ...(await everything(tenantId, accountId)) }).toEqual({ label, ...before });
       const record = await world.tenantRecord(tenantId);
       expect({ label, status: record?.status, resources: record?.resources, intents: record?.intents, lease: record?.lease }).toEqual({
@@ -144,10 +170,12 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
         lease: undefined,
       });
 
-      // Act: the same request again, no crash.
-      const rerun = await runOnboarding(request, { sandbox: sb, workflow, executionName: `${tenantId}-rerun` });
-      // Assess
+      // Act: the same request again, with the crash alone.
+      const rerun = await runOnboarding(request, { sandbox: sb, workflow, executionName: `${tenantId}-rerun`, crashes: [{ ...create }] });
+      // Assess: the retried step converged; nothing is duplicated (as many objects as the reference run made).
+      expect(rerun.crashes, label).toHaveLength(1);
       expect({ label, status: rerun.status, error: rerun.errorMessage }).toEqual({ label, status: 'SUCCEEDED', error: undefined });
+      expect({ label, ...counts(tenantId, accountId) }).toEqual({ label, ...referenceCounts });
       swept.push(label);
       sweptBefore.add(label);
     }

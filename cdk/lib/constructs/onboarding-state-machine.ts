@@ -11,35 +11,36 @@ import {
 import { Construct } from 'constructs';
 import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import { ONBOARDING_EVENTS } from '../events';
+import {
+  EVENTBRIDGE_RETRYABLE_ERRORS,
+  RETRYABLE_ERRORS,
+  RETRY_POLICY,
+  TRANSIENT_ERRORS,
+} from '../../../lambdas/shared/retryable-errors';
 import type { HandlerName } from './onboarding-functions';
 
+/**
+ * The retry lists and the schedule are defined once, in lambdas/shared/retryable-errors.ts (the services read the
+ * same lists); re-exported for the CDK code and tests.
+ */
+export { EVENTBRIDGE_RETRYABLE_ERRORS, LAMBDA_SERVICE_ERRORS, RETRYABLE_ERRORS, RETRY_POLICY } from '../../../lambdas/shared/retryable-errors';
 /** Named handler errors the state machine retries (docs/workflow-contract.md "Errors"). */
-export const RETRYABLE_HANDLER_ERRORS = [
-  'PaletteThrottledError',
-  'PaletteServerError',
-  'AwsThrottledError',
-  'AwsTransientError',
-] as const;
+export const RETRYABLE_HANDLER_ERRORS = TRANSIENT_ERRORS;
 
-/** Lambda service errors of the Invoke call itself (throttling, service faults); retried too. */
-export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.ClientExecutionTimeoutException',
-] as const;
-
-/** Transient failures of the optimized events:putEvents integration. */
-export const EVENTBRIDGE_RETRYABLE_ERRORS = ['EventBridge.FailedEntry', 'EventBridge.InternalException'] as const;
-
-/** Backoff 2 s, rate 2, 4 attempts, full jitter. */
-const RETRY_BACKOFF = {
-  interval: Duration.seconds(2),
-  backoffRate: 2,
-  maxAttempts: 4,
-  jitterStrategy: sfn.JitterType.FULL,
-} as const;
+/**
+ * The state-level retry of a list of error names: capped exponential backoff with full jitter (RETRY_POLICY:
+ * 2 s, x2, capped at 60 s, 10 retries; the caps sum to 362 s, more than a 5-minute outage).
+ */
+export function stateRetry(errors: readonly string[]): sfn.RetryProps {
+  return {
+    errors: [...errors],
+    interval: Duration.seconds(RETRY_POLICY.intervalSeconds),
+    backoffRate: RETRY_POLICY.backoffRate,
+    maxDelay: Duration.seconds(RETRY_POLICY.maxDelaySeconds),
+    maxAttempts: RETRY_POLICY.maxAttempts,
+    jitterStrategy: sfn.JitterType.FULL,
+  };
+}
 
 /** Each Lambda may run up to its own timeout (60 s); the task gives it room for a cold start on top. */
 const LAMBDA_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(90));
@@ -80,6 +81,9 @@ export class OnboardingStateMachine extends Construct {
       fn: lambda.IFunction,
       opts: { resultPath?: string; payload?: sfn.TaskInput; resultSelector?: Record<string, unknown> } = {},
     ): sfn.TaskStateBase =>
+      // Every Lambda task, the compensation (Undo*) and release states included, retries the one retryable list:
+      // transient errors, Lambda service errors (a crashed or timed-out invocation too) and the task timeout. Every
+      // step is idempotent, so running it again is safe.
       new tasks.LambdaInvoke(this, stateName, {
         lambdaFunction: fn,
         payloadResponseOnly: true,
@@ -89,7 +93,7 @@ export class OnboardingStateMachine extends Construct {
         ...(opts.resultPath ? { resultPath: opts.resultPath } : {}),
         ...(opts.payload ? { payload: opts.payload } : {}),
         ...(opts.resultSelector ? { resultSelector: opts.resultSelector } : {}),
-      }).addRetry({ errors: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS], ...RETRY_BACKOFF });
+      }).addRetry(stateRetry(RETRYABLE_ERRORS));
     const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
       invokeFunction(stateName, fns[handler], resultPath ? { resultPath } : {});
     /** ReleaseTenant: the execution's outcome into the tenant registry, and the tenant's lease released. */
@@ -109,7 +113,7 @@ export class OnboardingStateMachine extends Construct {
         entries: [{ eventBus: props.eventBus, source: ONBOARDING_EVENTS.source, detailType, detail }],
         resultPath: sfn.JsonPath.DISCARD,
         taskTimeout: NOTIFY_TASK_TIMEOUT,
-      }).addRetry({ errors: [...EVENTBRIDGE_RETRYABLE_ERRORS], ...RETRY_BACKOFF });
+      }).addRetry(stateRetry(EVENTBRIDGE_RETRYABLE_ERRORS));
 
     // ---- failure path: compensation chain (reverse order), notification, Fail ----------------------
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });

@@ -21,11 +21,11 @@ import {
   STS_KEY_SECRET_NAME,
   STS_PRINCIPAL_USER_NAME,
 } from '../../../lambdas/domain/platform';
-import { PLATFORM_RETRYABLE_ERROR_NAMES } from '../../../lambdas/services/platform/errors';
 import type { PlatformEnvInput } from '../../../lambdas/services/platform/env';
 import type { OnboardingConfig } from '../config';
 import { OnboardingFunction } from './onboarding-function';
-import { LAMBDA_SERVICE_ERRORS, RETRYABLE_HANDLER_ERRORS } from './onboarding-state-machine';
+import { KEY_PROPAGATION_ERRORS, RETRYABLE_ERRORS } from '../../../lambdas/shared/retryable-errors';
+import { stateRetry } from './onboarding-state-machine';
 
 /**
  * Logical-id prefix of the PlatformSetup state machine (what the local runner's `stateMachine` selector takes).
@@ -200,18 +200,11 @@ export const DEPLOY_HANDLERS = {
 
 /** Retry of a state whose key IAM may still be propagating: 5 s, x1.5, 8 attempts (about 3 minutes). */
 const KEY_PROPAGATION_RETRY: sfn.RetryProps = {
-  errors: [...PLATFORM_RETRYABLE_ERROR_NAMES],
+  errors: [...KEY_PROPAGATION_ERRORS],
   interval: Duration.seconds(5),
   backoffRate: 1.5,
   maxAttempts: 8,
 };
-/** The onboarding contract's retry policy: 2 s, x2, 4 attempts, full jitter. */
-const RETRY_BACKOFF = {
-  interval: Duration.seconds(2),
-  backoffRate: 2,
-  maxAttempts: 4,
-  jitterStrategy: sfn.JitterType.FULL,
-} as const;
 /** A platform Lambda makes a few Palette calls of up to 20 s each (client retry budget). */
 const FUNCTION_TIMEOUT = Duration.seconds(120);
 const TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(150));
@@ -308,7 +301,8 @@ export class PlatformSetup extends Construct {
         retryOnServiceExceptions: false,
         taskTimeout: TASK_TIMEOUT,
         resultPath,
-      }).addRetry({ errors: [...RETRYABLE_HANDLER_ERRORS, ...LAMBDA_SERVICE_ERRORS], ...RETRY_BACKOFF });
+        // The onboarding contract's retry list and schedule (lambdas/shared/retryable-errors.ts).
+      }).addRetry(stateRetry(RETRYABLE_ERRORS));
 
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
 

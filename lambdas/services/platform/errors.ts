@@ -13,4 +13,3 @@ export class AccessKeyNotReadyError extends Error {
   override readonly name = 'AccessKeyNotReadyError';
 }
 
-export const PLATFORM_RETRYABLE_ERROR_NAMES = ['AccessKeyNotReadyError'] as const;

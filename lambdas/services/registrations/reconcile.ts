@@ -17,6 +17,7 @@ import { marksConverged, marksToApply } from '../../domain/ownership';
 import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationPlan } from '../../domain/registrations';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { CompensationError, StateInputError } from '../../shared/errors';
+import { isRetryableError } from '../../shared/retryable-errors';
 import { logger } from '../../shared/logger';
 import type { UndoResult } from '../aws/bucket';
 import { paletteClient } from '../onboarding/palette';
@@ -186,7 +187,10 @@ export async function undoRegistration(key: RegistrationKey, plan: Plan, ownersh
 
 /**
  * Compensation for the Palette side: every registration of the plan (and every secret written for one) that
- * this execution created. Each kind is undone even when another fails; the failures are reported together.
+ * this execution created. Each kind is undone even when another fails. A transient failure (throttling, 5xx,
+ * reset: lambdas/shared/retryable-errors.ts) is rethrown with its own retryable name once every kind was tried, so
+ * the UndoRegistrations state's Retry runs the (idempotent) undo again; only when every failure is permanent are
+ * they reported together as "could not remove" (CompensationError, not retried).
  */
 export async function undoAllRegistrations(plan: Plan, executionName: string = plan.executionName): Promise<UndoResult> {
   const undoing = executionName === plan.executionName ? plan : { ...plan, executionName };
@@ -195,14 +199,25 @@ export async function undoAllRegistrations(plan: Plan, executionName: string = p
   if (keys.length === 0) return result;
   const ownership = await TenantOwnership.load(undoing);
   const failures: string[] = [];
+  let transient: Error | undefined;
   for (const key of keys) {
     try {
       const r = await undoRegistration(key, undoing, ownership);
       result.deleted.push(...r.deleted);
       result.retained.push(...r.retained);
     } catch (e) {
+      if (isRetryableError(e)) transient ??= e as Error;
       failures.push(`${key}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     }
+  }
+  if (transient) {
+    // What this attempt removed is gone; the retry finds nothing there and reports only what is left.
+    logger.warn('Palette compensation hit a transient error; the state retries it', {
+      errorName: transient.name,
+      failures,
+      deleted: result.deleted,
+    });
+    throw transient;
   }
   if (failures.length > 0) {
     throw new CompensationError(`could not undo every registration (${failures.join('; ')}); deleted so far: ${result.deleted.join(', ') || 'nothing'}`);
