@@ -34,6 +34,7 @@ import {
   type StateProgress,
   type Stream,
 } from './format';
+import { localPaletteGate, type RetryOptions } from './preflight';
 import { executionNameFor, platformExecutionName, readRequestFile, RequestFileError, validateRequest } from './request';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3 } as const;
@@ -54,6 +55,23 @@ export interface CliDeps {
   /** Runs a child process with inherited stdio; resolves to its exit code. */
   run?: (command: string, args: string[], opts: { cwd: string }) => Promise<number>;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The `--local` pre-flight (cli/preflight.ts): resolves to a message when a running sandbox's Palette does not
+   * accept the API key or stays unavailable, else undefined. Default: localPaletteGate with a 60 s budget.
+   */
+  localPreflight?: (env: NodeJS.ProcessEnv, opts: RetryOptions) => Promise<string | undefined>;
+}
+
+/** Before a `--local` run: Palette transient answers are waited out; only 401/403 mean a wrong API key. */
+async function localPreflight(io: CliIO, deps: CliDeps): Promise<number | undefined> {
+  const gate = deps.localPreflight ?? localPaletteGate;
+  const problem = await gate(io.env, {
+    onRetry: (line) => io.stderr.write(`${line}\n`),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  if (problem === undefined) return undefined;
+  io.stderr.write(`palette-onboard: cannot use the configured sandbox: ${problem}\n`);
+  return EXIT.config;
 }
 
 /** Where to look for the deployed stack's outputs when no ARN is given. */
@@ -93,6 +111,8 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
   const name = executionNameFor(raw, cmd.rerun);
 
   if (cmd.local) {
+    const blocked = await localPreflight(io, deps);
+    if (blocked !== undefined) return blocked;
     const [node, tsx] = tsxCommand();
     const args = [tsx, RUN_LOCAL_SCRIPT, file, ...(cmd.json ? ['--json'] : []), ...(cmd.rerun ? ['--rerun', cmd.rerun] : [])];
     return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
@@ -138,6 +158,8 @@ async function startAndFollow(
 
 async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }>, io: CliIO, deps: CliDeps): Promise<number> {
   if (cmd.local) {
+    const blocked = await localPreflight(io, deps);
+    if (blocked !== undefined) return blocked;
     const [node, tsx] = tsxCommand();
     const proxy = cmd.reverseProxyFile === undefined ? undefined : isAbsolute(cmd.reverseProxyFile) ? cmd.reverseProxyFile : resolve(io.cwd, cmd.reverseProxyFile);
     const args = [

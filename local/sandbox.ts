@@ -4,8 +4,12 @@
  * trust policies and permissions are checked for real by the emulator's validate endpoints.
  */
 import { startSandbox } from './aws';
-import type { RunningSandbox, SandboxOptions } from './aws/core/types';
+import type { FaultOutage as AwsFaultOutage, FaultRule as AwsFaultRule, RunningSandbox, SandboxOptions, SandboxStats, ServiceName } from './aws/core/types';
 import {
+  type FaultOutage as PaletteFaultOutage,
+  type FaultOutageInput as PaletteFaultOutageInput,
+  type FaultRule as PaletteFaultRule,
+  type PaletteFaultStats,
   type PaletteEmulatorOptions,
   type PaletteMode,
   type RunningPaletteEmulator,
@@ -49,12 +53,95 @@ export interface LocalSandboxReadyLine {
   palette: PaletteReadyInfo;
 }
 
+export type { AwsFaultRule, AwsFaultOutage, PaletteFaultRule, PaletteFaultOutage };
+
+/** An AWS outage window: from `from` (epoch ms, default now) for `durationMs`, or until `until`. */
+export interface AwsOutageInput {
+  service?: ServiceName;
+  operation?: string;
+  from?: number;
+  until?: number;
+  durationMs?: number;
+  kind?: AwsFaultOutage['kind'];
+}
+
+/** Injected faults per kind since start or the last resetCounts(), per side. */
+export interface FaultCounts {
+  aws: { faults: SandboxStats['faults']; outages: number; total: number };
+  palette: { faults: PaletteFaultStats['faults']; outages: number; total: number };
+}
+
+/**
+ * Fault injection on both sides of the sandbox, for tests and the bench (the same as PUT /_sandbox/config,
+ * POST /_sandbox/faults/outages, PUT /_emulator/config, POST /_emulator/faults/outages). Deterministic by seed:
+ * the same seed and call sequence give the same faults. Faults are injected before the call is handled.
+ */
+export interface SandboxFaults {
+  /**
+   * Replaces the fault rules of the sides given (and restarts their seeded generators; `seed` applies to both).
+   * AWS rules: {service?, operation?, rate, kind: throttle|500|503|reset|latency, latencyMs?};
+   * Palette rules: {pathPrefix?, method?, rate, kind: 429|500|503|reset|latency, latencyMs?, retryAfterSeconds?, times?}.
+   */
+  set(spec: { seed?: number; aws?: AwsFaultRule[]; palette?: PaletteFaultRule[] }): void;
+  /** Every matching AWS call fails (503 ServiceUnavailable unless `kind`) during the window. */
+  awsOutage(o: AwsOutageInput): AwsFaultOutage;
+  /** Every matching Palette API call fails (503 unless `kind`) during the window. */
+  paletteOutage(o: PaletteFaultOutageInput): PaletteFaultOutage;
+  /** No rules and no outage windows on either side (counters stay). */
+  clear(): void;
+  counts(): FaultCounts;
+  resetCounts(): void;
+}
+
 export interface RunningLocalSandbox {
   aws: RunningSandbox;
   palette: RunningPaletteEmulator;
+  faults: SandboxFaults;
   /** The JSON object printed by `npm run sandbox -- --json`. */
   readyLine(): LocalSandboxReadyLine;
   stop(): Promise<void>;
+}
+
+function sum(r: Record<string, number>): number {
+  return Object.values(r).reduce((a, b) => a + b, 0);
+}
+
+function faultControl(aws: RunningSandbox, palette: RunningPaletteEmulator): SandboxFaults {
+  let awsBase = structuredClone(aws.stats());
+  return {
+    set: ({ seed, aws: awsRules, palette: paletteRules }) => {
+      const common = seed !== undefined ? { seed } : {};
+      if (seed !== undefined || awsRules) aws.setRealism({ faults: { ...common, ...(awsRules ? { rules: awsRules } : {}) } });
+      if (seed !== undefined || paletteRules) palette.configure({ faults: { ...common, ...(paletteRules ? { rules: paletteRules } : {}) } });
+    },
+    awsOutage: (o) => {
+      const { durationMs, ...rest } = o;
+      const from = o.from ?? Date.now();
+      const outage: AwsFaultOutage = { ...rest, from, until: o.until ?? from + (durationMs ?? 0) };
+      aws.setRealism({ faults: { outages: [...(aws.kernel.config.faults.outages ?? []), outage] } });
+      return outage;
+    },
+    paletteOutage: (o) => palette.outage(o),
+    clear: () => {
+      aws.setRealism({ faults: { rules: [], outages: [] } });
+      palette.configure({ faults: { rules: [], outages: [] } });
+    },
+    counts: () => {
+      const now = aws.stats();
+      const faults = Object.fromEntries(
+        Object.entries(now.faults).map(([k, v]) => [k, v - (awsBase.faults[k as keyof SandboxStats['faults']] ?? 0)]),
+      ) as SandboxStats['faults'];
+      const p = palette.faultStats();
+      return {
+        aws: { faults, outages: now.outages - awsBase.outages, total: sum(faults) },
+        palette: { faults: p.faults, outages: p.outages, total: sum(p.faults) },
+      };
+    },
+    resetCounts: () => {
+      awsBase = structuredClone(aws.stats());
+      palette.resetFaultStats();
+    },
+  };
 }
 
 function configuredStsAccount(palette: RunningPaletteEmulator): string | null {
@@ -80,6 +167,7 @@ export async function startLocalSandbox(opts: LocalSandboxOptions = {}): Promise
     return {
       aws,
       palette,
+      faults: faultControl(aws, palette),
       readyLine: () => ({
         endpoint: aws.endpoint,
         region: aws.region,

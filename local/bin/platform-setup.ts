@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     const context: Record<string, unknown> = { selfHosted: true, ...(proxyValue ? { reverseProxySecretArn: LOCAL_REVERSE_PROXY_SECRET_NAME } : {}) };
     const workflow = await loadWorkflow({ context, onProgress: report });
 
-    const detected = await detectRunningSandbox(process.env);
+    const detected = await detectRunningSandbox(process.env, undefined, (line) => process.stderr.write(`${line}\n`));
     let sb: SandboxEndpoints;
     let system: { username: string; password: string };
     if (detected.state === 'running') {

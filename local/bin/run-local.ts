@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   let own: RunningLocalSandbox | undefined;
   try {
     const workflow = await loadWorkflow({ onProgress: report });
-    const detected = await detectRunningSandbox(process.env);
+    const detected = await detectRunningSandbox(process.env, undefined, (line) => process.stderr.write(`${line}\n`));
     let sandbox: SandboxLike;
     if (detected.state === 'running') {
       report({ kind: 'prepare', message: `using the sandbox running at ${detected.endpoints.aws.endpoint} (Palette ${detected.endpoints.palette.endpoint})` });

@@ -8,7 +8,16 @@ import type { AddressInfo } from 'node:net';
 import type { AwsTarget, StsPrincipal } from './aws-checks';
 import { TOKEN_TTL_MS, TokenService } from './auth';
 import type { PaletteMode } from './operations';
-import { RateLimiter, Realism, type PaletteRealismConfig, type RealismPatch, defaultRealism } from './realism';
+import {
+  RateLimiter,
+  Realism,
+  type FaultOutage,
+  type FaultOutageInput,
+  type PaletteFaultStats,
+  type PaletteRealismConfig,
+  type RealismPatch,
+  defaultRealism,
+} from './realism';
 import { PALETTE_SAAS_ACCOUNT_ID } from './saas-identity';
 import { PaletteServer, type RequestLogEntry } from './server';
 import { loadSpec } from './spec';
@@ -17,7 +26,7 @@ import { SandboxHooks, type OperationObserver, type PaletteOperationEvent, type 
 
 export type { PaletteMode } from './operations';
 export type { StsPrincipal, AwsTarget } from './aws-checks';
-export type { PaletteRealismConfig, RealismPatch, FaultRule } from './realism';
+export type { PaletteRealismConfig, RealismPatch, FaultRule, FaultOutage, FaultOutageInput, PaletteFaultStats } from './realism';
 export type { RequestLogEntry } from './server';
 export type { PaletteOperationEvent, SandboxRequestEvent, HookAnswer } from '../hooks';
 export { PALETTE_SAAS_ACCOUNT_ID, PALETTE_STS_USER, provisionSaasPrincipal, type SandboxForPalette } from './saas-identity';
@@ -52,7 +61,7 @@ export interface PaletteEmulatorOptions {
   /** Reject request fields the schema does not declare (default off: the spec allows them, Palette ignores them). */
   rejectUnknownFields?: boolean;
   latency?: Partial<PaletteRealismConfig['latency']>;
-  faults?: Partial<PaletteRealismConfig['faults']>;
+  faults?: RealismPatch['faults'];
   seed?: number;
   /** Session token lifetime (default 15 minutes, as documented). */
   tokenTtlMs?: number;
@@ -78,6 +87,11 @@ export interface RunningPaletteEmulator extends TenantCredentials {
   /** Same document as GET /_emulator/state. */
   inspect(): Json;
   configure(patch: RealismPatch): PaletteRealismConfig;
+  /** Adds an outage window (every matching API call fails, 503 by default) from `from` (default now) for `durationMs` or until `until`. */
+  outage(o: FaultOutageInput): FaultOutage;
+  /** Injected-fault counters since start or the last resetFaultStats() (also GET /_emulator/stats). */
+  faultStats(): PaletteFaultStats;
+  resetFaultStats(): void;
   requests(): RequestLogEntry[];
   /** Back to the seeded state (tenants, keys, no resources, no system config). */
   reset(): void;
@@ -214,6 +228,9 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
       realism.apply(patch);
       return realism.config;
     },
+    outage: (o) => realism.addOutage(o),
+    faultStats: () => structuredClone(realism.stats),
+    resetFaultStats: () => realism.resetStats(),
     requests: () => [...server.log],
     reset: () => server.reset(),
     addTenant: (name, o = {}) => {

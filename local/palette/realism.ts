@@ -63,10 +63,62 @@ export interface FaultRule {
   method?: string;
   /** Probability in [0, 1]. */
   rate: number;
-  /** 500/503 = V1Error with that status; 429 = TooManyRequests; reset = destroy the socket. */
-  kind: '500' | '503' | '429' | 'reset';
+  /**
+   * 500/503 = V1Error with that status; 429 = TooManyRequests; reset = destroy the socket; latency = wait
+   * `latencyMs` more, then go on (later rules may still fault the call). All are injected before the operation runs:
+   * a faulted call changes nothing.
+   */
+  kind: '500' | '503' | '429' | 'reset' | 'latency';
+  /** Added delay for kind 'latency'. */
+  latencyMs?: number;
+  /** Sends `Retry-After: <seconds>` with an injected 429 or 503 (omit: no header, like Palette's own rate limiter). */
+  retryAfterSeconds?: number;
   /** Stop after this many injections (omit for unlimited). */
   times?: number;
+}
+
+export type FailingFaultKind = Exclude<FaultRule['kind'], 'latency'>;
+
+/** Every matching API call in [from, until) (epoch ms) fails, with no draw: a Palette outage. */
+export interface FaultOutage {
+  pathPrefix?: string;
+  method?: string;
+  from: number;
+  until: number;
+  /** Default '503' (ServiceUnavailable). */
+  kind?: FailingFaultKind;
+  retryAfterSeconds?: number;
+}
+
+/** An outage as callers give it: `from` defaults to now; `until` or `durationMs` (from `from`). */
+export type FaultOutageInput = Omit<FaultOutage, 'from' | 'until'> & { from?: number; until?: number; durationMs?: number };
+
+export function resolveOutage(o: FaultOutageInput, now = Date.now()): FaultOutage {
+  const from = o.from ?? now;
+  const until = o.until ?? from + (o.durationMs ?? 0);
+  const { durationMs: _ignored, ...rest } = o;
+  return { ...rest, from, until };
+}
+
+/** Injected-fault counters (GET /_emulator/stats). */
+export interface PaletteFaultStats {
+  /** API calls that reached fault injection. */
+  requests: number;
+  /** Injected faults per kind, from rules and outage windows alike. */
+  faults: Record<FaultRule['kind'], number>;
+  /** Calls failed by an outage window (also counted in `faults`). */
+  outages: number;
+}
+
+export function emptyFaultStats(): PaletteFaultStats {
+  return { requests: 0, faults: { '500': 0, '503': 0, '429': 0, reset: 0, latency: 0 }, outages: 0 };
+}
+
+export interface FaultDecision {
+  delayMs: number;
+  fault?: FailingFaultKind;
+  retryAfterSeconds?: number;
+  outage: boolean;
 }
 
 export interface PaletteRealismConfig {
@@ -78,28 +130,31 @@ export interface PaletteRealismConfig {
     /** Overrides keyed by path prefix (longest match wins). */
     perPrefix: Record<string, number>;
   };
-  faults: { seed: number; rules: FaultRule[] };
+  faults: { seed: number; rules: FaultRule[]; outages: FaultOutage[] };
   rateLimit: boolean;
   /** Shifts the emulator's clock (token and API key expiry) forward. */
   clockOffsetMs: number;
 }
 
 export function defaultRealism(seed: number): PaletteRealismConfig {
-  return { latency: { defaultMs: 0, jitterMs: 0, perPrefix: {} }, faults: { seed, rules: [] }, rateLimit: true, clockOffsetMs: 0 };
+  return { latency: { defaultMs: 0, jitterMs: 0, perPrefix: {} }, faults: { seed, rules: [], outages: [] }, rateLimit: true, clockOffsetMs: 0 };
 }
 
 export type RealismPatch = {
   latency?: Partial<PaletteRealismConfig['latency']>;
-  faults?: Partial<PaletteRealismConfig['faults']>;
+  faults?: { seed?: number; rules?: FaultRule[]; outages?: FaultOutageInput[] };
   rateLimit?: boolean;
   clockOffsetMs?: number;
 };
 
 export class Realism {
   private random: () => number;
+  private faultRandom: () => number;
+  readonly stats: PaletteFaultStats = emptyFaultStats();
 
   constructor(readonly config: PaletteRealismConfig) {
     this.random = seededRandom(config.faults.seed);
+    this.faultRandom = seededRandom(config.faults.seed ^ 0x2545f491);
   }
 
   apply(patch: RealismPatch): void {
@@ -108,8 +163,13 @@ export class Realism {
       if (patch.faults.seed !== undefined && patch.faults.seed !== this.config.faults.seed) {
         this.random = seededRandom(patch.faults.seed);
       }
-      this.config.faults = { ...this.config.faults, ...patch.faults };
-      if (patch.faults.rules) this.config.faults.rules = patch.faults.rules.map((r) => ({ ...r }));
+      const { seed, rules, outages } = patch.faults;
+      if (seed !== undefined) this.config.faults.seed = seed;
+      if (rules) this.config.faults.rules = rules.map((r) => ({ ...r }));
+      if (outages) this.config.faults.outages = outages.map((o) => resolveOutage(o));
+      // The fault generator restarts whenever the seed or the rules change (not for outage windows alone), so a
+      // given seed and request sequence always yields the same faults.
+      if (seed !== undefined || rules) this.faultRandom = seededRandom(this.config.faults.seed ^ 0x2545f491);
     }
     if (patch.rateLimit !== undefined) this.config.rateLimit = patch.rateLimit;
     if (patch.clockOffsetMs !== undefined) this.config.clockOffsetMs = patch.clockOffsetMs;
@@ -128,17 +188,52 @@ export class Realism {
     return ms + (l.jitterMs > 0 ? Math.floor(this.random() * l.jitterMs) : 0);
   }
 
-  /** The fault to inject for this request, if any (consumes a `times` budget). */
-  faultFor(method: string, path: string): FaultRule['kind'] | undefined {
-    for (const rule of this.config.faults.rules) {
-      if (rule.pathPrefix && !path.startsWith(rule.pathPrefix)) continue;
-      if (rule.method && rule.method.toUpperCase() !== method) continue;
-      if (rule.times !== undefined && rule.times <= 0) continue;
-      if (this.random() < rule.rate) {
-        if (rule.times !== undefined) rule.times -= 1;
-        return rule.kind;
+  /** Appends an outage window; returns it with absolute times. */
+  addOutage(o: FaultOutageInput): FaultOutage {
+    const added = resolveOutage(o);
+    this.config.faults.outages = [...this.config.faults.outages, added];
+    return added;
+  }
+
+  /** The failing fault to inject for this request, if any (see decide; added latency is dropped). */
+  faultFor(method: string, path: string, now = Date.now()): FailingFaultKind | undefined {
+    return this.decide(method, path, now).fault;
+  }
+
+  /**
+   * What to inject into one API call, decided before it is handled, and counted. An outage window covering `now`
+   * fails the call without a draw. Otherwise each matching rule draws once, in order (consuming a `times` budget
+   * when it fires): a latency rule adds its delay and evaluation goes on; the first failing rule decides.
+   */
+  decide(method: string, path: string, now = Date.now()): FaultDecision {
+    this.stats.requests++;
+    const matches = (x: { pathPrefix?: string; method?: string }) =>
+      (!x.pathPrefix || path.startsWith(x.pathPrefix)) && (!x.method || x.method.toUpperCase() === method);
+    for (const o of this.config.faults.outages) {
+      if (now >= o.from && now < o.until && matches(o)) {
+        const fault = o.kind ?? '503';
+        this.stats.faults[fault]++;
+        this.stats.outages++;
+        return { delayMs: 0, fault, outage: true, ...(o.retryAfterSeconds !== undefined ? { retryAfterSeconds: o.retryAfterSeconds } : {}) };
       }
     }
-    return undefined;
+    let delayMs = 0;
+    for (const rule of this.config.faults.rules) {
+      if (!matches(rule)) continue;
+      if (rule.times !== undefined && rule.times <= 0) continue;
+      if (this.faultRandom() >= rule.rate) continue;
+      if (rule.times !== undefined) rule.times -= 1;
+      this.stats.faults[rule.kind]++;
+      if (rule.kind === 'latency') {
+        delayMs += rule.latencyMs ?? 0;
+        continue;
+      }
+      return { delayMs, fault: rule.kind, outage: false, ...(rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : {}) };
+    }
+    return { delayMs, outage: false };
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, emptyFaultStats());
   }
 }

@@ -40,6 +40,29 @@ export interface ServerDeps {
   hooks?: SandboxHooks<PaletteOperationEvent>;
 }
 
+/** An outage window: `from` (epoch ms, default now) and exactly one of `until` (epoch ms) or `durationMs`. */
+const outageInput = z
+  .object({
+    pathPrefix: z.string().optional(),
+    method: z.string().optional(),
+    from: z.number().min(0).optional(),
+    until: z.number().min(0).optional(),
+    durationMs: z.number().min(0).optional(),
+    kind: z.enum(['500', '503', '429', 'reset']).optional(),
+    retryAfterSeconds: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine((o) => (o.until === undefined) !== (o.durationMs === undefined), { message: 'an outage needs exactly one of until or durationMs' });
+
+function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PaletteError(400, 'InvalidRequest', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
 const realismPatch = z
   .object({
     latency: z
@@ -50,14 +73,19 @@ const realismPatch = z
       .object({
         seed: z.number().int(),
         rules: z.array(
-          z.object({
-            pathPrefix: z.string().optional(),
-            method: z.string().optional(),
-            rate: z.number().min(0).max(1),
-            kind: z.enum(['500', '503', '429', 'reset']),
-            times: z.number().int().min(0).optional(),
-          }),
+          z
+            .object({
+              pathPrefix: z.string().optional(),
+              method: z.string().optional(),
+              rate: z.number().min(0).max(1),
+              kind: z.enum(['500', '503', '429', 'reset', 'latency']),
+              latencyMs: z.number().min(0).optional(),
+              retryAfterSeconds: z.number().int().min(0).optional(),
+              times: z.number().int().min(0).optional(),
+            })
+            .refine((r) => r.kind !== 'latency' || r.latencyMs !== undefined, { message: 'a latency rule needs latencyMs', path: ['latencyMs'] }),
         ),
+        outages: z.array(outageInput),
       })
       .partial()
       .optional(),
@@ -185,14 +213,21 @@ export class PaletteServer {
     if (realism.config.rateLimit && !limiter.take(req.socket.remoteAddress ?? 'unknown', path)) {
       throw new PaletteError(429, 'TooManyRequests', 'rate limit exceeded for this source IP and resource prefix; retry later');
     }
-    const fault = realism.faultFor(method, path);
+    // Injected before routing and the handler: a faulted call changes nothing.
+    const decision = realism.decide(method, path);
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    const fault = decision.fault;
     if (fault === 'reset') {
       res.destroy();
       return { status: 0 };
     }
-    if (fault === '500') throw new PaletteError(500, 'InternalError', 'injected fault (emulator fault rule)');
-    if (fault === '503') throw new PaletteError(503, 'ServiceUnavailable', 'injected fault (emulator fault rule)');
-    if (fault === '429') throw new PaletteError(429, 'TooManyRequests', 'injected fault (emulator fault rule)');
+    if (fault !== undefined) {
+      const source = decision.outage ? 'injected outage (emulator outage window)' : 'injected fault (emulator fault rule)';
+      const headers: Record<string, string> = decision.retryAfterSeconds !== undefined ? { 'Retry-After': String(decision.retryAfterSeconds) } : {};
+      if (fault === '500') throw new PaletteError(500, 'InternalError', source, undefined, headers);
+      if (fault === '503') throw new PaletteError(503, 'ServiceUnavailable', source, undefined, headers);
+      throw new PaletteError(429, 'TooManyRequests', source, undefined, headers);
+    }
 
     const match = spec.match(method, path);
     if (match.kind === 'not-found') {
@@ -259,13 +294,20 @@ export class PaletteServer {
       if (route === 'GET /_emulator/state') return send(res, 200, this.inspect());
       if (route === 'GET /_emulator/config') return send(res, 200, this.deps.realism.config);
       if (route === 'PUT /_emulator/config') {
-        const parsed = realismPatch.safeParse(parseJson(await readBody(req)) ?? {});
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw new PaletteError(400, 'InvalidRequest', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-        }
-        this.deps.realism.apply(parsed.data);
+        this.deps.realism.apply(parseOrThrow(realismPatch, parseJson(await readBody(req)) ?? {}));
         return send(res, 200, this.deps.realism.config);
+      }
+      if (route === 'POST /_emulator/faults/outages') {
+        return send(res, 200, this.deps.realism.addOutage(parseOrThrow(outageInput, parseJson(await readBody(req)) ?? {})));
+      }
+      if (route === 'DELETE /_emulator/faults') {
+        this.deps.realism.apply({ faults: { rules: [], outages: [] } });
+        return send(res, 200, this.deps.realism.config.faults);
+      }
+      if (route === 'GET /_emulator/stats') return send(res, 200, this.deps.realism.stats);
+      if (route === 'DELETE /_emulator/stats') {
+        this.deps.realism.resetStats();
+        return send(res, 204, undefined);
       }
       if (route === 'PUT /_emulator/mode') {
         // A sandbox on which the platform setup runs becomes the self-hosted instance it configures.

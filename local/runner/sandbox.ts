@@ -14,6 +14,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { checkPaletteApiKey, retryTransient } from '../../cli/preflight';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_PORT as DEFAULT_AWS_PORT, DEFAULT_SECRET_ACCESS_KEY } from '../aws';
 import { DEFAULT_API_KEY, DEFAULT_PALETTE_PORT } from '../palette/index';
 import type { LocalSandboxReadyLine } from '../sandbox';
@@ -177,7 +178,11 @@ export type DetectResult =
  * AWS_SECRET_ACCESS_KEY, else the sandbox defaults) and the tenant API key (PALETTE_SANDBOX_API_KEY, else the
  * emulator default).
  */
-export async function detectRunningSandbox(env: NodeJS.ProcessEnv = process.env, timeoutMs = 1500): Promise<DetectResult> {
+export async function detectRunningSandbox(
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 1500,
+  onRetry?: (line: string) => void,
+): Promise<DetectResult> {
   const configured = configuredEndpoints(env);
   const [awsHealth, paletteHealth] = await Promise.all([
     getJson(`${configured.awsEndpoint}/_sandbox/health`, timeoutMs),
@@ -206,36 +211,49 @@ export async function detectRunningSandbox(env: NodeJS.ProcessEnv = process.env,
   const accessKeyId = env.SANDBOX_ACCESS_KEY_ID || env.AWS_ACCESS_KEY_ID || DEFAULT_ACCESS_KEY_ID;
   const secretAccessKey = env.SANDBOX_SECRET_ACCESS_KEY || env.AWS_SECRET_ACCESS_KEY || DEFAULT_SECRET_ACCESS_KEY;
   const sts = new STSClient({ endpoint: configured.awsEndpoint, region, credentials: { accessKeyId, secretAccessKey } });
-  let accountId: string;
+  let accountId = '';
   try {
-    const me = await sts.send(new GetCallerIdentityCommand({}));
-    accountId = me.Account ?? '';
+    // Throttling, 5xx and resets are "not now", not "wrong credentials": ridden out like the Palette check below.
+    const answer = await retryTransient(async () => {
+      try {
+        const me = await sts.send(new GetCallerIdentityCommand({}));
+        accountId = me.Account ?? '';
+        return { kind: 'ok' } as const;
+      } catch (e) {
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        const name = e instanceof Error ? e.name : String(e);
+        if (status === 429 || (status !== undefined && status >= 500) || /Throttl|TooManyRequests|ServiceUnavailable|InternalError|ECONNRESET|TimeoutError/.test(name)) {
+          return { kind: 'transient', what: `the AWS sandbox answered ${name}` } as const;
+        }
+        return { kind: 'rejected', status: status ?? 0, code: name } as const;
+      }
+    }, { ...(onRetry ? { onRetry } : {}) });
+    if (answer.verdict.kind === 'transient') {
+      return {
+        state: 'unusable',
+        reason: `the AWS sandbox at ${configured.awsEndpoint} is unavailable or throttling: ${answer.verdict.what} on each of ${answer.attempts} attempts (the admin credentials were not rejected); try again when it answers`,
+      };
+    }
+    if (answer.verdict.kind !== 'ok') {
+      const code = 'code' in answer.verdict ? answer.verdict.code : undefined;
+      return {
+        state: 'unusable',
+        reason: `the AWS sandbox at ${configured.awsEndpoint} rejects the admin credentials ${accessKeyId} (${code ?? 'error'}); set SANDBOX_ACCESS_KEY_ID / SANDBOX_SECRET_ACCESS_KEY`,
+      };
+    }
     if (accountId !== health.managementAccountId) {
       return {
         state: 'unusable',
         reason: `the credentials (${accessKeyId}) belong to account ${accountId}, not the sandbox management account ${String(health.managementAccountId)}; set SANDBOX_ACCESS_KEY_ID / SANDBOX_SECRET_ACCESS_KEY to its admin key`,
       };
     }
-  } catch (e) {
-    return {
-      state: 'unusable',
-      reason: `the AWS sandbox at ${configured.awsEndpoint} rejects the admin credentials ${accessKeyId} (${e instanceof Error ? e.name : String(e)}); set SANDBOX_ACCESS_KEY_ID / SANDBOX_SECRET_ACCESS_KEY`,
-    };
   } finally {
     sts.destroy();
   }
   const apiKey = env.PALETTE_SANDBOX_API_KEY || DEFAULT_API_KEY;
-  const probe = await getJson(`${configured.paletteEndpoint}/v1/clouds/aws/account/sts`, timeoutMs * 2, { ApiKey: apiKey });
-  // A self-hosted instance whose system STS account is not configured yet answers 400 StsNotConfigured to an
-  // accepted key (authentication comes first): usable, e.g. for the platform setup that configures it.
-  const stsNotConfigured =
-    probe?.status === 400 && typeof probe.body === 'object' && probe.body !== null && 'code' in probe.body && probe.body.code === 'StsNotConfigured';
-  if (probe?.status !== 200 && !stsNotConfigured) {
-    return {
-      state: 'unusable',
-      reason: `the Palette emulator at ${configured.paletteEndpoint} does not accept the tenant API key (HTTP ${probe?.status ?? 'no answer'}); set PALETTE_SANDBOX_API_KEY to the key the sandbox prints`,
-    };
-  }
+  // Only 401 / 403 mean a wrong key; 429, 5xx, resets and timeouts are retried (cli/preflight.ts).
+  const check = await checkPaletteApiKey(configured.paletteEndpoint, apiKey, { timeoutMs: timeoutMs * 2, ...(onRetry ? { onRetry } : {}) });
+  if (!check.ok) return { state: 'unusable', reason: check.message ?? `the Palette emulator at ${configured.paletteEndpoint} did not accept the API key check` };
   return {
     state: 'running',
     endpoints: {

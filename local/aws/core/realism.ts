@@ -8,22 +8,40 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AwsError } from './errors';
-import type { FaultRule, RealismConfig, ServiceName } from './types';
+import type { FaultOutage, FaultRule, RealismConfig, ServiceName } from './types';
 
 export const DEFAULT_REALISM: RealismConfig = {
   iamPropagationMs: 3000,
   latency: { defaultMs: 0, jitterMs: 0, perOperation: {} },
-  faults: { seed: 1, rules: [] },
+  faults: { seed: 1, rules: [], outages: [] },
 };
 
 const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations']);
-const faultRule = z.strictObject({
-  service: serviceName.optional(),
-  operation: z.string().min(1).optional(),
-  rate: z.number().min(0).max(1),
-  kind: z.enum(['throttle', '500', '503', 'reset']),
-});
 const nonNegative = z.number().finite().min(0);
+const faultRule = z
+  .strictObject({
+    service: serviceName.optional(),
+    operation: z.string().min(1).optional(),
+    rate: z.number().min(0).max(1),
+    kind: z.enum(['throttle', '500', '503', 'reset', 'latency']),
+    latencyMs: nonNegative.optional(),
+  })
+  .refine((r) => r.kind !== 'latency' || r.latencyMs !== undefined, { message: 'a latency rule needs latencyMs', path: ['latencyMs'] });
+/**
+ * An outage window as patches give it: `from` (epoch ms, default now) and either `until` (epoch ms) or
+ * `durationMs`; stored as absolute `{from, until}`.
+ */
+const faultOutage = z
+  .strictObject({
+    service: serviceName.optional(),
+    operation: z.string().min(1).optional(),
+    from: nonNegative.optional(),
+    until: nonNegative.optional(),
+    durationMs: nonNegative.optional(),
+    kind: z.enum(['throttle', '500', '503', 'reset']).optional(),
+  })
+  .refine((o) => (o.until === undefined) !== (o.durationMs === undefined), { message: 'an outage needs exactly one of until or durationMs' });
+export type FaultOutageInput = z.infer<typeof faultOutage>;
 
 /** A (deep) partial realism config as accepted by patches and config files. */
 export const realismPatchSchema = z.strictObject({
@@ -39,6 +57,7 @@ export const realismPatchSchema = z.strictObject({
     .strictObject({
       seed: z.number().int().optional(),
       rules: z.array(faultRule).optional(),
+      outages: z.array(faultOutage).optional(),
     })
     .optional(),
 });
@@ -54,8 +73,22 @@ export function parseRealismPatch(input: unknown): RealismPatch {
   return parsed.data;
 }
 
+/** An outage window with absolute times (`durationMs` counts from `from`, which defaults to `now`). */
+export function resolveOutage(o: FaultOutageInput | FaultOutage, now = Date.now()): FaultOutage {
+  const from = o.from ?? now;
+  const until = o.until ?? from + ('durationMs' in o && o.durationMs !== undefined ? o.durationMs : 0);
+  return {
+    ...(o.service !== undefined ? { service: o.service } : {}),
+    ...(o.operation !== undefined ? { operation: o.operation } : {}),
+    from,
+    until,
+    ...(o.kind !== undefined ? { kind: o.kind } : {}),
+  };
+}
+
 export function mergeRealism(base: RealismConfig, patch: RealismPatch | Partial<RealismConfig>): RealismConfig {
   const rules: FaultRule[] = (patch.faults?.rules ?? base.faults.rules).map((r) => ({ ...r }));
+  const outages: FaultOutage[] = (patch.faults?.outages ?? base.faults.outages ?? []).map((o) => resolveOutage(o));
   return {
     iamPropagationMs: patch.iamPropagationMs ?? base.iamPropagationMs,
     latency: {
@@ -63,7 +96,7 @@ export function mergeRealism(base: RealismConfig, patch: RealismPatch | Partial<
       jitterMs: patch.latency?.jitterMs ?? base.latency.jitterMs,
       perOperation: { ...base.latency.perOperation, ...(patch.latency?.perOperation ?? {}) },
     },
-    faults: { seed: patch.faults?.seed ?? base.faults.seed, rules },
+    faults: { seed: patch.faults?.seed ?? base.faults.seed, rules, outages },
   };
 }
 
@@ -124,7 +157,9 @@ export class Realism {
 
   apply(patch: RealismPatch | Partial<RealismConfig>): RealismConfig {
     this.current = mergeRealism(this.current, patch);
-    if (patch.faults !== undefined) {
+    // Re-seeded when the seed or the rules change (not when only outage windows do), so a given seed and request
+    // sequence always yields the same faults.
+    if (patch.faults?.seed !== undefined || patch.faults?.rules !== undefined) {
       this.faultRng = new Prng(this.current.faults.seed);
       this.jitterRng = new Prng(this.current.faults.seed ^ 0x5bd1e995);
     }
@@ -139,19 +174,52 @@ export class Realism {
     return base + jitter;
   }
 
-  /** Draws once per matching rule, in order; the first rule that fires decides. */
-  fault(service: ServiceName, operation: string): FaultKind | undefined {
-    for (const rule of this.current.faults.rules) {
-      if (rule.service !== undefined && rule.service !== service) continue;
-      if (rule.operation !== undefined && rule.operation !== operation) continue;
-      if (this.faultRng.next() < rule.rate) return rule.kind;
+  /** The failing kind injected for this call, if any (see decide; added latency is dropped). */
+  fault(service: ServiceName, operation: string, now = Date.now()): FailingFaultKind | undefined {
+    return this.decide(service, operation, now).fault;
+  }
+
+  /**
+   * What to inject into one call, decided before the operation runs. An outage window covering `now` fails the
+   * call without a draw. Otherwise each matching rule draws once, in order: a `latency` rule that fires adds its
+   * delay and evaluation goes on; the first failing rule that fires decides.
+   */
+  decide(service: ServiceName, operation: string, now = Date.now()): FaultDecision {
+    const matches = (x: { service?: ServiceName; operation?: string }) =>
+      (x.service === undefined || x.service === service) && (x.operation === undefined || x.operation === operation);
+    for (const o of this.current.faults.outages ?? []) {
+      if (now >= o.from && now < o.until && matches(o)) return { delayMs: 0, latency: 0, fault: o.kind ?? '503', outage: true };
     }
-    return undefined;
+    let delayMs = 0;
+    let latency = 0;
+    for (const rule of this.current.faults.rules) {
+      if (!matches(rule)) continue;
+      if (this.faultRng.next() >= rule.rate) continue;
+      if (rule.kind === 'latency') {
+        delayMs += rule.latencyMs ?? 0;
+        latency++;
+        continue;
+      }
+      return { delayMs, latency, fault: rule.kind, outage: false };
+    }
+    return { delayMs, latency, outage: false };
   }
 }
 
+export type FailingFaultKind = Exclude<FaultKind, 'latency'>;
+
+export interface FaultDecision {
+  /** Extra delay from latency rules that fired. */
+  delayMs: number;
+  /** How many latency rules fired. */
+  latency: number;
+  fault?: FailingFaultKind;
+  /** The fault comes from an outage window. */
+  outage: boolean;
+}
+
 /** The service's real error for an injected fault ('reset' has no response). */
-export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset'>): AwsError {
+export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset' | 'latency'>): AwsError {
   if (kind === 'throttle') {
     switch (service) {
       case 's3':

@@ -17,7 +17,10 @@
  *                                         -> {accessKeyId, secretAccessKey, sessionToken, expiration, assumedRoleArn, roleArn}
  *                                            (a session of the role assumed by the service, e.g. lambda.amazonaws.com;
  *                                            403 when the role's trust policy does not allow that service)
- *   GET  /_sandbox/stats                  -> SandboxStats
+ *   GET  /_sandbox/stats                  -> SandboxStats (faults injected per kind, outages)
+ *   POST /_sandbox/faults/outages {service?, operation?, from?, until | durationMs, kind?}
+ *                                         -> the outage window added (absolute {from, until}); kind defaults to 503
+ *   DELETE /_sandbox/faults               -> no fault rules, no outage windows (the seed stays)
  * Everything else is an AWS request: authenticated with SigV4 (header or presigned query), routed by
  * the credential scope's service, delayed by the latency model, possibly faulted, then handled.
  */
@@ -27,7 +30,7 @@ import { decodeAwsChunked, isAwsChunked } from './chunked';
 import { AwsError } from './errors';
 import type { Kernel } from './kernel';
 import { newHostId, newRequestId, renderError } from './protocol';
-import { faultError, parseRealismPatch } from './realism';
+import { faultError, parseRealismPatch, resolveOutage } from './realism';
 import type { AwsOperationEvent, SandboxHooks } from '../../hooks';
 import type {
   AccountInfo,
@@ -56,7 +59,7 @@ const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanag
 const isServiceName = (s: string): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s);
 
 export function emptyStats(): SandboxStats {
-  return { requests: 0, operations: {}, faults: { throttle: 0, '500': 0, '503': 0, reset: 0 }, rejected: {} };
+  return { requests: 0, operations: {}, faults: { throttle: 0, '500': 0, '503': 0, reset: 0, latency: 0 }, outages: 0, rejected: {} };
 }
 
 function decodePath(rawPath: string): string {
@@ -132,6 +135,18 @@ async function handleAdmin(deps: ServerDeps, method: string, route: string, body
     if (route === '/_sandbox/config' && (method === 'PUT' || method === 'PATCH')) {
       const patch = parseRealismPatch(parseJson(body));
       return sendJson(res, 200, kernel.setRealism(patch));
+    }
+    if (route === '/_sandbox/faults/outages' && method === 'POST') {
+      // Appends one outage window ({service?, operation?, from?, until | durationMs, kind?}) to the live config.
+      const patch = parseRealismPatch({ faults: { outages: [parseJson(body)] } });
+      const added = resolveOutage(patch.faults?.outages?.[0] ?? {});
+      const outages = [...(kernel.config.faults.outages ?? []), added];
+      kernel.setRealism({ faults: { outages } });
+      return sendJson(res, 200, added);
+    }
+    if (route === '/_sandbox/faults' && method === 'DELETE') {
+      kernel.setRealism({ faults: { seed: kernel.config.faults.seed, rules: [], outages: [] } });
+      return sendJson(res, 200, kernel.config.faults);
     }
     if (route === '/_sandbox/inventory' && method === 'GET') return sendJson(res, 200, deps.inventory());
     if (route === '/_sandbox/stats' && method === 'GET') return sendJson(res, 200, deps.stats);
@@ -261,11 +276,15 @@ async function handleAws(deps: ServerDeps, req: IncomingMessage, res: ServerResp
     const opKey = `${name}:${operation}`;
     stats.operations[opKey] = (stats.operations[opKey] ?? 0) + 1;
 
-    const delay = kernel.realism.latencyMs(name, operation);
+    // Faults are decided and injected before the operation runs: a faulted call changes nothing.
+    const decision = kernel.realism.decide(name, operation, Date.now());
+    stats.faults.latency += decision.latency;
+    const delay = kernel.realism.latencyMs(name, operation) + decision.delayMs;
     if (delay > 0) await sleep(delay);
-    const fault = kernel.realism.fault(name, operation);
+    const fault = decision.fault;
     if (fault !== undefined) {
       stats.faults[fault]++;
+      if (decision.outage) stats.outages++;
       if (fault === 'reset') {
         req.socket.destroy();
         return;
