@@ -1,4 +1,5 @@
 import { aws_logs as logs } from 'aws-cdk-lib';
+import { READINESS_BUDGET } from '../../lambdas/domain/readiness';
 import { z } from 'zod';
 import { paletteEndpointProblem } from '../../lambdas/domain/endpoints';
 import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
@@ -16,7 +17,8 @@ import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
  * |                           |                                  | `palette-onboarding/palette-api-key` in the      |
  * |                           |                                  | stack's account/region (granted by name pattern) |
  * | allowedExecutionRoleNames | ["OrganizationAccountAccessRole"]| roles the Lambdas may assume in tenant accounts  |
- * | readinessBudgetSeconds    | 120 (10..900)                    | default readiness budget (env)                   |
+ * | readinessBudgetSeconds    | 900 (10..1800)                   | default readiness budget (env): IAM propagation  |
+ * |                           |                                  | can take up to 15 minutes                        |
  * | eventBusName              | palette-onboarding               | custom EventBridge bus for requests; results go  |
  * |                           |                                  | to `<eventBusName>-notifications`                |
  * | allowedOrganizationId     | (absent)                         | account guard: accounts of this organization may |
@@ -124,8 +126,8 @@ export const OnboardingConfigSchema = z
       .refine((names) => names.length > 0, 'must name at least one role')
       .default(['OrganizationAccountAccessRole']),
     readinessBudgetSeconds: numberFromContext
-      .pipe(z.number().min(10).max(900))
-      .default(120),
+      .pipe(z.number().int().min(READINESS_BUDGET.minSeconds).max(READINESS_BUDGET.maxSeconds))
+      .default(READINESS_BUDGET.defaultSeconds),
     eventBusName: z
       .string()
       // 256 minus "-notifications" (the results bus is `<eventBusName>-notifications`).

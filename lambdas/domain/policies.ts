@@ -149,3 +149,42 @@ function normalizeValue(value: unknown, key: string): unknown {
 function isConditionOperatorChild(key: string): boolean {
   return /^(String|Arn|Bool|Numeric|Date|IpAddress|NotIpAddress|Null|ForAllValues|ForAnyValue)/.test(key);
 }
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+/** IAM action matching: `*` and `?` wildcards, case-insensitive. */
+const actionMatches = (pattern: string, action: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(action);
+
+/** Does a statement's Principal name `accountId` (its root, the bare id) or everyone? */
+function principalCovers(principal: unknown, partition: string, accountId: string): boolean {
+  if (principal === '*') return true;
+  if (typeof principal !== 'object' || principal === null) return false;
+  return asList((principal as { AWS?: unknown }).AWS).some((p) => p === '*' || p === accountId || p === `arn:${partition}:iam::${accountId}:root`);
+}
+
+/**
+ * Why a role's trust policy, as read back from IAM, cannot let Palette assume the role, or undefined when it can as
+ * far as the document shows: no statement allows Palette's account `sts:AssumeRole` with this tenant's external ID,
+ * or an unconditional Deny covers it (a conditional Deny may not apply: Palette's own validation decides those).
+ * Time does not fix either, so the workflow fails at once instead of waiting out the readiness budget.
+ */
+export function trustPolicyProblem(document: unknown, opts: { partition: string; paletteAccountId: string; externalId: string }): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = typeof document === 'string' ? parsePolicyText(document) : document;
+  } catch {
+    return 'the trust policy is not valid JSON';
+  }
+  const statements = asList((parsed as { Statement?: unknown } | undefined)?.Statement) as Array<Record<string, unknown>>;
+  const covers = (st: Record<string, unknown>) =>
+    principalCovers(st.Principal, opts.partition, opts.paletteAccountId) &&
+    (st.Action !== undefined ? asList(st.Action).some((a) => typeof a === 'string' && actionMatches(a, 'sts:AssumeRole')) : !asList(st.NotAction).some((a) => typeof a === 'string' && actionMatches(a, 'sts:AssumeRole')));
+  const deny = statements.find((st) => st.Effect === 'Deny' && st.Condition === undefined && covers(st));
+  if (deny) return `its statement ${typeof deny.Sid === 'string' ? `'${deny.Sid}' ` : ''}denies sts:AssumeRole to Palette's account ${opts.paletteAccountId} without a condition`;
+  const allowed = statements.some((st) => {
+    if (st.Effect !== 'Allow' || !covers(st)) return false;
+    const ext = (st.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals?.['sts:ExternalId'];
+    return ext === undefined || asList(ext).includes(opts.externalId);
+  });
+  return allowed ? undefined : `no statement allows Palette's account ${opts.paletteAccountId} sts:AssumeRole with this tenant's external ID`;
+}

@@ -8,6 +8,7 @@
  * bounded; there are no arrays.
  */
 import { z } from 'zod';
+import { READINESS_BUDGET } from './readiness';
 import {
   adopt,
   ApiKeySchema,
@@ -141,7 +142,7 @@ export const OnboardingRequestSchema = z
     register: RegisterSchema.default({ cloudAccount: { adopt: false }, backupLocation: { isDefault: false, adopt: false } }),
     options: z
       .strictObject({
-        readinessTimeoutSeconds: z.number().int().min(10).max(900).optional(),
+        readinessTimeoutSeconds: z.number().int().min(READINESS_BUDGET.minSeconds).max(READINESS_BUDGET.maxSeconds).optional(),
       })
       .default({}),
     azure: z.strictObject({ cloudAccount: AzureAccountSchema }).optional().describe('register an Azure cloud account'),

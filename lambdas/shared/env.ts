@@ -3,6 +3,7 @@
  * it) and the handlers (which read it through loadEnv()). Keep this module free of SDK imports.
  */
 import { z } from 'zod';
+import { READINESS_BUDGET } from '../domain/readiness';
 import { paletteEndpointProblem } from '../domain/endpoints';
 import { ConfigurationError } from './errors';
 
@@ -37,7 +38,7 @@ export const LambdaEnvSchema = z.object({
   /** The account the Lambdas run in; a tenant in this account needs no AssumeRole. */
   HOME_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   /** Default readiness-gate budget. */
-  READINESS_BUDGET_SECONDS: z.coerce.number().int().min(10).max(900).default(120),
+  READINESS_BUDGET_SECONDS: z.coerce.number().int().min(READINESS_BUDGET.minSeconds).max(READINESS_BUDGET.maxSeconds).default(READINESS_BUDGET.defaultSeconds),
   POWERTOOLS_SERVICE_NAME: z.string().default('palette-onboarding'),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   /** Role names the Lambdas may assume in tenant accounts (comma list). */

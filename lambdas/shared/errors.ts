@@ -36,6 +36,14 @@ export class OwnershipError extends NamedError {
 }
 
 /**
+ * A misconfiguration the workflow can see directly, which time cannot fix (e.g. an adopted role whose trust policy,
+ * read back, denies Palette): fails at once with the reason instead of waiting out the readiness budget. Never retried.
+ */
+export class MisconfigurationError extends NamedError {
+  override readonly name = 'MisconfigurationError';
+}
+
+/**
  * The tenant is bound (by its first onboarding) to another AWS account, partition or Palette project than the
  * request names. The message names both values. Never retried; nothing was changed.
  */

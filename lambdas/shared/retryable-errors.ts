@@ -76,6 +76,8 @@ export const NAMED_PERMANENT_ERRORS = [
   // AWS resources that cannot be used as asked
   'BucketConflictError',
   'BucketConfigurationError',
+  // a misconfiguration seen directly (a trust policy read back that cannot let Palette in)
+  'MisconfigurationError',
   // Palette answers that time does not change (after the client's one re-authentication on 401)
   'PaletteApiError',
   'PaletteAuthError',

@@ -58,7 +58,7 @@ export type ProgressEvent =
       at: number;
     }
   | { kind: 'execution-started'; executionName: string; stateMachine: string; at: number }
-  | { kind: 'state-started'; state: string; stateType: string; depth: number; at: number }
+  | { kind: 'state-started'; state: string; stateType: string; depth: number; at: number; input?: unknown }
   | { kind: 'state-succeeded'; state: string; stateType: string; depth: number; at: number; durationMs: number }
   | {
       kind: 'state-failed';
@@ -312,7 +312,7 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
           const { name, type, input } = ev.state;
           entered.set(name, at);
           p.history.addStateEvent({ at, type: `${type}StateEntered`, state: name, stateType: type, input });
-          emit({ kind: 'state-started', state: name, stateType: type, depth: depthOf.get(name) ?? 0, at });
+          emit({ kind: 'state-started', state: name, stateType: type, depth: depthOf.get(name) ?? 0, at, ...(type === 'Wait' ? { input } : {}) });
           break;
         }
         case 'StateExited': {

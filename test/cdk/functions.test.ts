@@ -139,7 +139,7 @@ describe('workflow functions', () => {
       PALETTE_ENDPOINT: 'https://api.spectrocloud.com',
       PALETTE_API_KEY_SECRET_ARN: 'palette-onboarding/palette-api-key',
       HOME_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
-      READINESS_BUDGET_SECONDS: '120',
+      READINESS_BUDGET_SECONDS: '900',
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',

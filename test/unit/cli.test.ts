@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../cli/args';
 import { HistoryProgress } from '../../cli/deployed';
-import { describeCause, formatSummary } from '../../cli/format';
+import { describeCause, formatStateLine, formatSummary, style, waitDetail } from '../../cli/format';
 import { platformExecutionName } from '../../cli/request';
 import { PLATFORM_SETUP_LOCAL_SCRIPT, runCli, RUN_LOCAL_SCRIPT, type CliDeps } from '../../cli/main';
 import { executionNameFor, readRequestFile } from '../../cli/request';
@@ -289,6 +289,24 @@ describe('HistoryProgress', () => {
       'retried:EnsureBucket:1',
       'failed:EnsureBucket:BucketConflictError',
     ]);
+  });
+});
+
+describe('readiness waits are visible', () => {
+  const readiness = { readiness: { ready: false, attempt: 3, waitSeconds: 8, reason: 'sts:AssumeRole denied on arn:aws:iam::111111111111:role/x: AccessDenied' } };
+
+  it('a deployed run: the WaitForPropagation line says how long and why', () => {
+    const p = new HistoryProgress();
+    const [started] = p.consume([
+      ev(1, 'WaitStateEntered', { stateEnteredEventDetails: { name: 'WaitForPropagation', input: JSON.stringify(readiness) } }),
+    ]);
+    expect(started?.detail).toBe('8 s for IAM propagation (readiness check 3 not yet: sts:AssumeRole denied on arn:aws:iam::111111111111:role/x: AccessDenied)');
+    expect(formatStateLine(started ?? { status: 'started', state: '' }, style({}))).toMatch(/WaitForPropagation +Wait +waiting 8 s for IAM propagation \(readiness check 3 not yet: sts:AssumeRole denied/);
+  });
+
+  it('a wait without a readiness document has no detail', () => {
+    expect(waitDetail({ other: 1 })).toBeUndefined();
+    expect(waitDetail('not json')).toBeUndefined();
   });
 });
 

@@ -31,11 +31,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
-import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual } from '../../domain/policies';
+import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual, trustPolicyProblem } from '../../domain/policies';
 import { tenantSession } from '../../domain/session-policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantClients, tenantSecretsClient } from '../../shared/aws-clients';
-import { awsCall, OwnershipError } from '../../shared/errors';
+import { awsCall, MisconfigurationError, OwnershipError } from '../../shared/errors';
 import { describeSecret, secretTag } from '../../shared/secrets';
 import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
@@ -106,6 +106,15 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
     if (add.length > 0) await awsCall(() => iam.send(new TagRoleCommand({ RoleName, Tags: add })));
   }
   if (!decision || !arn) throw new Error(`IAM role ${RoleName}: neither created nor found`);
+  // Read the trust back: what IAM holds must let Palette in (an adopted role keeps its own statements, a Deny
+  // among them included). What time cannot fix fails now, not after the readiness budget.
+  const readBack = (await awsCall(() => iam.send(new GetRoleCommand({ RoleName })))).Role?.AssumeRolePolicyDocument;
+  const problem = trustPolicyProblem(decodeDocument(readBack), { partition: plan.target.partition, paletteAccountId: palette.accountId, externalId: palette.externalId });
+  if (problem) {
+    throw new MisconfigurationError(
+      `IAM role '${RoleName}' in account ${plan.target.accountId} cannot be assumed by Palette: ${problem}; fix the role's trust policy (aws.principal)`,
+    );
+  }
   const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
   if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
     await awsCall(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: plan.policyArn })));

@@ -1,21 +1,16 @@
 /**
  * The readiness gate: one round of Palette's own validation of the new credentials (cloud account and
  * S3 bucket). IAM changes propagate eventually, so a failed round is expected at first; the state machine
- * waits `waitSeconds` (exponential backoff) and calls again until the budget is spent.
+ * waits `waitSeconds` (lambdas/domain/readiness.ts: the schedule) and calls again until the budget is spent.
  */
+import { nextWaitSeconds } from '../../domain/readiness';
 import type { PaletteIdentity, Plan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
 import { ReadinessTimeoutError } from '../../shared/errors';
 import { PaletteValidationError } from '../palette';
 import { paletteAwsCredentials } from './credentials';
 import { paletteScope } from './palette';
 
-export const FIRST_WAIT_SECONDS = 2;
-export const MAX_WAIT_SECONDS = 20;
-
-/** Backoff before attempt `attempt + 1`: 2, 4, 8, 16, 20, 20, ... seconds. */
-export function nextWaitSeconds(attempt: number): number {
-  return Math.min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** Math.max(0, attempt - 1));
-}
+export { nextWaitSeconds };
 
 /** What an operator should check, given Palette's validation message. */
 export function readinessHint(reason: string): string {
@@ -53,7 +48,7 @@ export async function checkReadiness(input: ReadinessInput): Promise<ReadinessRe
     reason = e.message;
   }
   const elapsed = (now.getTime() - Date.parse(firstCheckAt)) / 1000;
-  const waitSeconds = nextWaitSeconds(attempt);
+  const waitSeconds = nextWaitSeconds(attempt, elapsed);
   if (elapsed + waitSeconds > plan.readinessTimeoutSeconds) {
     throw new ReadinessTimeoutError(
       `Palette still rejects the ${principal.kind === 'sts' ? 'role' : 'access key'} for tenant ${plan.tenantId} after ` +
