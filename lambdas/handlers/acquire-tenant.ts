@@ -7,10 +7,13 @@ import { JobStateSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { acquireTenant, type AcquireResult } from '../services/registry/tenant-registry';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<AcquireResult> {
+async function handle(event: unknown): Promise<AcquireResult> {
   const { job, execution } = parseState(JobStateSchema, event, 'acquire-tenant');
   const result = await acquireTenant(job.plan, execution.name);
   logger.info('Tenant acquired', { executionName: execution.name, tenantId: job.plan.tenantId, ...result });
   return result;
 }
+
+export const handler = withDeadline(handle);

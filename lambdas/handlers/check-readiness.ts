@@ -4,10 +4,11 @@ import { PrincipalStateSchema, ReadinessResultSchema, type ReadinessResult } fro
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { checkReadiness } from '../services/onboarding/readiness';
+import { withDeadline } from '../shared/deadline';
 
 const Input = PrincipalStateSchema.extend({ readiness: ReadinessResultSchema.optional() });
 
-export async function handler(event: unknown): Promise<ReadinessResult> {
+async function handle(event: unknown): Promise<ReadinessResult> {
   const state: z.output<typeof Input> = parseState(Input, event, 'check-readiness');
   const result = await checkReadiness({
     plan: state.job.plan,
@@ -23,3 +24,5 @@ export async function handler(event: unknown): Promise<ReadinessResult> {
   });
   return result;
 }
+
+export const handler = withDeadline(handle);

@@ -2,8 +2,11 @@
 import { JobStateSchema, type PolicyResult } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { ensureBackupPolicy } from '../services/aws/policy';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<PolicyResult> {
+async function handle(event: unknown): Promise<PolicyResult> {
   const { job } = parseState(JobStateSchema, event, 'ensure-backup-policy');
   return ensureBackupPolicy(job.plan);
 }
+
+export const handler = withDeadline(handle);

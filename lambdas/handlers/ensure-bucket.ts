@@ -2,8 +2,11 @@
 import { JobStateSchema, type BucketResult } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { ensureBucket } from '../services/aws/bucket';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<BucketResult> {
+async function handle(event: unknown): Promise<BucketResult> {
   const { job } = parseState(JobStateSchema, event, 'ensure-bucket');
   return ensureBucket(job.plan);
 }
+
+export const handler = withDeadline(handle);

@@ -7,13 +7,16 @@ import { StateInputError } from '../shared/errors';
 import { parseState } from '../shared/handler';
 import { ensureRegistration, EnsureRegistrationInputSchema, planEntry, type RegistrationOutcome } from '../services/registrations';
 import type { RegistrationKey } from '../domain/registrations';
+import { withDeadline } from '../shared/deadline';
 
 const NAME = 'ensure-registration';
 
-export async function handler(event: unknown): Promise<RegistrationOutcome<RegistrationKey>> {
+async function handle(event: unknown): Promise<RegistrationOutcome<RegistrationKey>> {
   const { registration, job, palette, principal } = parseState(EnsureRegistrationInputSchema, event, NAME);
   if (!planEntry(job.plan, registration)) {
     throw new StateInputError(`${NAME}: the plan has no registrations.${registration} (job.plan.registrations.${registration})`);
   }
   return ensureRegistration(registration, { plan: job.plan, ...(palette ? { palette } : {}), ...(principal ? { principal } : {}) });
 }
+
+export const handler = withDeadline(handle);

@@ -2,8 +2,11 @@
 import { JobStateSchema, type PrincipalResult } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { ensureStaticUser } from '../services/aws/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<PrincipalResult> {
+async function handle(event: unknown): Promise<PrincipalResult> {
   const { job } = parseState(JobStateSchema, event, 'ensure-static-user');
   return ensureStaticUser(job.plan);
 }
+
+export const handler = withDeadline(handle);

@@ -2,8 +2,11 @@
 import { PaletteStateSchema, type PrincipalResult } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { ensureStsRole } from '../services/aws/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<PrincipalResult> {
+async function handle(event: unknown): Promise<PrincipalResult> {
   const { job, palette } = parseState(PaletteStateSchema, event, 'ensure-sts-role');
   return ensureStsRole(job.plan, palette);
 }
+
+export const handler = withDeadline(handle);

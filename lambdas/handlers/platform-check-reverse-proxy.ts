@@ -3,8 +3,11 @@ import { PlatformJobStateSchema } from '../domain/platform';
 import type { ReverseProxySummary } from '../domain/reverse-proxy';
 import { parseState } from '../shared/handler';
 import { checkReverseProxySecret } from '../services/platform/reverse-proxy';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<ReverseProxySummary> {
+async function handle(event: unknown): Promise<ReverseProxySummary> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-check-reverse-proxy');
   return checkReverseProxySecret(job.plan);
 }
+
+export const handler = withDeadline(handle);

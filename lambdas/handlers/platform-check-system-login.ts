@@ -2,8 +2,11 @@
 import { PlatformJobStateSchema, type PaletteStsBefore } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { checkSystemLogin } from '../services/platform/registration';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<PaletteStsBefore> {
+async function handle(event: unknown): Promise<PaletteStsBefore> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-check-system-login');
   return checkSystemLogin(job.plan);
 }
+
+export const handler = withDeadline(handle);

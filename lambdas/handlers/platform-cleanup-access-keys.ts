@@ -2,8 +2,11 @@
 import { PlatformJobStateSchema, type KeyCleanupResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { cleanupAccessKeys } from '../services/platform/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<KeyCleanupResult> {
+async function handle(event: unknown): Promise<KeyCleanupResult> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-cleanup-access-keys');
   return cleanupAccessKeys(job.plan);
 }
+
+export const handler = withDeadline(handle);

@@ -1,7 +1,10 @@
 /** Custom resource onEvent (Provider framework): start the PlatformSetup execution for this deployment. */
 import { parseState } from '../shared/handler';
 import { DeployEventSchema, startDeployRun, type OnEventResult } from '../services/platform/deploy';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<OnEventResult> {
+async function handle(event: unknown): Promise<OnEventResult> {
   return startDeployRun(parseState(DeployEventSchema, event, 'platform-deploy-start'));
 }
+
+export const handler = withDeadline(handle);

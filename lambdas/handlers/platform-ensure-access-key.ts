@@ -2,8 +2,11 @@
 import { PlatformLoginStateSchema, type AccessKeyResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { ensureAccessKey } from '../services/platform/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<AccessKeyResult> {
+async function handle(event: unknown): Promise<AccessKeyResult> {
   const { job, paletteBefore } = parseState(PlatformLoginStateSchema, event, 'platform-ensure-access-key');
   return ensureAccessKey(job.plan, paletteBefore);
 }
+
+export const handler = withDeadline(handle);

@@ -2,8 +2,11 @@
 import { PlatformJobStateSchema, type StsUserResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { ensureStsUser } from '../services/platform/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<StsUserResult> {
+async function handle(event: unknown): Promise<StsUserResult> {
   const { job } = parseState(PlatformJobStateSchema, event, 'platform-ensure-sts-user');
   return ensureStsUser(job.plan);
 }
+
+export const handler = withDeadline(handle);

@@ -2,9 +2,12 @@
 import { PlatformRotationStateSchema, type StsRegistrationResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { registerStsAccount } from '../services/platform/registration';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<StsRegistrationResult> {
+async function handle(event: unknown): Promise<StsRegistrationResult> {
   const { job, accessKey, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
   const expected = 'accessKeyId' in rotation ? rotation.accessKeyId : accessKey.accessKeyId;
   return registerStsAccount(job.plan, expected);
 }
+
+export const handler = withDeadline(handle);

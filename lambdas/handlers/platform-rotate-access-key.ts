@@ -2,8 +2,11 @@
 import { PlatformAccessKeyStateSchema, type RotationResult } from '../domain/platform';
 import { parseState } from '../shared/handler';
 import { rotateAccessKey } from '../services/platform/principal';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<RotationResult> {
+async function handle(event: unknown): Promise<RotationResult> {
   const { job, paletteBefore, accessKey } = parseState(PlatformAccessKeyStateSchema, event, 'platform-rotate-access-key');
   return rotateAccessKey(job.plan, paletteBefore, accessKey);
 }
+
+export const handler = withDeadline(handle);

@@ -8,13 +8,14 @@ import { JobStateSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { releaseTenant, type ReleaseResult } from '../services/registry/tenant-registry';
+import { withDeadline } from '../shared/deadline';
 
 const Input = JobStateSchema.extend({
   outcome: z.enum(['SUCCEEDED', 'FAILED']),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().optional(),
 });
 
-export async function handler(event: unknown): Promise<ReleaseResult> {
+async function handle(event: unknown): Promise<ReleaseResult> {
   const { job, execution, outcome, error } = parseState(Input, event, 'release-tenant');
   const result = await releaseTenant(job.plan, execution.name, {
     result: outcome,
@@ -24,3 +25,5 @@ export async function handler(event: unknown): Promise<ReleaseResult> {
   logger.info('Tenant released', { executionName: execution.name, tenantId: job.plan.tenantId, outcome, ...result });
   return result;
 }
+
+export const handler = withDeadline(handle);

@@ -2,8 +2,11 @@
 import { RegistrationsStateSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { verifyRegistrations, type VerificationResult } from '../services/registrations';
+import { withDeadline } from '../shared/deadline';
 
-export async function handler(event: unknown): Promise<VerificationResult> {
+async function handle(event: unknown): Promise<VerificationResult> {
   const { job, registrations } = parseState(RegistrationsStateSchema, event, 'verify-registrations');
   return verifyRegistrations(job.plan, registrations);
 }
+
+export const handler = withDeadline(handle);

@@ -4,6 +4,7 @@ import { JobStateSchema, type Plan } from '../domain/workflow-state';
 import { StateInputError, classifyAwsError } from './errors';
 import { hasClassifiedName, isRetryableError } from './retryable-errors';
 import { logger } from './logger';
+import { runWithDeadline, type DeadlineContext } from './deadline';
 
 export function parseState<T extends z.ZodType>(schema: T, event: unknown, handler: string): z.output<T> {
   const parsed = schema.safeParse(event);
@@ -25,8 +26,8 @@ export function parseState<T extends z.ZodType>(schema: T, event: unknown, handl
 export function compensationHandler<R extends object>(
   name: string,
   undo: (plan: Plan, executionName: string) => Promise<R>,
-): (event: unknown) => Promise<R> {
-  return async (event) => {
+): (event: unknown, context?: DeadlineContext) => Promise<R> {
+  return (event, context) => runWithDeadline(context, async () => {
     const { job, execution } = parseState(JobStateSchema, event, name);
     let result: R;
     try {
@@ -42,5 +43,5 @@ export function compensationHandler<R extends object>(
     }
     logger.info('Compensation step done', { executionName: execution.name, step: name, ...result });
     return result;
-  };
+  });
 }

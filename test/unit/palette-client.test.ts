@@ -1,6 +1,7 @@
 /** Palette client transport: headers, authentication, fallback, error mapping, retries, redaction. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runWithDeadline } from '../../lambdas/shared/deadline';
 import {
   PaletteApiError,
   PaletteAuthError,
@@ -473,6 +474,24 @@ describe('retries', () => {
     expect((error as PaletteServerError).attempts).toBe(ctx.requests.length);
     expect(ctx.clock.sleeps.slice(0, 4)).toEqual([499, 999, 1_998, 3_996]);
     expect(Math.max(...ctx.clock.sleeps)).toBeLessThan(4_000);
+  });
+
+  it("stops retrying before the invocation's deadline (lambdas/shared/deadline.ts), whatever the call's budget", async () => {
+    // Prepare: 60 s of budget, but the Lambda has 9 s left (5 s of them kept as margin): 4 s for this call.
+    const ctx = client(() => json(503, { code: 'ServiceUnavailable', message: 'down' }), {
+      random: () => 0.999,
+      retry: { budgetMs: 60_000, baseDelayMs: 500, maxDelayMs: 4_000 },
+    });
+    // Act
+    const error = await runWithDeadline({ getRemainingTimeInMillis: () => 9_000 }, () => rejectionOf(ctx.palette.cloudAccounts.aws.get('u1')));
+    // Assess: the transient error comes out in time (the state retries it), after at most 4 s of the fake clock.
+    expect(error).toBeInstanceOf(PaletteServerError);
+    expect(ctx.clock.time).toBeLessThanOrEqual(4_000);
+    expect(ctx.requests.length).toBeGreaterThan(1);
+    // Without a Lambda context, the call's own budget applies.
+    const free = client(() => json(503, { code: 'ServiceUnavailable', message: 'down' }), { random: () => 0.999, retry: { budgetMs: 60_000, baseDelayMs: 500, maxDelayMs: 4_000 } });
+    await rejectionOf(free.palette.cloudAccounts.aws.get('u1'));
+    expect(free.clock.time).toBeGreaterThan(50_000);
   });
 
   it('does not retry a 500 (application error) nor a 502 on a create, but retries 502 on a GET', async () => {

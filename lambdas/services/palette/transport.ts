@@ -23,6 +23,7 @@ import {
   type NetworkFailure,
   type RetryOptions,
 } from './retry';
+import { invocationDeadline } from '../../shared/deadline';
 
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -87,7 +88,10 @@ export class PaletteTransport {
     const scope = baseHeaders.get('ProjectUid') === null ? 'tenant' : 'project';
 
     const startedAt = clock.now();
-    const deadline = startedAt + retry.budgetMs;
+    // The call's budget, and never past the invocation's deadline (lambdas/shared/deadline.ts): retries stop in time
+    // for the function to fail with its transient error, which the state retries.
+    const invocationEnd = invocationDeadline();
+    const deadline = Math.min(startedAt + retry.budgetMs, invocationEnd === undefined ? Infinity : startedAt + Math.max(0, invocationEnd - Date.now()));
     let attempts = 0;
     let retries = 0;
     let reauthenticated = false;
