@@ -23,7 +23,7 @@ import {
   type Synthesized,
 } from './helpers';
 import { runWorkflow, type StubHandlers } from './local-run';
-import { REGISTRATION_KEYS, REGISTRATIONS } from '../../lambdas/domain/registrations';
+import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../lambdas/domain/registrations';
 import { registrationFunctionName } from '../../cdk/lib/constructs/onboarding-functions';
 
 let s: Synthesized;
@@ -72,6 +72,21 @@ const TOP_LEVEL_STATES = [
   'ReleaseTenantOnFailure',
   'NotifyFailure',
   'Failed',
+  // One Pass per state that can fail into compensation: records the failed state for the failure event.
+  ...[
+    'ReadPaletteIdentity',
+    'TenantResources',
+    'EnsureBucket',
+    'EnsureBackupPolicy',
+    'EnsureStsRole',
+    'EnsureStaticUser',
+    'CheckReadiness',
+    'Registrations',
+    ...REGISTRATION_KEYS.map((k) => REGISTRATIONS[k].state),
+    'VerifyRegistrations',
+    'ReleaseTenant',
+    'NotifySuccess',
+  ].map((st) => `${st}FailedAt`),
 ];
 
 /** Every registration kind: its plan key, its ensure state, and the Choice / Pass of its branch. */
@@ -155,7 +170,7 @@ describe('definition (contract)', () => {
         execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
         compensation: {},
         // null, parsed at run time (a literal null would be dropped from Parameters); never a copy of the input
-        failureContext: { 'tenantId.$': "States.StringToJson('null')" },
+        failureContext: { 'tenantId.$': "States.StringToJson('null')", step: 'ValidateRequest' },
       },
     });
     expect(def.States.Init?.ResultPath).toBeUndefined();
@@ -169,7 +184,7 @@ describe('definition (contract)', () => {
         'execution.$': '$.execution',
         'job.$': '$.job',
         'compensation.$': '$.compensation',
-        failureContext: { 'tenantId.$': '$.job.plan.tenantId' },
+        failureContext: { 'tenantId.$': '$.job.plan.tenantId', step: 'AcquireTenant' },
       },
       Next: 'AcquireTenant',
     });
@@ -322,9 +337,9 @@ describe('definition (contract)', () => {
       'NotifySuccess',
     ];
     for (const name of between) {
-      expect(def.States[name]?.Catch, name).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'UndoRegistrations' },
-      ]);
+      expect(def.States[name]?.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}FailedAt` }]);
+      // The failed state is recorded for the failure event, then compensation runs.
+      expect(def.States[`${name}FailedAt`], name).toEqual({ Type: 'Pass', Result: name, ResultPath: '$.failureContext.step', Next: 'UndoRegistrations' });
     }
     // The rest of that section are Choice / Wait / Pass states, which cannot catch.
     for (const name of ['ChoosePrincipal', 'IsReady', 'WaitForPropagation', 'BuildSummary']) {
@@ -342,7 +357,7 @@ describe('definition (contract)', () => {
         End: true,
       });
     }
-    const check = (id: string, path: string, parts: string[], next: string) => {
+    const check = (id: string, path: string, parts: string[], next: string, stepOf: (p: string) => string) => {
       expect(def.States[id]).toMatchObject({
         Type: 'Choice',
         Choices: parts.map((p) => ({ Variable: `${path}.${p}.failed`, IsPresent: true, Next: `${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error` })),
@@ -353,12 +368,13 @@ describe('definition (contract)', () => {
           Type: 'Pass',
           Parameters: { 'Error.$': `${path}.${p}.Error`, 'Cause.$': `${path}.${p}.Cause` },
           ResultPath: '$.error',
-          Next: 'UndoRegistrations',
+          Next: `${stepOf(p)}FailedAt`,
         });
+        expect(def.States[`${stepOf(p)}FailedAt`]).toEqual({ Type: 'Pass', Result: stepOf(p), ResultPath: '$.failureContext.step', Next: 'UndoRegistrations' });
       }
     };
-    check('CheckTenantResources', '$.tenant', ['bucket', 'policy'], 'ChoosePrincipal');
-    check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations');
+    check('CheckTenantResources', '$.tenant', ['bucket', 'policy'], 'ChoosePrincipal', (p) => (p === 'bucket' ? 'EnsureBucket' : 'EnsureBackupPolicy'));
+    check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations', (k) => REGISTRATIONS[k as RegistrationKey].state);
   });
 
   it('ValidateRequest failures go to NotifyFailure (through the tenant id of the request, if a string); AcquireTenant failures only release the tenant', () => {
@@ -381,7 +397,7 @@ describe('definition (contract)', () => {
         'execution.$': '$.execution',
         'compensation.$': '$.compensation',
         'error.$': '$.error',
-        failureContext: { 'tenantId.$': '$.raw.tenantId' },
+        failureContext: { 'tenantId.$': '$.raw.tenantId', step: 'ValidateRequest' },
       },
       Next: 'NotifyFailure',
     });
@@ -621,7 +637,7 @@ describe('control flow (definition run in-process)', () => {
           Source: 'palette.onboarding',
           DetailType: 'Tenant Onboarding Failed',
           EventBusName: BUS_ARN,
-          Detail: { tenantId: null, executionName: 'exec-invalid', error: 'RequestValidationError', cause: expect.stringContaining('tenantId: Required'), compensation: {} },
+          Detail: { tenantId: null, executionName: 'exec-invalid', step: 'ValidateRequest', error: 'RequestValidationError', cause: expect.stringContaining('tenantId: Required'), compensation: {} },
         },
       ],
     });

@@ -121,6 +121,8 @@ describe('sandbox fault injection', () => {
   });
 
   it('AWS: an outage window fails every call to the service from now for N ms, then ends; other services answer', async () => {
+    // A fresh client: sockets an earlier test's injected resets closed are not reused.
+    const sm = new SecretsManagerClient({ endpoint: sb.aws.endpoint, region: sb.aws.region, credentials: sb.aws, maxAttempts: 1 });
     const outage = sb.faults.awsOutage({ service: 'secretsmanager', durationMs: 600 });
     expect(outage.until - outage.from).toBe(600);
     expect(await outcome(sm.send(new CreateSecretCommand({ Name: 'faults/outage', SecretString: '{}' })))).toBe('ServiceUnavailable');
@@ -130,6 +132,7 @@ describe('sandbox fault injection', () => {
     await sleep(Math.max(0, outage.until - Date.now()) + 50);
     expect(await outcome(sm.send(new CreateSecretCommand({ Name: 'faults/outage', SecretString: '{}' })))).toBe('ok');
     expect(sb.faults.counts().aws).toMatchObject({ faults: { '503': 2 }, outages: 2 });
+    sm.destroy();
   });
 
   it('an outage window between two future times starts and ends on time (AWS and Palette)', async () => {

@@ -123,6 +123,8 @@ export class OnboardingStateMachine extends Construct {
       sfn.TaskInput.fromObject({
         tenantId: sfn.JsonPath.stringAt('$.failureContext.tenantId'),
         executionName: sfn.JsonPath.stringAt('$.execution.name'),
+        // The state that failed (every catch records it in $.failureContext.step).
+        step: sfn.JsonPath.stringAt('$.failureContext.step'),
         error: sfn.JsonPath.stringAt('$.error.Error'),
         cause: sfn.JsonPath.stringAt('$.error.Cause'),
         compensation: sfn.JsonPath.objectAt('$.compensation'),
@@ -152,8 +154,14 @@ export class OnboardingStateMachine extends Construct {
       undo.addCatch(next, { errors: CATCH_ALL, resultPath: `$.compensation.${step}Error` });
       undo.next(next);
     }
+    /** A Pass recording which state failed ($.failureContext.step, for the failure event), then `next`. */
+    const failedAt = (step: string, next: sfn.IChainable): sfn.Pass => {
+      const pass = new sfn.Pass(this, `${step}FailedAt`, { result: sfn.Result.fromString(step), resultPath: '$.failureContext.step' });
+      pass.next(next);
+      return pass;
+    };
     const compensate = <T extends sfn.TaskStateBase | sfn.Parallel>(state: T): T => {
-      state.addCatch(undoRegistrations, { errors: CATCH_ALL, resultPath: '$.error' });
+      state.addCatch(failedAt(state.node.id, undoRegistrations), { errors: CATCH_ALL, resultPath: '$.error' });
       return state;
     };
 
@@ -171,14 +179,14 @@ export class OnboardingStateMachine extends Construct {
       );
       return task;
     };
-    const checkBranches = (id: string, resultPath: string, parts: readonly string[], next: sfn.IChainable): sfn.Choice => {
+    const checkBranches = (id: string, resultPath: string, parts: readonly string[], stepOf: (part: string) => string, next: sfn.IChainable): sfn.Choice => {
       const choice = new sfn.Choice(this, id);
       for (const part of parts) {
         const toError = new sfn.Pass(this, `${id}${part.charAt(0).toUpperCase()}${part.slice(1)}Error`, {
           parameters: { 'Error.$': `${resultPath}.${part}.Error`, 'Cause.$': `${resultPath}.${part}.Cause` },
           resultPath: '$.error',
         });
-        toError.next(undoRegistrations);
+        toError.next(failedAt(stepOf(part), undoRegistrations));
         choice.when(sfn.Condition.isPresent(`${resultPath}.${part}.failed`), toError);
       }
       return choice.otherwise(next);
@@ -195,7 +203,7 @@ export class OnboardingStateMachine extends Construct {
         compensation: {},
         // The tenant id the failure event reports; null until known (a literal null would be dropped from
         // Parameters, so it is parsed at run time).
-        failureContext: { tenantId: sfn.JsonPath.stringToJson('null') },
+        failureContext: { tenantId: sfn.JsonPath.stringToJson('null'), step: 'ValidateRequest' },
       },
     });
 
@@ -212,7 +220,7 @@ export class OnboardingStateMachine extends Construct {
         execution: sfn.JsonPath.objectAt('$.execution'),
         compensation: sfn.JsonPath.objectAt('$.compensation'),
         error: sfn.JsonPath.objectAt('$.error'),
-        failureContext: { tenantId: sfn.JsonPath.stringAt('$.raw.tenantId') },
+        failureContext: { tenantId: sfn.JsonPath.stringAt('$.raw.tenantId'), step: 'ValidateRequest' },
       },
     }).next(notifyFailure);
     const requestTenantId = new sfn.Choice(this, 'RequestTenantId')
@@ -226,7 +234,7 @@ export class OnboardingStateMachine extends Construct {
         execution: sfn.JsonPath.objectAt('$.execution'),
         job: sfn.JsonPath.objectAt('$.job'),
         compensation: sfn.JsonPath.objectAt('$.compensation'),
-        failureContext: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId') },
+        failureContext: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step: 'AcquireTenant' },
       },
     });
     // Binding, lease and names in the tenant registry; nothing else exists yet, so a failure only releases.
@@ -311,8 +319,10 @@ export class OnboardingStateMachine extends Construct {
     );
     const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
 
-    registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, verifyRegistrations));
-    tenantResources.next(checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], choosePrincipal));
+    registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, (key) => REGISTRATIONS[key as RegistrationKey].state, verifyRegistrations));
+    tenantResources.next(
+      checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], (part) => (part === 'bucket' ? 'EnsureBucket' : 'EnsureBackupPolicy'), choosePrincipal),
+    );
     const definition = init.next(validateRequest).next(dropInput).next(acquireTenant).next(readPaletteIdentity).next(tenantResources);
     const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
     verifyRegistrations.next(buildSummary).next(releaseTenantOnSuccess).next(notifySuccess).next(done);

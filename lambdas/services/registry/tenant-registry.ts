@@ -238,8 +238,21 @@ export function registryFacts(record: TenantRecord | undefined, key: string): Re
 
 /** The held lease is this execution's (every registry write of a step is conditioned on it). */
 const LEASE_HELD = '#lease.executionName = :exec';
+/**
+ * Compensation after this execution released the tenant itself (a failure after ReleaseTenant, e.g. in
+ * NotifySuccess): no lease is held by anyone and this execution was the last one, so its undo steps may still record
+ * their removals (and the failure release may still mark the tenant FAILED). Another execution holding the lease
+ * meanwhile blocks it, as always.
+ */
+const RELEASED_BY_ME = '(attribute_not_exists(#lease) AND lastExecution.#lastName = :exec)';
 
-async function leaseWrite(tenantId: string, executionName: string, what: string, update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>): Promise<void> {
+async function leaseWrite(
+  tenantId: string,
+  executionName: string,
+  what: string,
+  update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  opts: { orReleasedByMe?: boolean } = {},
+): Promise<void> {
   try {
     await awsCall(() =>
       db().send(
@@ -247,8 +260,8 @@ async function leaseWrite(tenantId: string, executionName: string, what: string,
           ...update,
           TableName: table(),
           Key: { pk: tenantPk(tenantId) },
-          ConditionExpression: LEASE_HELD,
-          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#lease': 'lease' },
+          ConditionExpression: opts.orReleasedByMe ? `${LEASE_HELD} OR ${RELEASED_BY_ME}` : LEASE_HELD,
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#lease': 'lease', ...(opts.orReleasedByMe ? { '#lastName': 'name' } : {}) },
           ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':exec': executionName, ':one': 1 },
         }),
       ),
@@ -286,11 +299,17 @@ export async function recordResource(
 
 /** Removes an object (deleted by an undo) and its intent from the tenant's record. */
 export async function forgetResource(tenantId: string, executionName: string, key: string, now: Date = new Date()): Promise<void> {
-  await leaseWrite(tenantId, executionName, `the removal of ${key}`, {
-    UpdateExpression: 'SET updatedAt = :now REMOVE resources.#key, intents.#key ADD version :one',
-    ExpressionAttributeNames: { '#key': key },
-    ExpressionAttributeValues: { ':now': isoNow(now) },
-  });
+  await leaseWrite(
+    tenantId,
+    executionName,
+    `the removal of ${key}`,
+    {
+      UpdateExpression: 'SET updatedAt = :now REMOVE resources.#key, intents.#key ADD version :one',
+      ExpressionAttributeNames: { '#key': key },
+      ExpressionAttributeValues: { ':now': isoNow(now) },
+    },
+    { orReleasedByMe: true },
+  );
 }
 
 export interface ReleaseOutcome {
@@ -326,7 +345,11 @@ export async function releaseTenant(plan: Plan, executionName: string, outcome: 
             (outcome.error ? ', lastExecution.#error = :error' : '') +
             (outcome.cause ? ', lastExecution.#cause = :cause' : '') +
             ' REMOVE #lease ADD version :one',
-          ConditionExpression: `${LEASE_HELD} AND lastExecution.#name = :exec`,
+          // A failure after this execution's own successful release still marks the tenant FAILED (RELEASED_BY_ME).
+          ConditionExpression:
+            outcome.result === 'FAILED'
+              ? `(${LEASE_HELD} OR attribute_not_exists(#lease)) AND lastExecution.#name = :exec`
+              : `${LEASE_HELD} AND lastExecution.#name = :exec`,
           ExpressionAttributeNames: {
             '#status': 'status',
             '#result': 'result',
