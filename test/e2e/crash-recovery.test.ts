@@ -18,6 +18,7 @@ import { loadWorkflow, runOnboarding, sandboxEndpoints, type LocalRunResult, typ
 import { prepareRequestFixtures } from '../../local/runner/fixtures';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
 import { SandboxWorld } from './tenant-world';
+import { REQUEST_SHAPES } from './fixtures/request-shapes';
 
 let sb: RunningLocalSandbox;
 let workflow: LocalWorkflow;
@@ -32,30 +33,11 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/${tenantId}/${name}`;
-
-/** Request shapes that together make every create call of the workflow. */
+/** Request shapes that together make every create call of the workflow (the full one as `registrations`). */
 const SHAPES: Record<string, (tenantId: string, accountId: string) => Record<string, unknown>> = {
-  sts: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'sts' } }),
-  static: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'static' } }),
-  registrations: (tenantId, accountId) => ({
-    tenantId,
-    aws: { accountId, region: 'us-east-1', credentialMode: 'static' },
-    azure: { cloudAccount: { credentialsSecretArn: secretArn(tenantId, 'azure-app') } },
-    sshKey: { generate: { bits: 2048 } },
-    apiKey: { expiry: '7d' },
-    backupLocations: {
-      gcp: { bucket: `${tenantId}-gcs`, projectId: `${tenantId}-proj`, credentialsSecretArn: secretArn(tenantId, 'gcp-sa-key') },
-      minio: { bucket: `${tenantId}-minio`, s3Url: 'http://127.0.0.1:4566', credentialsSecretArn: secretArn(tenantId, 'minio-keys') },
-      azure: {
-        container: 'velero',
-        storageAccount: `${tenantId.replace(/-/g, '')}sa`,
-        resourceGroup: 'rg',
-        subscriptionId: '0f8e5c2a-1d3b-4a5c-9e7f-0123456789ab',
-        credentialsSecretArn: secretArn(tenantId, 'azure-app'),
-      },
-    },
-  }),
+  sts: REQUEST_SHAPES.sts,
+  static: REQUEST_SHAPES.static,
+  registrations: REQUEST_SHAPES.full,
 };
 
 /** The calls of a run that create something: AWS Create* calls and Palette POSTs that are not validations. */
@@ -78,6 +60,9 @@ async function everything(tenantId: string, accountId: string) {
 }
 
 const quick = process.env.CRASH_SWEEP === 'quick';
+
+/** The crashed state's retry after 100 ms instead of its 2 s (jittered) back-off: the sweep is about convergence. */
+const quickRetry = (state: string) => ({ retryIntervalOverridesMs: { [state]: 100 } });
 
 /** The last task of every run: a permanent failure injected after it makes the execution compensate. */
 const LAST_TASK = 'VerifyRegistrations';
@@ -153,7 +138,7 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
       const before = await everything(tenantId, accountId);
 
       // Act: the handler dies right after the create; the step is retried; a permanent failure at the end of the run.
-      const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }], afterTask: failAt(LAST_TASK) });
+      const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }], afterTask: failAt(LAST_TASK), ...quickRetry(create.state) });
 
       // Assess: the crash happened where asked, the execution failed and compensated, and nothing is left.
       const label = `${create.state} ${create.after}`;
@@ -171,7 +156,7 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
       });
 
       // Act: the same request again, with the crash alone.
-      const rerun = await runOnboarding(request, { sandbox: sb, workflow, executionName: `${tenantId}-rerun`, crashes: [{ ...create }] });
+      const rerun = await runOnboarding(request, { sandbox: sb, workflow, executionName: `${tenantId}-rerun`, crashes: [{ ...create }], ...quickRetry(create.state) });
       // Assess: the retried step converged; nothing is duplicated (as many objects as the reference run made).
       expect(rerun.crashes, label).toHaveLength(1);
       expect({ label, status: rerun.status, error: rerun.errorMessage }).toEqual({ label, status: 'SUCCEEDED', error: undefined });

@@ -24,35 +24,13 @@ import { loadWorkflow, ONBOARDING_STATE_MACHINE, prepareStateMachine, runOnboard
 import { prepareRequestFixtures } from '../../local/runner/fixtures';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
 import { SandboxWorld } from '../e2e/tenant-world';
+import { REQUEST_SHAPES, type RequestShapeName } from '../e2e/fixtures/request-shapes';
 
-export type ShapeName = 'sts' | 'static' | 'full';
+export type ShapeName = RequestShapeName;
 export const SHAPE_NAMES: ShapeName[] = ['sts', 'static', 'full'];
 
-const secretArn = (tenantId: string, name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding-credentials/${tenantId}/${name}`;
-
-/** Request shapes (as test/e2e/crash-recovery.test.ts): together they make every call of the workflow. */
-export const SHAPES: Record<ShapeName, (tenantId: string, accountId: string) => Record<string, unknown>> = {
-  sts: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'sts' } }),
-  static: (tenantId, accountId) => ({ tenantId, aws: { accountId, region: 'us-east-1', credentialMode: 'static' } }),
-  full: (tenantId, accountId) => ({
-    tenantId,
-    aws: { accountId, region: 'us-east-1', credentialMode: 'static' },
-    azure: { cloudAccount: { credentialsSecretArn: secretArn(tenantId, 'azure-app') } },
-    sshKey: { generate: { bits: 2048 } },
-    apiKey: { expiry: '7d' },
-    backupLocations: {
-      gcp: { bucket: `${tenantId}-gcs`, projectId: `${tenantId}-proj`, credentialsSecretArn: secretArn(tenantId, 'gcp-sa-key') },
-      minio: { bucket: `${tenantId}-minio`, s3Url: 'http://127.0.0.1:4566', credentialsSecretArn: secretArn(tenantId, 'minio-keys') },
-      azure: {
-        container: 'velero',
-        storageAccount: `${tenantId.replace(/-/g, '')}sa`,
-        resourceGroup: 'rg',
-        subscriptionId: '0f8e5c2a-1d3b-4a5c-9e7f-0123456789ab',
-        credentialsSecretArn: secretArn(tenantId, 'azure-app'),
-      },
-    },
-  }),
-};
+/** Request shapes (test/e2e/fixtures/request-shapes.ts): together they make every call of the workflow. */
+export const SHAPES: Record<ShapeName, (tenantId: string, accountId: string) => Record<string, unknown>> = REQUEST_SHAPES;
 
 export interface Failure {
   scenario: 'R1' | 'R2' | 'R3' | 'R4';
@@ -143,7 +121,12 @@ export const nextAccount = () => `8${String(process.pid % 1000).padStart(3, '0')
 export function tenantInventory(c: Campaign, tenantId: string, accountId: string): Record<string, string[]> {
   const norm = (s: string) => s.split(tenantId).join('<tenant>').split(tenantId.replace(/-/g, '')).join('<tenant>').split(accountId).join('<account>').replace(/AKIA[A-Z0-9]{12,}/g, '<key>');
   const out: Record<string, string[]> = {};
-  for (const [type, ids] of Object.entries(c.sb.aws.inventory()[accountId] ?? {})) out[`account.${type}`] = [...ids].map(norm).sort();
+  // Palette's own S3 validation probes (`palette-validate-*`) are Palette's: when a fault hits the delete of its probe,
+  // Palette (and the emulator) leave it in the bucket. Not the workflow's object, so not part of the comparison.
+  const palettesProbe = (type: string, id: string) => type === 'objects' && /\/palette-validate-[0-9a-f]+$/.test(id);
+  for (const [type, ids] of Object.entries(c.sb.aws.inventory()[accountId] ?? {})) {
+    out[`account.${type}`] = [...ids].filter((id) => !palettesProbe(type, id)).map(norm).sort();
+  }
   out['home.secrets'] = (c.sb.aws.inventory()[c.sb.aws.accountId]?.secrets ?? []).filter((id) => id.includes(`/${tenantId}/`)).map(norm).sort();
   const state = c.sb.palette.inspect() as { tenants: { scopes: Record<string, Record<string, { name: string }[]>>; apiKeys: { name: string }[] }[] };
   const palette: string[] = [];
