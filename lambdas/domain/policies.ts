@@ -152,7 +152,7 @@ function isConditionOperatorChild(key: string): boolean {
 
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 /** IAM action matching: `*` and `?` wildcards, case-insensitive. */
-const actionMatches = (pattern: string, action: string) =>
+export const actionMatches = (pattern: string, action: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(action);
 
 /** Does a statement's Principal name `accountId` (its root, the bare id) or everyone? */

@@ -187,12 +187,11 @@ export function tenantSecretsClient(plan: { tenantId: string; executionName: str
       ],
     });
     c = new SecretsManagerClient({ region: homeRegion(), credentials });
-    if (secretsCache.size >= TENANT_CACHE_MAX) {
-      const oldest = secretsCache.keys().next().value;
-      if (oldest !== undefined) {
-        secretsCache.get(oldest)?.destroy();
-        secretsCache.delete(oldest);
-      }
+    // Bounded like the tenant-account clients (oldest first): a warm container serving many tenants stays small.
+    const oldest = secretsCache.size >= TENANT_CACHE_MAX ? secretsCache.keys().next().value : undefined;
+    if (oldest !== undefined) {
+      secretsCache.get(oldest)?.destroy();
+      secretsCache.delete(oldest);
     }
     secretsCache.set(key, c);
   }

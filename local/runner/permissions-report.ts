@@ -13,6 +13,7 @@
  * case-insensitive). Actions the Lambda service itself performs with the role (writing logs, X-Ray segments) are
  * never made by a handler: they are reported as `platform`, not as unused.
  */
+import { actionMatches } from '../../lambdas/domain/policies';
 import { awsManagedPolicyDocument } from '../aws/core/policy';
 import type { DeniedCall, RunPermissions } from './permissions';
 import { functionRoleLogicalId, type CfnTemplate } from './template';
@@ -29,11 +30,8 @@ export const LAMBDA_PLATFORM_ACTIONS: readonly string[] = [
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-/** IAM action matching: `*` and `?` wildcards, case-insensitive. */
-export function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(action);
-}
+/** IAM action matching (`*`, `?`, case-insensitive): the product's own (lambdas/domain/policies.ts). */
+export { actionMatches };
 
 function allowActions(document: unknown, out: Set<string>): void {
   if (!isRecord(document)) return;

@@ -106,14 +106,17 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
     if (add.length > 0) await awsCall(() => iam.send(new TagRoleCommand({ RoleName, Tags: add })));
   }
   if (!decision || !arn) throw new Error(`IAM role ${RoleName}: neither created nor found`);
-  // Read the trust back: what IAM holds must let Palette in (an adopted role keeps its own statements, a Deny
-  // among them included). What time cannot fix fails now, not after the readiness budget.
-  const readBack = (await awsCall(() => iam.send(new GetRoleCommand({ RoleName })))).Role?.AssumeRolePolicyDocument;
-  const problem = trustPolicyProblem(decodeDocument(readBack), { partition: plan.target.partition, paletteAccountId: palette.accountId, externalId: palette.externalId });
-  if (problem) {
-    throw new MisconfigurationError(
-      `IAM role '${RoleName}' in account ${plan.target.accountId} cannot be assumed by Palette: ${problem}; fix the role's trust policy (aws.principal)`,
-    );
+  // An adopted role keeps its own statements, a Deny among them included: read its trust back; what IAM holds must
+  // let Palette in. What time cannot fix fails now, not after the readiness budget. (Our own role's trust is exactly
+  // the one we wrote: no extra call.)
+  if (decision !== 'created' && decision.kind === 'adopt') {
+    const readBack = (await awsCall(() => iam.send(new GetRoleCommand({ RoleName })))).Role?.AssumeRolePolicyDocument;
+    const problem = trustPolicyProblem(decodeDocument(readBack), { partition: plan.target.partition, paletteAccountId: palette.accountId, externalId: palette.externalId });
+    if (problem) {
+      throw new MisconfigurationError(
+        `IAM role '${RoleName}' in account ${plan.target.accountId} cannot be assumed by Palette: ${problem}; fix the role's trust policy (aws.principal)`,
+      );
+    }
   }
   const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
   if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
