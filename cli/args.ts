@@ -1,4 +1,5 @@
 /** Command-line parsing for `palette-onboard` (pure; unit tested). */
+import { TENANT_STATUSES, type TenantStatus } from '../lambdas/domain/tenant-record';
 
 export const USAGE = `Usage: palette-onboard <command> [options]
 
@@ -13,9 +14,41 @@ Commands:
       --rerun ID              start a new execution of an identical request (name suffix ID)
       --no-follow             print the execution ARN and return without waiting
       --poll-seconds N        history polling interval (default 2)
-  status <executionArn|name>  Show an execution's status and its summary or failure cause
+  list                        List the tenants of the tenant registry: status, account, last execution, age
+      --status S[,S...]       only these statuses (${TENANT_STATUSES.join(', ')})
+      --local                 the registry of the running sandbox (\`npm run sandbox\`)
+      --table NAME            registry table (default: $PALETTE_ONBOARDING_REGISTRY_TABLE, else the
+                              TenantRegistryTableName output of the stack)
+      --region REGION         AWS region (default: from a table ARN, else $AWS_REGION)
+      --json                  print a JSON array of the tenant records
+  status <tenantId>           Show a tenant from the registry: binding, status, lease, last execution, every
+                              resource and its health, pending intents, offboarding outcome, drift findings
+      --local, --table NAME, --region REGION   as for list
+      --json                  print the tenant record
+  status <executionArn|name>  Show an execution's status and its summary or failure cause (an argument that is
+                              not an execution ARN is looked up as a tenant first, then as an execution name)
       --state-machine-arn ARN needed when a name (not an ARN) is given
       --region REGION, --json
+  offboard <tenantId>         Offboard a tenant: remove what the registry records for it (Palette registrations,
+                              role or user and its keys, backup policy, secrets with a recovery window); the
+                              bucket and its backups are retained unless asked. Refused while Palette clusters
+                              use the tenant's cloud account or backup location (README "Offboarding")
+      --delete-bucket         also delete the bucket (only when it holds no objects, unless --purge-bucket)
+      --purge-bucket          with --delete-bucket: delete the backups in it first (irreversible)
+      --force                 offboard even while Palette clusters use the tenant
+      --local                 run on the running local sandbox (\`npm run sandbox\`)
+      --state-machine-arn ARN deployed state machine (default: $PALETTE_OFFBOARDING_STATE_MACHINE_ARN, else
+                              the OffboardingStateMachineArn output of the stack)
+      --region REGION, --json, --no-follow, --poll-seconds N   as for start
+  revalidate [tenantId]       Re-validate now (drift detection, README "Re-validation"): the tenant, or every
+                              ACTIVE and DRIFTED tenant, against its onboarding; prints the findings per tenant
+                              and records them (status DRIFTED / ACTIVE). Exit 1 when drift is found
+      --remediate             re-run the onboarding of a drifted tenant (default: the stack config remediate)
+      --local                 run on the running local sandbox (\`npm run sandbox\`)
+      --state-machine-arn ARN deployed state machine (default: $PALETTE_REVALIDATION_STATE_MACHINE_ARN, else
+                              the RevalidationStateMachineArn output of the stack)
+      --table NAME            registry table the findings are read from (as for list)
+      --region REGION, --json, --no-follow, --poll-seconds N   as for start
   platform-setup              Self-hosted Palette: run the PlatformSetup state machine (STS principal,
                               its key in Secrets Manager, Palette's system STS account, reverse proxy)
       --rotate                rotate the STS principal's access key (new key, Palette updated, old key deleted)
@@ -29,8 +62,8 @@ Commands:
   sandbox [--json]            Run the local AWS sandbox + Palette emulator (npm run sandbox)
   help                        Show this help
 
-Exit codes: 0 success, 1 execution failed / timed out / aborted, 2 usage error or invalid request,
-3 configuration or AWS error.
+Exit codes: 0 success, 1 execution failed / timed out / aborted or no such tenant, 2 usage error or invalid
+request, 3 configuration or AWS error (or no sandbox running for --local).
 `;
 
 export class UsageError extends Error {
@@ -45,7 +78,29 @@ interface Common {
 
 export type Command =
   | ({ command: 'start'; file: string; local: boolean; follow: boolean; pollSeconds: number; rerun?: string } & Common)
-  | ({ command: 'status'; execution: string } & Common)
+  /** A tenant id (looked up in the registry first) or an execution ARN / name. */
+  | ({ command: 'status'; target: string; local: boolean; table?: string } & Common)
+  | { command: 'list'; local: boolean; json: boolean; statuses?: TenantStatus[]; table?: string; region?: string }
+  | ({
+      command: 'offboard';
+      tenantId: string;
+      local: boolean;
+      follow: boolean;
+      pollSeconds: number;
+      deleteBucket: boolean;
+      purgeBucket: boolean;
+      force: boolean;
+    } & Common)
+  | ({
+      command: 'revalidate';
+      /** Absent: every ACTIVE and DRIFTED tenant. */
+      tenantId?: string;
+      remediate: boolean;
+      local: boolean;
+      follow: boolean;
+      pollSeconds: number;
+      table?: string;
+    } & Common)
   | ({
       command: 'platform-setup';
       local: boolean;
@@ -61,24 +116,62 @@ export type Command =
 
 const RERUN_ID = /^[A-Za-z0-9_-]{1,20}$/;
 
-type OptionCommand = 'start' | 'status' | 'platform-setup';
+type OptionCommand = 'start' | 'status' | 'platform-setup' | 'list' | 'offboard' | 'revalidate';
 /** Options each command accepts: flags (no value) and value options. */
 const FLAGS: Record<OptionCommand, ReadonlySet<string>> = {
   start: new Set(['--json', '--local', '--no-follow']),
-  status: new Set(['--json']),
+  status: new Set(['--json', '--local']),
   'platform-setup': new Set(['--json', '--local', '--no-follow', '--rotate']),
+  list: new Set(['--json', '--local']),
+  offboard: new Set(['--json', '--local', '--no-follow', '--delete-bucket', '--purge-bucket', '--force']),
+  revalidate: new Set(['--json', '--local', '--no-follow', '--remediate']),
 };
 const VALUE_OPTIONS: Record<OptionCommand, ReadonlySet<string>> = {
   start: new Set(['--state-machine-arn', '--region', '--rerun', '--poll-seconds']),
-  status: new Set(['--state-machine-arn', '--region']),
+  status: new Set(['--state-machine-arn', '--region', '--table']),
   'platform-setup': new Set(['--state-machine-arn', '--region', '--poll-seconds', '--reverse-proxy']),
+  list: new Set(['--region', '--table', '--status']),
+  offboard: new Set(['--state-machine-arn', '--region', '--poll-seconds']),
+  revalidate: new Set(['--state-machine-arn', '--region', '--poll-seconds', '--table']),
 };
+
+/** A DynamoDB table name or table ARN. */
+const TABLE = /^(?:[A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:/;
+
+/** The statuses of `--status A,B` (case-insensitive); a usage error names a value that is not a tenant status. */
+export function parseStatuses(value: string): TenantStatus[] {
+  const out: TenantStatus[] = [];
+  for (const raw of value.split(',')) {
+    const v = raw.trim();
+    if (v === '') continue;
+    const upper = v.toUpperCase();
+    const status = TENANT_STATUSES.find((t) => t === upper);
+    if (!status) throw new UsageError(`--status: '${v}' is not a tenant status (one of ${TENANT_STATUSES.join(', ')})`);
+    if (!out.includes(status)) out.push(status);
+  }
+  if (out.length === 0) throw new UsageError(`--status needs one or more of ${TENANT_STATUSES.join(', ')}`);
+  return out;
+}
+
+/** list / status: --table, --local and what --local excludes. */
+function registryOptions(command: 'list' | 'status', local: boolean, values: Record<string, string>): { table?: string } {
+  const table = values['--table'];
+  if (table !== undefined && !TABLE.test(table)) throw new UsageError(`--table: '${table}' is not a DynamoDB table name or table ARN`);
+  if (local) {
+    const remote = ['--table', '--region', '--state-machine-arn'].filter((o) => values[o] !== undefined);
+    if (remote.length > 0) throw new UsageError(`${command} --local reads the running sandbox's registry: ${remote.join(', ')} ${remote.length === 1 ? 'does' : 'do'} not apply`);
+  }
+  return table !== undefined ? { table } : {};
+}
 
 export function parseArgs(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'demo' || command === 'sandbox') return { command, passthrough: rest };
-  if (command !== 'start' && command !== 'status' && command !== 'platform-setup') throw new UsageError(`unknown command '${command}'`);
+  if (command !== 'start' && command !== 'status' && command !== 'platform-setup' && command !== 'list' && command !== 'offboard' && command !== 'revalidate') {
+    throw new UsageError(`unknown command '${command}'`);
+  }
 
   const positional: string[] = [];
   const flags = new Set<string>();
@@ -101,15 +194,39 @@ export function parseArgs(argv: readonly string[]): Command {
     ...(values['--state-machine-arn'] ? { stateMachineArn: values['--state-machine-arn'] } : {}),
     ...(values['--region'] ? { region: values['--region'] } : {}),
   };
-  if (command === 'platform-setup' && positional.length > 0) {
-    throw new UsageError(`platform-setup takes no arguments (got '${positional.join(' ')}')`);
+  if ((command === 'platform-setup' || command === 'list') && positional.length > 0) {
+    throw new UsageError(`${command} takes no arguments (got '${positional.join(' ')}')`);
   }
-  if (command !== 'platform-setup' && positional.length !== 1) {
+  if (command === 'list') {
+    const local = flags.has('--local');
+    const statuses = values['--status'] === undefined ? undefined : parseStatuses(values['--status']);
+    return {
+      command,
+      local,
+      json: common.json,
+      ...(statuses ? { statuses } : {}),
+      ...registryOptions(command, local, values),
+      ...(common.region ? { region: common.region } : {}),
+    };
+  }
+  if (command === 'revalidate' && positional.length > 1) throw new UsageError(`revalidate takes at most one tenant id (got '${positional.join(' ')}')`);
+  if (command !== 'platform-setup' && command !== 'revalidate' && positional.length !== 1) {
     throw new UsageError(
-      command === 'start' ? 'start needs exactly one request file' : 'status needs exactly one execution ARN or name',
+      command === 'start'
+        ? 'start needs exactly one request file'
+        : command === 'offboard'
+          ? 'offboard needs exactly one tenant id'
+          : 'status needs exactly one tenant id, execution ARN or execution name',
     );
   }
-  if (command === 'status') return { command, execution: positional[0] as string, ...common };
+  if (command === 'status') {
+    const local = flags.has('--local');
+    const target = positional[0] as string;
+    if (local && EXECUTION_ARN.test(target)) {
+      throw new UsageError('status --local shows a tenant of the running sandbox: give a tenant id, not an execution ARN');
+    }
+    return { command, target, local, ...registryOptions(command, local, values), ...common };
+  }
 
   const local = flags.has('--local');
   const follow = !flags.has('--no-follow');
@@ -120,6 +237,35 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if (local && !follow) throw new UsageError('--local always follows the execution (--no-follow does not apply)');
 
+  if (command === 'revalidate') {
+    const table = values['--table'];
+    if (table !== undefined && !TABLE.test(table)) throw new UsageError(`--table: '${table}' is not a DynamoDB table name or table ARN`);
+    if (local && table !== undefined) throw new UsageError('revalidate --local reads the running sandbox\'s registry: --table does not apply');
+    return {
+      command,
+      ...(positional[0] !== undefined ? { tenantId: positional[0] } : {}),
+      remediate: flags.has('--remediate'),
+      local,
+      follow,
+      pollSeconds: poll,
+      ...(table !== undefined ? { table } : {}),
+      ...common,
+    };
+  }
+  if (command === 'offboard') {
+    if (flags.has('--purge-bucket') && !flags.has('--delete-bucket')) throw new UsageError('--purge-bucket needs --delete-bucket');
+    return {
+      command,
+      tenantId: positional[0] as string,
+      local,
+      follow,
+      pollSeconds: poll,
+      deleteBucket: flags.has('--delete-bucket'),
+      purgeBucket: flags.has('--purge-bucket'),
+      force: flags.has('--force'),
+      ...common,
+    };
+  }
   if (command === 'platform-setup') {
     const reverseProxyFile = values['--reverse-proxy'];
     if (reverseProxyFile !== undefined && !local) {

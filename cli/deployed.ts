@@ -31,6 +31,10 @@ export interface StateMachineTarget {
 }
 export const ONBOARDING_TARGET: StateMachineTarget = { env: STATE_MACHINE_ARN_ENV, output: 'StateMachineArn' };
 export const PLATFORM_SETUP_TARGET: StateMachineTarget = { env: PLATFORM_SETUP_STATE_MACHINE_ARN_ENV, output: 'PlatformSetupStateMachineArn' };
+export const OFFBOARDING_STATE_MACHINE_ARN_ENV = 'PALETTE_OFFBOARDING_STATE_MACHINE_ARN';
+export const OFFBOARDING_TARGET: StateMachineTarget = { env: OFFBOARDING_STATE_MACHINE_ARN_ENV, output: 'OffboardingStateMachineArn' };
+export const REVALIDATION_STATE_MACHINE_ARN_ENV = 'PALETTE_REVALIDATION_STATE_MACHINE_ARN';
+export const REVALIDATION_TARGET: StateMachineTarget = { env: REVALIDATION_STATE_MACHINE_ARN_ENV, output: 'RevalidationStateMachineArn' };
 
 /** Env var naming the deployed stack (default PaletteOnboardingStack, the app's stack id). */
 export const STACK_NAME_ENV = 'PALETTE_ONBOARDING_STACK_NAME';

@@ -1,14 +1,17 @@
 /**
  * `palette-onboard`: start an onboarding execution (deployed, or `--local` on the sandbox), run the self-hosted
- * platform setup, show an execution's status, or run the local demo / sandbox. Product code: it never imports
- * local/; `--local` runs `local/bin/run-local.ts` / `local/bin/platform-setup.ts` as a child process.
+ * platform setup, list the tenants of the registry and show one tenant or an execution's status, or run the local
+ * demo / sandbox. Product code: it never imports local/; `--local` runs `local/bin/run-local.ts` /
+ * `local/bin/platform-setup.ts` / `local/bin/tenants.ts` as a child process.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ExecutionDoesNotExist, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseArgs, USAGE, UsageError, type Command } from './args';
 import {
   cloudFormationClient,
@@ -17,8 +20,10 @@ import {
   executionArnOf,
   followExecution,
   isExecutionArn,
+  OFFBOARDING_TARGET,
   ONBOARDING_TARGET,
   PLATFORM_SETUP_TARGET,
+  REVALIDATION_TARGET,
   regionOf,
   resolveStateMachineArn,
   sfnClient,
@@ -34,14 +39,22 @@ import {
   type StateProgress,
   type Stream,
 } from './format';
+import { formatOffboardingSummary, offboardingRequest } from './offboard';
+import { formatRevalidation, recordedFindings, revalidationExitCode, revalidationRequest, revalidationSummary } from './revalidate';
+import { revalidationExecutionName } from '../lambdas/domain/drift';
 import { localPaletteGate, type RetryOptions } from './preflight';
+import { offboardingExecutionName } from '../lambdas/domain/offboarding-request';
 import { executionNameFor, platformExecutionName, readRequestFile, RequestFileError, validateRequest } from './request';
+import { listTenants, notFoundMessage, printTenant, readTenant, RegistryError, resolveRegistryTable, tableRegion, type Registry } from './tenants';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3 } as const;
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RUN_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'run-local.ts');
 export const PLATFORM_SETUP_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'platform-setup.ts');
+export const TENANTS_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'tenants.ts');
+export const OFFBOARD_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'offboard.ts');
+export const REVALIDATE_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'revalidate.ts');
 
 export interface CliIO {
   stdout: Stream;
@@ -52,6 +65,8 @@ export interface CliIO {
 export interface CliDeps {
   sfn?: (region: string | undefined) => SFNClient;
   cloudFormation?: (region: string | undefined) => CloudFormationClient;
+  /** The tenant registry's DynamoDB client (list, status). */
+  dynamodb?: (region: string | undefined) => DynamoDBClient;
   /** Runs a child process with inherited stdio; resolves to its exit code. */
   run?: (command: string, args: string[], opts: { cwd: string }) => Promise<number>;
   sleep?: (ms: number) => Promise<void>;
@@ -134,6 +149,8 @@ async function startAndFollow(
   io: CliIO,
   deps: CliDeps,
   text: { what: Subject; duplicate: string },
+  /** How the final state is reported (default: report()). */
+  finish?: (final: DescribeExecutionCommandOutput) => Promise<number>,
 ): Promise<number> {
   const s = style(io.stdout);
   const progressOut = cmd.json ? io.stderr : io.stdout;
@@ -153,7 +170,64 @@ async function startAndFollow(
     },
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   });
-  return report(final, io, cmd.json, name, text.what);
+  return finish ? finish(final) : report(final, io, cmd.json, name, text.what);
+}
+
+async function offboard(cmd: Extract<Command, { command: 'offboard' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  const request = offboardingRequest(cmd.tenantId, { deleteBucket: cmd.deleteBucket, purgeBucket: cmd.purgeBucket, force: cmd.force });
+  if (cmd.local) {
+    const blocked = await localPreflight(io, deps);
+    if (blocked !== undefined) return blocked;
+    const [node, tsx] = tsxCommand();
+    const flags = [
+      ...(cmd.deleteBucket ? ['--delete-bucket'] : []),
+      ...(cmd.purgeBucket ? ['--purge-bucket'] : []),
+      ...(cmd.force ? ['--force'] : []),
+      ...(cmd.json ? ['--json'] : []),
+    ];
+    return (deps.run ?? runChild)(node, [tsx, OFFBOARD_LOCAL_SCRIPT, request.tenantId, ...flags], { cwd: io.cwd });
+  }
+  const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, OFFBOARDING_TARGET, stackLookup(cmd.region, io.env, deps));
+  return startAndFollow(smArn, offboardingExecutionName(request.tenantId), request, cmd, io, deps, {
+    what: 'Offboarding',
+    duplicate: 'An execution of this name already exists; following it.',
+  });
+}
+
+/**
+ * `revalidate [tenantId]`: the Re-validation state machine (deployed, or `--local` on the running sandbox), then the
+ * findings per tenant, read from the registry the run wrote them to. Exit 1 when drift was found (revalidate.ts).
+ */
+async function revalidate(cmd: Extract<Command, { command: 'revalidate' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  const request = revalidationRequest(cmd.tenantId, cmd.remediate);
+  if (cmd.local) {
+    const blocked = await localPreflight(io, deps);
+    if (blocked !== undefined) return blocked;
+    const [node, tsx] = tsxCommand();
+    const args = [tsx, REVALIDATE_LOCAL_SCRIPT, ...(request.tenantId ? [request.tenantId] : []), ...(cmd.remediate ? ['--remediate'] : []), ...(cmd.json ? ['--json'] : [])];
+    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+  }
+  const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, REVALIDATION_TARGET, stackLookup(cmd.region, io.env, deps));
+  const name = revalidationExecutionName(request.tenantId);
+  return startAndFollow(smArn, name, request, cmd, io, deps, { what: 'Re-validation', duplicate: 'An execution of this name already exists; following it.' }, async (final) => {
+    const summary = final.status === 'SUCCEEDED' ? revalidationSummary(parseOutput(final.output)) : undefined;
+    if (!summary) return report(final, io, cmd.json, name, 'Re-validation');
+    let registry: Registry | undefined;
+    let problem: string | undefined;
+    try {
+      registry = await deployedRegistry({ ...(cmd.table ? { table: cmd.table } : {}), ...(cmd.region ? { region: cmd.region } : {}) }, io, deps);
+    } catch (e) {
+      problem = e instanceof ConfigError ? e.message : errorText(e);
+    }
+    const findings = await recordedFindings(registry, summary, problem);
+    if (cmd.json) {
+      io.stdout.write(`${JSON.stringify({ status: final.status, executionArn: final.executionArn, executionName: name, output: summary, findings })}\n`);
+    } else {
+      const s = style(io.stdout);
+      io.stdout.write(`\n${s.ok('Re-validation succeeded')}\n${formatRevalidation(summary, findings, s)}`);
+    }
+    return revalidationExitCode(summary, request.tenantId);
+  });
 }
 
 async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }>, io: CliIO, deps: CliDeps): Promise<number> {
@@ -179,7 +253,7 @@ async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }
   });
 }
 
-type Subject = 'Onboarding' | 'Platform setup';
+type Subject = 'Onboarding' | 'Offboarding' | 'Platform setup' | 'Re-validation';
 
 function parseOutput(text: string | undefined): unknown {
   if (text === undefined) return undefined;
@@ -193,6 +267,8 @@ function parseOutput(text: string | undefined): unknown {
 /** What an execution is, from its state machine's name (logical id PlatformSetupWorkflow...) or its output. */
 function subjectOf(executionArn: string | undefined, output: string | undefined): Subject {
   if (executionArn !== undefined && /:execution:[^:]*PlatformSetup/.test(executionArn)) return 'Platform setup';
+  if (executionArn !== undefined && /:execution:[^:]*Offboarding/.test(executionArn)) return 'Offboarding';
+  if (executionArn !== undefined && /:execution:[^:]*Revalidation/.test(executionArn)) return 'Re-validation';
   return isPlatformSummary(parseOutput(output)) ? 'Platform setup' : 'Onboarding';
 }
 
@@ -220,7 +296,14 @@ function report(
   }
   const s = style(io.stdout);
   if (status === 'SUCCEEDED') {
-    io.stdout.write(`\n${s.ok(`${what} succeeded`)}\n${formatSummary(parseOutput(d.output), s)}`);
+    const out = parseOutput(d.output);
+    const revalidated = what === 'Re-validation' ? revalidationSummary(out) : undefined;
+    const text = revalidated
+      ? formatRevalidation(revalidated, {}, s)
+      : what === 'Offboarding'
+        ? formatOffboardingSummary(out, s)
+        : formatSummary(out, s);
+    io.stdout.write(`\n${s.ok(`${what} succeeded`)}\n${text}`);
   } else if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
     io.stdout.write(`\n${name ?? d.executionArn}: ${status}\n`);
   } else {
@@ -229,15 +312,82 @@ function report(
   return code;
 }
 
-async function status(cmd: Extract<Command, { command: 'status' }>, io: CliIO, deps: CliDeps): Promise<number> {
-  let arn = cmd.execution;
-  if (!isExecutionArn(arn)) {
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(arn)) throw new UsageError(`'${arn}' is neither an execution ARN nor an execution name`);
-    arn = executionArnOf(await resolveStateMachineArn(cmd.stateMachineArn, io.env, ONBOARDING_TARGET, stackLookup(cmd.region, io.env, deps)), arn);
-  }
+async function executionStatus(arn: string, cmd: { json: boolean; region?: string }, io: CliIO, deps: CliDeps): Promise<number> {
   const sfn = (deps.sfn ?? sfnClient)(cmd.region ?? regionOf(arn));
   const d = await describeExecution(sfn, arn);
   return report({ ...d, executionArn: arn }, io, cmd.json, d.name);
+}
+
+// ---- the tenant registry: list, status <tenantId> ----------------------------------------------------------
+
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** The deployed registry: the table (--table, env, stack output) and a DynamoDB client in its region. */
+async function deployedRegistry(cmd: { table?: string; region?: string }, io: CliIO, deps: CliDeps): Promise<Registry> {
+  const table = await resolveRegistryTable(cmd.table, io.env, stackLookup(cmd.region, io.env, deps));
+  const region = cmd.region ?? tableRegion(table) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  const client = (deps.dynamodb ?? ((r: string | undefined) => new DynamoDBClient(r ? { region: r } : {})))(region);
+  return { doc: DynamoDBDocumentClient.from(client), table };
+}
+
+/** `list --local` / `status --local <tenantId>`: local/bin/tenants.ts reads the running sandbox's registry. */
+function localTenants(args: string[], io: CliIO, deps: CliDeps): Promise<number> {
+  const [node, tsx] = tsxCommand();
+  return (deps.run ?? runChild)(node, [tsx, TENANTS_LOCAL_SCRIPT, ...args], { cwd: io.cwd });
+}
+
+async function list(cmd: Extract<Command, { command: 'list' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  if (cmd.local) {
+    return localTenants(['list', ...(cmd.statuses ? ['--status', cmd.statuses.join(',')] : []), ...(cmd.json ? ['--json'] : [])], io, deps);
+  }
+  return listTenants(await deployedRegistry(cmd, io, deps), { json: cmd.json, ...(cmd.statuses ? { statuses: cmd.statuses } : {}) }, io);
+}
+
+/**
+ * `status <arg>`: an execution ARN is an execution. Anything else is looked up as a tenant in the registry first;
+ * when there is no such tenant (or the registry cannot be read), as an execution name on the state machine.
+ * Neither: exit 1 (no such tenant or execution), or 3 when neither could be looked up.
+ */
+async function status(cmd: Extract<Command, { command: 'status' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  if (cmd.local) return localTenants(['status', cmd.target, ...(cmd.json ? ['--json'] : [])], io, deps);
+  if (isExecutionArn(cmd.target)) return executionStatus(cmd.target, cmd, io, deps);
+  if (!EXECUTION_NAME.test(cmd.target)) {
+    throw new UsageError(`'${cmd.target}' is neither a tenant id, an execution ARN nor an execution name`);
+  }
+
+  let notATenant: string;
+  let registryReadable = false;
+  try {
+    const reg = await deployedRegistry(cmd, io, deps);
+    const found = await readTenant(reg, cmd.target);
+    if (found.found === true) return printTenant(found.record, cmd, io);
+    if (found.found === 'invalid') {
+      io.stderr.write(`palette-onboard: registry item ${found.item.pk} is not a valid tenant record (${found.item.problem})\n`);
+      return EXIT.config;
+    }
+    notATenant = notFoundMessage(cmd.target, reg);
+    registryReadable = true;
+  } catch (e) {
+    notATenant = `cannot read the tenant registry: ${e instanceof ConfigError ? e.message : errorText(e)}`;
+  }
+
+  // Not a tenant: an execution name, as before tenants existed.
+  let smArn: string;
+  try {
+    smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, ONBOARDING_TARGET, stackLookup(cmd.region, io.env, deps));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    if (!registryReadable) throw new ConfigError(`cannot look up '${cmd.target}': ${notATenant}; and as an execution name: ${e.message}`);
+    io.stderr.write(`palette-onboard: ${notATenant}\n`);
+    return EXIT.failed;
+  }
+  try {
+    return await executionStatus(executionArnOf(smArn, cmd.target), cmd, io, deps);
+  } catch (e) {
+    if (!(e instanceof ExecutionDoesNotExist)) throw e;
+    io.stderr.write(`palette-onboard: ${notATenant}, and no execution '${cmd.target}' on ${smArn}\n`);
+    return registryReadable ? EXIT.failed : EXIT.config;
+  }
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -257,8 +407,14 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: CliDeps =
         return await start(cmd, io, deps);
       case 'status':
         return await status(cmd, io, deps);
+      case 'list':
+        return await list(cmd, io, deps);
       case 'platform-setup':
         return await platformSetup(cmd, io, deps);
+      case 'offboard':
+        return await offboard(cmd, io, deps);
+      case 'revalidate':
+        return await revalidate(cmd, io, deps);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -269,7 +425,7 @@ export async function runCli(argv: readonly string[], io: CliIO, deps: CliDeps =
       io.stderr.write(`palette-onboard: ${e.message}\n`);
       return EXIT.usage;
     }
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof RegistryError) {
       io.stderr.write(`palette-onboard: ${e.message}\n`);
       return EXIT.config;
     }

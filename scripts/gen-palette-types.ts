@@ -1,11 +1,14 @@
 /**
- * Generates lambdas/services/palette/generated/palette-api.ts from the vendored official Palette API subset.
+ * Generates lambdas/services/palette/generated/palette-api.ts from the vendored official Palette API subset and its
+ * supplement.
  *
  *   npm run gen:palette            write the file
  *   npm run gen:palette -- --check exit 1 when the committed file differs from a fresh generation
  *
- * Pipeline: Swagger 2.0 (spec/openapi-subset.json) -> OpenAPI 3.0 (swagger2openapi) -> TypeScript (openapi-typescript 7).
- * Only the official `paths` and `definitions` are used: every root-level vendor key (`x-inferred-paths`,
+ * Pipeline: Swagger 2.0 (spec/openapi-subset.json + spec/supplement.json, merged by local/palette/spec.ts
+ * mergeSupplement) -> OpenAPI 3.0 (swagger2openapi) -> TypeScript (openapi-typescript 7).
+ * Only official `paths` and `definitions` are used: the supplement holds official Palette operations outside the
+ * subset we were given (spec/REFERENCE.md §2.11), and every root-level vendor key (`x-inferred-paths`,
  * `x-subset-provenance`) is dropped before conversion. Operations seen only in the docs (syslogin, POST on the system
  * STS account) are typed by hand in lambdas/services/palette/inferred-api.ts.
  *
@@ -19,9 +22,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import swagger2openapi from 'swagger2openapi';
+import { mergeSupplement, SPEC_PATH, SUPPLEMENT_PATH } from '../local/palette/spec';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const SPEC_PATH = join(repoRoot, 'lambdas/services/palette/spec/openapi-subset.json');
+export { SPEC_PATH, SUPPLEMENT_PATH };
 export const OUTPUT_PATH = join(repoRoot, 'lambdas/services/palette/generated/palette-api.ts');
 
 const require = createRequire(import.meta.url);
@@ -48,9 +52,12 @@ function isOpenApi3(value: unknown): value is OpenAPI3 {
   return isRecord(value) && typeof value.openapi === 'string' && value.openapi.startsWith('3.');
 }
 
-/** Returns the full text of the generated module for the given spec text. */
-export async function generatePaletteTypes(specText: string = readFileSync(SPEC_PATH, 'utf8')): Promise<string> {
-  const swagger = officialSwagger(JSON.parse(specText));
+/** Returns the full text of the generated module for the given subset and supplement texts. */
+export async function generatePaletteTypes(
+  specText: string = readFileSync(SPEC_PATH, 'utf8'),
+  supplementText: string = readFileSync(SUPPLEMENT_PATH, 'utf8'),
+): Promise<string> {
+  const swagger = officialSwagger(mergeSupplement(JSON.parse(specText), JSON.parse(supplementText)));
   const converted = await swagger2openapi.convertObj(swagger, { patch: true, warnOnly: false, resolve: false });
   if (!isOpenApi3(converted.openapi)) throw new Error('swagger2openapi did not return an OpenAPI 3 document');
   const ast = await openapiTS(converted.openapi, {
@@ -60,11 +67,12 @@ export async function generatePaletteTypes(specText: string = readFileSync(SPEC_
     defaultNonNullable: false,
     silent: true,
   });
-  const digest = createHash('sha256').update(specText).digest('hex');
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex');
   const header = [
     '/**',
     ' * GENERATED FILE - DO NOT EDIT. Regenerate with `npm run gen:palette`.',
-    ` * Source: ${relative(repoRoot, SPEC_PATH)} (sha256 ${digest}), official paths and definitions only.`,
+    ` * Source: ${relative(repoRoot, SPEC_PATH)} (sha256 ${digest(specText)})`,
+    ` *   + ${relative(repoRoot, SUPPLEMENT_PATH)} (sha256 ${digest(supplementText)}), official paths and definitions only.`,
     ` * Tools: swagger2openapi ${packageVersion('swagger2openapi')}, openapi-typescript ${packageVersion('openapi-typescript')}.`,
     ' */',
     '',

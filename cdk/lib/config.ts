@@ -3,6 +3,7 @@ import { READINESS_BUDGET } from '../../lambdas/domain/readiness';
 import { z } from 'zod';
 import { paletteEndpointProblem } from '../../lambdas/domain/endpoints';
 import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
+import { REVALIDATION_DEFAULTS } from '../../lambdas/domain/drift';
 
 /**
  * Deployment configuration of the onboarding stack, read from CDK context (cdk.json "context", or
@@ -41,6 +42,17 @@ import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
  * | deploymentId              | palette-onboarding               | managed-by mark of everything this deployment    |
  * |                           |                                  | manages; another deployment's objects are never  |
  * |                           |                                  | touched (give each deployment its own)           |
+ * | secretRecoveryDays        | 7 (7..30)                        | offboarding deletes a tenant's secrets with this |
+ * |                           |                                  | recovery window (restorable meanwhile)           |
+ * | revalidationSchedule      | rate(1 day)                      | when re-validation runs over every ACTIVE and    |
+ * |                           |                                  | DRIFTED tenant (EventBridge Scheduler rate() or  |
+ * |                           |                                  | cron()); `off`: no schedule (CLI runs only)      |
+ * | revalidationConcurrency   | 5 (1..40)                        | tenants re-validated at once                     |
+ * | remediate                 | false                            | re-run a drifted tenant's onboarding (its latest |
+ * |                           |                                  | request) instead of only reporting               |
+ * | apiKeyExpiryWarningDays   | 14 (1..365)                      | a Palette API key expiring within it is a finding|
+ * | staticKeyRotationDays     | 90 (1..3650)                     | a static access key older than it is a finding   |
+ * |                           |                                  | (remediation rotates it)                         |
  * | logRetentionDays          | 30 (a CloudWatch Logs value)     | retention of all log groups                      |
  * | logLevel                  | INFO                             | POWERTOOLS_LOG_LEVEL of the Lambdas              |
  * | selfHosted                | false                            | Palette is self-hosted: adds the PlatformSetup   |
@@ -51,6 +63,8 @@ import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
  * | reverseProxySecretArn     | (absent)                         | self-hosted: reverse-proxy secret (ARN or name); |
  * |                           |                                  | absent = the reverse proxy is not managed        |
  * | stsKeyRotationDays        | (absent) (1..365)                | self-hosted: rotate the STS key on a schedule    |
+ * | alarmTopicArn             | (absent)                         | SNS topic (standard, the stack's region) that    |
+ * |                           |                                  | every alarm notifies; absent = alarms only       |
  */
 
 /** The secret name used when `paletteApiKeySecretArn` is not configured. */
@@ -106,6 +120,12 @@ const publisher = z
     /^(\d{12}|arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64})$/,
     'must be a 12-digit AWS account id or an IAM role ARN (arn:<partition>:iam::<account>:role/<path/name>)',
   );
+
+/**
+ * An EventBridge Scheduler expression (`rate(<n> minute(s)|hour(s)|day(s))` or `cron(<6 fields>)`), or `off`. Scheduler
+ * validates the expression itself at deploy; this catches the usual typos at synth.
+ */
+export const REVALIDATION_SCHEDULE = /^(off|rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)|cron\([^()]+( [^()]+){5}\))$/;
 
 /** A Secrets Manager secret ARN (complete or partial) or a secret name. */
 const SECRET_ID = /^(arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$/;
@@ -166,6 +186,26 @@ export const OnboardingConfigSchema = z
     allowInsecureEndpoints: booleanFromContext.default(false),
     // ---- tenant sessions ----
     setSourceIdentity: booleanFromContext.default(false),
+    // ---- offboarding ----
+    secretRecoveryDays: numberFromContext.pipe(z.number().int().min(7).max(30)).default(7),
+    // ---- re-validation (README "Re-validation") ----
+    revalidationSchedule: z
+      .string()
+      .trim()
+      .regex(REVALIDATION_SCHEDULE, 'must be an EventBridge Scheduler rate(...) or cron(...) expression, or off')
+      .default(REVALIDATION_DEFAULTS.schedule),
+    revalidationConcurrency: numberFromContext.pipe(z.number().int().min(1).max(40)).default(REVALIDATION_DEFAULTS.concurrency),
+    remediate: booleanFromContext.default(REVALIDATION_DEFAULTS.remediate),
+    apiKeyExpiryWarningDays: numberFromContext.pipe(z.number().int().min(1).max(365)).default(REVALIDATION_DEFAULTS.apiKeyExpiryWarningDays),
+    staticKeyRotationDays: numberFromContext.pipe(z.number().int().min(1).max(3650)).default(REVALIDATION_DEFAULTS.staticKeyRotationDays),
+    // ---- alarms (README "Alarms and metrics") ----
+    alarmTopicArn: z
+      .string()
+      .regex(
+        /^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be the ARN of a standard SNS topic (arn:<partition>:sns:<region>:<account>:<name>; CloudWatch alarms cannot publish to a .fifo topic)',
+      )
+      .optional(),
   })
   .superRefine((c, ctx) => {
     const problem = paletteEndpointProblem(c.paletteEndpoint, c.allowInsecureEndpoints);

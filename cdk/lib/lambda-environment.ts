@@ -29,6 +29,9 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     READINESS_BUDGET_SECONDS: String(config.readinessBudgetSeconds),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
+    // Every function runs with active X-Ray tracing (constructs/onboarding-function.ts): capture the SDK clients
+    // (lambdas/shared/tracer.ts). The local runner overrides it with "false".
+    POWERTOOLS_TRACE_ENABLED: 'true',
     ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
     PALETTE_SELF_HOSTED: String(config.selfHosted),
     DEPLOYMENT_ID: config.deploymentId,
@@ -41,5 +44,6 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     ALLOWED_ACCOUNT_IDS: config.allowedAccountIds.join(','),
     ALLOW_INSECURE_ENDPOINTS: String(config.allowInsecureEndpoints),
     SET_SOURCE_IDENTITY: String(config.setSourceIdentity),
+    SECRET_RECOVERY_DAYS: String(config.secretRecoveryDays),
   } satisfies Record<keyof LambdaEnvInput, string>;
 }

@@ -25,6 +25,10 @@ export type Access =
   | 'registryAcquire'
   | 'registryStep'
   | 'registryRelease'
+  | 'registryReadTenant'
+  | 'registryLease'
+  | 'registryScan'
+  | 'registryDrift'
   | 'paletteApiKey'
   | 'assumeTenantRole'
   | 'accountGuard'
@@ -35,7 +39,8 @@ export type Access =
   | 'homePolicyUndo'
   | 'homeRoleEnsure'
   | 'homeUserEnsure'
-  | 'homePrincipalUndo';
+  | 'homePrincipalUndo'
+  | 'homeRevalidate';
 
 /** Assume the TenantSecretsAccess role for one secret job (lambdas/domain/secret-access.ts). */
 export type TenantSecretsAccessGrant = `tenantSecrets:${SecretJobName}`;
@@ -176,13 +181,24 @@ export interface AccessRefs {
  * The tenant registry per use (lambdas/services/registry/): ValidateRequest reads the record and the name claims;
  * AcquireTenant binds (Put), takes the lease and claims names (Update), and reads a claim it lost (BatchGet); the
  * ensure / undo steps read the record and write intents and resources (Update); ReleaseTenant releases the lease
- * (Update) and the names it claimed for nothing (BatchGet, Delete).
+ * (Update) and the names it claimed for nothing (BatchGet, Delete). Offboarding: ValidateOffboarding reads the record
+ * (Get), BeginOffboarding takes the lease (Update), FinishOffboarding reads the record, records the outcome and
+ * releases the freed names (Get, Update, BatchGet, Delete). Re-validation: ListRevalidationTargets reads the named
+ * tenant (Get) or scans for the ACTIVE and DRIFTED ones (Scan); RecordDrift writes the result (one conditional Update).
  */
 const REGISTRY_ACTIONS = {
   registryRead: { sid: 'ReadTenantRegistry', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'] },
   registryAcquire: { sid: 'AcquireTenant', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'] },
   registryStep: { sid: 'RecordTenantResources', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
   registryRelease: { sid: 'ReleaseTenant', actions: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'] },
+  /** ValidateOffboarding: the tenant's record only. */
+  registryReadTenant: { sid: 'ReadTenantRecord', actions: ['dynamodb:GetItem'] },
+  /** BeginOffboarding: one conditional update (the lease). */
+  registryLease: { sid: 'TakeTenantLease', actions: ['dynamodb:UpdateItem'] },
+  /** ListRevalidationTargets: every ACTIVE / DRIFTED tenant (a filtered Scan). */
+  registryScan: { sid: 'ListTenants', actions: ['dynamodb:Scan'] },
+  /** RecordDrift: one conditional update (drift, status). */
+  registryDrift: { sid: 'RecordTenantDrift', actions: ['dynamodb:UpdateItem'] },
 } as const;
 const actionsOf = (list: readonly string[]) => [...list];
 
@@ -193,7 +209,11 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
     case 'registryRead':
     case 'registryAcquire':
     case 'registryStep':
-    case 'registryRelease': {
+    case 'registryRelease':
+    case 'registryReadTenant':
+    case 'registryLease':
+    case 'registryScan':
+    case 'registryDrift': {
       const { sid, actions } = REGISTRY_ACTIONS[access];
       return [{ sid, actions: actionsOf(actions), resources: [() => refs.registryTableArn] }];
     }
@@ -338,6 +358,15 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
             'Principals live under the IAM path /palette-onboarding/; only our policies may be detached (iam:PolicyARN condition).',
         },
       ];
+    case 'homeRevalidate': {
+      const reason = 'Re-validation reads (home-account tenants only): the per-tenant objects are named at run time under palette-backup-* and the IAM path /palette-onboarding/.';
+      return [
+        { sid: 'RevalidateHomeBucket', actions: actionsOf(TENANT_JOB_ACTIONS.revalidateBucket), resources: [bucketPattern], wildcardReason: reason },
+        { sid: 'RevalidateHomePolicy', actions: actionsOf(TENANT_JOB_ACTIONS.revalidatePolicy), resources: [policyPattern], wildcardReason: reason },
+        { sid: 'RevalidateHomeRole', actions: actionsOf(TENANT_JOB_ACTIONS.revalidateRole), resources: rolePatterns, wildcardReason: reason },
+        { sid: 'RevalidateHomeUser', actions: actionsOf(TENANT_JOB_ACTIONS.revalidateUser), resources: userPatterns, wildcardReason: reason },
+      ];
+    }
     default:
       throw new Error(`unknown access ${access}`);
   }

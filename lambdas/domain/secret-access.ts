@@ -44,6 +44,8 @@ const PUT = 'secretsmanager:PutSecretValue';
 /** CreateSecret with Tags also needs TagResource; created-by is never removed, so never UntagResource. */
 const TAG = 'secretsmanager:TagResource';
 const DELETE = 'secretsmanager:DeleteSecret';
+/** A tenant's secret deleted with a recovery window (offboarding) is restored when the tenant is onboarded again. */
+const RESTORE = 'secretsmanager:RestoreSecret';
 
 /**
  * Every job, by its session tag value. Functions (cdk/lib/constructs/onboarding-functions.ts):
@@ -62,12 +64,15 @@ export const SECRET_JOBS = {
   /** The static user's key, given to Palette (readiness, cloud account, S3 backup location). */
   'access-key-read': { sid: 'ReadAccessKey', secrets: ['aws-access-key'], actions: [GET] },
   /** Stores a new key (created, or a new version on rotation), tagged with its key id. */
-  'access-key-write': { sid: 'WriteAccessKey', secrets: ['aws-access-key'], actions: [DESCRIBE, CREATE, PUT, TAG] },
+  'access-key-write': { sid: 'WriteAccessKey', secrets: ['aws-access-key'], actions: [DESCRIBE, CREATE, PUT, TAG, RESTORE] },
   'access-key-delete': { sid: 'DeleteAccessKey', secrets: ['aws-access-key'], actions: [DESCRIBE, DELETE] },
-  /** Reuses the stored key pair, or stores a generated one (PUT only when CreateSecret races: ResourceExistsException). */
-  'ssh-key-write': { sid: 'WriteSshPrivateKey', secrets: ['ssh-private-key'], actions: [DESCRIBE, GET, CREATE, PUT, TAG] },
+  /**
+   * Reuses the stored key pair, or stores a generated one (PUT when CreateSecret races, ResourceExistsException, or
+   * into a secret an offboarding deleted, after RestoreSecret).
+   */
+  'ssh-key-write': { sid: 'WriteSshPrivateKey', secrets: ['ssh-private-key'], actions: [DESCRIBE, GET, CREATE, PUT, TAG, RESTORE] },
   /** Checks the stored value, or stores the value of a new key. */
-  'api-key-write': { sid: 'WritePaletteApiKeyValue', secrets: ['palette-api-key'], actions: [DESCRIBE, GET, CREATE, PUT, TAG] },
+  'api-key-write': { sid: 'WritePaletteApiKeyValue', secrets: ['palette-api-key'], actions: [DESCRIBE, GET, CREATE, PUT, TAG, RESTORE] },
   /** Compensation of what the registration kinds wrote. */
   'registrations-undo': { sid: 'DeleteRegistrationSecrets', secrets: ['ssh-private-key', 'palette-api-key'], actions: [DESCRIBE, DELETE] },
   /** The user's Azure / GCP / MinIO credentials (read-only). */

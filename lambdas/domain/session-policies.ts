@@ -13,6 +13,8 @@
  * | role-ensure    | ensure-sts-role                     | the role; attach only the backup policy                     |
  * | user-ensure    | ensure-static-user                  | the user (and its keys); attach only the backup policy      |
  * | principal-undo | undo-principal                      | the role (sts) or the user (static); detach only our policy |
+ * | revalidate     | revalidate-tenant                   | read only: the bucket's configuration, the policy, the role |
+ * |                |                                     | (sts) or the user and its keys (static)                     |
  *
  * A role / user is named twice: under /palette-onboarding/ (where it is created) and without a path (the ARN IAM
  * checks a look-up by name against while it does not exist yet).
@@ -43,6 +45,7 @@ export const SESSION_SCOPES = [
   'role-ensure',
   'user-ensure',
   'principal-undo',
+  'revalidate',
 ] as const;
 export type SessionScope = (typeof SESSION_SCOPES)[number];
 
@@ -108,6 +111,21 @@ export const TENANT_JOB_ACTIONS = {
   userAttach: ['iam:AttachUserPolicy'],
   roleUndo: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:DeleteRole'],
   userUndo: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:DeleteAccessKey', 'iam:ListAttachedUserPolicies', 'iam:DeleteUser'],
+  // Re-validation reads only (lambdas/services/revalidation/aws.ts): the bucket's guardrails and marks, ...
+  revalidateBucket: [
+    's3:GetBucketTagging',
+    's3:GetEncryptionConfiguration',
+    's3:GetBucketPublicAccessBlock',
+    's3:GetBucketPolicy',
+    's3:GetBucketVersioning',
+    's3:GetBucketOwnershipControls',
+  ],
+  /** ... the backup policy and its default version, ... */
+  revalidatePolicy: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+  /** ... the role's trust policy, marks and attached policies (sts), ... */
+  revalidateRole: ['iam:GetRole', 'iam:ListAttachedRolePolicies'],
+  /** ... or the user's marks, attached policies and access keys (static). */
+  revalidateUser: ['iam:GetUser', 'iam:ListAttachedUserPolicies', 'iam:ListAccessKeys'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The actions of a job that create or tag (their requests carry the tenant mark). */
@@ -208,6 +226,16 @@ export const SESSION_POLICIES: Readonly<Record<SessionScope, (plan: SessionPlan)
     return p.credentialMode === 'sts'
       ? [...iamJob(p, 'UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicy(p))]
       : [...iamJob(p, 'UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicy(p))];
+  },
+  revalidate: (p) => {
+    const { role, user } = principalArns(p);
+    return [
+      allow('ReadBucket', TENANT_JOB_ACTIONS.revalidateBucket, [p.bucketArn], inTenantAccount(p)),
+      ...iamJob(p, 'ReadPolicy', TENANT_JOB_ACTIONS.revalidatePolicy, [p.policyArn]),
+      ...(p.credentialMode === 'sts'
+        ? iamJob(p, 'ReadRole', TENANT_JOB_ACTIONS.revalidateRole, role)
+        : iamJob(p, 'ReadUser', TENANT_JOB_ACTIONS.revalidateUser, user)),
+    ];
   },
 };
 

@@ -44,6 +44,8 @@ export type Lease = z.infer<typeof LeaseSchema>;
 
 export const LastExecutionSchema = z.object({
   name: z.string(),
+  /** What the execution did to the tenant (absent: an onboarding, written before offboarding existed). */
+  kind: z.enum(['onboarding', 'offboarding']).optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   result: z.enum(['SUCCEEDED', 'FAILED']).optional(),
@@ -67,6 +69,32 @@ export const TenantRecordSchema = z.looseObject({
   lastExecution: LastExecutionSchema.optional(),
   resources: z.record(z.string(), ResourceRecordSchema),
   intents: z.record(z.string(), IntentSchema),
+  /**
+   * The plan of the tenant's latest onboarding (AcquireTenant writes it): names, target, registrations, secret ARNs,
+   * never a secret value. Offboarding and re-validation work from it.
+   */
+  plan: z.record(z.string(), z.unknown()).optional(),
+  /** The request of the tenant's latest onboarding, as given (secrets by ARN only): remediation re-runs it. */
+  request: z.record(z.string(), z.unknown()).optional(),
+  /** The latest offboarding's outcome (OFFBOARDED tenants, and a failed offboarding). */
+  offboarding: z
+    .object({
+      executionName: z.string(),
+      finishedAt: z.string(),
+      /** Ids (ARNs, Palette uids) removed. */
+      removed: z.array(z.string()),
+      /** What was kept, and why (a bucket holding backups, an adopted object, ...). */
+      retained: z.array(z.object({ id: z.string(), reason: z.string() })),
+    })
+    .optional(),
+  /** The latest re-validation's findings (empty: healthy). */
+  drift: z
+    .object({
+      checkedAt: z.string(),
+      executionName: z.string(),
+      findings: z.array(z.object({ resource: z.string(), check: z.string(), reason: z.string() })),
+    })
+    .optional(),
 });
 export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 

@@ -95,6 +95,11 @@ export const ReadinessResultSchema = z.object({
   attempt: z.number().int().nonnegative(),
   firstCheckAt: z.string(),
   waitSeconds: z.number().int().nonnegative(),
+  /**
+   * Seconds from the first check to this one (the `Tenant Ready` event reports it). Always returned; optional only
+   * so a result of a CheckReadiness from before it existed still parses.
+   */
+  elapsedSeconds: z.number().int().nonnegative().optional(),
   reason: z.string().optional(),
 });
 export type ReadinessResult = z.infer<typeof ReadinessResultSchema>;

@@ -2,13 +2,14 @@
 import { z } from 'zod';
 import { buildPlatformPlan, partitionOfRegion, type PlatformPlan, type PlatformSetupRequest } from '../domain/platform';
 import { ExecutionSchema } from '../domain/workflow-state';
+import { withDeadline } from '../shared/deadline';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';
 import { loadPlatformEnv } from '../services/platform/env';
 
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
-export async function handler(event: unknown): Promise<{ request: PlatformSetupRequest; plan: PlatformPlan }> {
+async function handle(event: unknown): Promise<{ request: PlatformSetupRequest; plan: PlatformPlan }> {
   const { raw, execution } = parseState(Input, event, 'platform-validate-input');
   const env = loadPlatformEnv();
   const job = buildPlatformPlan(raw, {
@@ -26,3 +27,5 @@ export async function handler(event: unknown): Promise<{ request: PlatformSetupR
   });
   return job;
 }
+
+export const handler = withDeadline(handle);

@@ -6,8 +6,10 @@
  */
 import { z } from 'zod';
 import { planRequest } from '../domain/plan';
+import { REGISTRATION_KEYS, type RegistrationKey } from '../domain/registrations';
 import { ExecutionSchema, type Plan } from '../domain/workflow-state';
 import { loadEnv } from '../shared/env';
+import { withDeadline } from '../shared/deadline';
 import { parseState } from '../shared/handler';
 import { homeClients } from '../shared/aws-clients';
 import { logger } from '../shared/logger';
@@ -16,7 +18,11 @@ import { checkAdmission } from '../services/registry/tenant-registry';
 
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
-export async function handler(event: unknown): Promise<{ plan: Plan }> {
+/**
+ * The plan, and the registration kinds it asks for (branch order): the `Tenant Onboarding Started` event reports them
+ * (a state's JSONPath cannot list an object's keys).
+ */
+async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: RegistrationKey[] }> {
   const { raw, execution } = parseState(Input, event, 'validate-request');
   const env = loadEnv();
   const plan = planRequest(raw, {
@@ -38,5 +44,7 @@ export async function handler(event: unknown): Promise<{ plan: Plan }> {
     accountAllowedBy: guard.reason,
     credentialMode: plan.credentialMode,
   });
-  return { plan };
+  return { plan, registrationKinds: REGISTRATION_KEYS.filter((key) => plan.registrations[key] !== undefined) };
 }
+
+export const handler = withDeadline(handle);

@@ -10,6 +10,9 @@
  * A tenant's secrets (home account) are reached only through `tenantSecretsClient(plan, job)`: a session of the
  * TenantSecretsAccess role tagged with the tenant id and the job (lambdas/domain/secret-access.ts), so IAM lets it
  * touch that tenant's secrets only, with that job's actions only. Cached per (tenant, job, session name).
+ *
+ * Every client made here is captured by the X-Ray tracer when tracing is active (a deployed Lambda; never in the local
+ * runner): lambdas/shared/tracer.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -25,6 +28,7 @@ import { sessionName, sourceIdentity, type TenantSession } from '../domain/sessi
 import type { Plan } from '../domain/workflow-state';
 import { loadEnv } from './env';
 import { ConfigurationError } from './errors';
+import { traced } from './tracer';
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const homeRegion = () => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -55,7 +59,7 @@ function s3For(key: string, region: string, credentials?: AwsCredentialIdentityP
   const cacheKey = `${key}|${region}`;
   let c = s3Cache.get(cacheKey);
   if (!c) {
-    c = new S3Client({ region, ...(credentials ? { credentials } : {}) });
+    c = traced(new S3Client({ region, ...(credentials ? { credentials } : {}) }));
     s3Cache.set(cacheKey, c);
   }
   return c;
@@ -66,13 +70,14 @@ export function homeClients(): HomeClients {
   if (!home) {
     const region = homeRegion();
     home = {
-      sts: new STSClient({ region }),
-      iam: new IAMClient({ region }),
-      secretsManager: new SecretsManagerClient({ region }),
-      dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+      sts: traced(new STSClient({ region })),
+      iam: traced(new IAMClient({ region })),
+      secretsManager: traced(new SecretsManagerClient({ region })),
+      // The document client sends through the captured client's middleware stack.
+      dynamodb: DynamoDBDocumentClient.from(traced(new DynamoDBClient({ region })), {
         marshallOptions: { removeUndefinedValues: true },
       }),
-      organizations: new OrganizationsClient({ region }),
+      organizations: traced(new OrganizationsClient({ region })),
       s3ForRegion: (r) => s3For('home', r),
     };
   }
@@ -136,8 +141,8 @@ export function tenantClients(target: Plan['target'], session: TenantSession): T
     const credentials = assumedRoleCredentials(arn, session, env.SET_SOURCE_IDENTITY);
     const region = homeRegion();
     c = {
-      iam: new IAMClient({ region, credentials }),
-      sts: new STSClient({ region, credentials }),
+      iam: traced(new IAMClient({ region, credentials })),
+      sts: traced(new STSClient({ region, credentials })),
       s3ForRegion: (r) => s3For(key, r, credentials),
     };
     if (tenantCache.size >= TENANT_CACHE_MAX) forgetOldestTenantClients();
@@ -186,7 +191,7 @@ export function tenantSecretsClient(plan: { tenantId: string; executionName: str
         { Key: JOB_SESSION_TAG, Value: job },
       ],
     });
-    c = new SecretsManagerClient({ region: homeRegion(), credentials });
+    c = traced(new SecretsManagerClient({ region: homeRegion(), credentials }));
     // Bounded like the tenant-account clients (oldest first): a warm container serving many tenants stays small.
     const oldest = secretsCache.size >= TENANT_CACHE_MAX ? secretsCache.keys().next().value : undefined;
     if (oldest !== undefined) {

@@ -41,6 +41,12 @@ export const LambdaEnvSchema = z.object({
   READINESS_BUDGET_SECONDS: z.coerce.number().int().min(READINESS_BUDGET.minSeconds).max(READINESS_BUDGET.maxSeconds).default(READINESS_BUDGET.defaultSeconds),
   POWERTOOLS_SERVICE_NAME: z.string().default('palette-onboarding'),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  /**
+   * "true": the SDK clients are captured for X-Ray when running in Lambda (lambdas/shared/tracer.ts; read by the
+   * tracer itself, at module load). The stack sets it (its functions run with active tracing); the local runner sets
+   * "false" (no X-Ray daemon). Unset = "false".
+   */
+  POWERTOOLS_TRACE_ENABLED: flag,
   /** Role names the Lambdas may assume in tenant accounts (comma list). */
   ALLOWED_EXECUTION_ROLE_NAMES: roleNameList,
   /** This deployment's id: the managed-by mark on every object it manages (stack config `deploymentId`). */
@@ -58,6 +64,8 @@ export const LambdaEnvSchema = z.object({
   TENANT_SECRETS_ROLE_ARN: z.string().min(1).optional(),
   /** How long a tenant's lease lasts: longer than the longest execution (the state machine's timeout). */
   TENANT_LEASE_SECONDS: z.coerce.number().int().min(60).max(172_800).default(3900),
+  /** Offboarding deletes a tenant's secrets with this recovery window (days, 7-30; stack config `secretRecoveryDays`). */
+  SECRET_RECOVERY_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */
   PALETTE_SELF_HOSTED: flag,
   /**

@@ -11,8 +11,11 @@ abstract class NamedError extends Error {
 /** Bad request input; the message names each offending field. Never retried. */
 export class RequestValidationError extends NamedError {
   override readonly name = 'RequestValidationError';
-  constructor(readonly issues: { path: string; message: string }[]) {
-    super(`Invalid onboarding request: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+  constructor(
+    readonly issues: { path: string; message: string }[],
+    what = 'onboarding request',
+  ) {
+    super(`Invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
   }
 }
 
@@ -54,6 +57,19 @@ export class TenantBindingError extends NamedError {
 /** Another execution holds the tenant's lease (one execution per tenant). Nothing was changed. */
 export class TenantBusyError extends NamedError {
   override readonly name = 'TenantBusyError';
+}
+
+/** The tenant registry has no such tenant (offboarding, re-validation). Nothing was changed. */
+export class TenantNotFoundError extends NamedError {
+  override readonly name = 'TenantNotFoundError';
+}
+
+/**
+ * Offboarding refused: Palette reports clusters (or their backups) that use the tenant's cloud account or backup
+ * location. Nothing was changed; offboard with `force` to remove them anyway.
+ */
+export class TenantInUseError extends NamedError {
+  override readonly name = 'TenantInUseError';
 }
 
 /** The derived bucket name is owned by another AWS account. */

@@ -73,6 +73,9 @@ export const NAMED_PERMANENT_ERRORS = [
   'OwnershipError',
   'TenantBindingError',
   'TenantBusyError',
+  'TenantNotFoundError',
+  // offboarding refused while Palette clusters use the tenant's registrations
+  'TenantInUseError',
   // AWS resources that cannot be used as asked
   'BucketConflictError',
   'BucketConfigurationError',

@@ -87,6 +87,11 @@ export async function forceDeleteSecret(arn: string, sm: SecretsManagerClient = 
   await awsCall(() => sm.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true })));
 }
 
+/** Deletes the secret with a recovery window: Secrets Manager keeps it restorable for `days` (7-30). */
+export async function scheduleSecretDeletion(arn: string, days: number, sm: SecretsManagerClient = home()): Promise<void> {
+  await awsCall(() => sm.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: days })));
+}
+
 /**
  * Compensation for a secret this project writes: force-deletes it only if this execution created it
  * (created-by tag); otherwise reports it as retained. Returns what it did, for the undo result.

@@ -1,6 +1,7 @@
 /**
  * Local Palette emulator: an HTTP server implementing the Palette API subset in
- * lambdas/services/palette/spec/openapi-subset.json, with real AWS validation against the AWS sandbox.
+ * lambdas/services/palette/spec/openapi-subset.json and its supplement (spec/supplement.json: cluster search and
+ * backup configuration), with real AWS validation against the AWS sandbox.
  * See local/palette/README.md for behaviour and the emulator's documented choices.
  */
 import { createServer } from 'node:http';
@@ -21,6 +22,7 @@ import {
 import { PALETTE_SAAS_ACCOUNT_ID } from './saas-identity';
 import { PaletteServer, type RequestLogEntry } from './server';
 import { loadSpec } from './spec';
+import type { ClusterInput } from './clusters';
 import { type Json, PaletteState } from './state';
 import { SandboxHooks, type OperationObserver, type PaletteOperationEvent, type RequestObserver } from '../hooks';
 
@@ -28,6 +30,7 @@ export type { PaletteMode } from './operations';
 export type { StsPrincipal, AwsTarget } from './aws-checks';
 export type { PaletteRealismConfig, RealismPatch, FaultRule, FaultOutage, FaultOutageInput, PaletteFaultStats } from './realism';
 export type { RequestLogEntry } from './server';
+export type { ClusterInput } from './clusters';
 export type { PaletteOperationEvent, SandboxRequestEvent, HookAnswer } from '../hooks';
 export { PALETTE_SAAS_ACCOUNT_ID, PALETTE_STS_USER, provisionSaasPrincipal, type SandboxForPalette } from './saas-identity';
 
@@ -97,6 +100,14 @@ export interface RunningPaletteEmulator extends TenantCredentials {
   reset(): void;
   /** Adds another tenant (with a Default project, admin user and API key). */
   addTenant(name: string, opts?: { apiKey?: string; user?: string; password?: string }): TenantCredentials;
+  /**
+   * Adds a cluster (also POST /_emulator/clusters): in the first tenant unless `tenantUid`, in its tenant scope unless
+   * `projectUid`, using an existing cloud account and optionally a backup location visible from that scope. Returns
+   * its uid. Listed by the cluster search, its backup configuration read by GET .../features/backup. Reset removes it.
+   */
+  addCluster(input: ClusterInput): string;
+  /** Removes a cluster (also DELETE /_emulator/clusters/{uid}); false when there is none. */
+  removeCluster(uid: string): boolean;
   /**
    * In-process observer of every answered API call (local/hooks.ts); answering 'hold' keeps the response unsent
    * (the socket stays open until stop). Returns the unsubscribe function.
@@ -244,6 +255,8 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
       extraTenants.push(seedT);
       return credentialsOf(name);
     },
+    addCluster: (input) => server.addCluster(input),
+    removeCluster: (uid) => server.removeCluster(uid),
     onOperation: (fn) => hooks.onOperation(fn),
     onRequest: (fn) => hooks.onRequest(fn),
     stop: () =>

@@ -1,12 +1,14 @@
 /**
- * One handler per operationId of the spec subset (plus the two documented-only operations). The server
- * has already routed, authenticated, resolved the scope and validated the body against the schema.
+ * One handler per operationId of the spec subset (plus the two documented-only operations and the two of the
+ * supplement). The server has already routed, authenticated, resolved the scope and validated the body against the
+ * schema.
  */
 import type { AwsTarget, StsPrincipal } from './aws-checks';
 import { assumeRole, callerIdentity, probeBucket } from './aws-checks';
 import type { Principal, TokenService } from './auth';
 import { unauthorized } from './auth';
 import * as checks from './checks';
+import { clusterBackupView, clusterSummaryView, visibleCluster, visibleClusters } from './clusters';
 import { PaletteError, badRequest, notFound } from './errors';
 import {
   type MetaInput,
@@ -575,6 +577,18 @@ const locationCommon: Record<string, Handler> = {
   },
 };
 
+// ---------------------------------------------------------------- clusters (spec/supplement.json; read-only)
+
+const clusterHandlers: Record<string, Handler> = {
+  // The filter and sort of the body (already checked against v1SearchFilterSummarySpec) are not applied: every
+  // cluster the scope sees is listed, paged like the cloud-account lists.
+  v1SpectroClustersSearchFilterSummary: (ctx) => {
+    const scope = scopeOf(ctx);
+    return { status: 200, body: page(visibleClusters(scope).map((c) => clusterSummaryView(scope.tenant, c)), ctx.query) };
+  },
+  v1ClusterFeatureBackupGet: (ctx) => ({ status: 200, body: clusterBackupView(visibleCluster(scopeOf(ctx), uidParam(ctx))) }),
+};
+
 export const HANDLERS: Record<string, Handler> = {
   'x-inferred-SysLogin': sysLogin,
   v1Authenticate: authenticate,
@@ -590,4 +604,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...locationHandlers('minio', 'Minio', false),
   ...locationHandlers('gcp', 'Gcp', false),
   ...locationHandlers('azure', 'Azure', false),
+  ...clusterHandlers,
 };

@@ -18,6 +18,7 @@ export const RATE_LIMIT_PREFIXES: { prefix: string; rps: number; burst: number }
   { prefix: '/v1/auth/user/password/reset', rps: 2, burst: 5 },
   { prefix: '/v1/cloudaccounts', rps: 10, burst: 5 },
   { prefix: '/v1/clouds', rps: 10, burst: 5 },
+  { prefix: '/v1/spectroclusters', rps: 50, burst: 5 },
   { prefix: '/v1/system', rps: 10, burst: 5 },
   { prefix: '/v1/users', rps: 10, burst: 5 },
 ];

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Principal, type TokenService, authenticate } from './auth';
 import { PaletteError } from './errors';
+import { addCluster, clusterInspectView, removeCluster } from './clusters';
 import { HANDLERS, type EmulatorCore, type OpResult } from './operations';
 import { type RateLimiter, type Realism } from './realism';
 import { type ScopeRef, ResourceStore } from './resources';
@@ -326,11 +327,27 @@ export class PaletteServer {
         this.reset();
         return send(res, 204, undefined);
       }
+      if (route === 'POST /_emulator/clusters') return send(res, 201, { uid: this.addCluster(parseJson(await readBody(req)) ?? {}) });
+      if (method === 'DELETE' && path.startsWith('/_emulator/clusters/')) {
+        const uid = decodeURIComponent(path.slice('/_emulator/clusters/'.length));
+        if (!this.removeCluster(uid)) throw new PaletteError(404, 'ResourceNotFound', `cluster '${uid}' not found`, { uid });
+        return send(res, 204, undefined);
+      }
       throw new PaletteError(404, 'NotFound', `unknown control endpoint ${route}`);
     } catch (e) {
       const r = this.errorResult(e);
       send(res, r.status, r.body);
     }
+  }
+
+  /** Adds a cluster (local/palette/clusters.ts clusterInput); returns its uid. Throws PaletteError on bad input. */
+  addCluster(input: unknown): string {
+    return addCluster(this.core.state, this.core.now(), input).uid;
+  }
+
+  /** Removes a cluster; false when no tenant has it. */
+  removeCluster(uid: string): boolean {
+    return removeCluster(this.core.state, uid);
   }
 
   /** Everything a test needs to assert on, with secret values masked (their presence is listed). */
@@ -373,6 +390,7 @@ export class PaletteServer {
           })),
           externalIds: { aws: state.externalId(t, 'aws'), 'aws-us-gov': state.externalId(t, 'aws-us-gov') },
           scopes,
+          clusters: t.clusters.map(clusterInspectView),
         };
       }),
       system: {

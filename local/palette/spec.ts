@@ -1,8 +1,11 @@
 /**
- * The official Palette API subset (lambdas/services/palette/spec/openapi-subset.json, Swagger 2.0) as the
- * emulator's single source of truth: routing by path template, request validation (body and query) and
+ * The official Palette API subset (lambdas/services/palette/spec/openapi-subset.json, Swagger 2.0), with the
+ * supplement (spec/supplement.json: official operations outside the subset, see REFERENCE.md §2.11) merged in, as
+ * the emulator's single source of truth: routing by path template, request validation (body and query) and
  * response validation. Swagger 2.0 schemas are draft-4-like; ajv (draft-07 mode, strict off so the `x-*`
  * vendor keywords are ignored) handles every keyword the subset uses.
+ *
+ * mergeSupplement() is also what the type generator (scripts/gen-palette-types.ts) and the contract test read.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +32,8 @@ export interface Operation {
   scope: Scope;
   /** True for operations that only the docs show (x-inferred-paths). */
   inferred: boolean;
+  /** True for the official operations of spec/supplement.json (outside the subset we were given). */
+  supplement: boolean;
   body?: ParamSpec;
   query: ParamSpec[];
   /** status -> schema ($ref) or null when the spec declares no body. */
@@ -60,12 +65,71 @@ export type MatchResult =
   | { kind: 'not-found' };
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SPEC_PATH = join(here, '..', '..', 'lambdas', 'services', 'palette', 'spec', 'openapi-subset.json');
+const SPEC_DIR = join(here, '..', '..', 'lambdas', 'services', 'palette', 'spec');
+export const SPEC_PATH = join(SPEC_DIR, 'openapi-subset.json');
+export const SUPPLEMENT_PATH = join(SPEC_DIR, 'supplement.json');
 
 type Json = Record<string, unknown>;
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** How the supplement refers to the subset's definitions (a JSON Reference relative to the supplement's file). */
+const SUBSET_REF_PREFIX = 'openapi-subset.json#/';
+
+/** Copy of a supplement node with its references into the subset made local; any other external reference throws. */
+function localizeRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(localizeRefs);
+  if (!isObject(node)) return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$ref' && typeof v === 'string') {
+      if (v.startsWith(SUBSET_REF_PREFIX)) out[k] = `#/${v.slice(SUBSET_REF_PREFIX.length)}`;
+      else if (v.startsWith('#/')) out[k] = v;
+      else throw new Error(`supplement: unsupported reference ${v} (only #/... and ${SUBSET_REF_PREFIX}...)`);
+    } else out[k] = localizeRefs(v);
+  }
+  return out;
+}
+
+function swaggerDocument(doc: unknown, what: string): Json {
+  if (!isObject(doc) || doc.swagger !== '2.0') throw new Error(`${what}: expected a Swagger 2.0 document`);
+  return doc;
+}
+
+/**
+ * The subset with the supplement's paths and definitions added. Each supplement operation is marked
+ * `x-supplement: true`; references `openapi-subset.json#/definitions/X` become `#/definitions/X`. A supplement path or
+ * definition that the subset already has is an error (the supplement only adds, it never overrides). The subset's
+ * root keys (including its `x-` keys) are kept; the supplement's own root `x-` keys stay in its file.
+ */
+export function mergeSupplement(subset: unknown, supplement: unknown): Json {
+  const base = swaggerDocument(subset, 'openapi-subset.json');
+  const extra = swaggerDocument(localizeRefs(supplement), 'supplement.json');
+  const paths: Json = { ...(isObject(base.paths) ? base.paths : {}) };
+  for (const [template, item] of Object.entries(isObject(extra.paths) ? extra.paths : {})) {
+    if (template in paths) throw new Error(`supplement: path ${template} is already in the subset`);
+    if (!isObject(item)) continue;
+    const marked: Json = { ...item };
+    for (const m of METHODS) if (isObject(item[m])) marked[m] = { ...item[m], 'x-supplement': true };
+    paths[template] = marked;
+  }
+  const definitions: Json = { ...(isObject(base.definitions) ? base.definitions : {}) };
+  for (const [name, schema] of Object.entries(isObject(extra.definitions) ? extra.definitions : {})) {
+    if (name in definitions) throw new Error(`supplement: definition ${name} is already in the subset`);
+    definitions[name] = schema;
+  }
+  return { ...base, paths, definitions };
+}
+
+/** The subset merged with the supplement (`supplementPath: null`: the subset alone). */
+export function readPaletteSpec(opts: { specPath?: string; supplementPath?: string | null } = {}): Json {
+  const subset: unknown = JSON.parse(readFileSync(opts.specPath ?? SPEC_PATH, 'utf8'));
+  if (opts.supplementPath === null) return swaggerDocument(subset, 'openapi-subset.json');
+  return mergeSupplement(subset, JSON.parse(readFileSync(opts.supplementPath ?? SUPPLEMENT_PATH, 'utf8')));
 }
 
 const SCHEMA_ID = 'palette-subset.json';
@@ -169,8 +233,6 @@ function readParams(raw: unknown): ParamSpec[] {
   }));
 }
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-
 function readOperations(paths: Json, inferred: boolean): Operation[] {
   const ops: Operation[] = [];
   for (const [template, item] of Object.entries(paths)) {
@@ -193,6 +255,7 @@ function readOperations(paths: Json, inferred: boolean): Operation[] {
         operationId: String(raw.operationId),
         scope: (raw['x-subset-scope'] as Scope | undefined) ?? 'tenant-or-project',
         inferred,
+        supplement: raw['x-supplement'] === true,
         body: params.find((p) => p.in === 'body'),
         query: params.filter((p) => p.in === 'query'),
         responses,
@@ -222,8 +285,11 @@ function coerceQuery(p: ParamSpec, raw: string): { value?: unknown; error?: stri
   return { value };
 }
 
-export function loadSpec(opts: { rejectUnknownFields?: boolean; specPath?: string } = {}): SpecValidator {
-  const doc = JSON.parse(readFileSync(opts.specPath ?? SPEC_PATH, 'utf8')) as Json;
+export function loadSpec(opts: { rejectUnknownFields?: boolean; specPath?: string; supplementPath?: string | null } = {}): SpecValidator {
+  const doc = readPaletteSpec({
+    ...(opts.specPath !== undefined ? { specPath: opts.specPath } : {}),
+    ...(opts.supplementPath !== undefined ? { supplementPath: opts.supplementPath } : {}),
+  });
   const definitions = isObject(doc.definitions) ? doc.definitions : {};
   const requestAjv = makeAjv(prepareDefinitions(definitions, opts.rejectUnknownFields === true));
   const responseAjv = makeAjv(prepareDefinitions(definitions, true));
@@ -250,7 +316,7 @@ export function loadSpec(opts: { rejectUnknownFields?: boolean; specPath?: strin
 
   const op = (method: string, template: string): Operation => {
     const found = byKey.get(`${method.toUpperCase()} ${template}`);
-    if (!found) throw new Error(`no operation ${method} ${template} in the Palette spec subset`);
+    if (!found) throw new Error(`no operation ${method} ${template} in the Palette spec subset or its supplement`);
     return found;
   };
 

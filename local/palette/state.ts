@@ -51,6 +51,27 @@ export interface ApiKeyRecord {
   modifiedAt: number;
 }
 
+/**
+ * A cluster as tests put it in (addCluster): Palette's clusters are not created through the emulated API, only
+ * listed (cluster search) and their backup configuration read. It uses one cloud account and optionally a backup
+ * location (uids in its tenant; the names are looked up when it is added).
+ */
+export interface ClusterRecord {
+  uid: string;
+  name: string;
+  scope: ScopeKey;
+  cloudAccountUid: string;
+  cloudAccountName: string;
+  backupLocationUid?: string;
+  backupLocationName?: string;
+  /** The location's kind (s3, minio, gcp, azure), reported as the backup config's locationType. */
+  backupLocationType?: LocationType;
+  /** status.state, e.g. Running (default), Deleting, Deleted. */
+  state: string;
+  createdAt: number;
+  modifiedAt: number;
+}
+
 export interface Project {
   uid: string;
   name: string;
@@ -63,6 +84,7 @@ export interface Tenant {
   projects: Project[];
   apiKeys: ApiKeyRecord[];
   resources: Resource[];
+  clusters: ClusterRecord[];
 }
 
 export interface SystemStsAccount {
@@ -193,6 +215,7 @@ export class PaletteState {
         },
       ],
       resources: [],
+      clusters: [],
     };
     this.tenants.push(tenant);
     return tenant;

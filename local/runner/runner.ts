@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { describeCause } from '../../cli/format';
 import type { AuthorizeObserver, ServiceSessionCredentials, ServiceSessionRequest } from '../aws/core/types';
 import { executionNameFor } from '../../cli/request';
+import { offboardingExecutionName } from '../../lambdas/domain/offboarding-request';
+import { revalidationExecutionName } from '../../lambdas/domain/drift';
 import { DEFAULT_CACHE_DIR, loadAssembly, onboardingAssemblySource, openAssembly, type CloudAssembly, type StackArtifact } from './assembly';
 import { installHttpAttribution } from './attribution';
 import { OutputCapture, type CapturedLog } from './capture';
@@ -46,6 +48,7 @@ import {
   describeFunction,
   findStateMachine,
   functionLogicalIdFor,
+  resourceArn,
   stateMachineLogicalIds,
   TemplateError,
   type DeploymentTarget,
@@ -55,6 +58,10 @@ import {
 
 /** Logical-id prefix of the onboarding state machine (construct `Workflow` of the stack). */
 export const ONBOARDING_STATE_MACHINE = 'Workflow';
+/** Logical-id prefix of the offboarding state machine (construct `Offboarding` of the stack). */
+export const OFFBOARDING_STATE_MACHINE = 'Offboarding';
+/** Logical-id prefix of the re-validation state machine (construct `Revalidation` of the stack). */
+export const REVALIDATION_STATE_MACHINE = 'Revalidation';
 /**
  * Logical-id prefix of the self-hosted PlatformSetup state machine (an app synthesized with context
  * `selfHosted: true`); the same value as PLATFORM_SETUP_STATE_MACHINE in cdk/lib/constructs/platform-setup.ts,
@@ -111,7 +118,8 @@ export function loadWorkflow(opts: LoadWorkflowOptions = {}): Promise<LocalWorkf
 type TaskBinding =
   | { kind: 'lambda'; resource: string; fn: LocalFunction }
   | { kind: 'lambda-invoke'; resource: string }
-  | { kind: 'put-events'; resource: string };
+  | { kind: 'put-events'; resource: string }
+  | { kind: 'start-execution'; resource: string };
 
 export interface PreparedStateMachine {
   stack: StackArtifact;
@@ -178,9 +186,11 @@ export function prepareStateMachine(
       tasks.set(name, { kind: 'lambda-invoke', resource });
     } else if (resource === `arn:${p}:states:::events:putEvents`) {
       tasks.set(name, { kind: 'put-events', resource });
+    } else if (resource === `arn:${p}:states:::states:startExecution`) {
+      tasks.set(name, { kind: 'start-execution', resource });
     } else {
       throw new TemplateError(
-        `Task state ${name} uses ${resource}, which the local runner does not serve (supported: Lambda function ARNs, lambda:invoke, events:putEvents)`,
+        `Task state ${name} uses ${resource}, which the local runner does not serve (supported: Lambda function ARNs, lambda:invoke, events:putEvents, states:startExecution)`,
       );
     }
   });
@@ -281,6 +291,11 @@ export interface LocalRunResult {
   calls?: RecordedCall[];
   /** The credentials the handlers ran with (RunOptions.roles). */
   roles: 'synthesized' | 'admin';
+  /**
+   * Executions its `states:startExecution` states started (e.g. a re-validation's remediation), in order. Each runs
+   * after this run, as Step Functions would run it on its own; `awaitStartedExecutions(run)` gives their results.
+   */
+  startedExecutions?: StartedExecution[];
   /**
    * With synthesized roles on the in-process sandbox: per function (logical id) that ran, its role and every action
    * the sandbox allowed or denied it, plus what it did with roles it assumed (`assumed[roleArn]`). See permissions.ts.
@@ -423,6 +438,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     AWS_ENDPOINT_URL: sb.aws.endpoint,
     AWS_REGION: sb.aws.region,
     ...credentialEnv,
+    // No X-Ray daemon here: the SDK clients are never captured locally (lambdas/shared/tracer.ts).
+    POWERTOOLS_TRACE_ENABLED: 'false',
   };
   if (PALETTE_ENDPOINT_ENV in prepared.environment) env[PALETTE_ENDPOINT_ENV] = sb.palette.endpoint;
   const secretRef = prepared.environment[PALETTE_SECRET_ENV];
@@ -474,9 +491,45 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       }
     };
 
+    const started: StartedExecution[] = [];
+    const startedRuns: Promise<LocalRunResult>[] = [];
+    const startExecution = (state: string, resource: string, params: unknown): StartExecutionOutput => {
+      const task = history.beginTask(state, [
+        { type: 'TaskScheduled', resource, input: params },
+        { type: 'TaskStarted', resource },
+      ]);
+      try {
+        const child = childExecution(prepared, params, startedRuns.length);
+        const startedAt = new Date().toISOString();
+        const run = runStateMachine(child.input, {
+          sandbox: opts.sandbox,
+          workflow,
+          stateMachine: child.logicalId,
+          executionName: child.name,
+          roles: roleMode,
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(opts.echoLogs ? { echoLogs: true } : {}),
+          ...(opts.waitOverridesMs ? { waitOverridesMs: opts.waitOverridesMs } : {}),
+          ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+        });
+        run.catch(() => undefined);
+        startedRuns.push(run);
+        started.push({ state, stateMachine: child.logicalId, executionName: child.name, executionArn: child.executionArn, input: child.input, startedAt });
+        const out = { ExecutionArn: child.executionArn, StartDate: startedAt };
+        task.succeeded({ type: 'TaskSucceeded', resource, output: out });
+        return out;
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        task.failed({ type: 'TaskFailed', resource, error: err.name, cause: err.message });
+        throw err;
+      }
+    };
+
     const tasks: Record<string, LocalTaskHandler> = {};
     for (const [state, binding] of prepared.tasks) {
-      if (binding.kind === 'lambda') {
+      if (binding.kind === 'start-execution') {
+        tasks[state] = async (i) => startExecution(state, binding.resource, i);
+      } else if (binding.kind === 'lambda') {
         tasks[state] = (i) => invokeFunction(binding.fn, i, state, binding.resource);
       } else if (binding.kind === 'lambda-invoke') {
         tasks[state] = async (i) => {
@@ -584,7 +637,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       }
     }
     const errorMessage = causeMessage(outcome.cause);
-    return {
+    const result: LocalRunResult = {
       status: outcome.status,
       executionName,
       executionArn,
@@ -606,8 +659,71 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       ...(opts.recordCalls && monitor ? { calls: monitor.calls } : {}),
       roles: roleMode,
       ...(recorder ? { permissions: recorder.result() } : {}),
+      ...(started.length > 0 ? { startedExecutions: started } : {}),
     };
+    if (startedRuns.length > 0) childRuns.set(result, startedRuns);
+    return result;
   });
+}
+
+// ---- states:startExecution ------------------------------------------------------------------------------
+
+/** An execution a `states:startExecution` state started (LocalRunResult.startedExecutions). */
+export interface StartedExecution {
+  /** The Task state that started it. */
+  state: string;
+  /** Logical id of its state machine. */
+  stateMachine: string;
+  executionName: string;
+  executionArn: string;
+  input: unknown;
+  startedAt: string;
+}
+
+interface StartExecutionOutput {
+  ExecutionArn: string;
+  StartDate: string;
+}
+
+/** Names started through the integration in this process, by state machine ARN (Step Functions keeps them 90 days). */
+const startedNames = new Set<string>();
+const childRuns = new WeakMap<LocalRunResult, Promise<LocalRunResult>[]>();
+
+/** Step Functions' StartExecution errors, as the optimized integration names them. */
+function startError(code: string, message: string): Error {
+  const e = new Error(message);
+  e.name = `StepFunctions.${code}`;
+  return e;
+}
+
+/**
+ * What a `states:startExecution` state asks for (request-response: the execution is started, not awaited): a state
+ * machine of the same stack by ARN, a valid name not used before in this process, a JSON input.
+ */
+function childExecution(prepared: PreparedStateMachine, params: unknown, n: number): { logicalId: string; name: string; executionArn: string; input: unknown } {
+  const p = (typeof params === 'object' && params !== null ? params : {}) as { StateMachineArn?: unknown; Name?: unknown; Input?: unknown };
+  const arn = typeof p.StateMachineArn === 'string' ? p.StateMachineArn : '';
+  const logicalId = stateMachineLogicalIds(prepared.stack.template).find((id) => resourceArn(prepared.stack.template, id, prepared.target) === arn);
+  if (!logicalId) throw startError('StateMachineDoesNotExistException', `State Machine Does Not Exist: '${arn}'`);
+  const name = p.Name === undefined ? `${prepared.stateMachine.name}-child-${Date.now()}-${n}` : p.Name;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw startError('InvalidNameException', `Invalid Name: '${String(name)}'`);
+  let input: unknown = p.Input ?? {};
+  if (typeof input === 'string') {
+    try {
+      input = JSON.parse(input) as unknown;
+    } catch {
+      throw startError('InvalidExecutionInputException', 'Invalid State Machine Execution Input: not JSON');
+    }
+  }
+  const executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
+  if (startedNames.has(executionArn)) throw startError('ExecutionAlreadyExistsException', `Execution Already Exists: '${executionArn}'`);
+  startedNames.add(executionArn);
+  return { logicalId, name, executionArn, input };
+}
+
+/** The results of the executions `run` started (states:startExecution), once each has run. */
+export function awaitStartedExecutions(run: LocalRunResult): Promise<LocalRunResult[]> {
+  return Promise.all(childRuns.get(run) ?? []);
 }
 
 /**
@@ -652,6 +768,29 @@ export async function runOnboarding(request: unknown, opts: RunOptions & Onboard
   const account = requestAccount(request);
   const input = opts.fixtures === false ? request : await prepareRequestFixtures(request, sandboxEndpoints(opts.sandbox), opts.onFixture);
   return runStateMachine(input, { ...opts, accounts: [...(opts.accounts ?? []), ...(account ? [account] : [])] });
+}
+
+/**
+ * Runs the Offboarding state machine for `request` (`{tenantId, deleteBucket?, purgeBucket?, force?}`), named as the
+ * CLI names offboardings unless `executionName` is given.
+ */
+export async function runOffboarding(request: unknown, opts: RunOptions): Promise<LocalRunResult> {
+  const tenantId = typeof request === 'object' && request !== null && typeof (request as { tenantId?: unknown }).tenantId === 'string' ? (request as { tenantId: string }).tenantId : 'unknown';
+  return runStateMachine(request, { ...opts, stateMachine: opts.stateMachine ?? OFFBOARDING_STATE_MACHINE, executionName: opts.executionName ?? offboardingExecutionName(tenantId) });
+}
+
+/**
+ * Runs the Re-validation state machine for `request` (`{tenantId?, remediate?}`; `{}`: every ACTIVE and DRIFTED
+ * tenant), named as the CLI names re-validations unless `executionName` is given. A remediation it starts (the
+ * onboarding, with the tenant's latest request) runs after it: `awaitStartedExecutions(run)`.
+ */
+export async function runRevalidation(request: unknown, opts: RunOptions): Promise<LocalRunResult> {
+  const tenantId = typeof request === 'object' && request !== null && typeof (request as { tenantId?: unknown }).tenantId === 'string' ? (request as { tenantId: string }).tenantId : undefined;
+  return runStateMachine(request, {
+    ...opts,
+    stateMachine: opts.stateMachine ?? REVALIDATION_STATE_MACHINE,
+    executionName: opts.executionName ?? revalidationExecutionName(tenantId),
+  });
 }
 
 export interface OnboardingRunOptions {

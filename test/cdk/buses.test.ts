@@ -9,6 +9,7 @@ import {
   asArray,
   busOf,
   onlyResourceOfType,
+  stateMachineOf,
   renderResource,
   resourcesOfType,
   state,
@@ -43,7 +44,7 @@ const render = (v: unknown) => JSON.stringify(v).replace(/\{"Ref":"AWS::(\w+)"\}
 const busArnOf = (name: string) => `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${name}`;
 
 describe('the onboarding bus (requests)', () => {
-  it('without publishers: PutEvents for the home account only; result detail-types denied to everyone', () => {
+  it('without publishers: PutEvents for the home account only; every notifications-bus detail-type denied to everyone', () => {
     const [, bus] = busOf(base.json, 'onboarding');
     expect(bus.Properties?.Name).toBe('palette-onboarding');
     const statements = policyOf(bus);
@@ -55,11 +56,24 @@ describe('the onboarding bus (requests)', () => {
     expect(home.Action).toBe('events:PutEvents');
     expect(render(home.Principal)).toBe(render({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } }));
     expect(asArray(home.Resource as unknown).map(renderResource)).toEqual([busArnOf('palette-onboarding')]);
-    expect(deny).toMatchObject({
-      Action: 'events:PutEvents',
-      Principal: { AWS: '*' },
-      Condition: { 'ForAnyValue:StringEquals': { 'events:detail-type': [ONBOARDING_EVENTS.succeeded, ONBOARDING_EVENTS.failed] } },
-    });
+    // Results and progress (everything EVENT_BUS_OF sends to the notifications bus); the requests are not denied.
+    const results = [
+      ONBOARDING_EVENTS.succeeded,
+      ONBOARDING_EVENTS.failed,
+      ONBOARDING_EVENTS.started,
+      ONBOARDING_EVENTS.resourcesReady,
+      ONBOARDING_EVENTS.ready,
+      ONBOARDING_EVENTS.registered,
+      ONBOARDING_EVENTS.offboarded,
+      ONBOARDING_EVENTS.offboardingFailed,
+      ONBOARDING_EVENTS.driftDetected,
+    ];
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'events:PutEvents', Principal: { AWS: '*' } });
+    const denied = (deny.Condition as { 'ForAnyValue:StringEquals': { 'events:detail-type': string[] } })['ForAnyValue:StringEquals']['events:detail-type'];
+    expect([...denied].sort()).toEqual([...results].sort());
+    expect([...denied].sort()).toEqual(Object.entries(EVENT_BUS_OF).filter(([, bus]) => bus === 'notifications').map(([t]) => t).sort());
+    expect(denied).not.toContain(ONBOARDING_EVENTS.requested);
+    expect(denied).not.toContain(ONBOARDING_EVENTS.offboardingRequested);
   });
 
   it('with publishers: their accounts, roles and organization, and no unconditional "*" Allow', () => {
@@ -91,7 +105,7 @@ describe('the onboarding bus (requests)', () => {
     const [busId] = busOf(base.json, 'onboarding');
     const [, rule] = onlyResourceOfType(base.json, 'AWS::Events::Rule');
     expect(rule.Properties?.EventBusName).toEqual({ Ref: busId });
-    expect(rule.Properties?.EventPattern).toEqual({ source: [ONBOARDING_EVENTS.source], 'detail-type': [ONBOARDING_EVENTS.requested] });
+    expect(rule.Properties?.EventPattern).toEqual({ source: [ONBOARDING_EVENTS.source], 'detail-type': [ONBOARDING_EVENTS.requested, ONBOARDING_EVENTS.offboardingRequested] });
   });
 });
 
@@ -101,9 +115,8 @@ describe('the notifications bus (results)', () => {
     expect(busOf(custom.json, 'notifications')[1].Properties?.Name).toBe('tenant-onboarding-notifications');
   });
 
-  it('denies PutEvents to every principal but the state machine\'s role, which it allows', () => {
-    const [, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
-    const smRole = sm.Properties?.RoleArn;
+  it('denies PutEvents to every principal but the three workflows\' state machine roles, which it allows', () => {
+    const smRole = (['onboarding', 'offboarding', 'revalidation'] as const).map((w) => stateMachineOf(base.json, w)[1].Properties?.RoleArn);
     const statements = policyOf(busOf(base.json, 'notifications')[1]);
     expect(statements).toHaveLength(2);
     const [deny, allow] = statements as [BusStatement, BusStatement];
@@ -118,11 +131,13 @@ describe('the notifications bus (results)', () => {
     for (const st of statements) expect(asArray(st.Resource as unknown).map(renderResource)).toEqual([busArnOf('palette-onboarding-notifications')]);
   });
 
-  it('the state machine publishes its results there, never on the onboarding bus', () => {
+  it('the state machine publishes its results and progress events there, never on the onboarding bus', () => {
     const [notificationsId] = busOf(base.json, 'notifications');
     const { definition } = stateMachineDefinition(base.json);
     const arn = `arn:aws:events:us-east-1:123456789012:event-bus/${notificationsId}`;
-    for (const name of ['NotifySuccess', 'NotifyFailure']) {
+    const putEvents = Object.entries(definition.States).filter(([, st]) => st.Resource === 'arn:aws:states:::events:putEvents').map(([name]) => name);
+    expect(putEvents.sort()).toEqual(['NotifyFailure', 'NotifyReady', 'NotifyRegistered', 'NotifyResourcesReady', 'NotifyStarted', 'NotifySuccess']);
+    for (const name of putEvents) {
       const entries = (state(definition, name).Parameters as { Entries: Record<string, unknown>[] }).Entries;
       expect(entries.map((e) => e.EventBusName), name).toEqual([arn]);
       const detailType = entries[0]?.DetailType as keyof typeof EVENT_BUS_OF;

@@ -1,5 +1,5 @@
 /**
- * The 22 workflow Lambdas, from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
+ * The 29 workflow Lambdas (onboarding, offboarding, re-validation), from a FULL synth (esbuild bundling, as `npx cdk synth`): runtime, arm64, ESM
  * bundle, tracing, log groups, metadata the local runner relies on, and the one shared environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const props = (handler: string): Record<string, unknown> => fn(handler)[1].Prope
 describe('workflow functions', () => {
   it('has exactly one function per contract handler and per registration kind, and nothing else', () => {
     // + the event starter (start-onboarding, not a workflow function: test/cdk/trigger.test.ts)
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(22 + 1);
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(29 + 1);
     expect([...functionsByName(s.json).keys()].filter((n) => n !== 'start-onboarding').sort()).toEqual([...FUNCTION_NAMES].sort());
     expect(REGISTRATION_KEYS.map(registrationFunctionName)).toEqual([
       'ensure-cloud-account',
@@ -54,6 +54,13 @@ describe('workflow functions', () => {
         'undo-principal',
         'undo-backup-policy',
         'undo-bucket',
+        'validate-offboarding',
+        'check-tenant-in-use',
+        'begin-offboarding',
+        'finish-offboarding',
+        'list-revalidation-targets',
+        'revalidate-tenant',
+        'record-drift',
       ]),
     );
   });
@@ -89,8 +96,8 @@ describe('workflow functions', () => {
   it('no two functions share a role or a log group', () => {
     const roles = FUNCTION_NAMES.map((h) => JSON.stringify(props(h).Role));
     const groups = FUNCTION_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
-    expect(new Set(roles).size).toBe(22);
-    expect(new Set(groups).size).toBe(22);
+    expect(new Set(roles).size).toBe(FUNCTION_NAMES.length);
+    expect(new Set(groups).size).toBe(FUNCTION_NAMES.length);
   });
 
   it.each(FUNCTION_NAMES)('%s: metadata names the handler source and the bundled asset', (name) => {
@@ -142,6 +149,8 @@ describe('workflow functions', () => {
       READINESS_BUDGET_SECONDS: '900',
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // Every function runs with active tracing: its SDK clients are captured (lambdas/shared/tracer.ts).
+      POWERTOOLS_TRACE_ENABLED: 'true',
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
       PALETTE_SELF_HOSTED: 'false',
       DEPLOYMENT_ID: 'palette-onboarding',
@@ -156,6 +165,8 @@ describe('workflow functions', () => {
       ALLOWED_ACCOUNT_IDS: '',
       ALLOW_INSECURE_ENDPOINTS: 'false',
       SET_SOURCE_IDENTITY: 'false',
+      // Offboarding deletes a tenant's secrets with a 7-day recovery window.
+      SECRET_RECOVERY_DAYS: '7',
     });
     // What the handler sees at run time (the account id resolved) must parse with the shared schema.
     const deployed = {

@@ -39,6 +39,18 @@ export function busOf(json: CfnTemplate, which: 'onboarding' | 'notifications'):
   return found[0] as [string, CfnResource];
 }
 
+/** The workflows' state machines, by the logical-id prefix of their construct. */
+export type WorkflowName = 'onboarding' | 'offboarding' | 'revalidation';
+const STATE_MACHINE_PREFIX: Record<WorkflowName, string> = { onboarding: 'Workflow', offboarding: 'Offboarding', revalidation: 'Revalidation' };
+
+/** The onboarding (construct `Workflow`), offboarding (`Offboarding`) or re-validation (`Revalidation`) state machine. */
+export function stateMachineOf(json: CfnTemplate, which: WorkflowName = 'onboarding'): [string, CfnResource] {
+  const prefix = STATE_MACHINE_PREFIX[which];
+  const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${which} state machine, found ${found.length}`);
+  return found[0] as [string, CfnResource];
+}
+
 export function onlyResourceOfType(json: CfnTemplate, type: string): [string, CfnResource] {
   const found = resourcesOfType(json, type);
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
@@ -122,6 +134,11 @@ export interface AslState {
   Catch?: AslCatcher[];
   Choices?: ({ Variable: string; Next: string } & Record<string, unknown>)[];
   Branches?: AslDefinition[];
+  /** Map states. */
+  ItemProcessor?: AslDefinition;
+  ItemsPath?: string;
+  ItemSelector?: Record<string, unknown>;
+  MaxConcurrency?: number;
 }
 export interface AslDefinition {
   StartAt: string;
@@ -131,8 +148,8 @@ export interface AslDefinition {
 }
 
 /** The state machine's definition (string with placeholder ARNs, and parsed). */
-export function stateMachineDefinition(json: CfnTemplate): { text: string; definition: AslDefinition } {
-  const [, sm] = onlyResourceOfType(json, 'AWS::StepFunctions::StateMachine');
+export function stateMachineDefinition(json: CfnTemplate, which: WorkflowName = 'onboarding'): { text: string; definition: AslDefinition } {
+  const [, sm] = stateMachineOf(json, which);
   const text = resolveIntrinsics(sm.Properties?.DefinitionString, json);
   const definition: AslDefinition = JSON.parse(text);
   return { text, definition };
@@ -145,6 +162,7 @@ export function allStates(definition: AslDefinition): Map<string, AslState> {
     for (const [name, state] of Object.entries(d.States)) {
       out.set(name, state);
       for (const branch of state.Branches ?? []) walk(branch);
+      if (state.ItemProcessor) walk(state.ItemProcessor);
     }
   };
   walk(definition);

@@ -13,6 +13,7 @@ import {
   busOf,
   functionsByName,
   onlyResourceOfType,
+  stateMachineOf,
   renderResource,
   resourcesOfType,
   statementsOfRole,
@@ -68,6 +69,8 @@ const TENANT_REACHING = [
   'undo-principal',
   'undo-backup-policy',
   'undo-bucket',
+  // re-validation reads the tenant's objects (session scope `revalidate`: read actions only)
+  'revalidate-tenant',
 ];
 /**
  * The secret job (lambdas/domain/secret-access.ts) each function may tag a TenantSecretsAccess session with; the
@@ -86,6 +89,8 @@ const SECRET_JOB_OF: Record<string, string> = {
   'ensure-gcp-backup-location': 'credentials-read',
   'ensure-minio-backup-location': 'credentials-read',
   'ensure-azure-backup-location': 'credentials-read',
+  // Palette validates a static tenant's stored key during re-validation
+  'revalidate-tenant': 'access-key-read',
 };
 const SECRET_SESSION_FUNCTIONS = Object.keys(SECRET_JOB_OF);
 
@@ -351,7 +356,7 @@ describe('per-function permissions', () => {
     }
   });
 
-  it('the tenant registry: only its table, no Scan/Query/transactions; writers are exactly the steps that record or release', () => {
+  it('the tenant registry: only its table, no Query/transactions, Scan only to list the re-validation targets; writers are exactly the steps that record or release', () => {
     // Prepare
     const [tableId] = onlyResourceOfType(base.json, 'AWS::DynamoDB::Table');
     const writers = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('dynamodb:UpdateItem'));
@@ -359,10 +364,23 @@ describe('per-function permissions', () => {
     for (const st of allStatements(base.json)) {
       if (!actions(st).some((a) => a.startsWith('dynamodb:'))) continue;
       expect(resources(st)).toEqual([`\${${tableId}.Arn}`]);
-      expect(actions(st).every((a) => ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a))).toBe(true);
+      expect(actions(st).every((a) => ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'].includes(a))).toBe(true);
     }
+    expect(FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('dynamodb:Scan'))).toEqual(['list-revalidation-targets']);
     expect(writers.sort()).toEqual(
-      FUNCTION_NAMES.filter((h) => !['validate-request', 'read-palette-identity', 'check-readiness', 'verify-registrations'].includes(h)).sort(),
+      FUNCTION_NAMES.filter(
+        (h) =>
+          ![
+            'validate-request',
+            'read-palette-identity',
+            'check-readiness',
+            'verify-registrations',
+            'validate-offboarding',
+            'check-tenant-in-use',
+            'list-revalidation-targets',
+            'revalidate-tenant',
+          ].includes(h),
+      ).sort(),
     );
   });
 
@@ -411,6 +429,8 @@ describe('per-function permissions', () => {
       'ensure-azure-backup-location',
       'verify-registrations',
       'undo-registrations',
+      'check-tenant-in-use',
+      'revalidate-tenant',
     ];
     for (const handler of FUNCTION_NAMES) {
       // The deployment's API key secret (not a tenant's generated palette-onboarding/<tenantId>/palette-api-key).
@@ -453,22 +473,34 @@ describe('per-function permissions', () => {
     expect(trustedForDelete.sort()).toEqual(['undo-principal', 'undo-registrations'].map((h) => `\${${roleOf(base.json, h)}.Arn}`).sort());
   });
 
-  it('the state machine may invoke exactly the 22 functions and publish only to the notifications bus', () => {
-    const [smId, sm] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+  const OFFBOARDING_ONLY = ['validate-offboarding', 'check-tenant-in-use', 'begin-offboarding', 'finish-offboarding'];
+  const UNDO = ['undo-registrations', 'undo-principal', 'undo-backup-policy', 'undo-bucket'];
+  const REVALIDATION_ONLY = ['list-revalidation-targets', 'revalidate-tenant', 'record-drift'];
+  it.each([
+    ['onboarding', (name: string) => name !== 'start-onboarding' && !OFFBOARDING_ONLY.includes(name) && !REVALIDATION_ONLY.includes(name), 22],
+    ['offboarding', (name: string) => OFFBOARDING_ONLY.includes(name) || UNDO.includes(name), 8],
+    ['revalidation', (name: string) => REVALIDATION_ONLY.includes(name), 3],
+  ] as const)('the %s state machine may invoke exactly its functions and publish only to the notifications bus', (which, mine, count) => {
+    const [smId, sm] = stateMachineOf(base.json, which);
     expect(smId).toBeDefined();
     const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const sts = statementsOfRole(base.json, roleId);
     const invoke = sts.filter((st) => actions(st).includes('lambda:InvokeFunction'));
     const invoked = new Set(invoke.flatMap(resources).map((r) => r.replace(/:\*$/, '')));
-    const fnIds = [...functionsByName(base.json)].filter(([name]) => name !== 'start-onboarding').map(([, [id]]) => `\${${id}.Arn}`);
+    const fnIds = [...functionsByName(base.json)].filter(([name]) => mine(name)).map(([, [id]]) => `\${${id}.Arn}`);
+    expect(fnIds).toHaveLength(count);
     expect([...invoked].sort()).toEqual(fnIds.sort());
     const put = sts.filter((st) => actions(st).includes('events:PutEvents'));
     expect(put).toHaveLength(1);
     const [busId] = busOf(base.json, 'notifications');
     expect(resources(put[0] as IamStatement)).toEqual([`\${${busId}.Arn}`]);
-    // No other principal of the stack may put events anywhere.
+  });
+
+  it('no other principal of the stack may put events anywhere', () => {
+    const roles = (['onboarding', 'offboarding', 'revalidation'] as const).map((w) => ({ Ref: (stateMachineOf(base.json, w)[1].Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0] }));
     const putters = resourcesOfType(base.json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties?.PolicyDocument).includes('events:PutEvents'));
-    expect(putters.map(([, p]) => p.Properties?.Roles)).toEqual([[{ Ref: roleId }]]);
+    expect(putters.map(([, p]) => p.Properties?.Roles)).toEqual(expect.arrayContaining(roles.map((r) => [r])));
+    expect(putters).toHaveLength(3);
   });
 });
 
@@ -486,7 +518,7 @@ describe('configuration reaches the template', () => {
     const retention = Object.values(custom.json.Resources)
       .filter((r) => r.Type === 'AWS::Logs::LogGroup')
       .map((r) => r.Properties?.RetentionInDays);
-    expect(retention).toHaveLength(FUNCTION_NAMES.length + 2); // one per workflow function + the state machine's + the event starter's
+    expect(retention).toHaveLength(FUNCTION_NAMES.length + 4); // one per workflow function + the three state machines' + the event starter's
     expect(new Set(retention)).toEqual(new Set([7]));
   });
 });

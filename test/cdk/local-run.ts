@@ -45,6 +45,7 @@ export async function runWorkflow(
         };
       }
       for (const b of st.Branches ?? []) visit(b);
+      if (st.ItemProcessor) visit(st.ItemProcessor);
     }
   };
   visit(definition);

@@ -95,16 +95,18 @@ describe('presence', () => {
   it('nothing of the platform setup without selfHosted; with it: one more state machine, its functions, the custom resource', () => {
     const platformHandlers = (j: CfnTemplate) => [...functionsByName(j).keys()].filter((h) => h.startsWith('platform-')).sort();
     expect(platformHandlers(off.json)).toEqual([]);
-    expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
+    // Onboarding, offboarding and re-validation.
+    expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
     expect(resourcesOfType(off.json, 'Custom::PalettePlatformSetup')).toHaveLength(0);
     expect(Object.keys(off.json.Outputs ?? {})).not.toContain('PlatformSetupStateMachineArn');
 
     expect(platformHandlers(on.json)).toEqual([...PLATFORM_HANDLER_NAMES, 'platform-deploy-start', 'platform-deploy-status'].sort());
-    // The onboarding state machine, PlatformSetup, and the Provider framework's waiter.
-    expect(resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
+    // Onboarding, offboarding, re-validation, PlatformSetup, and the Provider framework's waiter.
+    expect(resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(5);
     expect(resourcesOfType(on.json, 'Custom::PalettePlatformSetup')).toHaveLength(1);
     expect(Object.keys(on.json.Outputs ?? {})).toContain('PlatformSetupStateMachineArn');
-    expect(resourcesOfType(on.json, 'AWS::Scheduler::Schedule')).toHaveLength(0);
+    // Only the re-validation's schedule (test/cdk/revalidation.test.ts): no key rotation without stsKeyRotationDays.
+    expect(resourcesOfType(on.json, 'AWS::Scheduler::Schedule').map(([id]) => id)).toEqual([expect.stringMatching(/^RevalidationSchedule/)]);
   });
 
   it('cdk-nag AwsSolutions is clean for the fullest configuration (synth runs the validation plugin)', () => {
@@ -542,7 +544,7 @@ describe('deploy-time run and schedule', () => {
   });
 
   it('rotation schedule only when stsKeyRotationDays is set: rate(N days) starting the platform state machine with rotateAccessKey', () => {
-    const schedules = resourcesOfType(full.json, 'AWS::Scheduler::Schedule');
+    const schedules = resourcesOfType(full.json, 'AWS::Scheduler::Schedule').filter(([id]) => id.startsWith('PlatformSetup'));
     expect(schedules).toHaveLength(1);
     const props = schedules[0]?.[1].Properties ?? {};
     const { id: smId } = platformStateMachine(full.json);

@@ -1,5 +1,5 @@
 /**
- * Every Retry of the synthesized state machines (onboarding and self-hosted platform setup) against the one list
+ * Every Retry of the synthesized state machines (onboarding, offboarding, re-validation and self-hosted platform setup) against the one list
  * of retryable error names (lambdas/shared/retryable-errors.ts): each retrier lists exactly one documented list,
  * on the shared schedule (capped exponential backoff, full jitter) whose caps outlast a 5-minute outage; every
  * Task state, compensation included, retries; nothing permanent is ever retried.
@@ -12,6 +12,7 @@ import {
   PERMANENT_ERRORS,
   RETRYABLE_ERRORS,
   RETRY_POLICY,
+  TASK_TIMEOUT_ERRORS,
   cappedRetryDelays,
 } from '../../lambdas/shared/retryable-errors';
 import { PLATFORM_SETUP_STATE_MACHINE } from '../../cdk/lib/constructs/platform-setup';
@@ -41,6 +42,11 @@ const LISTS: Record<string, readonly string[]> = {
   lambda: RETRYABLE_ERRORS,
   eventBridge: EVENTBRIDGE_RETRYABLE_ERRORS,
   keyPropagation: KEY_PROPAGATION_ERRORS,
+  /**
+   * The re-validation's StartRemediation (states:startExecution, request-response): its task timeout only; what
+   * StartExecution answers (ExecutionAlreadyExists, ...) is caught and reported, and the next run tries again.
+   */
+  taskTimeout: TASK_TIMEOUT_ERRORS,
 };
 const listOf = (r: Retrier): string | undefined =>
   Object.entries(LISTS).find(([, list]) => JSON.stringify([...list]) === JSON.stringify(r.ErrorEquals))?.[0];
@@ -48,10 +54,20 @@ const listOf = (r: Retrier): string | undefined =>
 const tasks = (d: AslDefinition): [string, AslState][] => [...allStates(d)].filter(([, st]) => st.Type === 'Task');
 const isLambdaTask = (st: AslState) => /^arn:aws:lambda:|:states:::lambda:invoke/.test(st.Resource ?? '');
 const isPutEvents = (st: AslState) => /:states:::events:putEvents/.test(st.Resource ?? '');
+const isStartExecution = (st: AslState) => /:states:::states:startExecution$/.test(st.Resource ?? '');
 
 describe('state-level retries', () => {
-  it('finds both of our state machines', () => {
-    expect(machines.map((m) => m.id)).toEqual([expect.stringMatching(/^Workflow[0-9A-F]{8}$/), expect.stringMatching(new RegExp(`^${PLATFORM_SETUP_STATE_MACHINE}[0-9A-F]{8}$`))]);
+  it('finds our four state machines', () => {
+    const ids = machines.map((m) => m.id);
+    expect(ids).toHaveLength(4);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Workflow[0-9A-F]{8}$/),
+        expect.stringMatching(/^Offboarding[0-9A-F]{8}$/),
+        expect.stringMatching(/^Revalidation[0-9A-F]{8}$/),
+        expect.stringMatching(new RegExp(`^${PLATFORM_SETUP_STATE_MACHINE}[0-9A-F]{8}$`)),
+      ]),
+    );
   });
 
   it('every retrier names exactly one documented list (the retryable list, or its documented EventBridge / key-propagation subsets)', () => {
@@ -62,6 +78,7 @@ describe('state-level retries', () => {
           const list = listOf(r);
           if (!list) offending.push(`${id}.${name}: ${r.ErrorEquals.join(', ')}`);
           if (list === 'keyPropagation' && name !== 'RegisterStsAccount') offending.push(`${id}.${name}: key-propagation retry outside RegisterStsAccount`);
+          if (list === 'taskTimeout' && name !== 'StartRemediation') offending.push(`${id}.${name}: a task-timeout-only retry outside StartRemediation`);
         }
       }
     }
@@ -76,6 +93,7 @@ describe('state-level retries', () => {
         expect(first, `${id}.${name}`).toBeDefined();
         if (isLambdaTask(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...RETRYABLE_ERRORS]);
         else if (isPutEvents(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...EVENTBRIDGE_RETRYABLE_ERRORS]);
+        else if (isStartExecution(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...TASK_TIMEOUT_ERRORS]);
         else throw new Error(`${id}.${name}: unexpected task resource ${st.Resource}`);
         // A task timeout is retried like a Lambda timeout.
         if (st.TimeoutSeconds !== undefined) expect(first?.ErrorEquals, `${id}.${name}`).toContain('States.Timeout');

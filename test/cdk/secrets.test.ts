@@ -87,6 +87,14 @@ const EXPECTED: Record<string, { own: string[]; jobs: string[] }> = {
   'ensure-gcp-backup-location': { own: API_KEY, jobs: ['credentials-read'] },
   'ensure-minio-backup-location': { own: API_KEY, jobs: ['credentials-read'] },
   'ensure-azure-backup-location': { own: API_KEY, jobs: ['credentials-read'] },
+  'validate-offboarding': { own: [], jobs: [] },
+  'check-tenant-in-use': { own: API_KEY, jobs: [] },
+  'begin-offboarding': { own: [], jobs: [] },
+  'finish-offboarding': { own: [], jobs: [] },
+  'list-revalidation-targets': { own: [], jobs: [] },
+  // Palette validates a static tenant's stored key (as CheckReadiness does).
+  'revalidate-tenant': { own: API_KEY, jobs: ['access-key-read'] },
+  'record-drift': { own: [], jobs: [] },
 };
 
 /** The TenantSecretsAccess policy, as "<job> <name pattern> <Action>", sorted. */
@@ -97,10 +105,11 @@ const written = (job: string, name: string, actions: string[], byName: boolean) 
   ]);
 const EXPECTED_JOBS = [
   ...written('access-key-read', 'aws-access-key', ['GetSecretValue'], false),
-  ...written('access-key-write', 'aws-access-key', ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'TagResource'], true),
+  // RestoreSecret: a secret an offboarding deleted with its recovery window, restored when the tenant is onboarded again.
+  ...written('access-key-write', 'aws-access-key', ['CreateSecret', 'DescribeSecret', 'PutSecretValue', 'RestoreSecret', 'TagResource'], true),
   ...written('access-key-delete', 'aws-access-key', ['DeleteSecret', 'DescribeSecret'], true),
-  ...written('ssh-key-write', 'ssh-private-key', ['CreateSecret', 'DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'], true),
-  ...written('api-key-write', 'palette-api-key', ['CreateSecret', 'DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'TagResource'], true),
+  ...written('ssh-key-write', 'ssh-private-key', ['CreateSecret', 'DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'RestoreSecret', 'TagResource'], true),
+  ...written('api-key-write', 'palette-api-key', ['CreateSecret', 'DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'RestoreSecret', 'TagResource'], true),
   ...written('registrations-undo', 'ssh-private-key', ['DeleteSecret', 'DescribeSecret'], true),
   ...written('registrations-undo', 'palette-api-key', ['DeleteSecret', 'DescribeSecret'], true),
   `credentials-read palette-onboarding-credentials/${TENANT}/* GetSecretValue`,
@@ -137,10 +146,11 @@ describe('secrets by function', () => {
       }
     }
     expect(out.sort()).toEqual(EXPECTED_JOBS);
-    // Delete only in the undo jobs; nobody untags, updates, restores or sets a resource policy.
+    // Delete only in the undo jobs; Restore only in the write jobs (re-onboarding); nobody untags, updates or sets a resource policy.
     expect(out.filter((g) => g.endsWith(' DeleteSecret')).map((g) => g.split(' ')[0])).toEqual(expect.arrayContaining(['access-key-delete', 'registrations-undo']));
     expect(new Set(out.filter((g) => g.endsWith(' DeleteSecret')).map((g) => g.split(' ')[0]))).toEqual(new Set(['access-key-delete', 'registrations-undo']));
-    expect(out.filter((g) => / (UntagResource|UpdateSecret|RestoreSecret|PutResourcePolicy)$/.test(g))).toEqual([]);
+    expect(new Set(out.filter((g) => g.endsWith(' RestoreSecret')).map((g) => g.split(' ')[0]))).toEqual(new Set(['access-key-write', 'ssh-key-write', 'api-key-write']));
+    expect(out.filter((g) => / (UntagResource|UpdateSecret|PutResourcePolicy)$/.test(g))).toEqual([]);
   });
 
   it('TenantSecretsAccess trusts each function role for its own job only, with exactly the two session tags', () => {

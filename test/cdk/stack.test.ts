@@ -77,7 +77,7 @@ describe('event trigger', () => {
     expect(bus.Properties?.Name).toBe('palette-onboarding');
     expect(rule.Properties).toMatchObject({
       EventBusName: { Ref: busId },
-      EventPattern: { source: ['palette.onboarding'], 'detail-type': ['Tenant Onboarding Requested'] },
+      EventPattern: { source: ['palette.onboarding'], 'detail-type': ['Tenant Onboarding Requested', 'Tenant Offboarding Requested'] },
       State: 'ENABLED',
     });
     const targets = rule.Properties?.Targets as Record<string, unknown>[];

@@ -14,6 +14,7 @@ import {
   allStates,
   functionsByName,
   onlyResourceOfType,
+  stateMachineOf,
   PLACEHOLDER,
   state,
   stateMachineDefinition,
@@ -25,6 +26,8 @@ import {
 import { runWorkflow, type StubHandlers } from './local-run';
 import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../lambdas/domain/registrations';
 import { registrationFunctionName } from '../../cdk/lib/constructs/onboarding-functions';
+import { ONBOARDING_EVENTS } from '../../cdk/lib/events';
+import { EVENT_DETAIL_SCHEMAS } from '../../lambdas/domain/events';
 
 let s: Synthesized;
 let text: string;
@@ -42,8 +45,10 @@ const TOP_LEVEL_STATES = [
   'ValidateRequest',
   'RequestTenantId',
   'FailureTenantId',
-  'DropInput',
+  'Admitted',
   'AcquireTenant',
+  'DropInput',
+  'NotifyStarted',
   'ReadPaletteIdentity',
   'TenantResources',
   'CheckTenantResources',
@@ -52,15 +57,18 @@ const TOP_LEVEL_STATES = [
   'ChoosePrincipal',
   'EnsureStsRole',
   'EnsureStaticUser',
+  'NotifyResourcesReady',
   'CheckReadiness',
   'IsReady',
   'WaitForPropagation',
+  'NotifyReady',
   'Registrations',
   'CheckRegistrations',
   ...['CloudAccount', 'BackupLocation', 'AzureAccount', 'SshKey', 'ApiKey', 'GcpBackupLocation', 'MinioBackupLocation', 'AzureBackupLocation'].map(
     (p) => `CheckRegistrations${p}Error`,
   ),
   'VerifyRegistrations',
+  'NotifyRegistered',
   'BuildSummary',
   'ReleaseTenant',
   'NotifySuccess',
@@ -95,6 +103,16 @@ const REGISTRATION_STATES = REGISTRATION_KEYS.map((key) => {
   return { key, state, should: `Should${state.replace(/^Ensure/, 'Register')}`, skip: `Skip${state.replace(/^Ensure/, '')}` };
 });
 
+/** The best-effort progress events: state, event key (cdk/lib/events.ts), the state after it. */
+const PROGRESS_EVENTS = [
+  { state: 'NotifyStarted', event: 'started', next: 'ReadPaletteIdentity' },
+  { state: 'NotifyResourcesReady', event: 'resourcesReady', next: 'CheckReadiness' },
+  { state: 'NotifyReady', event: 'ready', next: 'Registrations' },
+  { state: 'NotifyRegistered', event: 'registered', next: 'BuildSummary' },
+] as const;
+/** Every event the onboarding sends, in the order of a successful run. */
+const SUCCESS_EVENT_STATES = [...PROGRESS_EVENTS.map((p) => p.state), 'NotifySuccess'];
+
 /** Task states (Lambda) that get the whole state document, and the function each invokes. */
 const TASK_HANDLERS: Record<string, string> = {
   ValidateRequest: 'validate-request',
@@ -114,7 +132,7 @@ const TASK_HANDLERS: Record<string, string> = {
 
 describe('state machine resource', () => {
   it('is a Standard state machine with tracing, ALL-level logging without execution data, and a timeout', () => {
-    const [, sm] = onlyResourceOfType(s.json, 'AWS::StepFunctions::StateMachine');
+    const [, sm] = stateMachineOf(s.json);
     expect(sm.Properties?.StateMachineType).toBe('STANDARD');
     expect(sm.Properties?.TracingConfiguration).toEqual({ Enabled: true });
     const logging = sm.Properties?.LoggingConfiguration as {
@@ -176,20 +194,35 @@ describe('definition (contract)', () => {
     expect(def.States.Init?.ResultPath).toBeUndefined();
   });
 
-  it('ValidateRequest keeps only the plan, and DropInput then drops the raw input', () => {
-    expect(def.States.ValidateRequest).toMatchObject({ ResultPath: '$.job', ResultSelector: { 'plan.$': '$.plan' }, Next: 'DropInput' });
+  it('ValidateRequest keeps only the plan (and the list of its registration kinds); AcquireTenant records the request as given; DropInput then drops the raw input', () => {
+    expect(def.States.ValidateRequest).toMatchObject({
+      ResultPath: '$.job',
+      ResultSelector: { 'plan.$': '$.plan', 'registrationKinds.$': '$.registrationKinds' },
+      Next: 'Admitted',
+    });
+    expect(def.States.Admitted).toEqual({
+      Type: 'Pass',
+      Parameters: { 'tenantId.$': '$.job.plan.tenantId', step: 'AcquireTenant' },
+      ResultPath: '$.failureContext',
+      Next: 'AcquireTenant',
+    });
+    expect(def.States.AcquireTenant?.Parameters).toEqual({ 'execution.$': '$.execution', 'job.$': '$.job', 'request.$': '$.raw' });
+    expect(def.States.AcquireTenant?.Next).toBe('DropInput');
     expect(def.States.DropInput).toEqual({
       Type: 'Pass',
       Parameters: {
         'execution.$': '$.execution',
         'job.$': '$.job',
         'compensation.$': '$.compensation',
-        failureContext: { 'tenantId.$': '$.job.plan.tenantId', step: 'AcquireTenant' },
+        'admission.$': '$.admission',
+        'failureContext.$': '$.failureContext',
       },
-      Next: 'AcquireTenant',
+      Next: 'NotifyStarted',
     });
-    // Nothing after validation reads the request or the raw input.
-    const after = JSON.stringify(Object.entries(def.States).filter(([name]) => !['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId'].includes(name)));
+    // Nothing after DropInput reads the request or the raw input.
+    const after = JSON.stringify(
+      Object.entries(def.States).filter(([name]) => !['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'Admitted', 'AcquireTenant'].includes(name)),
+    );
     expect(after).not.toMatch(/\$\.raw\b|\$\.job\.request\b/);
   });
 
@@ -216,7 +249,8 @@ describe('definition (contract)', () => {
       expect(st.Type, name).toBe('Task');
       // payloadResponseOnly: Resource is the function ARN itself, no Payload wrapper / Parameters.
       expect(st.Resource, name).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
-      expect(st.Parameters, name).toBeUndefined();
+      // AcquireTenant alone gets a payload: the job and the request as given (kept in the tenant registry).
+      if (name !== 'AcquireTenant') expect(st.Parameters, name).toBeUndefined();
       expect(st.ResultPath, name).toBe(expectedPaths[name]);
       expect(st.TimeoutSeconds, name).toBe(90);
     }
@@ -251,7 +285,8 @@ describe('definition (contract)', () => {
     });
     expect(def.States.ReleaseTenantOnFailure).toMatchObject({
       Resource: resource,
-      Parameters: { 'execution.$': '$.execution', 'job.$': '$.job', outcome: 'FAILED', 'error.$': '$.error' },
+      // `compensation`: its <step>Error entries are the CompensationIncomplete metric (lambdas/handlers/release-tenant.ts).
+      Parameters: { 'execution.$': '$.execution', 'job.$': '$.job', outcome: 'FAILED', 'error.$': '$.error', 'compensation.$': '$.compensation' },
       ResultPath: '$.compensation.tenant',
       Next: 'NotifyFailure',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.compensation.tenantError', Next: 'NotifyFailure' }],
@@ -285,12 +320,13 @@ describe('definition (contract)', () => {
       Choices: [{ Variable: '$.job.plan.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' }],
       Default: 'EnsureStsRole',
     });
-    expect(def.States.EnsureStsRole?.Next).toBe('CheckReadiness');
-    expect(def.States.EnsureStaticUser?.Next).toBe('CheckReadiness');
+    expect(def.States.EnsureStsRole?.Next).toBe('NotifyResourcesReady');
+    expect(def.States.EnsureStaticUser?.Next).toBe('NotifyResourcesReady');
+    expect(def.States.NotifyResourcesReady?.Next).toBe('CheckReadiness');
     expect(def.States.CheckReadiness?.Next).toBe('IsReady');
     expect(def.States.IsReady).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'Registrations' }],
+      Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'NotifyReady' }],
       Default: 'WaitForPropagation',
     });
     expect(def.States.WaitForPropagation).toEqual({
@@ -301,7 +337,8 @@ describe('definition (contract)', () => {
   });
 
   it('ends the happy path with a summary, the success event and Done (OutputPath $.summary)', () => {
-    expect(def.States.VerifyRegistrations?.Next).toBe('BuildSummary');
+    expect(def.States.VerifyRegistrations?.Next).toBe('NotifyRegistered');
+    expect(def.States.NotifyRegistered?.Next).toBe('BuildSummary');
     expect(def.States.BuildSummary).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'ReleaseTenant' });
     const summaryPaths = JSON.stringify(def.States.BuildSummary?.Parameters);
     expect(summaryPaths).not.toMatch(/secretValue|SecretString|secretAccessKey/i);
@@ -401,11 +438,12 @@ describe('definition (contract)', () => {
       },
       Next: 'NotifyFailure',
     });
-    expect(def.States.DropInput?.Next).toBe('AcquireTenant');
+    expect(def.States.Admitted?.Next).toBe('AcquireTenant');
     expect(def.States.AcquireTenant?.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseTenantOnFailure' },
     ]);
-    expect(def.States.AcquireTenant?.Next).toBe('ReadPaletteIdentity');
+    expect(def.States.AcquireTenant?.Next).toBe('DropInput');
+    expect(def.States.DropInput?.Next).toBe('NotifyStarted');
   });
 
   it('compensation runs in reverse order and an undo failure never stops the chain', () => {
@@ -447,6 +485,26 @@ describe('definition (contract)', () => {
       },
     });
     expect(def.States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  it('progress events are best effort: on the notifications bus, retried, and any failure to send one goes on to the next state', () => {
+    for (const { state: name, event, next } of PROGRESS_EVENTS) {
+      const st = state(def, name);
+      expect(st, name).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::events:putEvents',
+        ResultPath: null,
+        Next: next,
+        Parameters: { Entries: [{ Source: 'palette.onboarding', DetailType: ONBOARDING_EVENTS[event], EventBusName: BUS_ARN }] },
+      });
+      // Never into compensation: the error is kept aside and the onboarding goes on.
+      expect(st.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: `$.notificationErrors.${event}`, Next: next }]);
+      // The detail has exactly the fields of its schema (lambdas/domain/events.ts), each from a path of the state.
+      const detail = (st.Parameters as { Entries: { Detail: Record<string, string> }[] }).Entries[0]?.Detail ?? {};
+      expect(Object.keys(detail).map((k) => k.replace(/\.\$$/, '')).sort(), name).toEqual(Object.keys(EVENT_DETAIL_SCHEMAS[event].shape).sort());
+      for (const [k, v] of Object.entries(detail)) expect([k.endsWith('.$'), v.startsWith('$.')], `${name}.${k}`).toEqual([true, true]);
+      expect(JSON.stringify(detail), name).not.toMatch(/secretValue|SecretString|secretAccessKey|apiKey\b/i);
+    }
   });
 
   it('retries the named transient errors, Lambda service errors and the task timeout on every Lambda task: 2 s, x2, capped at 60 s, 10 attempts, full jitter', () => {
@@ -494,7 +552,7 @@ describe('definition (contract)', () => {
   });
 
   it('retries transient EventBridge failures of the notifications with jitter', () => {
-    for (const name of ['NotifySuccess', 'NotifyFailure']) {
+    for (const name of [...SUCCESS_EVENT_STATES, 'NotifyFailure']) {
       expect(def.States[name]?.Retry, name).toEqual([
         { ErrorEquals: [...EVENTBRIDGE_RETRYABLE_ERRORS], IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, MaxAttempts: 10, JitterStrategy: 'FULL' },
       ]);
@@ -516,6 +574,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
   const base: StubHandlers = {
     ValidateRequest: (input) => ({
       request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
+      registrationKinds: [...((opts.registerCloudAccount ?? true) ? ['cloudAccount'] : []), 'backupLocation'],
       plan: {
         tenantId: 'acme',
         credentialMode: opts.credentialMode ?? 'sts',
@@ -537,8 +596,8 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     CheckReadiness: () => {
       readinessCalls += 1;
       return readinessCalls < 2
-        ? { ready: false, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 7, reason: 'not yet' }
-        : { ready: true, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 0 };
+        ? { ready: false, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 7, elapsedSeconds: 0, reason: 'not yet' }
+        : { ready: true, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 0, elapsedSeconds: 7 };
     },
     EnsureCloudAccount: () => ({ uid: 'ca-1', name: 'acme-aws', created: true, updated: false }),
     EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
@@ -548,6 +607,10 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     UndoBackupPolicy: () => ({ deleted: true }),
     UndoBucket: () => ({ deleted: true }),
     NotifySuccess: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] }),
+    NotifyStarted: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'p1' }] }),
+    NotifyResourcesReady: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'p2' }] }),
+    NotifyReady: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'p3' }] }),
+    NotifyRegistered: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'p4' }] }),
     NotifyFailure: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] }),
   };
   return { ...base, ...overrides };
@@ -583,9 +646,10 @@ describe('control flow (definition run in-process)', () => {
     const validateInput = run.inputOf('ValidateRequest');
     expect(validateInput).toMatchObject({ raw: REQUEST, execution: { name: 'exec-happy' }, compensation: {} });
     const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input as Record<string, unknown>;
-    // After validation the state carries the plan, not the input nor the normalized request.
-    expect(Object.keys(run.inputOf('AcquireTenant') as object).sort()).toEqual(['compensation', 'execution', 'failureContext', 'job']);
-    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan']);
+    // AcquireTenant gets the job and the request as given (to record it); after it the state carries the plan, not the input.
+    expect(run.inputOf('AcquireTenant')).toEqual({ execution: expect.any(Object), job: expect.any(Object), request: REQUEST });
+    expect(Object.keys(run.inputOf('ReadPaletteIdentity') as object).sort()).toEqual(['admission', 'compensation', 'execution', 'failureContext', 'job']);
+    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds']);
     expect(secondReadiness.raw).toBeUndefined();
     expect(secondReadiness).toMatchObject({
       failureContext: { tenantId: 'acme' },
@@ -609,6 +673,75 @@ describe('control flow (definition run in-process)', () => {
     expect(run.inputOf('NotifySuccess')).toEqual({
       Entries: [{ Source: 'palette.onboarding', DetailType: 'Tenant Onboarding Succeeded', Detail: run.output, EventBusName: BUS_ARN }],
     });
+
+    // The events, in order, each with the detail its schema describes.
+    expect(calls.filter((c) => c.startsWith('Notify'))).toEqual(SUCCESS_EVENT_STATES);
+    const sent = (name: string) => (run.inputOf(name) as { Entries: { DetailType: string; Detail: unknown }[] }).Entries[0];
+    const keyOf = (detailType: string) => (Object.keys(EVENT_DETAIL_SCHEMAS) as (keyof typeof EVENT_DETAIL_SCHEMAS)[]).find((k) => ONBOARDING_EVENTS[k] === detailType);
+    for (const name of SUCCESS_EVENT_STATES) {
+      const entry = sent(name);
+      const key = keyOf(entry?.DetailType ?? '');
+      expect(key, name).toBeDefined();
+      expect(EVENT_DETAIL_SCHEMAS[key as keyof typeof EVENT_DETAIL_SCHEMAS].safeParse(entry?.Detail).error, name).toBeUndefined();
+    }
+    expect(sent('NotifyStarted')?.Detail).toEqual({
+      tenantId: 'acme',
+      executionName: 'exec-happy',
+      accountId: '210987654321',
+      region: 'us-east-1',
+      credentialMode: 'sts',
+      registrations: ['cloudAccount', 'backupLocation'],
+    });
+    expect(sent('NotifyResourcesReady')?.Detail).toEqual({
+      tenantId: 'acme',
+      executionName: 'exec-happy',
+      accountId: '210987654321',
+      credentialMode: 'sts',
+      bucketName: 'palette-backup-acme',
+      bucketArn: 'arn:aws:s3:::palette-backup-acme',
+      policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/p',
+      principalArn: 'arn:aws:iam::210987654321:role/palette-onboarding/r',
+    });
+    expect(sent('NotifyReady')?.Detail).toEqual({ tenantId: 'acme', executionName: 'exec-happy', attempts: 2, firstCheckAt: '2024-01-01T00:00:00Z', elapsedSeconds: 7 });
+    expect(sent('NotifyRegistered')?.Detail).toMatchObject({
+      tenantId: 'acme',
+      executionName: 'exec-happy',
+      registrations: { cloudAccount: { uid: 'ca-1', name: 'acme-aws' }, backupLocation: { uid: 'bl-1', name: 'acme-s3' }, sshKey: { skipped: true } },
+    });
+    // Nothing went wrong with them: no notification errors in the state.
+    expect(JSON.stringify(run.calls.map((c) => c.input))).not.toContain('notificationErrors');
+  });
+
+  it('a progress event that cannot be sent neither fails nor compensates the onboarding: the error is kept aside, the rest goes on', async () => {
+    // Prepare: Started fails transiently every time (retried, then caught); Ready fails with a non-retryable error.
+    let startedAttempts = 0;
+    const handlers = stubs({
+      NotifyStarted: () => {
+        startedAttempts += 1;
+        throw namedError('EventBridge.FailedEntry', '{"FailedEntryCount":1}');
+      },
+      NotifyReady: () => {
+        throw namedError('EventBridge.AccessDeniedException', 'not authorized');
+      },
+    });
+
+    // Act
+    const run = await runWorkflow(def, REQUEST, handlers, { executionName: 'exec-lost-events' });
+
+    // Assess
+    expect(run.error).toBeUndefined();
+    expect(startedAttempts).toBe(11);
+    const calls = run.calls.map((c) => c.state);
+    expect(calls.some((c) => c.startsWith('Undo') || c === 'ReleaseTenantOnFailure' || c === 'NotifyFailure')).toBe(false);
+    expect(calls).toEqual(expect.arrayContaining(['ReadPaletteIdentity', 'EnsureCloudAccount', 'NotifyRegistered', 'ReleaseTenant', 'NotifySuccess']));
+    expect(run.inputOf('ReadPaletteIdentity')).toMatchObject({ notificationErrors: { started: { Error: 'EventBridge.FailedEntry' } } });
+    expect(run.inputOf('VerifyRegistrations')).toMatchObject({
+      notificationErrors: { started: { Error: 'EventBridge.FailedEntry' }, ready: { Error: 'EventBridge.AccessDeniedException' } },
+    });
+    // The success event and the output are the summary as always (no notification errors in them).
+    expect(run.output).toMatchObject({ tenantId: 'acme', executionName: 'exec-lost-events', verification: { ok: true } });
+    expect(JSON.stringify(run.output)).not.toContain('notificationErrors');
+    expect((run.inputOf('NotifySuccess') as { Entries: { Detail: unknown }[] }).Entries[0]?.Detail).toEqual(run.output);
   });
 
   it('static mode without cloud account registration: EnsureStaticUser, SkipCloudAccount', async () => {
@@ -679,7 +812,12 @@ describe('control flow (definition run in-process)', () => {
     const undos = run.calls.map((c) => c.state).filter((c) => c.startsWith('Undo') || c.startsWith('Release') || c === 'NotifyFailure');
     // UndoPrincipal is retried (AwsTransientError) before its Catch moves on.
     expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure', 'NotifyFailure']);
-    expect(run.inputOf('ReleaseTenantOnFailure')).toMatchObject({ outcome: 'FAILED', error: { Error: 'PaletteConflictError' } });
+    // The release sees every undo step that did not finish, retries run out included (CompensationIncomplete).
+    expect(run.inputOf('ReleaseTenantOnFailure')).toMatchObject({
+      outcome: 'FAILED',
+      error: { Error: 'PaletteConflictError' },
+      compensation: { registrations: { deleted: ['bl-1'] }, principalError: { Error: 'AwsTransientError' }, policy: { deleted: true }, bucket: { deleted: true } },
+    });
     // 1 attempt + MaxAttempts (10) retries.
     expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(11);
     expect(run.inputOf('UndoRegistrations')).toMatchObject({ error: { Error: 'PaletteConflictError' }, principal: { kind: 'sts' } });

@@ -10,6 +10,7 @@ import {
   asArray,
   busOf,
   onlyResourceOfType,
+  stateMachineOf,
   PLACEHOLDER,
   renderResource,
   resourcesOfType,
@@ -56,7 +57,7 @@ describe('rule -> request queue', () => {
     const [dlqId] = deadLetterQueue(base.json);
     expect(rule.Properties).toMatchObject({
       EventBusName: { Ref: busId },
-      EventPattern: { source: ['palette.onboarding'], 'detail-type': ['Tenant Onboarding Requested'] },
+      EventPattern: { source: ['palette.onboarding'], 'detail-type': ['Tenant Onboarding Requested', 'Tenant Offboarding Requested'] },
       State: 'ENABLED',
     });
     const targets = rule.Properties?.Targets as Record<string, unknown>[];
@@ -144,20 +145,24 @@ describe('starter', () => {
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
   });
 
-  it('has its own small environment: the onboarding state machine ARN and the log settings, valid for its schema', () => {
-    const [smId] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+  it('has its own small environment: the onboarding and offboarding state machine ARNs and the log settings, valid for its schema', () => {
+    const [smId] = stateMachineOf(base.json);
+    const [offId] = stateMachineOf(base.json, 'offboarding');
     const env = (starter(base.json)[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toEqual({
       ONBOARDING_STATE_MACHINE_ARN: { Ref: smId },
+      OFFBOARDING_STATE_MACHINE_ARN: { Ref: offId },
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    const deployed = { ...env, ONBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${PLACEHOLDER.region}:${PLACEHOLDER.account}:stateMachine:${smId}` };
+    const arn = (id: string) => `arn:aws:states:${PLACEHOLDER.region}:${PLACEHOLDER.account}:stateMachine:${id}`;
+    const deployed = { ...env, ONBOARDING_STATE_MACHINE_ARN: arn(smId), OFFBOARDING_STATE_MACHINE_ARN: arn(offId) };
     expect(StarterEnvSchema.safeParse(deployed).success).toBe(true);
   });
 
-  it('its role may start executions of the onboarding state machine only, consume its queue, and write its own log group', () => {
-    const [smId] = onlyResourceOfType(base.json, 'AWS::StepFunctions::StateMachine');
+  it('its role may start executions of the onboarding and offboarding state machines only, consume its queue, and write its own log group', () => {
+    const [smId] = stateMachineOf(base.json);
+    const [offId] = stateMachineOf(base.json, 'offboarding');
     const [queueId] = requestQueue(base.json);
     const [, fn] = starter(base.json);
     const logGroupId = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -166,7 +171,7 @@ describe('starter', () => {
     for (const st of statements) {
       expect(st.Effect).toBe('Allow');
       expect(st.Condition).toBeUndefined();
-      for (const a of actions(st)) byAction.set(a, [...(byAction.get(a) ?? []), ...resources(st)]);
+      for (const a of actions(st)) byAction.set(a, [...(byAction.get(a) ?? []), ...resources(st)].sort());
     }
     expect(Object.fromEntries([...byAction].sort(([a], [b]) => a.localeCompare(b)))).toEqual({
       'logs:CreateLogStream': [`\${${logGroupId}.Arn}`],
@@ -176,18 +181,30 @@ describe('starter', () => {
       'sqs:GetQueueAttributes': [`\${${queueId}.Arn}`],
       'sqs:GetQueueUrl': [`\${${queueId}.Arn}`],
       'sqs:ReceiveMessage': [`\${${queueId}.Arn}`],
-      'states:StartExecution': [`\${${smId}}`],
+      'states:StartExecution': [`\${${smId}}`, `\${${offId}}`].sort(),
       'xray:PutTelemetryRecords': ['*'],
       'xray:PutTraceSegments': ['*'],
     });
   });
 
-  it('no other principal of the stack may start onboarding executions (the rule no longer does)', () => {
+  it('no other principal of the stack may start onboarding executions (the rule no longer does), but the re-validation remediating', () => {
     const starterRole = starterRoleId(base.json);
+    const [onboardingId] = stateMachineOf(base.json, 'onboarding');
+    const [revalidationId, revalidation] = stateMachineOf(base.json, 'revalidation');
+    const startsOf = (p: { Properties?: Record<string, unknown> }) =>
+      asArray((p.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+        .filter((st) => asArray(st.Action as string | string[]).includes('states:StartExecution'))
+        .flatMap((st) => asArray(st.Resource as unknown))
+        .map((r) => JSON.stringify(r));
     const starters = resourcesOfType(base.json, 'AWS::IAM::Policy')
-      .filter(([, p]) => JSON.stringify(p.Properties?.PolicyDocument).includes('states:StartExecution'))
+      .filter(([, p]) => startsOf(p).includes(JSON.stringify({ Ref: onboardingId })))
       .map(([, p]) => asArray(p.Properties?.Roles as unknown[]));
-    expect(starters).toEqual([[{ Ref: starterRole }]]);
+    const revalidationRole = (revalidation.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(starters).toEqual(expect.arrayContaining([[{ Ref: starterRole }], [{ Ref: revalidationRole }]]));
+    expect(starters).toHaveLength(2);
+    // Every other StartExecution grant is the re-validation schedule's, on the re-validation state machine only.
+    const others = resourcesOfType(base.json, 'AWS::IAM::Policy').filter(([, p]) => startsOf(p).length > 0 && !startsOf(p).includes(JSON.stringify({ Ref: onboardingId })));
+    expect(others.map(([, p]) => startsOf(p))).toEqual([[JSON.stringify({ Ref: revalidationId })]]);
   });
 
   it('follows logLevel and logRetentionDays', () => {

@@ -13,6 +13,7 @@ import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } 
 import { prepareRequestFixtures } from '../../local/runner/fixtures';
 import { sandboxEndpoints } from '../../local/runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { eventProblems, leakedSecrets, sandboxSecretValues, SUCCESS_EVENTS } from './lifecycle-events';
 import { inventoryWithoutRegistryRecords } from './tenant-world';
 
 let sb: RunningLocalSandbox;
@@ -112,6 +113,19 @@ describe('a full tenant (examples/full-tenant.json)', () => {
       expect(secret.length).toBeGreaterThan(10);
       expect(everything).not.toContain(secret);
     }
+  });
+
+  it("sends the lifecycle events in order, each valid against its schemas (every registration kind's result), none with a secret value", async () => {
+    expect(first.events.map((e) => e.detailType)).toEqual(SUCCESS_EVENTS);
+    expect(first.events[0]?.detail).toMatchObject({
+      registrations: ['cloudAccount', 'backupLocation', 'azureAccount', 'sshKey', 'apiKey', 'gcpBackupLocation', 'minioBackupLocation', 'azureBackupLocation'],
+    });
+    expect(first.events[3]?.detail).toMatchObject({ registrations: { sshKey: { fingerprint: expect.any(String) }, apiKey: { valueSecretArn: expect.any(String) } } });
+    expect(eventProblems(first.events)).toEqual([]);
+    const secrets = await sandboxSecretValues(sb);
+    // The generated SSH private key, the API key value, the Azure client secret, the MinIO secret key, the Palette API key, ...
+    expect(secrets.length).toBeGreaterThanOrEqual(6);
+    expect(leakedSecrets(first.events, secrets)).toEqual([]);
   });
 
   it('a re-run creates nothing new and changes nothing', async () => {

@@ -141,12 +141,12 @@ describe('the ledger itself', () => {
   it('fails an allow-listed action that a run used (the list cannot rot)', () => {
     // Act
     const own = leastPrivilegeLedger(corpus.template, withUse('undo-bucket', 's3:DeleteObject'));
-    const secrets = leastPrivilegeLedger(corpus.template, withUse('ensure-ssh-key', 'secretsmanager:PutSecretValue', 'TenantSecretsAccess'));
+    const session = leastPrivilegeLedger(corpus.template, withUse('undo-bucket', 's3:DeleteObject', 'OrganizationAccountAccessRole'));
 
     // Assess
     expect(own.ok).toBe(false);
     expect(own.staleAllowList).toEqual([expect.objectContaining({ function: 'undo-bucket', action: 's3:DeleteObject', why: expect.stringMatching(/WAS used/) })]);
-    expect(secrets.staleAllowList).toEqual([expect.objectContaining({ function: 'ensure-ssh-key', via: 'secrets-session' })]);
+    expect(session.staleAllowList).toEqual([expect.objectContaining({ function: 'undo-bucket', via: 'tenant-session', action: 's3:DeleteObject' })]);
   });
 
   it('reports a granted action no run used as excess, and a denial as missing', () => {

@@ -7,6 +7,7 @@ import { GetRoleCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkflow, runOnboarding, type LocalWorkflow } from '../../local/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { eventProblems } from './lifecycle-events';
 import { SandboxWorld } from './tenant-world';
 
 let sb: RunningLocalSandbox;
@@ -55,5 +56,9 @@ describe('an adopted role whose trust policy denies Palette', () => {
     expect(world.inventory(accountId)).toEqual(before);
     const role = await iam.send(new GetRoleCommand({ RoleName: 'palette-onboarding-mua' }));
     expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '')).toContain('NoOneElse');
+    // Events: Started, then Failed naming the step (the resources were never all ready), each valid against its schemas.
+    expect(result.events.map((e) => e.detailType)).toEqual(['Tenant Onboarding Started', 'Tenant Onboarding Failed']);
+    expect(result.events[1]?.detail).toMatchObject({ tenantId: 'mua', step: 'EnsureStsRole', error: 'MisconfigurationError' });
+    expect(eventProblems(result.events)).toEqual([]);
   }, 120_000);
 });

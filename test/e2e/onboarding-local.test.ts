@@ -10,6 +10,7 @@ import { executionNameFor, readRequestFile } from '../../cli/request';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
 import { runCli } from './cli-process';
+import { eventProblems, leakedSecrets, sandboxSecretValues, SUCCESS_EVENTS } from './lifecycle-events';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = (name: string) => readRequestFile(join(ROOT, 'examples', name));
@@ -74,20 +75,69 @@ describe('onboarding examples/sts-tenant.json on the sandbox', () => {
     expect(run.environment.PALETTE_API_KEY_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:palette-onboarding\/palette-api-key-\w{6}$/);
   });
 
-  it('emits the success event on the notifications bus (results never travel on the onboarding bus)', () => {
-    expect(run.events).toHaveLength(1);
-    expect(run.events[0]).toMatchObject({
-      eventBusName: 'palette-onboarding-notifications',
-      source: 'palette.onboarding',
-      detailType: 'Tenant Onboarding Succeeded',
-      detail: { tenantId: 'acme', executionName: run.executionName },
+  it('emits Started, Resources Ready, Ready, Registered, then Succeeded, on the notifications bus (never on the onboarding bus)', () => {
+    expect(run.events.map((e) => e.detailType)).toEqual(SUCCESS_EVENTS);
+    expect(run.events.map((e) => e.state)).toEqual(['NotifyStarted', 'NotifyResourcesReady', 'NotifyReady', 'NotifyRegistered', 'NotifySuccess']);
+    for (const e of run.events) {
+      expect(e).toMatchObject({
+        eventBusName: 'palette-onboarding-notifications',
+        source: 'palette.onboarding',
+        detail: { tenantId: 'acme', executionName: run.executionName },
+      });
+    }
+    expect(run.events[0]?.detail).toMatchObject({ accountId: '111111111111', credentialMode: 'sts', registrations: ['cloudAccount', 'backupLocation'] });
+    expect(run.events[1]?.detail).toMatchObject({
+      bucketName: 'palette-backup-acme-111111111111-us-east-1',
+      principalArn: 'arn:aws:iam::111111111111:role/palette-onboarding/palette-onboarding-acme',
     });
+    expect(run.events[2]?.detail).toMatchObject({ attempts: expect.any(Number), elapsedSeconds: expect.any(Number) });
+    expect(run.events[3]?.detail).toMatchObject({ registrations: { cloudAccount: { name: 'acme-aws' }, backupLocation: { name: 'acme-s3' } } });
+    // The success event's detail is the summary, unchanged.
+    expect(run.events[4]?.detail).toEqual(run.output);
+    // No event was lost on the way.
+    expect(run.history.some((e) => JSON.stringify(e.output ?? '').includes('notificationErrors'))).toBe(false);
+  });
+
+  it("every event's detail parses with its zod schema and validates against its committed JSON Schema (schema/events/)", () => {
+    expect(eventProblems(run.events)).toEqual([]);
+  });
+
+  it('no event carries a secret value the sandbox holds (Secrets Manager, the Palette API key)', async () => {
+    const secrets = await sandboxSecretValues(sb);
+    expect(secrets).toContain(sb.palette.apiKey);
+    expect(leakedSecrets(run.events, secrets)).toEqual([]);
   });
 
   it('created the tenant resources in the sandbox', async () => {
     const inv = await inventory('111111111111');
     expect(inv.buckets).toContain('palette-backup-acme-111111111111-us-east-1');
     expect(inv.roles).toContain('palette-onboarding-acme');
+  });
+
+  it('writes its metrics as CloudWatch EMF records: ReleaseTenant the outcome and the duration, the Palette steps their calls; no X-Ray locally', () => {
+    // The EMF lines the handlers wrote (lambdas/shared/metrics.ts), by the state that wrote them.
+    const emf = run.logs
+      .filter((l) => l.source === 'handler' && l.text.includes('"_aws"'))
+      .flatMap((l) => l.text.split('\n').filter((t) => t.includes('"_aws"')).map((t) => ({ state: l.state, record: JSON.parse(t) as Record<string, unknown> })));
+    const released = emf.filter((e) => e.state === 'ReleaseTenant');
+    expect(released).toHaveLength(1);
+    expect(released[0]?.record).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'PaletteOnboarding', Dimensions: [['service']] }] },
+      service: 'palette-onboarding',
+      OnboardingSucceeded: 1,
+      OnboardingDurationSeconds: expect.any(Number),
+      tenantId: 'acme',
+      executionName: run.executionName,
+    });
+    const seconds = released[0]?.record.OnboardingDurationSeconds as number;
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(run.durationMs / 1000 + 1);
+    // Palette calls are counted per invocation, in the state that made them.
+    const paletteCalls = emf.filter((e) => typeof e.record.PaletteCalls === 'number');
+    expect(paletteCalls.map((e) => e.state)).toEqual(expect.arrayContaining(['ReadPaletteIdentity', 'CheckReadiness', 'VerifyRegistrations']));
+    expect(emf.some((e) => 'OnboardingFailed' in e.record || 'CompensationIncomplete' in e.record)).toBe(false);
+    // Tracing stays off in the local runner (no X-Ray daemon).
+    expect(run.environment.POWERTOOLS_TRACE_ENABLED).toBe('false');
   });
 
   it('never exposes the Palette API key in history, output, events or logs', () => {

@@ -166,10 +166,14 @@ describe('a second tenant naming the first tenant\'s objects', () => {
     // Assess
     expect(again.status).toBe('SUCCEEDED');
     expect(again.output).toMatchObject({ bucket: { created: false }, cloudAccount: { created: false, updated: false }, sshKey: { created: false } });
-    // Only the execution bookkeeping differs, and the bucket's versions: Palette's readiness check writes and
-    // deletes a probe object on every run.
+    // Only the execution bookkeeping differs (the latest execution and its plan, which names it), and the bucket's
+    // versions: Palette's readiness check writes and deletes a probe object on every run.
     type Snap = { registry: Record<string, unknown>; bucket: Record<string, unknown> };
-    const comparable = (snap: Snap) => ({ ...snap, bucket: { ...snap.bucket, versions: 0 }, registry: { ...snap.registry, lastExecution: 0, version: 0, updatedAt: 0 } });
+    const comparable = (snap: Snap) => ({
+      ...snap,
+      bucket: { ...snap.bucket, versions: 0 },
+      registry: { ...snap.registry, lastExecution: 0, version: 0, updatedAt: 0, plan: { ...(snap.registry.plan as object), executionName: 0, tags: 0 } },
+    });
     const after = (await world.snapshot(ALPHA)) as Snap;
     expect(comparable(after)).toEqual(comparable(before.alpha as Snap));
     expect(after.registry.lease).toBeUndefined();

@@ -185,9 +185,9 @@ describe('a request as large as a valid one can be', () => {
         if (doc.job !== undefined && doc.raw !== undefined) withRawAndPlan.add(`${e.state} ${side}`);
       }
     }
-    // The raw input and the plan meet only between ValidateRequest and DropInput.
-    expect([...withRawAndPlan].sort()).toEqual(['DropInput input', 'ValidateRequest output']);
-    expect(statesEntered(run).slice(0, 4)).toEqual(['Init', 'ValidateRequest', 'DropInput', 'AcquireTenant']);
+    // The raw input and the plan meet only between ValidateRequest and DropInput (AcquireTenant records the request).
+    expect([...withRawAndPlan].sort()).toEqual(['AcquireTenant input', 'AcquireTenant output', 'Admitted input', 'Admitted output', 'DropInput input', 'ValidateRequest output']);
+    expect(statesEntered(run).slice(0, 5)).toEqual(['Init', 'ValidateRequest', 'Admitted', 'AcquireTenant', 'DropInput']);
   });
 });
 

@@ -20,6 +20,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -216,6 +217,7 @@ describe("every secret job, from its function's own role: a session for bravo ca
     'secretsmanager:PutSecretValue': (sm, SecretId) => sm.send(new PutSecretValueCommand({ SecretId, SecretString: '{"overwritten":true}' })),
     'secretsmanager:TagResource': (sm, SecretId) => sm.send(new TagResourceCommand({ SecretId, Tags: [{ Key: 'palette-onboarding:tenant', Value: 'bravo' }] })),
     'secretsmanager:DeleteSecret': (sm, SecretId) => sm.send(new DeleteSecretCommand({ SecretId, ForceDeleteWithoutRecovery: true })),
+    'secretsmanager:RestoreSecret': (sm, SecretId) => sm.send(new RestoreSecretCommand({ SecretId })),
   };
 
   /** The function roles of the stack by the secret job they are tagged with, and the TenantSecretsAccess role. */

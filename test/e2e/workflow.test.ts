@@ -25,6 +25,7 @@ import { backupPolicyDocument } from '../../lambdas/domain/policies';
 import { PaletteClient } from '../../lambdas/services/palette';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow, type RunOptions } from '../../local/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { eventProblems, leakedSecrets, sandboxSecretValues, SUCCESS_EVENTS } from './lifecycle-events';
 import { inventoryWithoutRegistryRecords } from './tenant-world';
 
 let sb: RunningLocalSandbox;
@@ -118,6 +119,17 @@ describe('static mode (examples/static-tenant.json)', () => {
     expect(everything).toContain((result.output as { principal: { accessKeyId: string } }).principal.accessKeyId);
     expect(everything).not.toContain(secretAccessKey);
     expect(everything).not.toContain(sb.palette.apiKey);
+  });
+
+  it('sends Started, Resources Ready, Ready, Registered, Succeeded: each valid against its schemas, none with a secret value', async () => {
+    expect(result.events.map((e) => e.detailType)).toEqual(SUCCESS_EVENTS);
+    expect(result.events[0]?.detail).toMatchObject({ credentialMode: 'static', registrations: ['backupLocation'] });
+    expect(result.events[1]?.detail).toMatchObject({ credentialMode: 'static', principalArn: expect.stringContaining(':user/palette-onboarding/palette-onboarding-globex') });
+    expect(eventProblems(result.events)).toEqual([]);
+    const secrets = await sandboxSecretValues(sb);
+    // The user's secret access key, read from Secrets Manager like every other secret value of the sandbox.
+    expect(secrets).toContain(secretAccessKey);
+    expect(leakedSecrets(result.events, secrets)).toEqual([]);
   });
 });
 
@@ -249,12 +261,15 @@ describe('a permanent failure at a late step', () => {
     expect(result.history.find((e) => e.type === 'TaskStateExited' && e.state === 'ReleaseTenantOnFailure')?.output).toMatchObject({
       compensation: { tenant: { released: true, status: 'FAILED' } },
     });
-    expect(result.events).toEqual([
+    // The progress events up to the failure (no Registered: verification failed), then the failure event.
+    expect(result.events.map((e) => e.detailType)).toEqual(['Tenant Onboarding Started', 'Tenant Resources Ready', 'Tenant Ready', 'Tenant Onboarding Failed']);
+    expect(result.events.at(-1)).toEqual(
       expect.objectContaining({
         detailType: 'Tenant Onboarding Failed',
-        detail: expect.objectContaining({ tenantId: 'latefail', error: 'VerificationError', compensation: expect.objectContaining({ bucket: expect.anything(), principal: expect.anything() }) }),
+        detail: expect.objectContaining({ tenantId: 'latefail', step: 'VerifyRegistrations', error: 'VerificationError', compensation: expect.objectContaining({ bucket: expect.anything(), principal: expect.anything() }) }),
       }),
-    ]);
+    );
+    expect(eventProblems(result.events)).toEqual([]);
   }, 180_000);
 
   it('leaves pre-existing resources (role, bucket with data) alone', async () => {
@@ -289,7 +304,7 @@ describe('a permanent failure at a late step', () => {
     expect({ ...after, aws: { ...after.aws, [home]: { ...after.aws[home], dynamodbItems: before.aws[home]?.dynamodbItems } } }).toEqual(before);
     expect(sb.aws.inventory()['555555555555']?.buckets).toContain(bucket);
     expect(sb.aws.inventory()['555555555555']?.roles).toContain('palette-onboarding-keep');
-    expect(result.events[0]?.detail).toMatchObject({ compensation: { principal: { deleted: [] }, bucket: { deleted: [] } } });
+    expect(result.events.find((e) => e.detailType === 'Tenant Onboarding Failed')?.detail).toMatchObject({ compensation: { principal: { deleted: [] }, bucket: { deleted: [] } } });
   }, 180_000);
 });
 

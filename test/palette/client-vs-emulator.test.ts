@@ -646,6 +646,40 @@ describe('PaletteClient against the Palette emulator', () => {
     });
   });
 
+  describe('clusters (supplement)', () => {
+    it('searches every page in project scope, reads backup configurations (undefined without one), tenant scope sees the project', async () => {
+      const project = clients.tenant.project(palette().projectUid);
+      const account = await project.cloudAccounts.aws.create({ metadata: { name: 'clusters-aws' }, spec: { credentialType: 'sts', sts: { arn: 'arn:aws:iam::111111111111:role/Clusters', externalId } } });
+      const location = await project.backupLocations.minio.create({
+        metadata: { name: 'clusters-minio' },
+        spec: { config: { bucketName: 'cluster-backups', region: 'us-east-1', s3Url: 'http://minio.local:9000', credentials: { credentialType: 'secret', accessKey: 'minio-access', secretKey: 'minio-secret-x' } } },
+      });
+      secrets.add('minio-secret-x');
+      const backedUp = palette().addCluster({ name: 'clusters-backed-up', projectUid: palette().projectUid, cloudAccountUid: account, backupLocationUid: location });
+      for (let i = 0; i < 55; i += 1) palette().addCluster({ name: `clusters-${i}`, projectUid: palette().projectUid, cloudAccountUid: account });
+      const mark = log().length;
+
+      const found = await project.clusters.search();
+      const config = await project.clusters.backupConfig(backedUp);
+      const none = await project.clusters.backupConfig(String(found.at(-1)?.metadata?.uid));
+      const fromTenant = await clients.tenant.clusters.search();
+
+      expect(found).toHaveLength(56);
+      expect(found[0]?.specSummary?.cloudAccountMeta).toEqual({ uid: account, name: 'clusters-aws' });
+      expect(config).toMatchObject({ backupLocationUid: location, backupLocationName: 'clusters-minio', locationType: 'minio' });
+      expect(none).toBeUndefined();
+      expect(fromTenant.map((c) => c.metadata?.uid)).toEqual(expect.arrayContaining(found.map((c) => c.metadata?.uid)));
+      expect(since(mark).map((r) => `${r.method} ${r.status} ${r.code ?? ''}`.trim())).toEqual([
+        'POST 200',
+        'POST 200',
+        'GET 200',
+        'GET 404 BackupNotConfigured',
+        'POST 200',
+        'POST 200',
+      ]);
+    });
+  });
+
   describe('throttling and faults', () => {
     it('the client-side limiter (10 rps, burst 5) keeps one client below Palette rate limits', async () => {
       palette().configure({ rateLimit: true });

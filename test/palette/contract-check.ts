@@ -1,11 +1,13 @@
 /**
- * Checks recorded client <-> emulator exchanges against the official Palette subset (openapi-subset.json), using the
- * emulator's spec loader (local/palette/spec.ts: routing by path template, ajv over the Swagger definitions).
+ * Checks recorded client <-> emulator exchanges against the official Palette subset (openapi-subset.json) and its
+ * supplement (supplement.json: official operations outside the subset), using the emulator's spec loader
+ * (local/palette/spec.ts: routing by path template, ajv over the Swagger definitions).
  * Not a test file itself; used by contract.test.ts.
  *
  * Per exchange:
- *  - the operation (method + path template) exists in the official `paths`, or is one of the documented inferred
- *    operations the client declares (INFERRED_OPERATIONS in lambdas/services/palette/inferred-api.ts);
+ *  - the operation (method + path template) exists in the official `paths`, is one of the supplement's operations the
+ *    client declares (SUPPLEMENT_OPERATIONS in lambdas/services/palette/supplement-api.ts), or is one of the documented
+ *    inferred operations the client declares (INFERRED_OPERATIONS in lambdas/services/palette/inferred-api.ts);
  *  - query parameters are declared and well-typed;
  *  - the request body validates against the operation's body schema with undeclared fields REJECTED (the client must
  *    send nothing outside the spec), is JSON, and is sent only to operations that take one;
@@ -15,6 +17,7 @@
  *    declared response headers (AuditUid).
  */
 import { INFERRED_OPERATIONS } from '../../lambdas/services/palette/inferred-api';
+import { SUPPLEMENT_OPERATIONS } from '../../lambdas/services/palette/supplement-api';
 import { loadSpec, type Operation, type SpecValidator } from '../../local/palette/spec';
 import type { Exchange } from './fixtures';
 
@@ -23,12 +26,14 @@ export interface ExchangeReport {
   operation?: string;
   operationId?: string;
   inferred?: boolean;
+  /** From spec/supplement.json. */
+  supplement?: boolean;
   violations: string[];
 }
 
 export interface ContractChecker {
   check(exchange: Exchange): ExchangeReport;
-  /** Every operation of the subset as "METHOD /template". */
+  /** Every operation of the subset and the supplement. */
   readonly operations: readonly Operation[];
 }
 
@@ -43,10 +48,14 @@ function parseJsonText(text: string | undefined): { value: unknown; error?: stri
 
 const isJsonType = (contentType: string | undefined) => contentType !== undefined && /^application\/json\b/i.test(contentType);
 
-export function contractChecker(allowedInferred: readonly string[] = INFERRED_OPERATIONS): ContractChecker {
+export function contractChecker(
+  allowedInferred: readonly string[] = INFERRED_OPERATIONS,
+  allowedSupplement: readonly string[] = SUPPLEMENT_OPERATIONS,
+): ContractChecker {
   /** Requests: undeclared fields are violations. Responses are always checked with closed objects. */
   const spec: SpecValidator = loadSpec({ rejectUnknownFields: true });
   const allowed = new Set(allowedInferred);
+  const supplement = new Set(allowedSupplement);
 
   return {
     operations: spec.operations,
@@ -60,8 +69,9 @@ export function contractChecker(allowedInferred: readonly string[] = INFERRED_OP
       }
       const op = match.op;
       const key = `${op.method} ${op.template}`;
-      const report: ExchangeReport = { operation: key, operationId: op.operationId, inferred: op.inferred, violations };
+      const report: ExchangeReport = { operation: key, operationId: op.operationId, inferred: op.inferred, supplement: op.supplement, violations };
       if (op.inferred && !allowed.has(key)) violations.push(`${key} is in no official path and is not a documented inferred operation`);
+      if (op.supplement && !supplement.has(key)) violations.push(`${key} is in the supplement but not declared by the client (SUPPLEMENT_OPERATIONS)`);
 
       // Query string.
       const declared = new Set(op.query.map((p) => p.name));

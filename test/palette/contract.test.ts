@@ -1,7 +1,8 @@
 /**
  * Contract test: the production PaletteClient against the Palette emulator (real HTTP on 127.0.0.1, AWS sandbox
  * behind the validate endpoints), with every request and response on the wire recorded through the client's `fetch`
- * option and checked against the official subset (openapi-subset.json) by contract-check.ts.
+ * option and checked against the official subset (openapi-subset.json) and its supplement (supplement.json) by
+ * contract-check.ts.
  *
  * The scenario calls every client helper (and `raw` for the two operations without one), in tenant and project scope,
  * including failures (401, 403, 404, 409, 400, 429), so that error bodies are checked too. The emulator's own response
@@ -10,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaletteClient, type FetchFunction, type S3Location } from '../../lambdas/services/palette';
 import { INFERRED_OPERATIONS } from '../../lambdas/services/palette/inferred-api';
+import { SUPPLEMENT_OPERATIONS } from '../../lambdas/services/palette/supplement-api';
 import { contractChecker, type ExchangeReport } from './contract-check';
 import {
   AZURE_CLIENT_ID,
@@ -187,6 +189,17 @@ async function scenario(world: PaletteTestWorld, fetch: FetchFunction, exchanges
   await locations.list();
   await locations.gcp.findByName('contract-gcp');
   await failing(locations.s3.create(s3Body)); // 409
+
+  // Clusters (supplement): more than one page of the search in the project, a backup configuration, a cluster
+  // without one (404 BackupNotConfigured), and the tenant scope.
+  const clusterAccount = await aws.create({ metadata: { name: 'contract-cluster-aws' }, spec: stsCreds });
+  const backedUp = palette.addCluster({ name: 'contract-backed-up', projectUid: palette.projectUid, cloudAccountUid: clusterAccount, backupLocationUid: s3Uid });
+  for (let i = 0; i < 50; i += 1) palette.addCluster({ name: `contract-cluster-${i}`, projectUid: palette.projectUid, cloudAccountUid: clusterAccount });
+  expect(await project.clusters.search()).toHaveLength(51);
+  expect((await project.clusters.backupConfig(backedUp))?.backupLocationUid).toBe(s3Uid);
+  expect(await project.clusters.backupConfig(palette.addCluster({ name: 'contract-no-backup', projectUid: palette.projectUid, cloudAccountUid: clusterAccount }))).toBeUndefined();
+  await tenant.clusters.search();
+
   await locations.s3.delete(s3Uid);
   const removed = await project.backupLocations.azure.findByName('contract-blob');
   await tenant.raw.DELETE('/v1/users/assets/locations/s3/{uid}', { params: { path: { uid: String(removed?.metadata?.uid) } }, headers: { ProjectUid: palette.projectUid } });
@@ -222,16 +235,23 @@ describe('contract: client requests and emulator responses follow the official s
     expect(bad).toEqual([]);
   });
 
-  it('exercises every operation of the subset, each with a successful response', () => {
-    const all = contractChecker().operations.map((o) => `${o.method} ${o.template}`).sort();
+  it('exercises every operation of the subset and the supplement, each with a successful response', () => {
+    const operations = contractChecker().operations;
+    const all = operations.map((o) => `${o.method} ${o.template}`).sort();
     const succeeded = new Set(reports.filter((r) => (r.exchange.status ?? 0) < 300).map((r) => r.report.operation));
     expect(all.filter((op) => !succeeded.has(op))).toEqual([]);
-    expect(all.length).toBe(58);
+    expect(operations.filter((o) => !o.supplement).length).toBe(58);
+    expect(operations.filter((o) => o.supplement).map((o) => `${o.method} ${o.template}`).sort()).toEqual([...SUPPLEMENT_OPERATIONS].sort());
   });
 
   it('uses operations outside the official paths only where documented (inferred-api.ts)', () => {
     const inferred = [...new Set(reports.filter((r) => r.report.inferred).map((r) => r.report.operation))].sort();
     expect(inferred).toEqual([...INFERRED_OPERATIONS].sort());
+  });
+
+  it('uses the supplement only for the operations the client declares (supplement-api.ts)', () => {
+    const supplement = [...new Set(reports.filter((r) => r.report.supplement).map((r) => r.report.operation))].sort();
+    expect(supplement).toEqual([...SUPPLEMENT_OPERATIONS].sort());
   });
 
   it('saw the expected error statuses as v1Error bodies, and no server errors', () => {
@@ -251,6 +271,9 @@ describe('contract: client requests and emulator responses follow the official s
         '/v1/cloudaccounts/azure?limit',
         '/v1/cloudaccounts/azure?continue',
         '/v1/cloudaccounts/azure?offset',
+        '/v1/dashboard/spectroclusters/search?limit',
+        '/v1/dashboard/spectroclusters/search?continue',
+        '/v1/dashboard/spectroclusters/search?offset',
       ]),
     );
   });
@@ -259,6 +282,8 @@ describe('contract: client requests and emulator responses follow the official s
     const withProject = exchanges.filter((e) => e.requestHeaders.projectuid === world.palette.projectUid);
     expect(withProject.some((e) => e.url.includes('/v1/cloudaccounts/aws'))).toBe(true);
     expect(withProject.some((e) => e.url.includes('/v1/users/assets/locations'))).toBe(true);
+    expect(withProject.some((e) => e.url.includes('/v1/dashboard/spectroclusters/search'))).toBe(true);
+    expect(withProject.some((e) => e.url.includes('/features/backup'))).toBe(true);
     expect(exchanges.filter((e) => e.requestHeaders.projectuid !== undefined && /\/v1\/(apiKeys|system|auth)/.test(e.url))).toEqual([]);
   });
 });
@@ -278,6 +303,26 @@ describe('contract checker (catches what it must)', () => {
 
   it('accepts a valid exchange', () => {
     expect(violations({})).toEqual([]);
+  });
+
+  it('flags supplement operations the client does not declare', () => {
+    const strict = contractChecker(INFERRED_OPERATIONS, []);
+    const search = strict.check({
+      ...base,
+      method: 'POST',
+      url: 'http://127.0.0.1:1/v1/dashboard/spectroclusters/search',
+      requestHeaders: { apikey: 'k', 'content-type': 'application/json' },
+      requestBody: '{"filter":{"conjunction":"and","filterGroups":[]},"sort":[]}',
+    });
+    expect(search.violations).toEqual(['POST /v1/dashboard/spectroclusters/search is in the supplement but not declared by the client (SUPPLEMENT_OPERATIONS)']);
+    const badFilter = {
+      method: 'POST',
+      url: 'http://127.0.0.1:1/v1/dashboard/spectroclusters/search',
+      requestHeaders: { apikey: 'k', 'content-type': 'application/json' },
+      requestBody: '{"filter":{"conjunction":"xor"}}',
+    };
+    expect(violations(badFilter)).toEqual(['request filter.conjunction: must be one of "and", "or"']);
+    expect(violations({ ...badFilter, requestBody: '{}', responseBody: '{"listmeta":{"continue":""}}' })).toEqual(['response 200 items: is required']);
   });
 
   it('flags operations outside the subset and undocumented inferred ones', () => {

@@ -70,13 +70,18 @@ describe('Palette emulator', () => {
     emu.configure({ rateLimit: false, clockOffsetMs: 0, latency: { defaultMs: 0, jitterMs: 0, perPrefix: {} }, faults: { rules: [] } });
   });
 
-  it('has a handler for every operation of the spec subset, including the documented-only ones', () => {
+  it('has a handler for every operation of the spec subset, including the documented-only ones and the supplement', () => {
     const ops = loadSpec().operations;
-    expect(ops.length).toBe(58);
+    expect(ops.length).toBe(60);
     expect(ops.filter((o) => o.inferred).map((o) => `${o.method} ${o.template}`).sort()).toEqual([
       'POST /v1/auth/syslogin',
       'POST /v1/system/config/aws/sts/account',
     ]);
+    expect(ops.filter((o) => o.supplement).map((o) => `${o.method} ${o.template}`).sort()).toEqual([
+      'GET /v1/spectroclusters/{uid}/features/backup',
+      'POST /v1/dashboard/spectroclusters/search',
+    ]);
+    expect(loadSpec({ supplementPath: null }).operations.length).toBe(58);
     for (const op of ops) expect(HANDLERS[op.operationId], op.operationId).toBeTypeOf('function');
     expect(Object.keys(HANDLERS).sort()).toEqual(ops.map((o) => o.operationId).sort());
   });
@@ -553,6 +558,96 @@ describe('Palette emulator', () => {
         policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess', 'ReadOnlyAccess'],
       });
       expect(err(arns).message).toMatch(/^policyArns\[1\]: 'ReadOnlyAccess' is not an IAM policy ARN/);
+    });
+  });
+
+  describe('clusters (supplement: search and backup configuration; added by tests)', () => {
+    const SEARCH = '/v1/dashboard/spectroclusters/search';
+    const ALL = { filter: { conjunction: 'and', filterGroups: [] }, sort: [] };
+    type Summary = { metadata: Json; specSummary: { cloudAccountMeta: Json; projectMeta?: Json }; status: Json };
+    const names = (r: PaletteHttpResponse) => (obj(r.json).items as Summary[]).map((c) => String(c.metadata.name));
+
+    it('lists the scope: a project its clusters, the tenant scope every cluster of the tenant; paged with limit and continue', async () => {
+      const tenantAccount = String(obj((await asTenant('POST', '/v1/cloudaccounts/aws', AWS_ACCOUNT('shared'))).json).uid);
+      const projectAccount = String(obj((await asProject('POST', '/v1/cloudaccounts/aws', AWS_ACCOUNT('own'))).json).uid);
+      const inProject = emu.addCluster({ name: 'prod', projectUid: emu.projectUid, cloudAccountUid: projectAccount });
+      emu.addCluster({ name: 'staging', projectUid: emu.projectUid, cloudAccountUid: tenantAccount, state: 'Deleting' });
+      emu.addCluster({ name: 'edge', cloudAccountUid: tenantAccount });
+
+      const project = await asProject('POST', SEARCH, ALL);
+      expect(project.status).toBe(200);
+      expect(names(project)).toEqual(['prod', 'staging']);
+      const prod = (obj(project.json).items as Summary[])[0];
+      expect(prod).toEqual({
+        metadata: expect.objectContaining({ uid: inProject, name: 'prod', annotations: { scope: 'project' } }),
+        specSummary: { cloudAccountMeta: { uid: projectAccount, name: 'own' }, projectMeta: { uid: emu.projectUid, name: 'Default' } },
+        status: { state: 'Running' },
+      });
+      expect(obj(project.json).listmeta).toEqual({ continue: '', count: 2, limit: 50, offset: 0 });
+      expect(names(await asTenant('POST', SEARCH, ALL))).toEqual(['prod', 'staging', 'edge']);
+      // No body is an empty filter; the filter is checked against the schema but not applied.
+      expect(names(await asProject('POST', SEARCH))).toEqual(['prod', 'staging']);
+      const bad = await asProject('POST', SEARCH, { filter: { conjunction: 'xor' } });
+      expect(bad.status).toBe(400);
+      expect(err(bad).message).toBe('filter.conjunction: must be one of "and", "or"');
+      expect((await asProject('POST', SEARCH, [ALL])).status).toBe(400);
+
+      const first = await asTenant('POST', `${SEARCH}?limit=2`, ALL);
+      const listmeta = obj(obj(first.json).listmeta);
+      expect(names(first)).toEqual(['prod', 'staging']);
+      expect(listmeta).toMatchObject({ count: 3, limit: 2, offset: 2 });
+      const second = await asTenant('POST', `${SEARCH}?limit=2&continue=${encodeURIComponent(String(listmeta.continue))}`, ALL);
+      expect(names(second)).toEqual(['edge']);
+      expect(obj(obj(second.json).listmeta).continue).toBe('');
+    });
+
+    it('returns the backup configuration, 404 BackupNotConfigured without one, 404 ResourceNotFound outside the scope', async () => {
+      const account = String(obj((await asProject('POST', '/v1/cloudaccounts/aws', AWS_ACCOUNT('a'))).json).uid);
+      const location = String(obj((await asProject('POST', '/v1/users/assets/locations/s3', S3_LOCATION('nightly'))).json).uid);
+      const withBackup = emu.addCluster({ name: 'prod', projectUid: emu.projectUid, cloudAccountUid: account, backupLocationUid: location });
+      const without = emu.addCluster({ name: 'dev', projectUid: emu.projectUid, cloudAccountUid: account });
+
+      const r = await asProject('GET', `/v1/spectroclusters/${withBackup}/features/backup`);
+      expect(r.status).toBe(200);
+      expect(obj(r.json)).toMatchObject({
+        metadata: { uid: withBackup, name: 'prod' },
+        spec: { clusterUid: withBackup, config: { backupLocationUid: location, backupLocationName: 'nightly', locationType: 's3', backupPrefix: 'prod' } },
+      });
+      // The tenant scope sees project clusters too.
+      expect((await asTenant('GET', `/v1/spectroclusters/${withBackup}/features/backup`)).status).toBe(200);
+      const none = await asProject('GET', `/v1/spectroclusters/${without}/features/backup`);
+      expect([none.status, err(none).code]).toEqual([404, 'BackupNotConfigured']);
+      const other = emu.addTenant('other-tenant');
+      const foreign = await api('GET', `/v1/spectroclusters/${withBackup}/features/backup`, { headers: { ApiKey: other.apiKey } });
+      expect([foreign.status, err(foreign).code]).toEqual([404, 'ResourceNotFound']);
+    });
+
+    it('adds clusters only with an existing account and location visible from their scope; removes them; reset forgets them', async () => {
+      const projectAccount = String(obj((await asProject('POST', '/v1/cloudaccounts/aws', AWS_ACCOUNT('p'))).json).uid);
+      const tenantAccount = String(obj((await asTenant('POST', '/v1/cloudaccounts/aws', AWS_ACCOUNT('t'))).json).uid);
+      expect(() => emu.addCluster({ name: 'x', cloudAccountUid: projectAccount })).toThrow(/cloudAccountUid: cloud account '.*' is in project .*, not visible from tenant scope/);
+      expect(() => emu.addCluster({ name: 'x', cloudAccountUid: 'nope' })).toThrow("cloudAccountUid: cloud account 'nope' not found");
+      expect(() => emu.addCluster({ name: 'x', cloudAccountUid: tenantAccount, backupLocationUid: 'nope' })).toThrow("backupLocationUid: backup location 'nope' not found");
+      expect(() => emu.addCluster({ name: 'x', projectUid: 'nope', cloudAccountUid: tenantAccount })).toThrow("projectUid: project 'nope' not found");
+      const uid = emu.addCluster({ name: 'x', projectUid: emu.projectUid, cloudAccountUid: tenantAccount });
+      expect(() => emu.addCluster({ name: 'x', projectUid: emu.projectUid, cloudAccountUid: tenantAccount })).toThrow("a cluster named 'x' already exists");
+
+      // Over HTTP: POST /_emulator/clusters and DELETE /_emulator/clusters/{uid}; listed in /_emulator/state.
+      const added = await api('POST', '/_emulator/clusters', { body: { name: 'y', cloudAccountUid: tenantAccount } });
+      expect(added.status).toBe(201);
+      const yUid = String(obj(added.json).uid);
+      expect((await api('POST', '/_emulator/clusters', { body: { name: 'z', cloudAccountUid: tenantAccount, extra: 1 } })).status).toBe(400);
+      const state = obj((await api('GET', '/_emulator/state')).json) as { tenants: { clusters: { uid: string; name: string; scope: string }[] }[] };
+      expect(state.tenants[0]?.clusters.map((c) => [c.name, c.scope])).toEqual([['x', `project:${emu.projectUid}`], ['y', 'tenant']]);
+      expect((await api('DELETE', `/_emulator/clusters/${yUid}`)).status).toBe(204);
+      expect((await api('DELETE', `/_emulator/clusters/${yUid}`)).status).toBe(404);
+      expect(emu.removeCluster(uid)).toBe(true);
+      expect(emu.removeCluster(uid)).toBe(false);
+      expect(names(await asTenant('POST', SEARCH, ALL))).toEqual([]);
+
+      emu.addCluster({ name: 'w', cloudAccountUid: tenantAccount });
+      emu.reset();
+      expect(names(await asTenant('POST', SEARCH, ALL))).toEqual([]);
     });
   });
 

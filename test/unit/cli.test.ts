@@ -57,7 +57,7 @@ describe('parseArgs', () => {
       rerun: 'try2',
     });
     expect(parseArgs(['start', 'r.json', '--local'])).toMatchObject({ local: true });
-    expect(parseArgs(['status', 'acme-1234', '--json'])).toEqual({ command: 'status', execution: 'acme-1234', json: true });
+    expect(parseArgs(['status', 'acme-1234', '--json'])).toEqual({ command: 'status', target: 'acme-1234', local: false, json: true });
     expect(parseArgs(['demo'])).toEqual({ command: 'demo', passthrough: [] });
     expect(parseArgs(['sandbox', '--json'])).toEqual({ command: 'sandbox', passthrough: ['--json'] });
     expect(parseArgs([])).toEqual({ command: 'help' });
@@ -74,8 +74,8 @@ describe('parseArgs', () => {
     [['start', 'a.json', '--poll-seconds', '0'], /--poll-seconds must be/],
     [['start', 'a.json', '--local', '--state-machine-arn', SM_ARN], /--local runs on the sandbox/],
     [['start', 'a.json', '--local', '--no-follow'], /--local always follows/],
-    [['status'], /exactly one execution/],
-    [['status', 'x', '--local'], /unknown option '--local'/],
+    [['status'], /exactly one tenant id, execution ARN or execution name/],
+    [['status', 'x', '--no-follow'], /unknown option '--no-follow'/],
     [['status', 'x', '--rerun', 'a'], /unknown option '--rerun'/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

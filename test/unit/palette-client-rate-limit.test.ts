@@ -82,6 +82,23 @@ describe('PrefixRateLimiter', () => {
     expect(clock.time).toBe(0);
   });
 
+  it("applies Palette's documented 50 req/s to /v1/spectroclusters by default; the cluster search has its own default bucket", async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const limiter = new PrefixRateLimiter({}, clock);
+    // Act
+    for (let i = 0; i < 10; i += 1) await limiter.acquire('/v1/spectroclusters/c1/features/backup');
+    const afterClusters = clock.time;
+    for (let i = 0; i < 5; i += 1) await limiter.acquire('/v1/dashboard/spectroclusters/search');
+    const afterSearchBurst = clock.time;
+    await limiter.acquire('/v1/dashboard/spectroclusters/search');
+    // Assess: 5 extra requests at 20 ms each; the search burst is free, then 10 req/s
+    expect(afterClusters).toBeCloseTo(100, 5);
+    expect(afterSearchBurst).toBe(afterClusters);
+    expect(rateLimitPrefix('/v1/dashboard/spectroclusters/search')).toBe('/v1/dashboard');
+    expect(clock.time - afterSearchBurst).toBeCloseTo(100, 5);
+  });
+
   it('applies per-prefix overrides', async () => {
     // Prepare
     const clock = new FakeClock();

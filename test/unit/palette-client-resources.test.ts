@@ -1,6 +1,6 @@
 /** Palette client operation groups: method/path/body of every operation, results, find-by-name and paging. */
 import { describe, expect, it } from 'vitest';
-import { PaletteApiError, PaletteClient, type AwsAccount } from '../../lambdas/services/palette';
+import { PaletteApiError, PaletteClient, PaletteForbiddenError, SEARCH_EVERY_CLUSTER, type AwsAccount } from '../../lambdas/services/palette';
 import { FakeClock, fakeFetch, json, memoryLogger, noContent, rejectionOf, type Handler, type RecordedRequest } from './palette-client-helpers';
 
 function client(handler: Handler) {
@@ -19,6 +19,7 @@ function client(handler: Handler) {
 
 /** Answers like Palette: 201 {uid} for creates, 200 JSON for reads, 204 for the rest. */
 const palettish: Handler = (req) => {
+  if (req.method === 'POST' && req.path.endsWith('/search')) return json(200, { items: [], listmeta: { continue: '' } });
   if (req.method === 'POST' && !req.path.endsWith('/validate') && req.path !== '/v1/apiKeys') return json(201, { uid: 'created-uid' });
   if (req.method === 'POST' && req.path === '/v1/apiKeys') return json(201, { uid: 'key-uid', apiKey: 'the-key' });
   if (req.method === 'GET' && /\/(aws|azure|sshkeys|apiKeys|locations)$/.test(req.path)) return json(200, { items: [], listmeta: { continue: '' } });
@@ -95,6 +96,8 @@ const ops: OpCase[] = [
   { name: 'backupLocations.azure.create', call: (p) => p.backupLocations.azure.create(azLoc), method: 'POST', path: '/v1/users/assets/locations/azure', body: azLoc, result: 'created-uid' },
   { name: 'backupLocations.azure.get', call: (p) => p.backupLocations.azure.get('l1'), method: 'GET', path: '/v1/users/assets/locations/azure/l1' },
   { name: 'backupLocations.azure.update', call: (p) => p.backupLocations.azure.update('l1', azLoc), method: 'PUT', path: '/v1/users/assets/locations/azure/l1', body: azLoc },
+  { name: 'clusters.search', call: (p) => p.clusters.search(), method: 'POST', path: '/v1/dashboard/spectroclusters/search', body: SEARCH_EVERY_CLUSTER, query: { limit: '50' }, result: [] },
+  { name: 'clusters.backupConfig', call: (p) => p.clusters.backupConfig('c1'), method: 'GET', path: '/v1/spectroclusters/c1/features/backup', result: undefined },
 ];
 
 describe('operations', () => {
@@ -127,10 +130,12 @@ describe('operations', () => {
     await project.sshKeys.list();
     await project.backupLocations.s3.get('l');
     await project.clouds.getAwsAccountSts();
+    await project.clusters.search();
+    await project.clusters.backupConfig('c');
     await ctx.palette.apiKeys.list();
     await ctx.palette.system.getReverseProxy();
     // Assess
-    expect(ctx.requests.map((r) => r.headers.projectuid ?? '-')).toEqual(['p-1', 'p-1', 'p-1', 'p-1', 'p-1', '-', '-']);
+    expect(ctx.requests.map((r) => r.headers.projectuid ?? '-')).toEqual(['p-1', 'p-1', 'p-1', 'p-1', 'p-1', 'p-1', 'p-1', '-', '-']);
   });
 
   it('rejects empty uids before sending anything', async () => {
@@ -241,5 +246,71 @@ describe('find by name', () => {
     expect(gcp?.metadata?.uid).toBe('gcp-1');
     expect(minioAsS3).toBeUndefined();
     expect(azure?.metadata?.uid).toBe('az-1');
+  });
+});
+
+describe('clusters', () => {
+  it('search pages with limit/continue/offset, POSTing the same all-clusters body each time', async () => {
+    // Prepare
+    const ctx = client(pagedAccounts(120));
+    // Act
+    const clusters = await ctx.palette.project('p-1').clusters.search();
+    // Assess
+    expect(clusters).toHaveLength(120);
+    expect(clusters[119]?.metadata?.uid).toBe('uid-119');
+    expect(ctx.requests.map((r) => [r.method, r.path])).toEqual(Array(3).fill(['POST', '/v1/dashboard/spectroclusters/search']));
+    expect(ctx.requests.map((r) => Object.fromEntries(r.query))).toEqual([
+      { limit: '50' },
+      { limit: '50', continue: 'tok-50', offset: '50' },
+      { limit: '50', continue: 'tok-100', offset: '100' },
+    ]);
+    expect(ctx.requests.every((r) => JSON.stringify(r.body) === JSON.stringify({ filter: { conjunction: 'and', filterGroups: [] }, sort: [] }))).toBe(true);
+  });
+
+  it('search stops when the server repeats a continue token', async () => {
+    // Prepare
+    const ctx = client(() => json(200, { items: [{ metadata: { uid: 'c' } }], listmeta: { continue: 'same', offset: 1, count: 9, limit: 50 } }));
+    // Act
+    const error = await rejectionOf(ctx.palette.clusters.search());
+    // Assess
+    expect((error as PaletteApiError).code).toBe('PaginationLoop');
+    expect(ctx.requests).toHaveLength(2);
+  });
+
+  it('backupConfig returns spec.config, and undefined for a 404 or BackupNotConfigured', async () => {
+    // Prepare
+    const config = { backupLocationUid: 'loc-1', backupLocationName: 'acme-s3', backupPrefix: 'prod' };
+    const ctx = client((req) => {
+      if (req.path.includes('/with/')) return json(200, { metadata: { uid: 'with' }, spec: { clusterUid: 'with', config } });
+      if (req.path.includes('/gone/')) return json(404, { code: 'ResourceNotFound', message: 'cluster not found' });
+      if (req.path.includes('/none/')) return json(400, { code: 'BackupNotConfigured', message: 'no backup' });
+      return json(403, { code: 'Forbidden', message: 'no' });
+    });
+    // Act
+    const found = await ctx.palette.clusters.backupConfig('with');
+    const gone = await ctx.palette.clusters.backupConfig('gone');
+    const none = await ctx.palette.clusters.backupConfig('none');
+    const forbidden = await rejectionOf(ctx.palette.clusters.backupConfig('denied'));
+    // Assess
+    expect(found).toEqual(config);
+    expect(gone).toBeUndefined();
+    expect(none).toBeUndefined();
+    expect(forbidden).toBeInstanceOf(PaletteForbiddenError);
+    expect(ctx.requests.map((r) => r.path)).toEqual([
+      '/v1/spectroclusters/with/features/backup',
+      '/v1/spectroclusters/gone/features/backup',
+      '/v1/spectroclusters/none/features/backup',
+      '/v1/spectroclusters/denied/features/backup',
+    ]);
+  });
+
+  it('backupConfig rejects an empty uid before sending anything', async () => {
+    // Prepare
+    const ctx = client(palettish);
+    // Act
+    const error = await rejectionOf(ctx.palette.clusters.backupConfig(' '));
+    // Assess
+    expect(error).toBeInstanceOf(TypeError);
+    expect(ctx.requests).toHaveLength(0);
   });
 });

@@ -511,6 +511,24 @@ describe('retries', () => {
     expect(getBadGateway.requests).toHaveLength(2);
   });
 
+  it('retries the cluster search like a read (a POST that creates nothing): 502 and a connection reset', async () => {
+    // Prepare
+    const badGateway = client((req, i) => (i === 0 ? json(502, { code: 'BadGateway' }) : json(200, { items: [], listmeta: { continue: '' } })));
+    const server = await startServer((req, raw, res, i) => {
+      if (i === 0) raw.socket.destroy();
+      else sendJson(res, 200, { items: [{ metadata: { name: 'prod', uid: 'c1' } }], listmeta: { continue: '' } });
+    });
+    servers.push(server);
+    const reset = new PaletteClient({ baseUrl: server.baseUrl, auth: { type: 'apiKey', apiKey: 'key-1234' }, clock: new FakeClock(), rateLimit: false });
+    // Act
+    await badGateway.palette.clusters.search();
+    const clusters = await reset.clusters.search();
+    // Assess
+    expect(badGateway.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
+    expect(clusters.map((c) => c.metadata?.uid)).toEqual(['c1']);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('retries a GET after the server resets the connection', async () => {
     // Prepare
     const server = await startServer((req, raw, res, i) => {

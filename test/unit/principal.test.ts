@@ -304,7 +304,7 @@ describe('undoPrincipal', () => {
     storedSecret('AKIAOLD');
     const result = await undoPrincipal(plan());
     expect(result.deleted).toEqual([]);
-    expect(result.retained).toEqual([{ id: expect.stringContaining('palette-onboarding/'), reason: 'not created by this execution' }]);
+    expect(result.retained).toEqual([{ id: expect.stringContaining('palette-onboarding/'), reason: 'was not created by this execution' }]);
     expect(sm.commandCalls(DeleteSecretCommand)).toHaveLength(0);
     await expectTenantSecretsSession('access-key-delete');
   });

@@ -28,7 +28,7 @@ import type { Plan } from '../../lambdas/domain/workflow-state';
 const reconcilers = vi.hoisted(() => ({}) as Record<string, { find: ReturnType<typeof vi.fn>; delete: ReturnType<typeof vi.fn> }>);
 vi.mock('../../lambdas/services/registrations/kinds', () => ({ RECONCILERS: reconcilers }));
 vi.mock('../../lambdas/services/onboarding/palette', () => ({ paletteClient: () => ({ project: () => ({}) }) }));
-const ownership = vi.hoisted(() => ({ createdByThisExecution: () => true, forget: async () => undefined }));
+const ownership = vi.hoisted(() => ({ mayRemove: () => ({ remove: true }), removal: { mode: 'compensation' }, forget: async () => undefined }));
 vi.mock('../../lambdas/services/registry/ownership', () => ({ TenantOwnership: { load: async () => ownership } }));
 const { undoAllRegistrations } = await import('../../lambdas/services/registrations/reconcile');
 

@@ -16,6 +16,7 @@ import { parseRequestMessage } from '../../lambdas/services/starter/message';
 import { logger } from '../../lambdas/shared/logger';
 
 const SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Onboarding';
+const OFF_SM = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Offboarding';
 const REQUEST = { tenantId: 'acme', aws: { accountId: '111111111111', region: 'us-east-1', credentialMode: 'sts' } };
 const NAME = 'acme-87433e519121';
 const EXECUTION = `arn:aws:states:eu-west-1:123456789012:execution:Onboarding:${NAME}`;
@@ -60,6 +61,7 @@ afterAll(() => {
 });
 beforeEach(() => {
   process.env.ONBOARDING_STATE_MACHINE_ARN = SM;
+  process.env.OFFBOARDING_STATE_MACHINE_ARN = OFF_SM;
 });
 afterEach(() => sfn.reset());
 
@@ -83,7 +85,7 @@ describe('request messages', () => {
     // Act / Assess
     expect(parseRequestMessage(JSON.stringify(requestEvent(REQUEST)))).toEqual({
       ok: true,
-      event: { request: REQUEST, eventId: 'evt-1', source: 'palette.onboarding', detailType: 'Tenant Onboarding Requested' },
+      event: { request: REQUEST, eventId: 'evt-1', source: 'palette.onboarding', detailType: 'Tenant Onboarding Requested', time: '2026-12-01T10:00:00Z' },
     });
     expect(parseRequestMessage('{"detail":{}}')).toEqual({ ok: true, event: { request: {} } });
     const reasons = ['not json secret-ish', '[1]', '"text"', 'null', JSON.stringify({ ...REQUEST }), JSON.stringify(requestEvent([REQUEST])), JSON.stringify(requestEvent('x'))].map(
@@ -102,6 +104,39 @@ describe('request messages', () => {
       "the event's detail is an array, not an object (the onboarding request)",
       "the event's detail is a string, not an object (the onboarding request)",
     ]);
+  });
+});
+
+describe('offboarding requests', () => {
+  const offboardEvent = (detail: unknown, id: string) => ({ ...requestEvent(detail, id), 'detail-type': 'Tenant Offboarding Requested' });
+
+  it('starts the Offboarding state machine, named from the tenant, the event time and id; a redelivery is the same execution, a new event a new one', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    const detail = { tenantId: 'acme', deleteBucket: true };
+    // Act
+    const out = await handler(batch(record('m1', JSON.stringify(offboardEvent(detail, 'evt-off-1'))), record('m2', JSON.stringify(offboardEvent(detail, 'evt-off-1'))), record('m3', JSON.stringify(offboardEvent(detail, 'evt-off-2')))));
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    const calls = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.stateMachineArn)).toEqual([OFF_SM, OFF_SM, OFF_SM]);
+    expect(calls.map((c) => c.input)).toEqual([JSON.stringify(detail), JSON.stringify(detail), JSON.stringify(detail)]);
+    expect(calls[0]?.name).toMatch(/^offboard-acme-20261201100000-[0-9a-f]{8}$/);
+    expect(calls[1]?.name).toBe(calls[0]?.name);
+    expect(calls[2]?.name).not.toBe(calls[0]?.name);
+  });
+
+  it('an invalid offboarding request is still started (ValidateOffboarding reports it) under a valid name; an unknown detail-type is refused', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    // Act
+    const out = await handler(
+      batch(record('m1', JSON.stringify(offboardEvent({ tenantId: 'Not A Tenant!' }, 'evt-off-3'))), record('m2', JSON.stringify({ ...requestEvent(REQUEST), 'detail-type': 'Tenant Deleted' }))),
+    );
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toMatch(/^offboard-request-20261201100000-[0-9a-f]{8}$/);
   });
 });
 

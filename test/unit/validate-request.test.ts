@@ -80,7 +80,11 @@ describe('MinIO endpoint', () => {
 
   it('allowed by the local / testing flag', async () => {
     env({ ALLOW_INSECURE_ENDPOINTS: 'true' });
-    await expect(handler(event(request(HOME, 'http://127.0.0.1:4566')))).resolves.toMatchObject({ plan: { tenantId: 'acme' } });
+    // The plan, and the registration kinds it asks for, in branch order (the Started event reports them).
+    await expect(handler(event(request(HOME, 'http://127.0.0.1:4566')))).resolves.toMatchObject({
+      plan: { tenantId: 'acme' },
+      registrationKinds: ['cloudAccount', 'backupLocation', 'minioBackupLocation'],
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { Aws, aws_events as events, aws_iam as iam } from 'aws-cdk-lib';
-import { ONBOARDING_EVENTS } from '../events';
+import { EVENT_BUS_OF } from '../events';
 
 /**
  * Resource policies of the two EventBridge buses (docs/workflow-contract.md "Events"), written into the bus's own
@@ -11,7 +11,8 @@ import { ONBOARDING_EVENTS } from '../events';
  *   `allowedPublisherOrganizationId` (`aws:PrincipalOrgID`). Nothing else from outside can start an onboarding.
  * - A principal of the HOME account needs only its identity policy (an Allow in the bus policy adds nothing for it);
  *   the home account's principals may always publish requests (its administrators can deploy this stack anyway).
- * - Result detail-types (`Tenant Onboarding Succeeded` / `Failed`) are denied on the onboarding bus to everyone
+ * - Every detail-type of the notifications bus (results such as `Tenant Onboarding Succeeded` / `Failed`, and the
+ *   progress events; EVENT_BUS_OF in cdk/lib/events.ts) is denied on the onboarding bus to everyone
  *   (`events:detail-type`), so a consumer still listening there cannot be fooled either.
  * - The notifications bus denies events:PutEvents to every principal except the state machine's role, with an
  *   explicit Deny in the bus policy, which wins over any identity policy, in this account too. What no bus policy
@@ -31,6 +32,11 @@ export const busArn = (name: string): string => `arn:${Aws.PARTITION}:events:${A
 function setPolicy(bus: events.EventBus, statements: iam.PolicyStatement[]): void {
   (bus.node.defaultChild as events.CfnEventBus).policy = new iam.PolicyDocument({ statements }).toJSON();
 }
+
+/** Every detail-type that travels on the notifications bus (results and progress): refused on the onboarding bus. */
+export const NOTIFICATION_DETAIL_TYPES: readonly string[] = Object.entries(EVENT_BUS_OF)
+  .filter(([, bus]) => bus === 'notifications')
+  .map(([detailType]) => detailType);
 
 /** The onboarding bus: PutEvents for the home account and the configured publishers only. */
 export function restrictOnboardingBus(bus: events.EventBus, name: string, policy: PublisherPolicy): void {
@@ -76,7 +82,7 @@ export function restrictOnboardingBus(bus: events.EventBus, name: string, policy
       }),
     );
   }
-  // Results travel on the notifications bus only: nobody, in this account or another, may put one here.
+  // Results and progress travel on the notifications bus only: nobody, in this account or another, may put one here.
   statements.push(
     new iam.PolicyStatement({
       sid: 'NoResultEventsOnTheRequestBus',
@@ -84,15 +90,16 @@ export function restrictOnboardingBus(bus: events.EventBus, name: string, policy
       actions: ['events:PutEvents'],
       principals: [new iam.AnyPrincipal()],
       resources,
-      conditions: { 'ForAnyValue:StringEquals': { 'events:detail-type': [ONBOARDING_EVENTS.succeeded, ONBOARDING_EVENTS.failed] } },
+      conditions: { 'ForAnyValue:StringEquals': { 'events:detail-type': [...NOTIFICATION_DETAIL_TYPES] } },
     }),
   );
   setPolicy(bus, statements);
 }
 
-/** The notifications bus: only `publisher` (the state machine's role) may put events, whatever else IAM allows. */
-export function restrictNotificationBus(bus: events.EventBus, name: string, publisher: iam.IRole): void {
+/** The notifications bus: only `publishers` (the workflows' state machine roles) may put events, whatever else IAM allows. */
+export function restrictNotificationBus(bus: events.EventBus, name: string, publishers: readonly iam.IRole[]): void {
   const resources = [busArn(name)];
+  const arns = publishers.map((p) => p.roleArn);
   setPolicy(bus, [
     new iam.PolicyStatement({
       sid: 'OnlyTheWorkflowPublishes',
@@ -100,12 +107,12 @@ export function restrictNotificationBus(bus: events.EventBus, name: string, publ
       actions: ['events:PutEvents'],
       principals: [new iam.AnyPrincipal()],
       resources,
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': publisher.roleArn } },
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : arns } },
     }),
     new iam.PolicyStatement({
       sid: 'WorkflowPublishes',
       actions: ['events:PutEvents'],
-      principals: [new iam.ArnPrincipal(publisher.roleArn)],
+      principals: arns.map((a) => new iam.ArnPrincipal(a)),
       resources,
     }),
   ]);

@@ -101,6 +101,44 @@ export const HANDLERS = {
     description: 'Compensation: delete the backup bucket this execution created, if empty',
     access: ['assumeTenantRole', 'homeBucketUndo', 'registryStep'],
   },
+  // ---- offboarding (cdk/lib/constructs/offboarding-state-machine.ts; its removal steps are the undo functions) ----
+  'validate-offboarding': {
+    id: 'ValidateOffboarding',
+    description: "Validate the offboarding request; read the tenant and its latest onboarding plan from the registry",
+    access: ['registryReadTenant'],
+  },
+  'check-tenant-in-use': {
+    id: 'CheckTenantInUse',
+    description: "Refuse the offboarding while Palette clusters use the tenant's cloud account or backup location",
+    access: ['paletteApiKey'],
+  },
+  'begin-offboarding': {
+    id: 'BeginOffboarding',
+    description: "Tenant registry: take the tenant's lease for the offboarding, status OFFBOARDING",
+    access: ['registryLease'],
+  },
+  'finish-offboarding': {
+    id: 'FinishOffboarding',
+    description: 'Tenant registry: record what the offboarding removed and retained, release the lease and the freed names',
+    access: ['registryStep', 'registryRelease'],
+  },
+  // ---- re-validation (cdk/lib/constructs/revalidation-state-machine.ts; read-only checks, then one registry write) ----
+  'list-revalidation-targets': {
+    id: 'ListRevalidationTargets',
+    description: 'Re-validation: the tenants to check (the named one, or every ACTIVE and DRIFTED tenant)',
+    access: ['registryReadTenant', 'registryScan'],
+  },
+  'revalidate-tenant': {
+    id: 'RevalidateTenant',
+    description: "Re-validation, read-only: the tenant's AWS objects, Palette registrations and Palette's own validation against its onboarding plan",
+    // access-key-read: Palette validates a static tenant's stored key (as CheckReadiness does).
+    access: ['registryReadTenant', 'assumeTenantRole', 'homeRevalidate', 'paletteApiKey', 'tenantSecrets:access-key-read'],
+  },
+  'record-drift': {
+    id: 'RecordDrift',
+    description: "Re-validation: record the findings (drift, status DRIFTED or ACTIVE) unless an execution holds the tenant",
+    access: ['registryDrift'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof HANDLERS;

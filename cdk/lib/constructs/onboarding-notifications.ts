@@ -28,10 +28,11 @@ export class OnboardingNotifications extends Construct {
     });
   }
 
-  /** Makes `role` (the state machine's) the only principal that may put events on the bus (once). */
-  publishersOnly(role: iam.IRole): void {
-    if (this.restricted) throw new Error('OnboardingNotifications already has its publisher');
+  /** Makes `roles` (the workflows' state machine roles) the only principals that may put events on the bus (once). */
+  publishersOnly(...roles: iam.IRole[]): void {
+    if (this.restricted) throw new Error('OnboardingNotifications already has its publishers');
+    if (roles.length === 0) throw new Error('OnboardingNotifications needs at least one publisher');
     this.restricted = true;
-    restrictNotificationBus(this.bus, this.busName, role);
+    restrictNotificationBus(this.bus, this.busName, roles);
   }
 }

@@ -1,23 +1,19 @@
 import {
-  Duration,
-  Stack,
-  Validations,
+  type Duration,
   aws_events as events,
   aws_lambda as lambda,
   aws_logs as logs,
   aws_stepfunctions as sfn,
-  aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import { ONBOARDING_EVENTS } from '../events';
-import {
-  EVENTBRIDGE_RETRYABLE_ERRORS,
-  RETRYABLE_ERRORS,
-  RETRY_POLICY,
-  TRANSIENT_ERRORS,
-} from '../../../lambdas/shared/retryable-errors';
+import { TRANSIENT_ERRORS } from '../../../lambdas/shared/retryable-errors';
 import type { HandlerName } from './onboarding-functions';
+import { lambdaTask, notifyTask, workflowStateMachine, type LambdaTaskOptions } from './workflow-tasks';
+
+/** The best-effort progress events of an onboarding (cdk/lib/events.ts). */
+type ProgressEvent = 'started' | 'resourcesReady' | 'ready' | 'registered';
 
 /**
  * The retry lists and the schedule are defined once, in lambdas/shared/retryable-errors.ts (the services read the
@@ -27,24 +23,8 @@ export { EVENTBRIDGE_RETRYABLE_ERRORS, LAMBDA_SERVICE_ERRORS, RETRYABLE_ERRORS, 
 /** Named handler errors the state machine retries (docs/workflow-contract.md "Errors"). */
 export const RETRYABLE_HANDLER_ERRORS = TRANSIENT_ERRORS;
 
-/**
- * The state-level retry of a list of error names: capped exponential backoff with full jitter (RETRY_POLICY:
- * 2 s, x2, capped at 60 s, 10 retries; the caps sum to 362 s, more than a 5-minute outage).
- */
-export function stateRetry(errors: readonly string[]): sfn.RetryProps {
-  return {
-    errors: [...errors],
-    interval: Duration.seconds(RETRY_POLICY.intervalSeconds),
-    backoffRate: RETRY_POLICY.backoffRate,
-    maxDelay: Duration.seconds(RETRY_POLICY.maxDelaySeconds),
-    maxAttempts: RETRY_POLICY.maxAttempts,
-    jitterStrategy: sfn.JitterType.FULL,
-  };
-}
-
-/** Each Lambda may run up to its own timeout (60 s); the task gives it room for a cold start on top. */
-const LAMBDA_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(90));
-const NOTIFY_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
+/** The shared task builders (and the one retry policy), re-exported for the CDK code and tests. */
+export { stateRetry } from './workflow-tasks';
 
 const CATCH_ALL = [sfn.Errors.ALL];
 
@@ -54,8 +34,8 @@ export interface OnboardingStateMachineProps {
   /** The ensure function of every registration kind (OnboardingFunctions.registrations). */
   readonly registrationFunctions: Readonly<Record<RegistrationKey, lambda.IFunction>>;
   /**
-   * Bus that receives the success / failure notifications: the notifications bus, never the onboarding bus on
-   * which requests arrive (cdk/lib/events.ts).
+   * Bus that receives the progress events and the success / failure notifications: the notifications bus, never the
+   * onboarding bus on which requests arrive (cdk/lib/events.ts).
    */
   readonly eventBus: events.IEventBus;
   readonly logRetention: logs.RetentionDays;
@@ -76,27 +56,17 @@ export class OnboardingStateMachine extends Construct {
     super(scope, id);
     const fns = props.functions;
 
-    const invokeFunction = (
-      stateName: string,
-      fn: lambda.IFunction,
-      opts: { resultPath?: string; payload?: sfn.TaskInput; resultSelector?: Record<string, unknown> } = {},
-    ): sfn.TaskStateBase =>
-      // Every Lambda task, the compensation (Undo*) and release states included, retries the one retryable list:
-      // transient errors, Lambda service errors (a crashed or timed-out invocation too) and the task timeout. Every
-      // step is idempotent, so running it again is safe.
-      new tasks.LambdaInvoke(this, stateName, {
-        lambdaFunction: fn,
-        payloadResponseOnly: true,
-        // Replaced by the contract's retry policy below (the built-in one has no jitter).
-        retryOnServiceExceptions: false,
-        taskTimeout: LAMBDA_TASK_TIMEOUT,
-        ...(opts.resultPath ? { resultPath: opts.resultPath } : {}),
-        ...(opts.payload ? { payload: opts.payload } : {}),
-        ...(opts.resultSelector ? { resultSelector: opts.resultSelector } : {}),
-      }).addRetry(stateRetry(RETRYABLE_ERRORS));
+    // Every Lambda task, the compensation (Undo*) and release states included, retries the one retryable list
+    // (cdk/lib/constructs/workflow-tasks.ts); every step is idempotent, so running it again is safe.
+    const invokeFunction = (stateName: string, fn: lambda.IFunction, opts: LambdaTaskOptions = {}): sfn.TaskStateBase => lambdaTask(this, stateName, fn, opts);
     const invoke = (stateName: string, handler: HandlerName, resultPath?: string): sfn.TaskStateBase =>
       invokeFunction(stateName, fns[handler], resultPath ? { resultPath } : {});
-    /** ReleaseTenant: the execution's outcome into the tenant registry, and the tenant's lease released. */
+    /**
+     * ReleaseTenant: the execution's outcome into the tenant registry, and the tenant's lease released. On failure it
+     * also gets `$.compensation` (seeded by Init, so always present): its `<step>Error` entries, written by the undo
+     * states' Catch whatever the cause (a permanent error, retries run out, a timeout), are the CompensationIncomplete
+     * metric (lambdas/handlers/release-tenant.ts).
+     */
     const releaseTenant = (stateName: string, outcome: 'SUCCEEDED' | 'FAILED', resultPath: string): sfn.TaskStateBase =>
       invokeFunction(stateName, fns['release-tenant'], {
         resultPath,
@@ -104,16 +74,28 @@ export class OnboardingStateMachine extends Construct {
           execution: sfn.JsonPath.objectAt('$.execution'),
           job: sfn.JsonPath.objectAt('$.job'),
           outcome,
-          ...(outcome === 'FAILED' ? { error: sfn.JsonPath.objectAt('$.error') } : {}),
+          ...(outcome === 'FAILED' ? { error: sfn.JsonPath.objectAt('$.error'), compensation: sfn.JsonPath.objectAt('$.compensation') } : {}),
         }),
       });
 
     const notify = (stateName: string, detailType: string, detail: sfn.TaskInput): sfn.TaskStateBase =>
-      new tasks.EventBridgePutEvents(this, stateName, {
-        entries: [{ eventBus: props.eventBus, source: ONBOARDING_EVENTS.source, detailType, detail }],
-        resultPath: sfn.JsonPath.DISCARD,
-        taskTimeout: NOTIFY_TASK_TIMEOUT,
-      }).addRetry(stateRetry(EVENTBRIDGE_RETRYABLE_ERRORS));
+      notifyTask(this, stateName, props.eventBus, detailType, detail);
+    /**
+     * A progress event (Started, Resources Ready, Ready, Registered): best effort. It retries EventBridge's transient
+     * errors like every notification, but a failure to send it never fails or compensates the onboarding: the error
+     * is recorded in $.notificationErrors.<event> and the workflow goes on to `next`. Every path in `detail` must
+     * exist when the state runs (a missing one is an uncatchable States.Runtime error).
+     */
+    const progress = (stateName: string, event: ProgressEvent, detail: Record<string, unknown>, next: sfn.IChainable): sfn.TaskStateBase => {
+      const task = notify(stateName, ONBOARDING_EVENTS[event], sfn.TaskInput.fromObject(detail));
+      task.addCatch(next, { errors: CATCH_ALL, resultPath: `$.notificationErrors.${event}` });
+      task.next(next);
+      return task;
+    };
+    const tenantFacts = {
+      tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'),
+      executionName: sfn.JsonPath.stringAt('$.execution.name'),
+    };
 
     // ---- failure path: compensation chain (reverse order), notification, Fail ----------------------
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
@@ -207,10 +189,11 @@ export class OnboardingStateMachine extends Construct {
       },
     });
 
-    // The normalized request is not kept: every later state works from the plan.
+    // The normalized request is not kept: every later state works from the plan (and the list of its registration
+    // kinds, for the Started event).
     const validateRequest = invokeFunction('ValidateRequest', fns['validate-request'], {
       resultPath: '$.job',
-      resultSelector: { plan: sfn.JsonPath.objectAt('$.plan') },
+      resultSelector: { plan: sfn.JsonPath.objectAt('$.plan'), registrationKinds: sfn.JsonPath.listAt('$.registrationKinds') },
     });
     // Nothing exists yet: no compensation. The failure event names the request's tenant id when it has a string one
     // (Choice first: a missing path would be an uncatchable runtime error); that Pass drops the input, so a copied
@@ -228,20 +211,47 @@ export class OnboardingStateMachine extends Construct {
       .when(sfn.Condition.isString('$.raw.tenantId'), failureTenantId)
       .otherwise(notifyFailure);
     validateRequest.addCatch(requestTenantId, { errors: CATCH_ALL, resultPath: '$.error' });
-    // Validated: the raw input is dropped; the plan carries everything later states need.
+    // Validated: from here a failure names the tenant.
+    const admitted = new sfn.Pass(this, 'Admitted', {
+      parameters: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step: 'AcquireTenant' },
+      resultPath: '$.failureContext',
+    });
+    // Binding, lease and names in the tenant registry, and the request as given (kept as the tenant's latest
+    // request: re-validation's remediation and re-onboarding start from it); nothing else exists yet, so a failure
+    // only releases.
+    const acquireTenant = invokeFunction('AcquireTenant', fns['acquire-tenant'], {
+      resultPath: '$.admission',
+      payload: sfn.TaskInput.fromObject({
+        execution: sfn.JsonPath.objectAt('$.execution'),
+        job: sfn.JsonPath.objectAt('$.job'),
+        request: sfn.JsonPath.objectAt('$.raw'),
+      }),
+    });
+    // The raw input is dropped; the plan carries everything later states need.
     const dropInput = new sfn.Pass(this, 'DropInput', {
       parameters: {
         execution: sfn.JsonPath.objectAt('$.execution'),
         job: sfn.JsonPath.objectAt('$.job'),
         compensation: sfn.JsonPath.objectAt('$.compensation'),
-        failureContext: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step: 'AcquireTenant' },
+        admission: sfn.JsonPath.objectAt('$.admission'),
+        failureContext: sfn.JsonPath.objectAt('$.failureContext'),
       },
     });
-    // Binding, lease and names in the tenant registry; nothing else exists yet, so a failure only releases.
-    const acquireTenant = invoke('AcquireTenant', 'acquire-tenant', '$.admission');
     acquireTenant.addCatch(releaseTenantOnFailure, { errors: CATCH_ALL, resultPath: '$.error' });
 
     const readPaletteIdentity = compensate(invoke('ReadPaletteIdentity', 'read-palette-identity', '$.palette'));
+    const notifyStarted = progress(
+      'NotifyStarted',
+      'started',
+      {
+        ...tenantFacts,
+        accountId: sfn.JsonPath.stringAt('$.job.plan.target.accountId'),
+        region: sfn.JsonPath.stringAt('$.job.plan.target.region'),
+        credentialMode: sfn.JsonPath.stringAt('$.job.plan.credentialMode'),
+        registrations: sfn.JsonPath.listAt('$.job.registrationKinds'),
+      },
+      readPaletteIdentity,
+    );
 
     const tenantResources = compensate(
       new sfn.Parallel(this, 'TenantResources', {
@@ -263,8 +273,23 @@ export class OnboardingStateMachine extends Construct {
       time: sfn.WaitTime.secondsPath('$.readiness.waitSeconds'),
     });
     waitForPropagation.next(checkReadiness);
-    ensureStsRole.next(checkReadiness);
-    ensureStaticUser.next(checkReadiness);
+    // Identifiers only (the static user's key is in Secrets Manager, never in the state).
+    const notifyResourcesReady = progress(
+      'NotifyResourcesReady',
+      'resourcesReady',
+      {
+        ...tenantFacts,
+        accountId: sfn.JsonPath.stringAt('$.job.plan.target.accountId'),
+        credentialMode: sfn.JsonPath.stringAt('$.principal.kind'),
+        bucketName: sfn.JsonPath.stringAt('$.tenant.bucket.bucketName'),
+        bucketArn: sfn.JsonPath.stringAt('$.tenant.bucket.bucketArn'),
+        policyArn: sfn.JsonPath.stringAt('$.tenant.policy.policyArn'),
+        principalArn: sfn.JsonPath.stringAt('$.principal.arn'),
+      },
+      checkReadiness,
+    );
+    ensureStsRole.next(notifyResourcesReady);
+    ensureStaticUser.next(notifyResourcesReady);
 
     // One branch per registration kind (lambdas/domain/registrations.ts): its ensure step runs only when the plan
     // has that registration, else the branch records {skipped: true}. Every kind's function gets the same small input.
@@ -290,8 +315,19 @@ export class OnboardingStateMachine extends Construct {
     for (const key of REGISTRATION_KEYS) registrationsParallel.branch(registrationBranch(key));
     const registrations = compensate(registrationsParallel);
 
+    const notifyReady = progress(
+      'NotifyReady',
+      'ready',
+      {
+        ...tenantFacts,
+        attempts: sfn.JsonPath.numberAt('$.readiness.attempt'),
+        firstCheckAt: sfn.JsonPath.stringAt('$.readiness.firstCheckAt'),
+        elapsedSeconds: sfn.JsonPath.numberAt('$.readiness.elapsedSeconds'),
+      },
+      registrations,
+    );
     const isReady = new sfn.Choice(this, 'IsReady')
-      .when(sfn.Condition.booleanEquals('$.readiness.ready', true), registrations)
+      .when(sfn.Condition.booleanEquals('$.readiness.ready', true), notifyReady)
       .otherwise(waitForPropagation);
     checkReadiness.next(isReady);
 
@@ -323,34 +359,27 @@ export class OnboardingStateMachine extends Construct {
     tenantResources.next(
       checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], (part) => (part === 'bucket' ? 'EnsureBucket' : 'EnsureBackupPolicy'), choosePrincipal),
     );
-    const definition = init.next(validateRequest).next(dropInput).next(acquireTenant).next(readPaletteIdentity).next(tenantResources);
+    readPaletteIdentity.next(tenantResources);
+    const definition = init.next(validateRequest).next(admitted).next(acquireTenant).next(dropInput).next(notifyStarted);
     const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
-    verifyRegistrations.next(buildSummary).next(releaseTenantOnSuccess).next(notifySuccess).next(done);
+    releaseTenantOnSuccess.next(notifySuccess).next(done);
+    // Per registration kind: its result (uids, names, secret ARNs) or {skipped: true}.
+    const notifyRegistered = progress(
+      'NotifyRegistered',
+      'registered',
+      { ...tenantFacts, registrations: sfn.JsonPath.objectAt('$.registrations') },
+      buildSummary,
+    );
+    verifyRegistrations.next(notifyRegistered);
+    buildSummary.next(releaseTenantOnSuccess);
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-onboarding`,
-      retention: props.logRetention,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.executionTimeout ?? Duration.hours(1),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: 'onboarding',
+      definition,
       comment: 'palette-onboarding: onboard one tenant into Spectro Cloud Palette (docs/workflow-contract.md)',
-    });
-
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray tracing and CloudWatch Logs vended delivery (logs:CreateLogDelivery etc.) do not support resource-level permissions.',
-    });
-    for (const fn of [...Object.values(fns), ...Object.values(props.registrationFunctions)]) {
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the workflow function and its versions/aliases (ARN + ":*"), as granted by the LambdaInvoke task.',
-      });
-    }
+      logRetention: props.logRetention,
+      ...(props.executionTimeout ? { timeout: props.executionTimeout } : {}),
+      invokes: [...Object.values(fns), ...Object.values(props.registrationFunctions)],
+    }));
   }
 }

@@ -51,6 +51,12 @@ export interface OnboardingTriggerProps {
   readonly publishers: PublisherPolicy;
 }
 
+/** The workflows request events start: onboarding (`Tenant Onboarding Requested`), offboarding (`Tenant Offboarding Requested`). */
+export interface StartTargets {
+  readonly onboarding: sfn.IStateMachine;
+  readonly offboarding: sfn.IStateMachine;
+}
+
 /** What `startExecutionsOf` built. */
 export interface ExecutionStarts {
   readonly rule: events.Rule;
@@ -61,9 +67,10 @@ export interface ExecutionStarts {
 }
 
 /** The starter's environment, typed against its schema (lambdas/services/starter/env.ts): a missing or extra key does not compile. */
-export function starterEnvironment(stateMachineArn: string, logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL']) {
+export function starterEnvironment(workflows: StartTargets, logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL']) {
   return {
-    ONBOARDING_STATE_MACHINE_ARN: stateMachineArn,
+    ONBOARDING_STATE_MACHINE_ARN: workflows.onboarding.stateMachineArn,
+    OFFBOARDING_STATE_MACHINE_ARN: workflows.offboarding.stateMachineArn,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
   } satisfies Record<keyof StarterEnvInput, string>;
@@ -107,10 +114,11 @@ export class OnboardingTrigger extends Construct {
   }
 
   /**
-   * Routes onboarding requests on the bus to `stateMachine` (once): the rule -> the request queue -> the starter
-   * Lambda (event source mapping with partial batch responses) -> StartExecution, which is all the starter may do.
+   * Routes onboarding and offboarding requests on the bus to their state machines (once): the rule -> the request
+   * queue -> the starter Lambda (event source mapping with partial batch responses) -> StartExecution of the workflow
+   * the detail-type names, which is all the starter may do.
    */
-  startExecutionsOf(stateMachine: sfn.IStateMachine): ExecutionStarts {
+  startExecutionsOf(workflows: StartTargets): ExecutionStarts {
     if (this.starts) throw new Error('OnboardingTrigger already has a target state machine');
 
     const requestQueue = new sqs.Queue(this, 'RequestQueue', {
@@ -123,8 +131,8 @@ export class OnboardingTrigger extends Construct {
 
     const rule = new events.Rule(this, 'RequestedRule', {
       eventBus: this.eventBus,
-      description: `Queue each "${ONBOARDING_EVENTS.requested}" event for the starter, which starts a palette-onboarding execution`,
-      eventPattern: { source: [ONBOARDING_EVENTS.source], detailType: [ONBOARDING_EVENTS.requested] },
+      description: `Queue each "${ONBOARDING_EVENTS.requested}" / "${ONBOARDING_EVENTS.offboardingRequested}" event for the starter, which starts the execution`,
+      eventPattern: { source: [ONBOARDING_EVENTS.source], detailType: [ONBOARDING_EVENTS.requested, ONBOARDING_EVENTS.offboardingRequested] },
     });
     // No `message`: the queue receives the whole event, the same shape EventBridge puts into the DLQ.
     rule.addTarget(
@@ -137,8 +145,8 @@ export class OnboardingTrigger extends Construct {
 
     const starter = new OnboardingFunction(this, 'Starter', {
       handler: STARTER_HANDLER,
-      description: 'palette-onboarding: start an onboarding execution (named <tenantId>-<hash>) for each queued request event',
-      environment: starterEnvironment(stateMachine.stateMachineArn, this.props.logLevel),
+      description: 'palette-onboarding: start an onboarding (named <tenantId>-<hash>) or offboarding execution for each queued request event',
+      environment: starterEnvironment(workflows, this.props.logLevel),
       logRetention: this.props.logRetention,
       timeout: REQUEST_PATH.starterTimeout,
     });
@@ -146,7 +154,7 @@ export class OnboardingTrigger extends Construct {
       new iam.PolicyStatement({
         sid: 'StartOnboardingExecutions',
         actions: ['states:StartExecution'],
-        resources: [stateMachine.stateMachineArn],
+        resources: [workflows.onboarding.stateMachineArn, workflows.offboarding.stateMachineArn],
       }),
     );
     // Grants the starter's role what the mapping needs on this queue (receive, delete, change visibility, attributes).

@@ -25,7 +25,7 @@ import type { PlatformEnvInput } from '../../../lambdas/services/platform/env';
 import type { OnboardingConfig } from '../config';
 import { OnboardingFunction } from './onboarding-function';
 import { KEY_PROPAGATION_ERRORS, RETRYABLE_ERRORS } from '../../../lambdas/shared/retryable-errors';
-import { stateRetry } from './onboarding-state-machine';
+import { stateRetry } from './workflow-tasks';
 
 /**
  * Logical-id prefix of the PlatformSetup state machine (what the local runner's `stateMachine` selector takes).

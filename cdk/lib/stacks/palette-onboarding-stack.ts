@@ -4,11 +4,14 @@ import type { OnboardingConfig } from '../config';
 import { OnboardingFunctions } from '../constructs/onboarding-functions';
 import { OnboardingNotifications } from '../constructs/onboarding-notifications';
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
+import { OffboardingStateMachine } from '../constructs/offboarding-state-machine';
+import { RevalidationStateMachine } from '../constructs/revalidation-state-machine';
+import { OnboardingAlarms } from '../constructs/onboarding-alarms';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
 import { TenantRegistry } from '../constructs/tenant-registry';
 import { TenantSecretsAccess } from '../constructs/tenant-secrets-access';
-import { lambdaEnvironment, type EnvironmentRefs } from '../lambda-environment';
+import { lambdaEnvironment, SERVICE_NAME, type EnvironmentRefs } from '../lambda-environment';
 
 /** Whole-execution limit of the onboarding state machine (readiness budget max 15 min + retries). */
 export const EXECUTION_TIMEOUT = Duration.hours(1);
@@ -27,9 +30,15 @@ export class PaletteOnboardingStack extends Stack {
   readonly tenantSecrets: TenantSecretsAccess;
   readonly functions: OnboardingFunctions;
   readonly workflow: OnboardingStateMachine;
+  /** The offboarding workflow (README "Offboarding"). */
+  readonly offboarding: OffboardingStateMachine;
+  /** Scheduled re-validation (drift detection; README "Re-validation"). */
+  readonly revalidation: RevalidationStateMachine;
   readonly trigger: OnboardingTrigger;
   /** The results bus (`<eventBusName>-notifications`); only the state machine may publish on it. */
   readonly notifications: OnboardingNotifications;
+  /** CloudWatch alarms (README "Alarms and metrics"); another workflow: `alarms.watchStateMachine(name, stateMachine)`. */
+  readonly alarms: OnboardingAlarms;
   /** Only when config.selfHosted (docs/platform-setup.md). */
   readonly platformSetup?: PlatformSetup;
 
@@ -70,10 +79,38 @@ export class PaletteOnboardingStack extends Stack {
       logRetention: props.config.logRetentionDays,
       executionTimeout: EXECUTION_TIMEOUT,
     });
-    this.notifications.publishersOnly(this.workflow.stateMachine.role);
-    const starts = this.trigger.startExecutionsOf(this.workflow.stateMachine);
+    this.offboarding = new OffboardingStateMachine(this, 'Offboarding', {
+      functions: this.functions.functions,
+      eventBus: this.notifications.bus,
+      logRetention: props.config.logRetentionDays,
+      executionTimeout: EXECUTION_TIMEOUT,
+    });
+    this.revalidation = new RevalidationStateMachine(this, 'Revalidation', {
+      functions: this.functions.functions,
+      eventBus: this.notifications.bus,
+      onboarding: this.workflow.stateMachine,
+      settings: {
+        apiKeyExpiryWarningDays: props.config.apiKeyExpiryWarningDays,
+        staticKeyRotationDays: props.config.staticKeyRotationDays,
+        remediate: props.config.remediate,
+      },
+      concurrency: props.config.revalidationConcurrency,
+      schedule: props.config.revalidationSchedule,
+      logRetention: props.config.logRetentionDays,
+      executionTimeout: EXECUTION_TIMEOUT,
+    });
+    this.notifications.publishersOnly(this.workflow.stateMachine.role, this.offboarding.stateMachine.role, this.revalidation.stateMachine.role);
+    const starts = this.trigger.startExecutionsOf({ onboarding: this.workflow.stateMachine, offboarding: this.offboarding.stateMachine });
+    this.alarms = new OnboardingAlarms(this, 'Alarms', {
+      deadLetterQueue: this.trigger.deadLetterQueue,
+      workflows: { Onboarding: this.workflow.stateMachine, Offboarding: this.offboarding.stateMachine, Revalidation: this.revalidation.stateMachine },
+      serviceName: SERVICE_NAME,
+      alarmTopicArn: props.config.alarmTopicArn,
+    });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'OffboardingStateMachineArn', { value: this.offboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RevalidationStateMachineArn', { value: this.revalidation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EventBusName', { value: this.trigger.eventBus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.trigger.eventBus.eventBusArn });
     new CfnOutput(this, 'NotificationBusName', { value: this.notifications.bus.eventBusName });
@@ -81,6 +118,7 @@ export class PaletteOnboardingStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.trigger.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'RequestQueueUrl', { value: starts.requestQueue.queueUrl });
     new CfnOutput(this, 'TenantRegistryTableName', { value: this.registry.table.tableName });
+    new CfnOutput(this, 'AlarmNames', { value: this.alarms.alarmNames });
 
     // Self-hosted Palette: the PlatformSetup state machine (STS account, reverse proxy), also run at deploy.
     if (props.config.selfHosted) {

@@ -33,6 +33,7 @@ import { resourceKey } from '../../domain/names';
 import { marksToApply, type Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
 import { tenantSession } from '../../domain/session-policies';
+import { COMPENSATION, type Removal } from '../../domain/removal';
 import type { BucketResult, Plan } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
 import { awsCall, BucketConfigurationError, BucketConflictError } from '../../shared/errors';
@@ -270,13 +271,15 @@ export interface UndoResult {
 }
 
 /**
- * Deletes the bucket only if this execution created it (its created-by tag, or the registry: this execution's
- * intent when it died before tagging) and it is empty; otherwise retains it.
+ * Compensation: deletes the bucket only if this execution created it (its created-by tag, or the registry: this
+ * execution's intent when it died before tagging) and it is empty; otherwise retains it.
+ * Offboarding (`removal.mode === 'offboarding'`): the tenant's bucket is retained with its backups unless the request
+ * asks `deleteBucket`; one holding objects is deleted only with `purgeBucket` (every object version first).
  */
-export async function undoBucket(plan: Plan): Promise<UndoResult> {
+export async function undoBucket(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
   const s3 = tenantClients(plan.target, tenantSession(plan, 'bucket-undo')).s3ForRegion(plan.target.region);
   const Bucket = plan.bucketName;
-  const ownership = await TenantOwnership.load(plan);
+  const ownership = await TenantOwnership.load(plan, removal);
   const key = resourceKey.bucket(plan.target.partition, Bucket);
   let tags: Record<string, string>;
   try {
@@ -288,12 +291,20 @@ export async function undoBucket(plan: Plan): Promise<UndoResult> {
     }
     throw e;
   }
-  if (!ownership.createdByThisExecution(key, tags)) return { deleted: [], retained: [] };
-  // Current objects mean someone stored data: keep the bucket. Without them, what remains are
-  // noncurrent versions and delete markers (e.g. Palette's validation probe), which go with the bucket.
+  const decision = ownership.mayRemove(key, tags);
+  if (!decision.remove) return { deleted: [], retained: ownership.kept(plan.bucketArn, decision.reason) };
+  if (removal.mode === 'offboarding' && !removal.deleteBucket) {
+    return { deleted: [], retained: [{ id: plan.bucketArn, reason: 'retained with its backups (offboard with deleteBucket to remove it)' }] };
+  }
+  // Current objects mean someone stored data: keep the bucket (unless offboarding purges it). Without them, what
+  // remains are noncurrent versions and delete markers (e.g. Palette's validation probe), which go with the bucket.
   const current = await awsCall(() => s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 })));
-  if ((current.KeyCount ?? current.Contents?.length ?? 0) > 0) {
-    return { deleted: [], retained: [{ id: plan.bucketArn, reason: 'bucket is not empty; retained' }] };
+  const purge = removal.mode === 'offboarding' && removal.purgeBucket;
+  if ((current.KeyCount ?? current.Contents?.length ?? 0) > 0 && !purge) {
+    return {
+      deleted: [],
+      retained: [{ id: plan.bucketArn, reason: removal.mode === 'offboarding' ? 'bucket holds objects (backups); retained (offboard with purgeBucket to delete them)' : 'bucket is not empty; retained' }],
+    };
   }
   await purgeVersions(s3, Bucket);
   await awsCall(() => s3.send(new DeleteBucketCommand({ Bucket })));

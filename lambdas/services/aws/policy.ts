@@ -20,6 +20,7 @@ import {
 import { resourceKey } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
 import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policies';
+import { COMPENSATION, type Removal } from '../../domain/removal';
 import { tenantSession } from '../../domain/session-policies';
 import type { Plan, PolicyResult } from '../../domain/workflow-state';
 import { tenantClients } from '../../shared/aws-clients';
@@ -107,10 +108,13 @@ async function convergeVersion(iam: IAMClient, plan: Plan, PolicyDocument: strin
   return { policyArn: plan.policyArn, defaultVersionId: out.PolicyVersion?.VersionId ?? 'unknown', created: false, versionCreated: true };
 }
 
-/** Deletes the policy only if this execution created it (detaching it from our principal first). */
-export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
+/**
+ * Deletes the policy (detaching it from our principal first) only if this execution created it (compensation) or
+ * it is the tenant's (offboarding, lambdas/domain/removal.ts).
+ */
+export async function undoBackupPolicy(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-undo'));
-  const ownership = await TenantOwnership.load(plan);
+  const ownership = await TenantOwnership.load(plan, removal);
   const key = resourceKey.policy(plan.target.accountId, plan.policyName);
   let policy;
   try {
@@ -124,7 +128,8 @@ export async function undoBackupPolicy(plan: Plan): Promise<UndoResult> {
     await ownership.forget(key);
     return { deleted: [], retained: [] };
   }
-  if (!ownership.createdByThisExecution(key, tagMap(policy.Tags))) return { deleted: [], retained: [] };
+  const decision = ownership.mayRemove(key, tagMap(policy.Tags));
+  if (!decision.remove) return { deleted: [], retained: ownership.kept(plan.policyArn, decision.reason) };
   for (const detach of [
     () => iam.send(new DetachRolePolicyCommand({ RoleName: plan.principalName, PolicyArn: plan.policyArn })),
     () => iam.send(new DetachUserPolicyCommand({ UserName: plan.principalName, PolicyArn: plan.policyArn })),

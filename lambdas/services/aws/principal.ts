@@ -32,6 +32,7 @@ import {
 import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual, trustPolicyProblem } from '../../domain/policies';
+import { COMPENSATION, type Removal, type RemovalDecision } from '../../domain/removal';
 import { tenantSession } from '../../domain/session-policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantClients, tenantSecretsClient } from '../../shared/aws-clients';
@@ -256,17 +257,19 @@ async function notOthers<T>(result: UndoResult, name: string, lookUp: () => Prom
   }
 }
 
-export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
+export async function undoPrincipal(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
   const { iam } = tenantClients(plan.target, tenantSession(plan, 'principal-undo'));
-  const ownership = await TenantOwnership.load(plan);
+  const ownership = await TenantOwnership.load(plan, removal);
   const result: UndoResult = { deleted: [], retained: [] };
   const name = plan.principalName;
   if (plan.credentialMode === 'sts') {
     const key = resourceKey.role(plan.target.accountId, name);
     const role = await notOthers(result, name, () => lookUpTenantObject(`IAM role '${name}'`, plan.tenantId, () => iam.send(new GetRoleCommand({ RoleName: name }))));
     if (role === 'others') return result;
+    const decision = role?.Role ? ownership.mayRemove(key, tagMap(role.Role.Tags)) : undefined;
     if (!role?.Role) await ownership.forget(key);
-    else if (ownership.createdByThisExecution(key, tagMap(role.Role.Tags))) {
+    else if (decision && !decision.remove) result.retained.push(...ownership.kept(role.Role.Arn ?? name, decision.reason));
+    else {
       const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })));
       for (const p of attached.AttachedPolicies ?? []) {
         const PolicyArn = p.PolicyArn;
@@ -281,10 +284,12 @@ export async function undoPrincipal(plan: Plan): Promise<UndoResult> {
   const key = resourceKey.user(plan.target.accountId, name);
   const found = await notOthers(result, name, () => lookUpTenantObject(`IAM user '${name}'`, plan.tenantId, () => iam.send(new GetUserCommand({ UserName: name }))));
   const user = found === 'others' ? undefined : found?.User;
+  let userDecision: RemovalDecision;
   if (found === 'others') {
     // Another tenant's user: not ours to remove (its key secret, if any, is judged on its own below).
   } else if (!user) await ownership.forget(key);
-  else if (ownership.createdByThisExecution(key, tagMap(user.Tags))) {
+  else if (!(userDecision = ownership.mayRemove(key, tagMap(user.Tags))).remove) result.retained.push(...ownership.kept(user.Arn ?? name, userDecision.reason));
+  else {
     const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName: name })))).AccessKeyMetadata ?? [];
     for (const k of keys) {
       const AccessKeyId = k.AccessKeyId;

@@ -5,13 +5,13 @@
  * compensation deletes only what this execution created. Every call goes through the tenant's secrets session of
  * the caller's job (`tenantSecretsClient(plan, job)`): IAM lets it touch this tenant's secrets only.
  */
-import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, RestoreSecretCommand, TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { resourceKey } from '../../domain/names';
 import { marksToApply } from '../../domain/ownership';
 import type { SecretJobName } from '../../domain/secret-access';
 import { tenantSecretsClient } from '../../shared/aws-clients';
 import { awsCall } from '../../shared/errors';
-import { describeSecret, forceDeleteSecret } from '../../shared/secrets';
+import { describeSecret, forceDeleteSecret, scheduleSecretDeletion } from '../../shared/secrets';
 import type { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
 
@@ -82,6 +82,8 @@ export async function ensureTenantSecret(ownership: TenantOwnership, spec: Tenan
   const arn = existing.ARN;
   const current = tagMap(existing.Tags);
   const decision = ownership.decide({ key, object: `secret '${spec.name}'`, marks: current, adopt: spec.adopt, adoptField: spec.adoptField });
+  // The tenant's secret, deleted with a recovery window by an offboarding: restored, then written anew.
+  if (existing.DeletedDate !== undefined) await awsCall(() => sm.send(new RestoreSecretCommand({ SecretId: arn })));
   await awsCall(() => sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString })));
   const wanted = marksToApply(plan.tags, current, {
     createdByThisExecution: decision.kind === 'own' && decision.createdByThisExecution,
@@ -95,19 +97,23 @@ export async function ensureTenantSecret(ownership: TenantOwnership, spec: Tenan
   return { arn, created: false };
 }
 
-/** Compensation: force-deletes the secret only if this execution created it; otherwise reports it retained. */
+/**
+ * Compensation: force-deletes the secret only if this execution created it; otherwise reports it retained.
+ * Offboarding: deletes the tenant's secret with the recovery window (a secret already scheduled for deletion is
+ * left as it is).
+ */
 export async function undoTenantSecret(ownership: TenantOwnership, name: string, job: SecretJobName): Promise<UndoResult> {
   const sm = tenantSecretsClient(ownership.plan, job);
   const key = resourceKey.secret(ownership.plan.homeAccountId, name);
   const secret = await describeSecret(name, sm);
-  if (!secret?.ARN) {
+  if (!secret?.ARN || (secret.DeletedDate !== undefined && ownership.removal.mode === 'offboarding')) {
     await ownership.forget(key);
     return { deleted: [], retained: [] };
   }
-  if (!ownership.createdByThisExecution(key, tagMap(secret.Tags))) {
-    return { deleted: [], retained: [{ id: secret.ARN, reason: 'not created by this execution' }] };
-  }
-  await forceDeleteSecret(secret.ARN, sm);
+  const decision = ownership.mayRemove(key, tagMap(secret.Tags));
+  if (!decision.remove) return { deleted: [], retained: ownership.kept(secret.ARN, decision.reason, true) };
+  if (ownership.removal.mode === 'offboarding') await scheduleSecretDeletion(secret.ARN, ownership.removal.secretRecoveryDays, sm);
+  else await forceDeleteSecret(secret.ARN, sm);
   await ownership.forget(key);
   return { deleted: [secret.ARN], retained: [] };
 }

@@ -7,6 +7,7 @@ import type { Plan } from '../../domain/workflow-state';
 import { loadEnv } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { recordPaletteCall } from '../../shared/metrics';
 import { readSecretString } from '../../shared/secrets';
 import { PaletteClient, type PaletteScope } from '../palette';
 
@@ -45,6 +46,8 @@ export function paletteClient(apiKeySecretArn: string): PaletteClient {
       baseUrl: loadEnv().PALETTE_ENDPOINT,
       auth: { type: 'apiKey', apiKey: () => readApiKey(apiKeySecretArn) },
       logger,
+      // PaletteCalls / PaletteThrottles of the invocation (lambdas/shared/metrics.ts).
+      onAttempt: recordPaletteCall,
       retry: { budgetMs: PALETTE_CALL_BUDGET_MS },
     });
     clients.set(apiKeySecretArn, client);

@@ -30,24 +30,25 @@ export interface ReadinessInput {
   now?: Date;
 }
 
-export async function checkReadiness(input: ReadinessInput): Promise<ReadinessResult> {
+export async function checkReadiness(input: ReadinessInput): Promise<ReadinessResult & { elapsedSeconds: number }> {
   const { plan, principal, palette, previous } = input;
   const now = input.now ?? new Date();
   const attempt = (previous?.attempt ?? 0) + 1;
   const firstCheckAt = previous?.firstCheckAt ?? now.toISOString();
+  const elapsed = (now.getTime() - Date.parse(firstCheckAt)) / 1000;
+  const elapsedSeconds = Math.max(0, Math.round(elapsed));
   const credentials = await paletteAwsCredentials(plan, principal, palette);
   const clouds = paletteScope(plan).clouds;
   let reason: string;
   try {
     await clouds.validateAwsAccount(credentials);
     await clouds.validateS3Bucket({ bucket: plan.bucketName, region: plan.target.region, credentials });
-    return { ready: true, attempt, firstCheckAt, waitSeconds: 0 };
+    return { ready: true, attempt, firstCheckAt, waitSeconds: 0, elapsedSeconds };
   } catch (e) {
     // Only Palette's verdict on the credentials means "not ready yet"; anything else is a real failure.
     if (!(e instanceof PaletteValidationError)) throw e;
     reason = e.message;
   }
-  const elapsed = (now.getTime() - Date.parse(firstCheckAt)) / 1000;
   const waitSeconds = nextWaitSeconds(attempt, elapsed);
   if (elapsed + waitSeconds > plan.readinessTimeoutSeconds) {
     throw new ReadinessTimeoutError(
@@ -55,5 +56,5 @@ export async function checkReadiness(input: ReadinessInput): Promise<ReadinessRe
         `${attempt} attempts in ${Math.round(elapsed)} s (budget ${plan.readinessTimeoutSeconds} s): ${reason} — ${readinessHint(reason)}`,
     );
   }
-  return { ready: false, attempt, firstCheckAt, waitSeconds, reason };
+  return { ready: false, attempt, firstCheckAt, waitSeconds, elapsedSeconds, reason };
 }

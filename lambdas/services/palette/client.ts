@@ -20,11 +20,12 @@ import { ApiKeys } from './resources/api-keys';
 import { BackupLocations } from './resources/backup-locations';
 import { AwsCloudAccounts, AzureCloudAccounts } from './resources/cloud-accounts';
 import { Clouds } from './resources/clouds';
+import { Clusters } from './resources/clusters';
 import { requireData, type ResourceContext } from './resources/shared';
 import { SshKeys } from './resources/ssh-keys';
 import { SystemConfig } from './resources/system';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry';
-import { PaletteTransport, type FetchFunction } from './transport';
+import { PaletteTransport, type FetchFunction, type PaletteAttempt } from './transport';
 
 export interface PaletteClientOptions {
   /** Palette API root, e.g. https://api.spectrocloud.com or the self-hosted instance URL (no path). */
@@ -38,11 +39,16 @@ export interface PaletteClientOptions {
   /** Jitter source in [0, 1) (defaults to Math.random). */
   random?: () => number;
   retry?: Partial<RetryOptions>;
-  /** Client-side token buckets per resource prefix (default 10 req/s, burst 5); `false` disables them. */
+  /**
+   * Client-side token buckets per resource prefix (default 10 req/s, burst 5; /v1/spectroclusters 50 req/s, as
+   * Palette documents); `false` disables them.
+   */
   rateLimit?: RateLimitOptions | false;
   /** Age after which a login token is replaced (default 12 min; Palette tokens live 15 min). */
   tokenRefreshMs?: number;
   userAgent?: string;
+  /** Called after every HTTP request sent to Palette (retries included), e.g. to count calls and throttles. */
+  onAttempt?: (attempt: PaletteAttempt) => void;
 }
 
 /** Operation groups that honour the ProjectUid header (tenant scope when it is absent). */
@@ -51,6 +57,8 @@ export interface PaletteScope {
   readonly cloudAccounts: { readonly aws: AwsCloudAccounts; readonly azure: AzureCloudAccounts };
   readonly sshKeys: SshKeys;
   readonly backupLocations: BackupLocations;
+  /** Read-only: cluster search and backup configuration (official operations of spec/supplement.json). */
+  readonly clusters: Clusters;
 }
 
 function scopeFor(ctx: ResourceContext): PaletteScope {
@@ -59,6 +67,7 @@ function scopeFor(ctx: ResourceContext): PaletteScope {
     cloudAccounts: { aws: new AwsCloudAccounts(ctx), azure: new AzureCloudAccounts(ctx) },
     sshKeys: new SshKeys(ctx),
     backupLocations: new BackupLocations(ctx),
+    clusters: new Clusters(ctx),
   };
 }
 
@@ -87,6 +96,7 @@ export class PaletteClient implements PaletteScope {
   readonly cloudAccounts: { readonly aws: AwsCloudAccounts; readonly azure: AzureCloudAccounts };
   readonly sshKeys: SshKeys;
   readonly backupLocations: BackupLocations;
+  readonly clusters: Clusters;
 
   private readonly ctx: ResourceContext;
   private readonly authenticator: Authenticator;
@@ -106,6 +116,7 @@ export class PaletteClient implements PaletteScope {
       logger,
       userAgent: options.userAgent ?? 'palette-onboarding',
       authenticator: () => this.authenticator,
+      onAttempt: options.onAttempt,
     });
     const api = createClient<paths>({ baseUrl, fetch: transport.fetch });
     const inferred = createClient<InferredPaths>({ baseUrl, fetch: transport.fetch });
@@ -125,6 +136,7 @@ export class PaletteClient implements PaletteScope {
     this.cloudAccounts = tenant.cloudAccounts;
     this.sshKeys = tenant.sshKeys;
     this.backupLocations = tenant.backupLocations;
+    this.clusters = tenant.clusters;
   }
 
   /** The same operation groups in project scope (every request carries `ProjectUid: <projectUid>`). */

@@ -2,11 +2,12 @@ export { PaletteClient, type PaletteClientOptions, type PaletteScope } from './c
 export type { PaletteAuthConfig, SystemCredentials, TenantCredentials } from './auth';
 export * from './errors';
 export type { PaletteLogger, LogFields } from './logger';
-export { DEFAULT_RATE_LIMIT, type Clock, type RateLimitOptions, type RateLimitRule } from './rate-limit';
+export { DEFAULT_PREFIX_RULES, DEFAULT_RATE_LIMIT, type Clock, type RateLimitOptions, type RateLimitRule } from './rate-limit';
 export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry';
 export { REDACTED, redact } from './redact';
-export type { FetchFunction } from './transport';
+export type { FetchFunction, PaletteAttempt } from './transport';
 export type { CreatedApiKey } from './resources/api-keys';
 export type { TypedBackupLocations } from './resources/backup-locations';
+export { BACKUP_NOT_CONFIGURED, SEARCH_EVERY_CLUSTER, type Clusters } from './resources/clusters';
 export type * from './types';
 export type { paths, components, operations } from './generated/palette-api';

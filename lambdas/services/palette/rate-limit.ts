@@ -2,7 +2,8 @@
  * Client-side token buckets, one per Palette rate-limit prefix.
  *
  * Palette limits requests per source IP and per top-level resource prefix; sub-paths share their prefix's bucket
- * (docs: /v1/apiKeys, /v1/auth, /v1/cloudaccounts, /v1/clouds, /v1/system, /v1/users ... 10 req/s, burst 5).
+ * (docs: /v1/apiKeys, /v1/auth, /v1/cloudaccounts, /v1/clouds, /v1/system, /v1/users ... 10 req/s, burst 5;
+ * /v1/spectroclusters 50 req/s).
  * Keeping one Lambda container under that limit means it never causes a 429 on its own; 429s caused by other
  * callers sharing the IP are still handled by the retry policy.
  *
@@ -37,6 +38,15 @@ export interface RateLimitOptions extends Partial<RateLimitRule> {
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitRule = { ratePerSecond: 10, burst: 5 };
+
+/**
+ * Prefixes whose documented rate differs from the default: /v1/spectroclusters is 50 req/s (Palette's "Endpoint
+ * Prefix Rate" table; burst 5 like the others). Other prefixes, e.g. /v1/dashboard (the cluster search), get their own
+ * bucket with the default rule. `prefixes` in the options win over these.
+ */
+export const DEFAULT_PREFIX_RULES: Readonly<Record<string, RateLimitRule>> = {
+  '/v1/spectroclusters': { ratePerSecond: 50, burst: 5 },
+};
 
 /**
  * The rate-limit prefix of a request path: the longest configured prefix that matches on a segment boundary,
@@ -90,7 +100,7 @@ export class PrefixRateLimiter {
       ratePerSecond: options.ratePerSecond ?? DEFAULT_RATE_LIMIT.ratePerSecond,
       burst: options.burst ?? DEFAULT_RATE_LIMIT.burst,
     };
-    this.prefixRules = options.prefixes ?? {};
+    this.prefixRules = { ...DEFAULT_PREFIX_RULES, ...options.prefixes };
   }
 
   /** Waits until a request on `path` may be sent; returns the time waited (ms). */

@@ -18,7 +18,8 @@
  *  - connection failures after the request may have reached the server (ECONNRESET, socket closed, request timeout):
  *    idempotent requests only.
  * "Idempotent" = GET/HEAD/OPTIONS/PUT/DELETE/PATCH (Palette's PATCHes set a state), plus POSTs that create nothing:
- * login under /v1/auth/, the validate endpoints (.../validate) and the system config singletons under
+ * login under /v1/auth/, the validate endpoints (.../validate), the search endpoints (.../search: a POST only because
+ * the filter is a body, e.g. /v1/dashboard/spectroclusters/search) and the system config singletons under
  * /v1/system/config/. Creating POSTs are not idempotent in Palette (there is no idempotency key): retrying one after
  * the request may have been applied could create a duplicate, so the error is raised instead
  * (PaletteServerError, status 0) and callers look the resource up by name before creating again.
@@ -58,7 +59,7 @@ export function isIdempotentRequest(method: string, path: string): boolean {
   const m = method.toUpperCase();
   if (SAFE_METHODS.has(m)) return true;
   if (m !== 'POST') return false;
-  return path.startsWith('/v1/auth/') || path.endsWith('/validate') || path.startsWith('/v1/system/config/');
+  return path.startsWith('/v1/auth/') || path.endsWith('/validate') || path.endsWith('/search') || path.startsWith('/v1/system/config/');
 }
 
 export function isRetryableStatus(status: number, idempotent: boolean): boolean {

@@ -38,6 +38,17 @@ export interface TransportOptions {
   userAgent: string;
   /** Authenticates every request except those under /v1/auth/. */
   authenticator: () => Authenticator;
+  /** Called after every attempt (each HTTP request sent, retries included); its errors are ignored. */
+  onAttempt?: ((attempt: PaletteAttempt) => void) | undefined;
+}
+
+/** One HTTP request to Palette, as the `onAttempt` hook sees it (for metrics: calls, throttles). */
+export interface PaletteAttempt {
+  method: string;
+  path: string;
+  /** The response's status; 0 when there was no response (network failure, timeout). */
+  status: number;
+  durationMs: number;
 }
 
 /** Paths that must be called without credentials (login endpoints). */
@@ -108,6 +119,7 @@ export class PaletteTransport {
       const attemptStart = clock.now();
       const result = await this.attempt(url, method, headers, bodyText, timeoutMs);
       const durationMs = clock.now() - attemptStart;
+      this.observe({ method, path, status: result.kind === 'response' ? result.response.status : 0, durationMs });
 
       let error: PaletteApiError;
       let retryable: boolean;
@@ -177,6 +189,15 @@ export class PaletteTransport {
         requestBody: scrubDeep(redactBodyText(bodyText), secrets),
       });
       throw error;
+    }
+  }
+
+  /** The `onAttempt` hook; an observer never changes the call's outcome. */
+  private observe(attempt: PaletteAttempt): void {
+    try {
+      this.options.onAttempt?.(attempt);
+    } catch {
+      // ignored: observing is best effort
     }
   }
 

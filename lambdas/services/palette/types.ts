@@ -43,6 +43,13 @@ export type AwsS3BucketCredentials = Schemas['v1AwsS3BucketCredentials'];
 export type GcpBucketNameValidateSpec = Schemas['v1GcpAccountNameValidateSpec'];
 export type GcpAccountValidateEntity = Schemas['v1GcpCloudAccountValidateEntity'];
 
+// Clusters (spec/supplement.json: official operations outside the subset).
+export type ClusterSummary = Schemas['v1SpectroClusterSummary'];
+export type ClustersSummary = Schemas['v1SpectroClustersSummary'];
+export type ClusterSearchSpec = Schemas['v1SearchFilterSummarySpec'];
+export type ClusterBackup = Schemas['v1ClusterBackup'];
+export type ClusterBackupConfig = Schemas['v1ClusterBackupConfig'];
+
 /** Values of `{type}` in PATCH /v1/users/assets/locations/{type}/{uid}/default (spec parameter description). */
 export type BackupLocationType = 'aws' | 'azure' | 'gcp' | 'minio' | 's3';
 

@@ -5,6 +5,7 @@
  */
 import { SystemCredentialsSchema, type PlatformPlan } from '../../domain/platform';
 import { logger } from '../../shared/logger';
+import { recordPaletteCall } from '../../shared/metrics';
 import { readSecretJson } from '../../shared/secrets';
 import { PaletteAuthError, PaletteClient, PaletteNotFoundError, type SystemAwsStsAccount } from '../palette';
 import { loadPlatformEnv } from './env';
@@ -25,6 +26,8 @@ export function systemPalette(plan: Pick<PlatformPlan, 'systemSecretId'>): Palet
       baseUrl,
       auth: { type: 'system', credentials: () => readSecretJson(plan.systemSecretId, SystemCredentialsSchema) },
       logger,
+      // PaletteCalls / PaletteThrottles of the invocation (lambdas/shared/metrics.ts).
+      onAttempt: recordPaletteCall,
       retry: { budgetMs: CALL_BUDGET_MS },
     });
     clients.set(key, client);

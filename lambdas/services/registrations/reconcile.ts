@@ -15,6 +15,7 @@
 import { paletteScopeKey, resourceKey } from '../../domain/names';
 import { marksConverged, marksToApply } from '../../domain/ownership';
 import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationPlan } from '../../domain/registrations';
+import { COMPENSATION, type Removal } from '../../domain/removal';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { CompensationError, StateInputError } from '../../shared/errors';
 import { isRetryableError } from '../../shared/retryable-errors';
@@ -169,13 +170,16 @@ export async function undoRegistration(key: RegistrationKey, plan: Plan, ownersh
   const found = await r.find(ctx);
   if (!found) {
     await owner.forget(ctx.registryKey);
-  } else if (owner.createdByThisExecution(ctx.registryKey, found.annotations)) {
-    await r.delete(ctx, found.uid);
-    await owner.forget(ctx.registryKey);
-    result.deleted.push(undoId(key, found.uid));
-    logger.info('Palette registration deleted (compensation)', { registration: key, name: ctx.name, uid: found.uid });
   } else {
-    result.retained.push({ id: undoId(key, found.uid), reason: `${REGISTRATIONS[key].label} '${ctx.name}' was not created by this execution` });
+    const decision = owner.mayRemove(ctx.registryKey, found.annotations);
+    if (decision.remove) {
+      await r.delete(ctx, found.uid);
+      await owner.forget(ctx.registryKey);
+      result.deleted.push(undoId(key, found.uid));
+      logger.info(`Palette registration deleted (${owner.removal.mode})`, { registration: key, name: ctx.name, uid: found.uid });
+    } else {
+      result.retained.push({ id: undoId(key, found.uid), reason: `${REGISTRATIONS[key].label} '${ctx.name}' ${decision.reason}` });
+    }
   }
   if (r.undoWritten) {
     const written = await r.undoWritten(ctx);
@@ -192,12 +196,12 @@ export async function undoRegistration(key: RegistrationKey, plan: Plan, ownersh
  * the UndoRegistrations state's Retry runs the (idempotent) undo again; only when every failure is permanent are
  * they reported together as "could not remove" (CompensationError, not retried).
  */
-export async function undoAllRegistrations(plan: Plan, executionName: string = plan.executionName): Promise<UndoResult> {
-  const undoing = executionName === plan.executionName ? plan : { ...plan, executionName };
+export async function undoAllRegistrations(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
+  const undoing = plan;
   const result: UndoResult = { deleted: [], retained: [] };
   const keys = REGISTRATION_KEYS.filter((k) => planEntry(plan, k) !== undefined);
   if (keys.length === 0) return result;
-  const ownership = await TenantOwnership.load(undoing);
+  const ownership = await TenantOwnership.load(undoing, removal);
   const failures: string[] = [];
   let transient: Error | undefined;
   for (const key of keys) {

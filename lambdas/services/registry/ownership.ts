@@ -4,6 +4,7 @@
  * writes the write-ahead intent before a create, and records or forgets what the tenant owns.
  */
 import { decideOwnership, marksOf, type Ownership } from '../../domain/ownership';
+import { COMPENSATION, decideRemoval, type Removal, type RemovalDecision } from '../../domain/removal';
 import type { ResourceRecord, TenantRecord } from '../../domain/tenant-record';
 import type { Plan } from '../../domain/workflow-state';
 import { forgetResource, getTenant, recordIntent, recordResource, registryFacts } from './tenant-registry';
@@ -34,11 +35,17 @@ export class TenantOwnership {
   private constructor(
     readonly plan: Plan,
     private readonly tenant: TenantRecord | undefined,
+    /** What an undo step may remove (lambdas/domain/removal.ts): compensation, or offboarding. */
+    readonly removal: Removal,
   ) {}
 
   /** Reads the tenant's record (once per step). */
-  static async load(plan: Plan): Promise<TenantOwnership> {
-    return new TenantOwnership(plan, await getTenant(plan.tenantId));
+  static async load(plan: Plan, removal: Removal = COMPENSATION): Promise<TenantOwnership> {
+    return new TenantOwnership(plan, await getTenant(plan.tenantId), removal);
+  }
+
+  get offboarding(): boolean {
+    return this.removal.mode === 'offboarding';
   }
 
   get executionName(): string {
@@ -67,6 +74,28 @@ export class TenantOwnership {
     if (marksOf(marks).createdBy === this.executionName) return true;
     const facts = registryFacts(this.tenant, key);
     return facts.intentBy === this.executionName || this.tenant?.resources[key]?.createdBy === this.executionName;
+  }
+
+  /** May this undo step delete the existing object (compensation: created by this execution; offboarding: the tenant's)? */
+  mayRemove(key: string, marks: Readonly<Record<string, string>> | undefined): RemovalDecision {
+    const resource = this.tenant?.resources[key];
+    const intent = this.tenant?.intents[key];
+    return decideRemoval(this.removal, {
+      marks: marksOf(marks),
+      ...(resource ? { recorded: { adopted: resource.adopted, ...(resource.createdBy ? { createdBy: resource.createdBy } : {}) } } : {}),
+      ...(intent ? { intentBy: intent.executionName } : {}),
+      tenantId: this.plan.tenantId,
+      deploymentId: this.plan.deploymentId,
+      executionName: this.executionName,
+    });
+  }
+
+  /**
+   * A kept object for an undo step's result: offboarding reports every one with its reason; compensation only when
+   * `always` (the steps that always reported what they kept).
+   */
+  kept(id: string, reason: string, always = false): { id: string; reason: string }[] {
+    return this.offboarding || always ? [{ id, reason }] : [];
   }
 
   /** Write-ahead intent, before the create call. */

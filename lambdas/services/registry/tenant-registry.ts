@@ -35,15 +35,15 @@ import { logger } from '../../shared/logger';
 /** Optimistic-locking retries of a read-modify-write before giving up (each retry re-reads). */
 const MAX_ATTEMPTS = 5;
 /** Longest `cause` kept in lastExecution (the registry is not a log). */
-const MAX_CAUSE = 2000;
+export const MAX_CAUSE = 2000;
 
-const table = () => loadEnv().TENANT_REGISTRY_TABLE;
-const db = () => homeClients().dynamodb;
-const isoNow = (now: Date) => now.toISOString();
-const epochSeconds = (now: Date) => Math.floor(now.getTime() / 1000);
-const isConditionFailure = (e: unknown) => e instanceof Error && e.name === 'ConditionalCheckFailedException';
+export const table = () => loadEnv().TENANT_REGISTRY_TABLE;
+export const db = () => homeClients().dynamodb;
+export const isoNow = (now: Date) => now.toISOString();
+export const epochSeconds = (now: Date) => Math.floor(now.getTime() / 1000);
+export const isConditionFailure = (e: unknown) => e instanceof Error && e.name === 'ConditionalCheckFailedException';
 
-function parseRecord(item: Record<string, unknown> | undefined): TenantRecord | undefined {
+export function parseRecord(item: Record<string, unknown> | undefined): TenantRecord | undefined {
   if (!item) return undefined;
   const parsed = TenantRecordSchema.safeParse(item);
   if (!parsed.success) {
@@ -58,7 +58,7 @@ export async function getTenant(tenantId: string): Promise<TenantRecord | undefi
   return parseRecord(out.Item);
 }
 
-async function getClaims(keys: readonly string[]): Promise<Map<string, ClaimRecord>> {
+export async function getClaims(keys: readonly string[]): Promise<Map<string, ClaimRecord>> {
   const found = new Map<string, ClaimRecord>();
   for (let i = 0; i < keys.length; i += 100) {
     let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
@@ -109,10 +109,10 @@ export interface AcquireResult {
  * Takes the tenant for this execution: binds a new tenant, takes its lease (TenantBusyError while another live
  * execution holds it), records the execution, then claims the plan's names. Idempotent for the same execution.
  */
-export async function acquireTenant(plan: Plan, executionName: string, now: Date = new Date()): Promise<AcquireResult> {
+export async function acquireTenant(plan: Plan, executionName: string, request?: Record<string, unknown>, now: Date = new Date()): Promise<AcquireResult> {
   const leaseSeconds = loadEnv().TENANT_LEASE_SECONDS;
   const lease = { executionName, acquiredAt: isoNow(now), expiresAt: epochSeconds(now) + leaseSeconds };
-  const lastExecution = { name: executionName, startedAt: isoNow(now) };
+  const lastExecution = { name: executionName, kind: 'onboarding', startedAt: isoNow(now) };
   let result: AcquireResult | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !result; attempt++) {
     const record = await getTenant(plan.tenantId);
@@ -135,6 +135,8 @@ export async function acquireTenant(plan: Plan, executionName: string, now: Date
                 updatedAt: isoNow(now),
                 lease,
                 lastExecution,
+                plan,
+                ...(request ? { request } : {}),
                 resources: {},
                 intents: {},
               },
@@ -161,15 +163,18 @@ export async function acquireTenant(plan: Plan, executionName: string, now: Date
             TableName: table(),
             Key: { pk: tenantPk(plan.tenantId) },
             UpdateExpression:
-              'SET #lease = :lease, #status = :status, lastExecution = :last, updatedAt = :now, accountId = :account, #partition = :partition ' +
-              (plan.projectUid ? ', projectUid = :project' : 'REMOVE projectUid') +
+              'SET #lease = :lease, #status = :status, lastExecution = :last, #plan = :plan, updatedAt = :now, accountId = :account, #partition = :partition' +
+              (request ? ', #request = :request' : '') +
+              (plan.projectUid ? ', projectUid = :project ' : ' REMOVE projectUid') +
               ' ADD version :one',
             ConditionExpression: 'version = :version',
-            ExpressionAttributeNames: { '#lease': 'lease', '#status': 'status', '#partition': 'partition' },
+            ExpressionAttributeNames: { '#lease': 'lease', '#status': 'status', '#partition': 'partition', '#plan': 'plan', ...(request ? { '#request': 'request' } : {}) },
             ExpressionAttributeValues: {
               ':lease': lease,
               ':status': 'ONBOARDING',
               ':last': lastExecution,
+              ':plan': plan,
+              ...(request ? { ':request': request } : {}),
               ':now': isoNow(now),
               ':account': plan.target.accountId,
               ':partition': plan.target.partition,
@@ -376,29 +381,39 @@ export async function releaseTenant(plan: Plan, executionName: string, outcome: 
     if (!isConditionFailure(e)) throw e;
     return { released: false, claimsReleased: 0 };
   }
-  let claimsReleased = 0;
-  if (record) {
-    // Names held for objects the tenant owns stay its own; names this execution claimed for nothing are freed.
-    const held = new Set([...Object.keys(record.resources), ...Object.keys(record.intents)]);
-    const planned = plannedClaims(plan).map((c) => c.key).filter((k) => !held.has(k));
-    const claims = [...(await getClaims(planned)).values()].filter((c) => c.tenantId === tenantId && c.claimedBy === executionName);
-    for (const { key: claim } of claims) {
-      try {
-        await awsCall(() =>
-          db().send(
-            new DeleteCommand({
-              TableName: table(),
-              Key: { pk: claimPk(claim) },
-              ConditionExpression: 'tenantId = :tenant AND claimedBy = :exec',
-              ExpressionAttributeValues: { ':tenant': tenantId, ':exec': executionName },
-            }),
-          ),
-        );
-        claimsReleased++;
-      } catch (e) {
-        if (!isConditionFailure(e)) throw e;
-      }
+  // Names held for objects the tenant owns stay its own; names this execution claimed for nothing are freed.
+  const claimsReleased = record ? await releaseUnheldClaims(record, plan, { claimedBy: executionName }) : 0;
+  return { released: true, ...(record ? { status: record.status } : {}), claimsReleased };
+}
+
+/**
+ * Releases the tenant's claims on the plan's names for which it holds no object (no resource, no intent): only those
+ * `claimedBy` one execution when given (a failed onboarding frees what it claimed for nothing), else all of them (an
+ * offboarding frees the names of what it removed). Each delete is conditioned on the claim still being the tenant's
+ * (and that execution's). Returns how many were released.
+ */
+export async function releaseUnheldClaims(record: TenantRecord, plan: Plan, opts: { claimedBy?: string } = {}): Promise<number> {
+  const { tenantId } = record;
+  const held = new Set([...Object.keys(record.resources), ...Object.keys(record.intents)]);
+  const free = plannedClaims(plan).map((c) => c.key).filter((k) => !held.has(k));
+  const mine = [...(await getClaims(free)).values()].filter((c) => c.tenantId === tenantId && (opts.claimedBy === undefined || c.claimedBy === opts.claimedBy));
+  let released = 0;
+  for (const { key } of mine) {
+    try {
+      await awsCall(() =>
+        db().send(
+          new DeleteCommand({
+            TableName: table(),
+            Key: { pk: claimPk(key) },
+            ConditionExpression: opts.claimedBy === undefined ? 'tenantId = :tenant' : 'tenantId = :tenant AND claimedBy = :exec',
+            ExpressionAttributeValues: { ':tenant': tenantId, ...(opts.claimedBy === undefined ? {} : { ':exec': opts.claimedBy }) },
+          }),
+        ),
+      );
+      released++;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
     }
   }
-  return { released: true, ...(record ? { status: record.status } : {}), claimsReleased };
+  return released;
 }

@@ -12,12 +12,14 @@
  */
 
 export interface RequestEvent {
-  /** The onboarding request as given: the execution input, and what the execution name derives from. */
+  /** The request as given (onboarding or offboarding): the execution input, and what the execution name derives from. */
   request: Record<string, unknown>;
-  /** The event's id, source and detail-type, when present (for logs only). */
+  /** The event's id, source and detail-type, when present (the detail-type picks the workflow; the id names an offboarding). */
   eventId?: string;
   source?: string;
   detailType?: string;
+  /** The event's time (ISO 8601), when present. */
+  time?: string;
 }
 
 export type ParsedMessage = { ok: true; event: RequestEvent } | { ok: false; reason: string };
@@ -48,8 +50,9 @@ export function parseRequestMessage(body: string): ParsedMessage {
   const eventId = text(value.id);
   const source = text(value.source);
   const detailType = text(value['detail-type']);
+  const time = text(value.time);
   return {
     ok: true,
-    event: { request: detail, ...(eventId ? { eventId } : {}), ...(source ? { source } : {}), ...(detailType ? { detailType } : {}) },
+    event: { request: detail, ...(eventId ? { eventId } : {}), ...(source ? { source } : {}), ...(detailType ? { detailType } : {}), ...(time ? { time } : {}) },
   };
 }

@@ -20,11 +20,15 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { ONBOARDING_EVENTS } from '../../domain/event-names';
 import { executionNameFor } from '../../domain/names';
+import { offboardingExecutionName } from '../../domain/offboarding-request';
+import { TENANT_ID } from '../../domain/request';
 import { AwsThrottledError, AwsTransientError, classifyAwsError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { loadStarterEnv, STATE_MACHINE_ARN } from './env';
-import { parseRequestMessage } from './message';
+import { parseRequestMessage, type RequestEvent } from './message';
 
 export type RecordOutcome =
   | { messageId: string; outcome: 'started'; executionName: string; executionArn: string }
@@ -50,8 +54,31 @@ export const executionArnOf = (stateMachineArn: string, name: string): string =>
 const errorName = (e: unknown): string => (e instanceof Error ? e.name : typeof e);
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
+/** The state machines the starter may start: one per request detail-type. */
+export interface StartTargets {
+  onboarding: string;
+  offboarding: string;
+}
+
+/**
+ * Which workflow a request event starts, under which name: `Tenant Onboarding Requested` (or no detail-type: a
+ * message sent to the queue directly) -> onboarding, named executionNameFor(request) like the CLI's;
+ * `Tenant Offboarding Requested` -> offboarding, named from the tenant, the event's time and its id, so a redelivered
+ * event starts no second execution while a new event is a new offboarding. Another detail-type: undefined.
+ */
+export function executionFor(event: RequestEvent, targets: StartTargets): { workflow: 'onboarding' | 'offboarding'; stateMachineArn: string; executionName: string } | undefined {
+  if (event.detailType === undefined || event.detailType === ONBOARDING_EVENTS.requested) {
+    return { workflow: 'onboarding', stateMachineArn: targets.onboarding, executionName: executionNameFor(event.request) };
+  }
+  if (event.detailType !== ONBOARDING_EVENTS.offboardingRequested) return undefined;
+  const tenantId = typeof event.request.tenantId === 'string' && TENANT_ID.test(event.request.tenantId) ? event.request.tenantId : 'request';
+  const at = event.time !== undefined && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date(0);
+  const id = createHash('sha256').update(event.eventId ?? JSON.stringify(event.request)).digest('hex').slice(0, 8);
+  return { workflow: 'offboarding', stateMachineArn: targets.offboarding, executionName: offboardingExecutionName(tenantId, at, id) };
+}
+
 /** Starts the execution of one record; never throws (a failure is that record's outcome). */
-export async function startRecord(record: SQSRecord, sfn: SFNClient, stateMachineArn: string): Promise<RecordOutcome> {
+export async function startRecord(record: SQSRecord, sfn: SFNClient, targets: StartTargets): Promise<RecordOutcome> {
   const { messageId } = record;
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const parsed = parseRequestMessage(record.body);
@@ -64,12 +91,18 @@ export async function startRecord(record: SQSRecord, sfn: SFNClient, stateMachin
     return { messageId, outcome: 'rejected', reason: parsed.reason };
   }
   const { request, eventId } = parsed.event;
-  const executionName = executionNameFor(request);
+  const target = executionFor(parsed.event, targets);
+  if (!target) {
+    const reason = `the event's detail-type '${parsed.event.detailType}' is neither '${ONBOARDING_EVENTS.requested}' nor '${ONBOARDING_EVENTS.offboardingRequested}'`;
+    logger.error('Not a request event: the message is failed and reaches the dead-letter queue after its last receive', { messageId, receiveCount, reason });
+    return { messageId, outcome: 'rejected', reason };
+  }
+  const { executionName, stateMachineArn } = target;
   const keys = { messageId, ...(eventId ? { eventId } : {}), executionName, receiveCount };
   try {
     const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(request) }));
     const executionArn = out.executionArn ?? executionArnOf(stateMachineArn, executionName);
-    logger.info('Started the onboarding execution', { ...keys, executionArn });
+    logger.info(`Started the ${target.workflow} execution`, { ...keys, executionArn });
     return { messageId, outcome: 'started', executionName, executionArn };
   } catch (e) {
     if (errorName(e) === 'ExecutionAlreadyExists') {
@@ -94,11 +127,12 @@ export async function startRecord(record: SQSRecord, sfn: SFNClient, stateMachin
  * failures (the event source mapping has ReportBatchItemFailures). A bad environment fails the whole batch.
  */
 export async function startOnboardings(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { ONBOARDING_STATE_MACHINE_ARN: stateMachineArn } = loadStarterEnv();
-  const region = STATE_MACHINE_ARN.exec(stateMachineArn)?.[1] as string;
+  const env = loadStarterEnv();
+  const targets: StartTargets = { onboarding: env.ONBOARDING_STATE_MACHINE_ARN, offboarding: env.OFFBOARDING_STATE_MACHINE_ARN };
+  const region = STATE_MACHINE_ARN.exec(targets.onboarding)?.[1] as string;
   const sfn = sfnClient(region);
   const records = event.Records ?? [];
-  const outcomes = await Promise.all(records.map((r) => startRecord(r, sfn, stateMachineArn)));
+  const outcomes = await Promise.all(records.map((r) => startRecord(r, sfn, targets)));
   const count = (o: RecordOutcome['outcome']) => outcomes.filter((x) => x.outcome === o).length;
   logger.info('Request batch done', {
     records: records.length,

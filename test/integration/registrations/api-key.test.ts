@@ -291,7 +291,7 @@ it('undo: another execution removes nothing; the creator removes the key and the
     deleted: [],
     retained: [
       { id: `palette:api-key/${first.uid}`, reason: `Palette API key '${t.id}-automation' was not created by this execution` },
-      { id: first.valueSecretArn, reason: 'not created by this execution' },
+      { id: first.valueSecretArn, reason: 'was not created by this execution' },
     ],
   });
   expect(byCreator).toEqual({ deleted: [`palette:api-key/${first.uid}`, first.valueSecretArn], retained: [] });

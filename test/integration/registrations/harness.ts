@@ -343,7 +343,7 @@ export async function ensure<K extends RegistrationKey>(
 /** Runs the compensation of one kind (or of all, without `key`) as execution `plan.executionName`. */
 export async function undo(plan: Plan, key?: RegistrationKey) {
   registry.acquire(plan.tenantId, plan.executionName);
-  return key ? undoRegistration(key, plan) : undoAllRegistrations(plan, plan.executionName);
+  return key ? undoRegistration(key, plan) : undoAllRegistrations(plan);
 }
 
 // ------------------------------------------------------------------------------------------------ Palette

@@ -196,7 +196,7 @@ describe('generated key pair', () => {
     const secretKey = resourceKey.secret(h().sb.aws.accountId, secretName(t.id));
     expect(registry.record(t.id)?.resources[secretKey]).toMatchObject({ adopted: true });
     expect(undone.deleted).toEqual([]);
-    expect(undone.retained.map((r) => r.reason)).toEqual([`SSH key '${t.id}-ssh' was not created by this execution`, 'not created by this execution']);
+    expect(undone.retained.map((r) => r.reason)).toEqual([`SSH key '${t.id}-ssh' was not created by this execution`, 'was not created by this execution']);
     expect(await secretExists(secretName(t.id))).toBe(true);
   });
 

@@ -120,10 +120,10 @@ describe('binding and lease', () => {
   it('a lease left by a crashed or stopped execution expires and is taken over', async () => {
     // Prepare
     const start = new Date();
-    await acquireTenant(plan('expired-a', 'expired-a-1'), 'expired-a-1', start);
+    await acquireTenant(plan('expired-a', 'expired-a-1'), 'expired-a-1', undefined, start);
     const later = new Date(start.getTime() + (LEASE_SECONDS + 1) * 1000);
     // Act
-    const result = await acquireTenant(plan('expired-a', 'expired-a-2'), 'expired-a-2', later);
+    const result = await acquireTenant(plan('expired-a', 'expired-a-2'), 'expired-a-2', undefined, later);
     // Assess
     expect(result).toMatchObject({ tookOverExpiredLease: 'expired-a-1' });
     expect((await getTenant('expired-a'))?.lease?.executionName).toBe('expired-a-2');

@@ -1,6 +1,7 @@
 /**
  * GENERATED FILE - DO NOT EDIT. Regenerate with `npm run gen:palette`.
- * Source: lambdas/services/palette/spec/openapi-subset.json (sha256 4b05a5d694cbd971823c44149561b0ba0c607fdf7c18688e994d4e79499e1bae), official paths and definitions only.
+ * Source: lambdas/services/palette/spec/openapi-subset.json (sha256 4b05a5d694cbd971823c44149561b0ba0c607fdf7c18688e994d4e79499e1bae)
+ *   + lambdas/services/palette/spec/supplement.json (sha256 a35810a5f61074b3de4bb6c8f9cf7b59c4206beb7ce1b9f01f9950f43ee57b64), official paths and definitions only.
  * Tools: swagger2openapi 7.0.8, openapi-typescript 7.13.0.
  */
 export interface paths {
@@ -307,6 +308,43 @@ export interface paths {
         put?: never;
         /** Validate the specified GCP bucket name credentials */
         post: operations["V1GcpBucketNameValidate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dashboard/spectroclusters/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lists the summaries of the clusters that match a search filter (one page) */
+        post: operations["v1SpectroClustersSearchFilterSummary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/spectroclusters/{uid}/features/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cluster uid */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        /** Returns the backup configuration of a cluster */
+        get: operations["v1ClusterFeatureBackupGet"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -892,6 +930,11 @@ export interface components {
             /** @description Azure storage name */
             storageName: string;
         };
+        /** @description Cloud account meta */
+        v1CloudAccountMeta: {
+            name?: string;
+            uid?: string;
+        };
         /** @description Cloud account settings */
         v1CloudAccountSettings: {
             /** @description Will disable certain properties request to cloud and the input is collected directly from the user */
@@ -903,6 +946,36 @@ export interface components {
             state?: string;
             tokenExpiry?: components["schemas"]["v1Time"];
             tokenGenerationTime?: components["schemas"]["v1Time"];
+        };
+        /** @description Cluster Backup */
+        v1ClusterBackup: {
+            metadata?: components["schemas"]["v1ObjectMeta"];
+            spec?: components["schemas"]["v1ClusterBackupSpec"];
+        };
+        /** @description Cluster backup config */
+        v1ClusterBackupConfig: {
+            backupLocationName?: string;
+            backupLocationUid?: string;
+            backupName?: string;
+            backupPrefix?: string;
+            /** Format: int64 */
+            durationInHours?: number;
+            includeAllDisks?: boolean;
+            includeClusterResourceMode?: components["schemas"]["v1IncludeClusterResourceMode"];
+            /** @description Deprecated. Use includeClusterResourceMode */
+            includeClusterResources?: boolean;
+            locationType?: string;
+            namespaces?: string[];
+            schedule?: components["schemas"]["v1ClusterFeatureSchedule"];
+        };
+        /** @description Cluster Backup Spec */
+        v1ClusterBackupSpec: {
+            clusterUid?: string;
+            config?: components["schemas"]["v1ClusterBackupConfig"];
+        };
+        /** @description Cluster feature schedule */
+        v1ClusterFeatureSchedule: {
+            scheduledRunTime?: string;
         };
         v1Error: {
             code?: string;
@@ -935,6 +1008,14 @@ export interface components {
             /** @description GCP project id */
             projectId?: string;
         };
+        /**
+         * @description Specifies the scope of cluster-wide resources to include in the backup based on the flag'--include-cluster-resources':
+         *     - "Always": --include-cluster-resources=true, which includes all cluster-wide resources; restores only on the original cluster.
+         *     - "Auto": don't specify --include-cluster-resources, which exclude general cluster-wide resources, but includes PersistentVolumes linked to selected namespaces.
+         *     - "Never": --include-cluster-resources=false, exclude all cluster-wide resources, including PersistentVolumes.
+         * @enum {string}
+         */
+        v1IncludeClusterResourceMode: "Always" | "Auto" | "Never";
         /** @description ListMeta describes metadata for the resource listing */
         v1ListMetaData: {
             /** @description Next token for the pagination. Next token is equal to empty string indicates end of result set. */
@@ -987,6 +1068,10 @@ export interface components {
             /** @description Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: http://kubernetes.io/docs/user-guide/identifiers#names */
             name?: string;
         };
+        v1ProjectMeta: {
+            name?: string;
+            uid?: string;
+        };
         /** @description S3 storage config object */
         v1S3StorageConfig: {
             /** @description S3 storage bucket name */
@@ -1005,6 +1090,52 @@ export interface components {
              * @default true
              */
             useRestic?: boolean;
+        };
+        /** @enum {string} */
+        v1SearchFilterConjunctionOperator: "and" | "or";
+        v1SearchFilterGroup: {
+            conjunction?: components["schemas"]["v1SearchFilterConjunctionOperator"];
+            filters?: components["schemas"]["v1SearchFilterItem"][];
+        };
+        v1SearchFilterItem: {
+            property?: string;
+            type?: components["schemas"]["v1SearchFilterPropertyType"];
+        };
+        /** @enum {string} */
+        v1SearchFilterPropertyType: "string" | "int" | "float" | "bool" | "date" | "keyValue";
+        v1SearchFilterSortSpec: {
+            field?: components["schemas"]["v1SearchSortFields"];
+            order?: components["schemas"]["v1SortOrder"];
+        };
+        v1SearchFilterSpec: {
+            conjunction?: components["schemas"]["v1SearchFilterConjunctionOperator"];
+            filterGroups?: components["schemas"]["v1SearchFilterGroup"][];
+        };
+        /** @description Spectro cluster search filter summary spec */
+        v1SearchFilterSummarySpec: {
+            filter?: components["schemas"]["v1SearchFilterSpec"];
+            sort?: components["schemas"]["v1SearchFilterSortSpec"][];
+        };
+        /** @enum {string} */
+        v1SearchSortFields: "environment" | "clusterName" | "clusterState" | "healthState" | "creationTimestamp" | "lastModifiedTimestamp";
+        /** @enum {string} */
+        v1SortOrder: "asc" | "desc";
+        v1SpectroClustersSummary: {
+            items: components["schemas"]["v1SpectroClusterSummary"][];
+            listmeta?: components["schemas"]["v1ListMetaData"];
+        };
+        /** @description Spectro cluster summary */
+        v1SpectroClusterSummary: {
+            metadata?: components["schemas"]["v1ObjectMeta"];
+            /** @description Spectro cluster spec summary */
+            specSummary?: {
+                cloudAccountMeta?: components["schemas"]["v1CloudAccountMeta"];
+                projectMeta?: components["schemas"]["v1ProjectMeta"];
+            };
+            /** @description Spectro cluster status summary */
+            status?: {
+                state?: string;
+            };
         };
         /** @description System admin login input */
         v1SysLogin: {
@@ -1827,6 +1958,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    v1SpectroClustersSearchFilterSummary: {
+        parameters: {
+            query?: {
+                /** @description continue token to paginate the subsequent data items */
+                continue?: string;
+                /**
+                 * @description limit is a maximum number of responses to return for a list call. Maximum value of the limit is 50.
+                 *     If more items exist, the server will set the `continue` field on the list metadata to a value that can be used with the same initial query to retrieve the next set of results.
+                 */
+                limit?: number;
+                /** @description offset is the next index number from which the response will start. The response offset value can be used along with continue token for the pagination. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["v1SearchFilterSummarySpec"];
+            };
+        };
+        responses: {
+            /** @description An array of cluster summary items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SpectroClustersSummary"];
+                };
+            };
+        };
+    };
+    v1ClusterFeatureBackupGet: {
+        parameters: {
+            query?: {
+                backupRequestUid?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Cluster uid */
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ClusterBackup"];
+                };
             };
         };
     };

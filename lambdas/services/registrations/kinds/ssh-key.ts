@@ -58,7 +58,8 @@ async function storedKeyPair(ctx: Ctx): Promise<{ arn: string; publicKey: string
   const name = ctx.entry.privateKeySecretName;
   const sm = kindSecrets(ctx);
   const secret = await describeSecret(name, sm);
-  if (!secret?.ARN) return undefined;
+  // A secret deleted with a recovery window (offboarding) holds no usable pair: a new one is generated and stored in it.
+  if (!secret?.ARN || secret.DeletedDate !== undefined) return undefined;
   const key = resourceKey.secret(ctx.plan.homeAccountId, name);
   const tags = Object.fromEntries((secret.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key as string, t.Value ?? '']));
   const decision = ctx.ownership.decide({

@@ -1,0 +1,74 @@
+/**
+ * X-Ray capture of the SDK clients (lambdas/shared/tracer.ts, lambdas/shared/aws-clients.ts): every client of the
+ * factory is captured in a deployed Lambda (POWERTOOLS_TRACE_ENABLED=true, set by the stack, and a Lambda execution
+ * environment), and none is anywhere else: not without the flag, not with it "false" (the local runner's value), not
+ * outside Lambda (no X-Ray daemon needed). The tracer reads its environment when its module loads, so each case
+ * imports fresh modules.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Plan } from '../../lambdas/domain/workflow-state';
+
+const XRAY_MIDDLEWARE = 'XRaySDKInstrumentation';
+
+/** Fresh client factory and tracer modules under `env`. */
+async function freshModules(env: Record<string, string | undefined>) {
+  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.resetModules();
+  const clients = await import('../../lambdas/shared/aws-clients');
+  const tracer = await import('../../lambdas/shared/tracer');
+  return { ...clients, ...tracer };
+}
+
+const captured = (client: { middlewareStack: { identify(): string[] } }): boolean =>
+  client.middlewareStack.identify().some((m) => m.startsWith(XRAY_MIDDLEWARE));
+
+const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_SAM_LOCAL: undefined };
+const LOCAL = { AWS_EXECUTION_ENV: undefined, AWS_LAMBDA_FUNCTION_NAME: undefined, AWS_SAM_LOCAL: undefined };
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.resetModules();
+});
+
+describe('SDK clients of the client factory', () => {
+  it('are captured in a deployed Lambda with POWERTOOLS_TRACE_ENABLED=true: home, tenant-account and secrets clients', async () => {
+    // Prepare
+    const m = await freshModules({
+      ...LAMBDA,
+      POWERTOOLS_TRACE_ENABLED: 'true',
+      PALETTE_ENDPOINT: 'https://api.spectrocloud.com',
+      HOME_ACCOUNT_ID: '000000000000',
+      TENANT_REGISTRY_TABLE: 'registry',
+      TENANT_SECRETS_ROLE_ARN: 'arn:aws:iam::000000000000:role/secrets',
+    });
+    // Act (no call is made: credentials are assumed on first use)
+    const home = m.homeClients();
+    const target: Plan['target'] = { accountId: '111111111111', region: 'us-east-1', partition: 'aws', roleName: 'OrganizationAccountAccessRole', assumeRole: true };
+    const tenant = m.tenantClients(target, { scope: 'bucket-ensure', tenantId: 'acme', executionName: 'acme-1', sessionName: 'acme-1', policy: '{}', policyHash: 'h' });
+    const secrets = m.tenantSecretsClient({ tenantId: 'acme', executionName: 'acme-1' }, 'access-key-read');
+    // Assess
+    expect(m.tracingActive()).toBe(true);
+    for (const client of [home.sts, home.iam, home.secretsManager, home.organizations, home.dynamodb, home.s3ForRegion('eu-west-1'), tenant.iam, tenant.sts, tenant.s3ForRegion('eu-west-1'), secrets]) {
+      expect(captured(client)).toBe(true);
+    }
+  });
+
+  it.each([
+    ['the local runner (POWERTOOLS_TRACE_ENABLED=false, outside Lambda)', { ...LOCAL, POWERTOOLS_TRACE_ENABLED: 'false' }],
+    ['outside Lambda even with the flag on (no X-Ray daemon to talk to)', { ...LOCAL, POWERTOOLS_TRACE_ENABLED: 'true' }],
+    ['a Lambda whose environment turns it off', { ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'false' }],
+    ['a Lambda without the flag (tracing is opted into, never implied)', { ...LAMBDA, POWERTOOLS_TRACE_ENABLED: undefined }],
+    ['SAM local', { ...LAMBDA, AWS_SAM_LOCAL: 'true', POWERTOOLS_TRACE_ENABLED: 'true' }],
+  ])('are not captured in %s', async (_name, env) => {
+    // Prepare
+    const m = await freshModules(env);
+    // Act
+    const home = m.homeClients();
+    // Assess
+    expect(m.tracingActive()).toBe(false);
+    for (const client of [home.sts, home.iam, home.secretsManager, home.organizations, home.dynamodb, home.s3ForRegion('eu-west-1')]) {
+      expect(captured(client)).toBe(false);
+    }
+  });
+});
