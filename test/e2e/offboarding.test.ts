@@ -165,6 +165,20 @@ describe('an offboarding refused while Palette clusters use the tenant', () => {
   }, 240_000);
 });
 
+describe('a crash right after a registry write', () => {
+  it('FinishOffboarding killed after its update: the retried step reports the recorded outcome and the offboarding succeeds', async () => {
+    const tenantId = 'off-crash';
+    await onboarded('sts', tenantId);
+    const off = await runOffboarding({ tenantId }, { sandbox: sb, workflow, crashes: [{ after: 'aws:dynamodb:UpdateItem', state: 'FinishOffboarding' }], retryIntervalOverridesMs: { FinishOffboarding: 100 } });
+    ok(off);
+    expect(off.crashes?.map((c) => c.state)).toEqual(['FinishOffboarding']);
+    const record = (await world.tenantRecord(tenantId)) as Record<string, any>;
+    expect(off.output).toMatchObject({ status: 'OFFBOARDED', removed: record.offboarding.removed, retained: record.offboarding.retained });
+    expect(record.offboarding.removed.length).toBeGreaterThan(0);
+    expect(off.events.map((e) => e.detailType)).toEqual(['Tenant Offboarded']);
+  }, 240_000);
+});
+
 describe('the bucket on request', () => {
   it('keeps a bucket holding backups unless purgeBucket, then deletes them with it', async () => {
     const tenantId = 'off-purge';

@@ -9,7 +9,7 @@ import { leaseState, tenantPk, type TenantRecord } from '../../domain/tenant-rec
 import { PlanSchema, type Plan } from '../../domain/workflow-state';
 import { loadEnv } from '../../shared/env';
 import { awsCall, StateInputError, TenantBusyError, TenantNotFoundError } from '../../shared/errors';
-import { db, epochSeconds, getTenant, isConditionFailure, isoNow, MAX_CAUSE, parseRecord, releaseUnheldClaims, table } from './tenant-registry';
+import { db, epochSeconds, executionFinish, getTenant, isConditionFailure, isoNow, parseRecord, releaseUnheldClaims, table } from './tenant-registry';
 
 export interface OffboardingTarget {
   /** The plan the removal steps work from (the latest onboarding's, for this execution); absent: nothing recorded. */
@@ -112,6 +112,11 @@ export interface FinishResult {
  */
 export async function finishOffboarding(plan: Plan | undefined, tenantId: string, executionName: string, outcome: OffboardingOutcome, now: Date = new Date()): Promise<FinishResult> {
   const before = await getTenant(tenantId);
+  // This execution already finished (its update applied, the Lambda died before returning): the recorded outcome.
+  if (before && !before.lease && before.lastExecution?.name === executionName && before.offboarding?.executionName === executionName) {
+    const claimsReleased = plan ? await releaseUnheldClaims(before, plan) : 0;
+    return { finished: true, status: before.status, removed: before.offboarding.removed, retained: before.offboarding.retained, claimsReleased };
+  }
   if (!before || before.lease?.executionName !== executionName) return { finished: false, removed: outcome.removed, retained: outcome.retained, claimsReleased: 0 };
   const reasons = new Map(outcome.retained.map((r) => [r.id, r.reason]));
   const retained = [...outcome.retained];
@@ -120,6 +125,7 @@ export async function finishOffboarding(plan: Plan | undefined, tenantId: string
   }
   const status = outcome.result === 'SUCCEEDED' ? 'OFFBOARDED' : 'FAILED';
   const offboarding = { executionName, finishedAt: isoNow(now), removed: outcome.removed, retained };
+  const finish = executionFinish(status, outcome, now);
   let record: TenantRecord | undefined;
   try {
     const out = await awsCall(() =>
@@ -127,29 +133,10 @@ export async function finishOffboarding(plan: Plan | undefined, tenantId: string
         new UpdateCommand({
           TableName: table(),
           Key: { pk: tenantPk(tenantId) },
-          UpdateExpression:
-            'SET #status = :status, offboarding = :offboarding, lastExecution.finishedAt = :now, lastExecution.#result = :result, updatedAt = :now' +
-            (outcome.error ? ', lastExecution.#error = :error' : '') +
-            (outcome.cause ? ', lastExecution.#cause = :cause' : '') +
-            ' REMOVE #lease ADD version :one',
+          UpdateExpression: `SET ${finish.set}, offboarding = :offboarding REMOVE #lease ADD version :one`,
           ConditionExpression: '#lease.executionName = :exec',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#result': 'result',
-            '#lease': 'lease',
-            ...(outcome.error ? { '#error': 'error' } : {}),
-            ...(outcome.cause ? { '#cause': 'cause' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':status': status,
-            ':offboarding': offboarding,
-            ':now': isoNow(now),
-            ':result': outcome.result,
-            ':exec': executionName,
-            ':one': 1,
-            ...(outcome.error ? { ':error': outcome.error } : {}),
-            ...(outcome.cause ? { ':cause': outcome.cause.slice(0, MAX_CAUSE) } : {}),
-          },
+          ExpressionAttributeNames: { ...finish.names, '#lease': 'lease' },
+          ExpressionAttributeValues: { ...finish.values, ':offboarding': offboarding, ':exec': executionName, ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),
       ),

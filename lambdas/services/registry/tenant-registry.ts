@@ -338,6 +338,7 @@ export interface ReleaseResult {
 export async function releaseTenant(plan: Plan, executionName: string, outcome: ReleaseOutcome, now: Date = new Date()): Promise<ReleaseResult> {
   const { tenantId } = plan;
   const status = outcome.result === 'SUCCEEDED' ? 'ACTIVE' : 'FAILED';
+  const finish = executionFinish(status, outcome, now);
   let record: TenantRecord | undefined;
   try {
     const out = await awsCall(() =>
@@ -345,33 +346,14 @@ export async function releaseTenant(plan: Plan, executionName: string, outcome: 
         new UpdateCommand({
           TableName: table(),
           Key: { pk: tenantPk(tenantId) },
-          UpdateExpression:
-            'SET #status = :status, lastExecution.finishedAt = :now, lastExecution.#result = :result, updatedAt = :now' +
-            (outcome.error ? ', lastExecution.#error = :error' : '') +
-            (outcome.cause ? ', lastExecution.#cause = :cause' : '') +
-            ' REMOVE #lease ADD version :one',
+          UpdateExpression: `SET ${finish.set} REMOVE #lease ADD version :one`,
           // A failure after this execution's own successful release still marks the tenant FAILED (RELEASED_BY_ME).
           ConditionExpression:
             outcome.result === 'FAILED'
               ? `(${LEASE_HELD} OR attribute_not_exists(#lease)) AND lastExecution.#name = :exec`
               : `${LEASE_HELD} AND lastExecution.#name = :exec`,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#result': 'result',
-            '#lease': 'lease',
-            '#name': 'name',
-            ...(outcome.error ? { '#error': 'error' } : {}),
-            ...(outcome.cause ? { '#cause': 'cause' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':status': status,
-            ':now': isoNow(now),
-            ':result': outcome.result,
-            ':exec': executionName,
-            ':one': 1,
-            ...(outcome.error ? { ':error': outcome.error } : {}),
-            ...(outcome.cause ? { ':cause': outcome.cause.slice(0, MAX_CAUSE) } : {}),
-          },
+          ExpressionAttributeNames: { ...finish.names, '#lease': 'lease', '#name': 'name' },
+          ExpressionAttributeValues: { ...finish.values, ':exec': executionName, ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -416,4 +398,29 @@ export async function releaseUnheldClaims(record: TenantRecord, plan: Plan, opts
     }
   }
   return released;
+}
+
+/**
+ * The SET clause (names, values) that ends an execution in the tenant's record: the tenant's new status, and the
+ * execution's finish time, result and, on failure, its error and (shortened) cause. Shared by every release.
+ */
+export function executionFinish(
+  status: TenantRecord['status'],
+  outcome: { result: 'SUCCEEDED' | 'FAILED'; error?: string; cause?: string },
+  now: Date,
+): { set: string; names: Record<string, string>; values: Record<string, unknown> } {
+  return {
+    set:
+      '#status = :status, lastExecution.finishedAt = :now, lastExecution.#result = :result, updatedAt = :now' +
+      (outcome.error ? ', lastExecution.#error = :error' : '') +
+      (outcome.cause ? ', lastExecution.#cause = :cause' : ''),
+    names: { '#status': 'status', '#result': 'result', ...(outcome.error ? { '#error': 'error' } : {}), ...(outcome.cause ? { '#cause': 'cause' } : {}) },
+    values: {
+      ':status': status,
+      ':now': isoNow(now),
+      ':result': outcome.result,
+      ...(outcome.error ? { ':error': outcome.error } : {}),
+      ...(outcome.cause ? { ':cause': outcome.cause.slice(0, MAX_CAUSE) } : {}),
+    },
+  };
 }
