@@ -107,7 +107,6 @@ describe('workflow functions', () => {
     expect(resource.Metadata?.['palette-onboarding:handler']).toBe(source);
     expect(existsSync(absoluteFromRoot(source))).toBe(true);
     expect(resource.Metadata?.['aws:asset:property']).toBe('Code');
-    expect(resource.Metadata?.['aws:asset:is-bundled']).toBe(true);
     const assetPath = resource.Metadata?.['aws:asset:path'];
     expect(typeof assetPath).toBe('string');
     expect(existsSync(join(s.outdir, String(assetPath), 'index.mjs'))).toBe(true);

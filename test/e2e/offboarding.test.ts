@@ -179,6 +179,45 @@ describe('a crash right after a registry write', () => {
   }, 240_000);
 });
 
+describe('an offboarding that fails in a removal step', () => {
+  it('ends FAILED naming the step; running it again continues where it stopped and ends OFFBOARDED', async () => {
+    // Prepare: an onboarded tenant.
+    const tenantId = 'off-resume';
+    const t = await onboarded('sts', tenantId);
+
+    // Act: a permanent failure right after RemovePrincipal did its work (its result is lost with it).
+    const failed = await runOffboarding({ tenantId }, {
+      sandbox: sb,
+      workflow,
+      afterTask: (state) => {
+        if (state === 'RemovePrincipal') throw Object.assign(new Error('injected permanent failure after RemovePrincipal'), { name: 'InjectedFailure' });
+      },
+    });
+
+    // Assess: FAILED, the step named, the tenant FAILED by an offboarding, the steps after it not run.
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('InjectedFailure');
+    expect(failed.events.map((e) => [e.detailType, (e.detail as { step?: string }).step])).toEqual([['Tenant Offboarding Failed', 'RemovePrincipal']]);
+    expect(eventProblems(failed.events)).toEqual([]);
+    const record = (await world.tenantRecord(tenantId)) as { status: string; lastExecution: { kind: string }; lease?: unknown };
+    expect({ status: record.status, kind: record.lastExecution.kind, lease: record.lease }).toEqual({ status: 'FAILED', kind: 'offboarding', lease: undefined });
+    const bucket = (t.onboarding.output as { bucket: { bucketName: string } }).bucket.bucketName;
+    const withoutBucket = (inv: Record<string, string[]>) => Object.fromEntries(Object.entries(inv).map(([type, ids]) => [type, ids.filter((id) => !id.startsWith(bucket))]));
+    expect(withoutBucket(world.inventory(t.accountId)), 'the backup policy is still there').not.toEqual(withoutBucket(t.before.account));
+
+    // Act: the same offboarding again.
+    const resumed = await runOffboarding({ tenantId }, { sandbox: sb, workflow });
+
+    // Assess: it finished the rest; the world is as before the onboarding except the retained bucket.
+    ok(resumed);
+    expect(((await world.tenantRecord(tenantId)) as { status: string }).status).toBe('OFFBOARDED');
+    const after = tenantWorld(tenantId, t.accountId);
+    expect(withoutBucket(after.account)).toEqual(withoutBucket(t.before.account));
+    expect(after.account.buckets).toContain(bucket);
+    expect({ palette: after.palette, apiKeys: after.apiKeys }).toEqual({ palette: t.before.palette, apiKeys: t.before.apiKeys });
+  }, 300_000);
+});
+
 describe('the bucket on request', () => {
   it('keeps a bucket holding backups unless purgeBucket, then deletes them with it', async () => {
     const tenantId = 'off-purge';

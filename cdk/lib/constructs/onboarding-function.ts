@@ -1,33 +1,18 @@
-import {
-  CfnResource,
-  Duration,
-  Validations,
-  aws_iam as iam,
-  aws_lambda as lambda,
-  aws_lambda_nodejs as nodejs,
-  aws_logs as logs,
-} from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Validations, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { absoluteFromRoot, handlerSourcePath, PROJECT_ROOT } from '../paths';
+import { BUNDLE_HANDLER, handlerBundleDir } from '../handler-bundles';
+import { handlerSourcePath } from '../paths';
 
 /** Template metadata key holding the handler's repository-relative source file (read by the local runner). */
 export const HANDLER_METADATA_KEY = 'palette-onboarding:handler';
 /** Template metadata key holding the function's name in the workflow (several functions may share one handler). */
 export const FUNCTION_METADATA_KEY = 'palette-onboarding:function';
 
-/**
- * esbuild banner for ESM bundles: CommonJS dependencies bundled into an ESM file still call `require`
- * (e.g. for Node built-ins); give them one.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __paletteCreateRequire } from 'node:module'; const require = __paletteCreateRequire(import.meta.url);";
-
 export const FUNCTION_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_22_X,
   architecture: lambda.Architecture.ARM_64,
   memorySize: 256,
   timeout: Duration.seconds(60),
-  esbuildTarget: 'node22',
 } as const;
 
 export interface OnboardingFunctionProps {
@@ -44,12 +29,13 @@ export interface OnboardingFunctionProps {
 
 /**
  * One workflow Lambda, built the same way for every handler: Node.js 22 on arm64, ESM bundle made by the
- * locally installed esbuild (AWS SDK bundled, minified, source map), active tracing, its own log group
- * with retention, and its own role that starts with permission to write to that log group only.
+ * locally installed esbuild (AWS SDK bundled, minified, source map; one build for every handler: handler-bundles.ts),
+ * active tracing, its own log group with retention, and its own role that starts with permission to write to that
+ * log group only.
  * Callers add the permissions the handler's state needs with `addToRolePolicy`.
  */
 export class OnboardingFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -73,11 +59,9 @@ export class OnboardingFunction extends Construct {
       }),
     );
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: absoluteFromRoot(source),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: absoluteFromRoot('package-lock.json'),
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(handlerBundleDir(props.handler, Stack.of(this).bundlingRequired)),
+      handler: BUNDLE_HANDLER,
       description: props.description,
       runtime: FUNCTION_DEFAULTS.runtime,
       architecture: FUNCTION_DEFAULTS.architecture,
@@ -87,23 +71,6 @@ export class OnboardingFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: props.environment,
-      // The SDK v3 keeps connections alive by itself; the CDK default would add
-      // AWS_NODEJS_CONNECTION_REUSE_ENABLED, which is not part of the environment schema.
-      awsSdkConnectionReuse: false,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: FUNCTION_DEFAULTS.esbuildTarget,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK: a pinned, tree-shaken client per service instead of the runtime's copy.
-        bundleAwsSDK: true,
-        externalModules: [],
-        tsconfig: absoluteFromRoot('tsconfig.json'),
-        forceDockerBundling: false,
-      },
     });
 
     const cfn = this.function.node.defaultChild as CfnResource;

@@ -1,0 +1,92 @@
+/**
+ * The Lambda bundles of every workflow handler, made by ONE esbuild build over all of `lambdas/handlers/*.ts` (the
+ * first time a synthesis needs one, then reused by the process), instead of one esbuild run per function as
+ * `NodejsFunction` does: esbuild parses the shared code (the AWS SDK clients, zod, the services) once, so the
+ * ~50 bundles take about as long as a handful of separate ones (a full synth goes from about a minute of bundling
+ * to about ten seconds on 2 cores).
+ *
+ * Each bundle is what NodejsFunction made before: an ESM `index.mjs` (handler export `handler`) with the AWS SDK
+ * bundled, minified, an external source map `index.mjs.map` without sources content, the createRequire banner for
+ * CommonJS dependencies, target node22, in its own directory `<handler>/`, which becomes the function's asset (its
+ * hash is the hash of those files, so an unchanged handler keeps its asset across code changes elsewhere).
+ */
+import { buildSync } from 'esbuild';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { absoluteFromRoot } from './paths';
+
+/**
+ * esbuild banner for ESM bundles: CommonJS dependencies bundled into an ESM file still call `require`
+ * (e.g. for Node built-ins); give them one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __paletteCreateRequire } from 'node:module'; const require = __paletteCreateRequire(import.meta.url);";
+
+/** esbuild target, matched by the functions' runtime (nodejs22.x). */
+export const ESBUILD_TARGET = 'node22';
+
+/** The module of each bundle (`index.mjs`): the functions' Handler is `index.handler`. */
+export const BUNDLE_HANDLER = 'index.handler';
+
+const HANDLERS_DIR = 'lambdas/handlers';
+
+let built: { dir: string; handlers: ReadonlySet<string> } | undefined;
+let placeholder: string | undefined;
+
+/** Handler names (file names without `.ts`) in lambdas/handlers/. */
+function handlerNames(): string[] {
+  return readdirSync(absoluteFromRoot(HANDLERS_DIR))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -'.ts'.length))
+    .sort();
+}
+
+function removeOnExit(dir: string): void {
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** Builds every handler's bundle into a fresh temporary directory. Throws esbuild's errors (file, line, message). */
+function buildAll(): { dir: string; handlers: ReadonlySet<string> } {
+  const names = handlerNames();
+  const dir = mkdtempSync(join(tmpdir(), 'palette-onboarding-bundles-'));
+  removeOnExit(dir);
+  buildSync({
+    entryPoints: Object.fromEntries(names.map((h) => [`${h}/index`, absoluteFromRoot(`${HANDLERS_DIR}/${h}.ts`)])),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: ESBUILD_TARGET,
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    tsconfig: absoluteFromRoot('tsconfig.json'),
+    logLevel: 'error',
+  });
+  return { dir, handlers: new Set(names) };
+}
+
+/**
+ * The directory holding `index.mjs` (+ map) of `handler` (lambdas/handlers/<handler>.ts). With `bundle` false (the
+ * stack is excluded from bundling, e.g. `cdk synth --exclusively` of another stack, or tests that skip it) a
+ * placeholder directory, as NodejsFunction uses a dummy asset then.
+ */
+export function handlerBundleDir(handler: string, bundle: boolean): string {
+  if (!bundle) {
+    if (!placeholder) {
+      placeholder = mkdtempSync(join(tmpdir(), 'palette-onboarding-bundle-placeholder-'));
+      removeOnExit(placeholder);
+      mkdirSync(join(placeholder, 'skipped'));
+      writeFileSync(join(placeholder, 'skipped', 'index.mjs'), '// bundling skipped for this synthesis\n');
+    }
+    return join(placeholder, 'skipped');
+  }
+  // A handler file added after the build (same process): build again, all of them.
+  if (!built || !built.handlers.has(handler)) built = buildAll();
+  if (!built.handlers.has(handler)) throw new Error(`no handler source ${HANDLERS_DIR}/${handler}.ts to bundle`);
+  return join(built.dir, handler);
+}
