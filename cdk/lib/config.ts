@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { paletteEndpointProblem } from '../../lambdas/domain/endpoints';
 import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
 import { REVALIDATION_DEFAULTS } from '../../lambdas/domain/drift';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parseTenantIdSource, templateIssues } from '../../lambdas/domain/account-vending';
+import { PROJECT_ROOT } from './paths';
 
 /**
  * Deployment configuration of the onboarding stack, read from CDK context (cdk.json "context", or
@@ -65,6 +69,17 @@ import { REVALIDATION_DEFAULTS } from '../../lambdas/domain/drift';
  * | stsKeyRotationDays        | (absent) (1..365)                | self-hosted: rotate the STS key on a schedule    |
  * | alarmTopicArn             | (absent)                         | SNS topic (standard, the stack's region) that    |
  * |                           |                                  | every alarm notifies; absent = alarms only       |
+ * | accountVendingRequestTemplate | (absent)                     | account vending: the onboarding request template |
+ * |                           |                                  | (a JSON file's path, relative to the project     |
+ * |                           |                                  | root, or an inline object) for accounts AWS      |
+ * |                           |                                  | Control Tower / Organizations announce; absent = |
+ * |                           |                                  | no account vending trigger                       |
+ * | accountVendingTenantIdFrom | accountName                     | account vending: tenant id from the account name |
+ * |                           |                                  | or `tag:<TagKey>` (the account's tag)            |
+ * | tenantsDirectory          | (absent)                         | declared tenants: a folder (relative to the      |
+ * |                           |                                  | project root) of <tenantId>.json requests,       |
+ * |                           |                                  | onboarded on deploy, offboarded when removed;    |
+ * |                           |                                  | absent = no declared tenants custom resource     |
  */
 
 /** The secret name used when `paletteApiKeySecretArn` is not configured. */
@@ -198,6 +213,20 @@ export const OnboardingConfigSchema = z
     remediate: booleanFromContext.default(REVALIDATION_DEFAULTS.remediate),
     apiKeyExpiryWarningDays: numberFromContext.pipe(z.number().int().min(1).max(365)).default(REVALIDATION_DEFAULTS.apiKeyExpiryWarningDays),
     staticKeyRotationDays: numberFromContext.pipe(z.number().int().min(1).max(3650)).default(REVALIDATION_DEFAULTS.staticKeyRotationDays),
+    // ---- declared tenants (README "Declared tenants") ----
+    tenantsDirectory: z
+      .string()
+      .trim()
+      .min(1, 'must name a folder')
+      .max(1024, 'must be at most 1024 characters')
+      .optional(),
+    // ---- account vending (README "Account vending") ----
+    /** A path (relative to the project root) to a JSON file, an inline object (cdk.json), or inline JSON text (`-c`). */
+    accountVendingRequestTemplate: z.union([z.string().trim().min(1, 'must be a JSON file path or an object'), z.record(z.string(), z.unknown())]).optional(),
+    accountVendingTenantIdFrom: z
+      .string()
+      .refine((v) => parseTenantIdSource(v) !== undefined, "must be 'accountName' or 'tag:<TagKey>' (an AWS Organizations tag key, 1-128 characters)")
+      .default('accountName'),
     // ---- alarms (README "Alarms and metrics") ----
     alarmTopicArn: z
       .string()
@@ -248,4 +277,67 @@ export function parseConfig(raw: Record<string, unknown>): OnboardingConfig {
 /** Read the configuration from a construct's context (App / Stack node). */
 export function loadConfig(node: { tryGetContext(key: string): unknown }): OnboardingConfig {
   return parseConfig(Object.fromEntries(CONFIG_KEYS.map((k) => [k, node.tryGetContext(k)])));
+}
+
+/**
+ * The account vending request template travels to the starter Lambda as one environment variable; a Lambda's whole
+ * environment is at most 4 KB. The rest of the starter's environment (two state machine ARNs, the tenant id
+ * source, the logging keys) takes well under 1 KB, so the template (compact JSON) may have 3 KiB.
+ */
+export const ACCOUNT_VENDING_TEMPLATE_MAX_BYTES = 3 * 1024;
+
+/** The account vending request template, read and checked. */
+export interface AccountVendingTemplate {
+  template: Record<string, unknown>;
+  /** Compact JSON: the starter's ACCOUNT_VENDING_REQUEST_TEMPLATE. */
+  json: string;
+  /** Where it came from: the file's path as configured, or `(inline)`. */
+  source: string;
+}
+
+/**
+ * Reads `accountVendingRequestTemplate` (undefined when not configured): a JSON file (path relative to `root`, the
+ * project root where cdk.json is), an inline object, or inline JSON text. Checked with the product's request schema
+ * (lambdas/domain/account-vending.ts templateIssues) and for size; a ConfigError names the key, the file and each
+ * field.
+ */
+export function loadAccountVendingTemplate(config: Pick<OnboardingConfig, 'accountVendingRequestTemplate'>, root: string = PROJECT_ROOT): AccountVendingTemplate | undefined {
+  const configured = config.accountVendingRequestTemplate;
+  if (configured === undefined) return undefined;
+  const key = 'accountVendingRequestTemplate';
+  let template: unknown = configured;
+  let source = '(inline)';
+  if (typeof configured === 'string') {
+    const inline = configured.startsWith('{');
+    source = inline ? '(inline JSON)' : configured;
+    let text = configured;
+    if (!inline) {
+      const file = isAbsolute(configured) ? configured : join(root, configured);
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new ConfigError([{ key, message: `cannot read the request template file ${configured} (${file}): ${e instanceof Error ? e.message : String(e)}` }]);
+      }
+    }
+    try {
+      template = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError([{ key, message: `the request template ${source} is not JSON: ${e instanceof Error ? e.message : String(e)}` }]);
+    }
+  }
+  const issues = templateIssues(template);
+  if (issues.length > 0) {
+    throw new ConfigError(issues.map((i) => ({ key, message: `request template ${source}, field ${i.path === '' ? '(root)' : i.path}: ${i.message}` })));
+  }
+  const json = JSON.stringify(template);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > ACCOUNT_VENDING_TEMPLATE_MAX_BYTES) {
+    throw new ConfigError([
+      {
+        key,
+        message: `the request template ${source} is ${bytes} bytes as compact JSON; at most ${ACCOUNT_VENDING_TEMPLATE_MAX_BYTES} fit into the starter Lambda's environment (4 KB in all)`,
+      },
+    ]);
+  }
+  return { template: template as Record<string, unknown>, json, source };
 }

@@ -10,6 +10,8 @@
  * | Tenant Offboarding Requested  | onboarding bus                        | the same                                        |
  * | every other detail-type       | notifications bus                     | only the workflows' state machine roles         |
  * | (results, progress, drift)    | (`<eventBusName>-notifications`)      |                                                 |
+ * | AWS Service Event via         | the DEFAULT bus (account vending,     | AWS only (aws.controltower, aws.organizations); |
+ * | CloudTrail (taken, not sent)  | constructs/account-vending.ts)        | the rule takes the stack's own account's only   |
  *
  * Results never travel on the onboarding bus: whoever may start an onboarding cannot forge its outcome. Every
  * later result event goes to the notifications bus too.

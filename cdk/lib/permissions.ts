@@ -394,7 +394,12 @@ export function applyAccess(
   config: OnboardingConfig,
   refs: AccessRefs,
 ): void {
-  for (const grant of grantsOf(accesses, config, refs)) {
+  applyGrants(principal, ackScope, grantsOf(accesses, config, refs));
+}
+
+/** Adds the statements of `grants` to `principal`'s policy and acknowledges each wildcard resource (cdk-nag IAM5) on `ackScope`. */
+export function applyGrants(principal: iam.IPrincipal, ackScope: IConstruct, grants: readonly Grant[]): void {
+  for (const grant of grants) {
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: grant.sid,
@@ -414,3 +419,18 @@ export function applyAccess(
   }
 }
 
+/**
+ * The event starter's AWS Organizations look-ups for account vending (README "Account vending"): the name of an
+ * account whose event masks it (DescribeAccount), and, with `accountVendingTenantIdFrom: tag:<key>` only, its tags
+ * (ListTagsForResource). The deployment runs in the organization's management account (its account vending rule
+ * takes events of its own account only), so the account ARNs name the stack's account; the organization id is
+ * not configured here (the account guard's is optional), hence `o-*`.
+ */
+export function accountVendingGrants(tenantIdFromTag: boolean): Grant[] {
+  const accounts: ArnPattern = (e) => `arn:${e.partition}:organizations::${e.account}:account/o-*/*`;
+  const reason = 'Account vending: any account of the organization this management account runs may be announced as new; its id is known only from the event.';
+  return [
+    { sid: 'AccountVendingDescribeAccount', actions: ['organizations:DescribeAccount'], resources: [accounts], wildcardReason: reason },
+    ...(tenantIdFromTag ? [{ sid: 'AccountVendingListAccountTags', actions: ['organizations:ListTagsForResource'], resources: [accounts], wildcardReason: reason }] : []),
+  ];
+}

@@ -226,12 +226,19 @@ export interface OnboardingAssemblyOptions {
 /**
  * What a local deployment sets on top of cdk.json (a caller's context wins): the sandbox is the home account's
  * organization (`allowedOrganizationId`, the account guard admits the sandbox's member accounts, as a real
- * deployment would name its organization), and its endpoints are plain http on loopback (`allowInsecureEndpoints`:
- * the Palette emulator, MinIO stand-ins).
+ * deployment would name its organization), its endpoints are plain http on loopback (`allowInsecureEndpoints`:
+ * the Palette emulator, MinIO stand-ins), it declares the example tenants (`tenantsDirectory`), and account vending
+ * uses the example request template (`accountVendingRequestTemplate`).
  */
 export const LOCAL_DEPLOYMENT_CONTEXT: Readonly<Record<string, unknown>> = {
   allowedOrganizationId: SANDBOX_ORGANIZATION_ID,
   allowInsecureEndpoints: true,
+  // Declared tenants (README "Declared tenants"): the example folder, so the app every local run and e2e test uses
+  // has the custom resource's functions (test/e2e/declared-tenants.test.ts drives them).
+  tenantsDirectory: 'examples/tenants',
+  // Account vending (README "Account vending"): the example request template, so the same app has the account
+  // vending rule and the starter's template (test/e2e/account-vending.test.ts replays AWS's sample events).
+  accountVendingRequestTemplate: 'examples/account-vending/request-template.json',
 };
 
 /** The project's CDK app (cdk/lib/app.ts createOnboardingApp), synthesized in-process with bundling. */
@@ -239,7 +246,8 @@ export function onboardingAssemblySource(opts: OnboardingAssemblyOptions = {}): 
   const context = { ...LOCAL_DEPLOYMENT_CONTEXT, ...(opts.context ?? {}) };
   return {
     description: 'the CDK app',
-    inputs: ['cdk', 'lambdas', 'cdk.json', 'package-lock.json', 'tsconfig.json'].map((p) => join(PROJECT_ROOT, p)),
+    // examples/: the declared tenants' folder (tenantsDirectory) and the account vending request template are read at synth.
+    inputs: ['cdk', 'lambdas', 'examples', 'cdk.json', 'package-lock.json', 'tsconfig.json'].map((p) => join(PROJECT_ROOT, p)),
     salt: JSON.stringify(context, Object.keys(context).sort()),
     async synthesize(outdir: string): Promise<void> {
       // Loaded lazily: aws-cdk-lib takes seconds to import, and a cache hit never needs it.

@@ -1,5 +1,5 @@
 /**
- * A local Step Functions API for ONE state machine of the synthesized app (default: the onboarding one), so that
+ * A local Step Functions API for state machines of the synthesized app (default: the onboarding one), so that
  * code starting executions through the real AWS SDK (the event starter's bundle, the CLI's StartExecution) can run
  * locally: an HTTP server on 127.0.0.1 speaking Step Functions' JSON 1.0 protocol (`X-Amz-Target:
  * AWSStepFunctions.<Operation>`) for StartExecution, DescribeExecution and ListExecutions. Point an SDK client at it
@@ -10,14 +10,16 @@
  *   same input while that execution is open answers the same again (idempotent); the same name with another input,
  *   or once the execution is closed, is `ExecutionAlreadyExists` (HTTP 400). Names are kept for the life of the API
  *   (Step Functions keeps them 90 days). Names and input are validated as Step Functions does (`InvalidName`,
- *   `InvalidExecutionInput`); another state machine is `StateMachineDoesNotExist`.
+ *   `InvalidExecutionInput`); a state machine not served is `StateMachineDoesNotExist`. Several state machines can be
+ *   served at once (`stateMachines`, e.g. onboarding and offboarding for the declared tenants' custom resource); an
+ *   execution runs on the state machine its StartExecution named.
  * - DescribeExecution: status, input, output, error, cause, dates. ListExecutions: newest first, statusFilter,
  *   maxResults / nextToken.
  * - Faults on demand: `throttleStartExecution(n)` answers the next n StartExecution calls (default: every call
  *   until `clearFaults()`) with `ThrottlingException`, as Step Functions does when the account is over its rate.
  * - NOT authenticated: requests are neither SigV4-verified nor IAM-evaluated (the full Step Functions API behind
  *   the sandbox's SigV4/IAM front door is later work). Not served: StopExecution, GetExecutionHistory, redrive,
- *   Express workflows, other state machines.
+ *   Express workflows.
  *
  * Executions run one at a time (the runner shares process.env between runs), queued in start order; a queued one
  * is RUNNING. A Lambda this process invokes with its own environment must not overlap a run: `invokeBundled`
@@ -68,6 +70,11 @@ export interface LocalStepFunctionsApiOptions {
   workflow?: LocalWorkflow | LoadWorkflowOptions;
   /** Logical-id prefix or name of the state machine served; default the onboarding one. */
   stateMachine?: string;
+  /**
+   * Several state machines served at once (logical-id prefixes or names, e.g. `[ONBOARDING_STATE_MACHINE,
+   * OFFBOARDING_STATE_MACHINE]`); takes precedence over `stateMachine`. The first one is `stateMachineArn`.
+   */
+  stateMachines?: string[];
   /** Port on 127.0.0.1 (default 0: any free port). */
   port?: number;
   /** Passed to every run. */
@@ -92,8 +99,10 @@ export interface BundledInvocation {
 export interface LocalStepFunctionsApi {
   /** http://127.0.0.1:<port> */
   readonly endpoint: string;
-  /** The served state machine (as the runner and the template's Refs name it locally). */
+  /** The (first) served state machine (as the runner and the template's Refs name it locally). */
   readonly stateMachineArn: string;
+  /** Every served state machine's ARN, by the selector it was given as (`stateMachines`, else `stateMachine`). */
+  readonly stateMachineArns: Readonly<Record<string, string>>;
   /** Every execution started, in start order. */
   executions(): LocalExecution[];
   /** Answer the next `times` StartExecution calls (default: all, until clearFaults) with ThrottlingException. */
@@ -171,13 +180,25 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOptions): Promise<LocalStepFunctionsApi> {
   const sb: SandboxEndpoints = sandboxEndpoints(opts.sandbox);
   const workflow: LocalWorkflow = opts.workflow && 'assembly' in opts.workflow ? opts.workflow : await loadWorkflow(opts.workflow ?? {});
-  const selector = opts.stateMachine ?? ONBOARDING_STATE_MACHINE;
-  const prepared: PreparedStateMachine = prepareStateMachine(workflow, selector, { region: sb.aws.region, accountId: sb.aws.accountId });
+  const selectors = opts.stateMachines && opts.stateMachines.length > 0 ? opts.stateMachines : [opts.stateMachine ?? ONBOARDING_STATE_MACHINE];
+  /** Served state machine ARN -> its selector (what runStateMachine takes). */
+  const served = new Map<string, string>();
+  const stateMachineArns: Record<string, string> = {};
+  let prepared: PreparedStateMachine | undefined;
+  for (const selector of selectors) {
+    const p = prepareStateMachine(workflow, selector, { region: sb.aws.region, accountId: sb.aws.accountId });
+    prepared ??= p;
+    served.set(p.stateMachine.arn, selector);
+    stateMachineArns[selector] = p.stateMachine.arn;
+  }
+  if (!prepared) throw new Error('no state machine to serve');
   const stateMachineArn = prepared.stateMachine.arn;
+  const functions = prepared.functions;
   const accountsFor = opts.accountsFor ?? defaultAccounts;
 
   const executions: LocalExecution[] = [];
-  const byName = new Map<string, LocalExecution>();
+  /** By execution ARN (names are unique per state machine). */
+  const byArn = new Map<string, LocalExecution>();
   const pending = new Set<Promise<void>>();
   let throttleRemaining = 0;
   let throttledCalls = 0;
@@ -196,7 +217,7 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
         ...(opts.run ?? {}),
         sandbox: opts.sandbox,
         workflow,
-        stateMachine: selector,
+        stateMachine: served.get(exec.stateMachineArn) ?? ONBOARDING_STATE_MACHINE,
         executionName: exec.name,
         accounts: accountsFor(input),
       });
@@ -224,7 +245,7 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
     const arn = str(body.stateMachineArn);
     if (!arn) throw new ApiError('ValidationException', "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null");
     if (!SM_ARN.test(arn)) throw new ApiError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
-    if (arn !== stateMachineArn) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    if (!served.has(arn)) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     const name = body.name === undefined ? randomUUID() : str(body.name);
     if (name === undefined || name.length < 1 || name.length > 80 || BAD_NAME_CHARS.test(name)) {
       throw new ApiError('InvalidName', `Invalid Name: '${String(body.name)}'`);
@@ -239,8 +260,9 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
     } catch {
       throw new ApiError('InvalidExecutionInput', "Invalid State Machine Execution Input: 'not a valid JSON'");
     }
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    const existing = byName.get(name);
+    const executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // Names are unique per state machine.
+    const existing = byArn.get(executionArn);
     if (existing) {
       // Open with identical input: the original answer again. Otherwise (other input, or closed): the name is taken.
       if (existing.status === 'RUNNING' && existing.input === input) {
@@ -248,9 +270,9 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
       }
       throw new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
     }
-    const exec: LocalExecution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: new Date() };
+    const exec: LocalExecution = { executionArn, stateMachineArn: arn, name, input, status: 'RUNNING', startDate: new Date() };
     executions.push(exec);
-    byName.set(name, exec);
+    byArn.set(executionArn, exec);
     const done = exclusive(() => runExecution(exec)).finally(() => pending.delete(done));
     pending.add(done);
     return { executionArn, startDate: epochSeconds(exec.startDate) };
@@ -287,12 +309,12 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
     const arn = str(body.stateMachineArn);
     if (arn === undefined) throw new ApiError('ValidationException', 'stateMachineArn is required (map runs are not served)');
     if (!SM_ARN.test(arn)) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
-    if (arn !== stateMachineArn) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    if (!served.has(arn)) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     const filter = str(body.statusFilter);
     const max = typeof body.maxResults === 'number' && body.maxResults > 0 ? Math.min(body.maxResults, 1000) : 100;
     const from = body.nextToken === undefined ? 0 : Number(str(body.nextToken));
     if (!Number.isInteger(from) || from < 0) throw new ApiError('InvalidToken', `Invalid Token: '${String(body.nextToken)}'`);
-    const all = [...executions].reverse().filter((e) => filter === undefined || e.status === filter);
+    const all = [...executions].reverse().filter((e) => e.stateMachineArn === arn && (filter === undefined || e.status === filter));
     const page = all.slice(from, from + max);
     return {
       executions: page.map((e) => ({
@@ -343,7 +365,7 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
 
   const bundledFunction = (handler: string): LocalFunction => {
     const source = `lambdas/handlers/${handler}.ts`;
-    const found = [...prepared.functions.values()].filter((f) => f.source === source);
+    const found = [...functions.values()].filter((f) => f.source === source);
     if (found.length !== 1) throw new Error(`the synthesized app has ${found.length} bundled functions with handler ${source}`);
     return found[0] as LocalFunction;
   };
@@ -390,6 +412,7 @@ export async function startLocalStepFunctionsApi(opts: LocalStepFunctionsApiOpti
   return {
     endpoint,
     stateMachineArn,
+    stateMachineArns,
     executions: () => [...executions],
     throttleStartExecution(times = Number.POSITIVE_INFINITY) {
       throttleRemaining = times;

@@ -85,9 +85,16 @@ describe('request messages', () => {
     // Act / Assess
     expect(parseRequestMessage(JSON.stringify(requestEvent(REQUEST)))).toEqual({
       ok: true,
-      event: { request: REQUEST, eventId: 'evt-1', source: 'palette.onboarding', detailType: 'Tenant Onboarding Requested', time: '2026-12-01T10:00:00Z' },
+      event: {
+        request: REQUEST,
+        event: requestEvent(REQUEST),
+        eventId: 'evt-1',
+        source: 'palette.onboarding',
+        detailType: 'Tenant Onboarding Requested',
+        time: '2026-12-01T10:00:00Z',
+      },
     });
-    expect(parseRequestMessage('{"detail":{}}')).toEqual({ ok: true, event: { request: {} } });
+    expect(parseRequestMessage('{"detail":{}}')).toEqual({ ok: true, event: { request: {}, event: { detail: {} } } });
     const reasons = ['not json secret-ish', '[1]', '"text"', 'null', JSON.stringify({ ...REQUEST }), JSON.stringify(requestEvent([REQUEST])), JSON.stringify(requestEvent('x'))].map(
       (body) => {
         const parsed = parseRequestMessage(body);

@@ -66,13 +66,30 @@ export interface ExecutionStarts {
   readonly starter: OnboardingFunction;
 }
 
+/** The starter's account vending settings (README "Account vending"; cdk/lib/constructs/account-vending.ts). */
+export interface StarterAccountVending {
+  /** The request template as JSON text (checked at synth: config.ts loadAccountVendingTemplate). */
+  readonly templateJson: string;
+  /** `accountName` or `tag:<TagKey>`. */
+  readonly tenantIdFrom: string;
+}
+
+/** The environment keys only account vending sets. */
+type AccountVendingKeys = Extract<keyof StarterEnvInput, 'ACCOUNT_VENDING_REQUEST_TEMPLATE' | 'ACCOUNT_VENDING_TENANT_ID_FROM'>;
+
 /** The starter's environment, typed against its schema (lambdas/services/starter/env.ts): a missing or extra key does not compile. */
-export function starterEnvironment(workflows: StartTargets, logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL']) {
-  return {
+export function starterEnvironment(workflows: StartTargets, logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL'], accountVending?: StarterAccountVending): Record<string, string> {
+  const base = {
     ONBOARDING_STATE_MACHINE_ARN: workflows.onboarding.stateMachineArn,
     OFFBOARDING_STATE_MACHINE_ARN: workflows.offboarding.stateMachineArn,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
+  } satisfies Record<Exclude<keyof StarterEnvInput, AccountVendingKeys>, string>;
+  if (!accountVending) return base;
+  return {
+    ...base,
+    ACCOUNT_VENDING_REQUEST_TEMPLATE: accountVending.templateJson,
+    ACCOUNT_VENDING_TENANT_ID_FROM: accountVending.tenantIdFrom,
   } satisfies Record<keyof StarterEnvInput, string>;
 }
 
@@ -116,9 +133,10 @@ export class OnboardingTrigger extends Construct {
   /**
    * Routes onboarding and offboarding requests on the bus to their state machines (once): the rule -> the request
    * queue -> the starter Lambda (event source mapping with partial batch responses) -> StartExecution of the workflow
-   * the detail-type names, which is all the starter may do.
+   * the detail-type names, which is all the starter may do. With `accountVending`, the starter also turns account
+   * vending events (which constructs/account-vending.ts routes to the same queue) into onboarding requests.
    */
-  startExecutionsOf(workflows: StartTargets): ExecutionStarts {
+  startExecutionsOf(workflows: StartTargets, accountVending?: StarterAccountVending): ExecutionStarts {
     if (this.starts) throw new Error('OnboardingTrigger already has a target state machine');
 
     const requestQueue = new sqs.Queue(this, 'RequestQueue', {
@@ -146,7 +164,7 @@ export class OnboardingTrigger extends Construct {
     const starter = new OnboardingFunction(this, 'Starter', {
       handler: STARTER_HANDLER,
       description: 'palette-onboarding: start an onboarding (named <tenantId>-<hash>) or offboarding execution for each queued request event',
-      environment: starterEnvironment(workflows, this.props.logLevel),
+      environment: starterEnvironment(workflows, this.props.logLevel, accountVending),
       logRetention: this.props.logRetention,
       timeout: REQUEST_PATH.starterTimeout,
     });

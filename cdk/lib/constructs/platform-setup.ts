@@ -12,7 +12,6 @@ import {
   aws_scheduler_targets as schedulerTargets,
   aws_stepfunctions as sfn,
   aws_stepfunctions_tasks as tasks,
-  custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IAM_PATH } from '../../../lambdas/domain/names';
@@ -23,6 +22,7 @@ import {
 } from '../../../lambdas/domain/platform';
 import type { PlatformEnvInput } from '../../../lambdas/services/platform/env';
 import type { OnboardingConfig } from '../config';
+import { deployTimeProvider, grantDescribeExecutions } from './deploy-time-provider';
 import { OnboardingFunction } from './onboarding-function';
 import { KEY_PROPAGATION_ERRORS, RETRYABLE_ERRORS } from '../../../lambdas/shared/retryable-errors';
 import { stateRetry } from './workflow-tasks';
@@ -421,35 +421,20 @@ export class PlatformSetup extends Construct {
       environment,
       logRetention: config.logRetentionDays,
     });
-    const executionArns = (e: ArnEnv, smName: string) => `arn:${e.partition}:states:${e.region}:${e.account}:execution:${smName}:*`;
-    isComplete.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribePlatformSetupExecutions',
-        actions: ['states:DescribeExecution'],
-        resources: [executionArns(DEPLOY_ENV, this.stateMachine.stateMachineName)],
-      }),
+    grantDescribeExecutions(
+      isComplete.role,
+      'DescribePlatformSetupExecutions',
+      [this.stateMachine],
+      'Executions of the PlatformSetup state machine only; execution names are chosen per CloudFormation request at run time.',
     );
-    const smLogicalId = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
-    Validations.of(isComplete.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${executionArns(NAG_ENV, `<${smLogicalId}.Name>`)}]`,
-      reason: 'Executions of the PlatformSetup state machine only; execution names are chosen per CloudFormation request at run time.',
-    });
-
-    const frameworkLogGroup = new logs.LogGroup(this, 'DeployProviderLogGroup', { retention: config.logRetentionDays });
-    const waiterLogGroup = new logs.LogGroup(this, 'DeployWaiterLogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-platform-setup-waiter`,
-      retention: config.logRetentionDays,
-    });
-    const provider = new cr.Provider(this, 'DeployProvider', {
-      onEventHandler: onEvent.function,
-      isCompleteHandler: isComplete.function,
+    const provider = deployTimeProvider(this, 'Deploy', {
+      onEvent: onEvent.function,
+      isComplete: isComplete.function,
+      logRetention: config.logRetentionDays,
+      waiterLogName: 'platform-setup-waiter',
       queryInterval: Duration.seconds(15),
       totalTimeout: Duration.minutes(45),
-      logGroup: frameworkLogGroup,
-      disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: { destination: waiterLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    acknowledgeProvider(provider, [onEvent.function, isComplete.function]);
 
     return new CustomResource(this, 'DeployRun', {
       serviceToken: provider.serviceToken,
@@ -479,26 +464,4 @@ function applyGrants(role: iam.Role, grants: Grant[]): void {
       });
     }
   }
-}
-
-/** The Provider framework's own functions and waiter state machine are CDK-managed; acknowledged with reasons. */
-function acknowledgeProvider(provider: cr.Provider, userFunctions: lambda.IFunction[]): void {
-  const stack = Stack.of(provider);
-  const reasons: Record<string, string> = {
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-      'CDK Provider framework functions (not configurable): the AWS-managed basic execution role for their own logs.',
-    'AwsSolutions-L1': 'CDK Provider framework functions: the runtime is chosen by aws-cdk-lib and upgraded with it.',
-    'AwsSolutions-SF2': 'CDK Provider framework waiter state machine: X-Ray tracing is not configurable on it.',
-    'AwsSolutions-IAM5[Resource::*]':
-      'CDK Provider framework waiter state machine: CloudWatch Logs vended delivery (logs:CreateLogDelivery etc.) has no resource-level permissions.',
-  };
-  const invoked = [
-    ...userFunctions.map((f) => f.node.defaultChild),
-    ...provider.node.findAll().filter((c) => c instanceof lambda.CfnFunction),
-  ].filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
-  for (const fn of invoked) {
-    reasons[`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn)}.Arn>:*]`] =
-      'CDK Provider framework: lambda:InvokeFunction on the custom resource handlers and its own functions (ARN + ":*" for versions).';
-  }
-  for (const [ackId, why] of Object.entries(reasons)) Validations.of(provider).acknowledge({ id: ackId, reason: why });
 }

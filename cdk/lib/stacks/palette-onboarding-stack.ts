@@ -1,14 +1,17 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { OnboardingConfig } from '../config';
+import { loadAccountVendingTemplate, type OnboardingConfig } from '../config';
 import { OnboardingFunctions } from '../constructs/onboarding-functions';
 import { OnboardingNotifications } from '../constructs/onboarding-notifications';
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OffboardingStateMachine } from '../constructs/offboarding-state-machine';
 import { RevalidationStateMachine } from '../constructs/revalidation-state-machine';
+import { AccountVending } from '../constructs/account-vending';
 import { OnboardingAlarms } from '../constructs/onboarding-alarms';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
+import { DeclaredTenants } from '../constructs/declared-tenants';
+import { loadDeclaredTenants } from '../declared-tenants';
 import { TenantRegistry } from '../constructs/tenant-registry';
 import { TenantSecretsAccess } from '../constructs/tenant-secrets-access';
 import { lambdaEnvironment, SERVICE_NAME, type EnvironmentRefs } from '../lambda-environment';
@@ -41,6 +44,10 @@ export class PaletteOnboardingStack extends Stack {
   readonly alarms: OnboardingAlarms;
   /** Only when config.selfHosted (docs/platform-setup.md). */
   readonly platformSetup?: PlatformSetup;
+  /** Only when config.accountVendingRequestTemplate (README "Account vending"). */
+  readonly accountVending?: AccountVending;
+  /** Only when config.tenantsDirectory (README "Declared tenants"). */
+  readonly declaredTenants?: DeclaredTenants;
 
   constructor(scope: Construct, id: string, props: PaletteOnboardingStackProps) {
     super(scope, id, {
@@ -100,7 +107,20 @@ export class PaletteOnboardingStack extends Stack {
       executionTimeout: EXECUTION_TIMEOUT,
     });
     this.notifications.publishersOnly(this.workflow.stateMachine.role, this.offboarding.stateMachine.role, this.revalidation.stateMachine.role);
-    const starts = this.trigger.startExecutionsOf({ onboarding: this.workflow.stateMachine, offboarding: this.offboarding.stateMachine });
+    const vendingTemplate = loadAccountVendingTemplate(props.config);
+    const starts = this.trigger.startExecutionsOf(
+      { onboarding: this.workflow.stateMachine, offboarding: this.offboarding.stateMachine },
+      vendingTemplate && { templateJson: vendingTemplate.json, tenantIdFrom: props.config.accountVendingTenantIdFrom },
+    );
+    // Account vending: new accounts announced by Control Tower / Organizations are onboarded from the template.
+    if (vendingTemplate) {
+      this.accountVending = new AccountVending(this, 'AccountVending', {
+        requestQueue: starts.requestQueue,
+        deadLetterQueue: this.trigger.deadLetterQueue,
+        starter: starts.starter,
+        tenantIdFrom: props.config.accountVendingTenantIdFrom,
+      });
+    }
     this.alarms = new OnboardingAlarms(this, 'Alarms', {
       deadLetterQueue: this.trigger.deadLetterQueue,
       workflows: { Onboarding: this.workflow.stateMachine, Offboarding: this.offboarding.stateMachine, Revalidation: this.revalidation.stateMachine },
@@ -127,6 +147,19 @@ export class PaletteOnboardingStack extends Stack {
         environment: lambdaEnvironment(props.config, envRefs),
       });
       new CfnOutput(this, 'PlatformSetupStateMachineArn', { value: this.platformSetup.stateMachine.stateMachineArn });
+    }
+
+    // Declared tenants: onboarded on deploy, offboarded when removed from the folder.
+    if (props.config.tenantsDirectory !== undefined) {
+      this.declaredTenants = new DeclaredTenants(this, 'DeclaredTenants', {
+        config: props.config,
+        tenants: loadDeclaredTenants(props.config.tenantsDirectory),
+        onboarding: this.workflow.stateMachine,
+        offboarding: this.offboarding.stateMachine,
+      });
+      // Everything an execution uses exists (with its permissions) before the first one starts.
+      this.declaredTenants.resource.node.addDependency(this.functions, this.registry, this.tenantSecrets, this.notifications);
+      if (this.platformSetup?.deployRun) this.declaredTenants.resource.node.addDependency(this.platformSetup.deployRun);
     }
   }
 }

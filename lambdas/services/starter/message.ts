@@ -20,6 +20,8 @@ export interface RequestEvent {
   detailType?: string;
   /** The event's time (ISO 8601), when present. */
   time?: string;
+  /** The whole event as delivered (account vending reads the envelope as well as the detail). */
+  event: Record<string, unknown>;
 }
 
 export type ParsedMessage = { ok: true; event: RequestEvent } | { ok: false; reason: string };
@@ -53,6 +55,6 @@ export function parseRequestMessage(body: string): ParsedMessage {
   const time = text(value.time);
   return {
     ok: true,
-    event: { request: detail, ...(eventId ? { eventId } : {}), ...(source ? { source } : {}), ...(detailType ? { detailType } : {}), ...(time ? { time } : {}) },
+    event: { request: detail, event: value, ...(eventId ? { eventId } : {}), ...(source ? { source } : {}), ...(detailType ? { detailType } : {}), ...(time ? { time } : {}) },
   };
 }

@@ -16,11 +16,30 @@
  *
  * A request that parses but is invalid is started all the same; the workflow's ValidateRequest reports its
  * field-level errors (a request without a usable tenant id is named `request-<hash>`).
+ *
+ * Account vending (README "Account vending"): an AWS Control Tower / AWS Organizations event announcing a new
+ * account (`AWS Service Event via CloudTrail`, lambdas/domain/account-vending.ts) starts an onboarding of the
+ * request built from the template (env ACCOUNT_VENDING_REQUEST_TEMPLATE), the tenant id taken from the account's
+ * name (looked up with DescribeAccount when the event masks it) or from its tag (ListTagsForResource). Its name is
+ * executionNameFor(request, hash of the event id): a redelivered event is one execution, a later event (an
+ * UpdateManagedAccount) a new run of the same tenant, which converges. A state other than SUCCEEDED is delivered
+ * without an execution (`ignored`); an event whose tenant id cannot be derived is `rejected` (dead-letter queue).
  * Records are started concurrently (a batch is at most 10). Logs carry ids and names, never the request.
  */
+import { DescribeAccountCommand, ListTagsForResourceCommand, OrganizationsClient, type Tag } from '@aws-sdk/client-organizations';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
+import {
+  isAccountVendingEvent,
+  requestFromTemplate,
+  tenantIdFromName,
+  tenantIdFromTag,
+  vendedAccountOf,
+  type TenantIdResult,
+  type TenantIdSource,
+  type VendedAccount,
+} from '../../domain/account-vending';
 import { ONBOARDING_EVENTS } from '../../domain/event-names';
 import { executionNameFor } from '../../domain/names';
 import { offboardingExecutionName } from '../../domain/offboarding-request';
@@ -33,8 +52,10 @@ import { parseRequestMessage, type RequestEvent } from './message';
 export type RecordOutcome =
   | { messageId: string; outcome: 'started'; executionName: string; executionArn: string }
   | { messageId: string; outcome: 'duplicate'; executionName: string; executionArn: string }
-  | { messageId: string; outcome: 'failed'; executionName: string; error: string; retryable: boolean }
-  | { messageId: string; outcome: 'rejected'; reason: string };
+  | { messageId: string; outcome: 'failed'; executionName?: string; error: string; retryable: boolean }
+  | { messageId: string; outcome: 'rejected'; reason: string }
+  /** An account vending event that announces no new account (a state other than SUCCEEDED): delivered, nothing started. */
+  | { messageId: string; outcome: 'ignored'; reason: string };
 
 const clients = new Map<string, SFNClient>();
 /** One client per region for the container's life; the region is the state machine's. */
@@ -45,6 +66,13 @@ function sfnClient(region: string): SFNClient {
     clients.set(region, c);
   }
   return c;
+}
+
+let organizations: OrganizationsClient | undefined;
+/** The AWS Organizations client (account vending's look-ups), made on first use. */
+function organizationsClient(): OrganizationsClient {
+  organizations ??= new OrganizationsClient({});
+  return organizations;
 }
 
 /** Execution ARN of `name` on `stateMachineArn`. */
@@ -58,6 +86,66 @@ const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.
 export interface StartTargets {
   onboarding: string;
   offboarding: string;
+  /** Account vending's settings (env ACCOUNT_VENDING_*); absent: account vending events are rejected. */
+  accountVending?: AccountVendingSettings;
+}
+
+export interface AccountVendingSettings {
+  template: Record<string, unknown>;
+  tenantIdFrom: TenantIdSource;
+}
+
+/** What account vending makes of one event. */
+export type VendingStart =
+  | { kind: 'start'; request: Record<string, unknown>; executionName: string; account: VendedAccount; tenantId: string }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'rejected'; reason: string }
+  /** An AWS Organizations look-up failed: the record is retried (then dead-lettered). */
+  | { kind: 'failed'; error: unknown };
+
+/** The account's name: the event's, or (masked in AWS Organizations' events) DescribeAccount's. */
+async function accountNameOf(account: VendedAccount, orgs: OrganizationsClient): Promise<string> {
+  if (account.accountName !== undefined) return account.accountName;
+  const out = await orgs.send(new DescribeAccountCommand({ AccountId: account.accountId }));
+  return out.Account?.Name ?? '';
+}
+
+/** Every tag of the account (ListTagsForResource pages). */
+async function accountTags(accountId: string, orgs: OrganizationsClient): Promise<Tag[]> {
+  const tags: Tag[] = [];
+  let token: string | undefined;
+  do {
+    const out = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId, ...(token ? { NextToken: token } : {}) }));
+    tags.push(...(out.Tags ?? []));
+    token = out.NextToken;
+  } while (token);
+  return tags;
+}
+
+/**
+ * Account vending: the onboarding request and execution name for a vending event, or why there is none. The
+ * execution name is executionNameFor(request, <8 hex of the event id's SHA-256>).
+ */
+export async function vendingStart(event: RequestEvent, settings: AccountVendingSettings | undefined, orgs: () => OrganizationsClient): Promise<VendingStart> {
+  if (!settings) return { kind: 'rejected', reason: 'account vending is not configured in this deployment (no accountVendingRequestTemplate)' };
+  const outcome = vendedAccountOf(event.event);
+  if (outcome.kind !== 'account') return outcome;
+  const { account } = outcome;
+  let accountName: string;
+  let tenant: TenantIdResult;
+  try {
+    accountName = await accountNameOf(account, orgs());
+    tenant =
+      settings.tenantIdFrom.from === 'tag'
+        ? tenantIdFromTag(await accountTags(account.accountId, orgs()), settings.tenantIdFrom.tagKey, account.accountId)
+        : tenantIdFromName(accountName);
+  } catch (e) {
+    return { kind: 'failed', error: e };
+  }
+  if (!tenant.ok) return { kind: 'rejected', reason: `account ${account.accountId} (${account.eventName}): ${tenant.reason}` };
+  const request = requestFromTemplate(settings.template, { tenantId: tenant.tenantId, accountId: account.accountId, accountName });
+  const suffix = createHash('sha256').update(account.eventId).digest('hex').slice(0, 8);
+  return { kind: 'start', request, executionName: executionNameFor(request, suffix), account, tenantId: tenant.tenantId };
 }
 
 /**
@@ -77,8 +165,13 @@ export function executionFor(event: RequestEvent, targets: StartTargets): { work
   return { workflow: 'offboarding', stateMachineArn: targets.offboarding, executionName: offboardingExecutionName(tenantId, at, id) };
 }
 
-/** Starts the execution of one record; never throws (a failure is that record's outcome). */
-export async function startRecord(record: SQSRecord, sfn: SFNClient, targets: StartTargets): Promise<RecordOutcome> {
+/** Starts the execution of one record; never throws (a failure is that record's outcome). `orgs`: account vending's look-ups. */
+export async function startRecord(
+  record: SQSRecord,
+  sfn: SFNClient,
+  targets: StartTargets,
+  orgs: () => OrganizationsClient = organizationsClient,
+): Promise<RecordOutcome> {
   const { messageId } = record;
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const parsed = parseRequestMessage(record.body);
@@ -90,10 +183,41 @@ export async function startRecord(record: SQSRecord, sfn: SFNClient, targets: St
     });
     return { messageId, outcome: 'rejected', reason: parsed.reason };
   }
-  const { request, eventId } = parsed.event;
-  const target = executionFor(parsed.event, targets);
+  const { eventId } = parsed.event;
+  let request = parsed.event.request;
+  let target = executionFor(parsed.event, targets);
+  if (isAccountVendingEvent(parsed.event)) {
+    const vending = await vendingStart(parsed.event, targets.accountVending, orgs);
+    const keys = { messageId, ...(eventId ? { eventId } : {}), receiveCount };
+    if (vending.kind === 'ignored') {
+      logger.info('Account vending event without a new account: delivered, nothing started', { ...keys, reason: vending.reason });
+      return { messageId, outcome: 'ignored', reason: vending.reason };
+    }
+    if (vending.kind === 'rejected') {
+      logger.error('Account vending event rejected: the message is failed and reaches the dead-letter queue after its last receive', { ...keys, reason: vending.reason });
+      return { messageId, outcome: 'rejected', reason: vending.reason };
+    }
+    if (vending.kind === 'failed') {
+      const classified = classifyAwsError(vending.error);
+      const retryable = classified instanceof AwsThrottledError || classified instanceof AwsTransientError;
+      logger.warn('Account vending: the AWS Organizations look-up failed; SQS redelivers the message (dead-letter queue after the last receive)', {
+        ...keys,
+        error: errorText(vending.error),
+        retryable,
+      });
+      return { messageId, outcome: 'failed', error: errorText(vending.error), retryable };
+    }
+    logger.info('Account vending: onboarding the new account', {
+      ...keys,
+      eventName: vending.account.eventName,
+      accountId: vending.account.accountId,
+      tenantId: vending.tenantId,
+    });
+    request = vending.request;
+    target = { workflow: 'onboarding', stateMachineArn: targets.onboarding, executionName: vending.executionName };
+  }
   if (!target) {
-    const reason = `the event's detail-type '${parsed.event.detailType}' is neither '${ONBOARDING_EVENTS.requested}' nor '${ONBOARDING_EVENTS.offboardingRequested}'`;
+    const reason = `the event's detail-type '${parsed.event.detailType}' is neither '${ONBOARDING_EVENTS.requested}' nor '${ONBOARDING_EVENTS.offboardingRequested}' (nor an account vending event)`;
     logger.error('Not a request event: the message is failed and reaches the dead-letter queue after its last receive', { messageId, receiveCount, reason });
     return { messageId, outcome: 'rejected', reason };
   }
@@ -128,7 +252,11 @@ export async function startRecord(record: SQSRecord, sfn: SFNClient, targets: St
  */
 export async function startOnboardings(event: SQSEvent): Promise<SQSBatchResponse> {
   const env = loadStarterEnv();
-  const targets: StartTargets = { onboarding: env.ONBOARDING_STATE_MACHINE_ARN, offboarding: env.OFFBOARDING_STATE_MACHINE_ARN };
+  const targets: StartTargets = {
+    onboarding: env.ONBOARDING_STATE_MACHINE_ARN,
+    offboarding: env.OFFBOARDING_STATE_MACHINE_ARN,
+    ...(env.ACCOUNT_VENDING_REQUEST_TEMPLATE ? { accountVending: { template: env.ACCOUNT_VENDING_REQUEST_TEMPLATE, tenantIdFrom: env.ACCOUNT_VENDING_TENANT_ID_FROM } } : {}),
+  };
   const region = STATE_MACHINE_ARN.exec(targets.onboarding)?.[1] as string;
   const sfn = sfnClient(region);
   const records = event.Records ?? [];
@@ -140,6 +268,7 @@ export async function startOnboardings(event: SQSEvent): Promise<SQSBatchRespons
     duplicates: count('duplicate'),
     failed: count('failed'),
     rejected: count('rejected'),
+    ignored: count('ignored'),
   });
   return {
     batchItemFailures: outcomes

@@ -1,0 +1,202 @@
+/**
+ * Account vending, end to end on the local sandbox (README "Account vending"): AWS's documented Control Tower
+ * `CreateManagedAccount` event (test/e2e/fixtures/events/), its obscured account ids filled in, is matched against the
+ * synthesized rule's event pattern, then delivered as the rule's SQS target delivers it to the starter's REAL bundle
+ * (the local default synthesis configures examples/account-vending/request-template.json): the onboarding
+ * execution it starts runs on the local runner and SUCCEEDS for the sample's account. A duplicate delivery is one
+ * execution; a FAILED event starts nothing; an account name that gives no tenant id is rejected (DLQ). AWS
+ * Organizations' `CreateAccountResult` sample (account name masked as '****') starts an onboarding too: the starter
+ * looks the name up with DescribeAccount in the sandbox's organization.
+ */
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionNameFor } from '../../lambdas/domain/names';
+import { StarterEnvSchema } from '../../lambdas/services/starter/env';
+import { startRecord } from '../../lambdas/services/starter/starter';
+import { logger } from '../../lambdas/shared/logger';
+import { matchesEventPattern } from '../../local/runner/event-pattern';
+import { loadWorkflow, type LocalWorkflow } from '../../local/runner/runner';
+import { ensureSandboxAccounts } from '../../local/runner/sandbox';
+import { startLocalStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/runner/stepfunctions-api';
+import { resolveValue, type CfnResource, type CfnTemplate, type DeploymentTarget } from '../../local/runner/template';
+import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { controlTowerEvent, organizationsCreateAccountResultEvent } from './fixtures/vending-events';
+
+const NEW_ACCOUNT = '222222222222';
+const ORG_ACCOUNT = '333333333333';
+
+let sb: RunningLocalSandbox;
+let workflow: LocalWorkflow;
+let api: LocalStepFunctionsApi;
+let sfn: SFNClient;
+let template: CfnTemplate;
+let target: DeploymentTarget;
+
+beforeAll(async () => {
+  workflow = await loadWorkflow();
+  sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 0 } }, palette: { port: 0 }, env: {} });
+  api = await startLocalStepFunctionsApi({ sandbox: sb, workflow });
+  sfn = new SFNClient({ endpoint: api.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const stack = workflow.assembly.stack();
+  template = stack.template;
+  target = { stackName: stack.stackName, partition: 'aws', region: sb.aws.region, accountId: sb.aws.accountId };
+}, 300_000);
+afterAll(async () => {
+  await api?.settled();
+  await api?.close();
+  await sb?.stop();
+});
+
+type Json = Record<string, unknown>;
+const at = (v: unknown, ...path: string[]): Json => path.reduce((o, k) => (o as Json)[k], v) as Json;
+const replay = () => ({ managementAccount: sb.aws.accountId, accountId: NEW_ACCOUNT });
+
+/** The one resource whose logical id starts with `prefix` and has `type`. */
+function resource(type: string, prefix: string): CfnResource {
+  const found = Object.entries(template.Resources).filter(([id, r]) => r.Type === type && id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${found.length}`);
+  return (found[0] as [string, CfnResource])[1];
+}
+/** The account vending rule's pattern, resolved for the sandbox deployment (its `account` = the home account). */
+const vendingPattern = () => resolveValue(resource('AWS::Events::Rule', 'AccountVendingRule').Properties?.EventPattern, template, target);
+
+let seq = 0;
+const record = (body: string, messageId = `msg-${++seq}`): SQSRecord => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body,
+  attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEVENTS', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:PaletteOnboardingStack-TriggerRequestQueue',
+  awsRegion: 'us-east-1',
+});
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+async function deliver(event: SQSEvent): Promise<{ response: SQSBatchResponse; logs: string }> {
+  const out = await api.invokeBundled('start-onboarding', event);
+  expect(out.error).toBeUndefined();
+  return { response: out.result as SQSBatchResponse, logs: out.logs.map((l) => l.text).join('') };
+}
+
+describe("AWS Control Tower's CreateManagedAccount sample", () => {
+  it("matches the synthesized rule's pattern; the same event from another account does not", () => {
+    // Prepare
+    const event = controlTowerEvent('create', replay());
+    const forwarded = { ...event, account: '999999999999' };
+    const pattern = vendingPattern();
+    // Assess
+    expect(pattern).toMatchObject({ account: [sb.aws.accountId] });
+    expect(matchesEventPattern(pattern, event)).toBe(true);
+    expect(matchesEventPattern(pattern, forwarded)).toBe(false);
+    expect(matchesEventPattern(pattern, { ...event, source: 'palette.onboarding' })).toBe(false);
+  });
+
+  it('delivered twice: one onboarding execution of the template for tenant lifecycle1, which SUCCEEDS', async () => {
+    // Prepare
+    const body = JSON.stringify(controlTowerEvent('create', replay()));
+    // Act
+    const { response, logs } = await deliver(batch(record(body), record(body)));
+    await api.settled();
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(logs).toContain('Account vending: onboarding the new account');
+    const executions = api.executions();
+    expect(executions).toHaveLength(1);
+    const [exec] = executions;
+    const input = JSON.parse(exec?.input ?? '{}') as Json;
+    expect(input).toEqual({
+      tenantId: 'lifecycle1',
+      aws: {
+        region: 'us-east-1',
+        credentialMode: 'sts',
+        bucket: { versioning: true, lifecycle: { noncurrentVersionExpirationDays: 30, abortIncompleteMultipartUploadDays: 7 } },
+        accountId: NEW_ACCOUNT,
+      },
+      register: { cloudAccount: { enabled: true }, backupLocation: { isDefault: true } },
+    });
+    expect(exec?.name).toMatch(/^lifecycle1-[0-9a-f]{12}-[0-9a-f]{8}$/);
+    expect(exec?.name.startsWith(executionNameFor(input).slice(0, 'lifecycle1-'.length + 12))).toBe(true);
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: exec?.executionArn }));
+    expect(described.cause ?? described.error).toBeUndefined();
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '{}')).toMatchObject({ tenantId: 'lifecycle1', accountId: NEW_ACCOUNT });
+  }, 120_000);
+
+  it('delivered again later: ExecutionAlreadyExists counts as delivered, still one execution', async () => {
+    const { response, logs } = await deliver(batch(record(JSON.stringify(controlTowerEvent('create', replay())))));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(logs).toContain('The same request was already started');
+    expect(api.executions()).toHaveLength(1);
+  });
+
+  it('in state FAILED: delivered, logged, nothing started', async () => {
+    const event = controlTowerEvent('create', replay());
+    at(event, 'detail', 'serviceEventDetails', 'createManagedAccountStatus').state = 'FAILED';
+    event.id = 'failed-event';
+    const { response, logs } = await deliver(batch(record(JSON.stringify(event))));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(logs).toContain("createManagedAccountStatus.state is 'FAILED', not SUCCEEDED");
+    expect(api.executions()).toHaveLength(1);
+  });
+
+  it('an account name that gives no tenant id: the record fails (dead-letter queue after its last receive), nothing started', async () => {
+    const event = controlTowerEvent('create', replay());
+    at(event, 'detail', 'serviceEventDetails', 'createManagedAccountStatus', 'account').accountName = '2024 Prod';
+    event.id = 'digit-name';
+    const bad = record(JSON.stringify(event));
+    const { response, logs } = await deliver(batch(bad));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+    expect(logs).toContain(`account ${NEW_ACCOUNT} (CreateManagedAccount): the account name \\"2024 Prod\\" gives the tenant id '2024-prod', which does not start with a letter`);
+    expect(api.executions()).toHaveLength(1);
+  });
+});
+
+describe('two accounts whose names give one tenant id', () => {
+  it("the second account's onboarding fails with TenantBindingError (the tenant is bound to the first) and creates nothing", async () => {
+    // Prepare: another account named like the sample's 'LifeCycle1' (lifecycle1 is bound to 222222222222 by now).
+    const event = controlTowerEvent('create', { managementAccount: sb.aws.accountId, accountId: '444444444444' });
+    at(event, 'detail', 'serviceEventDetails', 'createManagedAccountStatus', 'account').accountName = 'LIFECYCLE1';
+    event.id = 'second-account';
+    // Act
+    const { response } = await deliver(batch(record(JSON.stringify(event))));
+    await api.settled();
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const second = api.executions()[1];
+    expect(JSON.parse(second?.input ?? '{}')).toMatchObject({ tenantId: 'lifecycle1', aws: { accountId: '444444444444' } });
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: second?.executionArn }));
+    expect(described).toMatchObject({ status: 'FAILED', error: 'TenantBindingError' });
+    expect(described.cause).toContain('222222222222');
+    expect(second?.run?.invocations.map((i) => i.state).filter((st) => st.startsWith('Ensure'))).toEqual([]);
+  }, 60_000);
+});
+
+describe("AWS Organizations' CreateAccountResult sample (account name masked)", () => {
+  it('starts an onboarding named after the account, whose name the starter reads with DescribeAccount', async () => {
+    // Prepare: the new account in the sandbox's organization; the starter's synthesized environment.
+    await ensureSandboxAccounts(sb, [ORG_ACCOUNT]);
+    const event = organizationsCreateAccountResultEvent({ managementAccount: sb.aws.accountId, accountId: ORG_ACCOUNT });
+    expect(matchesEventPattern(vendingPattern(), event)).toBe(true);
+    const starterFn = Object.values(template.Resources).find((r) => r.Metadata?.['palette-onboarding:handler'] === 'lambdas/handlers/start-onboarding.ts');
+    const variables = resolveValue((starterFn?.Properties?.Environment as { Variables: unknown }).Variables, template, target);
+    const env = StarterEnvSchema.parse(variables);
+    expect(env.ONBOARDING_STATE_MACHINE_ARN).toBe(api.stateMachineArn);
+    const orgs = new OrganizationsClient({ endpoint: sb.aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey } });
+    const targets = {
+      onboarding: env.ONBOARDING_STATE_MACHINE_ARN,
+      offboarding: env.OFFBOARDING_STATE_MACHINE_ARN,
+      accountVending: { template: env.ACCOUNT_VENDING_REQUEST_TEMPLATE ?? {}, tenantIdFrom: env.ACCOUNT_VENDING_TENANT_ID_FROM },
+    };
+    // Act (in this process: quiet)
+    logger.setLogLevel('SILENT');
+    const outcome = await api.exclusive(() => startRecord(record(JSON.stringify(event), 'org-msg'), sfn, targets, () => orgs));
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'started', executionName: expect.stringMatching(/^sandbox-333333333333-[0-9a-f]{12}-[0-9a-f]{8}$/) });
+    const started = api.executions().find((e) => outcome.outcome === 'started' && e.name === outcome.executionName);
+    expect(JSON.parse(started?.input ?? '{}')).toMatchObject({ tenantId: 'sandbox-333333333333', aws: { accountId: ORG_ACCOUNT, region: 'us-east-1', credentialMode: 'sts' } });
+  });
+});
