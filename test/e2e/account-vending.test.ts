@@ -10,7 +10,7 @@
  */
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '../../lambdas/domain/names';
 import { StarterEnvSchema } from '../../lambdas/services/starter/env';
@@ -22,6 +22,7 @@ import { ensureSandboxAccounts } from '../../local/runner/sandbox';
 import { startLocalStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/runner/stepfunctions-api';
 import { resolveValue, type CfnResource, type CfnTemplate, type DeploymentTarget } from '../../local/runner/template';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { deliverToStarter, sqsBatch, sqsRecord } from './fixtures/sqs';
 import { controlTowerEvent, organizationsCreateAccountResultEvent } from './fixtures/vending-events';
 
 const NEW_ACCOUNT = '222222222222';
@@ -62,25 +63,9 @@ function resource(type: string, prefix: string): CfnResource {
 /** The account vending rule's pattern, resolved for the sandbox deployment (its `account` = the home account). */
 const vendingPattern = () => resolveValue(resource('AWS::Events::Rule', 'AccountVendingRule').Properties?.EventPattern, template, target);
 
-let seq = 0;
-const record = (body: string, messageId = `msg-${++seq}`): SQSRecord => ({
-  messageId,
-  receiptHandle: `rh-${messageId}`,
-  body,
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEVENTS', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:PaletteOnboardingStack-TriggerRequestQueue',
-  awsRegion: 'us-east-1',
-});
-const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
-
-async function deliver(event: SQSEvent): Promise<{ response: SQSBatchResponse; logs: string }> {
-  const out = await api.invokeBundled('start-onboarding', event);
-  expect(out.error).toBeUndefined();
-  return { response: out.result as SQSBatchResponse, logs: out.logs.map((l) => l.text).join('') };
-}
+const record = (body: string, receiveCount = 1, messageId?: string) => sqsRecord(body, { receiveCount, ...(messageId ? { messageId } : {}) });
+const batch = sqsBatch;
+const deliver = (event: SQSEvent) => deliverToStarter(api, event);
 
 describe("AWS Control Tower's CreateManagedAccount sample", () => {
   it("matches the synthesized rule's pattern; the same event from another account does not", () => {
@@ -193,7 +178,7 @@ describe("AWS Organizations' CreateAccountResult sample (account name masked)", 
     };
     // Act (in this process: quiet)
     logger.setLogLevel('SILENT');
-    const outcome = await api.exclusive(() => startRecord(record(JSON.stringify(event), 'org-msg'), sfn, targets, () => orgs));
+    const outcome = await api.exclusive(() => startRecord(record(JSON.stringify(event), 1, 'org-msg'), sfn, targets, () => orgs));
     // Assess
     expect(outcome).toMatchObject({ outcome: 'started', executionName: expect.stringMatching(/^sandbox-333333333333-[0-9a-f]{12}-[0-9a-f]{8}$/) });
     const started = api.executions().find((e) => outcome.outcome === 'started' && e.name === outcome.executionName);

@@ -11,6 +11,11 @@
  * The create calls are not listed by hand: a reference run of each request shape records them (`recordCalls`),
  * so a new create call in the workflow is swept without touching this file.
  *
+ * The STS tenant's creates (bucket, backup policy, role, cloud account, backup location) are swept by the reliability
+ * campaign instead (test/reliability/campaign.test.ts R2 in CI: a crash after every side-effecting call of the sts
+ * kind, compensation sampled; `npm run reliability`: every kind, compensation after each): this file sweeps what the
+ * static-credentials and the full tenant add (user, access key, secrets, the other Palette registrations).
+ *
  * `CRASH_SWEEP=quick` runs only the first create of each shape (a smoke test); the default is the whole sweep.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,9 +38,8 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-/** Request shapes that together make every create call of the workflow (the full one as `registrations`). */
+/** Request shapes whose creates, with the STS tenant's (swept by the campaign), are every create call of the workflow (the full one as `registrations`). */
 const SHAPES: Record<string, (tenantId: string, accountId: string) => Record<string, unknown>> = {
-  sts: REQUEST_SHAPES.sts,
   static: REQUEST_SHAPES.static,
   registrations: REQUEST_SHAPES.full,
 };
@@ -85,13 +89,6 @@ function counts(tenantId: string, accountId: string) {
 
 /** Creates each shape must at least make (so a recording that missed calls cannot make the sweep vacuous). */
 const EXPECTED: Record<string, string[]> = {
-  sts: [
-    'EnsureBucket aws:s3:CreateBucket',
-    'EnsureBackupPolicy aws:iam:CreatePolicy',
-    'EnsureStsRole aws:iam:CreateRole',
-    'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
-    'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
-  ],
   static: ['EnsureStaticUser aws:iam:CreateUser', 'EnsureStaticUser aws:iam:CreateAccessKey', 'EnsureStaticUser aws:secretsmanager:CreateSecret'],
   registrations: [
     'EnsureAzureAccount palette:POST /v1/cloudaccounts/azure',
@@ -105,8 +102,17 @@ const EXPECTED: Record<string, string[]> = {
   ],
 };
 
-/** Creates already swept by an earlier shape (the shapes overlap: every one makes a bucket and a policy). */
-const sweptBefore = new Set<string>();
+/** The STS tenant's creates: every shape makes them too; the reliability campaign's R2 sweeps them (see the header). */
+const SWEPT_BY_CAMPAIGN = new Set([
+  'EnsureBucket aws:s3:CreateBucket',
+  'EnsureBackupPolicy aws:iam:CreatePolicy',
+  'EnsureStsRole aws:iam:CreateRole',
+  'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
+  'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
+]);
+
+/** Creates already swept by the campaign or an earlier shape (the shapes overlap: every one makes a bucket and a policy). */
+const sweptBefore = new Set<string>(SWEPT_BY_CAMPAIGN);
 
 describe.each(Object.keys(SHAPES))('a crash after every create of the %s request', (shape) => {
   let creates: { state: string; after: string }[] = [];

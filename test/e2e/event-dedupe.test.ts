@@ -7,13 +7,14 @@
  * request are ONE execution.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExecution } from '../../cli/deployed';
 import { executionNameFor } from '../../cli/request';
 import { loadWorkflow, type LocalWorkflow } from '../../local/runner/runner';
 import { startLocalStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/runner/stepfunctions-api';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { deliverToStarter, sqsBatch, sqsRecord } from './fixtures/sqs';
 
 const REQUEST = {
   tenantId: 'dedupe',
@@ -53,31 +54,9 @@ const requestEvent = (detail: unknown, id: string) => ({
   resources: [],
   detail,
 });
-let seq = 0;
-const record = (body: string, receiveCount = 1, messageId = `msg-${++seq}`): SQSRecord => ({
-  messageId,
-  receiptHandle: `rh-${messageId}-${receiveCount}`,
-  body,
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: String(Date.now()),
-    SenderId: 'AIDAEVENTS',
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:PaletteOnboardingStack-TriggerRequestQueue',
-  awsRegion: 'us-east-1',
-});
-const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
-
-async function deliver(event: SQSEvent): Promise<{ response: SQSBatchResponse; logs: string }> {
-  const out = await api.invokeBundled('start-onboarding', event);
-  expect(out.error).toBeUndefined();
-  expect(out.invocation.functionLogicalId).toMatch(/^TriggerStarter/);
-  return { response: out.result as SQSBatchResponse, logs: out.logs.map((l) => l.text).join('') };
-}
+const record = (body: string, receiveCount = 1, messageId?: string) => sqsRecord(body, { receiveCount, ...(messageId ? { messageId } : {}) });
+const batch = sqsBatch;
+const deliver = (event: SQSEvent) => deliverToStarter(api, event);
 
 describe('one request, many starts: one execution', () => {
   const body = JSON.stringify(requestEvent(REQUEST, 'evt-dup'));

@@ -508,7 +508,13 @@ describe('platform-setup --local on a default (SaaS-mode) sandbox, as `npm run s
         PALETTE_SANDBOX_SYSTEM_PASSWORD: saas.palette.systemPassword,
         NO_COLOR: '1',
       };
-      const setup = await runCli(['platform-setup', '--local'], env);
+      // With a reverse-proxy file, as the test above: the same synthesis context (selfHosted + the proxy secret), so
+      // the cached assembly serves this CLI process too instead of a third synthesis in CI.
+      const proxy = await validReverseProxySecret({ server: 'proxy.saas-sandbox.example.internal' });
+      secretValues.add(pemBody(proxy.clientKey));
+      const file = join(tmp, 'reverse-proxy-saas.json');
+      writeFileSync(file, JSON.stringify(proxy));
+      const setup = await runCli(['platform-setup', '--local', '--reverse-proxy', file], env);
       cliOutputs.push(setup.stdout, setup.stderr);
       expect(setup.code).toBe(0);
       expect(setup.stdout).toContain('switched the Palette emulator to self-hosted mode');

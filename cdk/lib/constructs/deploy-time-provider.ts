@@ -37,13 +37,13 @@ export function deployTimeProvider(scope: Construct, prefix: string, props: Depl
 }
 
 /** Values substituted into ARNs: CloudFormation pseudo parameters, or cdk-nag's flattened names. */
-interface ArnEnv {
+export interface ArnEnv {
   partition: string;
   account: string;
   region: string;
 }
-const DEPLOY_ENV: ArnEnv = { partition: Aws.PARTITION, account: Aws.ACCOUNT_ID, region: Aws.REGION };
-const NAG_ENV: ArnEnv = { partition: '<AWS::Partition>', account: '<AWS::AccountId>', region: '<AWS::Region>' };
+export const DEPLOY_ENV: ArnEnv = { partition: Aws.PARTITION, account: Aws.ACCOUNT_ID, region: Aws.REGION };
+export const NAG_ENV: ArnEnv = { partition: '<AWS::Partition>', account: '<AWS::AccountId>', region: '<AWS::Region>' };
 const executionArns = (e: ArnEnv, stateMachineName: string) => `arn:${e.partition}:states:${e.region}:${e.account}:execution:${stateMachineName}:*`;
 
 /**

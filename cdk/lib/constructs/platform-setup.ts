@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  Aws,
   CustomResource,
   Duration,
   Stack,
@@ -22,7 +21,7 @@ import {
 } from '../../../lambdas/domain/platform';
 import type { PlatformEnvInput } from '../../../lambdas/services/platform/env';
 import type { OnboardingConfig } from '../config';
-import { deployTimeProvider, grantDescribeExecutions } from './deploy-time-provider';
+import { DEPLOY_ENV, NAG_ENV, deployTimeProvider, grantDescribeExecutions, type ArnEnv } from './deploy-time-provider';
 import { OnboardingFunction } from './onboarding-function';
 import { KEY_PROPAGATION_ERRORS, RETRYABLE_ERRORS } from '../../../lambdas/shared/retryable-errors';
 import { stateRetry } from './workflow-tasks';
@@ -32,15 +31,6 @@ import { stateRetry } from './workflow-tasks';
  * The Provider framework's waiter state machine lives under `PlatformSetupDeployRun...` and does not match it.
  */
 export const PLATFORM_SETUP_STATE_MACHINE = 'PlatformSetupWorkflow';
-
-/** Values substituted into ARNs: CloudFormation pseudo parameters, or cdk-nag's flattened names. */
-interface ArnEnv {
-  partition: string;
-  account: string;
-  region: string;
-}
-const DEPLOY_ENV: ArnEnv = { partition: Aws.PARTITION, account: Aws.ACCOUNT_ID, region: Aws.REGION };
-const NAG_ENV: ArnEnv = { partition: '<AWS::Partition>', account: '<AWS::AccountId>', region: '<AWS::Region>' };
 
 /** The one IAM user the platform setup manages (exact ARN: no wildcard). */
 const stsUserArn = (e: ArnEnv) => `arn:${e.partition}:iam::${e.account}:user${IAM_PATH}${STS_PRINCIPAL_USER_NAME}`;
