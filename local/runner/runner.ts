@@ -377,6 +377,28 @@ function resolveWorkflowOption(w: RunOptions['workflow'], onProgress: RunOptions
   return loadWorkflow({ ...(w ?? {}), ...(onProgress ? { onProgress } : {}) });
 }
 
+/**
+ * The test suite's time compression (vitest.config.mts sets it): with `LOCAL_RUNNER_WAIT_MS`, every Wait state an
+ * explicit `waitOverridesMs` does not name waits that long instead of its own time (the readiness gate's 2 s first
+ * wait, mostly, against a sandbox whose IAM propagates in 100-300 ms). Unset: Wait states take their own time.
+ */
+function waitOverridesFor(definition: unknown, explicit: Record<string, number> | undefined): Record<string, number> | undefined {
+  const ms = Number(process.env.LOCAL_RUNNER_WAIT_MS);
+  if (!process.env.LOCAL_RUNNER_WAIT_MS || !Number.isFinite(ms) || ms < 0) return explicit;
+  const names: string[] = [];
+  const walk = (d: unknown) => {
+    const states = (d as { States?: Record<string, { Type?: string; Branches?: unknown[]; ItemProcessor?: unknown; Iterator?: unknown }> }).States ?? {};
+    for (const [name, st] of Object.entries(states)) {
+      if (st.Type === 'Wait') names.push(name);
+      for (const b of st.Branches ?? []) walk(b);
+      if (st.ItemProcessor) walk(st.ItemProcessor);
+      if (st.Iterator) walk(st.Iterator);
+    }
+  };
+  walk(definition);
+  return { ...Object.fromEntries(names.map((n) => [n, ms])), ...(explicit ?? {}) };
+}
+
 /** Runs a state machine of the app on the sandbox. */
 export async function runStateMachine(input: unknown, opts: RunOptions): Promise<LocalRunResult> {
   const emit = (e: ProgressEvent) => {
@@ -620,7 +642,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         tasks,
         history,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-        ...(opts.waitOverridesMs ? { waitOverridesMs: opts.waitOverridesMs } : {}),
+        ...(waitOverridesFor(prepared.definition, opts.waitOverridesMs) ? { waitOverridesMs: waitOverridesFor(prepared.definition, opts.waitOverridesMs) } : {}),
         ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
       });
     } finally {
