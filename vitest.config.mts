@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './test/sequencer.ts';
 
 export default defineConfig({
@@ -19,5 +19,12 @@ export default defineConfig({
       // (the readiness gate's first wait is 2 s; the sandboxes here propagate IAM in 100-300 ms). local/runner/runner.ts.
       LOCAL_RUNNER_WAIT_MS: '250',
     },
+    projects: [
+      // The CDK assertion files share their worker's modules (isolate: false): each one's first synthesis of the
+      // app mostly loads aws-cdk-lib and cdk-nag (about 9 s; later ones take under a second), and they keep no
+      // state between files (each builds its own App).
+      { extends: true, test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'], isolate: false } },
+      { extends: true, test: { name: 'other', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cdk/**'] } },
+    ],
   },
 });

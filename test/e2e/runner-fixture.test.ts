@@ -36,10 +36,14 @@ describe('a successful fixture execution', () => {
   let run: LocalRunResult;
   const progress: ProgressEvent[] = [];
   const sentinel = 'value-before-the-run';
+  let compression: string | undefined;
 
   beforeAll(async () => {
     process.env.FIXTURE_LITERAL = sentinel;
     process.env.AWS_PROFILE = 'some-developer-profile';
+    // This run checks real Wait times: no time compression (vitest.config.mts sets LOCAL_RUNNER_WAIT_MS).
+    compression = process.env.LOCAL_RUNNER_WAIT_MS;
+    delete process.env.LOCAL_RUNNER_WAIT_MS;
     run = await runStateMachine(
       { mode: 'ok', waitSeconds: 1 },
       {
@@ -56,6 +60,7 @@ describe('a successful fixture execution', () => {
   afterAll(() => {
     delete process.env.FIXTURE_LITERAL;
     delete process.env.AWS_PROFILE;
+    if (compression !== undefined) process.env.LOCAL_RUNNER_WAIT_MS = compression;
   });
 
   it('succeeds, with $$.Execution.Name set to the execution name', () => {

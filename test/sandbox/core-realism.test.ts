@@ -115,16 +115,17 @@ describe('latency model', () => {
     expect(performance.now() - t).toBeLessThan(100);
 
     // Specific operation beats "service:*", which beats the default.
-    sb.setRealism({ latency: { defaultMs: 60, jitterMs: 40, perOperation: { 'sts:GetCallerIdentity': 0, 'iam:*': 120 } } });
+    // Wide margins: a loaded machine adds tens of ms to an undelayed call.
+    sb.setRealism({ latency: { defaultMs: 200, jitterMs: 40, perOperation: { 'sts:GetCallerIdentity': 0, 'iam:*': 300 } } });
     t = performance.now();
     await iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
-    expect(performance.now() - t).toBeGreaterThanOrEqual(118);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(298);
     t = performance.now();
     await sts.send(new GetCallerIdentityCommand({}));
-    expect(performance.now() - t).toBeLessThan(50);
+    expect(performance.now() - t).toBeLessThan(150);
     t = performance.now();
     await rawRequest(sb, { service: 's3', method: 'GET', path: '/' });
-    expect(performance.now() - t).toBeGreaterThanOrEqual(58);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(198);
     sts.destroy();
     iam.destroy();
   });
