@@ -15,3 +15,19 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** What `--local` commands read to find a running sandbox (and plain output), on top of this process's environment. */
+export function sandboxCliEnv(sb: {
+  aws: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  palette: { endpoint: string; apiKey: string };
+}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL: sb.aws.endpoint,
+    SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
+    SANDBOX_ACCESS_KEY_ID: sb.aws.accessKeyId,
+    SANDBOX_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
+    PALETTE_SANDBOX_API_KEY: sb.palette.apiKey,
+    NO_COLOR: '1',
+  };
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestFile } from '../../cli/request';
 import { loadWorkflow, runOnboarding, type LocalWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { ROOT, runCli } from './cli-process';
+import { ROOT, runCli, sandboxCliEnv } from './cli-process';
 import { SandboxWorld } from './tenant-world';
 
 const TENANT = 'cli-lifecycle';
@@ -28,15 +28,7 @@ beforeAll(async () => {
   const request = { ...example, tenantId: TENANT, aws: { ...example.aws, accountId: ACCOUNT } };
   const run = await runOnboarding(request, { sandbox: sb, workflow });
   expect(run.status).toBe('SUCCEEDED');
-  env = {
-    ...process.env,
-    AWS_ENDPOINT_URL: sb.aws.endpoint,
-    SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
-    SANDBOX_ACCESS_KEY_ID: sb.aws.accessKeyId,
-    SANDBOX_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
-    PALETTE_SANDBOX_API_KEY: sb.palette.apiKey,
-    NO_COLOR: '1',
-  };
+  env = sandboxCliEnv(sb);
 }, 300_000);
 afterAll(async () => {
   await sb?.stop();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor, readRequestFile } from '../../cli/request';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { runCli } from './cli-process';
+import { runCli, sandboxCliEnv } from './cli-process';
 import { eventProblems, leakedSecrets, sandboxSecretValues, SUCCESS_EVENTS } from './lifecycle-events';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -150,15 +150,7 @@ describe('onboarding examples/sts-tenant.json on the sandbox', () => {
 
 describe('palette-onboard start --local', () => {
   it('uses the sandbox already running at the configured endpoints (static mode), and prints no secret', async () => {
-    const env = {
-      ...process.env,
-      AWS_ENDPOINT_URL: sb.aws.endpoint,
-      SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
-      SANDBOX_ACCESS_KEY_ID: sb.aws.accessKeyId,
-      SANDBOX_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
-      PALETTE_SANDBOX_API_KEY: sb.palette.apiKey,
-      NO_COLOR: '1',
-    };
+    const env = sandboxCliEnv(sb);
     const res = await runCli(['start', 'examples/static-tenant.json', '--local', '--json'], env);
     expect(res.stderr).toContain(`using the sandbox running at ${sb.aws.endpoint}`);
     expect(res.code).toBe(0);

@@ -11,7 +11,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } from '../../local/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { runCli } from './cli-process';
+import { runCli, sandboxCliEnv } from './cli-process';
 import { SandboxWorld } from './tenant-world';
 
 let sb: RunningLocalSandbox;
@@ -28,15 +28,7 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-const cliEnv = () => ({
-  ...process.env,
-  AWS_ENDPOINT_URL: sb.aws.endpoint,
-  SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
-  SANDBOX_ACCESS_KEY_ID: sb.aws.accessKeyId,
-  SANDBOX_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
-  PALETTE_SANDBOX_API_KEY: sb.palette.apiKey,
-  NO_COLOR: '1',
-});
+const cliEnv = () => sandboxCliEnv(sb);
 
 interface CliResult {
   status: string;

@@ -12,7 +12,7 @@ import { sandboxRegistry } from '../../local/runner/registry';
 import { loadWorkflow, runOnboarding, type LocalRunResult, type LocalWorkflow } from '../../local/runner/runner';
 import { sandboxEndpoints } from '../../local/runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { ROOT, runCli } from './cli-process';
+import { ROOT, runCli, sandboxCliEnv } from './cli-process';
 
 let sb: RunningLocalSandbox;
 let workflow: LocalWorkflow;
@@ -80,15 +80,7 @@ describe('the tenant registry of a sandbox', () => {
   });
 
   it('palette-onboard status --local <tenantId> --json reads the running sandbox', async () => {
-    const res = await runCli(['status', 'acme', '--local', '--json'], {
-      ...process.env,
-      AWS_ENDPOINT_URL: sb.aws.endpoint,
-      SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
-      SANDBOX_ACCESS_KEY_ID: sb.aws.accessKeyId,
-      SANDBOX_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
-      PALETTE_SANDBOX_API_KEY: sb.palette.apiKey,
-      NO_COLOR: '1',
-    });
+    const res = await runCli(['status', 'acme', '--local', '--json'], sandboxCliEnv(sb));
     expect(res.stderr).not.toContain('palette-onboard:');
     expect(res.code).toBe(0);
     const record = JSON.parse(res.stdout) as TenantRecord;
