@@ -630,6 +630,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       );
       if (recorder && aws) undo.push(recorder.attach(aws));
     }
+    const waitOverridesMs = waitOverridesFor(prepared.definition, opts.waitOverridesMs);
     capture.start();
     let outcome;
     try {
@@ -642,7 +643,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         tasks,
         history,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-        ...(waitOverridesFor(prepared.definition, opts.waitOverridesMs) ? { waitOverridesMs: waitOverridesFor(prepared.definition, opts.waitOverridesMs) } : {}),
+        ...(waitOverridesMs ? { waitOverridesMs } : {}),
         ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
       });
     } finally {

@@ -198,8 +198,7 @@ export async function startRecord(
       return { messageId, outcome: 'rejected', reason: vending.reason };
     }
     if (vending.kind === 'failed') {
-      const classified = classifyAwsError(vending.error);
-      const retryable = classified instanceof AwsThrottledError || classified instanceof AwsTransientError;
+      const retryable = isRetryableAwsError(vending.error);
       logger.warn('Account vending: the AWS Organizations look-up failed; SQS redelivers the message (dead-letter queue after the last receive)', {
         ...keys,
         error: errorText(vending.error),
@@ -234,8 +233,7 @@ export async function startRecord(
       logger.info('The same request was already started (duplicate event or another start of it): delivered', { ...keys, executionArn });
       return { messageId, outcome: 'duplicate', executionName, executionArn };
     }
-    const classified = classifyAwsError(e);
-    const retryable = classified instanceof AwsThrottledError || classified instanceof AwsTransientError;
+    const retryable = isRetryableAwsError(e);
     const log = retryable ? logger.warn.bind(logger) : logger.error.bind(logger);
     log('StartExecution failed: SQS redelivers the message after its visibility timeout (dead-letter queue after the last receive)', {
       ...keys,
@@ -244,6 +242,12 @@ export async function startRecord(
     });
     return { messageId, outcome: 'failed', executionName, error: errorText(e), retryable };
   }
+}
+
+/** Throttling and transient AWS errors: SQS redelivery may succeed. */
+function isRetryableAwsError(e: unknown): boolean {
+  const classified = classifyAwsError(e);
+  return classified instanceof AwsThrottledError || classified instanceof AwsTransientError;
 }
 
 /**
