@@ -52,9 +52,16 @@ Commands:
   platform-setup              Self-hosted Palette: run the PlatformSetup state machine (STS principal,
                               its key in Secrets Manager, Palette's system STS account, reverse proxy)
       --rotate                rotate the STS principal's access key (new key, Palette updated, old key deleted)
+      --take-over             replace Palette's system STS account even when it is not this deployment's
+                              (another account, or a key set by hand); without it such an account is
+                              reported and left alone
       --local                 run on the local sandbox (as \`start --local\`)
       --reverse-proxy FILE    with --local: also configure the reverse proxy from FILE
-                              ({server, port, protocol, caCert, clientCert, clientKey})
+                              ({server, port, protocol, caCert, clientCert, clientKey}); deployed: only
+                              with --helm-values (the deployment reads its reverse-proxy secret)
+      --helm-values OUT       write the Helm values of Palette's management cluster (frps enabled, frpHostURL,
+                              server.crt/key, ca.crt) from --reverse-proxy FILE to OUT (mode 0600), after
+                              checking it (certificate valid for the server name, signed by the CA, key)
       --state-machine-arn ARN deployed state machine (default: $PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN, else
                               the PlatformSetupStateMachineArn output of the stack)
       --region REGION, --json, --no-follow, --poll-seconds N   as for start
@@ -107,8 +114,12 @@ export type Command =
       rotate: boolean;
       follow: boolean;
       pollSeconds: number;
-      /** --local only: reverse-proxy settings file (stored as the sandbox's reverse-proxy secret). */
+      /** Reverse-proxy settings file: --local stores it as the sandbox's secret; both modes: the Helm values' source. */
       reverseProxyFile?: string;
+      /** Replace a system STS account that is not this deployment's. */
+      takeOver: boolean;
+      /** Write the management cluster's frps Helm values (from reverseProxyFile) here. */
+      helmValuesFile?: string;
     } & Common)
   | { command: 'demo'; passthrough: string[] }
   | { command: 'sandbox'; passthrough: string[] }
@@ -121,7 +132,7 @@ type OptionCommand = 'start' | 'status' | 'platform-setup' | 'list' | 'offboard'
 const FLAGS: Record<OptionCommand, ReadonlySet<string>> = {
   start: new Set(['--json', '--local', '--no-follow']),
   status: new Set(['--json', '--local']),
-  'platform-setup': new Set(['--json', '--local', '--no-follow', '--rotate']),
+  'platform-setup': new Set(['--json', '--local', '--no-follow', '--rotate', '--take-over']),
   list: new Set(['--json', '--local']),
   offboard: new Set(['--json', '--local', '--no-follow', '--delete-bucket', '--purge-bucket', '--force']),
   revalidate: new Set(['--json', '--local', '--no-follow', '--remediate']),
@@ -129,7 +140,7 @@ const FLAGS: Record<OptionCommand, ReadonlySet<string>> = {
 const VALUE_OPTIONS: Record<OptionCommand, ReadonlySet<string>> = {
   start: new Set(['--state-machine-arn', '--region', '--rerun', '--poll-seconds']),
   status: new Set(['--state-machine-arn', '--region', '--table']),
-  'platform-setup': new Set(['--state-machine-arn', '--region', '--poll-seconds', '--reverse-proxy']),
+  'platform-setup': new Set(['--state-machine-arn', '--region', '--poll-seconds', '--reverse-proxy', '--helm-values']),
   list: new Set(['--region', '--table', '--status']),
   offboard: new Set(['--state-machine-arn', '--region', '--poll-seconds']),
   revalidate: new Set(['--state-machine-arn', '--region', '--poll-seconds', '--table']),
@@ -268,15 +279,21 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if (command === 'platform-setup') {
     const reverseProxyFile = values['--reverse-proxy'];
-    if (reverseProxyFile !== undefined && !local) {
+    const helmValuesFile = values['--helm-values'];
+    if (helmValuesFile !== undefined && reverseProxyFile === undefined) {
+      throw new UsageError('--helm-values needs --reverse-proxy FILE (the reverse-proxy settings the values are made from)');
+    }
+    if (reverseProxyFile !== undefined && !local && helmValuesFile === undefined) {
       throw new UsageError(
-        '--reverse-proxy applies to --local only: a deployed PlatformSetup reads the secret configured at deploy (cdk context reverseProxySecretArn)',
+        '--reverse-proxy without --local only gives the Helm values (--helm-values OUT): a deployed PlatformSetup reads the secret configured at deploy (cdk context reverseProxySecretArn)',
       );
     }
     return {
       command,
       local,
       rotate: flags.has('--rotate'),
+      takeOver: flags.has('--take-over'),
+      ...(helmValuesFile !== undefined ? { helmValuesFile } : {}),
       follow,
       pollSeconds: poll,
       ...(reverseProxyFile !== undefined ? { reverseProxyFile } : {}),

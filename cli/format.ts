@@ -218,6 +218,21 @@ export function formatPlatformSummary(summary: Record<string, unknown>, s: Style
   if (summary.accountId !== undefined) {
     row('AWS account', `${scalar(summary.accountId)}${summary.partition && summary.partition !== 'aws' ? ` (${scalar(summary.partition)})` : ''}`);
   }
+  const reg = isRecord(summary.registration) ? summary.registration : {};
+  if (summary.stsAccountStatus === 'left-alone' || reg.leftAlone === true) {
+    // Palette's STS account is someone else's: nothing of the principal was touched, nothing registered.
+    const seen = isRecord(reg.paletteStsAccount) ? reg.paletteStsAccount : {};
+    row(
+      'Palette STS account',
+      s.bad(`LEFT ALONE: account ${scalar(seen.accountId ?? '(none)')}, key ${scalar(seen.accessKeyId ?? '(none)')} is not this deployment's`),
+    );
+    if (seen.reason !== undefined) row('', `(${scalar(seen.reason)})`);
+    row('', 'the STS principal was not created or changed; to replace that account: --take-over (deploy: platformStsTakeOver)');
+    row('STS principal (IAM user)', `${scalar(summary.userArn)} ${s.dim('(not used)')}`);
+    formatReverseProxyRows(summary, row, paren, s);
+    for (const [label, value] of extra) row(label, value);
+    return `${lines.join('\n')}\n`;
+  }
   const principal = isRecord(summary.principal) ? summary.principal : {};
   row(
     'STS principal (IAM user)',
@@ -236,7 +251,6 @@ export function formatPlatformSummary(summary: Record<string, unknown>, s: Style
         : [key.created === true ? 'created' : key.created === false ? 'unchanged' : ''].filter((x) => x !== '');
   row('access key id', `${scalar(summary.accessKeyId)}${paren(keyNotes)}`);
   row('access key secret ARN', `${scalar(summary.accessKeySecretArn)}${key.secretCreated === true ? ' (created)' : ''}`);
-  const reg = isRecord(summary.registration) ? summary.registration : {};
   row(
     'Palette STS account',
     `${scalar(reg.accountId)}, key ${scalar(reg.accessKeyId)}${paren([
@@ -244,10 +258,24 @@ export function formatPlatformSummary(summary: Record<string, unknown>, s: Style
       reg.verified === true ? 'read back and verified' : '',
     ].filter((x) => x !== ''))}`,
   );
+  if (isRecord(reg.tookOver)) {
+    row('', `took over from account ${scalar(reg.tookOver.accountId ?? '(none)')}, key ${scalar(reg.tookOver.accessKeyId ?? '(none)')} (not this deployment's)`);
+  }
   if (reg.awsAccountMatches === false) row('', s.dim('GET /v1/system/config/aws/account reports a different key (a separate devops account)'));
   const cleanup = isRecord(summary.keyCleanup) ? summary.keyCleanup : {};
   const deleted = Array.isArray(cleanup.deleted) ? cleanup.deleted.map(scalar) : [];
   row('old keys deleted', deleted.length > 0 ? deleted.join(', ') : 'none');
+  formatReverseProxyRows(summary, row, paren, s);
+  for (const [label, value] of extra) row(label, value);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatReverseProxyRows(
+  summary: Record<string, unknown>,
+  row: (label: string, value: string) => void,
+  paren: (parts: string[]) => string,
+  s: Style,
+): void {
   const proxy = isRecord(summary.reverseProxy) ? summary.reverseProxy : {};
   if (proxy.skipped === true) row('reverse proxy', s.dim('not managed (no reverse-proxy secret configured)'));
   else if (proxy.server !== undefined) {
@@ -262,6 +290,4 @@ export function formatPlatformSummary(summary: Record<string, unknown>, s: Style
       row('', `client cert ${scalar(proxy.certSubject)} (CA ${scalar(proxy.caSubject)}), valid until ${scalar(proxy.certNotAfter)}`);
     }
   }
-  for (const [label, value] of extra) row(label, value);
-  return `${lines.join('\n')}\n`;
 }

@@ -39,6 +39,7 @@ import {
   type StateProgress,
   type Stream,
 } from './format';
+import { helmValuesMessage, writeHelmValues } from './helm-values';
 import { formatOffboardingSummary, offboardingRequest } from './offboard';
 import { formatRevalidation, recordedFindings, revalidationExitCode, revalidationRequest, revalidationSummary } from './revalidate';
 import { revalidationExecutionName } from '../lambdas/domain/drift';
@@ -231,22 +232,29 @@ async function revalidate(cmd: Extract<Command, { command: 'revalidate' }>, io: 
 }
 
 async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  const abs = (f: string) => (isAbsolute(f) ? f : resolve(io.cwd, f));
+  const proxy = cmd.reverseProxyFile === undefined ? undefined : abs(cmd.reverseProxyFile);
+  if (cmd.helmValuesFile !== undefined && proxy !== undefined) {
+    // Checked (certificate valid for the server name, CA, key) and written before any call.
+    const written = writeHelmValues(proxy, abs(cmd.helmValuesFile));
+    (cmd.json ? io.stderr : io.stdout).write(helmValuesMessage(written));
+  }
   if (cmd.local) {
     const blocked = await localPreflight(io, deps);
     if (blocked !== undefined) return blocked;
     const [node, tsx] = tsxCommand();
-    const proxy = cmd.reverseProxyFile === undefined ? undefined : isAbsolute(cmd.reverseProxyFile) ? cmd.reverseProxyFile : resolve(io.cwd, cmd.reverseProxyFile);
     const args = [
       tsx,
       PLATFORM_SETUP_LOCAL_SCRIPT,
       ...(cmd.rotate ? ['--rotate'] : []),
+      ...(cmd.takeOver ? ['--take-over'] : []),
       ...(proxy ? ['--reverse-proxy', proxy] : []),
       ...(cmd.json ? ['--json'] : []),
     ];
     return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
   }
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, PLATFORM_SETUP_TARGET, stackLookup(cmd.region, io.env, deps));
-  const input = cmd.rotate ? { rotateAccessKey: true } : {};
+  const input = { ...(cmd.rotate ? { rotateAccessKey: true } : {}), ...(cmd.takeOver ? { takeOver: true } : {}) };
   return startAndFollow(smArn, platformExecutionName(cmd.rotate), input, cmd, io, deps, {
     what: 'Platform setup',
     duplicate: 'An execution of this name already exists; following it.',

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { paletteEndpointProblem } from '../../lambdas/domain/endpoints';
 import { DEFAULT_DEPLOYMENT_ID } from '../../lambdas/domain/names';
 import { REVALIDATION_DEFAULTS } from '../../lambdas/domain/drift';
+import { assumableRolePatternsConfigIssues } from '../../lambdas/domain/platform';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseTenantIdSource, templateIssues } from '../../lambdas/domain/account-vending';
+import { parsePaletteCaSource } from '../../lambdas/domain/palette-ca';
 import { PROJECT_ROOT } from './paths';
 
 /**
@@ -40,6 +42,15 @@ import { PROJECT_ROOT } from './paths';
  * | allowedPublisherOrganizationId | (absent)                    | ... and every principal of this organization     |
  * | allowInsecureEndpoints    | false                            | LOCAL / TESTING ONLY: accept an http Palette     |
  * |                           |                                  | endpoint and http / loopback backup endpoints    |
+ * | paletteCaBundle           | (absent)                         | PEM CA bundle the Palette client trusts besides  |
+ * |                           |                                  | the public roots (a self-hosted Palette's private|
+ * |                           |                                  | CA): a secret ARN, `secretsmanager:<name>`, an   |
+ * |                           |                                  | SSM parameter ARN or `ssm:<name>`; absent =      |
+ * |                           |                                  | public roots only. Verification is never off     |
+ * | paletteVpc                | (absent)                         | the Palette-calling functions run in this VPC:   |
+ * |                           |                                  | {vpcId, subnetIds (1-16), securityGroupIds       |
+ * |                           |                                  | (1-5)} (JSON text with -c); they then need NAT   |
+ * |                           |                                  | or VPC endpoints for the AWS APIs they call      |
  * | setSourceIdentity         | false                            | AssumeRole into tenant accounts also sets        |
  * |                           |                                  | SourceIdentity = tenantId (the execution roles'  |
  * |                           |                                  | trust must allow sts:SetSourceIdentity)          |
@@ -67,6 +78,17 @@ import { PROJECT_ROOT } from './paths';
  * | reverseProxySecretArn     | (absent)                         | self-hosted: reverse-proxy secret (ARN or name); |
  * |                           |                                  | absent = the reverse proxy is not managed        |
  * | stsKeyRotationDays        | (absent) (1..365)                | self-hosted: rotate the STS key on a schedule    |
+ * | platformAssumableRolePatterns | []                           | self-hosted: role ARN patterns the STS principal |
+ * |                           |                                  | may assume besides this project's tenant roles   |
+ * |                           |                                  | (arn:<partition>:iam::<acct|*>:role/<name>; not  |
+ * |                           |                                  | "*", not every role of every account)            |
+ * | platformStsTakeOver       | false                            | self-hosted: the deploy-time run replaces a      |
+ * |                           |                                  | system STS account that is not this deployment's |
+ * |                           |                                  | (default: reported and left alone)               |
+ * | reverseProxyDns           | (absent)                         | self-hosted: {hostedZoneId, zoneName, recordName,|
+ * |                           |                                  | loadBalancerHost}: a Route 53 CNAME recordName ->|
+ * |                           |                                  | loadBalancerHost (seed 001 step 5), owned by the |
+ * |                           |                                  | stack; needs reverseProxySecretArn               |
  * | alarmTopicArn             | (absent)                         | SNS topic (standard, the stack's region) that    |
  * |                           |                                  | every alarm notifies; absent = alarms only       |
  * | accountVendingRequestTemplate | (absent)                     | account vending: the onboarding request template |
@@ -142,6 +164,79 @@ const publisher = z
  */
 export const REVALIDATION_SCHEDULE = /^(off|rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)|cron\([^()]+( [^()]+){5}\))$/;
 
+/** An object from cdk.json, or JSON text from `-c key='{...}'` (left as it is when it does not parse: the schema says why). */
+const objectFromContext = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string' || !v.trim().startsWith('{')) return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  }, schema);
+
+/**
+ * The VPC placement of the Palette-calling functions (README "Self-hosted Palette in a private network"). Lambda takes
+ * up to 16 subnets and 5 security groups; the subnets must be private ones of `vpcId` (Lambda functions get no public
+ * IP), with a route to Palette and to the AWS APIs (NAT or VPC endpoints).
+ */
+const paletteVpc = z
+  .object(
+    {
+      vpcId: z.string().regex(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be a VPC id (vpc- and 8 or 17 hex digits)'),
+      subnetIds: z
+        .array(z.string().regex(/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be a subnet id (subnet- and 8 or 17 hex digits)'))
+        .min(1, 'must name at least one subnet')
+        .max(16, 'Lambda takes at most 16 subnets')
+        .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a subnet'),
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be a security group id (sg- and 8 or 17 hex digits)'))
+        .min(1, 'must name at least one security group')
+        .max(5, 'Lambda takes at most 5 security groups')
+        .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a security group'),
+    },
+    { error: 'must be an object {vpcId, subnetIds, securityGroupIds} (JSON text with -c)' },
+  )
+  .strict();
+export type PaletteVpcConfig = z.infer<typeof paletteVpc>;
+
+/** A DNS name: dot-separated labels of letters, digits and hyphens (no trailing dot), at most 253 characters. */
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const dnsName = z
+  .string()
+  .transform((v) => v.toLowerCase().replace(/\.$/, ''))
+  .pipe(z.string().regex(DNS_NAME, 'must be a DNS name such as proxy.example.com'));
+
+/**
+ * Seed 001 step 5 as infrastructure: the CNAME from the reverse proxy's host name (the reverse-proxy file's `server`)
+ * to the proxy's load balancer (`kubectl get svc -n proxy-system spectro-proxy-svc`). CloudFormation owns the record:
+ * it is created, updated and deleted with the stack, and a record of that name that exists already fails the
+ * deployment instead of being overwritten.
+ */
+const reverseProxyDns = z
+  .object(
+    {
+      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'must be a Route 53 hosted zone id (Z...)'),
+      zoneName: dnsName,
+      recordName: dnsName,
+      loadBalancerHost: dnsName,
+    },
+    { error: 'must be an object {hostedZoneId, zoneName, recordName, loadBalancerHost} (JSON text with -c)' },
+  )
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.recordName !== d.zoneName && !d.recordName.endsWith(`.${d.zoneName}`)) {
+      ctx.addIssue({ code: 'custom', path: ['recordName'], message: `must be in the hosted zone ${d.zoneName}` });
+    }
+    if (d.recordName === d.zoneName) {
+      ctx.addIssue({ code: 'custom', path: ['recordName'], message: 'a CNAME cannot be at the zone apex: use a host name inside the zone' });
+    }
+    if (d.loadBalancerHost === d.recordName) {
+      ctx.addIssue({ code: 'custom', path: ['loadBalancerHost'], message: 'must differ from recordName (a CNAME to itself)' });
+    }
+  });
+export type ReverseProxyDnsConfig = z.infer<typeof reverseProxyDns>;
+
 /** A Secrets Manager secret ARN (complete or partial) or a secret name. */
 const SECRET_ID = /^(arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$/;
 
@@ -190,6 +285,13 @@ export const OnboardingConfigSchema = z
       .regex(SECRET_ID, 'must be a Secrets Manager secret ARN or name')
       .optional(),
     stsKeyRotationDays: numberFromContext.pipe(z.number().min(1).max(365)).optional(),
+    platformAssumableRolePatterns: listFromContext(z.string())
+      .superRefine((patterns, ctx) => {
+        for (const issue of assumableRolePatternsConfigIssues(patterns)) ctx.addIssue({ code: 'custom', message: issue });
+      })
+      .default([]),
+    platformStsTakeOver: booleanFromContext.default(false),
+    reverseProxyDns: objectFromContext(reverseProxyDns).optional(),
     // ---- account guard (README "Before the first tenant") ----
     allowedOrganizationId: organizationId.optional(),
     allowedOrganizationalUnitIds: listFromContext(organizationalUnitId).default([]),
@@ -199,6 +301,16 @@ export const OnboardingConfigSchema = z
     allowedPublisherOrganizationId: organizationId.optional(),
     // ---- transport ----
     allowInsecureEndpoints: booleanFromContext.default(false),
+    // ---- reaching Palette (README "Self-hosted Palette in a private network") ----
+    paletteCaBundle: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const source = parsePaletteCaSource(v);
+        if ('problem' in source) ctx.addIssue({ code: 'custom', message: source.problem });
+      })
+      .optional(),
+    paletteVpc: objectFromContext(paletteVpc).optional(),
     // ---- tenant sessions ----
     setSourceIdentity: booleanFromContext.default(false),
     // ---- offboarding ----
@@ -239,6 +351,9 @@ export const OnboardingConfigSchema = z
   .superRefine((c, ctx) => {
     const problem = paletteEndpointProblem(c.paletteEndpoint, c.allowInsecureEndpoints);
     if (problem) ctx.addIssue({ code: 'custom', path: ['paletteEndpoint'], message: problem });
+    if (c.reverseProxyDns && !(c.selfHosted && c.reverseProxySecretArn)) {
+      ctx.addIssue({ code: 'custom', path: ['reverseProxyDns'], message: 'only with selfHosted and reverseProxySecretArn (the record points at the reverse proxy this deployment configures)' });
+    }
   });
 
 export type OnboardingConfig = z.infer<typeof OnboardingConfigSchema>;

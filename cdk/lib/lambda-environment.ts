@@ -34,6 +34,8 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     POWERTOOLS_TRACE_ENABLED: 'true',
     ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
     PALETTE_SELF_HOSTED: String(config.selfHosted),
+    // The private CA the Palette client trusts besides the public roots (lambdas/shared/palette-ca.ts); '' = none.
+    PALETTE_CA_BUNDLE: config.paletteCaBundle ?? '',
     DEPLOYMENT_ID: config.deploymentId,
     TENANT_REGISTRY_TABLE: refs.registryTableName,
     TENANT_LEASE_SECONDS: String(refs.tenantLeaseSeconds),

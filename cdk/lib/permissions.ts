@@ -37,6 +37,8 @@ export type Access =
   | 'homeBucketUndo'
   | 'homePolicyEnsure'
   | 'homePolicyUndo'
+  | 'homeClusterPoliciesEnsure'
+  | 'homeClusterPoliciesUndo'
   | 'homeRoleEnsure'
   | 'homeUserEnsure'
   | 'homePrincipalUndo'
@@ -297,6 +299,27 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
             'Principals live under the IAM path /palette-onboarding/ and are named per tenant at run time; only our policies may be detached (iam:PolicyARN condition).',
         },
       ];
+    case 'homeClusterPoliciesEnsure':
+    case 'homeClusterPoliciesUndo': {
+      const ensure = access === 'homeClusterPoliciesEnsure';
+      return [
+        {
+          sid: ensure ? 'EnsureHomeClusterPolicies' : 'UndoHomeClusterPolicies',
+          actions: actionsOf(ensure ? TENANT_JOB_ACTIONS.clusterPoliciesEnsure : TENANT_JOB_ACTIONS.clusterPoliciesUndo),
+          resources: [policyPattern],
+          wildcardReason:
+            "Palette's cluster policies live under the IAM path /palette-onboarding/ and are named per tenant at run time (home-account tenants only).",
+        },
+        {
+          sid: 'DetachHomeClusterPolicies',
+          actions: actionsOf(TENANT_JOB_ACTIONS.detach),
+          resources: [...rolePatterns, ...userPatterns],
+          conditions: attachOnlyOurPolicies,
+          wildcardReason:
+            'Principals live under the IAM path /palette-onboarding/ and are named per tenant at run time; only our policies may be detached (iam:PolicyARN condition).',
+        },
+      ];
+    }
     case 'homeRoleEnsure':
       return [
         {

@@ -102,8 +102,11 @@ export const DRIFT_CHECKS = {
   registered: { remediable: true },
   /** Palette's own validate endpoints reject the tenant's credentials or bucket. */
   paletteValidation: { remediable: true },
-  /** The Palette API key expires within the warning window, or has expired: onboarding never rotates an existing key. */
-  apiKeyExpiry: { remediable: false },
+  /**
+   * The Palette API key expires within the warning window, or has expired: onboarding renews it when it is within the
+   * request's `apiKey.renewWithinDays` (README "API key renewal").
+   */
+  apiKeyExpiry: { remediable: true },
   /** The Palette API key was deactivated (perhaps on purpose): onboarding never re-activates it. */
   apiKeyActive: { remediable: false },
 } as const;
@@ -362,7 +365,7 @@ export function apiKeyFindings(key: string, name: string, o: { expiry?: string; 
   const expires = o.expiry ? Date.parse(o.expiry) : Number.NaN;
   if (Number.isFinite(expires)) {
     const days = Math.ceil((expires - now.getTime()) / DAY_MS);
-    if (expires <= now.getTime()) out.push(finding(key, 'apiKeyExpiry', `${what} expired at ${o.expiry} (delete it and onboard again for a new one)`));
+    if (expires <= now.getTime()) out.push(finding(key, 'apiKeyExpiry', `${what} expired at ${o.expiry} (onboarding again renews it)`));
     else if (days <= warningDays) out.push(finding(key, 'apiKeyExpiry', `${what} expires at ${o.expiry}, in ${days} day${days === 1 ? '' : 's'} (warning window ${warningDays} days)`));
   }
   return out;

@@ -13,6 +13,7 @@ import { OffboardingRequestSchema } from './offboarding-request';
 import { REGISTRATION_KEYS, type RegistrationKey } from './registrations';
 import {
   BucketResultSchema,
+  ClusterPoliciesResultSchema,
   PartitionSchema,
   PolicyResultSchema,
   PrincipalResultSchema,
@@ -106,6 +107,9 @@ export const OnboardingSucceededDetailSchema = z.strictObject({
   credentialMode,
   bucket: z.strictObject(BucketResultSchema.shape),
   policy: z.strictObject(PolicyResultSchema.shape),
+  clusterPolicies: z
+    .strictObject({ ...ClusterPoliciesResultSchema.shape, policies: z.array(z.strictObject(ClusterPoliciesResultSchema.shape.policies.element.shape)) })
+    .describe("Palette's cluster policies (aws.clusterPolicies): the mode, each policy, and those of another mode removed"),
   principal: z.strictObject(PrincipalResultSchema.shape),
   ...RegistrationOutcomesShape,
   verification: z.strictObject({ ok: z.literal(true), uids: z.partialRecord(RegistrationKindSchema, z.string()) }),
@@ -121,12 +125,14 @@ export const OnboardingFailedDetailSchema = z.strictObject({
   compensation: z
     .strictObject({
       registrations: RemovalResultSchema.optional(),
+      clusterPolicies: RemovalResultSchema.optional(),
       principal: RemovalResultSchema.optional(),
       policy: RemovalResultSchema.optional(),
       bucket: RemovalResultSchema.optional(),
       /** ReleaseTenantOnFailure's result. */
       tenant: z.strictObject({ released: z.boolean(), status: z.string().optional(), claimsReleased: z.number().int().nonnegative() }).optional(),
       registrationsError: CaughtErrorSchema.optional(),
+      clusterPoliciesError: CaughtErrorSchema.optional(),
       principalError: CaughtErrorSchema.optional(),
       policyError: CaughtErrorSchema.optional(),
       bucketError: CaughtErrorSchema.optional(),

@@ -13,8 +13,9 @@ import {
   principalName,
   TENANT_TAG,
 } from './names';
+import { clusterPolicyKeys, defaultClusterPolicyMode } from './cluster-policies';
 import { registrationsPlan } from './registrations';
-import { AZURE_PCG_PATH, azureGatewayViolation } from './azure-rules';
+import { azureCloudViolation, gatewayRef } from './azure-rules';
 import { backupEndpointProblem } from './endpoints';
 import { MAX_REQUEST_BYTES, OnboardingRequestSchema, type OnboardingRequest } from './request';
 import { PlanSchema, type Plan } from './workflow-state';
@@ -121,6 +122,8 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
   }
   const bucket = aws.bucket.name ?? bucketName(tenantId, aws.accountId, aws.region);
   const policyName = backupPolicyName(tenantId);
+  const registrations = registrationsPlan(request);
+  const clusterPolicyMode = aws.clusterPolicies ?? defaultClusterPolicyMode(registrations.cloudAccount !== undefined);
   const plan: Plan = {
     tenantId,
     executionName: ctx.executionName,
@@ -150,7 +153,8 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
     adopt: { bucket: aws.bucket.adopt, backupPolicy: aws.backupPolicy.adopt, principal: aws.principal.adopt },
     readinessTimeoutSeconds: request.options.readinessTimeoutSeconds ?? ctx.defaultReadinessSeconds,
     tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: ctx.deploymentId },
-    registrations: registrationsPlan(request),
+    registrations,
+    clusterPolicies: { mode: clusterPolicyMode, policies: clusterPolicyKeys(clusterPolicyMode) },
   };
   return { request, plan: PlanSchema.parse(plan) };
 }
@@ -164,23 +168,27 @@ export interface RequestRulesContext extends PlanContext {
 
 /**
  * Every rule ValidateRequest applies without a call to AWS or Palette: the request's schema and size (buildPlan),
- * the Azure US Government gateway rule (SaaS), and the backup endpoint rule. Throws RequestValidationError naming
- * the field; returns the plan. The account guard and the tenant registry's admission follow in the handler.
+ * the Azure cloud and gateway rules (those that need no Palette data), and the backup endpoint rule (S3 and MinIO).
+ * Throws RequestValidationError naming the field; returns the plan. The account guard and the tenant registry's admission follow in the handler.
  */
 export function planRequest(raw: unknown, ctx: RequestRulesContext): Plan {
   const { plan } = buildPlan(raw, ctx);
   const azure = plan.registrations.azureAccount;
-  const gatewayProblem =
-    azure && !ctx.selfHosted
-      ? azureGatewayViolation({
-          cloud: azure.cloud,
-          selfHosted: false,
-          ...(azure.privateCloudGatewayUid ? { privateCloudGatewayUid: azure.privateCloudGatewayUid } : {}),
-        })
-      : undefined;
-  if (gatewayProblem) throw new RequestValidationError([{ path: AZURE_PCG_PATH, message: gatewayProblem }]);
-  const minio = plan.registrations.minioBackupLocation;
-  const endpointProblem = minio ? backupEndpointProblem(minio.s3Url, ctx.allowInsecureEndpoints) : undefined;
-  if (endpointProblem) throw new RequestValidationError([{ path: 'backupLocations.minio.s3Url', message: endpointProblem }]);
+  // The cloud's availability and gateway rule (lambdas/domain/azure-rules.ts). On self-hosted Palette the US Government
+  // rule needs the installation's accounts: the Azure ensure step applies it. Whether a named gateway exists and is
+  // running is asked of Palette before anything is created (ReadPaletteIdentity).
+  const azureProblem = azure
+    ? azureCloudViolation({ cloud: azure.cloud, selfHosted: ctx.selfHosted, hasGateway: gatewayRef(azure) !== undefined, publicCloudAccounts: [] })
+    : undefined;
+  if (azureProblem) throw new RequestValidationError([azureProblem]);
+  // Every backup endpoint the request names gets keys (the workflow's probe, and through Palette the backup agents).
+  const endpoints: [string, string | undefined][] = [
+    ['register.backupLocation.s3Url', plan.registrations.backupLocation?.s3Url],
+    ['backupLocations.minio.s3Url', plan.registrations.minioBackupLocation?.s3Url],
+  ];
+  for (const [path, url] of endpoints) {
+    const endpointProblem = url === undefined ? undefined : backupEndpointProblem(url, ctx.allowInsecureEndpoints);
+    if (endpointProblem) throw new RequestValidationError([{ path, message: endpointProblem }]);
+  }
   return plan;
 }

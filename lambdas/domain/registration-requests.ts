@@ -9,6 +9,8 @@
  * unbounded amount of data into the state, the logs, Palette or AWS.
  */
 import { z } from 'zod';
+import { AZURE_ACCOUNT_PATH, AZURE_CLOUD_RULES, AZURE_CLOUDS, AZURE_LOCATION_CLOUDS } from './azure-rules';
+import { API_KEY_NAME_MAX, API_KEY_RENEWAL_SUFFIX, renewalWindowProblem } from './credential-changes';
 
 /** "must be at most N characters" (a length counts UTF-16 code units, as JavaScript strings do). */
 const atMost = (max: number) => `must be at most ${max} characters`;
@@ -48,7 +50,7 @@ export const paletteUid = identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a Pal
 export const CA_CERT_MAX = 16 * 1024;
 /** An OpenSSH public key line: at most 8 KiB (an RSA 16384-bit key is about 2.8 KiB). */
 export const SSH_PUBLIC_KEY_MAX = 8 * 1024;
-/** A URL (MinIO s3Url): at most 2048 characters of printable ASCII. */
+/** A URL (the S3 and MinIO locations' s3Url): at most 2048 characters of printable ASCII. */
 export const URL_MAX = 2048;
 
 /**
@@ -81,6 +83,25 @@ export function pemCertificatesProblem(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A backup endpoint URL (the S3 location's and the MinIO location's `s3Url`): an http(s) URL of at most URL_MAX
+ * printable ASCII characters. Which addresses may receive keys (https, no loopback / link-local / metadata) is decided
+ * with the deployment's settings in ValidateRequest (lambdas/domain/endpoints.ts); the schema bounds the text only.
+ */
+export const backupEndpointUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .max(URL_MAX, atMost(URL_MAX))
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/** PEM CA certificate(s) (a location's `caCert`, an Azure US Secret account's `tlsCert`): at most CA_CERT_MAX, PEM CERTIFICATE blocks only. */
+export const pemCertificates = z
+  .string()
+  .max(CA_CERT_MAX, atMost(CA_CERT_MAX))
+  .superRefine((pem, ctx) => {
+    const problem = pem.length <= CA_CERT_MAX ? pemCertificatesProblem(pem) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /** `adopt: true` lets the run take over an existing, unmarked object of the part's name (never another tenant's). */
 export const adopt = z
   .boolean()
@@ -88,17 +109,42 @@ export const adopt = z
   .describe('adopt an existing object of this name that no palette-onboarding tenant owns; it is then never deleted by compensation');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const AZURE_CLOUDS = ['AzurePublicCloud', 'AzureUSGovernmentCloud'] as const;
+/** Every Azure cloud of the spec (rules per cloud: lambdas/domain/azure-rules.ts). */
+export { AZURE_CLOUDS, AZURE_LOCATION_CLOUDS };
 
-export const AzureAccountSchema = z.strictObject({
-  name: paletteName.optional().describe('default <tenantId>-azure'),
-  credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"} of the Azure app registration'),
-  cloud: z.enum(AZURE_CLOUDS).default('AzurePublicCloud'),
-  tenantName: printableText(128).min(1, 'must not be empty').optional(),
-  disablePropertiesRequest: z.boolean().default(false).describe('Palette uses the given values instead of querying Azure'),
-  privateCloudGatewayUid: paletteUid.optional().describe('private cloud gateway (PCG) the account uses'),
-  adopt,
-});
+/** A private cloud gateway (PCG), by its name or its uid (exactly one): resolved through Palette, it must be Running. */
+export const PrivateCloudGatewaySchema = z
+  .strictObject({
+    name: paletteName.optional().describe("the gateway's name in Palette (Tenant Settings > Private Cloud Gateways)"),
+    uid: paletteUid.optional().describe("the gateway's uid"),
+  })
+  .superRefine((g, ctx) => {
+    if ((g.name === undefined) === (g.uid === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of name or uid' });
+  });
+
+export const AzureAccountSchema = z
+  .strictObject({
+    name: paletteName.optional().describe('default <tenantId>-azure'),
+    credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"} of the Azure app registration'),
+    cloud: z.enum(AZURE_CLOUDS).default('AzurePublicCloud'),
+    tenantName: printableText(128).min(1, 'must not be empty').optional(),
+    disablePropertiesRequest: z.boolean().default(false).describe('Palette uses the given values instead of querying Azure'),
+    privateCloudGateway: PrivateCloudGatewaySchema.optional().describe(
+      'the private cloud gateway (PCG) the account uses, {"name": ...} or {"uid": ...}: looked up in Palette, it must be Running',
+    ),
+    privateCloudGatewayUid: paletteUid.optional().describe('the earlier form of privateCloudGateway.uid (same behaviour)'),
+    tlsCert: pemCertificates.optional().describe('AzureUSSecretCloud only: the TLS certificate chain (the console\'s User Certificate)'),
+    adopt,
+  })
+  .superRefine((a, ctx) => {
+    if (a.privateCloudGateway !== undefined && a.privateCloudGatewayUid !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['privateCloudGatewayUid'], message: 'give either privateCloudGateway or privateCloudGatewayUid, not both' });
+    }
+    if (a.tlsCert !== undefined && !AZURE_CLOUD_RULES[a.cloud].tlsCert) {
+      const clouds = AZURE_CLOUDS.filter((c) => AZURE_CLOUD_RULES[c].tlsCert).join(', ');
+      ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: `only for cloud ${clouds} (${AZURE_ACCOUNT_PATH}.cloud is ${a.cloud})` });
+    }
+  });
 
 export const SshKeySchema = z
   .strictObject({
@@ -122,15 +168,30 @@ export const SshKeySchema = z
 
 export const API_KEY_EXPIRY_PRESETS = ['7d', '30d', '60d', '90d', '180d', '1y'] as const;
 
-export const ApiKeySchema = z.strictObject({
-  name: paletteName.optional().describe('default <tenantId>-automation'),
-  description: printableText(256).optional(),
-  ownerUserUid: paletteUid.optional().describe("default: the user owning the request's Palette API key"),
-  expiry: z
-    .union([z.enum(API_KEY_EXPIRY_PRESETS), z.iso.date().describe('custom expiry date (YYYY-MM-DD)')])
-    .default('90d'),
-  adopt,
-});
+export const ApiKeySchema = z
+  .strictObject({
+    name: paletteName
+      .max(API_KEY_NAME_MAX, `must be at most ${API_KEY_NAME_MAX} characters (a renewed key is named <name>${API_KEY_RENEWAL_SUFFIX})`)
+      .optional()
+      .describe('default <tenantId>-automation'),
+    description: printableText(256).optional(),
+    ownerUserUid: paletteUid.optional().describe("default: the user owning the request's Palette API key"),
+    expiry: z
+      .union([z.enum(API_KEY_EXPIRY_PRESETS), z.iso.date().describe('custom expiry date (YYYY-MM-DD)')])
+      .default('90d'),
+    renewWithinDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(365)
+      .optional()
+      .describe('renew the key (new key stored, then the old one deleted) on a run within this many days of its expiry; 0: never. Default 14, at most half a preset lifetime'),
+    adopt,
+  })
+  .superRefine((k, ctx) => {
+    const problem = k.renewWithinDays === undefined ? undefined : renewalWindowProblem(k.expiry, k.renewWithinDays);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['renewWithinDays'], message: problem });
+  });
 
 const isDefault = z.boolean().default(false);
 
@@ -155,23 +216,10 @@ export const MinioBackupLocationSchema = z.strictObject({
     'must be a bucket name: 3-63 lowercase letters, digits, "." and "-", beginning and ending with a letter or digit',
   ),
   region: identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a region name (letters, digits, "-" and "_")').default('us-east-1'),
-  // Which addresses may receive the keys (https, no loopback / link-local / metadata) is decided with the deployment's
-  // settings in ValidateRequest (lambdas/domain/endpoints.ts); the schema bounds the text only.
-  s3Url: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .max(URL_MAX, atMost(URL_MAX))
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  s3Url: backupEndpointUrl,
   forcePathStyle: z.literal(true, { error: 'must be true: MinIO needs path-style requests' }).default(true),
   credentialsSecretArn: credentialsSecretArn('JSON {"accessKeyId", "secretAccessKey"}'),
-  caCert: z
-    .string()
-    .max(CA_CERT_MAX, atMost(CA_CERT_MAX))
-    .superRefine((pem, ctx) => {
-      const problem = pem.length <= CA_CERT_MAX ? pemCertificatesProblem(pem) : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional()
-    .describe('PEM CA certificate(s) the MinIO endpoint chains to'),
+  caCert: pemCertificates.optional().describe('PEM CA certificate(s) the MinIO endpoint chains to'),
   isDefault,
   adopt,
 });
@@ -188,7 +236,8 @@ export const AzureBackupLocationSchema = z.strictObject({
   ),
   subscriptionId: identifier(36, UUID, 'must be a subscription id (UUID)'),
   credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"}'),
-  cloud: z.enum(AZURE_CLOUDS).default('AzurePublicCloud'),
+  // AzureUSSecretCloud has no backup-location clientCloud in the spec.
+  cloud: z.enum(AZURE_LOCATION_CLOUDS).default('AzurePublicCloud'),
   isDefault,
   adopt,
 });

@@ -6,6 +6,7 @@
  * (plus its request section) and its Palette reconciler (lambdas/services/registrations/kinds/). Pure.
  */
 import { z } from 'zod';
+import { apiKeyNames } from './credential-changes';
 import {
   AZURE_CLOUDS,
   AzureBackupLocationSchema,
@@ -24,14 +25,25 @@ const adopt = z.boolean().default(false);
 /** The normalized plan of each kind (names resolved, credentials only as secret ARNs). */
 export const RegistrationPlanSchemas = {
   cloudAccount: z.object({ name, adopt }),
-  backupLocation: z.object({ name, isDefault: z.boolean(), adopt }),
+  backupLocation: z.object({
+    name,
+    isDefault: z.boolean(),
+    /** `register.backupLocation.s3Url`, `.forcePathStyle` (true whenever s3Url is given), `.caCert`: absent = not set. */
+    s3Url: z.string().optional(),
+    forcePathStyle: z.boolean().optional(),
+    caCert: z.string().optional(),
+    adopt,
+  }),
   azureAccount: z.object({
     name,
     credentialsSecretArn: z.string(),
     cloud: z.enum(AZURE_CLOUDS),
     tenantName: z.string().optional(),
     disablePropertiesRequest: z.boolean(),
+    /** As the request names it (resolved and checked through Palette by the ensure step: lambdas/services/registrations/gateway.ts). */
+    privateCloudGateway: z.object({ name: z.string().optional(), uid: z.string().optional() }).optional(),
     privateCloudGatewayUid: z.string().optional(),
+    tlsCert: z.string().optional(),
     adopt,
   }),
   sshKey: z.object({
@@ -47,6 +59,8 @@ export const RegistrationPlanSchemas = {
     description: z.string().optional(),
     ownerUserUid: z.string().optional(),
     expiry: z.string(),
+    /** `apiKey.renewWithinDays`; absent: the default for the expiry (lambdas/domain/credential-changes.ts). */
+    renewWithinDays: z.number().int().min(0).optional(),
     /** Where the key value is stored (home account). */
     valueSecretName: z.string(),
     adopt,
@@ -89,6 +103,8 @@ export interface RegistrationKind<K extends RegistrationKey> {
   readonly needsPrincipal: boolean;
   /** What it does with the tenant's secrets: its secret job, and the secret it writes. */
   readonly secrets: RegistrationSecrets;
+  /** Names its objects take besides the entry's (the API key's renewal name), claimed with it in the registry. */
+  readonly otherNames?: (entry: RegistrationPlan<K>) => readonly string[];
   /** The plan entry of a request, or undefined when the request does not ask for it. */
   plan(request: OnboardingRequest): z.input<(typeof RegistrationPlanSchemas)[K]> | undefined;
 }
@@ -120,7 +136,15 @@ export const REGISTRATIONS: Kinds = {
     secrets: { job: 'access-key-read' },
     plan: (r) => {
       const b = r.register.backupLocation;
-      return { name: b.name ?? `${r.tenantId}-s3`, isDefault: b.isDefault, adopt: b.adopt };
+      const forcePathStyle = b.forcePathStyle ?? (b.s3Url ? true : undefined);
+      return {
+        name: b.name ?? `${r.tenantId}-s3`,
+        isDefault: b.isDefault,
+        ...(b.s3Url ? { s3Url: b.s3Url } : {}),
+        ...(forcePathStyle !== undefined ? { forcePathStyle } : {}),
+        ...(b.caCert ? { caCert: b.caCert } : {}),
+        adopt: b.adopt,
+      };
     },
   },
   azureAccount: {
@@ -140,7 +164,9 @@ export const REGISTRATIONS: Kinds = {
         cloud: az.cloud,
         disablePropertiesRequest: az.disablePropertiesRequest,
         ...(az.tenantName ? { tenantName: az.tenantName } : {}),
+        ...(az.privateCloudGateway ? { privateCloudGateway: az.privateCloudGateway } : {}),
         ...(az.privateCloudGatewayUid ? { privateCloudGatewayUid: az.privateCloudGatewayUid } : {}),
+        ...(az.tlsCert ? { tlsCert: az.tlsCert } : {}),
         adopt: az.adopt,
       };
     },
@@ -172,12 +198,14 @@ export const REGISTRATIONS: Kinds = {
     tenantScopeOnly: true,
     needsPrincipal: false,
     secrets: { job: 'api-key-write', writes: 'palette-api-key' },
+    otherNames: (entry) => [apiKeyNames(entry.name)[1]],
     plan: (r) => {
       const k = r.apiKey;
       if (!k) return undefined;
       return {
         name: k.name ?? `${r.tenantId}-automation`,
         expiry: k.expiry,
+        ...(k.renewWithinDays !== undefined ? { renewWithinDays: k.renewWithinDays } : {}),
         valueSecretName: `palette-onboarding/${r.tenantId}/palette-api-key`,
         ...(k.description ? { description: k.description } : {}),
         ...(k.ownerUserUid ? { ownerUserUid: k.ownerUserUid } : {}),

@@ -8,15 +8,18 @@
  * bounded; there are no arrays.
  */
 import { z } from 'zod';
+import { CLUSTER_POLICY_MODES } from './cluster-policies';
 import { READINESS_BUDGET } from './readiness';
 import {
   adopt,
   ApiKeySchema,
+  backupEndpointUrl,
   AzureAccountSchema,
   BackupLocationsSchema,
   CREDENTIALS_SECRET_PREFIX,
   identifier,
   paletteUid,
+  pemCertificates,
   SECRET_ARN,
   SECRET_ARN_MAX,
   SshKeySchema,
@@ -96,6 +99,14 @@ export const AwsSectionSchema = z
       })
       .default({ adopt: false }),
     rotateAccessKey: z.boolean().default(false).describe('static mode: replace the access key on this run'),
+    clusterPolicies: z
+      .enum(CLUSTER_POLICY_MODES)
+      .optional()
+      .describe(
+        "Palette's IAM policies for deploying clusters, created under the project's IAM path and attached to the principal: " +
+          'core (PaletteControllerPolicy, PaletteControlPlanePolicy, PaletteNodesPolicy, PaletteDeploymentPolicy), core+eks ' +
+          '(and PaletteControllersEKSPolicy), minimal-dynamic, minimal-static or none; default core when the AWS cloud account is registered, else none',
+      ),
   })
   .superRefine((aws, ctx) => {
     // Cross-field rules (they also run when a field already has a format issue: then they stay quiet).
@@ -120,11 +131,21 @@ export const RegisterSchema = z.strictObject({
       adopt,
     })
     .default({ adopt: false }),
+  // Seed 003's S3 form: Certificate, S3 URL ("If you provided an S3 URL, enable the Force S3 path style checkbox"),
+  // Force S3 path style; the same text checks as MinIO's (registration-requests.ts), the endpoint rule in ValidateRequest.
   backupLocation: z
     .strictObject({
       name: registrationName.optional(),
       isDefault: z.boolean().default(false),
+      s3Url: backupEndpointUrl.optional().describe('a custom S3 endpoint the backup agents use for the bucket (e.g. a proxy or a VPC endpoint)'),
+      forcePathStyle: z.boolean().optional().describe('path-style bucket requests; default true when s3Url is given, else Palette\'s default'),
+      caCert: pemCertificates.optional().describe('PEM CA certificate(s) the S3 endpoint chains to'),
       adopt,
+    })
+    .superRefine((b, ctx) => {
+      if (b.s3Url !== undefined && b.forcePathStyle === false) {
+        ctx.addIssue({ code: 'custom', path: ['forcePathStyle'], message: 'must be true when s3Url is given (Palette: "If you provided an S3 URL, enable the Force S3 path style checkbox")' });
+      }
     })
     .default({ isDefault: false, adopt: false }),
 });
@@ -151,6 +172,18 @@ export const OnboardingRequestSchema = z
     backupLocations: BackupLocationsSchema.optional().describe('GCP, MinIO and Azure backup locations besides the S3 one'),
   })
   .superRefine((r, ctx) => {
+    // `none` with a registered cloud account: Palette validates the account's permissions, so only an adopted
+    // principal (its own policies) can pass; a principal this workflow creates would hold the backup policy only.
+    const cloudAccount = r.register.cloudAccount.enabled ?? r.aws.credentialMode === 'sts';
+    if (r.aws.clusterPolicies === 'none' && cloudAccount && !r.aws.principal.adopt) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'clusterPolicies'],
+        message:
+          'is "none" but the AWS cloud account is registered: Palette needs the principal to hold its cluster policies; choose core, core+eks, ' +
+          'minimal-dynamic or minimal-static, or adopt a principal that has them (aws.principal.adopt), or register no cloud account',
+      });
+    }
     const defaults = [
       ...(r.register.backupLocation.isDefault ? ['register.backupLocation'] : []),
       ...(['gcp', 'minio', 'azure'] as const).filter((k) => r.backupLocations?.[k]?.isDefault).map((k) => `backupLocations.${k}`),

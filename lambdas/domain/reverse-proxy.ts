@@ -10,7 +10,12 @@
  *    intermediates); clientKey: the unencrypted PEM private key of the client certificate. Palette's docs call
  *    these "base64 format" while their examples are PEM: base64-encoded PEM is accepted and normalised to PEM.
  * Checks: PEM blocks parse, certificates are within their validity period, the key matches the client
- * certificate, and the client certificate chains up to a certificate of caCert (issuer name and signature).
+ * certificate, the client certificate chains up to a certificate of caCert (issuer name and signature), and it is
+ * valid for `server` by its subject alternative names (RFC 6125: DNS names with a whole-label `*.` wildcard, or IP
+ * addresses; the subject's common name is not used, as Go's TLS clients (frp, kubectl) do not use it either).
+ *
+ * The same validated settings give the Helm values of Palette's management cluster (`frpsHelmValues`, seed 001:
+ * frps.frps.{enabled, frpHostURL, server.crt, server.key, ca.crt}, the PEM files base64-encoded).
  *
  * Key material never appears in an error message or in the summary.
  */
@@ -178,6 +183,25 @@ function parsePrivateKey(value: string, issues: FieldIssue[]): { key: KeyObject;
   }
 }
 
+/**
+ * Why `cert` is not valid for host `server` (RFC 6125 via node:crypto: a DNS subject alternative name equal to it,
+ * or a `*.` wildcard standing for exactly its first label; an IPv4 server must be an IP address SAN), or undefined.
+ */
+export function certificateHostProblem(cert: X509Certificate, server: string): string | undefined {
+  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(server);
+  const matched = isIp
+    ? cert.checkIP(server)
+    : cert.checkHost(server, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false });
+  if (matched !== undefined) return undefined;
+  const sans = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .map((n) => n.trim())
+    .filter((n) => /^(DNS|IP Address):/.test(n));
+  return sans.length === 0
+    ? `is not valid for the server "${server}": it has no DNS or IP subject alternative name (TLS clients do not use the subject's common name)`
+    : `is not valid for the server "${server}": its subject alternative names are ${sans.join(', ')}`;
+}
+
 /** Is `cert` issued and signed by `issuer`? */
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
@@ -277,6 +301,10 @@ export function validateReverseProxy(raw: unknown, opts: { now?: Date; source?: 
     }
     if (!matches) issues.push({ field: 'clientKey', message: 'does not match the public key of clientCert' });
   }
+  if (leaf && server !== undefined && !issues.some((i) => i.field === 'server')) {
+    const problem = certificateHostProblem(leaf, server);
+    if (problem) issues.push({ field: 'clientCert', message: problem });
+  }
   if (leaf && chain && cas && !chainsToCa(leaf, chain.slice(1), cas)) {
     issues.push({
       field: 'clientCert',
@@ -317,4 +345,64 @@ export function normalisePem(value: string | undefined): string {
   return pemBlocks(pemText(value))
     .map((b) => b.text)
     .join('');
+}
+
+// ---- Helm values of Palette's management cluster (seed 001, "Enablement" step 2) --------------------------------
+
+/**
+ * The `frps` section of Palette's management-cluster Helm values, exactly the fields seed 001 lists: `enabled`,
+ * `frps.frpHostURL`, `server.crt`, `server.key`, `ca.crt` (Palette's Helm reference: frps.enabled, frps.frpHostURL,
+ * frps.server.crt, frps.server.key, frps.ca.crt under the top-level `frps` key), the certificate, key and CA as
+ * base64 of their PEM text ("x509 SSL certificate file in base64 format"; the docs' example values start LS0tLS1CRU,
+ * i.e. "-----BE").
+ */
+export interface FrpsHelmValues {
+  frps: {
+    frps: {
+      enabled: true;
+      frpHostURL: string;
+      server: { crt: string; key: string };
+      ca: { crt: string };
+    };
+  };
+}
+
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The Helm values from VALIDATED settings (validateReverseProxy: the certificate is valid for `server`). */
+export function frpsHelmValues(config: ReverseProxyConfig): FrpsHelmValues {
+  return {
+    frps: {
+      frps: {
+        enabled: true,
+        frpHostURL: config.server,
+        server: { crt: base64(config.clientCert), key: base64(config.clientKey) },
+        ca: { crt: base64(config.caCert) },
+      },
+    },
+  };
+}
+
+/**
+ * The values as a YAML file for `helm upgrade --values values.yaml --values <this file> ...` (a later --values file
+ * wins, so the installation's values.yaml is not edited). It holds the private key (base64): keep it like the key.
+ */
+export function renderFrpsHelmValues(values: FrpsHelmValues, source?: string): string {
+  const v = values.frps.frps;
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    "# Spectro Proxy (frps) Helm values for Palette's management cluster" + (source ? `, from ${source}` : '') + '.',
+    '# Generated by palette-onboard platform-setup; contains the server private key (base64): keep it like the key.',
+    '# helm upgrade --values values.yaml --values <this file> hubble spectro-mgmt-plane-0.0.0.tgz --install',
+    'frps:',
+    '  frps:',
+    `    enabled: ${String(v.enabled)}`,
+    `    frpHostURL: ${q(v.frpHostURL)}`,
+    '    server:',
+    `      crt: ${q(v.server.crt)}`,
+    `      key: ${q(v.server.key)}`,
+    '    ca:',
+    `      crt: ${q(v.ca.crt)}`,
+    '',
+  ].join('\n');
 }

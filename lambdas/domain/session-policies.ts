@@ -10,9 +10,15 @@
  * | bucket-undo    | undo-bucket                         | the bucket, `<bucket>/*` (version purge)                    |
  * | policy-ensure  | ensure-backup-policy                | the backup policy                                           |
  * | policy-undo    | undo-backup-policy                  | the policy; detach it from the role / user (its ARN only)   |
- * | role-ensure    | ensure-sts-role                     | the role; attach only the backup policy                     |
- * | user-ensure    | ensure-static-user                  | the user (and its keys); attach only the backup policy      |
- * | principal-undo | undo-principal                      | the role (sts) or the user (static); detach only our policy |
+ * | cluster-       | ensure-cluster-policies             | the tenant's cluster policies (`palette-onboarding-<tenant>-|
+ * | policies-ensure|                                     | Palette*`); detach one the mode dropped from the principal  |
+ * | cluster-       | undo-cluster-policies               | the same policies; detach them from the role (sts) or the   |
+ * | policies-undo  |                                     | user (static)                                               |
+ * | role-ensure    | ensure-sts-role                     | the role; attach only the backup and cluster policies       |
+ * | user-ensure    | ensure-static-user                  | the user (and its keys); attach only the backup and cluster |
+ * |                |                                     | policies                                                    |
+ * | principal-undo | undo-principal                      | the role (sts) or the user (static); detach only our        |
+ * |                |                                     | policies                                                    |
  * | revalidate     | revalidate-tenant                   | read only: the bucket's configuration, the policy, the role |
  * |                |                                     | (sts) or the user and its keys (static)                     |
  *
@@ -33,6 +39,7 @@
  * tenant id's documents stay well below (test/unit/session-policies.test.ts). Pure.
  */
 import { createHash } from 'node:crypto';
+import { clusterPolicyArnPattern } from './cluster-policies';
 import { roleArn, TENANT_TAG, userArn } from './names';
 import type { Plan } from './workflow-state';
 
@@ -42,6 +49,8 @@ export const SESSION_SCOPES = [
   'bucket-undo',
   'policy-ensure',
   'policy-undo',
+  'cluster-policies-ensure',
+  'cluster-policies-undo',
   'role-ensure',
   'user-ensure',
   'principal-undo',
@@ -94,6 +103,22 @@ export const TENANT_JOB_ACTIONS = {
     'iam:DeletePolicyVersion',
   ],
   policyUndo: ['iam:GetPolicy', 'iam:ListPolicyVersions', 'iam:DeletePolicyVersion', 'iam:DeletePolicy'],
+  /**
+   * The tenant's cluster policies (lambdas/domain/cluster-policies.ts): created and corrected like the backup policy;
+   * one the mode no longer includes is deleted (after its detach, `detach`).
+   */
+  clusterPoliciesEnsure: [
+    'iam:CreatePolicy',
+    'iam:TagPolicy',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:ListPolicyVersions',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:DeletePolicy',
+  ],
+  /** Deleted like the backup policy (DeletePolicy first; its other versions only when IAM says there are some). */
+  clusterPoliciesUndo: ['iam:GetPolicy', 'iam:ListPolicyVersions', 'iam:DeletePolicyVersion', 'iam:DeletePolicy'],
   /** On the role / user, only for our policy (iam:PolicyARN). */
   detach: ['iam:DetachRolePolicy', 'iam:DetachUserPolicy'],
   roleEnsure: ['iam:CreateRole', 'iam:TagRole', 'iam:GetRole', 'iam:UpdateAssumeRolePolicy', 'iam:ListAttachedRolePolicies'],
@@ -138,7 +163,7 @@ export interface SessionStatement {
   Effect: 'Allow';
   Action: string[];
   Resource: string[];
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 const RESOURCE_TENANT = `aws:ResourceTag/${TENANT_TAG}`;
@@ -168,8 +193,17 @@ const inTenantAccount = (plan: SessionPlan) => ({ StringEquals: { 'aws:ResourceA
 /** An existing role / user / policy: this tenant's (its tenant mark) or unmarked. */
 const tenantsOrUnmarked = (plan: SessionPlan) => ({ StringEqualsIfExists: { [RESOURCE_TENANT]: plan.tenantId } });
 
-/** The only policy a role / user may get attached or detached: the tenant's backup policy (on the tenant's principal). */
+/** The only policy the backup policy's undo may detach: the tenant's backup policy (on the tenant's principal). */
 const onlyOurPolicy = (plan: SessionPlan) => ({ ArnEquals: { 'iam:PolicyARN': plan.policyArn }, ...tenantsOrUnmarked(plan) });
+
+/** The tenant's cluster policies, all of them (lambdas/domain/cluster-policies.ts: one ARN pattern). */
+const clusterPolicies = (plan: SessionPlan) => clusterPolicyArnPattern(plan.target.partition, plan.target.accountId, plan.tenantId);
+
+/** The policies the principal's steps may attach or detach: the tenant's backup policy and its cluster policies. */
+const onlyOurPolicies = (plan: SessionPlan) => ({ ArnLike: { 'iam:PolicyARN': [plan.policyArn, clusterPolicies(plan)] }, ...tenantsOrUnmarked(plan) });
+
+/** What the cluster policies' steps may detach from the tenant's principal: its cluster policies. */
+const onlyClusterPolicies = (plan: SessionPlan) => ({ ArnLike: { 'iam:PolicyARN': clusterPolicies(plan) }, ...tenantsOrUnmarked(plan) });
 
 /**
  * The IAM statements of a job on `resources`: the marking actions (create, tag) with the tenant's mark in the request,
@@ -198,6 +232,12 @@ const principalArns = (plan: SessionPlan) => {
   return { role: both(roleArn), user: both(userArn) };
 };
 
+/** Detach (only what `condition` allows) from the plan's principal: the role (sts) or the user (static). */
+function detachFromPrincipal(p: SessionPlan, sid: string, condition: SessionStatement['Condition']): SessionStatement {
+  const { role, user } = principalArns(p);
+  return p.credentialMode === 'sts' ? allow(sid, ['iam:DetachRolePolicy'], role, condition) : allow(sid, ['iam:DetachUserPolicy'], user, condition);
+}
+
 /** The statements of each job, on this tenant's resource ARNs only. */
 export const SESSION_POLICIES: Readonly<Record<SessionScope, (plan: SessionPlan) => SessionStatement[]>> = {
   'bucket-ensure': (p) => [allow('EnsureBucket', TENANT_JOB_ACTIONS.bucketEnsure, [p.bucketArn], inTenantAccount(p))],
@@ -213,19 +253,27 @@ export const SESSION_POLICIES: Readonly<Record<SessionScope, (plan: SessionPlan)
       allow('DetachPolicy', TENANT_JOB_ACTIONS.detach, [...role, ...user], onlyOurPolicy(p)),
     ];
   },
+  'cluster-policies-ensure': (p) => [
+    ...iamJob(p, 'EnsureClusterPolicies', TENANT_JOB_ACTIONS.clusterPoliciesEnsure, [clusterPolicies(p)]),
+    detachFromPrincipal(p, 'DetachClusterPolicy', onlyClusterPolicies(p)),
+  ],
+  'cluster-policies-undo': (p) => [
+    ...iamJob(p, 'UndoClusterPolicies', TENANT_JOB_ACTIONS.clusterPoliciesUndo, [clusterPolicies(p)]),
+    detachFromPrincipal(p, 'DetachClusterPolicy', onlyClusterPolicies(p)),
+  ],
   'role-ensure': (p) => {
     const { role } = principalArns(p);
-    return [...iamJob(p, 'EnsureRole', TENANT_JOB_ACTIONS.roleEnsure, role), allow('AttachPolicy', TENANT_JOB_ACTIONS.roleAttach, role, onlyOurPolicy(p))];
+    return [...iamJob(p, 'EnsureRole', TENANT_JOB_ACTIONS.roleEnsure, role), allow('AttachPolicy', TENANT_JOB_ACTIONS.roleAttach, role, onlyOurPolicies(p))];
   },
   'user-ensure': (p) => {
     const { user } = principalArns(p);
-    return [...iamJob(p, 'EnsureUser', TENANT_JOB_ACTIONS.userEnsure, user), allow('AttachPolicy', TENANT_JOB_ACTIONS.userAttach, user, onlyOurPolicy(p))];
+    return [...iamJob(p, 'EnsureUser', TENANT_JOB_ACTIONS.userEnsure, user), allow('AttachPolicy', TENANT_JOB_ACTIONS.userAttach, user, onlyOurPolicies(p))];
   },
   'principal-undo': (p) => {
     const { role, user } = principalArns(p);
     return p.credentialMode === 'sts'
-      ? [...iamJob(p, 'UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicy(p))]
-      : [...iamJob(p, 'UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicy(p))];
+      ? [...iamJob(p, 'UndoRole', TENANT_JOB_ACTIONS.roleUndo, role), allow('DetachPolicy', ['iam:DetachRolePolicy'], role, onlyOurPolicies(p))]
+      : [...iamJob(p, 'UndoUser', TENANT_JOB_ACTIONS.userUndo, user), allow('DetachPolicy', ['iam:DetachUserPolicy'], user, onlyOurPolicies(p))];
   },
   revalidate: (p) => {
     const { role, user } = principalArns(p);

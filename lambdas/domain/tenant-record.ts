@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { paletteScopeKey, resourceKey } from './names';
-import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope } from './registrations';
+import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationKind } from './registrations';
 import type { Plan } from './workflow-state';
 
 export const TENANT_STATUSES = ['ONBOARDING', 'ACTIVE', 'FAILED', 'OFFBOARDING', 'OFFBOARDED', 'DRIFTED'] as const;
@@ -127,11 +127,15 @@ export function plannedClaims(plan: Plan): PlannedClaim[] {
     if (!entry) continue;
     const kind = REGISTRATIONS[key];
     const scope = paletteScopeKey(registrationScope(key, plan.projectUid));
-    claims.push({
-      key: resourceKey.palette(scope, kind.paletteKind, entry.name),
-      field: `${kind.requestPath}.name`,
-      object: `Palette ${kind.label} '${entry.name}'`,
-    });
+    // The kind's other names (the API key's renewal name) are claimed with the entry's: the request field names both.
+    const names = [entry.name, ...((kind as RegistrationKind<RegistrationKey>).otherNames?.(entry) ?? [])];
+    for (const name of names) {
+      claims.push({
+        key: resourceKey.palette(scope, kind.paletteKind, name),
+        field: `${kind.requestPath}.name`,
+        object: `Palette ${kind.label} '${name}'`,
+      });
+    }
   }
   return claims;
 }

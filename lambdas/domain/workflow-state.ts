@@ -3,6 +3,7 @@
  * receives the whole document and parses only what it needs; unknown keys pass through.
  */
 import { z } from 'zod';
+import { CLUSTER_POLICY_KEYS, CLUSTER_POLICY_MODES } from './cluster-policies';
 import { REGISTRATION_KEYS, RegistrationsPlanSchema, type RegistrationKey } from './registrations';
 
 export const PartitionSchema = z.enum(['aws', 'aws-us-gov']);
@@ -47,6 +48,13 @@ export const PlanSchema = z.object({
   tags: z.record(z.string(), z.string()),
   /** The Palette registrations the request asks for (lambdas/domain/registrations.ts). */
   registrations: RegistrationsPlanSchema,
+  /**
+   * `aws.clusterPolicies` resolved: the mode and its policies (lambdas/domain/cluster-policies.ts). A plan recorded
+   * before cluster policies existed has none.
+   */
+  clusterPolicies: z
+    .object({ mode: z.enum(CLUSTER_POLICY_MODES), policies: z.array(z.enum(CLUSTER_POLICY_KEYS)) })
+    .default({ mode: 'none', policies: [] }),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
@@ -77,6 +85,23 @@ export const PolicyResultSchema = z.object({
   adopted: z.boolean().optional(),
 });
 export type PolicyResult = z.infer<typeof PolicyResultSchema>;
+
+/** EnsureClusterPolicies: the mode's policies, each as ensured, and the tenant's policies of another mode removed. */
+export const ClusterPoliciesResultSchema = z.object({
+  mode: z.enum(CLUSTER_POLICY_MODES),
+  policies: z.array(
+    z.object({
+      name: z.string(),
+      policyArn: z.string(),
+      defaultVersionId: z.string(),
+      created: z.boolean(),
+      versionCreated: z.boolean(),
+    }),
+  ),
+  /** ARNs of the tenant's cluster policies the mode no longer includes (detached and deleted). */
+  removed: z.array(z.string()),
+});
+export type ClusterPoliciesResult = z.infer<typeof ClusterPoliciesResultSchema>;
 
 export const PrincipalResultSchema = z.object({
   kind: z.enum(['sts', 'static']),

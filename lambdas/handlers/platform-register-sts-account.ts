@@ -5,9 +5,9 @@ import { registerStsAccount } from '../services/platform/registration';
 import { withDeadline } from '../shared/deadline';
 
 async function handle(event: unknown): Promise<StsRegistrationResult> {
-  const { job, accessKey, rotation } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
+  const { job, accessKey, rotation, paletteBefore } = parseState(PlatformRotationStateSchema, event, 'platform-register-sts-account');
   const expected = 'accessKeyId' in rotation ? rotation.accessKeyId : accessKey.accessKeyId;
-  return registerStsAccount(job.plan, expected);
+  return registerStsAccount(job.plan, expected, paletteBefore);
 }
 
 export const handler = withDeadline(handle);

@@ -18,12 +18,15 @@ async function handle(event: unknown): Promise<{ request: PlatformSetupRequest; 
     executionName: execution.name,
     systemSecretId: env.PALETTE_SYSTEM_SECRET_ARN,
     reverseProxySecretId: env.PALETTE_REVERSE_PROXY_SECRET_ARN,
+    assumableRolePatterns: env.PALETTE_STS_ASSUMABLE_ROLE_PATTERNS,
   });
   logger.info('Platform setup input is valid', {
     executionName: execution.name,
     partition: job.plan.partition,
     rotateAccessKey: job.plan.rotateAccessKey,
     configureReverseProxy: job.plan.configureReverseProxy,
+    takeOver: job.plan.takeOver,
+    assumeRolePatterns: job.plan.assumeRolePatterns,
   });
   return job;
 }

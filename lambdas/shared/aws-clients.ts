@@ -20,6 +20,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { roleArn } from '../domain/names';
@@ -41,6 +42,8 @@ export interface HomeClients {
   dynamodb: DynamoDBDocumentClient;
   /** AWS Organizations (the account guard; the home account must be the management or a delegated admin account). */
   organizations: OrganizationsClient;
+  /** SSM Parameter Store (the Palette CA bundle when it is a parameter: lambdas/shared/palette-ca.ts). */
+  ssm: SSMClient;
   s3ForRegion(region: string): S3Client;
 }
 export interface TenantClients {
@@ -78,6 +81,7 @@ export function homeClients(): HomeClients {
         marshallOptions: { removeUndefinedValues: true },
       }),
       organizations: traced(new OrganizationsClient({ region })),
+      ssm: traced(new SSMClient({ region })),
       s3ForRegion: (r) => s3For('home', r),
     };
   }

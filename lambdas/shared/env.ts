@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { READINESS_BUDGET } from '../domain/readiness';
 import { paletteEndpointProblem } from '../domain/endpoints';
+import { parsePaletteCaSource } from '../domain/palette-ca';
 import { ConfigurationError } from './errors';
 
 const roleNameList = z
@@ -68,6 +69,19 @@ export const LambdaEnvSchema = z.object({
   SECRET_RECOVERY_DAYS: z.coerce.number().int().min(7).max(30).default(7),
   /** "true" when Palette is a self-hosted instance (some rules differ, e.g. Azure US Government accounts). */
   PALETTE_SELF_HOSTED: flag,
+  /**
+   * Where the PEM CA bundle the Palette client trusts in addition to the public roots is (stack config
+   * `paletteCaBundle`; lambdas/domain/palette-ca.ts: a secret or an SSM parameter); unset = the public roots only.
+   * Read once per container (lambdas/shared/palette-ca.ts).
+   */
+  PALETTE_CA_BUNDLE: z
+    .string()
+    .superRefine((v, ctx) => {
+      const source = v === '' ? undefined : parsePaletteCaSource(v);
+      if (source && 'problem' in source) ctx.addIssue({ code: 'custom', message: source.problem });
+    })
+    .optional()
+    .transform((v) => (v ? v : undefined)),
   /**
    * The account guard (lambdas/services/guard/): the organization whose accounts may be onboarded (stack config
    * `allowedOrganizationId`); absent = none, unless OUs are set (then the home account's organization).

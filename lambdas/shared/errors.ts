@@ -47,6 +47,15 @@ export class MisconfigurationError extends NamedError {
 }
 
 /**
+ * Attaching the onboarding's policies (the backup policy and the aws.clusterPolicies policies) would give the principal
+ * more managed policies than IAM allows (ten by default). Checked before anything is attached; the message names the
+ * counts. Never retried.
+ */
+export class ManagedPolicyLimitError extends NamedError {
+  override readonly name = 'ManagedPolicyLimitError';
+}
+
+/**
  * The tenant is bound (by its first onboarding) to another AWS account, partition or Palette project than the
  * request names. The message names both values. Never retried; nothing was changed.
  */

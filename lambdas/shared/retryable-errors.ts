@@ -81,6 +81,8 @@ export const NAMED_PERMANENT_ERRORS = [
   'BucketConfigurationError',
   // a misconfiguration seen directly (a trust policy read back that cannot let Palette in)
   'MisconfigurationError',
+  // more managed policies than IAM allows on the principal (checked before anything is attached)
+  'ManagedPolicyLimitError',
   // Palette answers that time does not change (after the client's one re-authentication on 401)
   'PaletteApiError',
   'PaletteAuthError',
@@ -88,6 +90,8 @@ export const NAMED_PERMANENT_ERRORS = [
   'PaletteNotFoundError',
   'PaletteConflictError',
   'PaletteValidationError',
+  // Palette's TLS certificate refused (a private CA not in paletteCaBundle, a wrong host name, expired)
+  'PaletteCertificateError',
   'MinioValidationError',
   'SshKeyConflictError',
   'ApiKeyConflictError',
@@ -98,6 +102,7 @@ export const NAMED_PERMANENT_ERRORS = [
   // platform setup
   'PaletteSystemLoginError',
   'ReverseProxyValidationError',
+  'StsAccountNotOursError',
 ] as const;
 
 /** Programming errors (an unnamed `Error`, a `TypeError` ...): a bug, not a blip. Permanent. */

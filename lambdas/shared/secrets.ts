@@ -22,14 +22,29 @@ import { awsCall, ConfigurationError } from './errors';
 
 const home = () => homeClients().secretsManager;
 
-export async function readSecretString(arn: string, sm: SecretsManagerClient = home()): Promise<string> {
+async function currentValue(arn: string, sm: SecretsManagerClient): Promise<{ value: string; versionId: string | undefined }> {
   const out = await awsCall(() => sm.send(new GetSecretValueCommand({ SecretId: arn })));
   if (out.SecretString === undefined) throw new ConfigurationError(`Secret ${arn} has no string value`);
-  return out.SecretString;
+  return { value: out.SecretString, versionId: out.VersionId };
+}
+
+export async function readSecretString(arn: string, sm: SecretsManagerClient = home()): Promise<string> {
+  return (await currentValue(arn, sm)).value;
+}
+
+/** The secret's current value and the id of that version, from one read: the version id names exactly this value. */
+export async function readSecretVersion(arn: string, sm: SecretsManagerClient = home()): Promise<{ value: string; versionId: string }> {
+  const { value, versionId } = await currentValue(arn, sm);
+  if (!versionId) throw new ConfigurationError(`Secret ${arn}: Secrets Manager returned no VersionId`);
+  return { value, versionId };
 }
 
 export async function readSecretJson<T extends z.ZodType>(arn: string, schema: T, sm: SecretsManagerClient = home()): Promise<z.output<T>> {
-  const text = await readSecretString(arn, sm);
+  return parseSecretJson(arn, await readSecretString(arn, sm), schema);
+}
+
+/** A secret's text as JSON of the schema; errors name the secret and the missing fields, never a value. */
+export function parseSecretJson<T extends z.ZodType>(arn: string, text: string, schema: T): z.output<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);

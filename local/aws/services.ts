@@ -2,7 +2,7 @@
  * Service registry: every AWS service the sandbox serves, constructed with the kernel.
  * IAM and STS live on the kernel's identity store; S3 and Secrets Manager keep their own state;
  * DynamoDB fronts embedded dynalite engines (one per account and region); Organizations answers from the
- * kernel's organization model.
+ * kernel's organization model; SSM keeps Parameter Store parameters.
  */
 import type { Kernel } from './core/kernel';
 import type { SandboxService, ServiceName } from './core/types';
@@ -11,6 +11,7 @@ import { IamService } from './services/iam';
 import { OrganizationsService } from './services/organizations';
 import { S3Service } from './services/s3';
 import { SecretsManagerService } from './services/secretsmanager';
+import { SsmService } from './services/ssm';
 import { StsService } from './services/sts';
 
 export function createServices(kernel: Kernel): Map<ServiceName, SandboxService> {
@@ -21,6 +22,7 @@ export function createServices(kernel: Kernel): Map<ServiceName, SandboxService>
     new SecretsManagerService(kernel),
     new DynamoDbService(kernel),
     new OrganizationsService(kernel),
+    new SsmService(kernel),
   ];
   return new Map(services.map((s) => [s.name, s]));
 }

@@ -2,7 +2,7 @@
  * Runs the self-hosted Palette platform setup on the local sandbox (what `palette-onboard platform-setup --local`
  * runs):
  *
- *   tsx local/bin/platform-setup.ts [--rotate] [--reverse-proxy <file.json>] [--json] [--verbose]
+ *   tsx local/bin/platform-setup.ts [--rotate] [--take-over] [--reverse-proxy <file.json>] [--json] [--verbose]
  *
  * 1. synthesizes the CDK app with context selfHosted=true (plus reverseProxySecretArn = the secret NAME
  *    palette-onboarding-platform/reverse-proxy when --reverse-proxy is given), cached like every local run;
@@ -13,7 +13,8 @@
  *    ({username, password}: PALETTE_SANDBOX_SYSTEM_USER / PALETTE_SANDBOX_SYSTEM_PASSWORD, else the emulator's
  *    defaults) and, with --reverse-proxy, the file's {server, port, protocol, caCert, clientCert, clientKey}
  *    as the reverse-proxy secret, under the names the template gives the functions;
- * 4. runs the PlatformSetup state machine with the real bundled handlers (input {} or {"rotateAccessKey": true}),
+ * 4. runs the PlatformSetup state machine with the real bundled handlers (input {}, {"rotateAccessKey": true},
+ *    plus {"takeOver": true} with --take-over),
  *    a line per state, then a summary: user ARN, key id, secret ARN, Palette's STS account, and what Palette now
  *    tells tenants (GET /v1/clouds/aws/account/sts). Never a secret value.
  * --json: stdout gets exactly one JSON object (the result); progress goes to stderr.
@@ -31,7 +32,7 @@ import { detectRunningSandbox, ensureSandboxSecret, sandboxEndpoints, type Sandb
 import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
 import { runMain } from './exit';
 
-const USAGE = 'usage: tsx local/bin/platform-setup.ts [--rotate] [--reverse-proxy <file.json>] [--json] [--verbose]';
+const USAGE = 'usage: tsx local/bin/platform-setup.ts [--rotate] [--take-over] [--reverse-proxy <file.json>] [--json] [--verbose]';
 /** The reverse-proxy secret's name (CDK context reverseProxySecretArn of the local synth). */
 const LOCAL_REVERSE_PROXY_SECRET_NAME = 'palette-onboarding-platform/reverse-proxy';
 
@@ -41,16 +42,18 @@ class UsageError extends Error {
 
 interface Args {
   rotate: boolean;
+  takeOver: boolean;
   json: boolean;
   verbose: boolean;
   reverseProxyFile?: string;
 }
 
 function parse(argv: string[]): Args {
-  const args: Args = { rotate: false, json: false, verbose: false };
+  const args: Args = { rotate: false, takeOver: false, json: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--rotate') args.rotate = true;
+    else if (a === '--take-over') args.takeOver = true;
     else if (a === '--json') args.json = true;
     else if (a === '--verbose') args.verbose = true;
     else if (a === '--reverse-proxy') {
@@ -143,7 +146,12 @@ function humanResult(run: LocalRunResult, sts: TenantSts, s: Style): string {
       `STS account ${sts.accountId}${sts.partition && sts.partition !== 'aws' ? ` (${sts.partition})` : ''} (GET /v1/clouds/aws/account/sts): tenant roles trust arn:aws:iam::${sts.accountId}:root`,
     ]);
   } else extra.push(['Palette tells tenants', s.bad(`GET /v1/clouds/aws/account/sts failed: ${sts.error}`)]);
-  return `\n${s.ok('Platform setup succeeded')}\n${formatPlatformSummary(run.output as Record<string, unknown>, s, extra)}`;
+  const output = run.output as Record<string, unknown>;
+  const headline =
+    output.stsAccountStatus === 'left-alone'
+      ? `${s.ok('Platform setup succeeded')}: ${s.bad("Palette's system STS account is not this deployment's and was left alone")}`
+      : s.ok('Platform setup succeeded');
+  return `\n${headline}\n${formatPlatformSummary(output, s, extra)}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -206,7 +214,8 @@ async function main(argv: string[]): Promise<number> {
       await ensureSandboxSecret(sb, proxyRef, proxyValue, { description: 'Palette reverse proxy (local sandbox)', what: 'reverse-proxy secret' });
     }
 
-    const run = await runStateMachine(args.rotate ? { rotateAccessKey: true } : {}, {
+    const input = { ...(args.rotate ? { rotateAccessKey: true } : {}), ...(args.takeOver ? { takeOver: true } : {}) };
+    const run = await runStateMachine(input, {
       sandbox: sb,
       workflow,
       stateMachine: PLATFORM_SETUP_STATE_MACHINE,

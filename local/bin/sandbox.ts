@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox [-- --json]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
- * Secrets Manager, DynamoDB, Organizations) and the Palette emulator wired to it (local/sandbox.ts).
+ * Secrets Manager, DynamoDB, Organizations, SSM Parameter Store) and the Palette emulator wired to it (local/sandbox.ts).
  *
  * Environment: see sandboxOptionsFromEnv (SANDBOX_AWS_PORT, SANDBOX_REGION, SANDBOX_ACCESS_KEY_ID,
  * SANDBOX_SECRET_ACCESS_KEY, SANDBOX_ACCOUNTS, SANDBOX_IAM_PROPAGATION_MS (default 3000),
@@ -20,7 +20,7 @@ type ReadyInfo = LocalSandboxReadyLine;
 
 function banner(info: ReadyInfo, sb: RunningSandbox): string {
   const lines = [
-    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations) is running.',
+    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations, SSM) is running.',
     '',
     `  endpoint            ${info.endpoint}`,
     `  region              ${info.region}`,

@@ -3,9 +3,14 @@
  * - STS credentials: AssumeRole into the tenant's role as Palette's STS principal, with the external id.
  * - Static keys: GetCallerIdentity with the given keys.
  * - S3 bucket: put, list and delete a probe object with the given keys or the assumed role.
+ * - Cluster permissions (the cloud account validate, after the credentials): the principal (the role, or the user the
+ *   keys belong to) may perform a sample of the EC2 / ELB / autoscaling actions Palette deploys clusters with, by IAM
+ *   evaluation in the sandbox (iam:SimulatePrincipalPolicy in the principal's account, as the account's admin: what
+ *   Palette's permission validator, `palette validate-auth`, does with IAM-read credentials).
  * Failures become V1Errors naming the denied action; secrets never appear in messages.
  */
 import { randomBytes } from 'node:crypto';
+import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PaletteError } from './errors';
@@ -171,4 +176,64 @@ export async function probeBucket(
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The actions the cloud account validate samples: EC2, Elastic Load Balancing and Auto Scaling actions Palette deploys
+ * clusters with, each allowed on `*` by every aws.clusterPolicies mode but `none` (the core PaletteControllerPolicy,
+ * and each minimum-permissions policy: test/unit/cluster-policies.test.ts checks it against the product's table).
+ */
+export const CLUSTER_PERMISSION_SAMPLE = [
+  'ec2:DescribeVpcs',
+  'ec2:DescribeInstances',
+  'ec2:RunInstances',
+  'ec2:CreateSecurityGroup',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:CreateLoadBalancer',
+  'autoscaling:DescribeAutoScalingGroups',
+] as const;
+
+interface SandboxAccountView {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The principal's account's admin credentials, from the AWS sandbox's admin API. */
+async function accountAdmin(target: AwsTarget, accountId: string): Promise<AwsCredentials | undefined> {
+  const res = await fetch(`${target.endpoint}/_sandbox/accounts`);
+  if (!res.ok) throw new PaletteError(500, 'AwsNotConnected', `the AWS sandbox's account list answered ${res.status}`);
+  const account = ((await res.json()) as SandboxAccountView[]).find((a) => a.accountId === accountId);
+  return account ? { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey } : undefined;
+}
+
+/**
+ * The principal (a role or user ARN, its path included) may perform every action of CLUSTER_PERMISSION_SAMPLE, as
+ * IAM evaluates its identity policies; otherwise a 400 `errorCode` naming the first missing action (and every other
+ * one in `details.missingActions`).
+ */
+export async function checkClusterPermissions(target: AwsTarget, principalArn: string, errorCode: string): Promise<void> {
+  const accountId = principalArn.split(':')[4] ?? '';
+  const admin = await accountAdmin(target, accountId);
+  if (!admin) throw new PaletteError(400, errorCode, `${principalArn} is not in an account of the AWS sandbox`, { resource: principalArn });
+  const iam = new IAMClient({ endpoint: target.endpoint, region: target.region, credentials: admin, maxAttempts: 2 });
+  let decisions: { action: string; decision: string }[];
+  try {
+    const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principalArn, ActionNames: [...CLUSTER_PERMISSION_SAMPLE] }));
+    decisions = (out.EvaluationResults ?? []).map((r) => ({ action: r.EvalActionName ?? '', decision: r.EvalDecision ?? 'implicitDeny' }));
+  } catch (e) {
+    throw validationFailure(errorCode, 'iam:SimulatePrincipalPolicy', principalArn, e, [admin.secretAccessKey]);
+  } finally {
+    iam.destroy();
+  }
+  const missing = CLUSTER_PERMISSION_SAMPLE.filter((a) => decisions.find((d) => d.action === a)?.decision !== 'allowed');
+  const [first] = missing;
+  if (first === undefined) return;
+  throw new PaletteError(
+    400,
+    errorCode,
+    `${first} denied for ${principalArn}: it may not perform ${missing.join(', ')} (a sample of what Palette deploys clusters with); ` +
+      "attach Palette's required IAM policies to it",
+    { action: first, resource: principalArn, awsErrorCode: 'AccessDenied', missingActions: missing },
+  );
 }

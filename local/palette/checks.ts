@@ -133,3 +133,34 @@ export function sshPublicKey(value: unknown, field: string): void {
     throw badRequest(field, `is not a valid ${type} public key (the key data does not match its type)`);
   }
 }
+
+/**
+ * An S3 location's optional `s3Url` (custom S3 endpoint, MinIO console URL): when given, an absolute http(s) URL with a
+ * host (what Velero's `s3Url` needs). Which addresses the workflow may send keys to is its own rule (endpoints.ts).
+ */
+export function optionalEndpointUrl(value: unknown, field: string): void {
+  if (value === undefined || value === '') return;
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw badRequest(field, `'${String(value)}' is not an http(s) URL`);
+  }
+}
+
+/**
+ * An optional CA certificate (`caCert`): PEM CERTIFICATE blocks of base64 lines and nothing else. The content is not
+ * parsed as X.509: Palette hands it to the backup agent as given (whether it parses it is unconfirmed).
+ */
+export function optionalPemCertificates(value: unknown, field: string): void {
+  if (value === undefined || value === '') return;
+  const text = String(value).trim();
+  const block = /-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/]+={0,2}\r?\n)+-----END CERTIFICATE-----/g;
+  const rest = text.replace(block, '').trim();
+  if (!text.includes('-----BEGIN CERTIFICATE-----') || rest !== '') {
+    throw badRequest(field, 'must be one or more PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)');
+  }
+}

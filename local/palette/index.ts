@@ -1,10 +1,12 @@
 /**
  * Local Palette emulator: an HTTP server implementing the Palette API subset in
  * lambdas/services/palette/spec/openapi-subset.json and its supplement (spec/supplement.json: cluster search and
- * backup configuration), with real AWS validation against the AWS sandbox.
+ * backup configuration, private cloud gateways), with real AWS validation against the AWS sandbox.
  * See local/palette/README.md for behaviour and the emulator's documented choices.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AwsTarget, StsPrincipal } from './aws-checks';
 import { TOKEN_TTL_MS, TokenService } from './auth';
@@ -23,7 +25,8 @@ import { PALETTE_SAAS_ACCOUNT_ID } from './saas-identity';
 import { PaletteServer, type RequestLogEntry } from './server';
 import { loadSpec } from './spec';
 import type { ClusterInput } from './clusters';
-import { type Json, PaletteState } from './state';
+import type { GatewayInput } from './gateways';
+import { getDotted, type Json, PaletteState } from './state';
 import { SandboxHooks, type OperationObserver, type PaletteOperationEvent, type RequestObserver } from '../hooks';
 
 export type { PaletteMode } from './operations';
@@ -31,6 +34,7 @@ export type { StsPrincipal, AwsTarget } from './aws-checks';
 export type { PaletteRealismConfig, RealismPatch, FaultRule, FaultOutage, FaultOutageInput, PaletteFaultStats } from './realism';
 export type { RequestLogEntry } from './server';
 export type { ClusterInput } from './clusters';
+export type { GatewayInput } from './gateways';
 export type { PaletteOperationEvent, SandboxRequestEvent, HookAnswer } from '../hooks';
 export { PALETTE_SAAS_ACCOUNT_ID, PALETTE_STS_USER, provisionSaasPrincipal, type SandboxForPalette } from './saas-identity';
 
@@ -68,6 +72,13 @@ export interface PaletteEmulatorOptions {
   seed?: number;
   /** Session token lifetime (default 15 minutes, as documented). */
   tokenTtlMs?: number;
+  /**
+   * Serve https with this certificate (PEM: the server certificate, then its intermediates) and private key (PEM),
+   * e.g. one issued by a private CA the test generates at run time (a self-hosted Palette behind a private CA; env
+   * PALETTE_SANDBOX_TLS_CERT_FILE / PALETTE_SANDBOX_TLS_KEY_FILE). The certificate must name 127.0.0.1 (IP SAN). The
+   * endpoint is then `https://127.0.0.1:<port>`. Default: plain http.
+   */
+  tls?: { cert: string; key: string };
 }
 
 export interface TenantCredentials {
@@ -109,6 +120,25 @@ export interface RunningPaletteEmulator extends TenantCredentials {
   /** Removes a cluster (also DELETE /_emulator/clusters/{uid}); false when there is none. */
   removeCluster(uid: string): boolean;
   /**
+   * Adds a private cloud gateway (also POST /_emulator/gateways): in the first tenant unless `tenantUid`, `Running`
+   * unless `state`. Returns its uid. Listed by GET /v1/overlords, read by GET /v1/overlords/{uid}. Reset removes it.
+   */
+  addGateway(input: GatewayInput): string;
+  /** Sets a gateway's status.state (also PATCH /_emulator/gateways/{uid} `{"state": ...}`); false when there is none. */
+  setGatewayState(uid: string, state: string): boolean;
+  /** Removes a gateway (also DELETE /_emulator/gateways/{uid}); false when there is none. */
+  removeGateway(uid: string): boolean;
+  /**
+   * In-process only (never served over HTTP), for tests: whether this API key value authenticates now, as the ApiKey
+   * header would (a key of some tenant, active, not expired by the emulator's clock).
+   */
+  apiKeyAuthenticates(value: string): boolean;
+  /**
+   * In-process only, for tests that check what reached Palette although every read masks it: the stored value of a
+   * secret field of a resource (`clientSecret`, `config.credentials.jsonCredentials`, ...); undefined when unset.
+   */
+  storedSecret(uid: string, field: string): string | undefined;
+  /**
    * In-process observer of every answered API call (local/hooks.ts); answering 'hold' keeps the response unsent
    * (the socket stays open until stop). Returns the unsubscribe function.
    */
@@ -144,6 +174,10 @@ export function paletteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pal
   if (strict !== undefined) o.rejectUnknownFields = strict;
   if (env.PALETTE_SANDBOX_LATENCY_MS) o.latency = { defaultMs: Number(env.PALETTE_SANDBOX_LATENCY_MS) };
   if (env.PALETTE_SANDBOX_SEED) o.seed = Number(env.PALETTE_SANDBOX_SEED);
+  const certFile = env.PALETTE_SANDBOX_TLS_CERT_FILE;
+  const keyFile = env.PALETTE_SANDBOX_TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new Error('PALETTE_SANDBOX_TLS_CERT_FILE and PALETTE_SANDBOX_TLS_KEY_FILE go together');
+  if (certFile && keyFile) o.tls = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
   for (const [k, v] of Object.entries({ port: o.port, seed: o.seed, latency: o.latency?.defaultMs })) {
     if (v !== undefined && !Number.isFinite(v)) throw new Error(`invalid number for Palette emulator option ${k}`);
   }
@@ -194,14 +228,15 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
     },
   });
 
-  const http = createServer((req, res) => {
+  const listener: Parameters<typeof createServer>[1] = (req, res) => {
     server.handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ code: 'InternalError', message: e instanceof Error ? e.message : String(e) }));
       }
     });
-  });
+  };
+  const http = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener);
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -222,7 +257,7 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
   };
 
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     // Live: PUT /_emulator/mode may switch it (platform setup on a SaaS-mode sandbox).
     get mode() {
@@ -257,6 +292,23 @@ export async function startPaletteEmulator(opts: PaletteEmulatorOptions = {}): P
     },
     addCluster: (input) => server.addCluster(input),
     removeCluster: (uid) => server.removeCluster(uid),
+    addGateway: (input) => server.addGateway(input),
+    setGatewayState: (uid, state) => server.setGatewayState(uid, state),
+    removeGateway: (uid) => server.removeGateway(uid),
+    apiKeyAuthenticates: (value) => {
+      const found = server.core.state.findApiKey(value);
+      return found !== undefined && found.key.isActive && found.key.expiry > now();
+    },
+    storedSecret: (uid, field) => {
+      for (const t of server.core.state.tenants) {
+        const r = t.resources.find((x) => x.uid === uid);
+        if (r) {
+          const v = getDotted(r.spec, field);
+          return typeof v === 'string' && v !== '' ? v : undefined;
+        }
+      }
+      return undefined;
+    },
     onOperation: (fn) => hooks.onOperation(fn),
     onRequest: (fn) => hooks.onRequest(fn),
     stop: () =>

@@ -1,14 +1,15 @@
 /**
- * One handler per operationId of the spec subset (plus the two documented-only operations and the two of the
+ * One handler per operationId of the spec subset (plus the two documented-only operations and the four of the
  * supplement). The server has already routed, authenticated, resolved the scope and validated the body against the
  * schema.
  */
 import type { AwsTarget, StsPrincipal } from './aws-checks';
-import { assumeRole, callerIdentity, probeBucket } from './aws-checks';
+import { assumeRole, callerIdentity, checkClusterPermissions, probeBucket } from './aws-checks';
 import type { Principal, TokenService } from './auth';
 import { unauthorized } from './auth';
 import * as checks from './checks';
 import { clusterBackupView, clusterSummaryView, visibleCluster, visibleClusters } from './clusters';
+import { gatewayList, gatewayView, tenantGateway } from './gateways';
 import { PaletteError, badRequest, notFound } from './errors';
 import {
   type MetaInput,
@@ -235,9 +236,13 @@ const stsHandlers: Record<string, Handler> = {
   },
   V1AwsAccountValidate: async (ctx) => {
     const creds = checks.awsCredentials(ctx.body);
-    if (creds.type === 'sts') await stsCredentials(ctx, creds, 'AwsAccountValidationFailed');
-    else if (creds.type === 'secret') {
-      await callerIdentity(awsTarget(ctx.core), { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey }, 'AwsAccountValidationFailed');
+    // The credentials, then the principal's permissions to deploy clusters (aws-checks.ts checkClusterPermissions).
+    if (creds.type === 'sts') {
+      await stsCredentials(ctx, creds, 'AwsAccountValidationFailed');
+      await checkClusterPermissions(awsTarget(ctx.core), creds.arn, 'AwsAccountValidationFailed');
+    } else if (creds.type === 'secret') {
+      const identity = await callerIdentity(awsTarget(ctx.core), { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey }, 'AwsAccountValidationFailed');
+      await checkClusterPermissions(awsTarget(ctx.core), identity.arn, 'AwsAccountValidationFailed');
     }
     // pod-identity: only the structure is checked (the role is assumed by an EKS pod, not by Palette).
     return NO_CONTENT;
@@ -306,6 +311,23 @@ function azureAccountSpec(spec: Json): Json {
   return out;
 }
 
+/**
+ * A cloud account links to a private cloud gateway with the `overlordUid` annotation (Go SDK account_azure.go); the
+ * emulator refuses one that names no gateway of the tenant (404 naming the annotation: catches a gateway NAME sent
+ * where its uid belongs). Whether Palette itself checks it is unconfirmed (the SDKs check the gateway first). An
+ * empty value (Terraform sends `overlordUid: ""`) means none.
+ */
+function checkOverlordAnnotation(tenant: Tenant, meta: MetaInput | undefined): void {
+  const uid = obj(meta?.annotations).overlordUid;
+  if (typeof uid !== 'string' || uid === '') return;
+  if (!tenant.gateways.some((g) => g.uid === uid)) {
+    throw new PaletteError(404, 'ResourceNotFound', `metadata.annotations.overlordUid: private cloud gateway '${uid}' not found in tenant ${tenant.uid}`, {
+      field: 'metadata.annotations.overlordUid',
+      uid,
+    });
+  }
+}
+
 function cloudAccountHandlers(prefix: 'Aws' | 'Azure', collection: 'awsAccount' | 'azureAccount', prepare: (s: Json) => Json): Record<string, Handler> {
   return {
     [`v1CloudAccounts${prefix}List`]: (ctx) => {
@@ -315,6 +337,7 @@ function cloudAccountHandlers(prefix: 'Aws' | 'Azure', collection: 'awsAccount' 
     [`v1CloudAccounts${prefix}Create`]: (ctx) => {
       const { meta, spec } = bodySpec(ctx);
       requireName(meta);
+      checkOverlordAnnotation(tenantOf(ctx), meta);
       const r = ctx.core.store.create(scopeOf(ctx), collection, meta, prepare(spec));
       return { status: 201, body: { uid: r.uid } };
     },
@@ -325,6 +348,7 @@ function cloudAccountHandlers(prefix: 'Aws' | 'Azure', collection: 'awsAccount' 
     [`v1CloudAccounts${prefix}Update`]: (ctx) => {
       const r = ctx.core.store.get(scopeOf(ctx), collection, uidParam(ctx));
       const { meta, spec } = bodySpec(ctx);
+      checkOverlordAnnotation(tenantOf(ctx), meta);
       // A masked secret sent back (GET then PUT) keeps the stored value (ResourceStore.update).
       ctx.core.store.update(r, meta, prepare(spec));
       return NO_CONTENT;
@@ -482,6 +506,8 @@ function locationSpec(type: LocationType, spec: Json): Json {
   if (type === 's3' || type === 'minio') {
     checks.s3BucketName(String(config.bucketName), 'spec.config.bucketName');
     const creds = checks.awsCredentials(config.credentials, 'spec.config.credentials.');
+    checks.optionalEndpointUrl(config.s3Url, 'spec.config.s3Url');
+    checks.optionalPemCertificates(config.caCert, 'spec.config.caCert');
     if (type === 'minio') {
       if (typeof config.s3Url !== 'string' || config.s3Url === '') throw badRequest('spec.config.s3Url', 'is required for MinIO locations');
       if (creds.type !== 'secret') throw badRequest('spec.config.credentials.credentialType', 'MinIO locations support only secret credentials');
@@ -589,6 +615,16 @@ const clusterHandlers: Record<string, Handler> = {
   v1ClusterFeatureBackupGet: (ctx) => ({ status: 200, body: clusterBackupView(visibleCluster(scopeOf(ctx), uidParam(ctx))) }),
 };
 
+// ---------------------------------------------------------------- private cloud gateways (spec/supplement.json; read-only)
+
+const gatewayHandlers: Record<string, Handler> = {
+  v1OverlordsList: (ctx) => ({ status: 200, body: gatewayList(tenantOf(ctx), ctx.query.name) }),
+  v1OverlordsUidGet: (ctx) => {
+    const tenant = tenantOf(ctx);
+    return { status: 200, body: gatewayView(tenant, tenantGateway(tenant, uidParam(ctx))) };
+  },
+};
+
 export const HANDLERS: Record<string, Handler> = {
   'x-inferred-SysLogin': sysLogin,
   v1Authenticate: authenticate,
@@ -605,4 +641,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...locationHandlers('gcp', 'Gcp', false),
   ...locationHandlers('azure', 'Azure', false),
   ...clusterHandlers,
+  ...gatewayHandlers,
 };

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type Principal, type TokenService, authenticate } from './auth';
 import { PaletteError } from './errors';
 import { addCluster, clusterInspectView, removeCluster } from './clusters';
+import { addGateway, gatewayInspectView, removeGateway, setGatewayState } from './gateways';
 import { HANDLERS, type EmulatorCore, type OpResult } from './operations';
 import { type RateLimiter, type Realism } from './realism';
 import { type ScopeRef, ResourceStore } from './resources';
@@ -333,6 +334,16 @@ export class PaletteServer {
         if (!this.removeCluster(uid)) throw new PaletteError(404, 'ResourceNotFound', `cluster '${uid}' not found`, { uid });
         return send(res, 204, undefined);
       }
+      if (route === 'POST /_emulator/gateways') return send(res, 201, { uid: this.addGateway(parseJson(await readBody(req)) ?? {}) });
+      if ((method === 'PATCH' || method === 'DELETE') && path.startsWith('/_emulator/gateways/')) {
+        const uid = decodeURIComponent(path.slice('/_emulator/gateways/'.length));
+        const body = method === 'PATCH' ? parseJson(await readBody(req)) : undefined;
+        const state = typeof body === 'object' && body !== null && 'state' in body ? body.state : undefined;
+        if (method === 'PATCH' && typeof state !== 'string') throw new PaletteError(400, 'InvalidRequest', 'state: must be a string');
+        const done = method === 'PATCH' ? this.setGatewayState(uid, String(state)) : this.removeGateway(uid);
+        if (!done) throw new PaletteError(404, 'ResourceNotFound', `private cloud gateway '${uid}' not found`, { uid });
+        return send(res, method === 'PATCH' ? 200 : 204, method === 'PATCH' ? { uid, state } : undefined);
+      }
       throw new PaletteError(404, 'NotFound', `unknown control endpoint ${route}`);
     } catch (e) {
       const r = this.errorResult(e);
@@ -348,6 +359,21 @@ export class PaletteServer {
   /** Removes a cluster; false when no tenant has it. */
   removeCluster(uid: string): boolean {
     return removeCluster(this.core.state, uid);
+  }
+
+  /** Adds a private cloud gateway (local/palette/gateways.ts gatewayInput); returns its uid. Throws PaletteError on bad input. */
+  addGateway(input: unknown): string {
+    return addGateway(this.core.state, this.core.now(), input).uid;
+  }
+
+  /** Sets a gateway's status.state; false when no tenant has it. */
+  setGatewayState(uid: string, state: string): boolean {
+    return setGatewayState(this.core.state, this.core.now(), uid, state);
+  }
+
+  /** Removes a gateway; false when no tenant has it. */
+  removeGateway(uid: string): boolean {
+    return removeGateway(this.core.state, uid);
   }
 
   /** Everything a test needs to assert on, with secret values masked (their presence is listed). */
@@ -391,6 +417,7 @@ export class PaletteServer {
           externalIds: { aws: state.externalId(t, 'aws'), 'aws-us-gov': state.externalId(t, 'aws-us-gov') },
           scopes,
           clusters: t.clusters.map(clusterInspectView),
+          gateways: t.gateways.map(gatewayInspectView),
         };
       }),
       system: {

@@ -72,6 +72,23 @@ export interface ClusterRecord {
   modifiedAt: number;
 }
 
+/**
+ * A private cloud gateway (PCG; "overlord" in Palette's API) as tests put it in (addGateway): Palette's gateways are
+ * installed and registered outside the API this emulator serves, which only lists them and reads one by uid.
+ */
+export interface GatewayRecord {
+  uid: string;
+  name: string;
+  /** status.state: Running (default, the only state a cloud account may be linked in), Pending, Failed, ... */
+  state: string;
+  /** spec.isSelfHosted: a PCG the customer installed (true) or a Palette-managed one. */
+  isSelfHosted: boolean;
+  /** spec.ipAddress. */
+  ipAddress: string;
+  createdAt: number;
+  modifiedAt: number;
+}
+
 export interface Project {
   uid: string;
   name: string;
@@ -85,6 +102,7 @@ export interface Tenant {
   apiKeys: ApiKeyRecord[];
   resources: Resource[];
   clusters: ClusterRecord[];
+  gateways: GatewayRecord[];
 }
 
 export interface SystemStsAccount {
@@ -216,6 +234,7 @@ export class PaletteState {
       ],
       resources: [],
       clusters: [],
+      gateways: [],
     };
     this.tenants.push(tenant);
     return tenant;

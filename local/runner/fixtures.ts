@@ -2,7 +2,9 @@
  * Sandbox stand-ins for what a tenant already has before an onboarding that uses the optional parts:
  * - Azure and GCP credential secrets (dummy values: the emulator checks their structure only);
  * - a MinIO endpoint: the AWS sandbox itself, with the bucket and an IAM user whose access key the MinIO
- *   credentials secret holds (the key is usable before this returns).
+ *   credentials secret holds (the key is usable before this returns);
+ * - the private cloud gateway an Azure account names by name: a Running one in the Palette emulator, unless the
+ *   tenant already has a gateway of that name (whatever its state: tests put in stopped ones on purpose).
  * Only secrets that do not exist yet are created. A MinIO `s3Url` on loopback is pointed at the running
  * sandbox, so example files work whichever port the sandbox got.
  */
@@ -100,6 +102,17 @@ async function minioStandIn(sb: SandboxEndpoints, bucket: string, tenantId: stri
   return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
 }
 
+/** A Running gateway of that name in the emulator's tenant, unless one of that name exists. */
+async function gatewayStandIn(sb: SandboxEndpoints, name: string, log: (l: string) => void): Promise<void> {
+  const list = await fetch(`${sb.palette.endpoint}/v1/overlords?name=${encodeURIComponent(name)}`, { headers: { ApiKey: sb.palette.apiKey } });
+  if (!list.ok) throw new Error(`listing the emulator's private cloud gateways failed: ${list.status}`);
+  const { items = [] } = (await list.json()) as { items?: { metadata?: { name?: string } }[] };
+  if (items.some((g) => g.metadata?.name === name)) return;
+  const created = await fetch(`${sb.palette.endpoint}/_emulator/gateways`, { method: 'POST', body: JSON.stringify({ name }) });
+  if (!created.ok) throw new Error(`creating the stand-in private cloud gateway ${name} failed: ${created.status}`);
+  log(`created sandbox stand-in private cloud gateway ${name} (Running)`);
+}
+
 /** Returns the request to run (MinIO s3Url on loopback pointed at this sandbox) after creating missing stand-ins. */
 export async function prepareRequestFixtures(request: unknown, sb: SandboxEndpoints, log: (line: string) => void = () => undefined): Promise<unknown> {
   if (!isObject(request)) return request;
@@ -111,6 +124,8 @@ export async function prepareRequestFixtures(request: unknown, sb: SandboxEndpoi
   if (typeof azure?.credentialsSecretArn === 'string') {
     await createSecretIfMissing(sm, azure.credentialsSecretArn, azureCredentials, log, 'Azure app registration');
   }
+  const gateway = isObject(azure?.privateCloudGateway) ? azure.privateCloudGateway : undefined;
+  if (typeof gateway?.name === 'string') await gatewayStandIn(sb, gateway.name, log);
   const locations = isObject(out.backupLocations) ? out.backupLocations : {};
   const gcp = isObject(locations.gcp) ? locations.gcp : undefined;
   if (typeof gcp?.credentialsSecretArn === 'string') {

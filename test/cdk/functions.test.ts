@@ -26,7 +26,7 @@ const props = (handler: string): Record<string, unknown> => fn(handler)[1].Prope
 describe('workflow functions', () => {
   it('has exactly one function per contract handler and per registration kind, and nothing else', () => {
     // + the event starter (start-onboarding, not a workflow function: test/cdk/trigger.test.ts)
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(29 + 1);
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(31 + 1);
     expect([...functionsByName(s.json).keys()].filter((n) => n !== 'start-onboarding').sort()).toEqual([...FUNCTION_NAMES].sort());
     expect(REGISTRATION_KEYS.map(registrationFunctionName)).toEqual([
       'ensure-cloud-account',
@@ -46,6 +46,7 @@ describe('workflow functions', () => {
         'read-palette-identity',
         'ensure-bucket',
         'ensure-backup-policy',
+        'ensure-cluster-policies',
         'ensure-sts-role',
         'ensure-static-user',
         'check-readiness',
@@ -53,6 +54,7 @@ describe('workflow functions', () => {
         'undo-registrations',
         'undo-principal',
         'undo-backup-policy',
+        'undo-cluster-policies',
         'undo-bucket',
         'validate-offboarding',
         'check-tenant-in-use',
@@ -98,6 +100,11 @@ describe('workflow functions', () => {
     const groups = FUNCTION_NAMES.map((h) => JSON.stringify(props(h).LoggingConfig));
     expect(new Set(roles).size).toBe(FUNCTION_NAMES.length);
     expect(new Set(groups).size).toBe(FUNCTION_NAMES.length);
+  });
+
+  it('without paletteVpc (the default) no function runs in a VPC (test/cdk/palette-connection.test.ts: with it)', () => {
+    for (const [id, r] of resourcesOfType(s.json, 'AWS::Lambda::Function')) expect(r.Properties?.VpcConfig, id).toBeUndefined();
+    expect(JSON.stringify(s.json)).not.toMatch(/"ec2:/);
   });
 
   it.each(FUNCTION_NAMES)('%s: metadata names the handler source and the bundled asset', (name) => {
@@ -152,6 +159,8 @@ describe('workflow functions', () => {
       POWERTOOLS_TRACE_ENABLED: 'true',
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
       PALETTE_SELF_HOSTED: 'false',
+      // No private CA: the Palette client trusts the public roots only.
+      PALETTE_CA_BUNDLE: '',
       DEPLOYMENT_ID: 'palette-onboarding',
       TENANT_REGISTRY_TABLE: { Ref: expect.stringMatching(/^TenantRegistryTable[0-9A-F]{8}$/) },
       // The lease outlives the state machine's timeout (1 h) by 15 minutes.

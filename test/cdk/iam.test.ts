@@ -64,10 +64,12 @@ const actionsOf = (json: CfnTemplate, handler: string) => new Set(statementsOf(j
 const TENANT_REACHING = [
   'ensure-bucket',
   'ensure-backup-policy',
+  'ensure-cluster-policies',
   'ensure-sts-role',
   'ensure-static-user',
   'undo-principal',
   'undo-backup-policy',
+  'undo-cluster-policies',
   'undo-bucket',
   // re-validation reads the tenant's objects (session scope `revalidate`: read actions only)
   'revalidate-tenant',
@@ -441,7 +443,7 @@ describe('per-function permissions', () => {
     }
   });
 
-  it('only the undo functions delete, and each only its own kind of resource', () => {
+  it('only the undo functions delete (and EnsureClusterPolicies: the cluster policies of another mode), each only its own kind of resource', () => {
     const deleting = (handler: string) =>
       [...actionsOf(base.json, handler)].filter((a) => /:Delete(Bucket|Policy|Role|User|Secret)$/.test(a)).sort();
     expect(deleting('ensure-bucket')).toEqual([]);
@@ -449,6 +451,9 @@ describe('per-function permissions', () => {
     expect(deleting('ensure-sts-role')).toEqual([]);
     expect(deleting('undo-bucket')).toEqual(['s3:DeleteBucket']);
     expect(deleting('undo-backup-policy')).toEqual(['iam:DeletePolicy']);
+    expect(deleting('undo-cluster-policies')).toEqual(['iam:DeletePolicy']);
+    // A mode change removes the tenant's cluster policies the new mode does not include (lambdas/services/aws/policy.ts).
+    expect(deleting('ensure-cluster-policies')).toEqual(['iam:DeletePolicy']);
     expect(deleting('undo-principal')).toEqual(['iam:DeleteRole', 'iam:DeleteUser']);
     expect(deleting('undo-registrations')).toEqual([]);
     expect(deleting('ensure-static-user')).toEqual([]);
@@ -474,11 +479,11 @@ describe('per-function permissions', () => {
   });
 
   const OFFBOARDING_ONLY = ['validate-offboarding', 'check-tenant-in-use', 'begin-offboarding', 'finish-offboarding'];
-  const UNDO = ['undo-registrations', 'undo-principal', 'undo-backup-policy', 'undo-bucket'];
+  const UNDO = ['undo-registrations', 'undo-cluster-policies', 'undo-principal', 'undo-backup-policy', 'undo-bucket'];
   const REVALIDATION_ONLY = ['list-revalidation-targets', 'revalidate-tenant', 'record-drift'];
   it.each([
-    ['onboarding', (name: string) => name !== 'start-onboarding' && !OFFBOARDING_ONLY.includes(name) && !REVALIDATION_ONLY.includes(name), 22],
-    ['offboarding', (name: string) => OFFBOARDING_ONLY.includes(name) || UNDO.includes(name), 8],
+    ['onboarding', (name: string) => name !== 'start-onboarding' && !OFFBOARDING_ONLY.includes(name) && !REVALIDATION_ONLY.includes(name), 24],
+    ['offboarding', (name: string) => OFFBOARDING_ONLY.includes(name) || UNDO.includes(name), 9],
     ['revalidation', (name: string) => REVALIDATION_ONLY.includes(name), 3],
   ] as const)('the %s state machine may invoke exactly its functions and publish only to the notifications bus', (which, mine, count) => {
     const [smId, sm] = stateMachineOf(base.json, which);

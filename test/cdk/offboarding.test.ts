@@ -14,7 +14,7 @@ beforeAll(() => {
   ({ definition } = stateMachineDefinition(synthesize({ skipBundling: true }).json, 'offboarding'));
 }, 120_000);
 
-const REMOVAL_STATES = ['RemoveRegistrations', 'RemovePrincipal', 'RemoveBackupPolicy', 'RemoveBucket'];
+const REMOVAL_STATES = ['RemoveRegistrations', 'RemoveClusterPolicies', 'RemovePrincipal', 'RemoveBackupPolicy', 'RemoveBucket'];
 const PLAN = { tenantId: 'acme', accountId: '111111111111', region: 'us-east-1', partition: 'aws', credentialMode: 'sts' };
 
 const permanent = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -27,6 +27,7 @@ function stubs(overrides: StubHandlers = {}, validated: Record<string, unknown> 
     CheckTenantInUse: () => ({ inUse: false, clusters: [] }),
     BeginOffboarding: () => ({ began: true }),
     RemoveRegistrations: removed('palette:cloudaccount/uid-1'),
+    RemoveClusterPolicies: removed('arn:aws:iam::111111111111:policy/palette-onboarding/palette-onboarding-acme-PaletteControllerPolicy'),
     RemovePrincipal: removed('arn:aws:iam::111111111111:role/palette-onboarding-acme'),
     RemoveBackupPolicy: removed('arn:aws:iam::111111111111:policy/palette-onboarding-acme-backup'),
     RemoveBucket: () => ({ deleted: [], retained: [{ id: 'arn:aws:s3:::acme-bucket', reason: 'retained: deleteBucket not requested' }] }),
@@ -56,6 +57,7 @@ describe('the Offboarding definition', () => {
       outcome: 'SUCCEEDED',
       removed: {
         registrations: { deleted: ['palette:cloudaccount/uid-1'] },
+        clusterPolicies: { deleted: ['arn:aws:iam::111111111111:policy/palette-onboarding/palette-onboarding-acme-PaletteControllerPolicy'] },
         principal: { deleted: ['arn:aws:iam::111111111111:role/palette-onboarding-acme'] },
         policy: { deleted: ['arn:aws:iam::111111111111:policy/palette-onboarding-acme-backup'] },
         bucket: { deleted: [], retained: [{ id: 'arn:aws:s3:::acme-bucket' }] },
@@ -98,7 +100,7 @@ describe('the Offboarding definition', () => {
     const run = await runWorkflow(definition, { tenantId: 'acme' }, failing, { executionName: 'offboard-acme-3' });
 
     expect(run.failure?.Error).toBe('DeleteConflictError');
-    expect(taskStates(run)).toEqual(['ValidateOffboarding', 'CheckTenantInUse', 'BeginOffboarding', 'RemoveRegistrations', 'RemovePrincipal', 'FinishOffboardingOnFailure', 'NotifyOffboardingFailed']);
+    expect(taskStates(run)).toEqual(['ValidateOffboarding', 'CheckTenantInUse', 'BeginOffboarding', 'RemoveRegistrations', 'RemoveClusterPolicies', 'RemovePrincipal', 'FinishOffboardingOnFailure', 'NotifyOffboardingFailed']);
     expect(run.inputOf('FinishOffboardingOnFailure')).toMatchObject({
       outcome: 'FAILED',
       removed: { registrations: { deleted: ['palette:cloudaccount/uid-1'] } },

@@ -39,6 +39,8 @@ beforeAll(() => {
       reverseProxySecretArn: PROXY_ARN,
       paletteSystemSecretArn: 'ops/palette-system',
       stsKeyRotationDays: '30',
+      platformAssumableRolePatterns: 'arn:aws:iam::*:role/palette-sts/*,arn:aws:iam::222222222222:role/HandMadePaletteRole',
+      platformStsTakeOver: 'true',
     },
   });
 }, 180_000);
@@ -125,6 +127,8 @@ describe('state machine', () => {
     'ShouldCheckReverseProxy',
     'CheckReverseProxySecret',
     'CheckSystemLogin',
+    'IsStsAccountOurs',
+    'LeaveStsAccountAlone',
     'EnsureStsUser',
     'EnsureAccessKey',
     'ShouldRotate',
@@ -135,7 +139,9 @@ describe('state machine', () => {
     'ShouldConfigureReverseProxy',
     'ConfigureReverseProxy',
     'SkipReverseProxy',
+    'WasStsAccountLeftAlone',
     'BuildSummary',
+    'BuildLeftAloneSummary',
     'Done',
     'UndoStsPrincipal',
     'Failed',
@@ -228,13 +234,17 @@ describe('state machine', () => {
 });
 
 describe('control flow with stub handlers', () => {
-  const PLAN = { configureReverseProxy: false, rotateAccessKey: false, partition: 'aws' };
+  const PLAN: { configureReverseProxy: boolean; rotateAccessKey: boolean; partition: string; userArn?: string } = {
+    configureReverseProxy: false,
+    rotateAccessKey: false,
+    partition: 'aws',
+  };
   const error = (name: string, message: string) => Object.assign(new Error(message), { name });
   function stubs(plan: Partial<typeof PLAN> = {}, overrides: StubHandlers = {}): StubHandlers {
     return {
       ValidateInput: () => ({ request: {}, plan: { ...PLAN, ...plan } }),
       CheckReverseProxySecret: () => ({ server: 'frps', port: 443 }),
-      CheckSystemLogin: () => ({ configured: false }),
+      CheckSystemLogin: () => ({ configured: false, owner: 'none', leaveAlone: false }),
       EnsureStsUser: () => ({ userName: 'u', userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/u', created: true, policyUpdated: true }),
       EnsureAccessKey: () => ({ accessKeyId: 'AKIA1', created: true, secretArn: 'arn:secret', secretCreated: true }),
       RotateAccessKey: () => ({ rotated: true, resumed: false, previousAccessKeyId: 'AKIA1', accessKeyId: 'AKIA2', deletedStaleKeys: [] }),
@@ -254,6 +264,7 @@ describe('control flow with stub handlers', () => {
     expect(run.inputOf('ValidateInput')).toEqual({ raw: {}, execution: { name: 'exec-1', startTime: expect.any(String) }, compensation: {} });
     expect(run.inputOf('RegisterStsAccount')).toMatchObject({ rotation: { skipped: true }, accessKey: { accessKeyId: 'AKIA1' } });
     expect(run.output).toEqual({
+      stsAccountStatus: 'registered',
       executionName: 'exec-1',
       accountId: '123456789012',
       partition: 'aws',
@@ -286,6 +297,29 @@ describe('control flow with stub handlers', () => {
       'CleanupAccessKeys',
       'ConfigureReverseProxy',
     ]);
+  });
+
+  it("an STS account that is not ours is left alone: no principal, no registration; the reverse proxy still; a summary that says so", async () => {
+    const { definition } = platformStateMachine(on.json);
+    const foreign = { configured: true, accountId: '222222222222', accessKeyId: 'AKIAHAND', owner: 'foreign', reason: 'another account', leaveAlone: true };
+    const userArn = 'arn:aws:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal';
+    const run = await runWorkflow(definition, {}, stubs({ configureReverseProxy: true, userArn }, { CheckSystemLogin: () => foreign }), { executionName: 'exec-8' });
+    expect(run.error).toBeUndefined();
+    expect(runStates(run)).toEqual(['ValidateInput', 'CheckReverseProxySecret', 'CheckSystemLogin', 'ConfigureReverseProxy']);
+    expect(run.output).toEqual({
+      stsAccountStatus: 'left-alone',
+      executionName: 'exec-8',
+      partition: 'aws',
+      userArn,
+      registration: { leftAlone: true, changed: false, paletteStsAccount: foreign },
+      reverseProxy: { server: 'frps', port: 443, changed: true, verified: true },
+    });
+    // takeOver: CheckSystemLogin says foreign but not leaveAlone; the normal path replaces it.
+    const taken = await runWorkflow(definition, { takeOver: true }, stubs({}, { CheckSystemLogin: () => ({ ...foreign, leaveAlone: false }) }), {
+      executionName: 'exec-9',
+    });
+    expect(runStates(taken)).toEqual(['ValidateInput', 'CheckSystemLogin', 'EnsureStsUser', 'EnsureAccessKey', 'RegisterStsAccount', 'CleanupAccessKeys']);
+    expect(taken.output).toMatchObject({ stsAccountStatus: 'registered' });
   });
 
   it('a bad reverse-proxy secret or a rejected login fails without compensation (nothing was created)', async () => {
@@ -401,7 +435,7 @@ describe('least privilege', () => {
     const onKey = (...as: string[]) => Object.fromEntries(as.map((a) => [a, STS]));
     expect(permissions(j, 'platform-validate-input')).toEqual({});
     expect(permissions(j, 'platform-check-reverse-proxy')).toEqual(read(PROXY));
-    expect(permissions(j, 'platform-check-system-login')).toEqual(read(SYSTEM));
+    expect(permissions(j, 'platform-check-system-login')).toEqual({ ...read(SYSTEM), ...onUser('iam:ListAccessKeys') });
     expect(permissions(j, 'platform-ensure-sts-user')).toEqual(
       onUser(
         'iam:GetUser',
@@ -482,9 +516,11 @@ describe('least privilege', () => {
       .map((r) => r.replaceAll('${aws:PrincipalTag/palette-onboarding-tenant}', '*'));
     expect(tenantPatterns.some((r) => arnMatches(r, onboardingSecrets[0] ?? ''))).toBe(true);
     for (const r of tenantPatterns) for (const arn of platformSecrets) expect(arnMatches(r, arn), `TenantSecretsAccess: ${r} vs ${arn}`).toBe(false);
-    expect(permissions(j, 'platform-check-system-login')).toEqual(
-      Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT, `${ENV}:secret:palette-onboarding-platform/system-credentials`].sort()])),
-    );
+    expect(permissions(j, 'platform-check-system-login')).toEqual({
+      ...Object.fromEntries(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].map((a) => [a, [SYSTEM_DEFAULT, `${ENV}:secret:palette-onboarding-platform/system-credentials`].sort()])),
+      // Whose Palette's STS account is (read-only, the principal only).
+      'iam:ListAccessKeys': [USER, USER_BY_NAME].sort(),
+    });
     // Without a reverse-proxy secret the reverse-proxy functions get no secret access at all.
     expect(permissions(j, 'platform-check-reverse-proxy')).toEqual({});
   });
@@ -510,6 +546,11 @@ describe('environment', () => {
       PALETTE_SYSTEM_SECRET_ARN: 'ops/palette-system',
       PALETTE_REVERSE_PROXY_SECRET_ARN: PROXY_ARN,
     });
+    expect(platform.PALETTE_STS_ASSUMABLE_ROLE_PATTERNS).toBeUndefined();
+    expect(JSON.parse(String(env(full.json, 'platform-validate-input').PALETTE_STS_ASSUMABLE_ROLE_PATTERNS))).toEqual([
+      'arn:aws:iam::*:role/palette-sts/*',
+      'arn:aws:iam::222222222222:role/HandMadePaletteRole',
+    ]);
     for (const h of PLATFORM_HANDLER_NAMES) expect(env(full.json, h), h).toEqual(env(full.json, 'platform-validate-input'));
     // The shared environment names the TenantSecretsAccess role (the platform functions may not assume it: their
     // permissions above are exact).
@@ -532,6 +573,8 @@ describe('deploy-time run and schedule', () => {
     expect(res.Properties).toMatchObject({ StateMachineArn: { Ref: smId }, Input: '{}', ConfigVersion: expect.stringMatching(/^[0-9a-f]{16}$/) });
     const [[, fullRes] = ['', { Type: '' }]] = resourcesOfType(full.json, 'Custom::PalettePlatformSetup');
     expect(fullRes.Properties?.ConfigVersion).not.toBe(res.Properties?.ConfigVersion);
+    // platformStsTakeOver: the deploy-time run replaces an STS account that is not this deployment's.
+    expect(fullRes.Properties?.Input).toBe('{"takeOver":true}');
     // The Provider's waiter state machine polls isComplete every 15 s.
     const waiter = resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine').find(([id]) => id.startsWith('PlatformSetupDeployProviderwaiter'));
     expect(waiter).toBeDefined();

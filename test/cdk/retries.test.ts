@@ -100,12 +100,12 @@ describe('state-level retries', () => {
         if (name.startsWith('Undo')) undo.push(name);
       }
     }
-    expect(undo.sort()).toEqual(['UndoBackupPolicy', 'UndoBucket', 'UndoPrincipal', 'UndoRegistrations', 'UndoStsPrincipal']);
+    expect(undo.sort()).toEqual(['UndoBackupPolicy', 'UndoBucket', 'UndoClusterPolicies', 'UndoPrincipal', 'UndoRegistrations', 'UndoStsPrincipal']);
   });
 
   it('compensation retries transient errors before its Catch records a permanent failure', () => {
     const onboarding = machines[0]?.definition as AslDefinition;
-    for (const name of ['UndoRegistrations', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure']) {
+    for (const name of ['UndoRegistrations', 'UndoClusterPolicies', 'UndoPrincipal', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure']) {
       const st = allStates(onboarding).get(name) as AslState;
       expect(st.Retry?.map((r) => r.ErrorEquals), name).toEqual([[...RETRYABLE_ERRORS]]);
       expect(st.Retry?.[0]?.ErrorEquals, name).toEqual(expect.arrayContaining(['PaletteServerError', 'PaletteThrottledError', 'AwsTransientError', 'Lambda.Unknown']));

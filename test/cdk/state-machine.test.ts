@@ -54,6 +54,7 @@ const TOP_LEVEL_STATES = [
   'CheckTenantResources',
   'CheckTenantResourcesBucketError',
   'CheckTenantResourcesPolicyError',
+  'CheckTenantResourcesClusterPoliciesError',
   'ChoosePrincipal',
   'EnsureStsRole',
   'EnsureStaticUser',
@@ -74,6 +75,7 @@ const TOP_LEVEL_STATES = [
   'NotifySuccess',
   'Done',
   'UndoRegistrations',
+  'UndoClusterPolicies',
   'UndoPrincipal',
   'UndoBackupPolicy',
   'UndoBucket',
@@ -86,6 +88,7 @@ const TOP_LEVEL_STATES = [
     'TenantResources',
     'EnsureBucket',
     'EnsureBackupPolicy',
+    'EnsureClusterPolicies',
     'EnsureStsRole',
     'EnsureStaticUser',
     'CheckReadiness',
@@ -120,11 +123,13 @@ const TASK_HANDLERS: Record<string, string> = {
   ReadPaletteIdentity: 'read-palette-identity',
   EnsureBucket: 'ensure-bucket',
   EnsureBackupPolicy: 'ensure-backup-policy',
+  EnsureClusterPolicies: 'ensure-cluster-policies',
   EnsureStsRole: 'ensure-sts-role',
   EnsureStaticUser: 'ensure-static-user',
   CheckReadiness: 'check-readiness',
   VerifyRegistrations: 'verify-registrations',
   UndoRegistrations: 'undo-registrations',
+  UndoClusterPolicies: 'undo-cluster-policies',
   UndoPrincipal: 'undo-principal',
   UndoBackupPolicy: 'undo-backup-policy',
   UndoBucket: 'undo-bucket',
@@ -164,7 +169,7 @@ describe('definition (contract)', () => {
 
   it('has the contract states inside the Parallel branches', () => {
     const tenant = def.States.TenantResources;
-    expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy']);
+    expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies']);
     const regs = def.States.Registrations;
     // One branch per registration kind, in the table's order (lambdas/domain/registrations.ts).
     expect(regs?.Branches?.map((b) => b.StartAt)).toEqual(REGISTRATION_STATES.map((r) => r.should));
@@ -234,11 +239,13 @@ describe('definition (contract)', () => {
       ReadPaletteIdentity: '$.palette',
       EnsureBucket: undefined,
       EnsureBackupPolicy: undefined,
+      EnsureClusterPolicies: undefined,
       EnsureStsRole: '$.principal',
       EnsureStaticUser: '$.principal',
       CheckReadiness: '$.readiness',
       VerifyRegistrations: '$.verification',
       UndoRegistrations: '$.compensation.registrations',
+      UndoClusterPolicies: '$.compensation.clusterPolicies',
       UndoPrincipal: '$.compensation.principal',
       UndoBackupPolicy: '$.compensation.policy',
       UndoBucket: '$.compensation.bucket',
@@ -296,7 +303,7 @@ describe('definition (contract)', () => {
   it('Parallel states select their branch results into the contract shape', () => {
     expect(def.States.TenantResources).toMatchObject({
       ResultPath: '$.tenant',
-      ResultSelector: { 'bucket.$': '$[0]', 'policy.$': '$[1]' },
+      ResultSelector: { 'bucket.$': '$[0]', 'policy.$': '$[1]', 'clusterPolicies.$': '$[2]' },
       Next: 'CheckTenantResources',
     });
     expect(def.States.Registrations).toMatchObject({
@@ -385,7 +392,7 @@ describe('definition (contract)', () => {
   });
 
   it('a failing branch settles its own Parallel (no branch still running during compensation), then the first failure compensates', () => {
-    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', ...REGISTRATION_STATES.map((r) => r.state)];
+    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies', ...REGISTRATION_STATES.map((r) => r.state)];
     for (const name of branchTasks) {
       expect(state(def, name).Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${name}Failed` }]);
       expect(state(def, `${name}Failed`), name).toMatchObject({
@@ -410,7 +417,8 @@ describe('definition (contract)', () => {
         expect(def.States[`${stepOf(p)}FailedAt`]).toEqual({ Type: 'Pass', Result: stepOf(p), ResultPath: '$.failureContext.step', Next: 'UndoRegistrations' });
       }
     };
-    check('CheckTenantResources', '$.tenant', ['bucket', 'policy'], 'ChoosePrincipal', (p) => (p === 'bucket' ? 'EnsureBucket' : 'EnsureBackupPolicy'));
+    const tenantStep: Record<string, string> = { bucket: 'EnsureBucket', policy: 'EnsureBackupPolicy', clusterPolicies: 'EnsureClusterPolicies' };
+    check('CheckTenantResources', '$.tenant', ['bucket', 'policy', 'clusterPolicies'], 'ChoosePrincipal', (p) => tenantStep[p] ?? p);
     check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations', (k) => REGISTRATIONS[k as RegistrationKey].state);
   });
 
@@ -448,7 +456,8 @@ describe('definition (contract)', () => {
 
   it('compensation runs in reverse order and an undo failure never stops the chain', () => {
     const chain = [
-      ['UndoRegistrations', 'registrations', 'UndoPrincipal'],
+      ['UndoRegistrations', 'registrations', 'UndoClusterPolicies'],
+      ['UndoClusterPolicies', 'clusterPolicies', 'UndoPrincipal'],
       ['UndoPrincipal', 'principal', 'UndoBackupPolicy'],
       ['UndoBackupPolicy', 'policy', 'UndoBucket'],
       ['UndoBucket', 'bucket', 'ReleaseTenantOnFailure'],
@@ -591,6 +600,11 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     ReadPaletteIdentity: () => ({ accountId: '111122223333', externalId: 'ext-1', partition: 'aws' }),
     EnsureBucket: () => ({ bucketName: 'palette-backup-acme', bucketArn: 'arn:aws:s3:::palette-backup-acme', region: 'us-east-1', created: true }),
     EnsureBackupPolicy: () => ({ policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/p', defaultVersionId: 'v1', created: true, versionCreated: false }),
+    EnsureClusterPolicies: () => ({
+      mode: 'core',
+      policies: [{ name: 'c', policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/c', defaultVersionId: 'v1', created: true, versionCreated: false }],
+      removed: [],
+    }),
     EnsureStsRole: () => ({ kind: 'sts', arn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', roleArn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', created: true }),
     EnsureStaticUser: () => ({ kind: 'static', arn: 'arn:aws:iam::210987654321:user/palette-onboarding/u', userName: 'u', accessKeyId: 'AKIAEXAMPLE', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:palette-onboarding/acme/aws-access-key-AbCdEf', created: true }),
     CheckReadiness: () => {
@@ -603,6 +617,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
     VerifyRegistrations: () => ({ ok: true, uids: { cloudAccount: 'ca-1', backupLocation: 'bl-1' } }),
     UndoRegistrations: () => ({ deleted: ['bl-1'] }),
+    UndoClusterPolicies: () => ({ deleted: ['c'] }),
     UndoPrincipal: () => ({ deleted: true }),
     UndoBackupPolicy: () => ({ deleted: true }),
     UndoBucket: () => ({ deleted: true }),
@@ -628,7 +643,7 @@ describe('control flow (definition run in-process)', () => {
     expect(run.error).toBeUndefined();
     const calls = run.calls.map((c) => c.state);
     expect(calls).toEqual(
-      expect.arrayContaining(['ValidateRequest', 'AcquireTenant', 'ReadPaletteIdentity', 'EnsureBucket', 'EnsureBackupPolicy', 'EnsureStsRole', 'EnsureCloudAccount', 'EnsureBackupLocation', 'VerifyRegistrations', 'ReleaseTenant', 'NotifySuccess']),
+      expect.arrayContaining(['ValidateRequest', 'AcquireTenant', 'ReadPaletteIdentity', 'EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies', 'EnsureStsRole', 'EnsureCloudAccount', 'EnsureBackupLocation', 'VerifyRegistrations', 'ReleaseTenant', 'NotifySuccess']),
     );
     expect(calls.indexOf('ReleaseTenant')).toBeLessThan(calls.indexOf('NotifySuccess'));
     expect(calls).not.toContain('ReleaseTenantOnFailure');
@@ -811,12 +826,12 @@ describe('control flow (definition run in-process)', () => {
     );
     const undos = run.calls.map((c) => c.state).filter((c) => c.startsWith('Undo') || c.startsWith('Release') || c === 'NotifyFailure');
     // UndoPrincipal is retried (AwsTransientError) before its Catch moves on.
-    expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure', 'NotifyFailure']);
+    expect(undos.filter((c) => c !== 'UndoPrincipal')).toEqual(['UndoRegistrations', 'UndoClusterPolicies', 'UndoBackupPolicy', 'UndoBucket', 'ReleaseTenantOnFailure', 'NotifyFailure']);
     // The release sees every undo step that did not finish, retries run out included (CompensationIncomplete).
     expect(run.inputOf('ReleaseTenantOnFailure')).toMatchObject({
       outcome: 'FAILED',
       error: { Error: 'PaletteConflictError' },
-      compensation: { registrations: { deleted: ['bl-1'] }, principalError: { Error: 'AwsTransientError' }, policy: { deleted: true }, bucket: { deleted: true } },
+      compensation: { registrations: { deleted: ['bl-1'] }, clusterPolicies: { deleted: ['c'] }, principalError: { Error: 'AwsTransientError' }, policy: { deleted: true }, bucket: { deleted: true } },
     });
     // 1 attempt + MaxAttempts (10) retries.
     expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(11);

@@ -163,7 +163,7 @@ const STRING_FIELDS: StringField[] = [
   id('azure.cloudAccount.privateCloudGatewayUid', 64, plain),
   id('sshKey.name', 63, plain),
   { path: ['sshKey', 'publicKey'], kind: 'ssh', max: 8192, lengthMessage: true, long: (n) => repeatTo(`${PUBLIC_KEY} `, n, 'c') },
-  id('apiKey.name', 63, plain),
+  id('apiKey.name', 61, plain),
   { path: ['apiKey', 'description'], kind: 'text', max: 256, lengthMessage: true, long: (n) => repeatTo('CI ', n, 'd') },
   id('apiKey.ownerUserUid', 64, plain),
   id('apiKey.expiry', 10, (n) => repeatTo('2030-01-31', n, '1'), false),
@@ -536,7 +536,7 @@ function crossField(n: number): Case[] {
       const account = (r.azure as Record<string, Record<string, unknown>>).cloudAccount as Record<string, unknown>;
       account.cloud = 'AzureUSGovernmentCloud';
       delete account.privateCloudGatewayUid;
-      return { family: 'cross-field', label: 'Azure US Government without a gateway (SaaS)', request: r, path: 'azure.cloudAccount.privateCloudGatewayUid', message: /required/ };
+      return { family: 'cross-field', label: 'Azure US Government without a gateway (SaaS)', request: r, path: 'azure.cloudAccount.privateCloudGateway', message: /required/ };
     }),
   );
   return sample(template, n, 7);

@@ -228,7 +228,7 @@ describe('bad input', () => {
     const result = await runOnboarding(prepared, { sandbox: sb, workflow, fixtures: false });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('RequestValidationError');
-    expect(result.errorMessage).toMatch(/azure\.cloudAccount\.privateCloudGatewayUid: required: on Palette SaaS/);
+    expect(result.errorMessage).toMatch(/azure\.cloudAccount\.privateCloudGateway: required: on Palette SaaS/);
     expect(statesEntered(result)).toEqual(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']);
     const after = await world();
     expect({ ...after, aws: Object.fromEntries(Object.keys(before.aws).map((a) => [a, after.aws[a] ?? {}])) }).toEqual(before);

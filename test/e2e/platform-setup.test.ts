@@ -2,15 +2,16 @@
  * Self-hosted Palette platform setup end to end on the sandbox (emulator in self-hosted mode): the PlatformSetup
  * state machine of the app synthesized with `selfHosted`, run by the local runner with the real bundled handlers
  * and the template's environment. Covers: a wrong system password; bad reverse-proxy settings rejected field by
- * field before any Palette call; setup from scratch with a reverse proxy (certificates generated here); a re-run
- * that changes nothing; STS onboarding of a tenant right after setup (Palette reports the home account, the
- * tenant role trusts it); rotation without a gap; the CLI's `platform-setup --local` against this sandbox; and a
- * scan that no secret value appears anywhere.
+ * field before any Palette call (a certificate for another host name included); setup from scratch with a reverse
+ * proxy (certificates generated here); a re-run that changes nothing; STS onboarding of a tenant right after setup
+ * (Palette reports the home account, the tenant role trusts it); rotation without a gap; an STS account registered
+ * by hand left alone, then taken over (takeOver); the CLI's `platform-setup --local --take-over` against this
+ * sandbox; and a scan that no secret value appears anywhere.
  *
  * The scenarios build on each other and run in order, on one sandbox and one synthesized app (the same CDK
  * context as `platform-setup --local --reverse-proxy`, so the CLI run below hits the same cached synth).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -241,6 +242,15 @@ describe('reverse-proxy settings are rejected field by field before any call to 
       ['clientCert: is not signed by the CA in caCert (issuer "CN=Other CA")'],
     ],
     [
+      'a certificate for another host name (subject alternative names)',
+      async () => {
+        const ca = await createCa();
+        const cert = await issueCert(ca, { dnsNames: ['proxy.elsewhere.example.org'] });
+        return { ...(await validReverseProxySecret({ server: 'frps.palette.example.com' })), caCert: ca.certPem, clientCert: cert.certPem, clientKey: cert.keyPem };
+      },
+      ['clientCert: is not valid for the server "frps.palette.example.com": its subject alternative names are DNS:proxy.elsewhere.example.org'],
+    ],
+    [
       'an expired client certificate',
       async () => {
         const ca = await createCa();
@@ -288,6 +298,7 @@ describe('setup from scratch, then a re-run', () => {
       'ShouldCheckReverseProxy',
       'CheckReverseProxySecret',
       'CheckSystemLogin',
+      'IsStsAccountOurs',
       'EnsureStsUser',
       'EnsureAccessKey',
       'ShouldRotate',
@@ -296,6 +307,7 @@ describe('setup from scratch, then a re-run', () => {
       'CleanupAccessKeys',
       'ShouldConfigureReverseProxy',
       'ConfigureReverseProxy',
+      'WasStsAccountLeftAlone',
       'BuildSummary',
       'Done',
     ]);
@@ -460,14 +472,85 @@ describe('rotation', () => {
 });
 
 
+/** Palette's system STS account as an operator sets it by hand (the docs' curl). */
+async function setStsAccountByHand(account: { accountId: string; accessKey: string; secretKey: string }): Promise<void> {
+  secretValues.add(account.secretKey);
+  const res = await fetch(`${sb.palette.endpoint}/v1/system/config/aws/sts/account`, {
+    method: 'POST',
+    headers: { Authorization: await systemToken(), 'Content-Type': 'application/json' },
+    body: JSON.stringify(account),
+  });
+  expect(res.status).toBe(204);
+}
+
+describe('an STS account registered by hand is not ours', () => {
+  const HAND = { accountId: '222222222222', accessKey: 'AKIAHANDMADE00000001', secretKey: 'hand-made-secret-key-0001' };
+  let leftAlone: LocalRunResult;
+  let worldBefore: unknown;
+  beforeAll(async () => {
+    await setStsAccountByHand(HAND);
+    worldBefore = await platformWorld();
+    await clearPaletteLog();
+    leftAlone = await setup({}, 'foreign-left-alone');
+  }, 60_000);
+
+  it('is reported and left alone: no principal change, no registration, Palette unchanged', async () => {
+    expect(leftAlone.errorMessage).toBeUndefined();
+    expect(leftAlone.status).toBe('SUCCEEDED');
+    const states = statesEntered(leftAlone);
+    expect(states).toContain('LeaveStsAccountAlone');
+    expect(states).toContain('BuildLeftAloneSummary');
+    for (const st of ['EnsureStsUser', 'EnsureAccessKey', 'RegisterStsAccount', 'CleanupAccessKeys']) expect(states).not.toContain(st);
+    expect(leftAlone.output).toMatchObject({
+      stsAccountStatus: 'left-alone',
+      userArn: USER_ARN,
+      registration: {
+        leftAlone: true,
+        changed: false,
+        paletteStsAccount: {
+          owner: 'foreign',
+          accountId: HAND.accountId,
+          accessKeyId: HAND.accessKey,
+          reason: `it is AWS account ${HAND.accountId}, not this deployment's home account ${HOME}`,
+        },
+      },
+      reverseProxy: { changed: false, verified: true },
+    });
+    expect((await systemGet('/v1/system/config/aws/sts/account')).body).toMatchObject({ accountId: HAND.accountId, accessKey: HAND.accessKey });
+    expect(paletteApiCalls().filter((r) => r.method !== 'GET' && r.path !== '/v1/auth/syslogin')).toEqual([]);
+    expect(await platformWorld()).toEqual(worldBefore);
+  });
+
+  it('takeOver replaces it with the STS principal, and says what it replaced', async () => {
+    const run = await setup({ takeOver: true }, 'take-over');
+    expect(run.errorMessage).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    const key = await storedKey();
+    expect(summary(run).registration).toMatchObject({
+      accountId: HOME,
+      accessKeyId: key.accessKeyId,
+      changed: true,
+      verified: true,
+      tookOver: { accountId: HAND.accountId, accessKeyId: HAND.accessKey },
+    });
+    expect((await systemGet('/v1/system/config/aws/sts/account')).body).toMatchObject({ accountId: HOME, accessKey: key.accessKeyId });
+    expect((await tenantSts()).body.accountId).toBe(HOME);
+  }, 60_000);
+});
+
 describe('palette-onboard platform-setup --local', () => {
-  it('uses the running sandbox, stores the reverse-proxy file as the secret, prints progress and a summary', async () => {
+  it('uses the running sandbox, stores the reverse-proxy file as the secret, takes over a hand-made STS account (--take-over), prints progress and a summary', async () => {
     const proxy = await validReverseProxySecret({ server: 'proxy.palette.example.internal' });
     secretValues.add(pemBody(proxy.clientKey));
+    // The Helm values file holds the key as base64 of its PEM: never in the CLI's output.
+    secretValues.add(Buffer.from(proxy.clientKey).toString('base64').slice(0, 64));
     const file = join(tmp, 'reverse-proxy.json');
     writeFileSync(file, JSON.stringify(proxy));
     const key = await storedKey();
-    const res = await runCli(['platform-setup', '--local', '--reverse-proxy', file], {
+    // The home account with a key that is not the STS principal's: someone else's, taken over with --take-over.
+    await setStsAccountByHand({ accountId: HOME, accessKey: 'AKIAHANDMADE00000002', secretKey: 'hand-made-secret-key-0002' });
+    const helmValues = join(tmp, 'frps-values.yaml');
+    const res = await runCli(['platform-setup', '--local', '--take-over', '--reverse-proxy', file, '--helm-values', helmValues], {
       ...process.env,
       AWS_ENDPOINT_URL: sb.aws.endpoint,
       SANDBOX_PALETTE_ENDPOINT: sb.palette.endpoint,
@@ -486,7 +569,16 @@ describe('palette-onboard platform-setup --local', () => {
     expect(res.stdout).toContain('Platform setup succeeded');
     expect(res.stdout).toContain(`STS principal (IAM user) ${USER_ARN} (exists, policy unchanged)`);
     expect(res.stdout).toContain(`access key id            ${key.accessKeyId} (unchanged)`);
-    expect(res.stdout).toContain(`Palette STS account      ${HOME}, key ${key.accessKeyId} (unchanged, read back and verified)`);
+    expect(res.stdout).toContain(`Palette STS account      ${HOME}, key ${key.accessKeyId} (set with PUT, read back and verified)`);
+    expect(res.stdout).toContain("took over from account 000000000000, key AKIAHANDMADE00000002 (not this deployment's)");
+    // The Helm values of the management cluster, from the same file, written before the run.
+    expect(res.stdout).toContain(`Wrote the Helm values of Palette's management cluster to ${helmValues} (frps enabled, frpHostURL proxy.palette.example.internal`);
+    expect(res.stdout).toContain(`helm upgrade --values values.yaml --values ${helmValues} hubble spectro-mgmt-plane-0.0.0.tgz --install`);
+    const values = readFileSync(helmValues, 'utf8');
+    expect(statSync(helmValues).mode & 0o777).toBe(0o600);
+    expect(values).toContain('    frpHostURL: "proxy.palette.example.internal"');
+    const keyB64 = /^ {6}key: "([A-Za-z0-9+/=]+)"$/m.exec(values)?.[1] ?? '';
+    expect(pemBody(Buffer.from(keyB64, 'base64').toString('utf8'))).toBe(pemBody(proxy.clientKey));
     expect(res.stdout).toContain('reverse proxy            https://proxy.palette.example.internal:443 (configured, read back and verified)');
     expect(res.stdout).toContain(`Palette tells tenants    STS account ${HOME} (GET /v1/clouds/aws/account/sts): tenant roles trust arn:aws:iam::${HOME}:root`);
     expect((await systemGet('/v1/system/config/reverseproxy')).body.server).toBe('proxy.palette.example.internal');

@@ -112,7 +112,7 @@ function largestValidRequest(): Record<string, unknown> {
       },
     },
     sshKey: { name: name('ssh'), publicKey: publicKeyLine(SSH_PUBLIC_KEY_MAX) },
-    apiKey: { name: name('automation'), description: `CI automation — ${'d'.repeat(256 - 16)}`, expiry: '90d' },
+    apiKey: { name: name('automation', 61), description: `CI automation — ${'d'.repeat(256 - 16)}`, expiry: '90d' },
     backupLocations: {
       // 222 characters: dot-separated parts of at most 63
       gcp: { name: name('gcs'), bucket: `${TENANT}-velero.${'g'.repeat(63)}.${'g'.repeat(63)}.${'g'.repeat(63)}.${'g'.repeat(13)}`, projectId: 'bigtenant-prod-0123456', credentialsSecretArn: credentials('gcp-sa-key') },

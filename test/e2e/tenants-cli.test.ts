@@ -61,12 +61,14 @@ describe('the tenant registry of a sandbox', () => {
     expect(text).toContain('AWS account 111111111111 (aws), Palette tenant scope');
     expect(text).toContain('lease            free');
     expect(text).toContain(`last execution   ${run.executionName} (onboarding) SUCCEEDED`);
-    expect(text).toContain('Resources (5)');
+    // The bucket, the backup policy, the role, the four core cluster policies (the default with a cloud account), two registrations.
+    expect(text).toContain('Resources (9)');
     const output = run.output as { cloudAccount: { uid: string }; backupLocation: { uid: string } };
     for (const [part, name, id] of [
       ['bucket', 'palette-backup-acme-111111111111-us-east-1', 'arn:aws:s3:::palette-backup-acme-111111111111-us-east-1'],
       ['backupPolicy', 'palette-onboarding-acme-backup', 'arn:aws:iam::111111111111:policy/palette-onboarding/palette-onboarding-acme-backup'],
       ['principal', 'palette-onboarding-acme', 'arn:aws:iam::111111111111:role/palette-onboarding/palette-onboarding-acme'],
+      ['clusterPolicy', 'palette-onboarding-acme-PaletteControllerPolicy', 'arn:aws:iam::111111111111:policy/palette-onboarding/palette-onboarding-acme-PaletteControllerPolicy'],
       ['cloudAccount', 'acme-aws', output.cloudAccount.uid],
       ['backupLocation', 'acme-s3', output.backupLocation.uid],
     ]) {
@@ -85,6 +87,13 @@ describe('the tenant registry of a sandbox', () => {
     expect(res.code).toBe(0);
     const record = JSON.parse(res.stdout) as TenantRecord;
     expect(record).toMatchObject({ tenantId: 'acme', status: 'ACTIVE', accountId: '111111111111', lastExecution: { name: run.executionName, result: 'SUCCEEDED' } });
-    expect(Object.values(record.resources).map((r) => r.part).sort()).toEqual(['backupLocation', 'backupPolicy', 'bucket', 'cloudAccount', 'principal']);
+    expect(Object.values(record.resources).map((r) => r.part).sort()).toEqual([
+      'backupLocation',
+      'backupPolicy',
+      'bucket',
+      'cloudAccount',
+      ...Array<string>(4).fill('clusterPolicy'),
+      'principal',
+    ]);
   }, 120_000);
 });

@@ -343,7 +343,8 @@ describe('the readiness gate', () => {
   it('catches a backup policy that lacks s3:PutObject, naming the denied action', async () => {
     await ensureTenantAccount('777777777777');
     const before = await world();
-    const result = await run(stsRequest('narrow', '777777777777', { options: { readinessTimeoutSeconds: 10 } }), {
+    // No cloud account, so no cluster policies: PaletteControllerPolicy (core) allows s3:PutObject on every bucket.
+    const result = await run(stsRequest('narrow', '777777777777', { options: { readinessTimeoutSeconds: 10 }, register: { cloudAccount: { enabled: false } } }), {
       afterTask: async (state, output) => {
         if (state !== 'EnsureBackupPolicy') return;
         const { iam } = await operatorIn('777777777777');

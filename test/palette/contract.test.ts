@@ -200,6 +200,20 @@ async function scenario(world: PaletteTestWorld, fetch: FetchFunction, exchanges
   expect(await project.clusters.backupConfig(palette.addCluster({ name: 'contract-no-backup', projectUid: palette.projectUid, cloudAccountUid: clusterAccount }))).toBeUndefined();
   await tenant.clusters.search();
 
+  // Private cloud gateways (supplement): the list (with and without the name query), one by uid, an unknown uid (404),
+  // and a cloud account linked to one with the overlordUid annotation.
+  const gatewayUid = palette.addGateway({ name: 'contract-pcg' });
+  palette.addGateway({ name: 'contract-pcg-pending', state: 'Pending' });
+  expect((await tenant.privateCloudGateways.list()).map((g) => g.metadata?.name)).toEqual(['contract-pcg', 'contract-pcg-pending']);
+  expect(await tenant.privateCloudGateways.findAllByName('contract-pcg')).toHaveLength(1);
+  expect((await tenant.privateCloudGateways.get(gatewayUid)).status?.state).toBe('Running');
+  await failing(tenant.privateCloudGateways.get('000000000000000000000000'));
+  const linked = await tenant.cloudAccounts.azure.create({
+    metadata: { name: 'contract-azure-pcg', annotations: { overlordUid: gatewayUid } },
+    spec: { tenantId: AZURE_TENANT_ID, clientId: AZURE_CLIENT_ID, clientSecret: 'azure-secret', azureEnvironment: 'AzureChinaCloud' },
+  });
+  await tenant.cloudAccounts.azure.delete(linked);
+
   await locations.s3.delete(s3Uid);
   const removed = await project.backupLocations.azure.findByName('contract-blob');
   await tenant.raw.DELETE('/v1/users/assets/locations/s3/{uid}', { params: { path: { uid: String(removed?.metadata?.uid) } }, headers: { ProjectUid: palette.projectUid } });

@@ -57,6 +57,15 @@ export function backupBucketPolicy(bucket: string, withPut = true): string {
   });
 }
 
+/**
+ * What the emulator's cloud account validate samples (local/palette/aws-checks.ts CLUSTER_PERMISSION_SAMPLE): an
+ * onboarded principal holds it through its cluster policies (aws.clusterPolicies).
+ */
+export const CLUSTER_ACCESS = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'elasticloadbalancing:*', 'autoscaling:*'], Resource: '*' }],
+});
+
 /** The combined sandbox plus an admin session in a tenant AWS account (for roles, users and buckets). */
 export interface PaletteTestWorld {
   sb: RunningLocalSandbox;
@@ -64,8 +73,12 @@ export interface PaletteTestWorld {
   iam: IAMClient;
   s3: S3Client;
   /** Creates a role in the tenant account; returns its ARN. */
+  /**
+   * Creates an IAM role (and its inline policy); like an onboarded principal it may deploy clusters (CLUSTER_ACCESS),
+   * which the emulator's cloud account validate checks.
+   */
   role(name: string, trustPolicy: string, inlinePolicy?: string): Promise<string>;
-  /** Creates an IAM user with an inline policy and returns its access key. */
+  /** Creates an IAM user with an inline policy (and CLUSTER_ACCESS) and returns its access key. */
   user(name: string, inlinePolicy: string): Promise<{ accessKey: string; secretKey: string }>;
   bucket(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -89,11 +102,13 @@ export async function startPaletteTestWorld(palette: { rateLimit?: boolean; vali
     async role(name, trustPolicy, inlinePolicy) {
       const out = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trustPolicy }));
       if (inlinePolicy !== undefined) await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'access', PolicyDocument: inlinePolicy }));
+      await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'clusters', PolicyDocument: CLUSTER_ACCESS }));
       return String(out.Role?.Arn);
     },
     async user(name, inlinePolicy) {
       await iam.send(new CreateUserCommand({ UserName: name }));
       await iam.send(new PutUserPolicyCommand({ UserName: name, PolicyName: 'access', PolicyDocument: inlinePolicy }));
+      await iam.send(new PutUserPolicyCommand({ UserName: name, PolicyName: 'clusters', PolicyDocument: CLUSTER_ACCESS }));
       const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey;
       return { accessKey: String(key?.AccessKeyId), secretKey: String(key?.SecretAccessKey) };
     },

@@ -31,7 +31,9 @@ import {
   ListRoleTagsCommand,
   ListUserPoliciesCommand,
   ListUsersCommand,
+  PutRolePolicyCommand,
   PutUserPolicyCommand,
+  SimulatePrincipalPolicyCommand,
   TagPolicyCommand,
   TagRoleCommand,
   TagUserCommand,
@@ -413,6 +415,61 @@ describe('authorization of IAM callers', () => {
     await iam.send(new PutUserPolicyCommand({ UserName: 'deployer', PolicyName: 'list', PolicyDocument: allowPolicy('iam:ListRoles') }));
     expect((await client.send(new ListRolesCommand({}))).Roles?.some((r) => r.RoleName === 'app-protected')).toBe(true);
     await iam.send(new DeleteRoleCommand({ RoleName: 'app-protected' }));
+    client.destroy();
+  });
+});
+
+describe('SimulatePrincipalPolicy', () => {
+  it("evaluates a role's attached and inline policies (explicit deny included) for actions x resources, as the caller may", async () => {
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'sim-role', Path: '/sim/', AssumeRolePolicyDocument: TRUST() }));
+    const arn = role.Role?.Arn ?? '';
+    const managed = await iam.send(new CreatePolicyCommand({ PolicyName: 'sim-ec2', PolicyDocument: allowPolicy(['ec2:Describe*', 'ec2:RunInstances', 'ec2:TerminateInstances']) }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'sim-role', PolicyArn: managed.Policy?.Arn }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'sim-role',
+        PolicyName: 'deny',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*' }] }),
+      }),
+    );
+    const out = await iam.send(
+      new SimulatePrincipalPolicyCommand({ PolicySourceArn: arn, ActionNames: ['ec2:DescribeVpcs', 'ec2:RunInstances', 'elasticloadbalancing:CreateLoadBalancer'] }),
+    );
+    expect(out.EvaluationResults?.map((r) => [r.EvalActionName, r.EvalResourceName, r.EvalDecision])).toEqual([
+      ['ec2:DescribeVpcs', '*', 'allowed'],
+      ['ec2:RunInstances', '*', 'explicitDeny'],
+      ['elasticloadbalancing:CreateLoadBalancer', '*', 'implicitDeny'],
+    ]);
+    expect(out.IsTruncated).toBe(false);
+    const scoped = await iam.send(
+      new SimulatePrincipalPolicyCommand({ PolicySourceArn: arn, ActionNames: ['ec2:TerminateInstances'], ResourceArns: [`arn:aws:ec2:us-east-1:${acct}:instance/i-1`, '*'] }),
+    );
+    expect(scoped.EvaluationResults?.map((r) => [r.EvalResourceName, r.EvalDecision])).toEqual([
+      [`arn:aws:ec2:us-east-1:${acct}:instance/i-1`, 'allowed'],
+      ['*', 'allowed'],
+    ]);
+  });
+
+  it('needs iam:SimulatePrincipalPolicy on the source; a missing entity, another path or an unsupported input is refused', async () => {
+    const keys = await userWithKey('sim-caller');
+    const client = iamClient(sb, keys);
+    await expectAwsError(
+      client.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: `arn:aws:iam::${acct}:user/sim-caller`, ActionNames: ['s3:ListBucket'] })),
+      'AccessDenied',
+      403,
+      /iam:SimulatePrincipalPolicy on resource: arn:aws:iam::\d+:user\/sim-caller/,
+    );
+    await iam.send(new PutUserPolicyCommand({ UserName: 'sim-caller', PolicyName: 'sim', PolicyDocument: allowPolicy(['iam:SimulatePrincipalPolicy', 's3:ListBucket']) }));
+    const self = await client.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: `arn:aws:iam::${acct}:user/sim-caller`, ActionNames: ['s3:ListBucket', 's3:PutObject'] }));
+    expect(self.EvaluationResults?.map((r) => r.EvalDecision)).toEqual(['allowed', 'implicitDeny']);
+    await expectAwsError(iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: `arn:aws:iam::${acct}:role/nope`, ActionNames: ['s3:ListBucket'] })), 'NoSuchEntityException', 404);
+    await expectAwsError(iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: `arn:aws:iam::${acct}:role/sim-role`, ActionNames: ['s3:ListBucket'] })), 'NoSuchEntityException', 404);
+    await expectAwsError(
+      iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: `arn:aws:iam::${acct}:user/sim-caller`, ActionNames: ['s3:ListBucket'], CallerArn: `arn:aws:iam::${acct}:user/x` })),
+      'InvalidInputException',
+      400,
+      /does not support CallerArn/,
+    );
     client.destroy();
   });
 });

@@ -1,11 +1,13 @@
 /**
  * The emulator's AWS validations against the real AWS sandbox: STS AssumeRole as Palette's principal with the
- * tenant's external id, static keys through GetCallerIdentity, and the S3 put/list/delete probe.
+ * tenant's external id, static keys through GetCallerIdentity, the principal's cluster permissions (a sample of EC2 /
+ * ELB / autoscaling actions, by iam:SimulatePrincipalPolicy in the sandbox), and the S3 put/list/delete probe.
  */
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountInfo } from '../../local/aws/core/types';
+import { CLUSTER_PERMISSION_SAMPLE } from '../../local/palette/aws-checks';
 import { paletteFetch } from '../../local/palette/http';
 import { PALETTE_SAAS_ACCOUNT_ID, startPaletteEmulator } from '../../local/palette/index';
 import { type RunningLocalSandbox, startLocalSandbox } from '../../local/sandbox';
@@ -39,6 +41,9 @@ describe('Palette emulator validations against the AWS sandbox', () => {
         },
       ],
     });
+
+  /** What an onboarded principal holds through its cluster policies, as far as the validate's sample goes. */
+  const CLUSTERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'elasticloadbalancing:*', 'autoscaling:*'], Resource: '*' }] };
 
   async function role(trustPolicy: string, policy?: object): Promise<string> {
     const name = `PaletteRole${++counter}`;
@@ -91,8 +96,8 @@ describe('Palette emulator validations against the AWS sandbox', () => {
   });
 
   describe('POST /v1/clouds/aws/account/validate', () => {
-    it('passes when the role trusts Palette with the right external id (given or defaulted)', async () => {
-      const arn = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId));
+    it('passes when the role trusts Palette with the right external id (given or defaulted) and may deploy clusters', async () => {
+      const arn = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId), CLUSTERS);
       const r = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'sts', sts: { arn, externalId } });
       expect(r.status).toBe(204);
       expect(r.text).toBe('');
@@ -126,10 +131,38 @@ describe('Palette emulator validations against the AWS sandbox', () => {
       expect(error(r).details?.action).toBe('sts:AssumeRole');
     });
 
-    it('checks static keys with GetCallerIdentity, without echoing the secret', async () => {
+    it('fails naming the first missing action when the role may not deploy clusters (every missing one in details)', async () => {
+      const bare = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId));
+      const r = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'sts', sts: { arn: bare } });
+      expect(r.status).toBe(400);
+      expect(error(r).code).toBe('AwsAccountValidationFailed');
+      expect(error(r).message).toMatch(new RegExp(`^ec2:DescribeVpcs denied for ${bare.replace(/[/]/g, '\\/')}: it may not perform ec2:DescribeVpcs, `));
+      expect(error(r).details).toEqual({ action: 'ec2:DescribeVpcs', resource: bare, awsErrorCode: 'AccessDenied', missingActions: [...CLUSTER_PERMISSION_SAMPLE] });
+      const ec2Only = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId), { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] });
+      const partial = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'sts', sts: { arn: ec2Only } });
+      expect(error(partial).details).toMatchObject({
+        action: 'elasticloadbalancing:DescribeLoadBalancers',
+        missingActions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:CreateLoadBalancer', 'autoscaling:DescribeAutoScalingGroups'],
+      });
+      // An explicit deny wins over the allow (IAM evaluation, not a list of actions).
+      const denied = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId), {
+        Version: '2012-10-17',
+        Statement: [...CLUSTERS.Statement, { Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*' }],
+      });
+      const deny = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'sts', sts: { arn: denied } });
+      expect(error(deny).details).toMatchObject({ action: 'ec2:RunInstances', missingActions: ['ec2:RunInstances'] });
+    });
+
+    it('checks static keys with GetCallerIdentity (and the user\'s cluster permissions), without echoing the secret', async () => {
       await iam.send(new CreateUserCommand({ UserName: 'static-user' }));
       const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'static-user' }))).AccessKey;
-      const good = await tenant('POST', '/v1/clouds/aws/account/validate', { accessKey: key?.AccessKeyId, secretKey: key?.SecretAccessKey });
+      const body = { accessKey: key?.AccessKeyId, secretKey: key?.SecretAccessKey };
+      const bare = await tenant('POST', '/v1/clouds/aws/account/validate', body);
+      expect(bare.status).toBe(400);
+      expect(error(bare).details).toMatchObject({ action: 'ec2:DescribeVpcs', resource: `arn:aws:iam::${MEMBER}:user/static-user` });
+      expect(bare.text).not.toContain(String(key?.SecretAccessKey));
+      await iam.send(new PutUserPolicyCommand({ UserName: 'static-user', PolicyName: 'clusters', PolicyDocument: JSON.stringify(CLUSTERS) }));
+      const good = await tenant('POST', '/v1/clouds/aws/account/validate', body);
       expect(good.status).toBe(204);
       const wrongSecret = 'definitely-not-the-right-secret-key-000000';
       const bad = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'secret', accessKey: key?.AccessKeyId, secretKey: wrongSecret });
@@ -144,7 +177,7 @@ describe('Palette emulator validations against the AWS sandbox', () => {
     it('reports a role that is not effective yet (IAM propagation) and passes once it is', async () => {
       sb.aws.setRealism({ iamPropagationMs: 700 });
       try {
-        const arn = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId));
+        const arn = await role(trust(PALETTE_SAAS_ACCOUNT_ID, externalId), CLUSTERS);
         const body = { credentialType: 'sts', sts: { arn, externalId } };
         const early = await tenant('POST', '/v1/clouds/aws/account/validate', body);
         expect(early.status).toBe(400);
@@ -256,7 +289,7 @@ describe('Palette emulator validations against the AWS sandbox', () => {
       const sts = await tenant('GET', '/v1/clouds/aws/account/sts', undefined, hosted.endpoint, hosted.apiKey);
       expect(sts.json).toMatchObject({ accountId: HOST });
       const hostedExternalId = String((sts.json as Json).externalId);
-      const trusted = await role(trust(HOST, hostedExternalId));
+      const trusted = await role(trust(HOST, hostedExternalId), CLUSTERS);
       const ok = await tenant('POST', '/v1/clouds/aws/account/validate', { credentialType: 'sts', sts: { arn: trusted } }, hosted.endpoint, hosted.apiKey);
       expect(ok.status).toBe(204);
       const saasRole = await role(trust(PALETTE_SAAS_ACCOUNT_ID, hostedExternalId));

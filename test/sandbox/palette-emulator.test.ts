@@ -72,12 +72,14 @@ describe('Palette emulator', () => {
 
   it('has a handler for every operation of the spec subset, including the documented-only ones and the supplement', () => {
     const ops = loadSpec().operations;
-    expect(ops.length).toBe(60);
+    expect(ops.length).toBe(62);
     expect(ops.filter((o) => o.inferred).map((o) => `${o.method} ${o.template}`).sort()).toEqual([
       'POST /v1/auth/syslogin',
       'POST /v1/system/config/aws/sts/account',
     ]);
     expect(ops.filter((o) => o.supplement).map((o) => `${o.method} ${o.template}`).sort()).toEqual([
+      'GET /v1/overlords',
+      'GET /v1/overlords/{uid}',
       'GET /v1/spectroclusters/{uid}/features/backup',
       'POST /v1/dashboard/spectroclusters/search',
     ]);
@@ -648,6 +650,74 @@ describe('Palette emulator', () => {
       emu.addCluster({ name: 'w', cloudAccountUid: tenantAccount });
       emu.reset();
       expect(names(await asTenant('POST', SEARCH, ALL))).toEqual([]);
+    });
+  });
+
+  describe('private cloud gateways (supplement: list and get; added by tests)', () => {
+    const AZURE = { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', clientId: '1b730954-1685-4b74-9bfd-dac224a7b894', clientSecret: 's' };
+
+    it('lists (exact name query), reads by uid, reports the state; tenant-level whatever the ProjectUid; control endpoints', async () => {
+      const east = emu.addGateway({ name: 'pcg-east' });
+      const added = await api('POST', '/_emulator/gateways', { body: { name: 'pcg-west', state: 'Pending' } });
+      expect(added.status).toBe(201);
+      const west = String(obj(added.json).uid);
+      expect((await api('POST', '/_emulator/gateways', { body: { name: 'pcg-east' } })).status).toBe(409);
+      expect((await api('POST', '/_emulator/gateways', { body: { name: 'x', extra: 1 } })).status).toBe(400);
+      const names = (r: PaletteHttpResponse) => (obj(r.json).items as { metadata: { name: string } }[]).map((g) => g.metadata.name);
+      expect(names(await asTenant('GET', '/v1/overlords'))).toEqual(['pcg-east', 'pcg-west']);
+      expect(names(await asProject('GET', '/v1/overlords'))).toEqual(['pcg-east', 'pcg-west']);
+      expect(names(await asTenant('GET', '/v1/overlords?name=pcg-east'))).toEqual(['pcg-east']);
+      expect(names(await asTenant('GET', '/v1/overlords?name=pcg'))).toEqual([]);
+      const got = await asTenant('GET', `/v1/overlords/${east}`);
+      expect(got.status).toBe(200);
+      expect(obj(got.json)).toMatchObject({ metadata: { name: 'pcg-east', uid: east }, status: { state: 'Running', isActive: true, isReady: true } });
+      expect(obj((await asTenant('GET', `/v1/overlords/${west}`)).json)).toMatchObject({ status: { state: 'Pending', isActive: false, isReady: false } });
+      const missing = await asTenant('GET', '/v1/overlords/ffffffffffffffffffffffff');
+      expect([missing.status, err(missing).code]).toEqual([404, 'ResourceNotFound']);
+      // Another tenant sees none of them.
+      const other = emu.addTenant('other-gw');
+      expect(names(await api('GET', '/v1/overlords', { headers: { ApiKey: other.apiKey } }))).toEqual([]);
+      // State changes and removal.
+      expect((await api('PATCH', `/_emulator/gateways/${east}`, { body: { state: 'Failed' } })).status).toBe(200);
+      expect(obj((await asTenant('GET', `/v1/overlords/${east}`)).json)).toMatchObject({ status: { state: 'Failed' } });
+      expect(emu.setGatewayState(east, 'Running')).toBe(true);
+      expect((await api('DELETE', `/_emulator/gateways/${west}`)).status).toBe(204);
+      expect((await api('DELETE', `/_emulator/gateways/${west}`)).status).toBe(404);
+      const state = obj((await api('GET', '/_emulator/state')).json) as { tenants: { gateways: { name: string; state: string }[] }[] };
+      expect(state.tenants[0]?.gateways.map((g) => [g.name, g.state])).toEqual([['pcg-east', 'Running']]);
+      emu.reset();
+      expect(names(await asTenant('GET', '/v1/overlords'))).toEqual([]);
+    });
+
+    it("a cloud account's overlordUid annotation must name a gateway of the tenant (create and update); empty means none", async () => {
+      const uid = emu.addGateway({ name: 'pcg-east', state: 'Pending' });
+      const account = (name: string, overlordUid: string) => ({ metadata: { name, annotations: { overlordUid } }, spec: AZURE });
+      const unknown = await asTenant('POST', '/v1/cloudaccounts/azure', account('a', 'pcg-east'));
+      expect([unknown.status, err(unknown).code, err(unknown).details?.field]).toEqual([404, 'ResourceNotFound', 'metadata.annotations.overlordUid']);
+      const linked = await asProject('POST', '/v1/cloudaccounts/azure', account('b', uid));
+      expect(linked.status).toBe(201);
+      expect((await asTenant('POST', '/v1/cloudaccounts/aws', { ...AWS_ACCOUNT('c'), metadata: { name: 'c', annotations: { overlordUid: '' } } })).status).toBe(201);
+      const b = String(obj(linked.json).uid);
+      const update = await asProject('PUT', `/v1/cloudaccounts/azure/${b}`, account('b', 'nope'));
+      expect(update.status).toBe(404);
+    });
+
+    it("S3 and MinIO locations: s3Url must be an http(s) URL and caCert PEM certificates, when given; both are stored as sent", async () => {
+      const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.alloc(48, 1).toString('base64')}\n-----END CERTIFICATE-----\n`;
+      const withConfig = (name: string, extra: Json) => {
+        const body = S3_LOCATION(name);
+        return { ...body, spec: { ...body.spec, config: { ...body.spec.config, ...extra } } };
+      };
+      const bad = await asTenant('POST', '/v1/users/assets/locations/s3', withConfig('a', { s3Url: 'ftp://proxy' }));
+      expect([bad.status, err(bad).details?.field]).toEqual([400, 'spec.config.s3Url']);
+      const badCa = await asTenant('POST', '/v1/users/assets/locations/s3', withConfig('b', { caCert: 'not a pem' }));
+      expect([badCa.status, err(badCa).details?.field]).toEqual([400, 'spec.config.caCert']);
+      const ok = await asTenant('POST', '/v1/users/assets/locations/s3', withConfig('c', { s3Url: 'https://s3-proxy.example.com', s3ForcePathStyle: true, caCert: pem }));
+      expect(ok.status).toBe(201);
+      const read = obj((await asTenant('GET', `/v1/users/assets/locations/s3/${String(obj(ok.json).uid)}`)).json) as { spec: { config: Json } };
+      expect(read.spec.config).toMatchObject({ s3Url: 'https://s3-proxy.example.com', s3ForcePathStyle: true, caCert: pem });
+      const minio = await asTenant('POST', '/v1/users/assets/locations/minio', withConfig('d', { s3Url: 'http://minio.local:9000', caCert: `${pem}garbage` }));
+      expect([minio.status, err(minio).details?.field]).toEqual([400, 'spec.config.caCert']);
     });
   });
 

@@ -2,7 +2,10 @@
  * The palette-onboard CLI: argument handling, request validation before anything is started, the deployed
  * mode against a mocked Step Functions (start / dedupe / follow / report), and delegation to child processes.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, issueCert, validReverseProxySecret } from './platform/certs';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -366,20 +369,29 @@ describe('platform-setup', () => {
     reverseProxy: { skipped: true },
   };
 
-  it('parses its options; --reverse-proxy needs --local; start-only options are rejected', () => {
-    expect(parseArgs(['platform-setup'])).toEqual({ command: 'platform-setup', local: false, rotate: false, follow: true, pollSeconds: 2, json: false });
+  it('parses its options; --reverse-proxy needs --local or --helm-values; start-only options are rejected', () => {
+    expect(parseArgs(['platform-setup'])).toEqual({ command: 'platform-setup', local: false, rotate: false, takeOver: false, follow: true, pollSeconds: 2, json: false });
     expect(parseArgs(['platform-setup', '--local', '--rotate', '--reverse-proxy', 'rp.json', '--json'])).toEqual({
       command: 'platform-setup',
       local: true,
       rotate: true,
+      takeOver: false,
       follow: true,
       pollSeconds: 2,
       reverseProxyFile: 'rp.json',
       json: true,
     });
+    expect(parseArgs(['platform-setup', '--take-over', '--reverse-proxy', 'rp.json', '--helm-values', 'frps.yaml'])).toMatchObject({
+      local: false,
+      takeOver: true,
+      reverseProxyFile: 'rp.json',
+      helmValuesFile: 'frps.yaml',
+    });
     expect(parseArgs(['platform-setup', '--state-machine-arn', PLATFORM_ARN, '--no-follow'])).toMatchObject({ stateMachineArn: PLATFORM_ARN, follow: false });
     for (const [argv, message] of [
-      [['platform-setup', '--reverse-proxy', 'rp.json'], /--reverse-proxy applies to --local only/],
+      [['platform-setup', '--reverse-proxy', 'rp.json'], /--reverse-proxy without --local only gives the Helm values \(--helm-values OUT\)/],
+      [['platform-setup', '--local', '--helm-values', 'frps.yaml'], /--helm-values needs --reverse-proxy FILE/],
+      [['start', 'a.json', '--take-over'], /unknown option '--take-over' for start/],
       [['platform-setup', 'extra'], /takes no arguments/],
       [['platform-setup', '--rerun', 'x'], /unknown option '--rerun' for platform-setup/],
       [['platform-setup', '--local', '--region', 'eu-west-1'], /--local runs on the sandbox/],
@@ -398,8 +410,88 @@ describe('platform-setup', () => {
     };
     expect(await runCli(['platform-setup', '--local'], io().io, { run })).toBe(0);
     expect(await runCli(['platform-setup', '--local', '--rotate', '--reverse-proxy', 'examples/rp.json', '--json'], io().io, { run })).toBe(0);
-    expect(calls).toEqual([[PLATFORM_SETUP_LOCAL_SCRIPT], [PLATFORM_SETUP_LOCAL_SCRIPT, '--rotate', '--reverse-proxy', join(ROOT, 'examples', 'rp.json'), '--json']]);
+    expect(await runCli(['platform-setup', '--local', '--take-over'], io().io, { run })).toBe(0);
+    expect(calls).toEqual([
+      [PLATFORM_SETUP_LOCAL_SCRIPT],
+      [PLATFORM_SETUP_LOCAL_SCRIPT, '--rotate', '--reverse-proxy', join(ROOT, 'examples', 'rp.json'), '--json'],
+      [PLATFORM_SETUP_LOCAL_SCRIPT, '--take-over'],
+    ]);
     expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('--helm-values writes the management cluster\'s frps values (0600) from the checked reverse-proxy file before anything runs; a certificate for another host is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-helm-'));
+    try {
+      const rp = join(dir, 'rp.json');
+      const good = await validReverseProxySecret({ server: 'frps.palette.example.com' });
+      writeFileSync(rp, JSON.stringify(good));
+      const out = join(dir, 'frps.yaml');
+      const calls: string[][] = [];
+      const run: CliDeps['run'] = async (_command, args) => {
+        calls.push(args.slice(1));
+        return 0;
+      };
+      const t = io();
+      expect(await runCli(['platform-setup', '--local', '--reverse-proxy', rp, '--helm-values', out], t.io, { run, localPreflight: async () => undefined })).toBe(0);
+      expect(t.out()).toContain(`Wrote the Helm values of Palette's management cluster to ${out} (frps enabled, frpHostURL frps.palette.example.com, server certificate CN=palette-reverse-proxy-client`);
+      expect(t.out()).toContain(`  helm upgrade --values values.yaml --values ${out} hubble spectro-mgmt-plane-0.0.0.tgz --install\n`);
+      expect(t.out()).not.toContain(Buffer.from(good.clientKey).toString('base64').slice(0, 40));
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      const yaml = readFileSync(out, 'utf8');
+      expect(yaml).toContain('frps:\n  frps:\n    enabled: true\n    frpHostURL: "frps.palette.example.com"\n    server:\n');
+      expect(calls).toEqual([[PLATFORM_SETUP_LOCAL_SCRIPT, '--reverse-proxy', rp]]);
+
+      // Deployed: only the values (the deployment reads its own secret); the run starts with its usual input.
+      sfn.on(StartExecutionCommand).resolves({ executionArn: `${PLATFORM_ARN.replace(':stateMachine:', ':execution:')}:n` });
+      const d = io({ PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN: PLATFORM_ARN });
+      expect(await runCli(['platform-setup', '--no-follow', '--take-over', '--reverse-proxy', rp, '--helm-values', out], d.io, deps)).toBe(0);
+      expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input).toBe('{"takeOver":true}');
+
+      // A certificate for another host name: refused before any call, the values file is not written.
+      sfn.reset();
+      const ca = await createCa();
+      const other = await issueCert(ca, { dnsNames: ['proxy.elsewhere.example.org'] });
+      writeFileSync(rp, JSON.stringify({ ...good, caCert: ca.certPem, clientCert: other.certPem, clientKey: other.keyPem }));
+      const bad = join(dir, 'bad.yaml');
+      const b = io();
+      expect(await runCli(['platform-setup', '--local', '--reverse-proxy', rp, '--helm-values', bad], b.io, { run, localPreflight: async () => undefined })).toBe(2);
+      expect(b.err()).toContain(
+        `palette-onboard: Invalid reverse proxy settings in ${rp}: clientCert: is not valid for the server "frps.palette.example.com": its subject alternative names are DNS:proxy.elsewhere.example.org`,
+      );
+      expect(existsSync(bad)).toBe(false);
+      expect(calls).toHaveLength(1);
+      expect(sfn.calls()).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints a system STS account that is not ours as left alone, and a take-over as such', () => {
+    const s = style({});
+    const leftAlone = formatSummary(
+      {
+        stsAccountStatus: 'left-alone',
+        executionName: 'cli-setup-x',
+        partition: 'aws',
+        userArn: PLATFORM_SUMMARY.userArn,
+        registration: {
+          leftAlone: true,
+          changed: false,
+          paletteStsAccount: { configured: true, owner: 'foreign', accountId: '222222222222', accessKeyId: 'AKIAHANDMADE00000001', reason: 'it is AWS account 222222222222', leaveAlone: true },
+        },
+        reverseProxy: { skipped: true },
+      },
+      s,
+    );
+    expect(leftAlone).toContain("Palette STS account      LEFT ALONE: account 222222222222, key AKIAHANDMADE00000001 is not this deployment's\n");
+    expect(leftAlone).toContain('(it is AWS account 222222222222)');
+    expect(leftAlone).toContain('the STS principal was not created or changed; to replace that account: --take-over (deploy: platformStsTakeOver)');
+    expect(leftAlone).not.toContain('access key id');
+    const taken = formatSummary(
+      { ...PLATFORM_SUMMARY, registration: { ...PLATFORM_SUMMARY.registration, tookOver: { accountId: '222222222222', accessKeyId: 'AKIAHANDMADE00000001' } } },
+      s,
+    );
+    expect(taken).toContain("took over from account 222222222222, key AKIAHANDMADE00000001 (not this deployment's)");
   });
 
   it('deployed: starts the PlatformSetup state machine from the environment with {"rotateAccessKey": true}, follows it and prints the platform summary', async () => {

@@ -258,8 +258,9 @@ describe('remediation', () => {
   });
 
   it('none when nothing found is repaired by onboarding again, or there is no request', () => {
-    // Act / Assess
-    expect(remediationOf(request, [finding('apiKeyExpiry'), finding('apiKeyActive')], NOW)).toBeUndefined();
+    // Act / Assess: a deactivated API key is never re-activated; one that expires soon is renewed by onboarding.
+    expect(remediationOf(request, [finding('apiKeyActive')], NOW)).toBeUndefined();
+    expect(remediationOf(request, [finding('apiKeyExpiry'), finding('apiKeyActive')], NOW)?.executionName).toMatch(/-drift-20261202080000$/);
     expect(remediationOf(undefined, [finding('present')], NOW)).toBeUndefined();
     expect(remediationOf(request, [], NOW)).toBeUndefined();
   });

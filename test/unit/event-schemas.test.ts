@@ -57,6 +57,11 @@ const SAMPLES: Record<EventKey, Record<string, unknown>> = {
     credentialMode: 'sts',
     bucket: { bucketName: 'b', bucketArn: 'arn:aws:s3:::b', region: 'us-east-1', created: true },
     policy: { policyArn: 'arn:aws:iam::111111111111:policy/p', defaultVersionId: 'v1', created: true, versionCreated: false },
+    clusterPolicies: {
+      mode: 'core+eks',
+      policies: [{ name: 'c', policyArn: 'arn:aws:iam::111111111111:policy/c', defaultVersionId: 'v1', created: true, versionCreated: false }],
+      removed: [],
+    },
     principal: { kind: 'sts', arn: 'arn:aws:iam::111111111111:role/r', roleArn: 'arn:aws:iam::111111111111:role/r', created: true },
     ...REGISTRATIONS,
     verification: { ok: true, uids: { cloudAccount: 'ca-1', backupLocation: 'bl-1', sshKey: 'ssh-1', apiKey: 'ak-1' } },

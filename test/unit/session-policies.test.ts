@@ -44,6 +44,9 @@ const ROLE_BY_NAME = `arn:aws:iam::${ACCOUNT}:role/palette-onboarding-acme`;
 const USER_BY_NAME = `arn:aws:iam::${ACCOUNT}:user/palette-onboarding-acme`;
 const POLICY = `arn:aws:iam::${ACCOUNT}:policy/palette-onboarding/palette-onboarding-acme-backup`;
 const BUCKET = 'arn:aws:s3:::palette-backup-acme-111111111111-us-east-1';
+/** The tenant's cluster policies, as one pattern (lambdas/domain/cluster-policies.ts): its only wildcard resource. */
+const CLUSTER = `arn:aws:iam::${ACCOUNT}:policy/palette-onboarding/palette-onboarding-acme-Palette*`;
+const CONTROLLER = `arn:aws:iam::${ACCOUNT}:policy/palette-onboarding/palette-onboarding-acme-PaletteControllerPolicy`;
 
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
@@ -77,7 +80,7 @@ async function allowed(
 }
 
 describe('session policy per job', () => {
-  it('names only this tenant\'s resources, never a wildcard resource, and no iam:PassRole', () => {
+  it("names only this tenant's resources, no wildcard resource but the tenant's cluster policy pattern, and no iam:PassRole", () => {
     for (const scope of SESSION_SCOPES) {
       for (const mode of ['sts', 'static'] as const) {
         const doc = sessionPolicy(planFor('acme', { credentialMode: mode }), scope);
@@ -86,7 +89,8 @@ describe('session policy per job', () => {
           expect(st.Effect).toBe('Allow');
           expect(st.Action).not.toContain('iam:PassRole');
           for (const a of st.Action) expect(a, a).not.toContain('*');
-          for (const r of st.Resource) expect([BUCKET, `${BUCKET}/*`, ROLE, USER, ROLE_BY_NAME, USER_BY_NAME, POLICY], `${scope} ${r}`).toContain(r);
+          for (const r of st.Resource) expect([BUCKET, `${BUCKET}/*`, ROLE, USER, ROLE_BY_NAME, USER_BY_NAME, POLICY, CLUSTER], `${scope} ${r}`).toContain(r);
+          if (!scope.startsWith('cluster-policies')) expect(st.Resource, scope).not.toContain(CLUSTER);
         }
       }
     }
@@ -99,6 +103,8 @@ describe('session policy per job', () => {
     expect(resourcesOf('bucket-undo')).toEqual([BUCKET, `${BUCKET}/*`]);
     expect(resourcesOf('policy-ensure')).toEqual([POLICY]);
     expect(resourcesOf('policy-undo')).toEqual([POLICY, ROLE, ROLE_BY_NAME, USER, USER_BY_NAME].sort());
+    expect(resourcesOf('cluster-policies-ensure')).toEqual([CLUSTER, ROLE, ROLE_BY_NAME].sort());
+    expect(resourcesOf('cluster-policies-undo', 'static')).toEqual([CLUSTER, USER, USER_BY_NAME].sort());
     expect(resourcesOf('role-ensure')).toEqual([ROLE, ROLE_BY_NAME].sort());
     expect(resourcesOf('user-ensure')).toEqual([USER, USER_BY_NAME].sort());
     expect(resourcesOf('principal-undo', 'sts')).toEqual([ROLE, ROLE_BY_NAME].sort());
@@ -135,12 +141,32 @@ describe('session policy per job', () => {
     expect(await allowed('policy-undo', 'iam:DetachRolePolicy', `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`, { 'iam:PolicyARN': POLICY })).toBe(false);
   });
 
-  it('the principal jobs: the role or user, attach only the backup policy (no privilege escalation), no PassRole', async () => {
+  it("the cluster policy jobs: only the tenant's cluster policies, marked at creation; detach only them, only from its principal", async () => {
+    const mark = { 'aws:RequestTag/palette-onboarding/tenant': 'acme' };
+    expect(await allowed('cluster-policies-ensure', 'iam:CreatePolicy', CONTROLLER, mark)).toBe(true);
+    expect(await allowed('cluster-policies-ensure', 'iam:CreatePolicy', CONTROLLER)).toBe(false);
+    expect(await allowed('cluster-policies-ensure', 'iam:CreatePolicy', CONTROLLER.replace('-acme-', '-beta-'), mark)).toBe(false);
+    expect(await allowed('cluster-policies-ensure', 'iam:CreatePolicyVersion', POLICY)).toBe(false);
+    expect(await allowed('cluster-policies-ensure', 'iam:DeletePolicy', CONTROLLER)).toBe(true);
+    expect(await allowed('cluster-policies-ensure', 'iam:DeletePolicy', CONTROLLER, { 'aws:ResourceTag/palette-onboarding/tenant': 'beta' })).toBe(false);
+    expect(await allowed('cluster-policies-undo', 'iam:CreatePolicy', CONTROLLER, mark)).toBe(false);
+    expect(await allowed('cluster-policies-undo', 'iam:DeletePolicy', CONTROLLER)).toBe(true);
+    expect(await allowed('cluster-policies-undo', 'iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': CONTROLLER })).toBe(true);
+    expect(await allowed('cluster-policies-undo', 'iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': POLICY })).toBe(false);
+    expect(await allowed('cluster-policies-undo', 'iam:DetachRolePolicy', `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`, { 'iam:PolicyARN': CONTROLLER })).toBe(false);
+    expect(await allowed('cluster-policies-undo', 'iam:DetachUserPolicy', USER, { 'iam:PolicyARN': CONTROLLER })).toBe(false);
+    expect(await allowed('cluster-policies-undo', 'iam:DetachUserPolicy', USER, { 'iam:PolicyARN': CONTROLLER }, planFor('acme', { credentialMode: 'static' }))).toBe(true);
+  });
+
+  it('the principal jobs: the role or user, attach only the backup and cluster policies (no privilege escalation), no PassRole', async () => {
     expect(await allowed('role-ensure', 'iam:UpdateAssumeRolePolicy', ROLE)).toBe(true);
     expect(await allowed('role-ensure', 'iam:GetRole', ROLE_BY_NAME)).toBe(true);
     expect(await allowed('role-ensure', 'iam:GetRole', `arn:aws:iam::${ACCOUNT}:role/palette-onboarding-beta`)).toBe(false);
     expect(await allowed('role-ensure', 'iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': POLICY })).toBe(true);
     expect(await allowed('role-ensure', 'iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' })).toBe(false);
+    expect(await allowed('role-ensure', 'iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': CONTROLLER })).toBe(true);
+    expect(await allowed('role-ensure', 'iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': CONTROLLER.replace('-acme-', '-beta-') })).toBe(false);
+    expect(await allowed('principal-undo', 'iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': CONTROLLER })).toBe(true);
     expect(await allowed('role-ensure', 'iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`)).toBe(false);
     expect(await allowed('role-ensure', 'iam:PassRole', ROLE)).toBe(false);
     expect(await allowed('role-ensure', 'iam:DeleteRole', ROLE)).toBe(false);

@@ -16,9 +16,13 @@ export interface OffboardingStateMachineProps {
 
 const CATCH_ALL = [sfn.Errors.ALL];
 
-/** The removal steps, in order: Palette first (so Palette stops using the credentials), the bucket last. */
+/**
+ * The removal steps, in order: Palette first (so Palette stops using the credentials), the cluster policies while the
+ * principal they are attached to exists, the bucket last.
+ */
 const REMOVAL_STEPS = [
   { state: 'RemoveRegistrations', handler: 'undo-registrations', part: 'registrations' },
+  { state: 'RemoveClusterPolicies', handler: 'undo-cluster-policies', part: 'clusterPolicies' },
   { state: 'RemovePrincipal', handler: 'undo-principal', part: 'principal' },
   { state: 'RemoveBackupPolicy', handler: 'undo-backup-policy', part: 'policy' },
   { state: 'RemoveBucket', handler: 'undo-bucket', part: 'bucket' },

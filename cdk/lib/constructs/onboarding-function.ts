@@ -2,6 +2,8 @@ import { CfnResource, Duration, Stack, Validations, aws_iam as iam, aws_lambda a
 import { Construct } from 'constructs';
 import { BUNDLE_HANDLER, handlerBundleDir } from '../handler-bundles';
 import { handlerSourcePath } from '../paths';
+import { applyGrants } from '../permissions';
+import { paletteConnectionGrants, paletteVpcProps, type PaletteConnection } from './palette-connection';
 
 /** Template metadata key holding the handler's repository-relative source file (read by the local runner). */
 export const HANDLER_METADATA_KEY = 'palette-onboarding:handler';
@@ -25,6 +27,11 @@ export interface OnboardingFunctionProps {
   readonly environment: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly timeout?: Duration;
+  /**
+   * Set for a function that calls Palette (and only for one): it runs in `paletteVpc` when configured and may read
+   * the `paletteCaBundle` (constructs/palette-connection.ts).
+   */
+  readonly palette?: PaletteConnection;
 }
 
 /**
@@ -71,7 +78,9 @@ export class OnboardingFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: props.environment,
+      ...(props.palette ? paletteVpcProps(this, props.palette) : {}),
     });
+    if (props.palette) applyGrants(this.role, this.role, paletteConnectionGrants(props.palette));
 
     const cfn = this.function.node.defaultChild as CfnResource;
     cfn.addMetadata(HANDLER_METADATA_KEY, source);

@@ -60,6 +60,11 @@ export const HANDLERS = {
     description: 'Create or correct the backup IAM policy in the tenant account',
     access: ['assumeTenantRole', 'homePolicyEnsure', 'registryStep'],
   },
+  'ensure-cluster-policies': {
+    id: 'EnsureClusterPolicies',
+    description: "Create or correct Palette's cluster policies (aws.clusterPolicies) in the tenant account; remove those of another mode",
+    access: ['assumeTenantRole', 'homeClusterPoliciesEnsure', 'registryStep'],
+  },
   'ensure-sts-role': {
     id: 'EnsureStsRole',
     description: 'Create or correct the role Palette assumes (STS mode)',
@@ -90,6 +95,11 @@ export const HANDLERS = {
     id: 'UndoPrincipal',
     description: 'Compensation: delete the role or user (and key secret) this execution created',
     access: ['assumeTenantRole', 'homePrincipalUndo', 'tenantSecrets:access-key-delete', 'registryStep'],
+  },
+  'undo-cluster-policies': {
+    id: 'UndoClusterPolicies',
+    description: 'Compensation: detach and delete the cluster policies this execution created',
+    access: ['assumeTenantRole', 'homeClusterPoliciesUndo', 'registryStep'],
   },
   'undo-backup-policy': {
     id: 'UndoBackupPolicy',
@@ -166,6 +176,11 @@ export const REGISTRATION_FUNCTIONS: Readonly<Record<RegistrationKey, HandlerSpe
   return specs;
 })();
 
+/** A workflow function calls Palette exactly when it reads the Palette API key (test/cdk/palette-connection.test.ts). */
+export function callsPalette(spec: { readonly access: readonly Access[] }): boolean {
+  return spec.access.includes('paletteApiKey');
+}
+
 /** The function name of a registration kind, e.g. `ensure-cloud-account` (template metadata, tests). */
 export const registrationFunctionName = (key: RegistrationKey): string =>
   REGISTRATIONS[key].state.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
@@ -201,6 +216,8 @@ export class OnboardingFunctions extends Construct {
         environment: props.environment,
         logRetention: props.config.logRetentionDays,
         ...(spec.timeout ? { timeout: spec.timeout } : {}),
+        // The functions with the Palette API key are the ones that call Palette (VPC placement, CA bundle).
+        ...(callsPalette(spec) ? { palette: props.config } : {}),
       });
       applyAccess(fn.role, fn.role, spec.access, props.config, props.refs);
       for (const access of spec.access) {

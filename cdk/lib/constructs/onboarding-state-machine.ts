@@ -124,9 +124,12 @@ export class OnboardingStateMachine extends Construct {
     const undoBucket = invoke('UndoBucket', 'undo-bucket', '$.compensation.bucket');
     const undoBackupPolicy = invoke('UndoBackupPolicy', 'undo-backup-policy', '$.compensation.policy');
     const undoPrincipal = invoke('UndoPrincipal', 'undo-principal', '$.compensation.principal');
+    const undoClusterPolicies = invoke('UndoClusterPolicies', 'undo-cluster-policies', '$.compensation.clusterPolicies');
     const undoRegistrations = invoke('UndoRegistrations', 'undo-registrations', '$.compensation.registrations');
+    // Palette first; the cluster policies while the principal they are attached to still exists.
     const chain: [sfn.TaskStateBase, string, sfn.IChainable][] = [
-      [undoRegistrations, 'registrations', undoPrincipal],
+      [undoRegistrations, 'registrations', undoClusterPolicies],
+      [undoClusterPolicies, 'clusterPolicies', undoPrincipal],
       [undoPrincipal, 'principal', undoBackupPolicy],
       [undoBackupPolicy, 'policy', undoBucket],
       [undoBucket, 'bucket', releaseTenantOnFailure],
@@ -256,11 +259,13 @@ export class OnboardingStateMachine extends Construct {
     const tenantResources = compensate(
       new sfn.Parallel(this, 'TenantResources', {
         resultPath: '$.tenant',
-        resultSelector: { bucket: sfn.JsonPath.objectAt('$[0]'), policy: sfn.JsonPath.objectAt('$[1]') },
+        resultSelector: { bucket: sfn.JsonPath.objectAt('$[0]'), policy: sfn.JsonPath.objectAt('$[1]'), clusterPolicies: sfn.JsonPath.objectAt('$[2]') },
       })
         .branch(settle(invoke('EnsureBucket', 'ensure-bucket'), 'EnsureBucket'))
-        .branch(settle(invoke('EnsureBackupPolicy', 'ensure-backup-policy'), 'EnsureBackupPolicy')),
+        .branch(settle(invoke('EnsureBackupPolicy', 'ensure-backup-policy'), 'EnsureBackupPolicy'))
+        .branch(settle(invoke('EnsureClusterPolicies', 'ensure-cluster-policies'), 'EnsureClusterPolicies')),
     );
+    const TENANT_RESOURCE_STATES = { bucket: 'EnsureBucket', policy: 'EnsureBackupPolicy', clusterPolicies: 'EnsureClusterPolicies' } as const;
 
     const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
     const ensureStaticUser = compensate(invoke('EnsureStaticUser', 'ensure-static-user', '$.principal'));
@@ -345,6 +350,7 @@ export class OnboardingStateMachine extends Construct {
         credentialMode: sfn.JsonPath.stringAt('$.principal.kind'),
         bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
         policy: sfn.JsonPath.objectAt('$.tenant.policy'),
+        clusterPolicies: sfn.JsonPath.objectAt('$.tenant.clusterPolicies'),
         principal: sfn.JsonPath.objectAt('$.principal'),
         ...Object.fromEntries(REGISTRATION_KEYS.map((key) => [key, sfn.JsonPath.objectAt(`$.registrations.${key}`)])),
         verification: sfn.JsonPath.objectAt('$.verification'),
@@ -357,7 +363,7 @@ export class OnboardingStateMachine extends Construct {
 
     registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, (key) => REGISTRATIONS[key as RegistrationKey].state, verifyRegistrations));
     tenantResources.next(
-      checkBranches('CheckTenantResources', '$.tenant', ['bucket', 'policy'], (part) => (part === 'bucket' ? 'EnsureBucket' : 'EnsureBackupPolicy'), choosePrincipal),
+      checkBranches('CheckTenantResources', '$.tenant', Object.keys(TENANT_RESOURCE_STATES), (part) => TENANT_RESOURCE_STATES[part as keyof typeof TENANT_RESOURCE_STATES], choosePrincipal),
     );
     readPaletteIdentity.next(tenantResources);
     const definition = init.next(validateRequest).next(admitted).next(acquireTenant).next(dropInput).next(notifyStarted);

@@ -87,9 +87,10 @@ export const PLATFORM_HANDLERS = {
   },
   'platform-check-system-login': {
     id: 'CheckSystemLogin',
-    description: "Platform setup: system console login; Palette's STS account before any change",
+    description: "Platform setup: system console login; Palette's STS account before any change, and whose it is",
     secrets: [{ kind: 'system', actions: READ }],
-    userActions: [],
+    // Whose Palette's STS account is: a key of the STS principal (read-only).
+    userActions: ['iam:ListAccessKeys'],
   },
   'platform-ensure-sts-user': {
     id: 'EnsureStsUser',
@@ -228,9 +229,12 @@ export class PlatformSetup extends Construct {
       reverseProxy: config.reverseProxySecretArn,
       stsKey: STS_KEY_SECRET_NAME,
     };
-    const platformEnv: Pick<PlatformEnvInput, 'PALETTE_SYSTEM_SECRET_ARN' | 'PALETTE_REVERSE_PROXY_SECRET_ARN'> = {
+    const platformEnv: Pick<PlatformEnvInput, 'PALETTE_SYSTEM_SECRET_ARN' | 'PALETTE_REVERSE_PROXY_SECRET_ARN' | 'PALETTE_STS_ASSUMABLE_ROLE_PATTERNS'> = {
       PALETTE_SYSTEM_SECRET_ARN: secretIds.system,
       ...(secretIds.reverseProxy ? { PALETTE_REVERSE_PROXY_SECRET_ARN: secretIds.reverseProxy } : {}),
+      ...(config.platformAssumableRolePatterns.length > 0
+        ? { PALETTE_STS_ASSUMABLE_ROLE_PATTERNS: JSON.stringify(config.platformAssumableRolePatterns) }
+        : {}),
     };
     const environment: Record<string, string> = { ...props.environment, ...platformEnv };
 
@@ -244,6 +248,8 @@ export class PlatformSetup extends Construct {
         environment,
         logRetention: config.logRetentionDays,
         timeout: FUNCTION_TIMEOUT,
+        // The functions that log in to the system console call Palette (VPC placement, CA bundle: palette-connection.ts).
+        ...(spec.secrets.some((x) => x.kind === 'system') ? { palette: config } : {}),
       });
       const grants: Grant[] = [];
       for (const s of spec.secrets) {
@@ -330,10 +336,17 @@ export class PlatformSetup extends Construct {
     const configureProxy = compensate(invoke('ConfigureReverseProxy', 'platform-configure-reverse-proxy', '$.reverseProxy'));
     const skipProxy = new sfn.Pass(this, 'SkipReverseProxy', { result: sfn.Result.fromObject({ skipped: true }), resultPath: '$.reverseProxy' });
 
+    // Palette's STS account is not this deployment's and the input does not say takeOver: report, leave it alone.
+    const leaveAlone = new sfn.Pass(this, 'LeaveStsAccountAlone', {
+      resultPath: '$.registration',
+      parameters: { leftAlone: true, changed: false, paletteStsAccount: sfn.JsonPath.objectAt('$.paletteBefore') },
+    });
+
     // Identifiers only (ARNs, key ids, fingerprints), never secret values.
     const summary = new sfn.Pass(this, 'BuildSummary', {
       resultPath: '$.summary',
       parameters: {
+        stsAccountStatus: 'registered',
         executionName: sfn.JsonPath.stringAt('$.execution.name'),
         accountId: sfn.JsonPath.stringAt('$.registration.accountId'),
         partition: sfn.JsonPath.stringAt('$.job.plan.partition'),
@@ -348,12 +361,24 @@ export class PlatformSetup extends Construct {
         reverseProxy: sfn.JsonPath.objectAt('$.reverseProxy'),
       },
     });
+    const leftAloneSummary = new sfn.Pass(this, 'BuildLeftAloneSummary', {
+      resultPath: '$.summary',
+      parameters: {
+        stsAccountStatus: 'left-alone',
+        executionName: sfn.JsonPath.stringAt('$.execution.name'),
+        partition: sfn.JsonPath.stringAt('$.job.plan.partition'),
+        userArn: sfn.JsonPath.stringAt('$.job.plan.userArn'),
+        registration: sfn.JsonPath.objectAt('$.registration'),
+        reverseProxy: sfn.JsonPath.objectAt('$.reverseProxy'),
+      },
+    });
     const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
+    const leftAlone = sfn.Condition.booleanEquals('$.paletteBefore.leaveAlone', true);
 
     const reverseProxyWanted = sfn.Condition.booleanEquals('$.job.plan.configureReverseProxy', true);
     checkProxy.next(checkLogin);
     const preflightProxy = new sfn.Choice(this, 'ShouldCheckReverseProxy').when(reverseProxyWanted, checkProxy).otherwise(checkLogin);
-    checkLogin.next(ensureUser);
+    checkLogin.next(new sfn.Choice(this, 'IsStsAccountOurs').when(leftAlone, leaveAlone).otherwise(ensureUser));
     ensureUser.next(ensureKey);
     const shouldRotate = new sfn.Choice(this, 'ShouldRotate')
       .when(sfn.Condition.booleanEquals('$.job.plan.rotateAccessKey', true), rotate)
@@ -366,9 +391,12 @@ export class PlatformSetup extends Construct {
       .when(reverseProxyWanted, configureProxy)
       .otherwise(skipProxy);
     cleanup.next(shouldConfigureProxy);
-    configureProxy.next(summary);
-    skipProxy.next(summary);
+    leaveAlone.next(shouldConfigureProxy);
+    const whichSummary = new sfn.Choice(this, 'WasStsAccountLeftAlone').when(leftAlone, leftAloneSummary).otherwise(summary);
+    configureProxy.next(whichSummary);
+    skipProxy.next(whichSummary);
     summary.next(done);
+    leftAloneSummary.next(done);
     init.next(validate);
     validate.next(preflightProxy);
 
@@ -431,10 +459,19 @@ export class PlatformSetup extends Construct {
       resourceType: 'Custom::PalettePlatformSetup',
       properties: {
         StateMachineArn: this.stateMachine.stateMachineArn,
-        Input: JSON.stringify({}),
+        Input: JSON.stringify(config.platformStsTakeOver ? { takeOver: true } : {}),
         // A change of what the setup works from starts a new execution (CloudFormation Update).
         ConfigVersion: createHash('sha256')
-          .update(JSON.stringify([config.paletteEndpoint, secretIds.system, secretIds.reverseProxy ?? null]))
+          .update(
+            JSON.stringify([
+              config.paletteEndpoint,
+              secretIds.system,
+              secretIds.reverseProxy ?? null,
+              ...(config.platformAssumableRolePatterns.length > 0 || config.platformStsTakeOver
+                ? [config.platformAssumableRolePatterns, config.platformStsTakeOver]
+                : []),
+            ]),
+          )
           .digest('hex')
           .slice(0, 16),
       },

@@ -10,6 +10,7 @@ import { AccountVending } from '../constructs/account-vending';
 import { OnboardingAlarms } from '../constructs/onboarding-alarms';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
 import { PlatformSetup } from '../constructs/platform-setup';
+import { ReverseProxyDns } from '../constructs/reverse-proxy-dns';
 import { DeclaredTenants } from '../constructs/declared-tenants';
 import { loadDeclaredTenants } from '../declared-tenants';
 import { TenantRegistry } from '../constructs/tenant-registry';
@@ -147,6 +148,7 @@ export class PaletteOnboardingStack extends Stack {
         environment: lambdaEnvironment(props.config, envRefs),
       });
       new CfnOutput(this, 'PlatformSetupStateMachineArn', { value: this.platformSetup.stateMachine.stateMachineArn });
+      if (props.config.reverseProxyDns) new ReverseProxyDns(this, 'ReverseProxyDns', { dns: props.config.reverseProxyDns });
     }
 
     // Declared tenants: onboarded on deploy, offboarded when removed from the folder.

@@ -2,9 +2,11 @@
  * Ensure / undo the principal Palette uses in the tenant account:
  * - STS mode: a role trusting Palette's account root with this tenant's external ID;
  * - static mode: an IAM user with exactly one active access key, stored straight in Secrets Manager.
- * Both get the backup policy attached. An existing role or user is used only under the ownership rule
- * (lambdas/domain/ownership.ts); an adopted one is never weakened: our trust statement is merged into its trust
- * policy (its other statements stay), and access keys it already had are never deleted.
+ * Both get the backup policy and the cluster policies of `aws.clusterPolicies` attached, after the ten-policy check
+ * (ManagedPolicyLimitError before anything is attached, or changed on an existing principal). An existing role or user
+ * is used only under the ownership rule (lambdas/domain/ownership.ts); an adopted one is never weakened: our trust
+ * statement is merged into its trust policy (its other statements stay), access keys it already had are never deleted,
+ * and policies it already has stay attached.
  */
 import {
   AttachRolePolicyCommand,
@@ -29,6 +31,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import { clusterPolicyArn, managedPolicyLimitProblem } from '../../domain/cluster-policies';
 import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
 import type { Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual, trustPolicyProblem } from '../../domain/policies';
@@ -36,7 +39,7 @@ import { COMPENSATION, type Removal, type RemovalDecision } from '../../domain/r
 import { tenantSession } from '../../domain/session-policies';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantClients, tenantSecretsClient } from '../../shared/aws-clients';
-import { awsCall, MisconfigurationError, OwnershipError } from '../../shared/errors';
+import { awsCall, ManagedPolicyLimitError, MisconfigurationError, OwnershipError } from '../../shared/errors';
 import { describeSecret, secretTag } from '../../shared/secrets';
 import { TenantOwnership } from '../registry/ownership';
 import type { UndoResult } from './bucket';
@@ -53,6 +56,51 @@ function decodeDocument(doc: string | undefined): unknown {
   }
 }
 
+/** The managed policies the principal gets: the backup policy, then the plan's cluster policies. */
+export const wantedPolicyArns = (plan: Plan): string[] => [
+  plan.policyArn,
+  ...plan.clusterPolicies.policies.map((k) => clusterPolicyArn(plan.target.partition, plan.target.accountId, plan.tenantId, k)),
+];
+
+type PrincipalKind = 'Role' | 'User';
+
+/** ARNs of the managed policies attached to an existing role or user (every page). */
+async function attachedPolicyArns(iam: IAMClient, kind: PrincipalKind, name: string): Promise<string[]> {
+  const arns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page =
+      kind === 'Role'
+        ? await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, ...(Marker ? { Marker } : {}) })))
+        : await awsCall(() => iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, ...(Marker ? { Marker } : {}) })));
+    arns.push(...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])));
+    Marker = page.IsTruncated ? page.Marker : undefined;
+  } while (Marker);
+  return arns;
+}
+
+/** The ten-policy check: the principal's attached policies plus those we would add fit IAM's limit. */
+function checkPolicyLimit(plan: Plan, kind: PrincipalKind, name: string, attached: readonly string[]): void {
+  const problem = managedPolicyLimitProblem({
+    principal: `IAM ${kind.toLowerCase()} '${name}' in account ${plan.target.accountId}`,
+    attached,
+    wanted: wantedPolicyArns(plan),
+  });
+  if (problem) throw new ManagedPolicyLimitError(problem);
+}
+
+/** Attaches each wanted policy the principal does not hold yet (one call per policy, none when all are attached). */
+async function attachWantedPolicies(iam: IAMClient, plan: Plan, kind: PrincipalKind, name: string, attached: readonly string[]): Promise<void> {
+  for (const PolicyArn of wantedPolicyArns(plan)) {
+    if (attached.includes(PolicyArn)) continue;
+    await awsCall(() =>
+      kind === 'Role'
+        ? iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn }))
+        : iam.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn })),
+    );
+  }
+}
+
 export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promise<PrincipalResult> {
   const { iam } = tenantClients(plan.target, tenantSession(plan, 'role-ensure'));
   const RoleName = plan.principalName;
@@ -66,6 +114,8 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
   let existing = (await lookUpTenantObject(`IAM role '${RoleName}'`, plan.tenantId, () => iam.send(new GetRoleCommand({ RoleName }))))?.Role;
   let decision: Ownership | 'created' | undefined;
   let arn: string | undefined;
+  // A role this execution creates has no policies yet.
+  let attached: string[] = [];
   if (!existing) {
     await ownership.intend(key);
     try {
@@ -98,6 +148,9 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
       adoptField: 'aws.principal.adopt',
     });
     arn = existing.Arn ?? roleArn(plan.target.partition, plan.target.accountId, RoleName, existing.Path);
+    // Before anything changes on it: would our policies fit beside those it has?
+    attached = await attachedPolicyArns(iam, 'Role', RoleName);
+    checkPolicyLimit(plan, 'Role', RoleName, attached);
     // Our own role trusts exactly Palette; an adopted one keeps its other statements (ours is merged in by Sid).
     const wantedTrust = decision.kind === 'adopt' ? mergePolicyStatements(existing.AssumeRolePolicyDocument, trust) : trust;
     if (!policyDocumentsEqual(decodeDocument(existing.AssumeRolePolicyDocument), wantedTrust)) {
@@ -119,10 +172,8 @@ export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promi
       );
     }
   }
-  const attached = await awsCall(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
-  if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
-    await awsCall(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: plan.policyArn })));
-  }
+  if (decision === 'created') checkPolicyLimit(plan, 'Role', RoleName, attached);
+  await attachWantedPolicies(iam, plan, 'Role', RoleName, attached);
   await ownership.record({ key, part: 'principal', id: arn, name: RoleName, ownership: decision });
   return { kind: 'sts', arn, roleArn: arn, created: decision === 'created', ...adoptedFlag(decision) };
 }
@@ -202,6 +253,8 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
   let existing = (await lookUpTenantObject(`IAM user '${UserName}'`, plan.tenantId, () => iam.send(new GetUserCommand({ UserName }))))?.User;
   let decision: Ownership | 'created' | undefined;
   let arn: string | undefined;
+  // A user this execution creates has no policies yet.
+  let attached: string[] = [];
   if (!existing) {
     await ownership.intend(key);
     try {
@@ -223,14 +276,15 @@ export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
       adoptField: 'aws.principal.adopt',
     });
     arn = existing.Arn ?? userArn(plan.target.partition, plan.target.accountId, UserName, existing.Path);
+    // Before anything changes on it: would our policies fit beside those it has?
+    attached = await attachedPolicyArns(iam, 'User', UserName);
+    checkPolicyLimit(plan, 'User', UserName, attached);
     const add = marksTagsToAdd(plan.tags, existing.Tags, decision);
     if (add.length > 0) await awsCall(() => iam.send(new TagUserCommand({ UserName, Tags: add })));
   }
   if (!decision || !arn) throw new Error(`IAM user ${UserName}: neither created nor found`);
-  const attached = await awsCall(() => iam.send(new ListAttachedUserPoliciesCommand({ UserName })));
-  if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === plan.policyArn)) {
-    await awsCall(() => iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn: plan.policyArn })));
-  }
+  if (decision === 'created') checkPolicyLimit(plan, 'User', UserName, attached);
+  await attachWantedPolicies(iam, plan, 'User', UserName, attached);
   await ownership.record({ key, part: 'principal', id: arn, name: UserName, ownership: decision });
   const adopted = decision !== 'created' && decision.kind === 'adopt';
   const accessKey = await ensureAccessKey(iam, plan, ownership, adopted);

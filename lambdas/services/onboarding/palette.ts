@@ -8,6 +8,7 @@ import { loadEnv } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { recordPaletteCall } from '../../shared/metrics';
+import { paletteCaBundle } from '../../shared/palette-ca';
 import { readSecretString } from '../../shared/secrets';
 import { PaletteClient, type PaletteScope } from '../palette';
 
@@ -49,10 +50,17 @@ export function paletteClient(apiKeySecretArn: string): PaletteClient {
       // PaletteCalls / PaletteThrottles of the invocation (lambdas/shared/metrics.ts).
       onAttempt: recordPaletteCall,
       retry: { budgetMs: PALETTE_CALL_BUDGET_MS },
+      // A private CA trusted in addition to the public roots (PALETTE_CA_BUNDLE), when configured.
+      caBundle: paletteCaBundle(),
     });
     clients.set(apiKeySecretArn, client);
   }
   return client;
+}
+
+/** Test hook: forget the cached clients (their tokens, and the CA bundle they trust). */
+export function resetPaletteClients(): void {
+  clients.clear();
 }
 
 /** Tenant scope, or project scope when the request has a projectUid. */

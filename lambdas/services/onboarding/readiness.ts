@@ -1,7 +1,10 @@
 /**
- * The readiness gate: one round of Palette's own validation of the new credentials (cloud account and
- * S3 bucket). IAM changes propagate eventually, so a failed round is expected at first; the state machine
- * waits `waitSeconds` (lambdas/domain/readiness.ts: the schedule) and calls again until the budget is spent.
+ * The readiness gate: one round of Palette's own validation of the new credentials (the AWS cloud account, when the
+ * plan registers one, and the S3 bucket). IAM changes propagate eventually, so a failed round is expected at first;
+ * the state machine waits `waitSeconds` (lambdas/domain/readiness.ts: the schedule) and calls again until the budget
+ * is spent. The cloud account's validation is Palette's verdict on an account it deploys clusters with (the sandbox's
+ * Palette checks the principal's cluster permissions, aws.clusterPolicies); without a cloud account the bucket's
+ * validation, with the same credentials, is the gate.
  */
 import { nextWaitSeconds } from '../../domain/readiness';
 import type { PaletteIdentity, Plan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
@@ -18,6 +21,9 @@ export function readinessHint(reason: string): string {
     return "check the role's trust policy: it must trust Palette's account with this tenant's external ID";
   }
   if (/s3:|bucket/i.test(reason)) return 'check the backup policy attached to the principal and the bucket policy';
+  if (/\b(ec2|elasticloadbalancing|autoscaling):[A-Za-z]+ denied\b/.test(reason)) {
+    return "check the cluster policies attached to the principal (aws.clusterPolicies; with none, the adopted principal's own policies)";
+  }
   if (/GetCallerIdentity|access key|InvalidClientTokenId/i.test(reason)) return 'check the stored access key';
   return 'check the credentials given to Palette';
 }
@@ -41,7 +47,7 @@ export async function checkReadiness(input: ReadinessInput): Promise<ReadinessRe
   const clouds = paletteScope(plan).clouds;
   let reason: string;
   try {
-    await clouds.validateAwsAccount(credentials);
+    if (plan.registrations.cloudAccount) await clouds.validateAwsAccount(credentials);
     await clouds.validateS3Bucket({ bucket: plan.bucketName, region: plan.target.region, credentials });
     return { ready: true, attempt, firstCheckAt, waitSeconds: 0, elapsedSeconds };
   } catch (e) {

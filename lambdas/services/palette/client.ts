@@ -21,18 +21,26 @@ import { BackupLocations } from './resources/backup-locations';
 import { AwsCloudAccounts, AzureCloudAccounts } from './resources/cloud-accounts';
 import { Clouds } from './resources/clouds';
 import { Clusters } from './resources/clusters';
+import { PrivateCloudGateways } from './resources/private-cloud-gateways';
 import { requireData, type ResourceContext } from './resources/shared';
 import { SshKeys } from './resources/ssh-keys';
 import { SystemConfig } from './resources/system';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry';
+import { CaTrust } from './tls';
 import { PaletteTransport, type FetchFunction, type PaletteAttempt } from './transport';
 
 export interface PaletteClientOptions {
   /** Palette API root, e.g. https://api.spectrocloud.com or the self-hosted instance URL (no path). */
   baseUrl: string;
   auth: PaletteAuthConfig;
-  /** Defaults to the global fetch (Node 20+). */
+  /** Defaults to the global fetch (Node 20+), or with `caBundle` to a fetch that trusts it (tls.ts). */
   fetch?: FetchFunction;
+  /**
+   * PEM certificates (a private CA of a self-hosted instance) trusted IN ADDITION to the public roots; read on the
+   * first call (again after a failed read), its errors propagate unchanged. Verification is never disabled: a
+   * certificate that chains to neither fails with PaletteCertificateError. Not combined with `fetch`.
+   */
+  caBundle?: () => Promise<readonly string[]>;
   logger?: PaletteLogger;
   /** Time source for backoff, rate limiting and token refresh (tests pass a fake one). */
   clock?: Clock;
@@ -92,6 +100,8 @@ export class PaletteClient implements PaletteScope {
   readonly system: SystemConfig;
   /** API keys (tenant scope only). */
   readonly apiKeys: ApiKeys;
+  /** Private cloud gateways, read-only (tenant scope only; official operations of spec/supplement.json). */
+  readonly privateCloudGateways: PrivateCloudGateways;
   readonly clouds: Clouds;
   readonly cloudAccounts: { readonly aws: AwsCloudAccounts; readonly azure: AzureCloudAccounts };
   readonly sshKeys: SshKeys;
@@ -107,8 +117,11 @@ export class PaletteClient implements PaletteScope {
     const clock = options.clock ?? systemClock;
     const baseUrl = normaliseBaseUrl(options.baseUrl, logger);
     const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
+    if (options.caBundle && options.fetch) throw new TypeError('PaletteClient: give either caBundle or fetch, not both');
+    const trust = options.caBundle ? new CaTrust(options.caBundle) : undefined;
     const transport = new PaletteTransport({
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: options.fetch ?? trust?.fetch ?? ((input, init) => fetch(input, init)),
+      prepare: trust ? () => trust.prepare() : undefined,
       clock,
       random: options.random ?? Math.random,
       retry,
@@ -131,6 +144,7 @@ export class PaletteClient implements PaletteScope {
 
     this.system = new SystemConfig(this.ctx);
     this.apiKeys = new ApiKeys(this.ctx);
+    this.privateCloudGateways = new PrivateCloudGateways(this.ctx);
     const tenant = scopeFor(this.ctx);
     this.clouds = tenant.clouds;
     this.cloudAccounts = tenant.cloudAccounts;

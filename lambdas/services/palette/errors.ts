@@ -19,6 +19,7 @@ export const PALETTE_ERROR_NAMES = [
   'PaletteValidationError',
   'PaletteThrottledError',
   'PaletteServerError',
+  'PaletteCertificateError',
 ] as const;
 export type PaletteErrorName = (typeof PALETTE_ERROR_NAMES)[number];
 
@@ -91,6 +92,40 @@ export class PaletteValidationError extends PaletteApiError {}
 export class PaletteThrottledError extends PaletteApiError {}
 /** 5xx, or a connection failure / timeout (status 0), after the retry budget ran out or when retrying was unsafe. */
 export class PaletteServerError extends PaletteApiError {}
+/**
+ * Status 0: Palette's TLS certificate was refused (it chains to no trusted root, names another host, has expired...).
+ * Permanent: time does not fix a certificate. A self-hosted instance with a private CA needs the CA bundle
+ * (stack config `paletteCaBundle`); `code` is Node's verification code.
+ */
+export class PaletteCertificateError extends PaletteApiError {}
+
+/**
+ * Node's certificate verification failures (OpenSSL's X509_V_ERR_* names as Node reports them, and Node's own
+ * host-name check): a request that failed with one never reached Palette, and sending it again cannot succeed.
+ */
+export const TLS_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 const NAMED: ReadonlyArray<readonly [abstract new (init: PaletteErrorInit) => PaletteApiError, PaletteErrorName]> = [
   [PaletteApiError, 'PaletteApiError'],
@@ -101,6 +136,7 @@ const NAMED: ReadonlyArray<readonly [abstract new (init: PaletteErrorInit) => Pa
   [PaletteValidationError, 'PaletteValidationError'],
   [PaletteThrottledError, 'PaletteThrottledError'],
   [PaletteServerError, 'PaletteServerError'],
+  [PaletteCertificateError, 'PaletteCertificateError'],
 ];
 for (const [cls, name] of NAMED) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
@@ -123,6 +159,7 @@ export function errorClassForStatus(status: number): new (init: PaletteErrorInit
 }
 
 export function createPaletteError(init: PaletteErrorInit): PaletteApiError {
+  if (init.status === 0 && TLS_CERTIFICATE_CODES.has(init.code)) return new PaletteCertificateError(init);
   const Cls = errorClassForStatus(init.status);
   return new Cls(init);
 }

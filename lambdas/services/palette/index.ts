@@ -9,5 +9,6 @@ export type { FetchFunction, PaletteAttempt } from './transport';
 export type { CreatedApiKey } from './resources/api-keys';
 export type { TypedBackupLocations } from './resources/backup-locations';
 export { BACKUP_NOT_CONFIGURED, SEARCH_EVERY_CLUSTER, type Clusters } from './resources/clusters';
+export { PCG_RUNNING_STATE, type PrivateCloudGateways } from './resources/private-cloud-gateways';
 export type * from './types';
 export type { paths, components, operations } from './generated/palette-api';

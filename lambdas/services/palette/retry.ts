@@ -23,7 +23,9 @@
  * /v1/system/config/. Creating POSTs are not idempotent in Palette (there is no idempotency key): retrying one after
  * the request may have been applied could create a duplicate, so the error is raised instead
  * (PaletteServerError, status 0) and callers look the resource up by name before creating again.
+ * A refused TLS certificate is never retried (PaletteCertificateError, errors.ts).
  */
+import { TLS_CERTIFICATE_CODES } from './errors';
 
 export interface RetryOptions {
   /** Total time budget of one call including all attempts, waits and sleeps. */
@@ -87,17 +89,12 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'EHOSTDOWN',
   'ENETDOWN',
   'UND_ERR_CONNECT_TIMEOUT',
+  // certificate verification happens during the TLS handshake, before any byte of the request is written
+  ...TLS_CERTIFICATE_CODES,
 ]);
 
-/** Failures that can never succeed on retry (TLS trust problems, invalid URL...). */
-const PERMANENT_CODES: ReadonlySet<string> = new Set([
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_INVALID_URL',
-]);
+/** Failures that can never succeed on retry (TLS trust problems: errors.ts TLS_CERTIFICATE_CODES; invalid URL...). */
+const PERMANENT_CODES: ReadonlySet<string> = new Set([...TLS_CERTIFICATE_CODES, 'ERR_INVALID_URL']);
 
 function codeOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -120,7 +117,10 @@ export function classifyNetworkError(error: unknown, timedOut: boolean): Network
   if (timedOut) return { code: 'RequestTimeout', maybeSent: true, detail: 'request timed out' };
   const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
   const code = codeOf(cause) ?? codeOf(error) ?? 'NetworkError';
-  const detail = cause !== undefined ? `${messageOf(error)}: ${messageOf(cause)}` : messageOf(error);
+  let detail = cause !== undefined ? `${messageOf(error)}: ${messageOf(cause)}` : messageOf(error);
+  if (TLS_CERTIFICATE_CODES.has(code)) {
+    detail = `Palette's TLS certificate was refused (${detail}); a self-hosted Palette whose certificate comes from a private CA needs that CA in the stack config paletteCaBundle`;
+  }
   return { code, maybeSent: !NOT_SENT_CODES.has(code), detail };
 }
 

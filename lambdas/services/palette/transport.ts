@@ -40,6 +40,11 @@ export interface TransportOptions {
   authenticator: () => Authenticator;
   /** Called after every attempt (each HTTP request sent, retries included); its errors are ignored. */
   onAttempt?: ((attempt: PaletteAttempt) => void) | undefined;
+  /**
+   * Called before a call's first attempt, outside the attempts' error mapping (tls.ts CaTrust: loads the CA bundle
+   * once): its errors propagate unchanged (a CA that cannot be read is not a network failure).
+   */
+  prepare?: (() => Promise<void>) | undefined;
 }
 
 /** One HTTP request to Palette, as the `onAttempt` hook sees it (for metrics: calls, throttles). */
@@ -97,6 +102,7 @@ export class PaletteTransport {
     baseHeaders.set('Accept', 'application/json');
     if (!baseHeaders.has('User-Agent')) baseHeaders.set('User-Agent', this.options.userAgent);
     const scope = baseHeaders.get('ProjectUid') === null ? 'tenant' : 'project';
+    await this.options.prepare?.();
 
     const startedAt = clock.now();
     // The call's budget, and never past the invocation's deadline (lambdas/shared/deadline.ts): retries stop in time

@@ -50,6 +50,10 @@ export type ClusterSearchSpec = Schemas['v1SearchFilterSummarySpec'];
 export type ClusterBackup = Schemas['v1ClusterBackup'];
 export type ClusterBackupConfig = Schemas['v1ClusterBackupConfig'];
 
+// Private cloud gateways, "overlords" in the API (spec/supplement.json: official operations outside the subset).
+export type PrivateCloudGateway = Schemas['v1Overlord'];
+export type PrivateCloudGatewayList = Schemas['v1Overlords'];
+
 /** Values of `{type}` in PATCH /v1/users/assets/locations/{type}/{uid}/default (spec parameter description). */
 export type BackupLocationType = 'aws' | 'azure' | 'gcp' | 'minio' | 's3';
 

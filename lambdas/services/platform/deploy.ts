@@ -78,6 +78,7 @@ function outputData(output: string | undefined): Record<string, string> {
   }
   const s = z
     .looseObject({
+      stsAccountStatus: z.string().optional(),
       accountId: z.string().optional(),
       userArn: z.string().optional(),
       accessKeyId: z.string().optional(),
@@ -87,6 +88,8 @@ function outputData(output: string | undefined): Record<string, string> {
   if (!s.success) return {};
   return Object.fromEntries(
     Object.entries({
+      // 'registered', or 'left-alone' (Palette's STS account is not this deployment's; config platformStsTakeOver).
+      StsAccountStatus: s.data.stsAccountStatus,
       StsAccountId: s.data.accountId,
       StsPrincipalArn: s.data.userArn,
       StsAccessKeyId: s.data.accessKeyId,
@@ -101,8 +104,16 @@ export async function deployRunStatus(event: DeployEvent): Promise<IsCompleteRes
   if (typeof executionArn !== 'string') throw new ConfigurationError('isComplete event has no Data.ExecutionArn from onEvent');
   const out = await awsCall(() => client().send(new DescribeExecutionCommand({ executionArn })));
   switch (out.status) {
-    case 'SUCCEEDED':
-      return { IsComplete: true, Data: { ExecutionArn: executionArn, ...outputData(out.output) } };
+    case 'SUCCEEDED': {
+      const data = outputData(out.output);
+      if (data.StsAccountStatus === 'left-alone') {
+        logger.warn(
+          "Platform setup left Palette's system STS account alone: it is not this deployment's (set platformStsTakeOver, or run `palette-onboard platform-setup --take-over`, to replace it)",
+          { executionArn },
+        );
+      }
+      return { IsComplete: true, Data: { ExecutionArn: executionArn, ...data } };
+    }
     case 'RUNNING':
     case 'PENDING_REDRIVE':
       return { IsComplete: false };

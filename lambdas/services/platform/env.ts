@@ -12,10 +12,28 @@ export const PlatformEnvSchema = LambdaEnvSchema.extend({
   PALETTE_SYSTEM_SECRET_ARN: z.string().min(1).default(DEFAULT_SYSTEM_CREDENTIALS_SECRET_NAME),
   /** Secret (name or ARN) holding the reverse-proxy settings; absent = the reverse proxy is not managed. */
   PALETTE_REVERSE_PROXY_SECRET_ARN: z.string().min(1).optional(),
+  /**
+   * Extra role ARN patterns the STS principal may assume (config platformAssumableRolePatterns), as a JSON array;
+   * absent = only this project's tenant roles. Checked again when the plan is built (ConfigurationError).
+   */
+  PALETTE_STS_ASSUMABLE_ROLE_PATTERNS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return [];
+      try {
+        const parsed: unknown = JSON.parse(v);
+        if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed as string[];
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role ARN patterns' });
+      return z.NEVER;
+    }),
 });
 export type PlatformEnv = z.output<typeof PlatformEnvSchema>;
 export type PlatformEnvInput = z.input<typeof PlatformEnvSchema>;
-export const PLATFORM_ONLY_ENV_KEYS = ['PALETTE_SYSTEM_SECRET_ARN', 'PALETTE_REVERSE_PROXY_SECRET_ARN'] as const;
+export const PLATFORM_ONLY_ENV_KEYS = ['PALETTE_SYSTEM_SECRET_ARN', 'PALETTE_REVERSE_PROXY_SECRET_ARN', 'PALETTE_STS_ASSUMABLE_ROLE_PATTERNS'] as const;
 
 /** Parses the platform environment (not memoized: it is cheap and tests change it). */
 export function loadPlatformEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {

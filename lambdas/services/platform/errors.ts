@@ -13,3 +13,11 @@ export class AccessKeyNotReadyError extends Error {
   override readonly name = 'AccessKeyNotReadyError';
 }
 
+
+/**
+ * Palette's system STS account is not this deployment's and changed while the execution ran (CheckSystemLogin saw
+ * something else): it is left alone. Not retried; the next run decides again (with takeOver to replace it).
+ */
+export class StsAccountNotOursError extends Error {
+  override readonly name = 'StsAccountNotOursError';
+}

@@ -4,4 +4,4 @@ export { cleanupAccessKeys, ensureAccessKey, ensureStsUser, rotateAccessKey, und
 export { checkReverseProxySecret, configureReverseProxy, readReverseProxySecret } from './reverse-proxy';
 export { deployRunStatus, startDeployRun, DeployEventSchema, type IsCompleteResult, type OnEventResult } from './deploy';
 export { loadPlatformEnv, PlatformEnvSchema } from './env';
-export { AccessKeyNotReadyError, SystemLoginError } from './errors';
+export { AccessKeyNotReadyError, StsAccountNotOursError, SystemLoginError } from './errors';

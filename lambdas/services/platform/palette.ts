@@ -6,6 +6,7 @@
 import { SystemCredentialsSchema, type PlatformPlan } from '../../domain/platform';
 import { logger } from '../../shared/logger';
 import { recordPaletteCall } from '../../shared/metrics';
+import { paletteCaBundle } from '../../shared/palette-ca';
 import { readSecretJson } from '../../shared/secrets';
 import { PaletteAuthError, PaletteClient, PaletteNotFoundError, type SystemAwsStsAccount } from '../palette';
 import { loadPlatformEnv } from './env';
@@ -29,6 +30,8 @@ export function systemPalette(plan: Pick<PlatformPlan, 'systemSecretId'>): Palet
       // PaletteCalls / PaletteThrottles of the invocation (lambdas/shared/metrics.ts).
       onAttempt: recordPaletteCall,
       retry: { budgetMs: CALL_BUDGET_MS },
+      // A private CA trusted in addition to the public roots (PALETTE_CA_BUNDLE), when configured.
+      caBundle: paletteCaBundle(),
     });
     clients.set(key, client);
   }

@@ -61,6 +61,12 @@ async function listKeys(UserName: string): Promise<AccessKeyMetadata[]> {
   return (await awsCall(() => iam().send(new ListAccessKeysCommand({ UserName })))).AccessKeyMetadata ?? [];
 }
 
+/** The access key ids of the STS principal; none when the user does not exist (yet). */
+export async function principalKeyIds(plan: Pick<PlatformPlan, 'userName'>): Promise<string[]> {
+  const out = await orNoSuchEntity(() => iam().send(new ListAccessKeysCommand({ UserName: plan.userName })));
+  return (out?.AccessKeyMetadata ?? []).map((k) => k.AccessKeyId ?? '').filter((id) => id !== '');
+}
+
 async function deleteKey(UserName: string, AccessKeyId: string): Promise<void> {
   await awsCall(() => iam().send(new DeleteAccessKeyCommand({ UserName, AccessKeyId })));
 }
@@ -68,7 +74,7 @@ async function deleteKey(UserName: string, AccessKeyId: string): Promise<void> {
 /** The user's only permission: the one inline policy, no other inline or attached policy. Returns whether anything changed. */
 async function ensureOnlyPolicy(plan: PlatformPlan): Promise<boolean> {
   const UserName = plan.userName;
-  const wanted = stsPrincipalPolicyDocument(plan.partition);
+  const wanted = stsPrincipalPolicyDocument(plan.assumeRolePatterns);
   let changed = false;
   const current = await orNoSuchEntity(() => iam().send(new GetUserPolicyCommand({ UserName, PolicyName: plan.policyName })));
   const currentDoc = current?.PolicyDocument ? decodeURIComponent(current.PolicyDocument) : undefined;

@@ -5,6 +5,7 @@
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
+  stsAccountOwnership,
   StsKeySecretSchema,
   type PaletteStsBefore,
   type PlatformPlan,
@@ -15,18 +16,37 @@ import { awsCall, ConfigurationError, VerificationError } from '../../shared/err
 import { logger } from '../../shared/logger';
 import { readSecretJson } from '../../shared/secrets';
 import { PaletteNotFoundError } from '../palette';
-import { AccessKeyNotReadyError } from './errors';
+import { AccessKeyNotReadyError, StsAccountNotOursError } from './errors';
 import { getStsAccount, setStsAccount, withSystemPalette } from './palette';
+import { principalKeyIds } from './principal';
 
-/** CheckSystemLogin: syslogin works, and what Palette's STS account is before anything changes. */
+/**
+ * CheckSystemLogin: syslogin works, what Palette's STS account is before anything changes, and whose it is (the
+ * home account with a key of this deployment's STS principal is ours). A foreign account is left alone unless the
+ * input says takeOver: the state machine then skips the principal and the registration and reports it.
+ */
 export async function checkSystemLogin(plan: PlatformPlan): Promise<PaletteStsBefore> {
   const current = await withSystemPalette(plan, (client) => getStsAccount(client, plan.partition));
-  const before: PaletteStsBefore = {
-    configured: Boolean(current.accountId || current.accessKey),
+  const seen = {
     ...(current.accountId ? { accountId: current.accountId } : {}),
     ...(current.accessKey ? { accessKeyId: current.accessKey } : {}),
   };
+  const ownership = stsAccountOwnership(seen, {
+    homeAccountId: plan.homeAccountId,
+    principalKeyIds: seen.accessKeyId ? await principalKeyIds(plan) : [],
+    userArn: plan.userArn,
+  });
+  const before: PaletteStsBefore = {
+    configured: Boolean(current.accountId || current.accessKey),
+    ...seen,
+    ...ownership,
+    leaveAlone: ownership.owner === 'foreign' && !plan.takeOver,
+  };
   logger.info('Palette system console login succeeded', { partition: plan.partition, ...before });
+  if (ownership.owner === 'foreign') {
+    if (plan.takeOver) logger.warn("Palette's system STS account is not this deployment's: taking it over (takeOver)", { ...before });
+    else logger.warn("Palette's system STS account is not this deployment's: left alone (run with takeOver to replace it)", { ...before });
+  }
   return before;
 }
 
@@ -62,15 +82,28 @@ async function probeKey(plan: PlatformPlan, key: StsKeySecret): Promise<void> {
  * RegisterStsAccount: Palette's system STS account = {home account id, stored key}. Skipped when Palette already
  * has exactly that account and key id (a re-run changes nothing). Always read back and verified.
  */
-export async function registerStsAccount(plan: PlatformPlan, expectedAccessKeyId: string): Promise<StsRegistrationResult> {
+export async function registerStsAccount(plan: PlatformPlan, expectedAccessKeyId: string, before: PaletteStsBefore): Promise<StsRegistrationResult> {
   const key = await readSecretJson(plan.accessKeySecretName, StsKeySecretSchema);
   if (key.accessKeyId !== expectedAccessKeyId) {
     throw new ConfigurationError(
       `Secret ${plan.accessKeySecretName} holds access key ${key.accessKeyId}, but this execution stored ${expectedAccessKeyId} (another platform setup running?)`,
     );
   }
+  if (before.leaveAlone) {
+    // The state machine does not get here (IsStsAccountOurs); never replace an account that is not ours.
+    throw new StsAccountNotOursError(`Palette's system STS account is not this deployment's (${before.reason ?? 'foreign'}): left alone; use takeOver to replace it`);
+  }
   return withSystemPalette(plan, async (client) => {
     const current = await getStsAccount(client, plan.partition);
+    // Someone else changed the account since CheckSystemLogin decided whose it is: decide again on the next run.
+    const changedMeanwhile = (current.accountId || undefined) !== before.accountId || (current.accessKey || undefined) !== before.accessKeyId;
+    if (changedMeanwhile && !plan.takeOver && (current.accountId !== plan.homeAccountId || current.accessKey !== key.accessKeyId)) {
+      throw new StsAccountNotOursError(
+        `Palette's system STS account changed during this execution (now account ${current.accountId ?? '(none)'}, key ${current.accessKey ?? '(none)'}; ` +
+          `it was ${before.accountId ?? '(none)'}, ${before.accessKeyId ?? '(none)'}): it is left alone; run the platform setup again (with takeOver to replace it)`,
+      );
+    }
+    const tookOver = before.owner === 'foreign' ? { ...(before.accountId ? { accountId: before.accountId } : {}), ...(before.accessKeyId ? { accessKeyId: before.accessKeyId } : {}) } : undefined;
     let changed = false;
     let method: 'PUT' | 'POST' | undefined;
     if (current.accountId !== plan.homeAccountId || current.accessKey !== key.accessKeyId) {
@@ -87,6 +120,7 @@ export async function registerStsAccount(plan: PlatformPlan, expectedAccessKeyId
         accessKeyId: key.accessKeyId,
         previousAccountId: current.accountId,
         previousAccessKeyId: current.accessKey,
+        ...(tookOver ? { tookOver: true } : {}),
       });
     }
     const readBack = await getStsAccount(client, plan.partition);
@@ -117,6 +151,7 @@ export async function registerStsAccount(plan: PlatformPlan, expectedAccessKeyId
       ...(method ? { method } : {}),
       verified: true as const,
       awsAccountMatches,
+      ...(tookOver && changed ? { tookOver } : {}),
     };
   });
 }

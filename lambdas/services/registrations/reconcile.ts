@@ -6,23 +6,31 @@
  * - missing: validate, write-ahead intent in the tenant registry, create with the plan's marks (tenant, managed-by
  *   = the deployment id, created-by = this execution), record it as created;
  * - existing: the ownership decision BEFORE anything is changed (OwnershipError for another tenant's or deployment's
- *   object, or an unmarked one the request does not adopt), then converge: validate + update only when the spec or
- *   the marks drifted. created-by is never added to an adopted object and never rewritten; adopting never weakens
- *   (annotations and fields we do not manage are kept);
+ *   object, or an unmarked one the request does not adopt), then the kind's renewal of credentials it generates (the
+ *   API key), then converge: validate + update only when the spec, the marks or the credentials drifted. created-by is
+ *   never added to an adopted object and never rewritten; adopting never weakens (annotations and fields we do not
+ *   manage are kept);
+ * - credentials Palette masks (read from the tenant's secrets through `ctx.credentials`): the object carries the
+ *   fingerprint of the secret versions it was given (lambdas/domain/credential-changes.ts); another version (a rotated
+ *   secret) or no fingerprint yet is validated with Palette first (a rejection is a RequestValidationError naming the
+ *   secret's field; nothing changed), then sent with the new fingerprint in the same update;
  * - undo: deletes only what this execution created (its created-by mark, or the registry's record of this
  *   execution's intent or create: a Lambda that died after the POST), and forgets it in the registry.
  */
+import { CREDENTIALS_FINGERPRINT_ANNOTATION, credentialsState, type CredentialsState } from '../../domain/credential-changes';
 import { paletteScopeKey, resourceKey } from '../../domain/names';
-import { marksConverged, marksToApply } from '../../domain/ownership';
+import { marksConverged, marksOf, marksToApply } from '../../domain/ownership';
 import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationPlan } from '../../domain/registrations';
 import { COMPENSATION, type Removal } from '../../domain/removal';
 import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
-import { CompensationError, StateInputError } from '../../shared/errors';
+import { CompensationError, MinioValidationError, RequestValidationError, StateInputError } from '../../shared/errors';
 import { isRetryableError } from '../../shared/retryable-errors';
 import { logger } from '../../shared/logger';
 import type { UndoResult } from '../aws/bucket';
 import { paletteClient } from '../onboarding/palette';
+import { PaletteConflictError, PaletteValidationError } from '../palette';
 import { TenantOwnership } from '../registry/ownership';
+import { CredentialReads } from './credentials';
 import { RECONCILERS } from './kinds';
 import type { Existing, KindContext, LookupContext, Reconciler, RegistrationOutcome } from './types';
 
@@ -67,7 +75,30 @@ function kindContext<K extends RegistrationKey>(
     registryKey: registrationRegistryKey(lookup.plan, lookup.key, lookup.name),
     ...(extra.aws ? { aws: extra.aws } : {}),
     now: extra.now,
+    credentials: new CredentialReads({ plan: lookup.plan, kind: lookup.kind, entry: lookup.entry }),
   };
+}
+
+/** Palette's (or the MinIO probe's) verdict that credentials do not work: permanent, and about the secret's content. */
+const isRejection = (e: unknown) => e instanceof PaletteValidationError || e instanceof MinioValidationError;
+
+/**
+ * Validation of changed credentials (another secret version than Palette holds, or none recorded): a rejection is a
+ * RequestValidationError naming the secret's request field; Palette keeps what it has. Other failures as they are.
+ */
+async function validateChanged<K extends RegistrationKey>(r: Reconciler<K>, ctx: KindContext<K>, desired: unknown, state: CredentialsState): Promise<void> {
+  try {
+    await r.validate?.(ctx, desired, 'update');
+  } catch (e) {
+    if (!isRejection(e)) throw e;
+    const what = state === 'changed' ? 'the secret has a new version whose' : "Palette holds credentials of an unknown version; the secret's";
+    throw new RequestValidationError(
+      ctx.credentials.fields.map((path) => ({
+        path,
+        message: `${what} credentials fail validation for ${REGISTRATIONS[ctx.key].label} '${ctx.name}' (${(e as Error).message}); nothing was changed in Palette`,
+      })),
+    );
+  }
 }
 
 export interface EnsureRegistrationArgs {
@@ -77,6 +108,8 @@ export interface EnsureRegistrationArgs {
   principal?: PrincipalResult;
   /** Clock (tests). */
   now?: Date;
+  /** Internal: this ensure already started over once after a create answered 409 for its own late object. */
+  conflictRetried?: boolean;
 }
 
 /** Ensures one registration of the plan; returns its result (never a secret value). */
@@ -98,11 +131,31 @@ export async function ensureRegistration<K extends RegistrationKey>(key: K, inpu
   await r.precheck?.(ctx);
   let desired = await r.desired(ctx);
   const found = await r.find(ctx);
+  // The fingerprint of the credentials desired() read (none for kinds that read no masked secret).
+  const fingerprint = ctx.credentials.fingerprint();
+  const extraAnnotations = (): Record<string, string> => ({
+    ...(r.annotations?.(ctx, desired) ?? {}),
+    ...(fingerprint ? { [CREDENTIALS_FINGERPRINT_ANNOTATION]: fingerprint } : {}),
+  });
 
   const create = async (replaced: boolean): Promise<RegistrationOutcome<K>> => {
-    const annotations = marksToApply(plan.tags, undefined, { extra: r.annotations?.(ctx, desired) ?? {} });
+    const annotations = marksToApply(plan.tags, undefined, { extra: extraAnnotations() });
     await ownership.intend(ctx.registryKey);
-    const created = await r.create(ctx, desired, annotations);
+    let created;
+    try {
+      created = await r.create(ctx, desired, annotations);
+    } catch (e) {
+      // 409: an object of this name appeared after find(). When it carries this execution's marks, it is an earlier
+      // attempt's POST that Palette applied late (the attempt timed out, or its Lambda died, before the answer): the
+      // ensure starts over once and converges on it like on any object this execution created. Anything else (another
+      // owner, another execution) stays a conflict.
+      if (!(e instanceof PaletteConflictError) || input.conflictRetried) throw e;
+      const again = await r.find(ctx);
+      const marks = marksOf(again?.annotations);
+      if (!again || marks.createdBy !== plan.executionName || marks.tenant !== plan.tenantId || marks.deployment !== plan.deploymentId) throw e;
+      logger.warn('Palette registration already created by an earlier attempt of this execution: converging on it', { ...log, uid: again.uid });
+      return ensureRegistration(key, { ...input, conflictRetried: true });
+    }
     await ownership.record({ key: ctx.registryKey, part: key, id: created.uid, name, ownership: 'created' });
     logger.info(replaced ? 'Palette registration replaced' : 'Palette registration created', { ...log, uid: created.uid });
     return { uid: created.uid, name, created: true, updated: replaced, ...created.resultFields } as RegistrationOutcome<K>;
@@ -122,8 +175,10 @@ export async function ensureRegistration<K extends RegistrationKey>(key: K, inpu
     adopt: lookup.entry.adopt,
     adoptField: `${kind.requestPath}.adopt`,
   });
-  const existing: Existing<unknown> = { ...found, decision };
+  let existing: Existing<unknown> = { ...found, decision };
   if (r.resolve) desired = await r.resolve(ctx, desired, existing);
+  const renewed = r.renew ? await r.renew(ctx, desired, existing) : undefined;
+  if (renewed) ({ existing, desired } = renewed);
 
   if (r.mustReplace?.(ctx, desired, existing)) {
     await r.validate?.(ctx, desired, 'create');
@@ -132,25 +187,32 @@ export async function ensureRegistration<K extends RegistrationKey>(key: K, inpu
     return create(true);
   }
 
-  const annotations = marksToApply(plan.tags, found.annotations, {
+  const annotations = marksToApply(plan.tags, existing.annotations, {
     createdByThisExecution: decision.kind === 'own' && decision.createdByThisExecution,
-    extra: r.annotations?.(ctx, desired) ?? {},
+    extra: extraAnnotations(),
   });
-  const converged = r.converged(ctx, existing, desired) && marksConverged(found.annotations, annotations);
+  const credentials = fingerprint ? credentialsState(existing.annotations, fingerprint) : 'same';
+  const converged = r.converged(ctx, existing, desired) && marksConverged(existing.annotations, annotations);
   if (!converged) {
-    await r.validate?.(ctx, desired, 'update');
+    if (credentials === 'same') await r.validate?.(ctx, desired, 'update');
+    else await validateChanged(r, ctx, desired, credentials);
     await r.update(ctx, existing, desired, annotations);
-    logger.info(decision.kind === 'adopt' ? 'Palette registration adopted' : 'Palette registration updated (drift)', {
-      ...log,
-      uid: found.uid,
-    });
+    const what =
+      decision.kind === 'adopt'
+        ? 'Palette registration adopted'
+        : credentials === 'changed'
+          ? 'Palette registration updated (credentials changed)'
+          : credentials === 'unknown'
+            ? 'Palette registration updated (credentials sent, fingerprint recorded)'
+            : 'Palette registration updated (drift)';
+    logger.info(what, { ...log, uid: existing.uid });
   }
-  await ownership.record({ key: ctx.registryKey, part: key, id: found.uid, name, ownership: decision });
+  await ownership.record({ key: ctx.registryKey, part: key, id: existing.uid, name, ownership: existing.decision });
   return {
-    uid: found.uid,
+    uid: existing.uid,
     name,
     created: false,
-    updated: !converged,
+    updated: !converged || renewed !== undefined,
     ...(decision.kind === 'adopt' ? { adopted: true } : {}),
     ...r.resultFields?.(ctx, desired, existing),
   } as RegistrationOutcome<K>;

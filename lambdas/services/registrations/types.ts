@@ -11,6 +11,7 @@ import type { PaletteIdentity, Plan, PrincipalResult, RegistrationResult } from 
 import type { UndoResult } from '../aws/bucket';
 import type { PaletteClient, PaletteScope } from '../palette';
 import type { TenantOwnership } from '../registry/ownership';
+import type { CredentialReads } from './credentials';
 
 /** What every adapter call may use to reach its object (no registry: verification needs none). */
 export interface LookupContext<K extends RegistrationKey> {
@@ -35,6 +36,11 @@ export interface KindContext<K extends RegistrationKey> extends LookupContext<K>
   /** Palette's identity and the AWS principal: present for the kinds with `needsPrincipal`. */
   readonly aws?: { palette: PaletteIdentity; principal: PrincipalResult };
   readonly now: Date;
+  /**
+   * Reads the tenant's credential secrets the plan entry names, remembering each version read: a kind whose
+   * credentials Palette masks reads them through it, and the reconciler fingerprints them (credentials.ts).
+   */
+  readonly credentials: CredentialReads<K>;
 }
 
 /** The object found under the entry's name, read in full. */
@@ -48,6 +54,12 @@ export interface Found<O> {
 /** An existing object this run may use, with the ownership decision taken for it. */
 export interface Existing<O> extends Found<O> {
   decision: Ownership;
+}
+
+/** What `renew` changed: the object to converge from then on (a renewed key has a new uid), and the desired spec. */
+export interface Renewed<O, D> {
+  existing: Existing<O>;
+  desired: D;
 }
 
 export interface Created<X> {
@@ -84,8 +96,8 @@ export type RegistrationOutcome<K extends RegistrationKey> = RegistrationResult 
  * secret values read from their secrets: those go to Palette only, never into results, logs or errors).
  *
  * The reconciler calls, in order: precheck, desired, find; for an existing object the ownership decision, then
- * resolve, mustReplace, converged (+ the marks), validate + update when not converged; for a missing one resolve,
- * validate, the registry intent, create. Methods are declared as methods (not function properties) so an adapter
+ * resolve, renew, mustReplace, converged (+ the marks and the credentials' fingerprint), validate + update when not
+ * converged; for a missing one resolve, validate, the registry intent, create. Methods are declared as methods (not function properties) so an adapter
  * with concrete `O` and `D` fits the table's `Reconciler<K>`.
  */
 export interface Reconciler<K extends RegistrationKey, O = unknown, D = unknown> {
@@ -101,9 +113,18 @@ export interface Reconciler<K extends RegistrationKey, O = unknown, D = unknown>
    * must precede the Palette write (the SSH private key secret).
    */
   resolve?(ctx: KindContext<K>, desired: D, existing: Existing<O> | undefined): Promise<D>;
+  /**
+   * Credentials the kind generates itself and renews (the API key): runs after resolve, on an existing object the
+   * ownership rule allowed, before anything else is written; finishes or cleans up a renewal a crash interrupted, and
+   * renews when one is due. Returns the object to converge from then on when it is another one, else undefined.
+   */
+  renew?(ctx: KindContext<K>, desired: D, existing: Existing<O>): Promise<Renewed<O, D> | undefined>;
   /** True when the existing object cannot be updated into the desired one and must be deleted and created again. */
   mustReplace?(ctx: KindContext<K>, desired: D, existing: Existing<O>): boolean;
-  /** The existing object's spec already is the desired one (Palette masks secrets: compare what can be compared). */
+  /**
+   * The existing object's spec already is the desired one (Palette masks secrets: compare what can be compared; the
+   * reconciler compares the fingerprint of the credentials read through `ctx.credentials`).
+   */
   converged(ctx: KindContext<K>, existing: Existing<O>, desired: D): boolean;
   /** Runs before every create or update; throws a named error when the registration would not work. */
   validate?(ctx: KindContext<K>, desired: D, phase: 'create' | 'update'): Promise<void>;

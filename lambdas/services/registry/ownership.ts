@@ -7,7 +7,7 @@ import { decideOwnership, marksOf, type Ownership } from '../../domain/ownership
 import { COMPENSATION, decideRemoval, type Removal, type RemovalDecision } from '../../domain/removal';
 import type { ResourceRecord, TenantRecord } from '../../domain/tenant-record';
 import type { Plan } from '../../domain/workflow-state';
-import { forgetResource, getTenant, recordIntent, recordResource, registryFacts } from './tenant-registry';
+import { forgetResource, forgetResources, getTenant, recordIntent, recordIntents, recordResource, recordResources, registryFacts } from './tenant-registry';
 
 export interface ExistingObject {
   /** Registry key (lambdas/domain/names.ts resourceKey). */
@@ -98,13 +98,50 @@ export class TenantOwnership {
     return this.offboarding || always ? [{ id, reason }] : [];
   }
 
+  /** The same record under another removal (e.g. an ensure step removing what the tenant no longer asks for). */
+  withRemoval(removal: Removal): TenantOwnership {
+    return new TenantOwnership(this.plan, this.tenant, removal);
+  }
+
+  /** The registry records the object as the tenant's, or holds an intent to create it (any execution's). */
+  knows(key: string): boolean {
+    return this.tenant?.resources[key] !== undefined || this.tenant?.intents[key] !== undefined;
+  }
+
+  /** The registry records the object as the tenant's. */
+  records(key: string): boolean {
+    return this.tenant?.resources[key] !== undefined;
+  }
+
   /** Write-ahead intent, before the create call. */
   async intend(key: string): Promise<void> {
     await recordIntent(this.plan.tenantId, this.executionName, key);
   }
 
+  /** Write-ahead intents of several objects in one registry write. */
+  async intendAll(keys: readonly string[]): Promise<void> {
+    await recordIntents(this.plan.tenantId, this.executionName, keys);
+  }
+
   /** Records (or refreshes) an object the tenant owns; skips the write when the registry already says the same. */
   async record(o: OwnedObject): Promise<void> {
+    await this.recordAll([o]);
+  }
+
+  /** Records several objects in one registry write (none when the registry already says the same of each). */
+  async recordAll(objects: readonly OwnedObject[]): Promise<void> {
+    const changed = objects.flatMap((o) => {
+      const resource = this.resourceOf(o);
+      return resource ? [{ key: o.key, resource }] : [];
+    });
+    if (changed.length === 1) {
+      const [only] = changed;
+      if (only) await recordResource(this.plan.tenantId, this.executionName, only.key, only.resource);
+    } else await recordResources(this.plan.tenantId, this.executionName, changed);
+  }
+
+  /** What the registry should hold for `o`, or undefined when it already does. */
+  private resourceOf(o: OwnedObject): Omit<ResourceRecord, 'recordedBy' | 'recordedAt'> | undefined {
     const created = o.ownership === 'created' || (o.ownership.kind === 'own' && o.ownership.createdByThisExecution);
     const previous = this.tenant?.resources[o.key];
     const createdBy = created ? this.executionName : previous?.createdBy;
@@ -123,13 +160,19 @@ export class TenantOwnership {
       previous.name === resource.name &&
       previous.createdBy === resource.createdBy &&
       previous.adopted === resource.adopted;
-    if (same) return;
-    await recordResource(this.plan.tenantId, this.executionName, o.key, resource);
+    return same ? undefined : resource;
   }
 
   /** Removes a deleted object from the tenant's record. */
   async forget(key: string): Promise<void> {
     if (!this.tenant || (this.tenant.resources[key] === undefined && this.tenant.intents[key] === undefined)) return;
     await forgetResource(this.plan.tenantId, this.executionName, key);
+  }
+
+  /** Removes several deleted objects from the tenant's record in one write (only those it knows). */
+  async forgetAll(keys: readonly string[]): Promise<void> {
+    const known = keys.filter((k) => this.knows(k));
+    if (known.length === 1 && known[0] !== undefined) await forgetResource(this.plan.tenantId, this.executionName, known[0]);
+    else await forgetResources(this.plan.tenantId, this.executionName, known);
   }
 }

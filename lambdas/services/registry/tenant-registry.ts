@@ -302,6 +302,55 @@ export async function recordResource(
   });
 }
 
+/**
+ * Several write-ahead intents in one write (a step that creates several objects, e.g. the cluster policies): the same
+ * as one recordIntent per key.
+ */
+export async function recordIntents(tenantId: string, executionName: string, keys: readonly string[], now: Date = new Date()): Promise<void> {
+  if (keys.length === 0) return;
+  const names = Object.fromEntries(keys.map((k, i) => [`#k${i}`, k]));
+  await leaseWrite(tenantId, executionName, `the intents to create ${keys.join(', ')}`, {
+    UpdateExpression: `SET ${keys.map((_, i) => `intents.#k${i} = :intent`).join(', ')}, updatedAt = :now ADD version :one`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':intent': { executionName, at: isoNow(now) }, ':now': isoNow(now) },
+  });
+}
+
+/** Several owned objects in one write (each one's intent cleared): the same as one recordResource per object. */
+export async function recordResources(
+  tenantId: string,
+  executionName: string,
+  resources: readonly { key: string; resource: Omit<ResourceRecord, 'recordedBy' | 'recordedAt'> }[],
+  now: Date = new Date(),
+): Promise<void> {
+  if (resources.length === 0) return;
+  const names = Object.fromEntries(resources.map((r, i) => [`#k${i}`, r.key]));
+  const values = Object.fromEntries(resources.map((r, i) => [`:r${i}`, { ...r.resource, recordedBy: executionName, recordedAt: isoNow(now) }]));
+  await leaseWrite(tenantId, executionName, resources.map((r) => r.key).join(', '), {
+    UpdateExpression:
+      `SET ${resources.map((_, i) => `resources.#k${i} = :r${i}`).join(', ')}, updatedAt = :now ` +
+      `REMOVE ${resources.map((_, i) => `intents.#k${i}`).join(', ')} ADD version :one`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ...values, ':now': isoNow(now) },
+  });
+}
+
+/** Several deleted objects (and their intents) removed from the record in one write, as forgetResource does. */
+export async function forgetResources(tenantId: string, executionName: string, keys: readonly string[], now: Date = new Date()): Promise<void> {
+  if (keys.length === 0) return;
+  await leaseWrite(
+    tenantId,
+    executionName,
+    `the removal of ${keys.join(', ')}`,
+    {
+      UpdateExpression: `SET updatedAt = :now REMOVE ${keys.map((_, i) => `resources.#k${i}, intents.#k${i}`).join(', ')} ADD version :one`,
+      ExpressionAttributeNames: Object.fromEntries(keys.map((k, i) => [`#k${i}`, k])),
+      ExpressionAttributeValues: { ':now': isoNow(now) },
+    },
+    { orReleasedByMe: true },
+  );
+}
+
 /** Removes an object (deleted by an undo) and its intent from the tenant's record. */
 export async function forgetResource(tenantId: string, executionName: string, key: string, now: Date = new Date()): Promise<void> {
   await leaseWrite(

@@ -68,9 +68,10 @@ export function recordedPrincipal(plan: Plan, record: TenantRecord): PrincipalRe
 }
 
 /**
- * Palette's own verdict on the tenant's credentials (`/v1/clouds/aws/account/validate`) and, when they pass, on the
- * bucket with them (`/v1/clouds/aws/s3/validate`). Only Palette's "invalid" answer (PaletteValidationError) is a
- * finding; anything else (throttling, an outage, a revoked API key) is thrown.
+ * Palette's own verdict on the tenant's credentials (`/v1/clouds/aws/account/validate`, when the plan registers the AWS
+ * cloud account: Palette's verdict on an account it deploys clusters with) and, when they pass, on the bucket with
+ * them (`/v1/clouds/aws/s3/validate`), as the readiness gate asked at onboarding. Only Palette's "invalid" answer
+ * (PaletteValidationError) is a finding; anything else (throttling, an outage, a revoked API key) is thrown.
  */
 export async function paletteValidationFindings(plan: Plan, principal: PrincipalResult, palette: PaletteIdentity): Promise<Finding[]> {
   const principalKey = plan.credentialMode === 'sts' ? resourceKey.role(plan.target.accountId, plan.principalName) : resourceKey.user(plan.target.accountId, plan.principalName);
@@ -85,7 +86,7 @@ export async function paletteValidationFindings(plan: Plan, principal: Principal
   }
   const clouds = paletteScope(plan).clouds;
   try {
-    await clouds.validateAwsAccount(credentials);
+    if (plan.registrations.cloudAccount) await clouds.validateAwsAccount(credentials);
   } catch (e) {
     if (!(e instanceof PaletteValidationError)) throw e;
     return [paletteValidationFinding(principalKey, `the ${plan.credentialMode === 'sts' ? 'role' : 'access key'} (AWS cloud account)`, e.message)];

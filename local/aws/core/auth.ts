@@ -65,6 +65,7 @@ export function detectService(rawHeaders: RawHeaders, rawQuery: string, body: Bu
   if (target.startsWith('secretsmanager.')) return 'secretsmanager';
   if (target.startsWith('DynamoDB_20120810.')) return 'dynamodb';
   if (target.startsWith('AWSOrganizationsV20161128.')) return 'organizations';
+  if (target.startsWith('AmazonSSM.')) return 'ssm';
   const form = new URLSearchParams(`${rawQuery}&${body.length < 65536 ? body.toString('utf8') : ''}`);
   const version = form.get('Version');
   if (form.get('Action') !== null && version === '2011-06-15') return 'sts';
@@ -79,6 +80,7 @@ function missing(service: ServiceName): AwsError {
     case 'secretsmanager':
     case 'dynamodb':
     case 'organizations':
+    case 'ssm':
       return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
     default:
       return new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
@@ -94,6 +96,7 @@ function malformed(service: ServiceName, message: string, unsupported: boolean):
     case 'secretsmanager':
     case 'dynamodb':
     case 'organizations':
+    case 'ssm':
       return new AwsError('IncompleteSignatureException', message, 400);
     default:
       return new AwsError('IncompleteSignature', message, 400);
@@ -109,6 +112,7 @@ function unknownKey(service: ServiceName, accessKeyId: string): AwsError {
     case 'secretsmanager':
     case 'dynamodb':
     case 'organizations':
+    case 'ssm':
       return new AwsError('UnrecognizedClientException', INVALID_TOKEN, 400);
     default:
       return new AwsError('InvalidClientTokenId', INVALID_TOKEN, 403);
@@ -127,6 +131,7 @@ function expiredToken(service: ServiceName): AwsError {
     case 'secretsmanager':
     case 'dynamodb':
     case 'organizations':
+    case 'ssm':
       return new AwsError('ExpiredTokenException', EXPIRED_TOKEN, 400);
     default:
       return new AwsError('ExpiredToken', EXPIRED_TOKEN, 403);
@@ -153,6 +158,7 @@ function signatureMismatch(service: ServiceName, accessKeyId: string, detail: { 
     case 'secretsmanager':
     case 'dynamodb':
     case 'organizations':
+    case 'ssm':
       return new AwsError('InvalidSignatureException', SIGNATURE_MESSAGE, 400);
     default:
       return new AwsError('SignatureDoesNotMatch', SIGNATURE_MESSAGE, 403);
@@ -177,7 +183,7 @@ function skewed(service: ServiceName, amzDate: string, now: number): AwsError {
     requestMs < now
       ? `Signature expired: ${amzDate} is now earlier than ${toAmzDate(now - MAX_SKEW_MS)} (${nowDate} - 15 min.)`
       : `Signature not yet current: ${amzDate} is still later than ${toAmzDate(now + MAX_SKEW_MS)} (${nowDate} + 15 min.)`;
-  return service === 'secretsmanager' || service === 'dynamodb' || service === 'organizations'
+  return service === 'secretsmanager' || service === 'dynamodb' || service === 'organizations' || service === 'ssm'
     ? new AwsError('InvalidSignatureException', message, 400)
     : new AwsError('SignatureDoesNotMatch', message, 403);
 }

@@ -18,6 +18,7 @@ export const PROTOCOLS: Record<ServiceName, Protocol> = {
   secretsmanager: 'json',
   dynamodb: 'json-1.0',
   organizations: 'json',
+  ssm: 'json',
 };
 
 /** AWS JSON 1.0 services qualify error types with their Smithy namespace: `<namespace>#<Code>`. */

@@ -16,7 +16,7 @@ export const DEFAULT_REALISM: RealismConfig = {
   faults: { seed: 1, rules: [], outages: [] },
 };
 
-const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations']);
+const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations', 'ssm']);
 const nonNegative = z.number().finite().min(0);
 const faultRule = z
   .strictObject({
@@ -225,6 +225,7 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
       case 's3':
         return new AwsError('SlowDown', 'Please reduce your request rate.', 503);
       case 'secretsmanager':
+      case 'ssm':
         return new AwsError('ThrottlingException', 'Rate exceeded', 400);
       case 'dynamodb':
         return new AwsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400);
@@ -248,6 +249,8 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
       return new AwsError('InternalServiceError', 'An error occurred on the server side.', 500);
     case 'dynamodb':
       return new AwsError('InternalServerError', 'Internal server error', 500);
+    case 'ssm':
+      return new AwsError('InternalServerError', 'An internal server error occurred.', 500);
     case 'organizations':
       return new AwsError('ServiceException', "AWS Organizations can't complete your request because of an internal service error. Try again later.", 500);
     default:

@@ -8,8 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
 import type { RealismPatch } from './realism';
 
-export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb' | 'organizations';
-/** 'json' is AWS JSON 1.1 (Secrets Manager, Organizations); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
+export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb' | 'organizations' | 'ssm';
+/** 'json' is AWS JSON 1.1 (Secrets Manager, Organizations, SSM); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
 export type Protocol = 'query' | 'rest-xml' | 'json' | 'json-1.0';
 
 /** Who made a request. Account admin credentials map to `root`. */

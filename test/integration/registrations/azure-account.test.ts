@@ -4,6 +4,7 @@
  * any call, the `overlordUid` annotation.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CREDENTIALS_FINGERPRINT_ANNOTATION } from '../../../lambdas/domain/credential-changes';
 import { resetEnvCache } from '../../../lambdas/shared/env';
 import { ConfigurationError, RequestValidationError } from '../../../lambdas/shared/errors';
 import { PaletteValidationError } from '../../../lambdas/services/palette';
@@ -64,6 +65,8 @@ it('validates first, then creates it: marks as annotations, the client secret st
     [CREATED_BY_TAG]: plan.executionName,
     [TENANT_TAG]: t.id,
     [MANAGED_BY_TAG]: DEPLOYMENT,
+    // The fingerprint of the secret version it was given (README "Credential changes"), never the secret.
+    [CREDENTIALS_FINGERPRINT_ANNOTATION]: expect.stringMatching(/^v1:[A-Za-z0-9_-]{43}$/),
     scope: 'tenant',
   });
   expect(account.spec).toEqual({
@@ -154,7 +157,7 @@ describe('US Government and private cloud gateways', () => {
     // Assess
     expect(error).toBeInstanceOf(RequestValidationError);
     expect(error.message).toBe(
-      'Invalid onboarding request: azure.cloudAccount.privateCloudGatewayUid: required: on Palette SaaS an Azure US Government (AzureUSGovernmentCloud) account must use a private cloud gateway',
+      'Invalid onboarding request: azure.cloudAccount.privateCloudGateway: required: on Palette SaaS an Azure US Government (AzureUSGovernmentCloud) account must use a private cloud gateway',
     );
     expect(callsSince(m)).toEqual([]);
   });
@@ -162,7 +165,8 @@ describe('US Government and private cloud gateways', () => {
   it('SaaS: with a gateway it is created with the overlordUid annotation, and a re-run has converged', async () => {
     // Prepare
     const t = await newTenant();
-    const plan = planFor(t.id, request(t, { cloud: 'AzureUSGovernmentCloud', privateCloudGatewayUid: 'pcg-0123' }));
+    const gateway = h().sb.palette.addGateway({ name: `${t.id}-pcg` });
+    const plan = planFor(t.id, request(t, { cloud: 'AzureUSGovernmentCloud', privateCloudGatewayUid: gateway }));
     // Act
     const result = await ensure('azureAccount', plan);
     const again = await ensure('azureAccount', rerun(plan));
@@ -170,7 +174,7 @@ describe('US Government and private cloud gateways', () => {
     expect(result).toMatchObject({ created: true });
     expect(again).toEqual({ ...result, created: false, updated: false });
     const account = await getJson<Json>(`/v1/cloudaccounts/azure/${result.uid}`);
-    expect(account.metadata.annotations).toMatchObject({ overlordUid: 'pcg-0123', [CREATED_BY_TAG]: plan.executionName });
+    expect(account.metadata.annotations).toMatchObject({ overlordUid: gateway, [CREATED_BY_TAG]: plan.executionName });
     expect(account.spec.azureEnvironment).toBe('AzureUSGovernmentCloud');
   });
 
@@ -190,7 +194,7 @@ describe('US Government and private cloud gateways', () => {
     // Assess
     expect(error).toBeInstanceOf(RequestValidationError);
     const issues = (error as RequestValidationError).issues;
-    expect(issues.map((i) => i.path)).toEqual(['azure.cloudAccount.privateCloudGatewayUid']);
+    expect(issues.map((i) => i.path)).toEqual(['azure.cloudAccount.privateCloudGateway']);
     expect(issues[0]?.message).toMatch(/^required: this self-hosted Palette also has Azure Public Cloud accounts \(.*'acme-\d+-public'/);
     expect(callsSince(m)).toEqual(['GET /v1/cloudaccounts/azure 200']);
   });

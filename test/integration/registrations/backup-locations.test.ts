@@ -11,7 +11,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { CreateAccessKeyCommand, DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { minioProbeKey } from '../../../lambdas/services/registrations/kinds/minio-backup-location';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, MinioValidationError } from '../../../lambdas/shared/errors';
 import { createCa, privateKeyPem } from '../../unit/platform/certs';
@@ -139,6 +140,19 @@ describe('create, re-run, drift', () => {
     await ensure('minioBackupLocation', planFor(t.id, { backupLocations: { minio: minio(t) } }));
     // Assess
     const s3 = new S3Client({ endpoint: h().sb.aws.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: h().minioKey });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: WRITABLE_BUCKET }));
+    s3.destroy();
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it("a probe left behind by a Lambda that died after its PutObject is removed by the retry's probe (same key)", async () => {
+    // Prepare: the bucket holds the probe object of this tenant's location, as a crash right after PutObject leaves it.
+    const t = await newTenant();
+    const s3 = new S3Client({ endpoint: h().sb.aws.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: h().minioKey });
+    await s3.send(new PutObjectCommand({ Bucket: WRITABLE_BUCKET, Key: minioProbeKey(t.id, `${t.id}-minio`), Body: 'palette-onboarding backup location probe' }));
+    // Act
+    await ensure('minioBackupLocation', planFor(t.id, { backupLocations: { minio: minio(t) } }));
+    // Assess
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: WRITABLE_BUCKET }));
     s3.destroy();
     expect(listed.KeyCount ?? 0).toBe(0);

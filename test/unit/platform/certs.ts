@@ -61,11 +61,30 @@ export async function createCa(opts: { name?: string; kind?: KeyKind; notBefore?
   return { cert, keys, certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys) };
 }
 
-/** A client certificate signed by `issuer` (a CA or an intermediate). */
+/** The host name of validReverseProxySecret's default `server`, and the default SAN of issueCert. */
+export const DEFAULT_PROXY_HOST = 'frps.palette.example.com';
+
+/**
+ * A certificate signed by `issuer` (a CA or an intermediate). Leaf certificates carry the subject alternative
+ * names `dnsNames` (default: DEFAULT_PROXY_HOST) and `ipAddresses` (default none); `[]` for none at all.
+ */
 export async function issueCert(
   issuer: Issued,
-  opts: { name?: string; kind?: KeyKind; issuerKind?: KeyKind; notBefore?: Date; notAfter?: Date; ca?: boolean } = {},
+  opts: {
+    name?: string;
+    kind?: KeyKind;
+    issuerKind?: KeyKind;
+    notBefore?: Date;
+    notAfter?: Date;
+    ca?: boolean;
+    dnsNames?: string[];
+    ipAddresses?: string[];
+  } = {},
 ): Promise<Issued> {
+  const sans = [
+    ...(opts.dnsNames ?? [DEFAULT_PROXY_HOST]).map((value) => ({ type: 'dns' as const, value })),
+    ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   const keys = await keyPair(opts.kind ?? 'ec');
   const cert = await x509.X509CertificateGenerator.create({
     subject: `CN=${opts.name ?? 'palette-reverse-proxy-client'}`,
@@ -80,7 +99,8 @@ export async function issueCert(
       : [
           new x509.BasicConstraintsExtension(false, undefined, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+          ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans)] : []),
         ],
   });
   return { cert, keys, certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys) };
@@ -95,12 +115,16 @@ export interface ReverseProxySecretValue {
   clientKey: string;
 }
 
-/** A complete, valid reverse-proxy secret value with a fresh CA and client certificate. */
+/**
+ * A complete, valid reverse-proxy secret value with a fresh CA and a certificate for its `server` (SAN; a server
+ * that is not a plain host name, for the tests of bad hosts, gets DEFAULT_PROXY_HOST).
+ */
 export async function validReverseProxySecret(overrides: Partial<ReverseProxySecretValue> = {}): Promise<ReverseProxySecretValue> {
   const ca = await createCa();
-  const client = await issueCert(ca);
+  const server = overrides.server ?? DEFAULT_PROXY_HOST;
+  const client = await issueCert(ca, /^[A-Za-z0-9.-]+$/.test(server) ? { dnsNames: [server] } : {});
   return {
-    server: 'frps.palette.example.com',
+    server: DEFAULT_PROXY_HOST,
     port: 443,
     protocol: 'https',
     caCert: ca.certPem,

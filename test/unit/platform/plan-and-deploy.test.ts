@@ -12,9 +12,14 @@ import {
   PlatformSetupRequestSchema,
   stsPrincipalPolicyDocument,
   tenantRoleArnPattern,
+  assumableRolePatterns,
+  assumableRolePatternProblem,
+  assumableRolePatternsConfigIssues,
+  stsAccountOwnership,
 } from '../../../lambdas/domain/platform';
 import { principalName, roleArn, IAM_PATH } from '../../../lambdas/domain/names';
 import { RequestValidationError } from '../../../lambdas/shared/errors';
+import { ConfigError, parseConfig } from '../../../cdk/lib/config';
 import { loadPlatformEnv } from '../../../lambdas/services/platform/env';
 import { deployExecutionName, deployRunStatus, startDeployRun, type DeployEvent } from '../../../lambdas/services/platform/deploy';
 import { logger } from '../../../lambdas/shared/logger';
@@ -29,7 +34,7 @@ const CTX = {
 describe('plan', () => {
   it('{} sets up the STS principal; the reverse proxy only when the deployment has a secret', () => {
     const { request, plan } = buildPlatformPlan({}, CTX);
-    expect(request).toEqual({ rotateAccessKey: false });
+    expect(request).toEqual({ rotateAccessKey: false, takeOver: false });
     expect(plan).toEqual({
       homeAccountId: '123456789012',
       partition: 'aws',
@@ -37,11 +42,12 @@ describe('plan', () => {
       userPath: '/palette-onboarding/',
       userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal',
       policyName: 'assume-palette-onboarding-tenant-roles',
-      assumeRolePattern: 'arn:aws:iam::*:role/palette-onboarding/palette-onboarding-*',
+      assumeRolePatterns: ['arn:aws:iam::*:role/palette-onboarding/palette-onboarding-*'],
       accessKeySecretName: 'palette-onboarding-platform/sts-access-key',
       systemSecretId: CTX.systemSecretId,
       configureReverseProxy: false,
       rotateAccessKey: false,
+      takeOver: false,
       tags: {
         'palette-onboarding/created-by': 'exec-1',
         'palette-onboarding/managed-by': 'palette-onboarding',
@@ -81,7 +87,7 @@ describe('plan', () => {
     expect(plan.partition).toBe('aws-us-gov');
     expect(buildPlatformPlan({}, { ...CTX, homePartition: 'aws-us-gov' }).plan.partition).toBe('aws-us-gov');
     expect(plan.userArn).toBe('arn:aws-us-gov:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal');
-    expect(plan.assumeRolePattern).toBe('arn:aws-us-gov:iam::*:role/palette-onboarding/palette-onboarding-*');
+    expect(plan.assumeRolePatterns).toEqual(['arn:aws-us-gov:iam::*:role/palette-onboarding/palette-onboarding-*']);
     expect(plan.rotateAccessKey).toBe(true);
   });
 
@@ -91,12 +97,96 @@ describe('plan', () => {
     expect(pattern.test(roleArn('aws', '111111111111', principalName('x'.repeat(32)), IAM_PATH))).toBe(true);
     expect(pattern.test(roleArn('aws', '111111111111', 'OrganizationAccountAccessRole'))).toBe(false);
     expect(pattern.test(roleArn('aws', '111111111111', 'palette-onboarding-acme'))).toBe(false); // wrong path
-    const statements = stsPrincipalPolicyDocument('aws').Statement;
+    const statements = stsPrincipalPolicyDocument(assumableRolePatterns('aws')).Statement;
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole' });
+    expect(statements[0]).toEqual({
+      Sid: 'AssumePaletteOnboardingTenantRoles',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: 'arn:aws:iam::*:role/palette-onboarding/palette-onboarding-*',
+    });
     // A tenant id is a slug without dots: no tenant's static user can be named like the STS principal.
     expect(PlatformSetupRequestSchema.safeParse({}).success).toBe(true);
     expect(buildPlatformPlan({}, CTX).plan.userName).toContain('.');
+  });
+});
+
+describe('the STS principal may assume roles by a configurable pattern list', () => {
+  it("the project's tenant roles always, then the configured patterns (deduplicated, in order)", () => {
+    const extra = ['arn:aws:iam::*:role/palette-sts/*', 'arn:aws:iam::222222222222:role/HandMadePaletteRole'];
+    const { plan } = buildPlatformPlan({}, { ...CTX, assumableRolePatterns: [...extra, extra[0] as string] });
+    expect(plan.assumeRolePatterns).toEqual(['arn:aws:iam::*:role/palette-onboarding/palette-onboarding-*', ...extra]);
+    expect(stsPrincipalPolicyDocument(plan.assumeRolePatterns).Statement[0]?.Resource).toEqual(plan.assumeRolePatterns);
+  });
+
+  it.each([
+    ['*', 'must not be "*"'],
+    ['arn:*', 'must not be "*"'],
+    ['arn:aws:iam::*:role/*', 'matches every role of every account'],
+    ['arn:aws:iam::*:role/*/*', 'matches every role of every account'],
+    ['arn:aws:iam::*:role/?*', 'matches every role of every account'],
+    ['arn:aws:s3:::bucket/*', 'must be an IAM role ARN pattern'],
+    ['arn:aws:iam::*:user/palette', 'must be an IAM role ARN pattern'],
+    ['arn:aws:iam::12345:role/x', 'must be an IAM role ARN pattern'],
+    [' arn:aws:iam::*:role/x', 'without spaces'],
+  ])('%s is refused: %s', (pattern, message) => {
+    expect(assumableRolePatternProblem(pattern)).toContain(message);
+    expect(assumableRolePatternsConfigIssues([pattern])[0]).toContain(message);
+  });
+
+  it('accepts a restricted name in any account, or every role of one named account', () => {
+    for (const p of ['arn:aws:iam::*:role/palette-*', 'arn:aws:iam::123456789012:role/*', 'arn:aws-us-gov:iam::*:role/ops/Palette?Role']) {
+      expect(assumableRolePatternProblem(p)).toBeUndefined();
+    }
+  });
+
+  it("one partition for all patterns (checked at synth), the deployment's partition (checked in ValidateInput), and IAM's policy size", () => {
+    expect(assumableRolePatternsConfigIssues(['arn:aws:iam::*:role/a-*', 'arn:aws-us-gov:iam::*:role/b-*'])).toEqual([
+      'the patterns name 2 partitions (aws, aws-us-gov); a deployment is in one',
+    ]);
+    expect(() => buildPlatformPlan({}, { ...CTX, assumableRolePatterns: ['arn:aws-us-gov:iam::*:role/palette-*'] })).toThrow(
+      'Configured assumable role patterns (platformAssumableRolePatterns): "arn:aws-us-gov:iam::*:role/palette-*": is not in the deployment\'s partition aws',
+    );
+    const many = Array.from({ length: 40 }, (_, i) => `arn:aws:iam::*:role/palette-operator-role-number-${i}-*`);
+    expect(assumableRolePatternsConfigIssues(many)[0]).toMatch(/^the STS principal's policy would be \d+ characters; IAM allows 2048/);
+    expect(assumableRolePatternsConfigIssues(many.slice(0, 10))).toEqual([]);
+  });
+
+  it('the stack config checks the patterns at synth (ConfigError naming the key and the pattern); takeOver for deploy-time runs', () => {
+    expect(parseConfig({}).platformAssumableRolePatterns).toEqual([]);
+    expect(parseConfig({ platformAssumableRolePatterns: 'arn:aws:iam::*:role/palette-*,arn:aws:iam::123456789012:role/*' }).platformAssumableRolePatterns).toEqual([
+      'arn:aws:iam::*:role/palette-*',
+      'arn:aws:iam::123456789012:role/*',
+    ]);
+    expect(() => parseConfig({ platformAssumableRolePatterns: ['*'] })).toThrow(ConfigError);
+    expect(() => parseConfig({ platformAssumableRolePatterns: ['arn:aws:iam::*:role/*'] })).toThrow(
+      /"platformAssumableRolePatterns": "arn:aws:iam::\*:role\/\*": matches every role of every account/,
+    );
+    expect(parseConfig({}).platformStsTakeOver).toBe(false);
+    expect(parseConfig({ platformStsTakeOver: 'true' }).platformStsTakeOver).toBe(true);
+  });
+
+  it('takeOver is an input flag (default false)', () => {
+    expect(buildPlatformPlan({ takeOver: true }, CTX).plan.takeOver).toBe(true);
+    expect(() => buildPlatformPlan({ takeOver: 'yes' }, CTX)).toThrow(RequestValidationError);
+  });
+});
+
+describe('whose the system STS account is', () => {
+  const ctx = { homeAccountId: '123456789012', principalKeyIds: ['AKIAOURS000000000001'], userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal' };
+  it('none / ours / foreign (another account, or a key that is not the principal\'s)', () => {
+    expect(stsAccountOwnership({}, ctx)).toEqual({ owner: 'none' });
+    expect(stsAccountOwnership({ accountId: '123456789012', accessKeyId: 'AKIAOURS000000000001' }, ctx)).toEqual({ owner: 'ours' });
+    expect(stsAccountOwnership({ accountId: '222222222222', accessKeyId: 'AKIAOURS000000000001' }, ctx)).toEqual({
+      owner: 'foreign',
+      reason: "it is AWS account 222222222222, not this deployment's home account 123456789012",
+    });
+    expect(stsAccountOwnership({ accountId: '123456789012', accessKeyId: 'AKIAHANDMADE00000001' }, ctx)).toEqual({
+      owner: 'foreign',
+      reason: `its access key AKIAHANDMADE00000001 is not a key of this deployment's STS principal ${ctx.userArn}`,
+    });
+    expect(stsAccountOwnership({ accountId: '123456789012' }, ctx).owner).toBe('foreign');
+    expect(stsAccountOwnership({ accountId: '123456789012', accessKeyId: 'AKIAOURS000000000001' }, { ...ctx, principalKeyIds: [] }).owner).toBe('foreign');
   });
 });
 
@@ -107,6 +197,11 @@ describe('platform environment', () => {
     expect(env.PALETTE_SYSTEM_SECRET_ARN).toBe('palette-onboarding-platform/system-credentials');
     expect(env.PALETTE_REVERSE_PROXY_SECRET_ARN).toBeUndefined();
     expect(loadPlatformEnv({ ...base, PALETTE_REVERSE_PROXY_SECRET_ARN: 'rp' }).PALETTE_REVERSE_PROXY_SECRET_ARN).toBe('rp');
+    expect(env.PALETTE_STS_ASSUMABLE_ROLE_PATTERNS).toEqual([]);
+    expect(loadPlatformEnv({ ...base, PALETTE_STS_ASSUMABLE_ROLE_PATTERNS: '["arn:aws:iam::*:role/x-*"]' }).PALETTE_STS_ASSUMABLE_ROLE_PATTERNS).toEqual([
+      'arn:aws:iam::*:role/x-*',
+    ]);
+    expect(() => loadPlatformEnv({ ...base, PALETTE_STS_ASSUMABLE_ROLE_PATTERNS: 'arn:aws:iam::*:role/x-*' })).toThrow(/PALETTE_STS_ASSUMABLE_ROLE_PATTERNS/);
   });
   it('a missing shared key is a ConfigurationError naming it', () => {
     expect(() => loadPlatformEnv({ PALETTE_ENDPOINT: 'https://palette.example.com' })).toThrow(/HOME_ACCOUNT_ID/);
@@ -213,5 +308,20 @@ describe('deploy-time custom resource (onEvent / isComplete)', () => {
       'Platform setup execution deploy-create-6f1f ended FAILED: PaletteSystemLoginError: Palette system console login failed (401 InvalidCredentials)',
     );
     await expect(deployRunStatus(event())).rejects.toThrow('isComplete event has no Data.ExecutionArn');
+  });
+
+  it("isComplete: a run that left a foreign STS account alone succeeds, with StsAccountStatus left-alone (and a warning)", async () => {
+    const summary = {
+      stsAccountStatus: 'left-alone',
+      executionName: 'deploy-create-6f1f',
+      userArn: 'arn:aws:iam::123456789012:user/palette-onboarding/palette-platform.sts-principal',
+      registration: { leftAlone: true, changed: false, paletteStsAccount: { owner: 'foreign', accountId: '222222222222' } },
+      reverseProxy: { skipped: true },
+    };
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', executionArn: EXECUTION, stateMachineArn: SM, startDate: new Date(), output: JSON.stringify(summary) });
+    expect(await deployRunStatus(event({ Data: { ExecutionArn: EXECUTION } }))).toEqual({
+      IsComplete: true,
+      Data: { ExecutionArn: EXECUTION, StsAccountStatus: 'left-alone', StsPrincipalArn: summary.userArn },
+    });
   });
 });

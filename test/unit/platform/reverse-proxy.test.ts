@@ -69,7 +69,7 @@ describe('valid settings', () => {
 
   it('accepts RSA keys, a numeric-string port, http, base64-encoded PEM, CRLF line ends and vHostPort', async () => {
     const rsaCa = await createCa({ kind: 'rsa' });
-    const rsaClient = await issueCert(rsaCa, { kind: 'rsa', issuerKind: 'rsa' });
+    const rsaClient = await issueCert(rsaCa, { kind: 'rsa', issuerKind: 'rsa', dnsNames: [], ipAddresses: ['10.0.0.12'] });
     const { config } = validateReverseProxy({
       server: '10.0.0.12',
       port: ' 8443 ',

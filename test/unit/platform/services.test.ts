@@ -10,6 +10,7 @@ import {
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
   ListUserPoliciesCommand,
+  PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
@@ -44,6 +45,7 @@ import {
   ensureStsUser,
   registerStsAccount,
   rotateAccessKey,
+  StsAccountNotOursError,
   SystemLoginError,
   undoStsPrincipal,
 } from '../../../lambdas/services/platform';
@@ -58,10 +60,14 @@ let iam: IAMClient;
 let sm: SecretsManagerClient;
 let executionCounter = 0;
 
-function plan(opts: { rotate?: boolean; proxy?: boolean; name?: string } = {}): { plan: PlatformPlan; name: string; startTime: string } {
+function plan(opts: { rotate?: boolean; proxy?: boolean; name?: string; takeOver?: boolean } = {}): { plan: PlatformPlan; name: string; startTime: string } {
   const name = opts.name ?? `exec-${++executionCounter}`;
   const job = buildPlatformPlan(
-    { rotateAccessKey: opts.rotate ?? false, ...(opts.proxy !== undefined ? { reverseProxy: opts.proxy } : {}) },
+    {
+      rotateAccessKey: opts.rotate ?? false,
+      ...(opts.proxy !== undefined ? { reverseProxy: opts.proxy } : {}),
+      ...(opts.takeOver !== undefined ? { takeOver: opts.takeOver } : {}),
+    },
     { homeAccountId: sb.aws.accountId, homePartition: 'aws', executionName: name, systemSecretId: SYSTEM_SECRET, reverseProxySecretId: PROXY_SECRET },
   );
   return { plan: job.plan, name, startTime: new Date().toISOString() };
@@ -102,13 +108,13 @@ async function callerOf(key: { accessKeyId: string; secretAccessKey: string }): 
 }
 
 /** A full non-failing run of the STS part, as the state machine chains it. */
-async function setup(opts: { rotate?: boolean } = {}) {
+async function setup(opts: { rotate?: boolean; takeOver?: boolean } = {}) {
   const p = plan(opts);
   const before = await checkSystemLogin(p.plan);
   const principal = await ensureStsUser(p.plan);
   const accessKey = await ensureAccessKey(p.plan, before);
   const rotation = p.plan.rotateAccessKey ? await rotateAccessKey(p.plan, before, accessKey) : undefined;
-  const registration = await registerStsAccount(p.plan, rotation?.accessKeyId ?? accessKey.accessKeyId);
+  const registration = await registerStsAccount(p.plan, rotation?.accessKeyId ?? accessKey.accessKeyId, before);
   const cleanup = await cleanupAccessKeys(p.plan);
   return { ...p, before, principal, accessKey, rotation, registration, cleanup };
 }
@@ -162,7 +168,7 @@ describe('system console login', () => {
 
   it('with the right credentials reports that Palette has no STS account yet', async () => {
     await putSecret(SYSTEM_SECRET, { username: sb.palette.systemUser, password: sb.palette.systemPassword });
-    expect(await checkSystemLogin(plan().plan)).toEqual({ configured: false });
+    expect(await checkSystemLogin(plan().plan)).toEqual({ configured: false, owner: 'none', leaveAlone: false });
     // Self-hosted and unconfigured: tenants cannot use STS yet.
     const sts = await tenantSts();
     expect(sts.status).toBe(400);
@@ -235,7 +241,7 @@ describe('STS principal and registration', () => {
     const statsBefore = { ...sb.aws.stats().operations };
     await clearPaletteCalls();
     const again = await setup();
-    expect(again.before).toEqual({ configured: true, accountId: sb.aws.accountId, accessKeyId: first.accessKey.accessKeyId });
+    expect(again.before).toEqual({ configured: true, accountId: sb.aws.accountId, accessKeyId: first.accessKey.accessKeyId, owner: 'ours', leaveAlone: false });
     expect(again.principal).toMatchObject({ created: false, policyUpdated: false });
     expect(again.accessKey).toMatchObject({ created: false, secretCreated: false, accessKeyId: first.accessKey.accessKeyId });
     expect(again.registration).toMatchObject({ changed: false, verified: true });
@@ -271,6 +277,15 @@ describe('STS principal and registration', () => {
     });
     const ours = await tenantIam.send(
       new CreateRoleCommand({ RoleName: 'palette-onboarding-acme', Path: '/palette-onboarding/', AssumeRolePolicyDocument: trust }),
+    );
+    // Palette's validate also checks the role's cluster permissions (the sandbox's Palette: a sample of EC2 / ELB /
+    // autoscaling actions), which an onboarded tenant's role holds through its cluster policies.
+    await tenantIam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'palette-onboarding-acme',
+        PolicyName: 'clusters',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'elasticloadbalancing:*', 'autoscaling:*'], Resource: '*' }] }),
+      }),
     );
     const other = await tenantIam.send(new CreateRoleCommand({ RoleName: 'SpectroCloudRole', AssumeRolePolicyDocument: trust }));
     const validate = (arn: string | undefined) =>
@@ -325,7 +340,7 @@ describe('rotation', () => {
     expect(systemSts().accessKey).toBe(oldKey.accessKeyId);
     expect(await callerOf(oldKey)).toContain(STS_PRINCIPAL_USER_NAME);
 
-    const registration = await registerStsAccount(p.plan, rotation.accessKeyId);
+    const registration = await registerStsAccount(p.plan, rotation.accessKeyId, before);
     expect(registration).toMatchObject({ changed: true, accessKeyId: newKey.accessKeyId, verified: true });
     expect(systemSts().accessKey).toBe(newKey.accessKeyId);
     expect(await keysOfUser()).toHaveLength(2); // the old key is still there until Palette is verified
@@ -363,7 +378,7 @@ describe('rotation', () => {
       const before = await checkSystemLogin(p.plan);
       const accessKey = await ensureAccessKey(p.plan, before);
       const rotation = await rotateAccessKey(p.plan, before, accessKey);
-      const error = await registerStsAccount(p.plan, rotation.accessKeyId).catch((e: unknown) => e);
+      const error = await registerStsAccount(p.plan, rotation.accessKeyId, before).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AccessKeyNotReadyError);
       expect((error as Error).name).toBe('AccessKeyNotReadyError');
       expect(systemSts().accessKey).toBe(rotation.previousAccessKeyId);
@@ -386,18 +401,21 @@ describe('rotation', () => {
     const before = await checkSystemLogin(p.plan);
     const accessKey = await ensureAccessKey(p.plan, before);
     const rotation = await rotateAccessKey(p.plan, before, accessKey);
-    // Palette ignores the update (a GET answered from a stale cache, say): simulated by a response rewrite.
+    // Palette ignores the update (a GET answered from a stale cache, say): simulated by a response rewrite after the PUT.
     const originalFetch = globalThis.fetch;
+    let put = false;
     globalThis.fetch = async (input, init) => {
       const res = await originalFetch(input, init);
       const url = input instanceof Request ? input.url : String(input);
-      if ((init?.method ?? (input instanceof Request ? input.method : 'GET')) === 'GET' && url.endsWith('/v1/system/config/aws/sts/account')) {
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      if (method === 'PUT' && url.endsWith('/v1/system/config/aws/sts/account')) put = true;
+      if (put && method === 'GET' && url.endsWith('/v1/system/config/aws/sts/account')) {
         return new Response(JSON.stringify({ accountId: sb.aws.accountId, accessKey: 'AKIASTALEVALUE000000' }), { status: 200, headers: { 'content-type': 'application/json' } });
       }
       return res;
     };
     try {
-      const error = await registerStsAccount(p.plan, rotation.accessKeyId).catch((e: unknown) => e);
+      const error = await registerStsAccount(p.plan, rotation.accessKeyId, before).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VerificationError);
       expect((error as Error).message).toBe(
         `Palette's system STS account does not read back as set (expected accountId ${sb.aws.accountId}, accessKey ${rotation.accessKeyId}): accessKey is "AKIASTALEVALUE000000"`,
@@ -416,6 +434,68 @@ describe('rotation', () => {
     // The next run's cleanup removes the old key.
     expect((await setup()).cleanup.deleted).toEqual([rotation.previousAccessKeyId]);
     expect(await keysOfUser()).toEqual([rotation.accessKeyId]);
+  });
+});
+
+/** Sets Palette's system STS account as an operator would by hand (the docs' curl). */
+async function setStsAccountByHand(account: { accountId: string; accessKey: string; secretKey: string }): Promise<void> {
+  const login = await paletteFetch(sb.palette.endpoint, 'POST', '/v1/auth/syslogin', { body: { username: sb.palette.systemUser, password: sb.palette.systemPassword } });
+  const res = await paletteFetch(sb.palette.endpoint, 'PUT', '/v1/system/config/aws/sts/account', {
+    headers: { Authorization: String((login.json as { Authorization: string }).Authorization) },
+    body: account,
+  });
+  expect(res.status).toBe(204);
+}
+
+describe('a system STS account that is not ours', () => {
+  it('another account, or a key that is not the principal\'s, is foreign: reported and never replaced without takeOver', async () => {
+    const ours = await setup();
+    const home = sb.aws.accountId;
+    await setStsAccountByHand({ accountId: '222222222222', accessKey: 'AKIAHANDMADE00000001', secretKey: 'hand-made-secret-1' });
+    const before = await checkSystemLogin(plan().plan);
+    expect(before).toEqual({
+      configured: true,
+      accountId: '222222222222',
+      accessKeyId: 'AKIAHANDMADE00000001',
+      owner: 'foreign',
+      reason: `it is AWS account 222222222222, not this deployment's home account ${home}`,
+      leaveAlone: true,
+    });
+    await clearPaletteCalls();
+    const refused = await registerStsAccount(plan().plan, ours.accessKey.accessKeyId, before).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StsAccountNotOursError);
+    expect((refused as Error).message).toContain("Palette's system STS account is not this deployment's (it is AWS account 222222222222");
+    expect(paletteCalls()).toEqual([]);
+    expect(systemSts()).toMatchObject({ accountId: '222222222222', accessKey: 'AKIAHANDMADE00000001' });
+
+    // The home account with a key that is not the principal's (an IAM user registered by hand) is foreign too.
+    await setStsAccountByHand({ accountId: home, accessKey: 'AKIAHANDMADE00000002', secretKey: 'hand-made-secret-2' });
+    expect(await checkSystemLogin(plan().plan)).toMatchObject({ owner: 'foreign', leaveAlone: true, reason: expect.stringMatching(/^its access key AKIAHANDMADE00000002 is not a key of/) });
+  });
+
+  it('takeOver replaces it and says what it replaced; afterwards it is ours', async () => {
+    const taken = await setup({ takeOver: true });
+    expect(taken.before).toMatchObject({ owner: 'foreign', leaveAlone: false });
+    expect(taken.registration).toMatchObject({ changed: true, tookOver: { accountId: sb.aws.accountId, accessKeyId: 'AKIAHANDMADE00000002' } });
+    expect(systemSts()).toMatchObject({ accountId: sb.aws.accountId, accessKey: taken.accessKey.accessKeyId });
+    const again = await setup();
+    expect(again.before).toMatchObject({ owner: 'ours', leaveAlone: false });
+    expect(again.registration).toMatchObject({ changed: false });
+    expect(again.registration.tookOver).toBeUndefined();
+  });
+
+  it('an account changed by someone else during the execution is left alone (StsAccountNotOursError), not overwritten', async () => {
+    const p = plan();
+    const before = await checkSystemLogin(p.plan);
+    expect(before.owner).toBe('ours');
+    const accessKey = await ensureAccessKey(p.plan, before);
+    await setStsAccountByHand({ accountId: '222222222222', accessKey: 'AKIAHANDMADE00000003', secretKey: 'hand-made-secret-3' });
+    const error = await registerStsAccount(p.plan, accessKey.accessKeyId, before).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StsAccountNotOursError);
+    expect((error as Error).message).toMatch(/^Palette's system STS account changed during this execution \(now account 222222222222, key AKIAHANDMADE00000003/);
+    expect(systemSts()).toMatchObject({ accountId: '222222222222', accessKey: 'AKIAHANDMADE00000003' });
+    await setup({ takeOver: true });
+    expect(systemSts().accountId).toBe(sb.aws.accountId);
   });
 });
 
@@ -447,8 +527,9 @@ describe('compensation of a fresh setup', () => {
     expect(await iam.send(new GetUserCommand({ UserName: STS_PRINCIPAL_USER_NAME })).catch((e: Error) => e.name)).toBe('NoSuchEntityException');
     expect(await sm.send(new DescribeSecretCommand({ SecretId: STS_KEY_SECRET_NAME })).catch((e: Error) => e.name)).toBe('ResourceNotFoundException');
 
-    // Another execution's compensation never deletes a principal it did not create.
-    const fresh = await setup();
+    // Another execution's compensation never deletes a principal it did not create. (Palette's account is now
+    // someone else's: taken over.)
+    const fresh = await setup({ takeOver: true });
     const other = plan();
     const foreign = await undoStsPrincipal(other.plan, other.name, other.startTime);
     expect(foreign.deleted).toEqual([]);

@@ -1,7 +1,7 @@
 /**
  * GENERATED FILE - DO NOT EDIT. Regenerate with `npm run gen:palette`.
  * Source: lambdas/services/palette/spec/openapi-subset.json (sha256 4b05a5d694cbd971823c44149561b0ba0c607fdf7c18688e994d4e79499e1bae)
- *   + lambdas/services/palette/spec/supplement.json (sha256 a35810a5f61074b3de4bb6c8f9cf7b59c4206beb7ce1b9f01f9950f43ee57b64), official paths and definitions only.
+ *   + lambdas/services/palette/spec/supplement.json (sha256 ac6881f77bfb6d513b792c2362a81b48deec42bcbd1f9aaceed35d9ccbab2cd6), official paths and definitions only.
  * Tools: swagger2openapi 7.0.8, openapi-typescript 7.13.0.
  */
 export interface paths {
@@ -325,6 +325,42 @@ export interface paths {
         put?: never;
         /** Lists the summaries of the clusters that match a search filter (one page) */
         post: operations["v1SpectroClustersSearchFilterSummary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/overlords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieves a list of overlords owned by the tenant */
+        get: operations["v1OverlordsList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/overlords/{uid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        /** Returns the specified private gateway's for the given uid */
+        get: operations["v1OverlordsUidGet"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1067,6 +1103,33 @@ export interface components {
             };
             /** @description Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: http://kubernetes.io/docs/user-guide/identifiers#names */
             name?: string;
+        };
+        /** @description Overload spec */
+        v1OverloadSpec: {
+            cloudAccountUid?: string;
+            ipAddress?: string;
+            isSelfHosted?: boolean;
+            isSystem?: boolean;
+            spectroClusterUid?: string;
+            tenantUid?: string;
+        };
+        /** @description Overload status */
+        v1OverloadStatus: {
+            isActive?: boolean;
+            isReady?: boolean;
+            kubectlCommands?: string[];
+            state?: string;
+        };
+        /** @description Overlord defintiion */
+        v1Overlord: {
+            kind?: string;
+            metadata?: components["schemas"]["v1ObjectMeta"];
+            spec?: components["schemas"]["v1OverloadSpec"];
+            status?: components["schemas"]["v1OverloadStatus"];
+        };
+        /** @description Array of Overlords */
+        v1Overlords: {
+            items: components["schemas"]["v1Overlord"][];
         };
         v1ProjectMeta: {
             name?: string;
@@ -1991,6 +2054,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1SpectroClustersSummary"];
+                };
+            };
+        };
+    };
+    v1OverlordsList: {
+        parameters: {
+            query?: {
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description (empty) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Overlords"];
+                };
+            };
+        };
+    };
+    v1OverlordsUidGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description (empty) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Overlord"];
                 };
             };
         };

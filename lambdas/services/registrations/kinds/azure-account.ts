@@ -1,43 +1,45 @@
 /**
- * The Azure cloud account, with the app registration read from the tenant's secret. Before anything else,
- * Palette's rule for US Government accounts and private cloud gateways (lambdas/domain/azure-rules.ts); a gateway
- * is linked with the `overlordUid` annotation. Validated with Palette's Azure validate before every create or update.
+ * The Azure cloud account, with the app registration read from the tenant's secret. Before anything else, the
+ * cloud's rules (lambdas/domain/azure-rules.ts: availability, private cloud gateway) and the gateway the request names,
+ * resolved through Palette and required to be Running (../gateway.ts); its uid is linked with the `overlordUid`
+ * annotation. Validated with Palette's Azure validate before every create or update.
  */
-import { AZURE_PCG_PATH, azureGatewayRequirement, azureGatewayViolation, isAzurePublicCloud } from '../../../domain/azure-rules';
+import { azureCloudViolation, azureGatewayRequirement, gatewayRef, isAzurePublicCloud, sameAzureCloud } from '../../../domain/azure-rules';
 import { loadEnv } from '../../../shared/env';
 import { RequestValidationError } from '../../../shared/errors';
-import { readSecretJson } from '../../../shared/secrets';
 import type { AzureAccount, AzureCloudAccount } from '../../palette';
-import { kindSecrets } from '../secrets';
-import type { Reconciler } from '../types';
+import { resolveAzureAccountGateway } from '../gateway';
+import type { KindContext, Reconciler } from '../types';
 import { AzureCredentialsSecretSchema } from './azure-backup-location';
 
 /** Palette's link from a cloud account to a private cloud gateway (PCG). */
 export const OVERLORD_UID_ANNOTATION = 'overlordUid';
 
+/** The gateway uid precheck resolved, for annotations() of the same ensure call (keyed by its context). */
+const resolvedGateways = new WeakMap<KindContext<'azureAccount'>, string>();
+
 export const azureAccount: Reconciler<'azureAccount', AzureAccount, AzureCloudAccount> = {
   async precheck(ctx) {
     const want = ctx.entry;
     const selfHosted = loadEnv().PALETTE_SELF_HOSTED;
+    const hasGateway = gatewayRef(want) !== undefined;
     let publicCloudAccounts: string[] = [];
-    if (!want.privateCloudGatewayUid && azureGatewayRequirement(want.cloud, selfHosted) === 'if-public-accounts') {
+    if (!hasGateway && azureGatewayRequirement(want.cloud, selfHosted) === 'if-public-accounts') {
       const accounts = await ctx.scope.cloudAccounts.azure.list();
       publicCloudAccounts = accounts
         .filter((a) => a.metadata?.name !== want.name && isAzurePublicCloud(a.spec?.azureEnvironment))
         .map((a) => a.metadata?.name ?? a.metadata?.uid ?? '(unnamed)');
     }
-    const violation = azureGatewayViolation({
-      cloud: want.cloud,
-      selfHosted,
-      publicCloudAccounts,
-      ...(want.privateCloudGatewayUid ? { privateCloudGatewayUid: want.privateCloudGatewayUid } : {}),
-    });
-    if (violation) throw new RequestValidationError([{ path: AZURE_PCG_PATH, message: violation }]);
+    const violation = azureCloudViolation({ cloud: want.cloud, selfHosted, hasGateway, publicCloudAccounts });
+    if (violation) throw new RequestValidationError([violation]);
+    // Gateways are tenant-level: looked up with the tenant-scope client.
+    const gateway = await resolveAzureAccountGateway(ctx.client, want);
+    if (gateway) resolvedGateways.set(ctx, gateway.uid);
   },
 
   async desired(ctx) {
     const want = ctx.entry;
-    const credentials = await readSecretJson(want.credentialsSecretArn, AzureCredentialsSecretSchema, kindSecrets(ctx));
+    const credentials = await ctx.credentials.json('credentialsSecretArn', AzureCredentialsSecretSchema);
     return {
       tenantId: credentials.tenantId,
       clientId: credentials.clientId,
@@ -45,6 +47,7 @@ export const azureAccount: Reconciler<'azureAccount', AzureAccount, AzureCloudAc
       azureEnvironment: want.cloud,
       ...(want.tenantName ? { tenantName: want.tenantName } : {}),
       settings: { disablePropertiesRequest: want.disablePropertiesRequest },
+      ...(want.tlsCert ? { tls: { cert: want.tlsCert } } : {}),
     };
   },
 
@@ -56,14 +59,16 @@ export const azureAccount: Reconciler<'azureAccount', AzureAccount, AzureCloudAc
     return { uid, object, annotations: object.metadata?.annotations ?? found.metadata?.annotations ?? {} };
   },
 
-  // Palette masks the client secret in reads, so it is not compared. A tenant name the request leaves out is not managed.
+  // Palette masks the client secret in reads, so it is not compared (the reconciler compares its fingerprint). A tenant
+  // name the request leaves out is not managed.
   converged(_ctx, existing, wanted) {
     const current = existing.object.spec;
     if (!current) return false;
     return (
       current.tenantId === wanted.tenantId &&
       current.clientId === wanted.clientId &&
-      (current.azureEnvironment ?? 'AzurePublicCloud') === wanted.azureEnvironment &&
+      sameAzureCloud(current.azureEnvironment, wanted.azureEnvironment) &&
+      (wanted.tls === undefined || current.tls?.cert === wanted.tls.cert) &&
       (wanted.tenantName === undefined || current.tenantName === wanted.tenantName) &&
       (current.settings?.disablePropertiesRequest ?? false) === (wanted.settings?.disablePropertiesRequest ?? false)
     );
@@ -71,8 +76,10 @@ export const azureAccount: Reconciler<'azureAccount', AzureAccount, AzureCloudAc
 
   validate: (ctx, desired) => ctx.scope.clouds.validateAzureAccount(desired),
 
-  annotations: (ctx): Record<string, string> =>
-    ctx.entry.privateCloudGatewayUid ? { [OVERLORD_UID_ANNOTATION]: ctx.entry.privateCloudGatewayUid } : {},
+  annotations: (ctx): Record<string, string> => {
+    const uid = resolvedGateways.get(ctx);
+    return uid ? { [OVERLORD_UID_ANNOTATION]: uid } : {};
+  },
 
   async create(ctx, desired, annotations) {
     return { uid: await ctx.scope.cloudAccounts.azure.create({ metadata: { name: ctx.name, annotations }, spec: desired }) };

@@ -3,10 +3,9 @@
  * Validated with Palette's Azure account validate before every create or update.
  */
 import { z } from 'zod';
-import { readSecretJson } from '../../../shared/secrets';
+import { locationClientCloud } from '../../../domain/azure-rules';
 import type { AzureCloudAccount, AzureLocation } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
-import { kindSecrets } from '../secrets';
 
 type AzureConfig = NonNullable<AzureLocation['spec']>['config'];
 
@@ -16,8 +15,6 @@ export const AzureCredentialsSecretSchema = z.object({
   clientSecret: z.string().min(1),
 });
 
-/** The request's cloud as the location credentials' clientCloud. */
-const CLIENT_CLOUD = { AzurePublicCloud: 'public', AzureUSGovernmentCloud: 'azure-government' } as const;
 
 interface AzureLocationDesired extends LocationDesired<AzureConfig> {
   /** What Palette's account validate is given (with the client secret: for the validate call only). */
@@ -29,7 +26,7 @@ export const azureBackupLocation = locationReconciler<'azureBackupLocation', Azu
   endpoints: (scope) => scope.backupLocations.azure,
   async desired(ctx) {
     const p = ctx.entry;
-    const secret = await readSecretJson(p.credentialsSecretArn, AzureCredentialsSecretSchema, kindSecrets(ctx));
+    const secret = await ctx.credentials.json('credentialsSecretArn', AzureCredentialsSecretSchema);
     return {
       config: {
         containerName: p.container,
@@ -37,7 +34,7 @@ export const azureBackupLocation = locationReconciler<'azureBackupLocation', Azu
         resourceGroup: p.resourceGroup,
         ...(p.sku ? { sku: p.sku } : {}),
         credentials: {
-          clientCloud: CLIENT_CLOUD[p.cloud],
+          clientCloud: locationClientCloud(p.cloud),
           tenantId: secret.tenantId,
           clientId: secret.clientId,
           clientSecret: secret.clientSecret,
@@ -48,7 +45,8 @@ export const azureBackupLocation = locationReconciler<'azureBackupLocation', Azu
       account: { tenantId: secret.tenantId, clientId: secret.clientId, clientSecret: secret.clientSecret, azureEnvironment: p.cloud },
     };
   },
-  // clientSecret comes back masked: compare everything else. A sku the request leaves out is not managed.
+  // clientSecret comes back masked: compare everything else (the reconciler compares the credentials' fingerprint). A
+  // sku the request leaves out is not managed.
   sameConfig: (c, d) => {
     const w = d.config;
     return (

@@ -1,24 +1,22 @@
 /**
  * The GCP backup location: a GCS bucket with a service-account key read from the tenant's secret (the whole key
- * file). Validated with Palette's bucket validate before every create or update.
+ * file). Validated with Palette's bucket validate before every create or update; Palette masks the key, so a new
+ * key in the secret is seen by the reconciler's fingerprint of the secret version.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../../../shared/errors';
-import { readSecretString } from '../../../shared/secrets';
 import type { GcpLocation } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
-import { kindSecrets } from '../secrets';
 
 type GcpConfig = NonNullable<GcpLocation['spec']>['config'];
 
 const GCP_KEY_FIELDS = ['type', 'project_id', 'private_key', 'client_email'] as const;
 
 /**
- * The whole service-account key document from the secret, checked for the fields Palette needs. Errors name
+ * The whole service-account key document (the secret's text), checked for the fields Palette needs. Errors name
  * the secret and the missing fields, never a value.
  */
-export async function readGcpServiceAccountKey(secretArn: string, sm: SecretsManagerClient): Promise<string> {
-  const text = (await readSecretString(secretArn, sm)).trim();
+export function gcpServiceAccountKey(secretArn: string, secretText: string): string {
+  const text = secretText.trim();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -46,10 +44,10 @@ export const gcpBackupLocation = locationReconciler<'gcpBackupLocation', GcpConf
   endpoints: (scope) => scope.backupLocations.gcp,
   async desired(ctx) {
     const { bucket, projectId, credentialsSecretArn, isDefault } = ctx.entry;
-    const jsonCredentials = await readGcpServiceAccountKey(credentialsSecretArn, kindSecrets(ctx));
+    const jsonCredentials = gcpServiceAccountKey(credentialsSecretArn, await ctx.credentials.text('credentialsSecretArn'));
     return { config: { bucketName: bucket, projectId, credentials: { jsonCredentials } }, isDefault };
   },
-  // jsonCredentials comes back masked: only bucket and project can be compared.
+  // jsonCredentials comes back masked: only bucket and project can be compared (and the fingerprint, by the reconciler).
   sameConfig: (c, d) => c?.bucketName === d.config.bucketName && c.projectId === d.config.projectId,
   merge: (c, d) => ({ ...c, ...d.config }),
   validate: (ctx, d) =>

@@ -3,16 +3,13 @@
  * validate, so before every create or update the workflow probes the endpoint itself with the location's own
  * keys (not the Lambda's role), the way a backup agent uses it.
  */
-import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { backupEndpointProblem } from '../../../domain/endpoints';
 import { loadEnv } from '../../../shared/env';
 import { AwsThrottledError, AwsTransientError, MinioValidationError, RequestValidationError } from '../../../shared/errors';
-import { readSecretJson } from '../../../shared/secrets';
 import { AccessKeySecretSchema } from '../../onboarding/credentials';
 import type { S3Location } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
-import { kindSecrets } from '../secrets';
 
 type S3Config = NonNullable<S3Location['spec']>['config'];
 
@@ -23,7 +20,16 @@ export interface MinioTarget {
   accessKeyId: string;
   secretAccessKey: string;
   caCert?: string;
+  /**
+   * The probe object's key: deterministic per tenant and location (never random), so that a probe left behind by a
+   * Lambda that died between its PutObject and DeleteObject is overwritten and deleted by the retry, not left in the
+   * bucket for good. One execution per tenant at a time, so no two probes of one key run at once.
+   */
+  probeKey: string;
 }
+
+/** The probe object's key of a tenant's MinIO location (MinioTarget.probeKey). */
+export const minioProbeKey = (tenantId: string, locationName: string) => `palette-onboarding-validate-${tenantId}-${locationName}`;
 
 const THROTTLE_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'RequestLimitExceeded']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'InternalError', 'ServiceUnavailable']);
@@ -79,7 +85,7 @@ export async function probeMinioBucket(t: MinioTarget): Promise<void> {
       ...(t.caCert ? { httpsAgent: { ca: t.caCert } } : {}),
     },
   });
-  const key = `palette-onboarding-validate-${randomBytes(6).toString('hex')}`;
+  const key = t.probeKey;
   try {
     try {
       await client.send(new HeadBucketCommand({ Bucket: t.bucket }));
@@ -118,7 +124,7 @@ export const minioBackupLocation = locationReconciler<'minioBackupLocation', S3C
   endpoints: (scope) => scope.backupLocations.minio,
   async desired(ctx) {
     const p = ctx.entry;
-    const key = await readSecretJson(p.credentialsSecretArn, AccessKeySecretSchema, kindSecrets(ctx));
+    const key = await ctx.credentials.json('credentialsSecretArn', AccessKeySecretSchema);
     return {
       config: {
         bucketName: p.bucket,
@@ -136,10 +142,12 @@ export const minioBackupLocation = locationReconciler<'minioBackupLocation', S3C
         accessKeyId: key.accessKeyId,
         secretAccessKey: key.secretAccessKey,
         ...(p.caCert ? { caCert: p.caCert } : {}),
+        probeKey: minioProbeKey(ctx.plan.tenantId, ctx.name),
       },
     };
   },
-  // secretKey comes back masked: the access key id identifies the credentials.
+  // secretKey comes back masked: the access key id identifies the credentials; a new secret key for the same id is
+  // seen by the reconciler's fingerprint of the secret version.
   sameConfig: (c, d) =>
     c?.bucketName === d.config.bucketName &&
     c.region === d.config.region &&

@@ -7,6 +7,12 @@
  * Create* with Tags and Tag*; the tags of an existing role or user (aws:ResourceTag/<key> and iam:ResourceTag/<key>)
  * or customer managed policy (aws:ResourceTag/<key>) for every other action on it. Creating a role, user or policy
  * WITH tags also needs iam:TagRole / iam:TagUser / iam:TagPolicy on it (as on AWS).
+ *
+ * SimulatePrincipalPolicy evaluates a role's or user's identity policies (every attached managed policy's default
+ * version and every inline policy, as IAM holds them: no propagation delay, like AWS's simulator) with the kernel's
+ * authorizer, for ActionNames x ResourceArns (default `*`), in the caller's account. Not supported (InvalidInput):
+ * PolicyInputList, PermissionsBoundaryPolicyInputList, ContextEntries, CallerArn, ResourcePolicy and the other
+ * resource-scenario parameters; MatchedStatements and MissingContextValues are always empty.
  */
 import { AwsError } from '../../core/errors';
 import { accountFromArn, AWS_ACCOUNT, nameFromArn, type Attachment, type InlinePolicy, type ManagedPolicyRecord, type RoleRecord, type Tag, type UserRecord } from '../../core/identity';
@@ -174,6 +180,7 @@ export class IamService implements SandboxService {
       UpdateAccessKey: (c) => this.updateAccessKey(c),
       DeleteAccessKey: (c) => this.deleteAccessKey(c),
       GetAccountSummary: (c) => this.getAccountSummary(c),
+      SimulatePrincipalPolicy: (c) => this.simulatePrincipalPolicy(c),
     };
   }
 
@@ -842,6 +849,58 @@ export class IamService implements SandboxService {
     const { accessKeyId } = await this.userKey(c, 'DeleteAccessKey');
     this.kernel.credentials.remove(accessKeyId);
     return undefined;
+  }
+
+  // ------------------------------------------------------------------ policy simulation
+
+  private async simulatePrincipalPolicy(c: Ctx): Promise<XmlChild[]> {
+    const source = c.in.required('PolicySourceArn', POLICY_ARN);
+    const unsupported = [...c.in.params.keys()].find((k) =>
+      /^(PolicyInputList|PermissionsBoundaryPolicyInputList|ContextEntries|CallerArn|ResourcePolicy|ResourceOwner|ResourceHandlingOption)/.test(k),
+    );
+    if (unsupported) throw new AwsError('InvalidInput', `The sandbox's SimulatePrincipalPolicy does not support ${unsupported.split('.')[0]}.`, 400);
+    const actions = c.in.list('ActionNames');
+    if (actions.length === 0) throw validationError("1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null");
+    const resources = c.in.list('ResourceArns');
+    await this.authorize(c, 'SimulatePrincipalPolicy', source);
+    const m = /^arn:aws:iam::(\d{12}):(role|user)\/(?:.*\/)?([^/]+)$/.exec(source);
+    const entity =
+      m && m[1] === c.account
+        ? m[2] === 'role'
+          ? this.kernel.identity.getRoleByArn(source)
+          : this.kernel.identity.getUser(c.account, m[3] ?? '')
+        : undefined;
+    if (!entity || entity.arn !== source) throw noSuchEntity(`Entity ${source} does not exist.`);
+    const principal: Principal =
+      'roleName' in entity
+        ? { kind: 'assumed-role', accountId: c.account, arn: entity.arn, roleArn: entity.arn, roleName: entity.roleName, roleId: entity.roleId, sessionName: 'simulation', accessKeyId: '' }
+        : { kind: 'user', accountId: c.account, arn: entity.arn, userName: entity.userName, userId: entity.userId, accessKeyId: '' };
+    const identityPolicies = this.kernel.identity.effectivePolicies(entity, Number.POSITIVE_INFINITY);
+    const results: Array<{ action: string; resource: string; decision: string }> = [];
+    for (const action of actions) {
+      for (const resource of resources.length > 0 ? resources : ['*']) {
+        const resourceAccount = resource === '*' ? c.account : (resource.split(':')[4] ?? '') || c.account;
+        const d = await this.kernel.authorizer.evaluate({
+          principal,
+          action,
+          resource,
+          resourceAccount,
+          identityPolicies,
+          context: () => ({ ...this.kernel.principalContext(principal, c.now), ...this.kernel.resourceContext(resourceAccount) }),
+        });
+        results.push({ action, resource, decision: d.allowed ? 'allowed' : d.reason === 'ExplicitDeny' ? 'explicitDeny' : 'implicitDeny' });
+      }
+    }
+    return [
+      members('EvaluationResults', results, (r) => [
+        el('EvalActionName', r.action),
+        el('EvalResourceName', r.resource),
+        el('EvalDecision', r.decision),
+        el('MatchedStatements'),
+        el('MissingContextValues'),
+      ]),
+      el('IsTruncated', false),
+    ];
   }
 
   // ------------------------------------------------------------------ account
