@@ -46,6 +46,41 @@ export async function recordResource(
   });
 }
 
+/** Several intents in one write (the real module's batch form). */
+export async function recordIntents(tenantId: string, executionName: string, keys: readonly string[], now: Date = new Date()): Promise<void> {
+  if (keys.length === 0) return;
+  leaseWrite(tenantId, executionName, `the intents to create ${keys.join(', ')}`, now, (r) => {
+    for (const key of keys) r.intents[key] = { executionName, at: isoNow(now) };
+  });
+}
+
+/** Several owned objects in one write, each one's intent cleared (the real module's batch form). */
+export async function recordResources(
+  tenantId: string,
+  executionName: string,
+  resources: readonly { key: string; resource: Omit<ResourceRecord, 'recordedBy' | 'recordedAt'> }[],
+  now: Date = new Date(),
+): Promise<void> {
+  if (resources.length === 0) return;
+  leaseWrite(tenantId, executionName, resources.map((x) => x.key).join(', '), now, (r) => {
+    for (const { key, resource } of resources) {
+      r.resources[key] = { ...resource, recordedBy: executionName, recordedAt: isoNow(now) };
+      delete r.intents[key];
+    }
+  });
+}
+
+/** Several removed objects in one write (the real module's batch form). */
+export async function forgetResources(tenantId: string, executionName: string, keys: readonly string[], now: Date = new Date()): Promise<void> {
+  if (keys.length === 0) return;
+  leaseWrite(tenantId, executionName, `the removal of ${keys.join(', ')}`, now, (r) => {
+    for (const key of keys) {
+      delete r.resources[key];
+      delete r.intents[key];
+    }
+  });
+}
+
 export async function forgetResource(tenantId: string, executionName: string, key: string, now: Date = new Date()): Promise<void> {
   leaseWrite(tenantId, executionName, `the removal of ${key}`, now, (r) => {
     delete r.resources[key];
