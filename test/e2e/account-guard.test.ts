@@ -168,8 +168,8 @@ describe('scoped tenant sessions', () => {
     expect(sessions.length).toBeGreaterThanOrEqual(3);
     const expected = new Map(SESSION_SCOPES.map((scope) => [JSON.stringify(sessionPolicy(plan, scope)), scope]));
     const scopes = new Set(sessions.map((r) => expected.get(r.sessionPolicy ?? '') ?? `unexpected policy: ${r.sessionPolicy ?? 'none'}`));
-    // An STS onboarding that succeeds: the bucket, the backup policy and the role, each under its own session.
-    expect([...scopes].sort()).toEqual(['bucket-ensure', 'policy-ensure', 'role-ensure']);
+    // An STS onboarding that succeeds: the bucket, the backup policy, the cluster policies and the role, each under its own session.
+    expect([...scopes].sort()).toEqual(['bucket-ensure', 'cluster-policies-ensure', 'policy-ensure', 'role-ensure']);
     // Every workflow session in the account is this execution's (the standalone run made none; the probe above is named guard-probe-tenant).
     const names = sessionsIn(MEMBER).map((r) => (r.principal.kind === 'assumed-role' ? r.principal.sessionName : ''));
     expect(names.filter((n) => n !== 'guard-probe-tenant').every((n) => n === run.executionName)).toBe(true);

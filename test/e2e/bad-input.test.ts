@@ -16,7 +16,7 @@
  *   applies it), with its structured issues checked: the expected path, a non-empty
  *   path (or the root for the size rule and root-level problems) and a message, printable ASCII only (well under a
  *   second for all of them);
- * - a seeded, stratified sample of SAMPLE_SIZE (60) cases, every runnable family in proportion, through the
+ * - a seeded, stratified sample of SAMPLE_SIZE (40) cases, every runnable family in proportion, through the
  *   synthesized state machine on this suite's own sandbox, one after the other; `BAD_INPUT_FULL=1` runs every case
  *   that can run locally (all but the loopback addresses and the null request): FAILED with
  *   RequestValidationError and the same message as the offline validation, no state after ValidateRequest's failure
@@ -44,7 +44,7 @@ import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox
 const SEED = 20_250_611;
 /** BAD_INPUT_FULL=1: every runnable case through the state machine; otherwise a seeded, stratified sample. */
 const FULL = process.env.BAD_INPUT_FULL === '1';
-const SAMPLE_SIZE = 60;
+const SAMPLE_SIZE = 40;
 
 // ---- the valid base request and its fields --------------------------------------------------------------------
 

@@ -63,8 +63,9 @@ describe('reliability campaign (CI size)', () => {
     expect(r.figure).toBe('R1 3/3');
   }, 300_000);
 
-  it('R2: a crash after every side-effecting call of the sts kind converges; compensation after it leaves nothing', async () => {
-    const r = await runR2(c, { shapes: ['sts'], compensateEvery: 8 });
+  it('R2: a crash after every 2nd side-effecting call of the sts kind converges; compensation after it leaves nothing', async () => {
+    // CI size: every 2nd crash point (the full-size script crashes after every one, for every kind).
+    const r = await runR2(c, { shapes: ['sts'], compensateEvery: 4, stride: 2 });
     assess(r);
     expect(r.total).toBeGreaterThan(10);
     expect(r.figure).toBe(`R2 ${r.total}/${r.total} crash points`);

@@ -311,6 +311,8 @@ export interface R2Options {
   compensateEvery?: number;
   /** Keep only the first `limit` crash points per shape (smoke). */
   limit?: number;
+  /** Keep every `stride`-th crash point per shape (1st, (1+stride)th, ...): the CI size; default 1 (every point). */
+  stride?: number;
   retryMs?: number;
 }
 
@@ -330,7 +332,10 @@ export async function runR2(c: Campaign, o: R2Options = {}): Promise<ScenarioRes
     const ref = await reference(c, shape);
     let points = sideEffectCalls(ref.run.calls ?? []);
     if (o.limit !== undefined) points = points.slice(0, o.limit);
-    notes.push(`${shape}: ${points.length} side-effecting calls (${[...new Set(points.map((p) => p.after))].length} distinct operations)`);
+    const all = points.length;
+    const stride = Math.max(1, o.stride ?? 1);
+    points = points.filter((_, i) => i % stride === 0);
+    notes.push(`${shape}: ${all} side-effecting calls (${[...new Set(points.map((p) => p.after))].length} distinct operations)${stride > 1 ? `; every ${stride}th crashed (${points.length})` : ''}`);
     const failIndex = ref.tasks.indexOf(R2_FAIL_AT);
     for (const [i, point] of points.entries()) {
       total++;
@@ -366,7 +371,7 @@ export async function runR2(c: Campaign, o: R2Options = {}): Promise<ScenarioRes
     }
   }
   notes.push(`compensation checked after ${compensations} of ${total} crash points (every ${every === 0 ? 'none' : every === 1 ? 'point' : `${every}th point`} before ${R2_FAIL_AT})`);
-  return result('R2', passed, total, ' crash points', started, { shapes, compensateEvery: every, limit: o.limit ?? 'all' }, failures, notes);
+  return result('R2', passed, total, ' crash points', started, { shapes, compensateEvery: every, limit: o.limit ?? 'all', stride: o.stride ?? 1 }, failures, notes);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
