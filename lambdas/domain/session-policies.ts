@@ -68,6 +68,18 @@ export const SESSION_NAME_MAX = 64;
 // action is used). Creating a role / user / policy WITH tags also needs iam:Tag<Entity> (as CreateSecret with tags
 // needs secretsmanager:TagResource).
 
+/** A customer managed policy created and kept as written (the backup policy; the cluster policies add their delete). */
+const POLICY_ENSURE = [
+  'iam:CreatePolicy',
+  'iam:TagPolicy',
+  'iam:GetPolicy',
+  'iam:GetPolicyVersion',
+  'iam:ListPolicyVersions',
+  // CreatePolicyVersion with SetAsDefault makes it the default: no iam:SetDefaultPolicyVersion.
+  'iam:CreatePolicyVersion',
+  'iam:DeletePolicyVersion',
+] as const;
+
 export const TENANT_JOB_ACTIONS = {
   bucketEnsure: [
     's3:ListBucket', // HeadBucket
@@ -92,31 +104,13 @@ export const TENANT_JOB_ACTIONS = {
     's3:DeleteObject', // AWS documents it as required by every DeleteObjects (the sandbox does not check it: NOT_EXERCISED)
     's3:DeleteObjectVersion',
   ],
-  policyEnsure: [
-    'iam:CreatePolicy',
-    'iam:TagPolicy',
-    'iam:GetPolicy',
-    'iam:GetPolicyVersion',
-    'iam:ListPolicyVersions',
-    // CreatePolicyVersion with SetAsDefault makes it the default: no iam:SetDefaultPolicyVersion.
-    'iam:CreatePolicyVersion',
-    'iam:DeletePolicyVersion',
-  ],
+  policyEnsure: POLICY_ENSURE,
   policyUndo: ['iam:GetPolicy', 'iam:ListPolicyVersions', 'iam:DeletePolicyVersion', 'iam:DeletePolicy'],
   /**
    * The tenant's cluster policies (lambdas/domain/cluster-policies.ts): created and corrected like the backup policy;
    * one the mode no longer includes is deleted (after its detach, `detach`).
    */
-  clusterPoliciesEnsure: [
-    'iam:CreatePolicy',
-    'iam:TagPolicy',
-    'iam:GetPolicy',
-    'iam:GetPolicyVersion',
-    'iam:ListPolicyVersions',
-    'iam:CreatePolicyVersion',
-    'iam:DeletePolicyVersion',
-    'iam:DeletePolicy',
-  ],
+  clusterPoliciesEnsure: [...POLICY_ENSURE, 'iam:DeletePolicy'],
   /** Deleted like the backup policy (DeletePolicy first; its other versions only when IAM says there are some). */
   clusterPoliciesUndo: ['iam:GetPolicy', 'iam:ListPolicyVersions', 'iam:DeletePolicyVersion', 'iam:DeletePolicy'],
   /** On the role / user, only for our policy (iam:PolicyARN). */
