@@ -51,6 +51,10 @@ import { PROJECT_ROOT } from './paths';
  * |                           |                                  | {vpcId, subnetIds (1-16), securityGroupIds       |
  * |                           |                                  | (1-5)} (JSON text with -c); they then need NAT   |
  * |                           |                                  | or VPC endpoints for the AWS APIs they call      |
+ * | sharedPaletteRateLimit    | true                             | every container together keeps Palette's rate    |
+ * |                           |                                  | limit, through a DynamoDB rate table (README     |
+ * |                           |                                  | "Palette's rate limit"); false: each container   |
+ * |                           |                                  | keeps it on its own                              |
  * | setSourceIdentity         | false                            | AssumeRole into tenant accounts also sets        |
  * |                           |                                  | SourceIdentity = tenantId (the execution roles'  |
  * |                           |                                  | trust must allow sts:SetSourceIdentity)          |
@@ -311,6 +315,7 @@ export const OnboardingConfigSchema = z
       })
       .optional(),
     paletteVpc: objectFromContext(paletteVpc).optional(),
+    sharedPaletteRateLimit: booleanFromContext.default(true),
     // ---- tenant sessions ----
     setSourceIdentity: booleanFromContext.default(false),
     // ---- offboarding ----

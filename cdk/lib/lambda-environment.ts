@@ -12,6 +12,8 @@ export interface EnvironmentRefs {
   tenantLeaseSeconds: number;
   /** The TenantSecretsAccess role (constructs/tenant-secrets-access.ts). */
   tenantSecretsRoleArn: string;
+  /** The shared Palette rate table (constructs/palette-rate-table.ts); absent = each container keeps the rate alone. */
+  paletteRateTableName?: string;
 }
 
 /**
@@ -38,6 +40,8 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     PALETTE_CA_BUNDLE: config.paletteCaBundle ?? '',
     DEPLOYMENT_ID: config.deploymentId,
     TENANT_REGISTRY_TABLE: refs.registryTableName,
+    // Palette's rate limit kept by all containers together (lambdas/services/palette/rate-governor.ts); '' = per container.
+    PALETTE_RATE_TABLE: refs.paletteRateTableName ?? '',
     TENANT_LEASE_SECONDS: String(refs.tenantLeaseSeconds),
     TENANT_SECRETS_ROLE_ARN: refs.tenantSecretsRoleArn,
     // The account guard (lambdas/services/guard/): the same rule IAM enforces on the AssumeRole grant.

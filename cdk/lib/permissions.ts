@@ -97,6 +97,11 @@ function tenantSecretsGrant(job: SecretJobName, refs: AccessRefs): Grant {
   };
 }
 
+/** Reserve Palette request slots in the shared rate table (the Palette-calling functions). */
+function paletteRateGrant(tableArn: string): Grant {
+  return { sid: 'ReservePaletteRateSlots', actions: ['dynamodb:UpdateItem'], resources: [() => tableArn] };
+}
+
 /** The AssumeRole grant of the account guard: one statement per configured mechanism (IAM ANDs inside a statement). */
 function assumeTenantRoleGrants(config: OnboardingConfig): Grant[] {
   const actions = ['sts:AssumeRole', ...(config.setSourceIdentity ? ['sts:SetSourceIdentity'] : [])];
@@ -177,6 +182,8 @@ export interface AccessRefs {
   registryTableArn: string;
   /** The TenantSecretsAccess role's ARN. */
   tenantSecretsRoleArn: string;
+  /** The shared Palette rate table's ARN (constructs/palette-rate-table.ts), when the stack has one. */
+  paletteRateTableArn?: string;
 }
 
 /**
@@ -237,6 +244,9 @@ function grantsFor(access: Access, config: OnboardingConfig, refs: AccessRefs): 
           wildcardReason:
             'The Palette API key secret: "-??????" only matches the random 6-character suffix Secrets Manager appends to the secret name.',
         },
+        // The functions with the API key are the ones that call Palette: each call reserves its slot in the shared rate
+        // table (lambdas/services/palette/rate-governor-dynamodb.ts: conditional UpdateItem only, never a read).
+        ...(refs.paletteRateTableArn ? [paletteRateGrant(refs.paletteRateTableArn)] : []),
       ];
     }
     case 'accountGuard':

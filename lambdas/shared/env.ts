@@ -2,7 +2,7 @@
  * The ONE Lambda environment schema, shared by the CDK side (which builds each function's environment from
  * it) and the handlers (which read it through loadEnv()). Keep this module free of SDK imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { READINESS_BUDGET } from '../domain/readiness';
 import { paletteEndpointProblem } from '../domain/endpoints';
 import { parsePaletteCaSource } from '../domain/palette-ca';
@@ -57,6 +57,15 @@ export const LambdaEnvSchema = z.object({
     .default('palette-onboarding'),
   /** The tenant registry (DynamoDB table name): the system of record for tenants. */
   TENANT_REGISTRY_TABLE: z.string().min(1),
+  /**
+   * The shared Palette rate table (DynamoDB table name, cdk/lib/constructs/palette-rate-table.ts): the Palette client
+   * reserves a slot there before every call, so all containers together stay within Palette's per-prefix rate limit
+   * (lambdas/services/palette/rate-governor.ts). Unset or empty = each container keeps the limit on its own.
+   */
+  PALETTE_RATE_TABLE: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
   /**
    * The stack's TenantSecretsAccess role: every access to a tenant's secrets goes through a session of it tagged with
    * the tenant (lambdas/domain/secret-access.ts). Every function gets it (one environment); only the functions with a

@@ -5,32 +5,105 @@
 import { seededRandom } from './ids';
 
 /**
- * Rate limits from Palette's API introduction ("Endpoint Prefix Rate"): per source IP and per top-level
- * resource prefix; sub-paths share the bucket of their longest listed prefix. Each row gives requests per
- * second, a burst size and "Max with Burst" (= rps x burst; the docs: "You could make 50 (10 * 5) requests in
- * seconds before the API returns a 429"). Modelled as a token bucket per (IP, prefix) holding `max` tokens,
- * refilled at `rps` tokens per second.
+ * Rate limits from Palette's API introduction ("Endpoint Prefix Rate", librarium docs/api-content/api-docs/
+ * 1-introduction.md): per source IP and per resource prefix; a request counts against the LONGEST listed prefix it
+ * falls under (segments; `:uid` / `{name}` stand for one segment), other paths against `/v1/<first segment>` with the
+ * default 10 req/s, burst 5. Each row gives requests per second and a burst size; "Max with Burst" is rps x burst
+ * (the docs: "You could make 50 (10 * 5) requests in seconds before the API returns a 429"). Modelled as a token
+ * bucket per (source IP, prefix) holding `rps * burst` tokens, refilled at `rps` tokens per second. The whole table is
+ * here, including prefixes this project never calls, so a bench sees Palette's limits and nothing else.
  */
-export const RATE_LIMIT_PREFIXES: { prefix: string; rps: number; burst: number }[] = [
-  { prefix: '/v1/apiKeys', rps: 10, burst: 5 },
-  { prefix: '/v1/auth', rps: 10, burst: 5 },
-  { prefix: '/v1/auth/authenticate', rps: 10, burst: 5 },
+export const RATE_LIMIT_PREFIXES: readonly { prefix: string; rps: number; burst: number }[] = [
+  ...[
+    '/v1/apiKeys',
+    '/v1/async',
+    '/v1/audits',
+    '/v1/auth',
+    '/v1/auth/authenticate',
+    '/v1/auth/services/edge/login',
+    '/v1/auth/services/login',
+    '/v1/cache',
+    '/v1/cloudaccounts',
+    '/v1/clouds',
+    '/v1/cluster',
+    '/v1/crypto',
+    '/v1/dashboard',
+    '/v1/datasinks',
+    '/v1/edgehosts',
+    '/v1/edgehosts/:uid/health',
+    '/v1/edgehosts/:uid/spc/download',
+    '/v1/edgehosts/registers',
+    '/v1/errlogs',
+    '/v1/events',
+    '/v1/files',
+    '/v1/git/webhook',
+    '/v1/health',
+    '/v1/installers',
+    '/v1/jobs',
+    '/v1/metrics',
+    '/v1/mgmt',
+    '/v1/notifications',
+    '/v1/oidc',
+    '/v1/overlords',
+    '/v1/packs',
+    '/v1/payments',
+    '/v1/permissions',
+    '/v1/plans',
+    '/v1/projects',
+    '/v1/registries',
+    '/v1/roles',
+    '/v1/services',
+    '/v1/spectroclusters/:uid/assets',
+    '/v1/spectroclusters/:uid/download',
+    '/v1/spectroclusters/acquire',
+    '/v1/spectroclusters/cost',
+    '/v1/spectroclusters/features/logFetcher',
+    '/v1/spectroclusters/usage',
+    '/v1/system',
+    '/v1/teams',
+    '/v1/tenants',
+    '/v1/userprofiles',
+    '/v1/users',
+    '/v1/workspaces',
+  ].map((prefix) => ({ prefix, rps: 10, burst: 5 })),
   { prefix: '/v1/auth/user/password/reset', rps: 2, burst: 5 },
-  { prefix: '/v1/cloudaccounts', rps: 10, burst: 5 },
-  { prefix: '/v1/clouds', rps: 10, burst: 5 },
-  { prefix: '/v1/spectroclusters', rps: 50, burst: 5 },
-  { prefix: '/v1/system', rps: 10, burst: 5 },
-  { prefix: '/v1/users', rps: 10, burst: 5 },
+  ...[
+    '/v1/cloudconfigs',
+    '/v1/cloudconfigs/{cloudType}/:uid/machinePools/{machinePoolName}/machines',
+    '/v1/cloudconfigs/{cloudType}/:uid/machinePools/{machinePoolName}/machines/:machineUid',
+    '/v1/cloudconfigs/{cloudType}/{uid}/machinePools',
+    '/v1/clusterprofiles',
+    '/v1/clusterprofiles/:uid/packs',
+    '/v1/clusterprofiles/:uid/packs/{packName}/manifests',
+    '/v1/clusterprofiles/:uid/packs/manifests',
+    '/v1/clusterprofiles/:uid/validate/packs',
+    '/v1/clusterprofiles/validate/packs',
+    '/v1/events/components',
+    '/v1/spectroclusters',
+    '/v1/spectroclusters/:uid/profiles',
+  ].map((prefix) => ({ prefix, rps: 50, burst: 5 })),
 ];
 const DEFAULT_LIMIT = { rps: 10, burst: 5 };
 
-function limitFor(path: string): { key: string; rps: number; max: number } {
-  let best: { prefix: string; rps: number; burst: number } | undefined;
-  for (const l of RATE_LIMIT_PREFIXES) {
-    if ((path === l.prefix || path.startsWith(`${l.prefix}/`)) && (!best || l.prefix.length > best.prefix.length)) best = l;
+const isWildcard = (segment: string) => segment.startsWith(':') || (segment.startsWith('{') && segment.endsWith('}'));
+const ROWS = RATE_LIMIT_PREFIXES.map((row) => ({ ...row, segments: row.prefix.split('/').filter((s) => s !== '') }));
+
+/** The limit a request path counts against: its longest listed prefix (more segments, then fewer wildcards). */
+export function rateLimitFor(path: string): { prefix: string; rps: number; max: number } {
+  const segments = path.split('/').filter((s) => s !== '');
+  let best: (typeof ROWS)[number] | undefined;
+  let bestWildcards = 0;
+  for (const row of ROWS) {
+    if (row.segments.length > segments.length) continue;
+    if (!row.segments.every((s, i) => isWildcard(s) || s === segments[i])) continue;
+    const wildcards = row.segments.filter(isWildcard).length;
+    if (!best || row.segments.length > best.segments.length || (row.segments.length === best.segments.length && wildcards < bestWildcards)) {
+      best = row;
+      bestWildcards = wildcards;
+    }
   }
   const { rps, burst } = best ?? DEFAULT_LIMIT;
-  return { key: best?.prefix ?? path.split('/').slice(0, 3).join('/'), rps, max: rps * burst };
+  return { prefix: best?.prefix ?? `/${segments.slice(0, 2).join('/')}`, rps, max: rps * burst };
 }
 
 export class RateLimiter {
@@ -38,18 +111,18 @@ export class RateLimiter {
 
   constructor(private readonly now: () => number) {}
 
-  /** True when the request may proceed. */
-  take(ip: string, path: string): boolean {
-    const limit = limitFor(path);
-    const key = `${ip} ${limit.key}`;
+  /** Takes a token of the request's (source, prefix) bucket: `ok` false = answer 429. */
+  take(source: string, path: string): { ok: boolean; prefix: string } {
+    const limit = rateLimitFor(path);
+    const key = `${source} ${limit.prefix}`;
     const t = this.now();
     const b = this.buckets.get(key) ?? { tokens: limit.max, at: t };
-    b.tokens = Math.min(limit.max, b.tokens + ((t - b.at) / 1000) * limit.rps);
+    b.tokens = Math.min(limit.max, b.tokens + (Math.max(0, t - b.at) / 1000) * limit.rps);
     b.at = t;
     const ok = b.tokens >= 1;
     if (ok) b.tokens -= 1;
     this.buckets.set(key, b);
-    return ok;
+    return { ok, prefix: limit.prefix };
   }
 
   reset(): void {
@@ -109,10 +182,15 @@ export interface PaletteFaultStats {
   faults: Record<FaultRule['kind'], number>;
   /** Calls failed by an outage window (also counted in `faults`). */
   outages: number;
+  /**
+   * 429 TooManyRequests answered by the rate limit (Palette's own, not an injected fault), in total and per rate-limit
+   * prefix (e.g. `/v1/cloudaccounts`): what a bench reads to prove the fleet stayed within Palette's limits.
+   */
+  rateLimited: { total: number; byPrefix: Record<string, number> };
 }
 
 export function emptyFaultStats(): PaletteFaultStats {
-  return { requests: 0, faults: { '500': 0, '503': 0, '429': 0, reset: 0, latency: 0 }, outages: 0 };
+  return { requests: 0, faults: { '500': 0, '503': 0, '429': 0, reset: 0, latency: 0 }, outages: 0, rateLimited: { total: 0, byPrefix: {} } };
 }
 
 export interface FaultDecision {
@@ -232,6 +310,12 @@ export class Realism {
       return { delayMs, fault: rule.kind, outage: false, ...(rule.retryAfterSeconds !== undefined ? { retryAfterSeconds: rule.retryAfterSeconds } : {}) };
     }
     return { delayMs, outage: false };
+  }
+
+  /** Counts a 429 of the rate limit on `prefix`. */
+  countRateLimited(prefix: string): void {
+    this.stats.rateLimited.total++;
+    this.stats.rateLimited.byPrefix[prefix] = (this.stats.rateLimited.byPrefix[prefix] ?? 0) + 1;
   }
 
   resetStats(): void {

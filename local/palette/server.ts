@@ -212,8 +212,12 @@ export class PaletteServer {
     const path = url.pathname;
     const delay = realism.latencyFor(path);
     if (delay > 0) await sleep(delay);
-    if (realism.config.rateLimit && !limiter.take(req.socket.remoteAddress ?? 'unknown', path)) {
-      throw new PaletteError(429, 'TooManyRequests', 'rate limit exceeded for this source IP and resource prefix; retry later');
+    if (realism.config.rateLimit) {
+      const taken = limiter.take(req.socket.remoteAddress ?? 'unknown', path);
+      if (!taken.ok) {
+        realism.countRateLimited(taken.prefix);
+        throw new PaletteError(429, 'TooManyRequests', 'rate limit exceeded for this source IP and resource prefix; retry later');
+      }
     }
     // Injected before routing and the handler: a faulted call changes nothing.
     const decision = realism.decide(method, path);

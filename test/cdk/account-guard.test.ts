@@ -143,8 +143,14 @@ describe('synthesized', () => {
         SET_SOURCE_IDENTITY: 'true',
         TENANT_SECRETS_ROLE_ARN: { 'Fn::GetAtt': [secretsRoleId, 'Arn'] },
       });
-      // At run time the account id, the registry table's name and the TenantSecretsAccess role's ARN are resolved.
-      const parsed = LambdaEnvSchema.parse({ ...env, HOME_ACCOUNT_ID: PLACEHOLDER.account, TENANT_REGISTRY_TABLE: 'registry', TENANT_SECRETS_ROLE_ARN: secretsRoleArn });
+      // At run time the account id, the tables' names and the TenantSecretsAccess role's ARN are resolved.
+      const parsed = LambdaEnvSchema.parse({
+        ...env,
+        HOME_ACCOUNT_ID: PLACEHOLDER.account,
+        TENANT_REGISTRY_TABLE: 'registry',
+        ...(env.PALETTE_RATE_TABLE !== undefined ? { PALETTE_RATE_TABLE: 'palette-rate' } : {}),
+        TENANT_SECRETS_ROLE_ARN: secretsRoleArn,
+      });
       expect(parsed).toMatchObject({ ALLOWED_OU_IDS: [OU_A, OU_B], ALLOWED_ACCOUNT_IDS: ['111111111111'], SET_SOURCE_IDENTITY: true, TENANT_SECRETS_ROLE_ARN: secretsRoleArn });
     }
   });

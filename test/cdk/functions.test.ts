@@ -163,6 +163,8 @@ describe('workflow functions', () => {
       PALETTE_CA_BUNDLE: '',
       DEPLOYMENT_ID: 'palette-onboarding',
       TENANT_REGISTRY_TABLE: { Ref: expect.stringMatching(/^TenantRegistryTable[0-9A-F]{8}$/) },
+      // Palette's rate limit kept by every container together (lambdas/services/palette/rate-governor.ts).
+      PALETTE_RATE_TABLE: { Ref: expect.stringMatching(/^PaletteRateTable[0-9A-F]{8}$/) },
       // The lease outlives the state machine's timeout (1 h) by 15 minutes.
       TENANT_LEASE_SECONDS: '4500',
       // Every access to a tenant's secrets goes through the stack's TenantSecretsAccess role.
@@ -181,6 +183,7 @@ describe('workflow functions', () => {
       ...env,
       HOME_ACCOUNT_ID: PLACEHOLDER.account,
       TENANT_REGISTRY_TABLE: 'PaletteOnboardingStack-TenantRegistryTable',
+      PALETTE_RATE_TABLE: 'PaletteOnboardingStack-PaletteRateTable',
       TENANT_SECRETS_ROLE_ARN: `arn:aws:iam::${PLACEHOLDER.account}:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123`,
     };
     expect(LambdaEnvSchema.safeParse(deployed).success).toBe(true);

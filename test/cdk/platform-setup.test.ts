@@ -98,13 +98,14 @@ describe('presence', () => {
     const platformHandlers = (j: CfnTemplate) => [...functionsByName(j).keys()].filter((h) => h.startsWith('platform-')).sort();
     expect(platformHandlers(off.json)).toEqual([]);
     // Onboarding, offboarding and re-validation.
-    expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
+    // Onboarding, offboarding, re-validation and bulk.
+    expect(resourcesOfType(off.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(4);
     expect(resourcesOfType(off.json, 'Custom::PalettePlatformSetup')).toHaveLength(0);
     expect(Object.keys(off.json.Outputs ?? {})).not.toContain('PlatformSetupStateMachineArn');
 
     expect(platformHandlers(on.json)).toEqual([...PLATFORM_HANDLER_NAMES, 'platform-deploy-start', 'platform-deploy-status'].sort());
     // Onboarding, offboarding, re-validation, PlatformSetup, and the Provider framework's waiter.
-    expect(resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(5);
+    expect(resourcesOfType(on.json, 'AWS::StepFunctions::StateMachine')).toHaveLength(6);
     expect(resourcesOfType(on.json, 'Custom::PalettePlatformSetup')).toHaveLength(1);
     expect(Object.keys(on.json.Outputs ?? {})).toContain('PlatformSetupStateMachineArn');
     // Only the re-validation's schedule (test/cdk/revalidation.test.ts): no key rotation without stsKeyRotationDays.
@@ -555,11 +556,12 @@ describe('environment', () => {
     // The shared environment names the TenantSecretsAccess role (the platform functions may not assume it: their
     // permissions above are exact).
     expect(platform.TENANT_SECRETS_ROLE_ARN).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TenantSecretsAccessRole[0-9A-F]{8}$/), 'Arn'] });
-    // At run time the account id, the registry table's name and the role's ARN are resolved.
+    // At run time the account id, the tables' names and the role's ARN are resolved.
     const deployed = {
       ...platform,
       HOME_ACCOUNT_ID: '123456789012',
       TENANT_REGISTRY_TABLE: 'registry',
+      PALETTE_RATE_TABLE: 'palette-rate',
       TENANT_SECRETS_ROLE_ARN: 'arn:aws:iam::123456789012:role/PaletteOnboardingStack-TenantSecretsAccessRole-ABC123',
     };
     expect(PlatformEnvSchema.safeParse(deployed).success).toBe(true);

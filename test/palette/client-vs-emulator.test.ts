@@ -436,7 +436,7 @@ describe('PaletteClient against the Palette emulator', () => {
       await aws.delete(uid);
     });
 
-    it('finds by name across pages (limit 50 + continue token)', async () => {
+    it('lists across pages (limit 50 + continue token) and finds by name with one filtered request', async () => {
       const other = palette().addTenant('paging-tenant');
       const recorder = recordingFetch();
       const pager = client({ auth: { type: 'apiKey', apiKey: other.apiKey }, rateLimit: false, fetch: recorder.fetch });
@@ -447,11 +447,15 @@ describe('PaletteClient against the Palette emulator', () => {
       recorder.exchanges.length = 0;
       const found = await pager.cloudAccounts.aws.findByName('acct-52');
       expect(found?.metadata?.name).toBe('acct-52');
+      const lookup = recorder.exchanges.map((e) => new URL(e.url).searchParams);
+      expect(lookup).toHaveLength(1);
+      expect(lookup[0]?.get('filters')).toBe('metadata.name=acct-52');
+      recorder.exchanges.length = 0;
+      expect(await pager.cloudAccounts.aws.list()).toHaveLength(53);
       const pages = recorder.exchanges.map((e) => new URL(e.url).searchParams);
       expect(pages).toHaveLength(2);
       expect(pages[0]?.get('limit')).toBe('50');
       expect(pages[1]?.get('continue')).toBeTruthy();
-      expect(await pager.cloudAccounts.aws.list()).toHaveLength(53);
       // A tenant never sees another tenant's accounts.
       expect(await clients.tenant.cloudAccounts.aws.findByName('acct-52')).toBeUndefined();
     });

@@ -125,6 +125,8 @@ async function scenario(world: PaletteTestWorld, fetch: FetchFunction, exchanges
   for (let i = 0; i < 51; i += 1) {
     await azure.create({ metadata: { name: `contract-page-${i}` }, spec: { tenantId: AZURE_TENANT_ID, clientId: AZURE_CLIENT_ID, clientSecret: 'azure-secret' } });
   }
+  // The whole list pages; a lookup by name asks Palette to filter (one request).
+  expect((await azure.list()).map((a) => a.metadata?.name)).toContain('contract-page-50');
   expect((await azure.findByName('contract-page-50'))?.metadata?.name).toBe('contract-page-50');
   await azure.delete(azureUid);
 
@@ -274,7 +276,7 @@ describe('contract: client requests and emulator responses follow the official s
     expect(exchanges.filter((e) => e.status === undefined || e.status >= 500)).toEqual([]);
   });
 
-  it('sent every declared query parameter the client uses, including the paging token', () => {
+  it('sent every declared query parameter the client uses, including the paging token and the name filter', () => {
     const sent = new Set(exchanges.flatMap((e) => [...new URL(e.url).searchParams.keys()].map((k) => `${new URL(e.url).pathname.replace(/[0-9a-f]{24}/g, '{uid}')}?${k}`)));
     expect([...sent].sort()).toEqual(
       expect.arrayContaining([
@@ -285,6 +287,10 @@ describe('contract: client requests and emulator responses follow the official s
         '/v1/cloudaccounts/azure?limit',
         '/v1/cloudaccounts/azure?continue',
         '/v1/cloudaccounts/azure?offset',
+        '/v1/cloudaccounts/azure?filters',
+        '/v1/cloudaccounts/aws?filters',
+        '/v1/users/assets/sshkeys?filters',
+        '/v1/users/assets/locations?filters',
         '/v1/dashboard/spectroclusters/search?limit',
         '/v1/dashboard/spectroclusters/search?continue',
         '/v1/dashboard/spectroclusters/search?offset',

@@ -72,8 +72,19 @@ export interface CampaignOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The campaign's deployment has no shared Palette rate table (`sharedPaletteRateLimit: false`: each container limits
+ * itself). A slot reservation is no tenant side effect (a crash after one loses a slot, nothing else), and the number
+ * of the table's writes depends on timing (a late send pushes the shared schedule back), so crash points counted by
+ * occurrence (`UpdateItem #3` of a state) would shift between the reference run and the crashed one. The governor is
+ * tested on its own (test/integration/palette-rate-governor.test.ts).
+ */
+export const CAMPAIGN_CONTEXT = { sharedPaletteRateLimit: false } as const;
+
 export async function startCampaign(opts: CampaignOptions = {}): Promise<Campaign> {
-  const workflow = opts.workflow ?? (await loadWorkflow(process.env.RELIABILITY_ASSEMBLY_DIR ? { assemblyDir: process.env.RELIABILITY_ASSEMBLY_DIR } : {}));
+  const workflow =
+    opts.workflow ??
+    (await loadWorkflow(process.env.RELIABILITY_ASSEMBLY_DIR ? { assemblyDir: process.env.RELIABILITY_ASSEMBLY_DIR } : { context: CAMPAIGN_CONTEXT }));
   const sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 100 } }, palette: { port: 0 }, env: {} });
   const prepared = prepareStateMachine(workflow, ONBOARDING_STATE_MACHINE, { region: sb.aws.region, accountId: sb.aws.accountId });
   const retryStates: string[] = [];

@@ -166,7 +166,7 @@ function pagedAccounts(total: number, extra: Array<{ name: string; uid: string; 
 }
 
 describe('find by name', () => {
-  it('pages through AWS accounts with limit/continue/offset until the token is empty', async () => {
+  it('asks for the name and, from a server that ignores the filter, pages with limit/continue/offset until the token is empty', async () => {
     // Prepare
     const ctx = client(pagedAccounts(120));
     // Act
@@ -176,7 +176,12 @@ describe('find by name', () => {
     expect(found?.metadata?.uid).toBe('uid-117');
     expect(missing).toBeUndefined();
     const first = ctx.requests.slice(0, 3).map((r) => Object.fromEntries(r.query));
-    expect(first).toEqual([{ limit: '50' }, { limit: '50', continue: 'tok-50', offset: '50' }, { limit: '50', continue: 'tok-100', offset: '100' }]);
+    const filters = 'metadata.name=acct-117';
+    expect(first).toEqual([
+      { limit: '50', filters },
+      { limit: '50', continue: 'tok-50', offset: '50', filters },
+      { limit: '50', continue: 'tok-100', offset: '100', filters },
+    ]);
     expect(ctx.requests).toHaveLength(6);
   });
 

@@ -2,8 +2,9 @@
  * The Palette side of an onboarding: one PaletteClient per API-key secret (cached for the container),
  * scoped to the request's project when it names one.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Plan } from '../../domain/workflow-state';
+import { homeDocumentClient } from '../../shared/document-client';
 import { loadEnv } from '../../shared/env';
 import { ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
@@ -11,6 +12,7 @@ import { recordPaletteCall } from '../../shared/metrics';
 import { paletteCaBundle } from '../../shared/palette-ca';
 import { readSecretString } from '../../shared/secrets';
 import { PaletteClient, type PaletteScope } from '../palette';
+import { DynamoDbRateSlotStore } from '../palette/rate-governor-dynamodb';
 
 const clients = new Map<string, PaletteClient>();
 
@@ -43,6 +45,7 @@ export async function readApiKey(secretArn: string): Promise<string> {
 export function paletteClient(apiKeySecretArn: string): PaletteClient {
   let client = clients.get(apiKeySecretArn);
   if (!client) {
+    const rateTable = loadEnv().PALETTE_RATE_TABLE;
     client = new PaletteClient({
       baseUrl: loadEnv().PALETTE_ENDPOINT,
       auth: { type: 'apiKey', apiKey: () => readApiKey(apiKeySecretArn) },
@@ -52,6 +55,8 @@ export function paletteClient(apiKeySecretArn: string): PaletteClient {
       retry: { budgetMs: PALETTE_CALL_BUDGET_MS },
       // A private CA trusted in addition to the public roots (PALETTE_CA_BUNDLE), when configured.
       caBundle: paletteCaBundle(),
+      // Palette's rate limit kept by every container together (PALETTE_RATE_TABLE), when the stack has the table.
+      ...(rateTable ? { sharedRateLimit: { store: new DynamoDbRateSlotStore(homeDocumentClient(), rateTable) } } : {}),
     });
     clients.set(apiKeySecretArn, client);
   }

@@ -15,7 +15,8 @@ import { PaletteAuthError } from './errors';
 import type { paths } from './generated/palette-api';
 import type { InferredPaths } from './inferred-api';
 import { silentLogger, type PaletteLogger } from './logger';
-import { PrefixRateLimiter, systemClock, type Clock, type RateLimitOptions } from './rate-limit';
+import { SharedRateGovernor, type RateSlotStore } from './rate-governor';
+import { PrefixRateLimiter, systemClock, type Clock, type RateGate, type RateLimitOptions } from './rate-limit';
 import { ApiKeys } from './resources/api-keys';
 import { BackupLocations } from './resources/backup-locations';
 import { AwsCloudAccounts, AzureCloudAccounts } from './resources/cloud-accounts';
@@ -52,6 +53,12 @@ export interface PaletteClientOptions {
    * Palette documents); `false` disables them.
    */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * The same limits kept by every container together (rate-governor.ts): slots are reserved in `store` (the DynamoDB
+   * rate table, rate-governor-dynamodb.ts), with the per-container buckets above as the rules and as the fallback
+   * when the store fails. Ignored with `rateLimit: false`. `maxWaitMs` caps the wait for a slot (default 10 s).
+   */
+  sharedRateLimit?: { store: RateSlotStore; maxWaitMs?: number };
   /** Age after which a login token is replaced (default 12 min; Palette tokens live 15 min). */
   tokenRefreshMs?: number;
   userAgent?: string;
@@ -95,6 +102,14 @@ function normaliseBaseUrl(baseUrl: string, logger: PaletteLogger): string {
   return url.origin;
 }
 
+function rateGate(options: PaletteClientOptions, clock: Clock, logger: PaletteLogger): RateGate | undefined {
+  if (options.rateLimit === false) return undefined;
+  const local = new PrefixRateLimiter(options.rateLimit ?? {}, clock);
+  if (!options.sharedRateLimit) return local;
+  const { store, maxWaitMs } = options.sharedRateLimit;
+  return new SharedRateGovernor({ store, local, clock, logger, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) });
+}
+
 export class PaletteClient implements PaletteScope {
   /** System console configuration (needs `auth.type: 'system'`). */
   readonly system: SystemConfig;
@@ -125,7 +140,7 @@ export class PaletteClient implements PaletteScope {
       clock,
       random: options.random ?? Math.random,
       retry,
-      rateLimiter: options.rateLimit === false ? undefined : new PrefixRateLimiter(options.rateLimit ?? {}, clock),
+      rateLimiter: rateGate(options, clock, logger),
       logger,
       userAgent: options.userAgent ?? 'palette-onboarding',
       authenticator: () => this.authenticator,

@@ -2,7 +2,8 @@ export { PaletteClient, type PaletteClientOptions, type PaletteScope } from './c
 export type { PaletteAuthConfig, SystemCredentials, TenantCredentials } from './auth';
 export * from './errors';
 export type { PaletteLogger, LogFields } from './logger';
-export { DEFAULT_PREFIX_RULES, DEFAULT_RATE_LIMIT, type Clock, type RateLimitOptions, type RateLimitRule } from './rate-limit';
+export { DEFAULT_PREFIX_RULES, DEFAULT_RATE_LIMIT, type Clock, type RateGate, type RateLimitOptions, type RateLimitRule } from './rate-limit';
+export { DEFAULT_MAX_RATE_WAIT_MS, PaletteRateLimitRefusal, SharedRateGovernor, type RateSlotStore } from './rate-governor';
 export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry';
 export { REDACTED, redact } from './redact';
 export type { FetchFunction, PaletteAttempt } from './transport';

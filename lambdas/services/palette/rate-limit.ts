@@ -87,7 +87,19 @@ export class TokenBucket {
   }
 }
 
-export class PrefixRateLimiter {
+/**
+ * What the transport asks before every attempt: "may a request on `path` go now?". Implemented by the per-container
+ * PrefixRateLimiter and by the SharedRateGovernor (rate-governor.ts), whose buckets are shared by every container.
+ */
+export interface RateGate {
+  /**
+   * Waits until a request on `path` may be sent; returns the time waited (ms). `maxWaitMs` is how long the caller can
+   * afford to wait (its call budget): a gate may refuse a longer wait with PaletteThrottledError instead of sleeping.
+   */
+  acquire(path: string, maxWaitMs?: number): Promise<number>;
+}
+
+export class PrefixRateLimiter implements RateGate {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly defaultRule: RateLimitRule;
   private readonly prefixRules: Readonly<Record<string, RateLimitRule>>;
@@ -103,12 +115,18 @@ export class PrefixRateLimiter {
     this.prefixRules = { ...DEFAULT_PREFIX_RULES, ...options.prefixes };
   }
 
-  /** Waits until a request on `path` may be sent; returns the time waited (ms). */
-  async acquire(path: string): Promise<number> {
+  /** The prefix of `path` and the rule that applies to it. */
+  ruleFor(path: string): { prefix: string; rule: RateLimitRule } {
     const prefix = rateLimitPrefix(path, Object.keys(this.prefixRules));
+    return { prefix, rule: this.prefixRules[prefix] ?? this.defaultRule };
+  }
+
+  /** Waits until a request on `path` may be sent; returns the time waited (ms). Never refuses (it may go into debt). */
+  async acquire(path: string): Promise<number> {
+    const { prefix, rule } = this.ruleFor(path);
     let bucket = this.buckets.get(prefix);
     if (bucket === undefined) {
-      bucket = new TokenBucket(this.prefixRules[prefix] ?? this.defaultRule, this.clock);
+      bucket = new TokenBucket(rule, this.clock);
       this.buckets.set(prefix, bucket);
     }
     const wait = bucket.reserve();

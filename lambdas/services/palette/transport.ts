@@ -11,7 +11,8 @@
 import type { Authenticator } from './auth';
 import { createPaletteError, PaletteApiError, statusText } from './errors';
 import type { PaletteLogger } from './logger';
-import type { Clock, PrefixRateLimiter } from './rate-limit';
+import { PaletteRateLimitRefusal } from './rate-governor';
+import type { Clock, RateGate } from './rate-limit';
 import { addSecret, redactBodyText, scrub, scrubDeep, secretsFromBodyText } from './redact';
 import {
   backoffDelay,
@@ -33,7 +34,7 @@ export interface TransportOptions {
   random: () => number;
   retry: RetryOptions;
   /** undefined = no client-side rate limiting. */
-  rateLimiter: PrefixRateLimiter | undefined;
+  rateLimiter: RateGate | undefined;
   logger: PaletteLogger;
   userAgent: string;
   /** Authenticates every request except those under /v1/auth/. */
@@ -114,7 +115,7 @@ export class PaletteTransport {
     let reauthenticated = false;
 
     for (;;) {
-      await this.options.rateLimiter?.acquire(path);
+      await this.waitForSlot(path, method, attempts, deadline - clock.now() - Math.min(MIN_ATTEMPT_MS, retry.requestTimeoutMs));
       const authHeaders = needsAuth ? await this.options.authenticator().headers() : {};
       for (const value of Object.values(authHeaders)) addSecret(value, secrets);
       const headers = new Headers(baseHeaders);
@@ -195,6 +196,20 @@ export class PaletteTransport {
         requestBody: scrubDeep(redactBodyText(bodyText), secrets),
       });
       throw error;
+    }
+  }
+
+  /**
+   * The rate limit's slot for the next attempt. A shared governor that has no slot within what is left of the budget
+   * refuses: reported like Palette's own 429 (PaletteThrottledError, code ClientRateLimited), so Step Functions retries
+   * it with backoff; no request was sent.
+   */
+  private async waitForSlot(path: string, method: string, attempts: number, maxWaitMs: number): Promise<void> {
+    try {
+      await this.options.rateLimiter?.acquire(path, Math.max(0, maxWaitMs));
+    } catch (error) {
+      if (!(error instanceof PaletteRateLimitRefusal)) throw error;
+      throw createPaletteError({ status: 429, code: 'ClientRateLimited', message: error.message, method, path, attempts });
     }
   }
 

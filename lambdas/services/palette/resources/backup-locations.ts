@@ -6,7 +6,7 @@
  * Validate calls live in clouds.ts (validateS3Bucket, validateGcpBucketName, validateAzureAccount).
  */
 import type { AzureLocation, BackupLocationSummary, BackupLocationType, GcpLocation, S3Location } from '../types';
-import { createdUid, pickByName, requireData, requireUid, type ResourceContext } from './shared';
+import { createdUid, nameFilter, pickByName, requireData, requireUid, type ResourceContext } from './shared';
 
 const LOCATIONS = '/v1/users/assets/locations';
 
@@ -109,14 +109,22 @@ export class BackupLocations {
 
   /** All locations of every type (not paged by Palette). */
   async list(): Promise<BackupLocationSummary[]> {
-    const res = await this.ctx.api.GET(LOCATIONS, { headers: this.ctx.headers });
-    return requireData(res, { method: 'GET', path: LOCATIONS }).items ?? [];
+    return this.listFiltered(undefined);
   }
 
-  /** The location with that name, optionally of one type (see locationHasType). */
+  /**
+   * The location with that name, optionally of one type (see locationHasType): one request, Palette filtering by name
+   * (shared.ts nameFilter); the oldest of several.
+   */
   async findByName(name: string, type?: BackupLocationType): Promise<BackupLocationSummary | undefined> {
-    const items = (await this.list()).filter((item) => type === undefined || locationHasType(item, type));
+    const items = (await this.listFiltered(nameFilter(name))).filter((item) => type === undefined || locationHasType(item, type));
     return pickByName(items, name, type === undefined ? 'backupLocations' : `backupLocations.${type}`, this.ctx.logger);
+  }
+
+  private async listFiltered(filters: string | undefined): Promise<BackupLocationSummary[]> {
+    const query = filters === undefined ? {} : { filters };
+    const res = await this.ctx.api.GET(LOCATIONS, { params: { query }, headers: this.ctx.headers });
+    return requireData(res, { method: 'GET', path: LOCATIONS }).items ?? [];
   }
 
   /** DELETE /v1/users/assets/locations/{uid} (any type). */

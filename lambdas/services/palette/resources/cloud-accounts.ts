@@ -1,9 +1,11 @@
 /**
  * AWS and Azure cloud accounts (/v1/cloudaccounts/{aws,azure}) plus their validate calls.
- * Names are looked up client-side over all pages (server-side `filters` syntax is not relied upon).
+ * findByName asks Palette for the name (`filters=metadata.name=<name>`, shared.ts nameFilter): one request whatever
+ * the number of accounts, paging only if the filtered list itself has more than one page; the exact match is checked
+ * on the client.
  */
 import type { AwsAccount, AwsCloudAccount, AzureAccount, AzureCloudAccount } from '../types';
-import { createdUid, listAllPages, pickByName, requireData, requireUid, type ResourceContext } from './shared';
+import { createdUid, listAllPages, nameFilter, pickByName, requireData, requireUid, type ResourceContext } from './shared';
 
 const AWS = '/v1/cloudaccounts/aws';
 const AZURE = '/v1/cloudaccounts/azure';
@@ -26,14 +28,20 @@ export class AwsCloudAccounts {
 
   /** Every AWS account in scope (all pages). */
   async list(): Promise<AwsAccount[]> {
-    return listAllPages(async (query) => {
+    return this.listPages(undefined);
+  }
+
+  /** The account named `name` (Palette filters by name; see nameFilter), the oldest of several. */
+  async findByName(name: string): Promise<AwsAccount | undefined> {
+    return pickByName(await this.listPages(nameFilter(name)), name, 'cloudAccounts.aws', this.ctx.logger);
+  }
+
+  private async listPages(filters: string | undefined): Promise<AwsAccount[]> {
+    return listAllPages(async (page) => {
+      const query = filters === undefined ? page : { ...page, filters };
       const res = await this.ctx.api.GET(AWS, { params: { query }, headers: this.ctx.headers });
       return requireData(res, { method: 'GET', path: AWS });
     }, { method: 'GET', path: AWS });
-  }
-
-  async findByName(name: string): Promise<AwsAccount | undefined> {
-    return pickByName(await this.list(), name, 'cloudAccounts.aws', this.ctx.logger);
   }
 
   async update(uid: string, account: AwsAccount): Promise<void> {
@@ -69,14 +77,20 @@ export class AzureCloudAccounts {
 
   /** Every Azure account in scope (all pages). */
   async list(): Promise<AzureAccount[]> {
-    return listAllPages(async (query) => {
+    return this.listPages(undefined);
+  }
+
+  /** The account named `name` (Palette filters by name; see nameFilter), the oldest of several. */
+  async findByName(name: string): Promise<AzureAccount | undefined> {
+    return pickByName(await this.listPages(nameFilter(name)), name, 'cloudAccounts.azure', this.ctx.logger);
+  }
+
+  private async listPages(filters: string | undefined): Promise<AzureAccount[]> {
+    return listAllPages(async (page) => {
+      const query = filters === undefined ? page : { ...page, filters };
       const res = await this.ctx.api.GET(AZURE, { params: { query }, headers: this.ctx.headers });
       return requireData(res, { method: 'GET', path: AZURE });
     }, { method: 'GET', path: AZURE });
-  }
-
-  async findByName(name: string): Promise<AzureAccount | undefined> {
-    return pickByName(await this.list(), name, 'cloudAccounts.azure', this.ctx.logger);
   }
 
   async update(uid: string, account: AzureAccount): Promise<void> {

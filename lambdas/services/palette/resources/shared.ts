@@ -84,6 +84,17 @@ export function pickByName<T extends Named>(items: readonly T[], name: string, k
   return matches[0];
 }
 
+/**
+ * Palette's server-side filter for an exact name (the `filters` query of the lists: "metadata.name=<name>"; clauses
+ * are joined with AND / OR), so a lookup reads the matches instead of the whole list. Undefined for a name the
+ * filter grammar cannot carry unambiguously ('=', "AND", "OR", surrounding blanks): the caller then lists everything.
+ * The match is still checked on the client (pickByName): Palette does not document how it compares.
+ */
+export function nameFilter(name: string): string | undefined {
+  if (name === '' || name !== name.trim() || name.includes('=') || /AND|OR/.test(name)) return undefined;
+  return `metadata.name=${name}`;
+}
+
 export interface PageQuery {
   limit: number;
   offset?: number;

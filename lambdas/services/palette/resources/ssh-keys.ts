@@ -1,6 +1,6 @@
 /** SSH keys (/v1/users/assets/sshkeys), tenant or project scope. */
 import type { SshKey, SshKeyEntity } from '../types';
-import { createdUid, pickByName, requireData, requireUid, type ResourceContext } from './shared';
+import { createdUid, nameFilter, pickByName, requireData, requireUid, type ResourceContext } from './shared';
 
 const SSH = '/v1/users/assets/sshkeys';
 
@@ -21,12 +21,18 @@ export class SshKeys {
 
   /** The list is not paged by Palette. */
   async list(): Promise<SshKey[]> {
-    const res = await this.ctx.api.GET(SSH, { headers: this.ctx.headers });
-    return requireData(res, { method: 'GET', path: SSH }).items ?? [];
+    return this.listFiltered(undefined);
   }
 
+  /** The key named `name`: one request, Palette filtering by name (shared.ts nameFilter); the oldest of several. */
   async findByName(name: string): Promise<SshKey | undefined> {
-    return pickByName(await this.list(), name, 'sshKeys', this.ctx.logger);
+    return pickByName(await this.listFiltered(nameFilter(name)), name, 'sshKeys', this.ctx.logger);
+  }
+
+  private async listFiltered(filters: string | undefined): Promise<SshKey[]> {
+    const query = filters === undefined ? {} : { filters };
+    const res = await this.ctx.api.GET(SSH, { params: { query }, headers: this.ctx.headers });
+    return requireData(res, { method: 'GET', path: SSH }).items ?? [];
   }
 
   async update(uid: string, key: SshKey): Promise<void> {
