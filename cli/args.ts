@@ -14,6 +14,14 @@ Commands:
       --rerun ID              start a new execution of an identical request (name suffix ID)
       --no-follow             print the execution ARN and return without waiting
       --poll-seconds N        history polling interval (default 2)
+  start --many <file|dir>     Bulk onboarding: every request of a JSON Lines file (one request per line) or of a
+                              folder of request files (*.json), through the Bulk state machine (a Distributed Map
+                              over the onboarding); a live progress bar, then a table of every tenant's outcome.
+                              A request whose execution already exists (a second run) is not started again
+      --concurrency N         tenants onboarded at once (1-1000, default 10)
+      --tolerate P            percentage of failed tenants tolerated before the run stops (0-100, default 0)
+      --local, --json, --state-machine-arn ARN (the Bulk one: default $PALETTE_BULK_STATE_MACHINE_ARN, else the
+                              BulkStateMachineArn output), --region, --no-follow, --poll-seconds   as for start
   list                        List the tenants of the tenant registry: status, account, last execution, age
       --status S[,S...]       only these statuses (${TENANT_STATUSES.join(', ')})
       --local                 the registry of the running sandbox (\`npm run sandbox\`)
@@ -84,7 +92,7 @@ interface Common {
 }
 
 export type Command =
-  | ({ command: 'start'; file: string; local: boolean; follow: boolean; pollSeconds: number; rerun?: string } & Common)
+  | ({ command: 'start'; file: string; local: boolean; follow: boolean; pollSeconds: number; rerun?: string; many?: BulkOptions } & Common)
   /** A tenant id (looked up in the registry first) or an execution ARN / name. */
   | ({ command: 'status'; target: string; local: boolean; table?: string } & Common)
   | { command: 'list'; local: boolean; json: boolean; statuses?: TenantStatus[]; table?: string; region?: string }
@@ -138,7 +146,7 @@ const FLAGS: Record<OptionCommand, ReadonlySet<string>> = {
   revalidate: new Set(['--json', '--local', '--no-follow', '--remediate']),
 };
 const VALUE_OPTIONS: Record<OptionCommand, ReadonlySet<string>> = {
-  start: new Set(['--state-machine-arn', '--region', '--rerun', '--poll-seconds']),
+  start: new Set(['--state-machine-arn', '--region', '--rerun', '--poll-seconds', '--many', '--concurrency', '--tolerate']),
   status: new Set(['--state-machine-arn', '--region', '--table']),
   'platform-setup': new Set(['--state-machine-arn', '--region', '--poll-seconds', '--reverse-proxy', '--helm-values']),
   list: new Set(['--region', '--table', '--status']),
@@ -221,6 +229,14 @@ export function parseArgs(argv: readonly string[]): Command {
     };
   }
   if (command === 'revalidate' && positional.length > 1) throw new UsageError(`revalidate takes at most one tenant id (got '${positional.join(' ')}')`);
+  if (command === 'start' && values['--many'] === undefined && (values['--concurrency'] !== undefined || values['--tolerate'] !== undefined)) {
+    throw new UsageError('--concurrency and --tolerate apply to start --many only');
+  }
+  if (command === 'start' && values['--many'] !== undefined) {
+    if (positional.length > 0) throw new UsageError(`start --many takes the manifest as its value, no request file (got '${positional.join(' ')}')`);
+    if (values['--rerun'] !== undefined) throw new UsageError('--rerun does not apply to start --many');
+    positional.push(values['--many']);
+  }
   if (command !== 'platform-setup' && command !== 'revalidate' && positional.length !== 1) {
     throw new UsageError(
       command === 'start'
@@ -303,13 +319,38 @@ export function parseArgs(argv: readonly string[]): Command {
 
   const rerun = values['--rerun'];
   if (rerun !== undefined && !RERUN_ID.test(rerun)) throw new UsageError('--rerun must be 1-20 of [A-Za-z0-9_-]');
+  const many = values['--many'] === undefined ? undefined : bulkOptions(values);
   return {
     command,
     file: positional[0] as string,
+    ...(many ? { many } : {}),
     local,
     follow,
     pollSeconds: poll,
     ...(rerun ? { rerun } : {}),
     ...common,
   };
+}
+
+/** `start --many`: the run's limits (the Bulk state machine's defaults when absent). */
+export interface BulkOptions {
+  maxConcurrency?: number;
+  toleratedFailurePercentage?: number;
+}
+
+function bulkOptions(values: Record<string, string>): BulkOptions {
+  const out: BulkOptions = {};
+  const c = values['--concurrency'];
+  if (c !== undefined) {
+    const n = Number(c);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError('--concurrency must be an integer from 1 to 1000');
+    out.maxConcurrency = n;
+  }
+  const t = values['--tolerate'];
+  if (t !== undefined) {
+    const n = Number(t.replace(/%$/, ''));
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new UsageError('--tolerate must be a percentage from 0 to 100');
+    out.toleratedFailurePercentage = n;
+  }
+  return out;
 }

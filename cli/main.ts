@@ -12,10 +12,29 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
-import { parseArgs, USAGE, UsageError, type Command } from './args';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeMapRunCommand, ListMapRunsCommand } from '@aws-sdk/client-sfn';
+import { parseArgs, USAGE, UsageError, type BulkOptions, type Command } from './args';
+import {
+  BULK_BUCKET_ENV,
+  BULK_BUCKET_OUTPUT,
+  BULK_TARGET,
+  BulkProgressBar,
+  bulkExecutionName,
+  bulkExitCode,
+  formatBulkTable,
+  manifestKeyFor,
+  manifestText,
+  readBulkResults,
+  readManifest,
+} from './bulk';
+import { BulkSummarySchema, resultsManifestKey, type BulkResultRow } from '../lambdas/domain/bulk-manifest';
 import {
   cloudFormationClient,
   ConfigError,
+  DEFAULT_STACK_NAME,
+  STACK_NAME_ENV,
+  stackOutput,
   describeExecution,
   executionArnOf,
   followExecution,
@@ -56,6 +75,7 @@ export const PLATFORM_SETUP_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'p
 export const TENANTS_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'tenants.ts');
 export const OFFBOARD_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'offboard.ts');
 export const REVALIDATE_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'revalidate.ts');
+export const BULK_LOCAL_SCRIPT = join(PROJECT_ROOT, 'local', 'bin', 'run-bulk.ts');
 
 export interface CliIO {
   stdout: Stream;
@@ -66,6 +86,8 @@ export interface CliIO {
 export interface CliDeps {
   sfn?: (region: string | undefined) => SFNClient;
   cloudFormation?: (region: string | undefined) => CloudFormationClient;
+  /** The manifest bucket's S3 client (start --many). */
+  s3?: (region: string | undefined) => S3Client;
   /** The tenant registry's DynamoDB client (list, status). */
   dynamodb?: (region: string | undefined) => DynamoDBClient;
   /** Runs a child process with inherited stdio; resolves to its exit code. */
@@ -121,6 +143,7 @@ export function tsxCommand(): [string, string] {
 const errorText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
 
 async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, deps: CliDeps): Promise<number> {
+  if (cmd.many) return startMany(cmd, cmd.many, io, deps);
   const file = isAbsolute(cmd.file) ? cmd.file : resolve(io.cwd, cmd.file);
   const raw = readRequestFile(file);
   validateRequest(raw, cmd.file);
@@ -139,6 +162,88 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
     what: 'Onboarding',
     duplicate: `An execution for this exact request already exists (${name}); following it. Use --rerun <id> to start a new one.`,
   });
+}
+
+/**
+ * `start --many <file|dir>`: the manifest validated, written to the manifest bucket (manifests/<run>.jsonl), the Bulk
+ * state machine started on it; a live progress bar from its map run (DescribeMapRun), then the table of every tenant's
+ * outcome from what ResultWriter wrote. `--local` runs local/bin/run-bulk.ts on the sandbox.
+ */
+async function startMany(cmd: Extract<Command, { command: 'start' }>, many: BulkOptions, io: CliIO, deps: CliDeps): Promise<number> {
+  const path = isAbsolute(cmd.file) ? cmd.file : resolve(io.cwd, cmd.file);
+  const entries = readManifest(path);
+  if (cmd.local) {
+    const blocked = await localPreflight(io, deps);
+    if (blocked !== undefined) return blocked;
+    const [node, tsx] = tsxCommand();
+    const args = [
+      tsx,
+      BULK_LOCAL_SCRIPT,
+      path,
+      ...(many.maxConcurrency !== undefined ? ['--concurrency', String(many.maxConcurrency)] : []),
+      ...(many.toleratedFailurePercentage !== undefined ? ['--tolerate', String(many.toleratedFailurePercentage)] : []),
+      ...(cmd.json ? ['--json'] : []),
+    ];
+    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+  }
+  const lookup = stackLookup(cmd.region, io.env, deps);
+  const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, BULK_TARGET, lookup);
+  const region = cmd.region ?? regionOf(smArn);
+  let bucket = io.env[BULK_BUCKET_ENV];
+  if (!bucket) {
+    const found = await stackOutput(lookup.cfn, io.env[STACK_NAME_ENV] ?? DEFAULT_STACK_NAME, BULK_BUCKET_OUTPUT);
+    if (!found.value) throw new ConfigError(`no manifest bucket: set ${BULK_BUCKET_ENV} (${found.reason ?? 'no output'}); it is the ${BULK_BUCKET_OUTPUT} output of the stack`);
+    bucket = found.value;
+  }
+  const text = manifestText(entries);
+  const name = bulkExecutionName(text);
+  const key = manifestKeyFor(name);
+  const s3 = (deps.s3 ?? ((r: string | undefined) => new S3Client(r ? { region: r } : {})))(region);
+  const sfn = (deps.sfn ?? sfnClient)(region);
+  const progressOut = cmd.json ? io.stderr : io.stdout;
+  const s = style(progressOut);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: 'application/jsonl' }));
+  const input = { manifest: { key }, ...many };
+  const started = await startExecution(sfn, smArn, name, input);
+  progressOut.write(`Started ${name}: ${entries.length} tenant(s) from ${cmd.file} (manifest s3://${bucket}/${key})\n  ${s.dim(started.executionArn)}\n`);
+  if (!cmd.follow) {
+    if (cmd.json) io.stdout.write(`${JSON.stringify({ executionArn: started.executionArn, executionName: name, manifest: { bucket, key } })}\n`);
+    return EXIT.ok;
+  }
+  const bar = new BulkProgressBar(progressOut);
+  const t0 = Date.now();
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let final: DescribeExecutionCommandOutput;
+  let mapRunArn: string | undefined;
+  for (;;) {
+    final = await describeExecution(sfn, started.executionArn);
+    mapRunArn ??= (await sfn.send(new ListMapRunsCommand({ executionArn: started.executionArn }))).mapRuns?.[0]?.mapRunArn;
+    if (mapRunArn) {
+      const c = (await sfn.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts;
+      if (c) bar.update({ total: c.total ?? 0, succeeded: c.succeeded ?? 0, failed: c.failed ?? 0, running: c.running ?? 0, pending: c.pending ?? 0, timedOut: c.timedOut ?? 0, aborted: c.aborted ?? 0 });
+    }
+    if (final.status !== 'RUNNING') break;
+    await sleep(cmd.pollSeconds * 1000);
+  }
+  bar.finish();
+  const summary = final.status === 'SUCCEEDED' ? BulkSummarySchema.safeParse(parseOutput(final.output)) : undefined;
+  const at = summary?.success ? summary.data.results : mapRunArn ? { Bucket: bucket, Key: resultsManifestKey(mapRunArn) } : undefined;
+  let rows: BulkResultRow[] = [];
+  if (at) {
+    try {
+      rows = await readBulkResults(s3, at);
+    } catch (e) {
+      io.stderr.write(`palette-onboard: cannot read the results at s3://${at.Bucket}/${at.Key}: ${errorText(e)}\n`);
+    }
+  }
+  if (cmd.json) {
+    io.stdout.write(`${JSON.stringify({ status: final.status, executionArn: started.executionArn, executionName: name, ...(summary?.success ? { summary: summary.data } : {}), ...(final.error ? { error: final.error, cause: final.cause } : {}), rows })}\n`);
+  } else {
+    const so = style(io.stdout);
+    if (final.status !== 'SUCCEEDED') io.stdout.write(`\n${so.bad('Bulk run did not succeed')}\n${formatFailure(final.status ?? 'UNKNOWN', final.error, final.cause, so)}`);
+    if (rows.length > 0) io.stdout.write(`\n${formatBulkTable(rows, so, Date.now() - t0)}`);
+  }
+  return final.status === 'SUCCEEDED' ? bulkExitCode(rows) : EXIT.failed;
 }
 
 /** StartExecution, then (unless --no-follow) progress per state until it ends, and the report. */

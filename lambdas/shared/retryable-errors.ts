@@ -56,8 +56,27 @@ export const EVENTBRIDGE_RETRYABLE_ERRORS = ['EventBridge.FailedEntry', 'EventBr
  */
 export const KEY_PROPAGATION_ERRORS = ['AccessKeyNotReadyError'] as const;
 
+/**
+ * Documented retry list of the Bulk state machine's AWS service integrations (cdk/lib/constructs/bulk-state-machine.ts):
+ * StartOnboarding (the optimized `states:startExecution.sync:2`, errors named `StepFunctions.*`), DescribeMapRun
+ * (`aws-sdk:sfn`, `Sfn.*`) and ReadRequestFile (`aws-sdk:s3`, `S3.*`): their throttling and internal errors, and the
+ * task timeout. A retried StartExecution of an execution that did start meets ExecutionAlreadyExists, which the state
+ * catches as "already started".
+ */
+export const SERVICE_INTEGRATION_RETRYABLE_ERRORS = [
+  'StepFunctions.ThrottlingException',
+  'StepFunctions.InternalServerException',
+  'Sfn.ThrottlingException',
+  'Sfn.InternalServerException',
+  'S3.SlowDownException',
+  'S3.InternalErrorException',
+  ...TASK_TIMEOUT_ERRORS,
+] as const;
+
 /** Every name some Retry of the deployed state machines lists. */
-export const ALL_RETRIED_ERRORS: readonly string[] = [...new Set<string>([...RETRYABLE_ERRORS, ...EVENTBRIDGE_RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS])];
+export const ALL_RETRIED_ERRORS: readonly string[] = [
+  ...new Set<string>([...RETRYABLE_ERRORS, ...EVENTBRIDGE_RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS, ...SERVICE_INTEGRATION_RETRYABLE_ERRORS]),
+];
 
 /**
  * Permanent errors: running the step again cannot help (bad input, ownership, configuration, a missing or

@@ -72,6 +72,10 @@ export type ProgressEvent =
     }
   | { kind: 'state-retried'; state: string; stateType: string; depth: number; at: number; attempt: number }
   | { kind: 'state-caught'; state: string; stateType: string; depth: number; at: number; next: string }
+  /** A Distributed Map's map run changed (items started or finished): its counts (distributed-map.ts). */
+  | { kind: 'map-run'; state: string; mapRunArn: string; status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; itemCounts: MapRunItemCounts; at: number }
+  /** A child execution (`states:startExecution.sync`) started, or closed with its status. */
+  | { kind: 'child-execution'; executionName: string; stateMachine: string; status: 'RUNNING' | ExecutionStatus; at: number; error?: string; cause?: string; existing?: boolean }
   | {
       kind: 'execution-finished';
       status: ExecutionStatus;
@@ -80,6 +84,17 @@ export type ProgressEvent =
       error?: string;
       cause?: string;
     };
+
+export interface MapRunItemCounts {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+  resultsWritten: number;
+}
 
 type NewEvent = Omit<HistoryEvent, 'id' | 'timestamp'> & { at?: number };
 

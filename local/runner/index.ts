@@ -57,3 +57,6 @@ export {
   type UsageReport,
 } from './permissions-report';
 export { executionNameFor } from '../../cli/request';
+export { runBulk, sandboxManifestBucket, BULK_STATE_MACHINE, type BulkManifest, type BulkRun, type BulkRunOptions } from './bulk';
+export type { MapRunRecord } from './distributed-map';
+export type { ChildExecution } from './runner';

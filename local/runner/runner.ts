@@ -6,7 +6,9 @@
  *   const run = await runOnboarding(request, { sandbox: sb, onProgress });
  *   run.status, run.output, run.error, run.cause, run.history, run.logs, run.events
  */
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { describeCause } from '../../cli/format';
 import type { AuthorizeObserver, ServiceSessionCredentials, ServiceSessionRequest } from '../aws/core/types';
@@ -44,6 +46,10 @@ import { LambdaCrashError, LocalLambdaRuntime, type InvocationRecord } from './l
 import { prepareRequestFixtures } from './fixtures';
 import { ensurePaletteApiKeySecret, ensureSandboxAccounts, sandboxEndpoints, type SandboxEndpoints, type SandboxLike } from './sandbox';
 import { ensureSandboxTables } from './tables';
+import { ensureSandboxBuckets, sandboxS3 } from './buckets';
+import { describeMapRun, DISTRIBUTED_MAP_RESOURCE, isDistributedMap, rewriteDistributedMaps, runDistributedMap, type DistributedMapState, type MapRunRecord } from './distributed-map';
+import { ExecutionNames, inputHash, type ExecutionRecord } from './execution-names';
+import { evaluateWithHashes, HASH_PASS_RESOURCE, rewriteHashPasses } from './intrinsics';
 import {
   describeFunction,
   findStateMachine,
@@ -119,7 +125,18 @@ type TaskBinding =
   | { kind: 'lambda'; resource: string; fn: LocalFunction }
   | { kind: 'lambda-invoke'; resource: string }
   | { kind: 'put-events'; resource: string }
-  | { kind: 'start-execution'; resource: string };
+  | { kind: 'start-execution'; resource: string }
+  /** states:startExecution.sync / .sync:2: a state machine of the stack run as a child execution, awaited. */
+  | { kind: 'start-execution-sync'; resource: string; stateMachine: string; version2: boolean }
+  /** aws-sdk:<service>:<action> (served: s3:getObject, sfn:describeMapRun). */
+  | { kind: 'aws-sdk'; resource: string; service: string; action: string }
+  /** A Distributed Map state, rewritten into a Task (distributed-map.ts). */
+  | { kind: 'distributed-map'; resource: string }
+  /** A Pass state using States.Hash, rewritten into a Task (intrinsics.ts). */
+  | { kind: 'hash-pass'; resource: string; parameters: unknown };
+
+/** The aws-sdk integrations the runner serves. */
+const AWS_SDK_SERVED = new Set(['s3:getObject', 'sfn:describeMapRun']);
 
 export interface PreparedStateMachine {
   stack: StackArtifact;
@@ -130,8 +147,12 @@ export interface PreparedStateMachine {
   functions: Map<string, LocalFunction>;
   /** Task state name -> what serves it. */
   tasks: Map<string, TaskBinding>;
-  /** The functions' environment from the template (union over the state machine's functions). */
+  /** The functions' environment from the template (union over the state machine's functions and its children's). */
   environment: Record<string, string>;
+  /** Distributed Map states (the definition has them as Tasks), by state name. */
+  distributedMaps: Map<string, DistributedMapState>;
+  /** State machines its `.sync` tasks start, by logical id. */
+  children: Map<string, PreparedStateMachine>;
 }
 
 function findStackWith(assembly: CloudAssembly, selector: string | undefined): StackArtifact {
@@ -157,7 +178,8 @@ export function prepareStateMachine(
   const stack = findStackWith(workflow.assembly, selector);
   const target: DeploymentTarget = { stackName: stack.stackName, partition: where.partition ?? 'aws', region: where.region, accountId: where.accountId };
   const stateMachine = findStateMachine(stack.template, selector, target);
-  const definition = definitionOverride ?? (stateMachine.definition as AslDefinitionLike);
+  const { definition: original, passes: hashPasses } = rewriteHashPasses(definitionOverride ?? (stateMachine.definition as AslDefinitionLike));
+  const children = new Map<string, PreparedStateMachine>();
   const functions = new Map<string, LocalFunction>();
   for (const [id, r] of Object.entries(stack.template.Resources)) {
     if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path'] !== undefined) {
@@ -167,7 +189,15 @@ export function prepareStateMachine(
   const tasks = new Map<string, TaskBinding>();
   const used = new Set<string>();
   const p = target.partition;
-  walkStates(definition, (name, st) => {
+  walkStates(original, (name, st) => {
+    if (isDistributedMap(st)) {
+      tasks.set(name, { kind: 'distributed-map', resource: DISTRIBUTED_MAP_RESOURCE });
+      return;
+    }
+    if (st.Type === 'Task' && st.Resource === HASH_PASS_RESOURCE) {
+      tasks.set(name, { kind: 'hash-pass', resource: HASH_PASS_RESOURCE, parameters: hashPasses.get(name) });
+      return;
+    }
     if (st.Type !== 'Task') return;
     const resource = st.Resource ?? '';
     if (resource.startsWith('arn:') && resource.includes(':lambda:') && resource.includes(':function:')) {
@@ -188,9 +218,18 @@ export function prepareStateMachine(
       tasks.set(name, { kind: 'put-events', resource });
     } else if (resource === `arn:${p}:states:::states:startExecution`) {
       tasks.set(name, { kind: 'start-execution', resource });
+    } else if (resource === `arn:${p}:states:::states:startExecution.sync` || resource === `arn:${p}:states:::states:startExecution.sync:2`) {
+      const arn = (st.Parameters as Record<string, unknown> | undefined)?.StateMachineArn;
+      const childId = stateMachineLogicalIds(stack.template).find((id) => typeof arn === 'string' && resourceArn(stack.template, id, target) === arn);
+      if (!childId) throw new TemplateError(`Task state ${name}: ${resource} needs a literal StateMachineArn of a state machine of stack ${stack.stackName} (got ${JSON.stringify(arn)})`);
+      if (!children.has(childId) && childId !== stateMachine.logicalId) children.set(childId, prepareStateMachine(workflow, childId, where));
+      tasks.set(name, { kind: 'start-execution-sync', resource, stateMachine: childId, version2: resource.endsWith(':2') });
+    } else if (resource.startsWith(`arn:${p}:states:::aws-sdk:`) && AWS_SDK_SERVED.has(resource.slice(`arn:${p}:states:::aws-sdk:`.length))) {
+      const [service, action] = resource.slice(`arn:${p}:states:::aws-sdk:`.length).split(':') as [string, string];
+      tasks.set(name, { kind: 'aws-sdk', resource, service, action });
     } else {
       throw new TemplateError(
-        `Task state ${name} uses ${resource}, which the local runner does not serve (supported: Lambda function ARNs, lambda:invoke, events:putEvents, states:startExecution)`,
+        `Task state ${name} uses ${resource}, which the local runner does not serve (supported: Lambda function ARNs, lambda:invoke, events:putEvents, states:startExecution[.sync[:2]], aws-sdk:s3:getObject, aws-sdk:sfn:describeMapRun, Distributed Map)`,
       );
     }
   });
@@ -210,7 +249,28 @@ export function prepareStateMachine(
       from[k] = id;
     }
   }
-  return { stack, target, stateMachine, definition, functions, tasks, environment };
+  for (const child of children.values()) {
+    for (const [k, v] of Object.entries(child.environment)) {
+      if (k in environment && environment[k] !== v) {
+        throw new TemplateError(`state machine ${child.stateMachine.logicalId} (started by ${stateMachine.logicalId}) sets ${k} differently ('${environment[k]}' vs '${v}'); the in-process runner needs one environment`);
+      }
+      environment[k] = v;
+    }
+  }
+  const { definition, maps: distributedMaps } = rewriteDistributedMaps(original);
+  // aws-local-stepfunctions times a Task out after 60 s when it has no TimeoutSeconds; Step Functions' default is
+  // 99999999 s. The runner's own Tasks (a Distributed Map, a .sync child, a hashing Pass) get Step Functions' default.
+  const untimed = (d: AslDefinitionLike) =>
+    walkStates(d, (name, st) => {
+      const t = st as { Type?: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string };
+      const kind = tasks.get(name)?.kind;
+      if (t.Type === 'Task' && t.TimeoutSeconds === undefined && t.TimeoutSecondsPath === undefined && (kind === 'distributed-map' || kind === 'start-execution-sync' || kind === 'hash-pass')) {
+        t.TimeoutSeconds = 2_000_000; // ~23 days: the longest a Node timer holds (2^31 ms)
+      }
+    });
+  untimed(definition);
+  for (const m of distributedMaps.values()) untimed(m.ItemProcessor);
+  return { stack, target, stateMachine, definition, functions, tasks, environment, distributedMaps, children };
 }
 
 // ---- running --------------------------------------------------------------------------------------------
@@ -296,6 +356,10 @@ export interface LocalRunResult {
    * after this run, as Step Functions would run it on its own; `awaitStartedExecutions(run)` gives their results.
    */
   startedExecutions?: StartedExecution[];
+  /** The map runs of its Distributed Map states (what DescribeMapRun answers), in start order. */
+  mapRuns?: MapRunRecord[];
+  /** The child executions its `states:startExecution.sync` tasks ran (not those another run had started), in finish order. */
+  childExecutions?: ChildExecution[];
   /**
    * With synthesized roles on the in-process sandbox: per function (logical id) that ran, its role and every action
    * the sandbox allowed or denied it, plus what it did with roles it assumed (`assumed[roleArn]`). See permissions.ts.
@@ -433,6 +497,10 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     await ensureSandboxAccounts(sb, opts.accounts);
   }
   const tables = await ensureSandboxTables(sb, prepared.stack.template, prepared.target);
+  if (prepared.distributedMaps.size > 0 || [...prepared.tasks.values()].some((b) => b.kind === 'aws-sdk')) {
+    const buckets = await ensureSandboxBuckets(sb, prepared.stack.template, prepared.target);
+    if (buckets.length > 0) emit({ kind: 'prepare', message: `S3 bucket(s) ${buckets.join(', ')} ready` });
+  }
   if (tables.length > 0) emit({ kind: 'prepare', message: `DynamoDB table(s) ${tables.join(', ')} ready` });
 
   const roleMode = opts.roles ?? rolesFromEnvironment() ?? 'synthesized';
@@ -488,7 +556,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         })
       : undefined;
 
-    const invokeFunction = async (fn: LocalFunction, payload: unknown, state: string, resource: string): Promise<unknown> => {
+    const invokeFunction = async (history: HistoryRecorder, fn: LocalFunction, payload: unknown, state: string, resource: string): Promise<unknown> => {
       const task = history.beginTask(state, [
         { type: 'LambdaFunctionScheduled', resource, functionLogicalId: fn.logicalId, input: payload },
         { type: 'LambdaFunctionStarted', functionLogicalId: fn.logicalId },
@@ -515,7 +583,11 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
 
     const started: StartedExecution[] = [];
     const startedRuns: Promise<LocalRunResult>[] = [];
-    const startExecution = (state: string, resource: string, params: unknown): StartExecutionOutput => {
+    const mapRuns: MapRunRecord[] = [];
+    const childExecutions: ChildExecution[] = [];
+    const s3 = sandboxS3(sb);
+    const names = new ExecutionNames(sb);
+    const startExecution = (history: HistoryRecorder, state: string, resource: string, params: unknown): StartExecutionOutput => {
       const task = history.beginTask(state, [
         { type: 'TaskScheduled', resource, input: params },
         { type: 'TaskStarted', resource },
@@ -547,24 +619,37 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       }
     };
 
+    const buildTasks = (prep: PreparedStateMachine, history: HistoryRecorder, ctx: ExecutionContext): Record<string, LocalTaskHandler> => {
     const tasks: Record<string, LocalTaskHandler> = {};
-    for (const [state, binding] of prepared.tasks) {
+    for (const [state, binding] of prep.tasks) {
       if (binding.kind === 'start-execution') {
-        tasks[state] = async (i) => startExecution(state, binding.resource, i);
+        tasks[state] = async (i) => startExecution(history, state, binding.resource, i);
+      } else if (binding.kind === 'start-execution-sync') {
+        tasks[state] = (i) => recordedTask(history, state, binding.resource, i, () => startSyncExecution(prep, binding, i));
+      } else if (binding.kind === 'aws-sdk') {
+        tasks[state] = (i) => recordedTask(history, state, binding.resource, i, () => awsSdkTask(binding, i));
+      } else if (binding.kind === 'hash-pass') {
+        tasks[state] = (i) =>
+          evaluateWithHashes(binding.parameters, i, {
+            Execution: { Id: ctx.executionArn, Name: ctx.executionName, RoleArn: `${ctx.stateMachine.arn}:role`, RedriveCount: 0 },
+            StateMachine: { Id: ctx.stateMachine.arn, Name: ctx.stateMachine.name },
+          });
+      } else if (binding.kind === 'distributed-map') {
+        tasks[state] = (i) => recordedTask(history, state, binding.resource, i, () => distributedMapTask(prep, state, i, ctx));
       } else if (binding.kind === 'lambda') {
-        tasks[state] = (i) => invokeFunction(binding.fn, i, state, binding.resource);
+        tasks[state] = (i) => invokeFunction(history, binding.fn, i, state, binding.resource);
       } else if (binding.kind === 'lambda-invoke') {
         tasks[state] = async (i) => {
           const params = (typeof i === 'object' && i !== null && !Array.isArray(i) ? i : {}) as Record<string, unknown>;
           const name = typeof params.FunctionName === 'string' ? params.FunctionName : '';
-          const id = functionLogicalIdFor(prepared.stack.template, name, prepared.target);
-          const fn = id ? prepared.functions.get(id) : undefined;
+          const id = functionLogicalIdFor(prep.stack.template, name, prep.target);
+          const fn = id ? prep.functions.get(id) : undefined;
           if (!fn) {
             const e = new Error(`Function not found: ${name}`);
             e.name = 'Lambda.ResourceNotFoundException';
             throw e;
           }
-          const payload = await invokeFunction(fn, params.Payload ?? null, state, binding.resource);
+          const payload = await invokeFunction(history, fn, params.Payload ?? null, state, binding.resource);
           return {
             ExecutedVersion: '$LATEST',
             Payload: payload,
@@ -591,6 +676,183 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         };
       }
     }
+    return tasks;
+    };
+    /** A service-integration task attempt, recorded like the others (TaskScheduled / Started / Succeeded / Failed). */
+    const recordedTask = async (history: HistoryRecorder, state: string, resource: string, input: unknown, fn: () => Promise<unknown>): Promise<unknown> => {
+      const task = history.beginTask(state, [
+        { type: 'TaskScheduled', resource, input },
+        { type: 'TaskStarted', resource },
+      ]);
+      try {
+        const out = await fn();
+        task.succeeded({ type: 'TaskSucceeded', resource, output: out });
+        return out;
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        task.failed({ type: 'TaskFailed', resource, error: err.name, cause: err.message });
+        throw err;
+      }
+    };
+
+    // ---- states:startExecution.sync[:2]: a child execution of a state machine of the stack, awaited ----------
+    const startSyncExecution = async (prep: PreparedStateMachine, binding: Extract<TaskBinding, { kind: 'start-execution-sync' }>, params: unknown): Promise<unknown> => {
+      const child = prep.children.get(binding.stateMachine);
+      if (!child) throw startError('StateMachineDoesNotExistException', `State Machine Does Not Exist: '${binding.stateMachine}'`);
+      const p = (typeof params === 'object' && params !== null ? params : {}) as { Name?: unknown; Input?: unknown };
+      const name = p.Name === undefined ? randomUUID() : p.Name;
+      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw startError('InvalidNameException', `Invalid Name: '${String(name)}'`);
+      let childInput: unknown = p.Input ?? {};
+      if (typeof childInput === 'string') {
+        try {
+          childInput = JSON.parse(childInput) as unknown;
+        } catch {
+          throw startError('InvalidExecutionInputException', 'Invalid State Machine Execution Input: not JSON');
+        }
+      }
+      const sm = child.stateMachine;
+      const arn = `${sm.arn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const record: ExecutionRecord = { executionArn: arn, name, stateMachineArn: sm.arn, inputHash: inputHash(childInput), status: 'RUNNING', startDate: new Date().toISOString() };
+      const claim = await names.claim(record);
+      let closed: ExecutionRecord;
+      if (!claim.claimed) {
+        const ex = claim.existing;
+        if (ex.status !== 'RUNNING' || ex.inputHash !== record.inputHash) throw startError('ExecutionAlreadyExistsException', `Execution Already Exists: '${arn}'`);
+        // Started by another run and still open: the same execution, awaited.
+        emit({ kind: 'child-execution', executionName: name, stateMachine: sm.name, status: 'RUNNING', existing: true, at: Date.now() });
+        const timeoutMs = ((child.definition as { TimeoutSeconds?: number }).TimeoutSeconds ?? 3600) * 1000;
+        closed = (await names.waitClosed(arn, timeoutMs)) ?? ex;
+      } else {
+        emit({ kind: 'child-execution', executionName: name, stateMachine: sm.name, status: 'RUNNING', at: Date.now() });
+        let runInput = childInput;
+        let outcome: Awaited<ReturnType<typeof executeDefinition>>;
+        const hist = new HistoryRecorder();
+        try {
+          if (sm.logicalId.startsWith(ONBOARDING_STATE_MACHINE)) {
+            const account = requestAccount(childInput);
+            if (account) await ensureSandboxAccounts(sb, [account]);
+            runInput = await prepareRequestFixtures(childInput, sb);
+          }
+          const waits = waitOverridesFor(child.definition, opts.waitOverridesMs);
+          outcome = await executeDefinition({
+            definition: child.definition,
+            input: runInput,
+            executionName: name,
+            executionArn: arn,
+            stateMachine: { arn: sm.arn, name: sm.name },
+            tasks: buildTasks(child, hist, { executionArn: arn, executionName: name, stateMachine: { arn: sm.arn, name: sm.name } }),
+            history: hist,
+            ...(waits ? { waitOverridesMs: waits } : {}),
+            ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+          });
+        } catch (e) {
+          const now = Date.now();
+          outcome = { status: 'FAILED', error: e instanceof Error ? e.name : 'Error', cause: e instanceof Error ? e.message : String(e), startedAt: now, stoppedAt: now };
+        }
+        const output = outcome.output === undefined ? undefined : JSON.stringify(outcome.output);
+        await names.close(arn, {
+          status: outcome.status,
+          ...(output !== undefined ? { output } : {}),
+          ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+          ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+        });
+        closed = { ...record, status: outcome.status, stopDate: new Date(outcome.stoppedAt).toISOString(), ...(output !== undefined ? { output } : {}), ...(outcome.error !== undefined ? { error: outcome.error } : {}), ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}) };
+        childExecutions.push({
+          executionName: name,
+          executionArn: arn,
+          stateMachine: sm.logicalId,
+          input: childInput,
+          status: outcome.status,
+          ...(outcome.output !== undefined ? { output: outcome.output } : {}),
+          ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+          ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+          startedAt: new Date(outcome.startedAt).toISOString(),
+          stoppedAt: new Date(outcome.stoppedAt).toISOString(),
+          history: hist.events,
+        });
+        emit({
+          kind: 'child-execution',
+          executionName: name,
+          stateMachine: sm.name,
+          status: outcome.status,
+          at: Date.now(),
+          ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+          ...(outcome.cause !== undefined ? { cause: outcome.cause } : {}),
+        });
+      }
+      return syncResult(closed, childInput, binding.version2);
+    };
+
+    // ---- aws-sdk integrations the runner serves -------------------------------------------------------------
+    const awsSdkTask = async (binding: Extract<TaskBinding, { kind: 'aws-sdk' }>, params: unknown): Promise<unknown> => {
+      const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+      if (binding.service === 's3' && binding.action === 'getObject') {
+        try {
+          const got = await s3.send(new GetObjectCommand({ Bucket: String(p.Bucket), Key: String(p.Key) }));
+          return {
+            Body: (await got.Body?.transformToString('utf8')) ?? '',
+            ContentLength: got.ContentLength,
+            ContentType: got.ContentType,
+            ETag: got.ETag,
+            LastModified: got.LastModified?.toISOString(),
+            Metadata: got.Metadata ?? {},
+          };
+        } catch (e) {
+          const n = e instanceof Error ? e.name : 'Error';
+          const err = new Error(e instanceof Error ? e.message : String(e));
+          err.name = `S3.${n.endsWith('Exception') ? n : `${n}Exception`}`;
+          throw err;
+        }
+      }
+      const run = mapRuns.find((r) => r.mapRunArn === p.MapRunArn);
+      if (!run) {
+        const err = new Error(`Map Run Does Not Exist: '${String(p.MapRunArn)}'`);
+        err.name = 'Sfn.ResourceNotFoundException';
+        throw err;
+      }
+      return describeMapRun(run);
+    };
+
+    // ---- Distributed Map (distributed-map.ts) ---------------------------------------------------------------
+    const distributedMapTask = async (prep: PreparedStateMachine, state: string, input: unknown, ctx: ExecutionContext): Promise<unknown> => {
+      const def = prep.distributedMaps.get(state);
+      if (!def) throw new TemplateError(`no Distributed Map state ${state}`);
+      const context = {
+        Execution: { Id: ctx.executionArn, Name: ctx.executionName, RoleArn: `${ctx.stateMachine.arn}:role`, RedriveCount: 0 },
+        StateMachine: { Id: ctx.stateMachine.arn, Name: ctx.stateMachine.name },
+      };
+      const itemDefinition = { StartAt: def.ItemProcessor.StartAt, States: def.ItemProcessor.States } as AslDefinitionLike;
+      const waits = waitOverridesFor(itemDefinition, opts.waitOverridesMs);
+      const { result } = await runDistributedMap({
+        state,
+        definition: def,
+        input,
+        context,
+        execution: { arn: ctx.executionArn, stateMachineName: ctx.stateMachine.name, region: prep.target.region, accountId: prep.target.accountId, partition: prep.target.partition },
+        s3,
+        runItem: (itemInput, child) => {
+          const hist = new HistoryRecorder();
+          return executeDefinition({
+            definition: itemDefinition,
+            input: itemInput,
+            executionName: child.name,
+            executionArn: child.executionArn,
+            stateMachine: ctx.stateMachine,
+            tasks: buildTasks(prep, hist, { executionArn: child.executionArn, executionName: child.name, stateMachine: ctx.stateMachine }),
+            history: hist,
+            ...(waits ? { waitOverridesMs: waits } : {}),
+            ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+          });
+        },
+        onUpdate: (r) => {
+          const i = mapRuns.findIndex((m) => m.mapRunArn === r.mapRunArn);
+          if (i >= 0) mapRuns[i] = r;
+          else mapRuns.push(r);
+          emit({ kind: 'map-run', state, mapRunArn: r.mapRunArn, status: r.status, itemCounts: r.itemCounts, at: Date.now() });
+        },
+      });
+      return result;
+    };
 
     const restoreEnv = applyEnvironment(env, endpoint ? STRAY_CREDENTIAL_ENV : STRAY_AWS_ENV);
     let detach: (() => void) | undefined;
@@ -640,7 +902,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         executionName,
         executionArn,
         stateMachine: { arn: sm.arn, name: sm.name },
-        tasks,
+        tasks: buildTasks(prepared, history, { executionArn, executionName, stateMachine: { arn: sm.arn, name: sm.name } }),
         history,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         ...(waitOverridesMs ? { waitOverridesMs } : {}),
@@ -651,6 +913,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       for (const u of undo) u();
       capture.stop();
       restoreEnv();
+      s3.destroy();
+      names.destroy();
     }
     if (recorder) {
       // Every function that ran is listed, with what it used (possibly nothing).
@@ -683,6 +947,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
       roles: roleMode,
       ...(recorder ? { permissions: recorder.result() } : {}),
       ...(started.length > 0 ? { startedExecutions: started } : {}),
+      ...(mapRuns.length > 0 ? { mapRuns } : {}),
+      ...(childExecutions.length > 0 ? { childExecutions } : {}),
     };
     if (startedRuns.length > 0) childRuns.set(result, startedRuns);
     return result;
@@ -690,6 +956,51 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
 }
 
 // ---- states:startExecution ------------------------------------------------------------------------------
+
+/** What a Task's handler knows of the execution it runs in (the root, a child, a map item). */
+interface ExecutionContext {
+  executionArn: string;
+  executionName: string;
+  stateMachine: { arn: string; name: string };
+}
+
+/** A child execution a `states:startExecution.sync` task ran (LocalRunResult.childExecutions). */
+export interface ChildExecution {
+  executionName: string;
+  executionArn: string;
+  /** Logical id of its state machine. */
+  stateMachine: string;
+  input: unknown;
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startedAt: string;
+  stoppedAt: string;
+  history: HistoryEvent[];
+}
+
+/**
+ * The `.sync` task's result: DescribeExecution of the closed child (`.sync:2`: Input / Output as JSON, `.sync`: as
+ * text); a child that did not succeed fails the task with `States.TaskFailed` and that description as the Cause.
+ */
+function syncResult(r: ExecutionRecord, input: unknown, version2: boolean): unknown {
+  const output = r.output === undefined ? null : (JSON.parse(r.output) as unknown);
+  const described: Record<string, unknown> = {
+    ExecutionArn: r.executionArn,
+    Input: version2 ? input : JSON.stringify(input),
+    InputDetails: { Included: true },
+    Name: r.name,
+    StartDate: r.startDate,
+    StateMachineArn: r.stateMachineArn,
+    Status: r.status,
+    ...(r.stopDate ? { StopDate: r.stopDate } : {}),
+  };
+  if (r.status === 'SUCCEEDED') return { ...described, Output: version2 ? output : JSON.stringify(output), OutputDetails: { Included: true } };
+  const e = new Error(JSON.stringify({ ...described, ...(r.error !== undefined ? { Error: r.error } : {}), ...(r.cause !== undefined ? { Cause: r.cause } : {}) }));
+  e.name = 'States.TaskFailed';
+  throw e;
+}
 
 /** An execution a `states:startExecution` state started (LocalRunResult.startedExecutions). */
 export interface StartedExecution {

@@ -40,10 +40,10 @@ export function busOf(json: CfnTemplate, which: 'onboarding' | 'notifications'):
 }
 
 /** The workflows' state machines, by the logical-id prefix of their construct. */
-export type WorkflowName = 'onboarding' | 'offboarding' | 'revalidation';
-const STATE_MACHINE_PREFIX: Record<WorkflowName, string> = { onboarding: 'Workflow', offboarding: 'Offboarding', revalidation: 'Revalidation' };
+export type WorkflowName = 'onboarding' | 'offboarding' | 'revalidation' | 'bulk';
+const STATE_MACHINE_PREFIX: Record<WorkflowName, string> = { onboarding: 'Workflow', offboarding: 'Offboarding', revalidation: 'Revalidation', bulk: 'Bulk' };
 
-/** The onboarding (construct `Workflow`), offboarding (`Offboarding`) or re-validation (`Revalidation`) state machine. */
+/** The onboarding (construct `Workflow`), offboarding (`Offboarding`), re-validation (`Revalidation`) or bulk (`Bulk`) state machine. */
 export function stateMachineOf(json: CfnTemplate, which: WorkflowName = 'onboarding'): [string, CfnResource] {
   const prefix = STATE_MACHINE_PREFIX[which];
   const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(prefix));

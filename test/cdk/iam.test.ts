@@ -12,7 +12,6 @@ import {
   asArray,
   busOf,
   functionsByName,
-  onlyResourceOfType,
   stateMachineOf,
   renderResource,
   resourcesOfType,
@@ -22,6 +21,9 @@ import {
   type IamStatement,
   type Synthesized,
 } from './helpers';
+
+/** The Palette-calling functions' grant on the shared rate table (test/cdk/palette-rate-table.test.ts). */
+const PALETTE_RATE_SID = 'ReservePaletteRateSlots';
 
 let base: Synthesized;
 let custom: Synthesized;
@@ -295,6 +297,8 @@ describe('no broad permissions', () => {
   it('S3 actions only on palette-backup-* buckets (object deletes only in undo-bucket, on their objects)', () => {
     for (const st of allStatements(base.json)) {
       if (!actions(st).some((a) => a.startsWith('s3:'))) continue;
+      // The Bulk state machine's manifest bucket (manifests/ read, results/ written): test/cdk/bulk.test.ts.
+      if (resources(st).every((r) => r.startsWith('${BulkManifestBucket'))) continue;
       const objectLevel = actions(st).every((a) => a === 's3:DeleteObject' || a === 's3:DeleteObjectVersion');
       expect(resources(st)).toEqual([objectLevel ? 'arn:${AWS::Partition}:s3:::palette-backup-*/*' : 'arn:${AWS::Partition}:s3:::palette-backup-*']);
     }
@@ -358,12 +362,21 @@ describe('per-function permissions', () => {
     }
   });
 
+  /** The tenant registry's table (the other one is the shared Palette rate table). */
+  const registryTable = () => {
+    const tables = resourcesOfType(base.json, 'AWS::DynamoDB::Table').filter(([id]) => id.startsWith('TenantRegistry'));
+    expect(tables).toHaveLength(1);
+    return tables[0] as (typeof tables)[number];
+  };
+
   it('the tenant registry: only its table, no Query/transactions, Scan only to list the re-validation targets; writers are exactly the steps that record or release', () => {
     // Prepare
-    const [tableId] = onlyResourceOfType(base.json, 'AWS::DynamoDB::Table');
-    const writers = FUNCTION_NAMES.filter((h) => actionsOf(base.json, h).has('dynamodb:UpdateItem'));
+    const [tableId] = registryTable();
+    // The shared Palette rate table's grant (UpdateItem on that table): test/cdk/palette-rate-table.test.ts.
+    const registryStatements = (sts: IamStatement[]) => sts.filter((st) => st.Sid !== PALETTE_RATE_SID);
+    const writers = FUNCTION_NAMES.filter((h) => registryStatements(statementsOf(base.json, h)).some((st) => actions(st).includes('dynamodb:UpdateItem')));
     // Assess
-    for (const st of allStatements(base.json)) {
+    for (const st of registryStatements(allStatements(base.json))) {
       if (!actions(st).some((a) => a.startsWith('dynamodb:'))) continue;
       expect(resources(st)).toEqual([`\${${tableId}.Arn}`]);
       expect(actions(st).every((a) => ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'].includes(a))).toBe(true);
@@ -388,7 +401,7 @@ describe('per-function permissions', () => {
 
   it('the tenant registry table: on demand, point-in-time recovery, deletion protection, encrypted, retained', () => {
     // Act
-    const [, table] = onlyResourceOfType(base.json, 'AWS::DynamoDB::Table');
+    const [, table] = registryTable();
     // Assess
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -402,7 +415,7 @@ describe('per-function permissions', () => {
   });
 
   it('read-palette-identity can only read the Palette API key secret (GetSecretValue only; no tenant secrets session)', () => {
-    const sts = statementsOf(base.json, 'read-palette-identity').filter((st) => !actions(st).every((a) => BASELINE.has(a)));
+    const sts = statementsOf(base.json, 'read-palette-identity').filter((st) => !actions(st).every((a) => BASELINE.has(a)) && st.Sid !== PALETTE_RATE_SID);
     expect(sts).toHaveLength(1);
     expect(actions(sts[0] as IamStatement)).toEqual(['secretsmanager:GetSecretValue']);
     expect(resources(sts[0] as IamStatement)).toEqual([
@@ -523,7 +536,7 @@ describe('configuration reaches the template', () => {
     const retention = Object.values(custom.json.Resources)
       .filter((r) => r.Type === 'AWS::Logs::LogGroup')
       .map((r) => r.Properties?.RetentionInDays);
-    expect(retention).toHaveLength(FUNCTION_NAMES.length + 4); // one per workflow function + the three state machines' + the event starter's
+    expect(retention).toHaveLength(FUNCTION_NAMES.length + 5); // one per workflow function + the four state machines' + the event starter's
     expect(new Set(retention)).toEqual(new Set([7]));
   });
 });

@@ -9,6 +9,7 @@ import {
   EVENTBRIDGE_RETRYABLE_ERRORS,
   KEY_PROPAGATION_ERRORS,
   OUTAGE_RIDE_OUT_SECONDS,
+  SERVICE_INTEGRATION_RETRYABLE_ERRORS,
   PERMANENT_ERRORS,
   RETRYABLE_ERRORS,
   RETRY_POLICY,
@@ -47,6 +48,8 @@ const LISTS: Record<string, readonly string[]> = {
    * StartExecution answers (ExecutionAlreadyExists, ...) is caught and reported, and the next run tries again.
    */
   taskTimeout: TASK_TIMEOUT_ERRORS,
+  /** The Bulk state machine's AWS service integrations (StartOnboarding .sync, ReadRequestFile, DescribeMapRun). */
+  serviceIntegration: SERVICE_INTEGRATION_RETRYABLE_ERRORS,
 };
 const listOf = (r: Retrier): string | undefined =>
   Object.entries(LISTS).find(([, list]) => JSON.stringify([...list]) === JSON.stringify(r.ErrorEquals))?.[0];
@@ -55,16 +58,19 @@ const tasks = (d: AslDefinition): [string, AslState][] => [...allStates(d)].filt
 const isLambdaTask = (st: AslState) => /^arn:aws:lambda:|:states:::lambda:invoke/.test(st.Resource ?? '');
 const isPutEvents = (st: AslState) => /:states:::events:putEvents/.test(st.Resource ?? '');
 const isStartExecution = (st: AslState) => /:states:::states:startExecution$/.test(st.Resource ?? '');
+/** The Bulk machine's child executions (.sync) and its AWS SDK integrations. */
+const isServiceIntegration = (st: AslState) => /:states:::states:startExecution\.sync(:2)?$|:states:::aws-sdk:/.test(st.Resource ?? '');
 
 describe('state-level retries', () => {
-  it('finds our four state machines', () => {
+  it('finds our five state machines', () => {
     const ids = machines.map((m) => m.id);
-    expect(ids).toHaveLength(4);
+    expect(ids).toHaveLength(5);
     expect(ids).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Workflow[0-9A-F]{8}$/),
         expect.stringMatching(/^Offboarding[0-9A-F]{8}$/),
         expect.stringMatching(/^Revalidation[0-9A-F]{8}$/),
+        expect.stringMatching(/^Bulk[0-9A-F]{8}$/),
         expect.stringMatching(new RegExp(`^${PLATFORM_SETUP_STATE_MACHINE}[0-9A-F]{8}$`)),
       ]),
     );
@@ -94,6 +100,7 @@ describe('state-level retries', () => {
         if (isLambdaTask(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...RETRYABLE_ERRORS]);
         else if (isPutEvents(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...EVENTBRIDGE_RETRYABLE_ERRORS]);
         else if (isStartExecution(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...TASK_TIMEOUT_ERRORS]);
+        else if (isServiceIntegration(st)) expect(first?.ErrorEquals, `${id}.${name}`).toEqual([...SERVICE_INTEGRATION_RETRYABLE_ERRORS]);
         else throw new Error(`${id}.${name}: unexpected task resource ${st.Resource}`);
         // A task timeout is retried like a Lambda timeout.
         if (st.TimeoutSeconds !== undefined) expect(first?.ErrorEquals, `${id}.${name}`).toContain('States.Timeout');

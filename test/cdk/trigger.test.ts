@@ -187,7 +187,7 @@ describe('starter', () => {
     });
   });
 
-  it('no other principal of the stack may start onboarding executions (the rule no longer does), but the re-validation remediating', () => {
+  it('no other principal of the stack may start onboarding executions (the rule no longer does), but the re-validation remediating and the bulk onboarding', () => {
     const starterRole = starterRoleId(base.json);
     const [onboardingId] = stateMachineOf(base.json, 'onboarding');
     const [revalidationId, revalidation] = stateMachineOf(base.json, 'revalidation');
@@ -200,11 +200,18 @@ describe('starter', () => {
       .filter(([, p]) => startsOf(p).includes(JSON.stringify({ Ref: onboardingId })))
       .map(([, p]) => asArray(p.Properties?.Roles as unknown[]));
     const revalidationRole = (revalidation.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    expect(starters).toEqual(expect.arrayContaining([[{ Ref: starterRole }], [{ Ref: revalidationRole }]]));
-    expect(starters).toHaveLength(2);
-    // Every other StartExecution grant is the re-validation schedule's, on the re-validation state machine only.
+    const [, bulk] = stateMachineOf(base.json, 'bulk');
+    const bulkRole = (bulk.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(starters).toEqual(expect.arrayContaining([[{ Ref: starterRole }], [{ Ref: revalidationRole }], [{ Ref: bulkRole }]]));
+    expect(starters).toHaveLength(3);
+    // Every other StartExecution grant is the re-validation schedule's, on the re-validation state machine only, and the
+    // bulk onboarding's on itself (its Distributed Map runs its item workflows as child executions of the same machine).
+    const [bulkId] = stateMachineOf(base.json, 'bulk');
     const others = resourcesOfType(base.json, 'AWS::IAM::Policy').filter(([, p]) => startsOf(p).length > 0 && !startsOf(p).includes(JSON.stringify({ Ref: onboardingId })));
-    expect(others.map(([, p]) => startsOf(p))).toEqual([[JSON.stringify({ Ref: revalidationId })]]);
+    expect(others.map(([, p]) => [asArray(p.Properties?.Roles as unknown[]), startsOf(p)])).toEqual(
+      expect.arrayContaining([[[{ Ref: bulkRole }], [JSON.stringify({ Ref: bulkId })]]]),
+    );
+    expect(others.map(([, p]) => startsOf(p)).sort()).toEqual([[JSON.stringify({ Ref: bulkId })], [JSON.stringify({ Ref: revalidationId })]].sort());
   });
 
   it('follows logLevel and logRetentionDays', () => {

@@ -6,6 +6,7 @@ import { OnboardingNotifications } from '../constructs/onboarding-notifications'
 import { OnboardingStateMachine } from '../constructs/onboarding-state-machine';
 import { OffboardingStateMachine } from '../constructs/offboarding-state-machine';
 import { RevalidationStateMachine } from '../constructs/revalidation-state-machine';
+import { BulkStateMachine } from '../constructs/bulk-state-machine';
 import { AccountVending } from '../constructs/account-vending';
 import { OnboardingAlarms } from '../constructs/onboarding-alarms';
 import { OnboardingTrigger } from '../constructs/onboarding-trigger';
@@ -13,6 +14,7 @@ import { PlatformSetup } from '../constructs/platform-setup';
 import { ReverseProxyDns } from '../constructs/reverse-proxy-dns';
 import { DeclaredTenants } from '../constructs/declared-tenants';
 import { loadDeclaredTenants } from '../declared-tenants';
+import { PaletteRateTable } from '../constructs/palette-rate-table';
 import { TenantRegistry } from '../constructs/tenant-registry';
 import { TenantSecretsAccess } from '../constructs/tenant-secrets-access';
 import { lambdaEnvironment, SERVICE_NAME, type EnvironmentRefs } from '../lambda-environment';
@@ -30,6 +32,8 @@ export interface PaletteOnboardingStackProps extends StackProps {
 export class PaletteOnboardingStack extends Stack {
   readonly config: OnboardingConfig;
   readonly registry: TenantRegistry;
+  /** Palette's rate limit shared by every function (config.sharedPaletteRateLimit, the default). */
+  readonly paletteRate?: PaletteRateTable;
   /** The role every access to a tenant's secrets goes through (one tenant per session). */
   readonly tenantSecrets: TenantSecretsAccess;
   readonly functions: OnboardingFunctions;
@@ -38,6 +42,8 @@ export class PaletteOnboardingStack extends Stack {
   readonly offboarding: OffboardingStateMachine;
   /** Scheduled re-validation (drift detection; README "Re-validation"). */
   readonly revalidation: RevalidationStateMachine;
+  /** Bulk onboarding from a manifest in S3 (README "Bulk onboarding"). */
+  readonly bulk: BulkStateMachine;
   readonly trigger: OnboardingTrigger;
   /** The results bus (`<eventBusName>-notifications`); only the state machine may publish on it. */
   readonly notifications: OnboardingNotifications;
@@ -59,15 +65,22 @@ export class PaletteOnboardingStack extends Stack {
 
     this.registry = new TenantRegistry(this, 'TenantRegistry');
     this.tenantSecrets = new TenantSecretsAccess(this, 'TenantSecretsAccess');
+    if (props.config.sharedPaletteRateLimit) this.paletteRate = new PaletteRateTable(this, 'PaletteRate');
+    const rateTable = this.paletteRate?.table;
     const envRefs: EnvironmentRefs = {
       registryTableName: this.registry.table.tableName,
       tenantLeaseSeconds: TENANT_LEASE.toSeconds(),
       tenantSecretsRoleArn: this.tenantSecrets.role.roleArn,
+      ...(rateTable ? { paletteRateTableName: rateTable.tableName } : {}),
     };
     this.functions = new OnboardingFunctions(this, 'Functions', {
       config: props.config,
       environment: lambdaEnvironment(props.config, envRefs),
-      refs: { registryTableArn: this.registry.table.tableArn, tenantSecretsRoleArn: this.tenantSecrets.role.roleArn },
+      refs: {
+        registryTableArn: this.registry.table.tableArn,
+        tenantSecretsRoleArn: this.tenantSecrets.role.roleArn,
+        ...(rateTable ? { paletteRateTableArn: rateTable.tableArn } : {}),
+      },
       tenantSecrets: this.tenantSecrets,
     });
     this.trigger = new OnboardingTrigger(this, 'Trigger', {
@@ -107,6 +120,7 @@ export class PaletteOnboardingStack extends Stack {
       logRetention: props.config.logRetentionDays,
       executionTimeout: EXECUTION_TIMEOUT,
     });
+    this.bulk = new BulkStateMachine(this, 'Bulk', { onboarding: this.workflow.stateMachine, logRetention: props.config.logRetentionDays });
     this.notifications.publishersOnly(this.workflow.stateMachine.role, this.offboarding.stateMachine.role, this.revalidation.stateMachine.role);
     const vendingTemplate = loadAccountVendingTemplate(props.config);
     const starts = this.trigger.startExecutionsOf(
@@ -132,6 +146,8 @@ export class PaletteOnboardingStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'OffboardingStateMachineArn', { value: this.offboarding.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RevalidationStateMachineArn', { value: this.revalidation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BulkStateMachineArn', { value: this.bulk.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BulkManifestBucketName', { value: this.bulk.manifestBucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.trigger.eventBus.eventBusName });
     new CfnOutput(this, 'EventBusArn', { value: this.trigger.eventBus.eventBusArn });
     new CfnOutput(this, 'NotificationBusName', { value: this.notifications.bus.eventBusName });
