@@ -10,7 +10,7 @@ const shared = {
   env: {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // Time compression for the local runner: every Wait state a test does not override explicitly waits 250 ms
-    // (the readiness gate's first wait is 2 s; the sandboxes here propagate IAM in 100-300 ms). local/runner/runner.ts.
+    // (the readiness gate's first waits are 1 s; the sandboxes here propagate IAM in 100-300 ms). local/runner/runner.ts.
     LOCAL_RUNNER_WAIT_MS: '250',
   },
 } as const;
