@@ -153,7 +153,8 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(28)} ${value}`);
   row('tenant', `${scalar(summary.tenantId)}${summary.credentialMode ? ` (${scalar(summary.credentialMode)} mode)` : ''}`);
-  if (summary.accountId !== undefined) {
+  if (summary.accountId === null) row('AWS account', s.dim('none (the request has no aws section)'));
+  else if (summary.accountId !== undefined) {
     row('AWS account', `${scalar(summary.accountId)} ${scalar(summary.region)}${summary.partition && summary.partition !== 'aws' ? ` (${scalar(summary.partition)})` : ''}`);
   }
   if (summary.executionName !== undefined) row('execution', scalar(summary.executionName));
@@ -175,7 +176,7 @@ export function formatSummary(summary: unknown, s: Style = style({})): string {
     if (!isRecord(part)) continue;
     const label = `Palette ${REGISTRATIONS[key].label.replace(/^Palette /, '')}`;
     if (part.skipped === true) {
-      if (key === 'cloudAccount') row(label, s.dim('not registered (skipped)'));
+      if (key === 'cloudAccount' && summary.accountId !== null) row(label, s.dim('not registered (skipped)'));
       continue;
     }
     row(label, `${scalar(part.name)}  uid ${scalar(part.uid)}${flags(part)}`);

@@ -194,7 +194,7 @@ export function formatTenantTable(tenants: readonly TenantRecord[], now: Date = 
     return [
       { text: t.tenantId },
       { text: t.status, shown: statusText(t.status, s) },
-      { text: t.accountId },
+      { text: t.accountId ?? '-' },
       { text: last?.name ?? '-' },
       { text: last ? (last.kind ?? 'onboarding') : '-' },
       { text: result, shown: result === 'FAILED' ? s.bad(result) : result },
@@ -229,7 +229,8 @@ export function formatTenantStatus(t: TenantRecord, now: Date = new Date(), s: S
   const more = (value: string) => lines.push(`  ${''.padEnd(16)} ${value}`);
 
   lines.push(`${s.bold(`Tenant ${t.tenantId}`)}: ${statusText(t.status, s)}`);
-  row('bound to', `AWS account ${t.accountId} (${t.partition}), Palette ${t.projectUid ? `project ${t.projectUid}` : 'tenant scope'}`);
+  const account = t.accountId !== undefined ? `AWS account ${t.accountId} (${t.partition ?? 'aws'})` : 'no AWS account';
+  row('bound to', `${account}, Palette ${t.projectUid ? `project ${t.projectUid}` : 'tenant scope'}`);
   if (t.lease) {
     const left = t.lease.expiresAt * 1000 - now.getTime();
     const expires = new Date(t.lease.expiresAt * 1000).toISOString();

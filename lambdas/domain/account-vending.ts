@@ -17,7 +17,7 @@
  *   `${tenantId}`, `${accountId}`, `${accountName}` replaced in its string values, plus the two fields
  *   (`requestFromTemplate`); `templateIssues` checks a template at synth with the product's request schema.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { toIssues } from './plan';
 import { OnboardingRequestSchema, TENANT_ID } from './request';
 

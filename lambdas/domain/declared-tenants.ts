@@ -6,7 +6,7 @@
  * failed deployment shows.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, executionNameFor } from './names';
 import { parseRequest } from './plan';
 import { TENANT_ID } from './request';

@@ -9,7 +9,7 @@
  * and the remediation (the tenant's latest onboarding request, run again).
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { executionNameFor, MANAGED_BY_TAG, TENANT_TAG } from './names';
 import { normalizePolicy, paletteTrustPolicy, tlsOnlyBucketPolicy, trustPolicyProblem, type PolicyStatement } from './policies';
 import { TENANT_ID } from './request';

@@ -4,7 +4,7 @@
  * (scripts/gen-schema.ts); test/unit/event-schemas.test.ts fails when a committed file differs. Not part of any
  * Lambda bundle.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_BUS_OF, ONBOARDING_EVENTS } from '../../cdk/lib/events';
 import { EVENT_DETAIL_SCHEMAS, INCOMING_EVENT_KEYS, type EventKey } from './events';
 

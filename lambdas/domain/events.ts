@@ -8,7 +8,7 @@
  * Outgoing details are described exactly as sent (no unknown field). They carry identifiers only (names, ARNs, uids,
  * secret ARNs): never a secret value. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OffboardingRequestSchema } from './offboarding-request';
 import { REGISTRATION_KEYS, type RegistrationKey } from './registrations';
 import {
@@ -25,6 +25,8 @@ const tenantId = z.string().describe('The tenant id');
 const executionName = z.string().describe('The Step Functions execution that sent the event');
 const accountId = z.string().describe("The tenant's AWS account");
 const credentialMode = z.enum(['sts', 'static']);
+/** A field of the tenant's AWS part: null when the request has no aws section (Palette registrations only). */
+const ofAwsPart = <T extends z.ZodType>(schema: T, what: string) => schema.nullable().describe(`${what}; null when the request has no aws section`);
 const RegistrationKindSchema = z.enum(REGISTRATION_KEYS as [RegistrationKey, ...RegistrationKey[]]);
 
 /** `{Error, Cause}` as a Catch records it. */
@@ -61,9 +63,9 @@ const RegistrationOutcomesShape = Object.fromEntries(
 export const OnboardingStartedDetailSchema = z.strictObject({
   tenantId,
   executionName,
-  accountId,
-  region: z.string(),
-  credentialMode,
+  accountId: ofAwsPart(z.string(), "The tenant's AWS account"),
+  region: ofAwsPart(z.string(), "The tenant account's region"),
+  credentialMode: ofAwsPart(credentialMode, 'How Palette reaches the account'),
   registrations: z.array(RegistrationKindSchema).describe('The registration kinds the plan asks for, in branch order'),
 });
 
@@ -101,16 +103,17 @@ export const RegisteredDetailSchema = z.strictObject({
 export const OnboardingSucceededDetailSchema = z.strictObject({
   tenantId,
   executionName,
-  accountId,
-  region: z.string(),
-  partition: PartitionSchema,
-  credentialMode,
-  bucket: z.strictObject(BucketResultSchema.shape),
-  policy: z.strictObject(PolicyResultSchema.shape),
-  clusterPolicies: z
-    .strictObject({ ...ClusterPoliciesResultSchema.shape, policies: z.array(z.strictObject(ClusterPoliciesResultSchema.shape.policies.element.shape)) })
-    .describe("Palette's cluster policies (aws.clusterPolicies): the mode, each policy, and those of another mode removed"),
-  principal: z.strictObject(PrincipalResultSchema.shape),
+  accountId: ofAwsPart(z.string(), "The tenant's AWS account"),
+  region: ofAwsPart(z.string(), "The tenant account's region"),
+  partition: ofAwsPart(PartitionSchema, "The tenant account's partition"),
+  credentialMode: ofAwsPart(credentialMode, 'How Palette reaches the account'),
+  bucket: ofAwsPart(z.strictObject(BucketResultSchema.shape), 'The backup bucket'),
+  policy: ofAwsPart(z.strictObject(PolicyResultSchema.shape), 'The backup policy'),
+  clusterPolicies: ofAwsPart(
+    z.strictObject({ ...ClusterPoliciesResultSchema.shape, policies: z.array(z.strictObject(ClusterPoliciesResultSchema.shape.policies.element.shape)) }),
+    "Palette's cluster policies (aws.clusterPolicies): the mode, each policy, and those of another mode removed",
+  ),
+  principal: ofAwsPart(z.strictObject(PrincipalResultSchema.shape), 'The role (sts) or user (static) Palette uses'),
   ...RegistrationOutcomesShape,
   verification: z.strictObject({ ok: z.literal(true), uids: z.partialRecord(RegistrationKindSchema, z.string()) }),
 });
@@ -150,7 +153,7 @@ export const OffboardingRequestedDetailSchema = OffboardingRequestSchema;
 export const OffboardedDetailSchema = z.strictObject({
   tenantId,
   executionName,
-  accountId,
+  accountId: ofAwsPart(z.string(), "The tenant's AWS account"),
   removed: z.array(z.string()).describe('Registry keys of the objects removed'),
   retained: RemovalResultSchema.shape.retained.describe('Objects kept, with the reason'),
 });

@@ -3,7 +3,7 @@
  * from the deploy-time list): which tenant, and what may go besides what offboarding always removes. Pure.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TENANT_ID } from './request';
 import { RequestValidationError } from '../shared/errors';
 

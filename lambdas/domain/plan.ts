@@ -18,7 +18,7 @@ import { registrationsPlan } from './registrations';
 import { azureCloudViolation, gatewayRef } from './azure-rules';
 import { backupEndpointProblem } from './endpoints';
 import { MAX_REQUEST_BYTES, OnboardingRequestSchema, type OnboardingRequest } from './request';
-import { PlanSchema, type Plan } from './workflow-state';
+import { AwsPlanSchema, PlanSchema, type AwsPlan, type Plan } from './workflow-state';
 
 export interface PlanContext {
   homeAccountId: string;
@@ -120,15 +120,24 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
       { path: 'palette.apiKeySecretArn', message: 'required: this deployment has no default Palette API-key secret' },
     ]);
   }
-  const bucket = aws.bucket.name ?? bucketName(tenantId, aws.accountId, aws.region);
-  const policyName = backupPolicyName(tenantId);
   const registrations = registrationsPlan(request);
-  const clusterPolicyMode = aws.clusterPolicies ?? defaultClusterPolicyMode(registrations.cloudAccount !== undefined);
-  const plan: Plan = {
+  const core = {
     tenantId,
     executionName: ctx.executionName,
     deploymentId: ctx.deploymentId,
     homeAccountId: ctx.homeAccountId,
+    paletteApiKeySecretArn: apiKeySecretArn,
+    ...(request.palette.projectUid ? { projectUid: request.palette.projectUid } : {}),
+    tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: ctx.deploymentId },
+    registrations,
+  };
+  // No aws section: Palette registrations only (an Azure-only or GCP-only tenant).
+  if (!aws) return { request, plan: PlanSchema.parse(core) };
+  const bucket = aws.bucket.name ?? bucketName(tenantId, aws.accountId, aws.region);
+  const policyName = backupPolicyName(tenantId);
+  const clusterPolicyMode = aws.clusterPolicies ?? defaultClusterPolicyMode(registrations.cloudAccount !== undefined);
+  const plan: AwsPlan = {
+    ...core,
     target: {
       accountId: aws.accountId,
       region: aws.region,
@@ -148,15 +157,11 @@ export function buildPlan(raw: unknown, ctx: PlanContext): { request: Onboarding
     iamPath: IAM_PATH,
     accessKeySecretName: accessKeySecretName(tenantId),
     rotateAccessKey: aws.rotateAccessKey,
-    paletteApiKeySecretArn: apiKeySecretArn,
-    ...(request.palette.projectUid ? { projectUid: request.palette.projectUid } : {}),
     adopt: { bucket: aws.bucket.adopt, backupPolicy: aws.backupPolicy.adopt, principal: aws.principal.adopt },
     readinessTimeoutSeconds: request.options.readinessTimeoutSeconds ?? ctx.defaultReadinessSeconds,
-    tags: { [CREATED_BY_TAG]: ctx.executionName, [TENANT_TAG]: tenantId, [MANAGED_BY_TAG]: ctx.deploymentId },
-    registrations,
     clusterPolicies: { mode: clusterPolicyMode, policies: clusterPolicyKeys(clusterPolicyMode) },
   };
-  return { request, plan: PlanSchema.parse(plan) };
+  return { request, plan: AwsPlanSchema.parse(plan) };
 }
 
 export interface RequestRulesContext extends PlanContext {

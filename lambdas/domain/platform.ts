@@ -2,7 +2,7 @@
  * Self-hosted Palette platform setup (docs/platform-setup.md): the request (state machine input), the plan,
  * deterministic names, the STS principal's policy, and the state document parts the handlers read. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, RequestValidationError } from '../shared/errors';
 import { CREATED_BY_TAG, IAM_PATH, MANAGED_BY_TAG, NAME_PREFIX, userArn } from './names';
 import { toIssues } from './plan';

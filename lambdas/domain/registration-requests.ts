@@ -8,7 +8,7 @@
  * and, for identifiers, a charset, so no field can carry control characters, invisible (format) characters or an
  * unbounded amount of data into the state, the logs, Palette or AWS.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AZURE_ACCOUNT_PATH, AZURE_CLOUD_RULES, AZURE_CLOUDS, AZURE_LOCATION_CLOUDS } from './azure-rules';
 import { API_KEY_NAME_MAX, API_KEY_RENEWAL_SUFFIX, renewalWindowProblem } from './credential-changes';
 

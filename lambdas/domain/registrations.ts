@@ -5,7 +5,7 @@
  * state schemas, verification, the summary and compensation all derive from it. Adding a kind means one entry here
  * (plus its request section) and its Palette reconciler (lambdas/services/registrations/kinds/). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiKeyNames } from './credential-changes';
 import {
   AZURE_CLOUDS,
@@ -13,7 +13,7 @@ import {
   GcpBackupLocationSchema,
   MinioBackupLocationSchema,
 } from './registration-requests';
-import type { OnboardingRequest } from './request';
+import { registerSection, type OnboardingRequest } from './request';
 import type { SecretJobName } from './secret-access';
 
 /** How the registry names a kind of Palette object in its keys (and in claims: names are unique per scope and kind). */
@@ -121,7 +121,8 @@ export const REGISTRATIONS: Kinds = {
     needsPrincipal: true,
     secrets: { job: 'access-key-read' },
     plan: (r) => {
-      const c = r.register.cloudAccount;
+      if (!r.aws) return undefined;
+      const c = registerSection(r).cloudAccount;
       if (!(c.enabled ?? r.aws.credentialMode === 'sts')) return undefined;
       return { name: c.name ?? `${r.tenantId}-aws`, adopt: c.adopt };
     },
@@ -135,7 +136,8 @@ export const REGISTRATIONS: Kinds = {
     needsPrincipal: true,
     secrets: { job: 'access-key-read' },
     plan: (r) => {
-      const b = r.register.backupLocation;
+      if (!r.aws) return undefined;
+      const b = registerSection(r).backupLocation;
       const forcePathStyle = b.forcePathStyle ?? (b.s3Url ? true : undefined);
       return {
         name: b.name ?? `${r.tenantId}-s3`,

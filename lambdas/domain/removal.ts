@@ -10,7 +10,7 @@
  *   tenant's or deployment's mark, never what the registry does not record. The bucket stays unless the request asks
  *   (`deleteBucket`, and `purgeBucket` when it holds objects); secrets are deleted with a recovery window.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Marks } from './ownership';
 
 export const OffboardingRemovalSchema = z.object({

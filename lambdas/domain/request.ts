@@ -7,7 +7,7 @@
  * lambdas/domain/plan.ts); every string has a maximum length and, where it is an identifier, a charset; numbers are
  * bounded; there are no arrays.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLUSTER_POLICY_MODES } from './cluster-policies';
 import { READINESS_BUDGET } from './readiness';
 import {
@@ -150,6 +150,9 @@ export const RegisterSchema = z.strictObject({
     .default({ isDefault: false, adopt: false }),
 });
 
+/** The parts a request without an `aws` section may register (at least one of them). */
+export const NON_AWS_PARTS = ['azure', 'sshKey', 'apiKey', 'backupLocations'] as const;
+
 export const OnboardingRequestSchema = z
   .strictObject({
     tenantId: identifier(32, TENANT_ID, 'must be a slug: 3-32 lowercase letters, digits and hyphens, starting with a letter'),
@@ -159,8 +162,13 @@ export const OnboardingRequestSchema = z
         projectUid: paletteUid.optional().describe('Project scope; absent = tenant scope'),
       })
       .default({}),
-    aws: AwsSectionSchema,
-    register: RegisterSchema.default({ cloudAccount: { adopt: false }, backupLocation: { isDefault: false, adopt: false } }),
+    aws: AwsSectionSchema.optional().describe(
+      "the tenant's AWS account: the bucket, policies and principal provisioned in it; absent for a tenant with only Azure, GCP, " +
+        'MinIO, SSH key or API key registrations',
+    ),
+    register: RegisterSchema.optional().describe(
+      'the AWS cloud account and the S3 backup location (default: both as the credential mode implies); needs the aws section',
+    ),
     options: z
       .strictObject({
         readinessTimeoutSeconds: z.number().int().min(READINESS_BUDGET.minSeconds).max(READINESS_BUDGET.maxSeconds).optional(),
@@ -172,10 +180,32 @@ export const OnboardingRequestSchema = z
     backupLocations: BackupLocationsSchema.optional().describe('GCP, MinIO and Azure backup locations besides the S3 one'),
   })
   .superRefine((r, ctx) => {
+    // Which sections go together (README "The request"): `register` and `options.readinessTimeoutSeconds` are about
+    // the AWS part; a request without one registers at least one other part.
+    if (!r.aws) {
+      if (r.register) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['register'],
+          message: "needs the aws section: the AWS cloud account and the S3 backup location use the tenant's AWS principal and bucket",
+        });
+      }
+      if (r.options.readinessTimeoutSeconds !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['options', 'readinessTimeoutSeconds'], message: 'needs the aws section: it bounds the wait for the AWS principal' });
+      }
+      if (!NON_AWS_PARTS.some((part) => r[part] !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `nothing to onboard: give the aws section, or at least one of ${NON_AWS_PARTS.join(', ')}`,
+        });
+      }
+    }
     // `none` with a registered cloud account: Palette validates the account's permissions, so only an adopted
     // principal (its own policies) can pass; a principal this workflow creates would hold the backup policy only.
-    const cloudAccount = r.register.cloudAccount.enabled ?? r.aws.credentialMode === 'sts';
-    if (r.aws.clusterPolicies === 'none' && cloudAccount && !r.aws.principal.adopt) {
+    const register = registerSection(r);
+    const cloudAccount = r.aws !== undefined && (register.cloudAccount.enabled ?? r.aws.credentialMode === 'sts');
+    if (r.aws?.clusterPolicies === 'none' && cloudAccount && !r.aws.principal.adopt) {
       ctx.addIssue({
         code: 'custom',
         path: ['aws', 'clusterPolicies'],
@@ -185,7 +215,7 @@ export const OnboardingRequestSchema = z
       });
     }
     const defaults = [
-      ...(r.register.backupLocation.isDefault ? ['register.backupLocation'] : []),
+      ...(r.aws && register.backupLocation.isDefault ? ['register.backupLocation'] : []),
       ...(['gcp', 'minio', 'azure'] as const).filter((k) => r.backupLocations?.[k]?.isDefault).map((k) => `backupLocations.${k}`),
     ];
     if (defaults.length > 1) {
@@ -215,7 +245,15 @@ export const OnboardingRequestSchema = z
       }
     }
   })
-  .describe('A palette-onboarding request: onboard one tenant AWS account into Palette');
+  .describe(
+    'A palette-onboarding request: onboard one tenant into Palette: its AWS account (aws), and / or its Azure account, SSH key, ' +
+      'API key and GCP / MinIO / Azure backup locations',
+  );
 
 export type OnboardingRequest = z.output<typeof OnboardingRequestSchema>;
+
+/** `register` as the request gives it, or its default (both registrations as the credential mode implies). */
+export function registerSection(r: Pick<OnboardingRequest, 'register'>): z.output<typeof RegisterSchema> {
+  return r.register ?? { cloudAccount: { adopt: false }, backupLocation: { isDefault: false, adopt: false } };
+}
 export type OnboardingRequestInput = z.input<typeof OnboardingRequestSchema>;

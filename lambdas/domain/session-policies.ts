@@ -41,7 +41,7 @@
 import { createHash } from 'node:crypto';
 import { clusterPolicyArnPattern } from './cluster-policies';
 import { roleArn, TENANT_TAG, userArn } from './names';
-import type { Plan } from './workflow-state';
+import type { AwsPlan } from './workflow-state';
 
 /** The jobs a function does in a tenant account. */
 export const SESSION_SCOPES = [
@@ -168,7 +168,7 @@ export interface SessionPolicyDocument {
 }
 
 /** The plan's parts the session policies name. */
-export type SessionPlan = Pick<Plan, 'tenantId' | 'executionName' | 'target' | 'credentialMode' | 'bucketArn' | 'policyArn' | 'principalName' | 'iamPath'>;
+export type SessionPlan = Pick<AwsPlan, 'tenantId' | 'executionName' | 'target' | 'credentialMode' | 'bucketArn' | 'policyArn' | 'principalName' | 'iamPath'>;
 
 const allow = (Sid: string, actions: readonly string[], Resource: string[], Condition?: SessionStatement['Condition']): SessionStatement => ({
   Sid,

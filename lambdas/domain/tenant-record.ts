@@ -8,10 +8,10 @@
  * - `claim#<registry key>`: a name held by one tenant in a namespace tenants share (an S3 bucket name, a Palette
  *   object name in one scope). Conditional writes make a name one tenant's; another tenant naming it is rejected.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { paletteScopeKey, resourceKey } from './names';
 import { REGISTRATION_KEYS, REGISTRATIONS, registrationScope, type RegistrationKey, type RegistrationKind } from './registrations';
-import type { Plan } from './workflow-state';
+import { hasAwsPart, type Plan } from './workflow-state';
 
 export const TENANT_STATUSES = ['ONBOARDING', 'ACTIVE', 'FAILED', 'OFFBOARDING', 'OFFBOARDED', 'DRIFTED'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
@@ -57,8 +57,9 @@ export const TenantRecordSchema = z.looseObject({
   pk: z.string(),
   type: z.literal('tenant'),
   tenantId: z.string(),
-  accountId: z.string(),
-  partition: z.string(),
+  /** The AWS account and partition the tenant is bound to; absent: no onboarding of it had an `aws` section (yet). */
+  accountId: z.string().optional(),
+  partition: z.string().optional(),
   /** The Palette project the tenant's registrations live in; absent = tenant scope. */
   projectUid: z.string().optional(),
   status: z.enum(TENANT_STATUSES),
@@ -117,11 +118,11 @@ export interface PlannedClaim {
   object: string;
 }
 
-/** The shared-namespace names a plan uses: its bucket and every Palette registration. */
+/** The shared-namespace names a plan uses: its bucket (when it has an AWS part) and every Palette registration. */
 export function plannedClaims(plan: Plan): PlannedClaim[] {
-  const claims: PlannedClaim[] = [
-    { key: resourceKey.bucket(plan.target.partition, plan.bucketName), field: 'aws.bucket.name', object: `S3 bucket '${plan.bucketName}'` },
-  ];
+  const claims: PlannedClaim[] = hasAwsPart(plan)
+    ? [{ key: resourceKey.bucket(plan.target.partition, plan.bucketName), field: 'aws.bucket.name', object: `S3 bucket '${plan.bucketName}'` }]
+    : [];
   for (const key of REGISTRATION_KEYS) {
     const entry = plan.registrations[key];
     if (!entry) continue;
@@ -142,8 +143,9 @@ export function plannedClaims(plan: Plan): PlannedClaim[] {
 
 /**
  * Why the plan cannot use this tenant record's binding, or undefined. A tenant is bound by its first onboarding to
- * an AWS account, partition and Palette project; a tenant whose only onboarding failed and that owns nothing may be
- * bound anew.
+ * a Palette project and, by its first onboarding with an `aws` section, to an AWS account and partition; a tenant whose
+ * only onboarding failed and that owns nothing may be bound anew. A tenant bound to an AWS account keeps its `aws`
+ * section: a request without one would leave its bucket, policies and principal unmanaged (offboard it first).
  */
 export function bindingProblem(record: TenantRecord, plan: Plan): string | undefined {
   const rebindable =
@@ -152,11 +154,15 @@ export function bindingProblem(record: TenantRecord, plan: Plan): string | undef
     Object.keys(record.intents).length === 0;
   if (rebindable) return undefined;
   const problems: string[] = [];
-  if (record.accountId !== plan.target.accountId) {
-    problems.push(`AWS account ${record.accountId}, but the request names ${plan.target.accountId} (aws.accountId)`);
-  }
-  if (record.partition !== plan.target.partition) {
-    problems.push(`partition ${record.partition}, but the request names ${plan.target.partition} (aws.partition)`);
+  if (record.accountId !== undefined && !hasAwsPart(plan)) {
+    problems.push(`AWS account ${record.accountId}, but the request has no aws section (aws): its AWS resources would be left unmanaged`);
+  } else if (record.accountId !== undefined && hasAwsPart(plan)) {
+    if (record.accountId !== plan.target.accountId) {
+      problems.push(`AWS account ${record.accountId}, but the request names ${plan.target.accountId} (aws.accountId)`);
+    }
+    if (record.partition !== plan.target.partition) {
+      problems.push(`partition ${record.partition}, but the request names ${plan.target.partition} (aws.partition)`);
+    }
   }
   const bound = record.projectUid ?? '(tenant scope)';
   const wanted = plan.projectUid ?? '(tenant scope)';

@@ -2,19 +2,32 @@
  * The parts of the workflow state document that handlers read (docs/workflow-contract.md). Every handler
  * receives the whole document and parses only what it needs; unknown keys pass through.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLUSTER_POLICY_KEYS, CLUSTER_POLICY_MODES } from './cluster-policies';
 import { REGISTRATION_KEYS, RegistrationsPlanSchema, type RegistrationKey } from './registrations';
 
 export const PartitionSchema = z.enum(['aws', 'aws-us-gov']);
 
-export const PlanSchema = z.object({
+/** What every plan has: the tenant, the execution, the deployment, Palette's scope and the registrations. */
+const PlanCoreSchema = z.object({
   tenantId: z.string(),
   /** The execution this plan was made for: created-by mark, registry intents and the tenant's lease name it. */
   executionName: z.string(),
   /** This deployment's id: the managed-by mark of everything it manages (stack config `deploymentId`). */
   deploymentId: z.string(),
   homeAccountId: z.string(),
+  paletteApiKeySecretArn: z.string(),
+  projectUid: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  /** The Palette registrations the request asks for (lambdas/domain/registrations.ts). */
+  registrations: RegistrationsPlanSchema,
+});
+
+/**
+ * The plan of a request with an `aws` section: the tenant's AWS account (`target`) and what the workflow provisions in
+ * it (bucket, backup policy, principal, cluster policies), besides the registrations.
+ */
+export const AwsPlanSchema = PlanCoreSchema.extend({
   target: z.object({
     accountId: z.string(),
     region: z.string(),
@@ -40,14 +53,9 @@ export const PlanSchema = z.object({
   iamPath: z.string(),
   accessKeySecretName: z.string(),
   rotateAccessKey: z.boolean(),
-  paletteApiKeySecretArn: z.string(),
-  projectUid: z.string().optional(),
   /** The AWS objects the request adopts explicitly when they exist unmarked (README "Ownership"). */
   adopt: z.object({ bucket: z.boolean(), backupPolicy: z.boolean(), principal: z.boolean() }),
   readinessTimeoutSeconds: z.number().int().positive(),
-  tags: z.record(z.string(), z.string()),
-  /** The Palette registrations the request asks for (lambdas/domain/registrations.ts). */
-  registrations: RegistrationsPlanSchema,
   /**
    * `aws.clusterPolicies` resolved: the mode and its policies (lambdas/domain/cluster-policies.ts). A plan recorded
    * before cluster policies existed has none.
@@ -56,7 +64,38 @@ export const PlanSchema = z.object({
     .object({ mode: z.enum(CLUSTER_POLICY_MODES), policies: z.array(z.enum(CLUSTER_POLICY_KEYS)) })
     .default({ mode: 'none', policies: [] }),
 });
-export type Plan = z.infer<typeof PlanSchema>;
+export type AwsPlan = z.infer<typeof AwsPlanSchema>;
+
+/**
+ * The plan of a request without an `aws` section (README "The request": an Azure-only or GCP-only tenant): Palette
+ * registrations only. It has no `target`, which is how every step tells the two apart (`hasAwsPart`).
+ */
+export const PaletteOnlyPlanSchema = PlanCoreSchema.extend({ target: z.undefined().optional() });
+export type PaletteOnlyPlan = z.infer<typeof PaletteOnlyPlanSchema>;
+
+/** The plan every state after ValidateRequest works from: with an AWS part or without one. */
+export const PlanSchema = z.union([AwsPlanSchema, PaletteOnlyPlanSchema]);
+export type Plan = AwsPlan | PaletteOnlyPlan;
+
+/** The plan provisions an AWS account (the request has an `aws` section). */
+export const hasAwsPart = (plan: Plan): plan is AwsPlan => plan.target !== undefined;
+
+/**
+ * The tenant's AWS account as the events and the summary report it (ValidateRequest puts it in `$.job.awsAccount`):
+ * every field null when the plan has no AWS part.
+ */
+export const AwsAccountFactsSchema = z.object({
+  accountId: z.string().nullable(),
+  region: z.string().nullable(),
+  partition: PartitionSchema.nullable(),
+  credentialMode: z.enum(['sts', 'static']).nullable(),
+});
+export type AwsAccountFacts = z.infer<typeof AwsAccountFactsSchema>;
+
+export function awsAccountFacts(plan: Plan): AwsAccountFacts {
+  if (!hasAwsPart(plan)) return { accountId: null, region: null, partition: null, credentialMode: null };
+  return { accountId: plan.target.accountId, region: plan.target.region, partition: plan.target.partition, credentialMode: plan.credentialMode };
+}
 
 export const ExecutionSchema = z.object({ name: z.string(), startTime: z.string().optional() });
 
@@ -147,8 +186,15 @@ export const JobStateSchema = z.looseObject({
 });
 export type JobState = z.infer<typeof JobStateSchema>;
 
-/** After ReadPaletteIdentity. */
-export const PaletteStateSchema = JobStateSchema.extend({ palette: PaletteIdentitySchema });
+/** The input of a step that provisions the tenant's AWS account: the state machine runs it only for a plan with `target`. */
+export const AwsJobStateSchema = z.looseObject({
+  execution: ExecutionSchema,
+  job: z.looseObject({ plan: AwsPlanSchema }),
+});
+export type AwsJobState = z.infer<typeof AwsJobStateSchema>;
+
+/** After ReadPaletteIdentity (AWS steps: Palette's identity is read for a plan with an AWS part). */
+export const PaletteStateSchema = AwsJobStateSchema.extend({ palette: PaletteIdentitySchema });
 /** After the principal step. */
 export const PrincipalStateSchema = PaletteStateSchema.extend({ principal: PrincipalResultSchema });
 /** After Registrations: one result (or `{skipped: true}`) per registration kind. */

@@ -3,7 +3,7 @@
  * the tenant's lease (one execution per tenant: TenantBusyError otherwise) and claims the names the plan uses.
  * Nothing outside the registry is created.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobStateSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';

@@ -1,5 +1,5 @@
 /** BeginOffboarding: the tenant's lease for this execution (one execution per tenant) and status OFFBOARDING. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';
 import { parseState } from '../shared/handler';

@@ -1,5 +1,5 @@
 /** CheckReadiness: one round of Palette validation; the state machine waits and repeats until ready or out of budget. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrincipalStateSchema, ReadinessResultSchema, type ReadinessResult } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';

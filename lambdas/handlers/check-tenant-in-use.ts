@@ -2,7 +2,7 @@
  * CheckTenantInUse (Offboarding): Palette clusters that use the tenant's cloud account or backup location refuse the
  * offboarding (TenantInUseError naming them; nothing was changed), unless the request forces it. Read-only.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExecutionSchema, PlanSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';
 import { TenantInUseError } from '../shared/errors';

@@ -6,7 +6,7 @@
  * Metrics (lambdas/shared/metrics.ts): the offboarding's outcome and, on success, its duration since the execution
  * started, recorded once the registry write is done.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExecutionSchema, PlanSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';
 import { parseState } from '../shared/handler';

@@ -4,7 +4,7 @@
  * DRIFTED tenant, longest-unchecked first (at most MAX_TENANTS_PER_RUN). Whether drift is remediated: the request's
  * `remediate`, else the deployment's. Read-only.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseRevalidationRequest, RevalidationSettingsSchema } from '../domain/drift';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';

@@ -1,5 +1,5 @@
 /** PlatformSetup ValidateInput: the input is checked field by field and turned into the plan; nothing is created. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildPlatformPlan, partitionOfRegion, type PlatformPlan, type PlatformSetupRequest } from '../domain/platform';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';

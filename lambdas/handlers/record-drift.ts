@@ -3,7 +3,7 @@
  * (`drift`, status DRIFTED or ACTIVE) unless the tenant changed since it was checked; with `remediate`, a drifted
  * tenant's remediation (its latest onboarding request, run again) is prepared for the StartRemediation state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FindingSchema, remediableFindings, remediationOf, type Remediation, type TenantOutcome } from '../domain/drift';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';

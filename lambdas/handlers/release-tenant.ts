@@ -8,7 +8,7 @@
  * `$.compensation.<step>Error` (ReleaseTenantOnFailure passes `compensation`). Counted once per execution: by the
  * attempt that ends this state (it succeeded, or failed permanently); an attempt that fails transiently is retried.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobStateSchema } from '../domain/workflow-state';
 import { parseState } from '../shared/handler';
 import { logger } from '../shared/logger';

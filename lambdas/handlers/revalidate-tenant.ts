@@ -2,7 +2,7 @@
  * RevalidateTenant (one Map iteration of the Re-validation state machine): checks one tenant, read-only, against the
  * plan of its latest onboarding (lambdas/services/revalidation/); skipped while an execution holds it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RevalidationSettingsSchema } from '../domain/drift';
 import { ExecutionSchema } from '../domain/workflow-state';
 import { withDeadline } from '../shared/deadline';

@@ -1,5 +1,5 @@
 /** Compensation: delete the role or user and its key secret, only if this execution created it. */
-import { compensationHandler } from '../shared/handler';
+import { awsCompensationHandler } from '../shared/handler';
 import { undoPrincipal } from '../services/aws/principal';
 
-export const handler = compensationHandler('undo-principal', undoPrincipal);
+export const handler = awsCompensationHandler('undo-principal', undoPrincipal);

@@ -3,7 +3,7 @@
  * tenant, no other execution holds it, and the plan of its latest onboarding (what the removal steps remove). Nothing
  * is changed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOffboardingRequest } from '../domain/offboarding-request';
 import type { OffboardingRemoval } from '../domain/removal';
 import { ExecutionSchema, type Plan } from '../domain/workflow-state';
@@ -17,7 +17,8 @@ const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
 export interface ValidateOffboardingResult {
   tenantId: string;
-  accountId: string;
+  /** null: the tenant has no AWS account (the offboarding events report it so). */
+  accountId: string | null;
   force: boolean;
   /** What the removal steps may remove (the undo handlers' `removal`). */
   removal: OffboardingRemoval;

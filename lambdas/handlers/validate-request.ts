@@ -4,14 +4,15 @@
  * (lambdas/domain/endpoints.ts); then the tenant registry admits it (read-only): the tenant's binding holds and no
  * name it asks for belongs to another tenant. Nothing is created.
  */
-import { z } from 'zod';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import * as z from 'zod';
 import { planRequest } from '../domain/plan';
 import { REGISTRATION_KEYS, type RegistrationKey } from '../domain/registrations';
-import { ExecutionSchema, type Plan } from '../domain/workflow-state';
+import { awsAccountFacts, ExecutionSchema, hasAwsPart, type AwsAccountFacts, type Plan } from '../domain/workflow-state';
 import { loadEnv } from '../shared/env';
 import { withDeadline } from '../shared/deadline';
 import { parseState } from '../shared/handler';
-import { homeClients } from '../shared/aws-clients';
+import { homeClient } from '../shared/aws-clients';
 import { logger } from '../shared/logger';
 import { checkTenantAccount, guardConfigFromEnv } from '../services/guard/account-guard';
 import { checkAdmission } from '../services/registry/tenant-registry';
@@ -19,10 +20,11 @@ import { checkAdmission } from '../services/registry/tenant-registry';
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
 /**
- * The plan, and the registration kinds it asks for (branch order): the `Tenant Onboarding Started` event reports them
- * (a state's JSONPath cannot list an object's keys).
+ * The plan; the registration kinds it asks for (branch order): the `Tenant Onboarding Started` event reports them
+ * (a state's JSONPath cannot list an object's keys); and the tenant's AWS account as the events and the summary report
+ * it (null fields: the request has no `aws` section; a state's JSONPath cannot read a path that is absent).
  */
-async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: RegistrationKey[] }> {
+async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: RegistrationKey[]; awsAccount: AwsAccountFacts }> {
   const { raw, execution } = parseState(Input, event, 'validate-request');
   const env = loadEnv();
   const plan = planRequest(raw, {
@@ -34,17 +36,21 @@ async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: 
     selfHosted: env.PALETTE_SELF_HOSTED,
     allowInsecureEndpoints: env.ALLOW_INSECURE_ENDPOINTS,
   });
-  // The account guard, before anything exists (IAM enforces the same rule on the AssumeRole grant).
-  const guard = await checkTenantAccount(plan.target.accountId, guardConfigFromEnv(env), () => homeClients().organizations);
+  // The account guard, before anything exists (IAM enforces the same rule on the AssumeRole grant). A request without
+  // an `aws` section names no account: nothing in AWS is provisioned for it.
+  const guard = hasAwsPart(plan)
+    ? await checkTenantAccount(plan.target.accountId, guardConfigFromEnv(env), () => homeClient(OrganizationsClient))
+    : undefined;
   await checkAdmission(plan);
+  const awsAccount = awsAccountFacts(plan);
   logger.info('Request is valid', {
     executionName: execution.name,
     tenantId: plan.tenantId,
-    accountId: plan.target.accountId,
-    accountAllowedBy: guard.reason,
-    credentialMode: plan.credentialMode,
+    accountId: awsAccount.accountId,
+    ...(guard ? { accountAllowedBy: guard.reason } : {}),
+    credentialMode: awsAccount.credentialMode,
   });
-  return { plan, registrationKinds: REGISTRATION_KEYS.filter((key) => plan.registrations[key] !== undefined) };
+  return { plan, registrationKinds: REGISTRATION_KEYS.filter((key) => plan.registrations[key] !== undefined), awsAccount };
 }
 
 export const handler = withDeadline(handle);

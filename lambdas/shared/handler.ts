@@ -1,7 +1,7 @@
 /** What every thin handler does first: parse the parts of the state document it needs. */
 import type { z } from 'zod';
 import { COMPENSATION, RemovalSchema, type Removal } from '../domain/removal';
-import { JobStateSchema, type Plan } from '../domain/workflow-state';
+import { hasAwsPart, JobStateSchema, type AwsPlan, type Plan } from '../domain/workflow-state';
 
 import { StateInputError, classifyAwsError } from './errors';
 import { hasClassifiedName, isRetryableError } from './retryable-errors';
@@ -56,4 +56,21 @@ export function compensationHandler<R extends object>(
     logger.info('Undo step done', { executionName: execution.name, step: name, mode: removal?.mode ?? 'compensation', ...result });
     return result;
   }, event);
+}
+
+/** What an undo step of the tenant's AWS account returns: ids deleted, and what it kept and why. */
+export interface AwsUndoResult {
+  deleted: string[];
+  retained: { id: string; reason: string }[];
+}
+
+/**
+ * An undo step of the tenant's AWS account (bucket, backup policy, principal, cluster policies): a plan with no AWS
+ * part (a request without an `aws` section) has nothing there, so the step removes nothing and says so.
+ */
+export function awsCompensationHandler<R extends AwsUndoResult>(
+  name: string,
+  undo: (plan: AwsPlan, removal: Removal) => Promise<R>,
+): (event: unknown, context?: DeadlineContext) => Promise<R | AwsUndoResult> {
+  return compensationHandler(name, async (plan, removal) => (hasAwsPart(plan) ? undo(plan, removal) : { deleted: [], retained: [] }));
 }

@@ -10,9 +10,9 @@
  * but nothing here logs them.
  */
 import { X509Certificate } from 'node:crypto';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describePaletteCaSource, parsePaletteCaSource, splitPemBundle, type PaletteCaSource } from '../domain/palette-ca';
-import { homeClients } from './aws-clients';
+import { homeClient } from './aws-clients';
 import { LambdaEnvSchema, parseEnvironment } from './env';
 import { awsCall, AwsThrottledError, AwsTransientError, ConfigurationError } from './errors';
 import { readSecretString } from './secrets';
@@ -33,7 +33,7 @@ async function readSource(source: PaletteCaSource): Promise<string> {
   let value: string | undefined;
   try {
     if (source.kind === 'secret') value = await readSecretString(source.secretId);
-    else value = (await awsCall(() => homeClients().ssm.send(new GetParameterCommand({ Name: source.name, WithDecryption: true })))).Parameter?.Value;
+    else value = (await awsCall(() => homeClient(SSMClient).send(new GetParameterCommand({ Name: source.name, WithDecryption: true })))).Parameter?.Value;
   } catch (e) {
     // Throttling and AWS-side failures keep their retryable names; anything else (not found, access denied, a
     // secret without a string value) is the configuration's problem.

@@ -13,14 +13,14 @@ import {
   ResourceNotFoundException,
   TagResourceCommand,
   type DescribeSecretCommandOutput,
-  type SecretsManagerClient,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { z } from 'zod';
 import { CREATED_BY_TAG } from '../domain/names';
-import { homeClients } from './aws-clients';
+import { homeClient } from './aws-clients';
 import { awsCall, ConfigurationError } from './errors';
 
-const home = () => homeClients().secretsManager;
+const home = () => homeClient(SecretsManagerClient);
 
 async function currentValue(arn: string, sm: SecretsManagerClient): Promise<{ value: string; versionId: string | undefined }> {
   const out = await awsCall(() => sm.send(new GetSecretValueCommand({ SecretId: arn })));

@@ -50,6 +50,9 @@ const TOP_LEVEL_STATES = [
   'DropInput',
   'NotifyStarted',
   'ReadPaletteIdentity',
+  'HasAwsPart',
+  'NoAwsResources',
+  'NoAwsPrincipal',
   'TenantResources',
   'CheckTenantResources',
   'CheckTenantResourcesBucketError',
@@ -202,7 +205,7 @@ describe('definition (contract)', () => {
   it('ValidateRequest keeps only the plan (and the list of its registration kinds); AcquireTenant records the request as given; DropInput then drops the raw input', () => {
     expect(def.States.ValidateRequest).toMatchObject({
       ResultPath: '$.job',
-      ResultSelector: { 'plan.$': '$.plan', 'registrationKinds.$': '$.registrationKinds' },
+      ResultSelector: { 'plan.$': '$.plan', 'registrationKinds.$': '$.registrationKinds', 'awsAccount.$': '$.awsAccount' },
       Next: 'Admitted',
     });
     expect(def.States.Admitted).toEqual({
@@ -270,12 +273,12 @@ describe('definition (contract)', () => {
       const [logicalId] = fns.get(registrationFunctionName(r.key)) ?? [];
       expect(logicalId, r.state).toBeDefined();
       expect(st.Resource, r.state).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
+      // Palette's identity and the principal only for the AWS kinds.
       expect(st.Parameters, r.state).toEqual({
         registration: r.key,
         'execution.$': '$.execution',
         'job.$': '$.job',
-        'palette.$': '$.palette',
-        'principal.$': '$.principal',
+        ...(REGISTRATIONS[r.key].needsPrincipal ? { 'palette.$': '$.palette', 'principal.$': '$.principal' } : {}),
       });
       expect(st.ResultPath, r.state).toBeUndefined();
     }
@@ -584,6 +587,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     ValidateRequest: (input) => ({
       request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
       registrationKinds: [...((opts.registerCloudAccount ?? true) ? ['cloudAccount'] : []), 'backupLocation'],
+      awsAccount: { accountId: '210987654321', region: 'us-east-1', partition: 'aws', credentialMode: opts.credentialMode ?? 'sts' },
       plan: {
         tenantId: 'acme',
         credentialMode: opts.credentialMode ?? 'sts',
@@ -664,7 +668,7 @@ describe('control flow (definition run in-process)', () => {
     // AcquireTenant gets the job and the request as given (to record it); after it the state carries the plan, not the input.
     expect(run.inputOf('AcquireTenant')).toEqual({ execution: expect.any(Object), job: expect.any(Object), request: REQUEST });
     expect(Object.keys(run.inputOf('ReadPaletteIdentity') as object).sort()).toEqual(['admission', 'compensation', 'execution', 'failureContext', 'job']);
-    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds']);
+    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds', 'awsAccount']);
     expect(secondReadiness.raw).toBeUndefined();
     expect(secondReadiness).toMatchObject({
       failureContext: { tenantId: 'acme' },
@@ -725,6 +729,40 @@ describe('control flow (definition run in-process)', () => {
     });
     // Nothing went wrong with them: no notification errors in the state.
     expect(JSON.stringify(run.calls.map((c) => c.input))).not.toContain('notificationErrors');
+  });
+
+  it('a request without an aws section: no AWS step and no readiness gate, the registrations right after ReadPaletteIdentity, the AWS parts of the events and the summary null', async () => {
+    // Prepare: ValidateRequest returns a plan with no target (lambdas/domain/workflow-state.ts PaletteOnlyPlanSchema).
+    const AZURE_ONLY = { tenantId: 'acme', azure: { cloudAccount: { credentialsSecretArn: 'arn:x' } } };
+    const handlers = stubs({
+      ValidateRequest: () => ({
+        registrationKinds: ['azureAccount'],
+        awsAccount: { accountId: null, region: null, partition: null, credentialMode: null },
+        plan: { tenantId: 'acme', registrations: { azureAccount: { name: 'acme-azure' } } },
+      }),
+      ReadPaletteIdentity: () => null,
+      EnsureAzureAccount: () => ({ uid: 'az-1', name: 'acme-azure', created: true, updated: false }),
+      VerifyRegistrations: () => ({ ok: true, uids: { azureAccount: 'az-1' } }),
+    });
+
+    // Act
+    const run = await runWorkflow(def, AZURE_ONLY, handlers, { executionName: 'exec-azure-only' });
+
+    // Assess
+    expect(run.error).toBeUndefined();
+    expect(run.calls.map((c) => c.state)).toEqual([
+      'ValidateRequest', 'AcquireTenant', 'NotifyStarted', 'ReadPaletteIdentity', 'EnsureAzureAccount', 'VerifyRegistrations', 'NotifyRegistered', 'ReleaseTenant', 'NotifySuccess',
+    ]);
+    expect(run.entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal']));
+    expect(Object.keys(run.inputOf('EnsureAzureAccount') as object).sort()).toEqual(['execution', 'job', 'registration']);
+    const nulls = { accountId: null, region: null, partition: null, credentialMode: null, bucket: null, policy: null, clusterPolicies: null, principal: null };
+    expect(run.output).toMatchObject({ tenantId: 'acme', ...nulls, azureAccount: { uid: 'az-1' }, cloudAccount: { skipped: true }, backupLocation: { skipped: true } });
+    const sent = (name: string) => (run.inputOf(name) as { Entries: { Detail: unknown }[] }).Entries[0]?.Detail;
+    expect(sent('NotifyStarted')).toEqual({
+      tenantId: 'acme', executionName: 'exec-azure-only', accountId: null, region: null, credentialMode: null, registrations: ['azureAccount'],
+    });
+    expect(EVENT_DETAIL_SCHEMAS.started.safeParse(sent('NotifyStarted')).error).toBeUndefined();
+    expect(EVENT_DETAIL_SCHEMAS.succeeded.safeParse(sent('NotifySuccess')).error).toBeUndefined();
   });
 
   it('a progress event that cannot be sent neither fails nor compensates the onboarding: the error is kept aside, the rest goes on', async () => {

@@ -157,15 +157,18 @@ describe('formatting', () => {
       lastExecution: { name: 'globex-1e5a65a9fcfb', startedAt: '2025-06-10T11:59:15.000Z' },
     });
     const never = tenant('initech', { lastExecution: undefined, status: 'FAILED' });
-    expect(formatTenantTable([ACME, running, never], NOW)).toBe(
+    const { accountId: _a, partition: _p, ...azureOnly } = tenant('sky', { lastExecution: undefined });
+    expect(formatTenantTable([ACME, running, never, azureOnly], NOW)).toBe(
       [
         'TENANT   STATUS      ACCOUNT       LAST EXECUTION       KIND        RESULT     AGE    LAST CHANGE',
         'acme     ACTIVE      111111111111  acme-7ffdabd688ed    onboarding  SUCCEEDED  3d 2h  12m ago',
         'globex   ONBOARDING  222222222222  globex-1e5a65a9fcfb  onboarding  running    45s    10s ago',
         'initech  FAILED      111111111111  -                    -           -          3d 2h  12m ago',
+        'sky      ACTIVE      -             -                    -           -          3d 2h  12m ago',
         '',
       ].join('\n'),
     );
+    expect(formatTenantStatus(azureOnly, NOW)).toContain('  bound to         no AWS account, Palette tenant scope\n');
   });
 
   it('resource health: not checked without a re-validation, ok without a finding, the finding naming it (by key or id)', () => {
@@ -305,7 +308,7 @@ describe('list and status (deployed)', () => {
     const t = io({ PALETTE_ONBOARDING_REGISTRY_TABLE: TABLE });
     expect(await runCli(['list'], t.io, deps)).toBe(0);
     expect(t.out()).toContain('acme');
-    expect(t.err()).toMatch(/skipped registry item tenant#broken: not a valid tenant record \(accountId: /);
+    expect(t.err()).toMatch(/skipped registry item tenant#broken: not a valid tenant record \(status: /);
   });
 
   it('finds the table in the stack output (region of the stack), else says how to name it; a missing table exits 3', async () => {

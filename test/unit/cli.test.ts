@@ -343,6 +343,19 @@ describe('formatting', () => {
     expect(adopted).not.toMatch(/API key/);
   });
 
+  it('a summary without an AWS part says the tenant has no AWS account and lists its registrations', () => {
+    const text = formatSummary({
+      tenantId: 'sky', executionName: 'e', accountId: null, region: null, partition: null, credentialMode: null,
+      bucket: null, policy: null, clusterPolicies: null, principal: null,
+      cloudAccount: { skipped: true }, backupLocation: { skipped: true },
+      azureAccount: { uid: 'az1', name: 'sky-azure', created: true, updated: false },
+    });
+    expect(text).toMatch(/tenant\s+sky\n/);
+    expect(text).toMatch(/AWS account\s+none \(the request has no aws section\)/);
+    expect(text).toMatch(/Palette Azure cloud account\s+sky-azure {2}uid az1 \(created\)/);
+    expect(text).not.toMatch(/null|bucket|IAM|AWS cloud account/);
+  });
+
   it('reads errorMessage from a Lambda error document', () => {
     expect(describeCause(JSON.stringify({ errorType: 'E', errorMessage: 'm "q"', trace: [] }))).toBe('m "q"');
     expect(describeCause('plain text')).toBe('plain text');

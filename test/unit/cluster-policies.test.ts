@@ -17,6 +17,7 @@ import {
   MAX_MANAGED_POLICIES,
 } from '../../lambdas/domain/cluster-policies';
 import { buildPlan } from '../../lambdas/domain/plan';
+import { awsPlan } from '../aws-plan';
 import { readinessHint } from '../../lambdas/services/onboarding/readiness';
 import { actionMatches } from '../../lambdas/domain/policies';
 import { RequestValidationError } from '../../lambdas/shared/errors';
@@ -132,7 +133,7 @@ describe('names', () => {
 });
 
 describe('aws.clusterPolicies in the plan', () => {
-  const modeOf = (raw: unknown) => buildPlan(raw, ctx).plan.clusterPolicies;
+  const modeOf = (raw: unknown) => awsPlan(buildPlan(raw, ctx).plan).clusterPolicies;
 
   it('defaults to core when the cloud account is registered (sts default, or static with register.cloudAccount.enabled), else none', () => {
     expect(modeOf(request())).toEqual({ mode: 'core', policies: ['controller', 'controlPlane', 'nodes', 'deployment'] });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { apiKeyExpiry } from '../../lambdas/domain/registration-requests';
 import { bucketName, executionName } from '../../lambdas/domain/names';
-import { buildPlan, parseRequest } from '../../lambdas/domain/plan';
+import { buildPlan as buildAnyPlan, parseRequest } from '../../lambdas/domain/plan';
+import { awsPlan } from '../aws-plan';
 import { bucketNameProblem } from '../../lambdas/domain/request';
 import { RequestValidationError } from '../../lambdas/shared/errors';
+import { awsAccountFacts, hasAwsPart, PlanSchema } from '../../lambdas/domain/workflow-state';
 
 const ctx = {
   homeAccountId: '000000000000',
@@ -23,6 +25,12 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
   }
   throw new Error('request was accepted');
 }
+
+/** buildPlan of a request with an aws section (the plan narrowed to its AWS type). */
+const buildPlan = (raw: unknown, c: Parameters<typeof buildAnyPlan>[1]) => {
+  const built = buildAnyPlan(raw, c);
+  return { ...built, plan: awsPlan(built.plan) };
+};
 
 describe('buildPlan', () => {
   it('derives every name and default from a minimal STS request', () => {
@@ -212,6 +220,41 @@ describe('registrations beyond the AWS cloud account and S3 location (Azure, SSH
     expect(issuesOf(bad).map((i) => i.path).sort()).toEqual(
       ['apiKey.expiry', 'backupLocations.minio.forcePathStyle', 'backupLocations.minio.s3Url', 'sshKey.generate', 'sshKey.publicKey'].sort(),
     );
+  });
+});
+
+describe('a request without an aws section (Azure-only, GCP-only, keys only)', () => {
+  const secret = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-AbCdEf`;
+  const azureOnly = { tenantId: 'acme', azure: { cloudAccount: { credentialsSecretArn: secret('palette-onboarding-credentials/acme/azure') } } };
+
+  it('plans the Palette registrations only: no target, no AWS names, no AWS registration', () => {
+    const { plan } = buildAnyPlan(azureOnly, ctx);
+    expect(hasAwsPart(plan)).toBe(false);
+    expect(plan.target).toBeUndefined();
+    expect(Object.keys(plan.registrations)).toEqual(['azureAccount']);
+    expect(Object.keys(plan).sort()).toEqual(['deploymentId', 'executionName', 'homeAccountId', 'paletteApiKeySecretArn', 'registrations', 'tags', 'tenantId']);
+    expect(awsAccountFacts(plan)).toEqual({ accountId: null, region: null, partition: null, credentialMode: null });
+    // A recorded plan parses back as the same kind of plan (the registry keeps it; offboarding and re-validation read it).
+    expect(PlanSchema.parse(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
+    const gcpOnly = buildAnyPlan(
+      { tenantId: 'acme', backupLocations: { gcp: { bucket: 'acme-gcs', projectId: 'acme-prod-1', credentialsSecretArn: secret('palette-onboarding-credentials/acme/gcp') } } },
+      ctx,
+    );
+    expect(Object.keys(gcpOnly.plan.registrations)).toEqual(['gcpBackupLocation']);
+  });
+
+  it('an AWS plan missing a field is refused, not read as a plan without an AWS part', () => {
+    const { plan } = buildPlan(sts, ctx);
+    const { bucketName: _gone, ...broken } = plan;
+    expect(PlanSchema.safeParse(broken).success).toBe(false);
+  });
+
+  it('names the field when the sections do not go together: nothing to onboard, register or the readiness budget without aws', () => {
+    expect(issuesOf({ tenantId: 'acme' })).toEqual([
+      { path: '', message: 'nothing to onboard: give the aws section, or at least one of azure, sshKey, apiKey, backupLocations' },
+    ]);
+    expect(issuesOf({ ...azureOnly, register: { backupLocation: { isDefault: true } } }).map((i) => i.path)).toEqual(['register']);
+    expect(issuesOf({ ...azureOnly, options: { readinessTimeoutSeconds: 120 } }).map((i) => i.path)).toEqual(['options.readinessTimeoutSeconds']);
   });
 });
 

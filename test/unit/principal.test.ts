@@ -33,9 +33,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildPlan } from '../../lambdas/domain/plan';
+import { awsPlan } from '../aws-plan';
 import type { SecretJobName } from '../../lambdas/domain/secret-access';
 import { ensureStaticUser, undoPrincipal } from '../../lambdas/services/aws/principal';
-import { homeClients, tenantSecretsClient } from '../../lambdas/shared/aws-clients';
+import { homeClient, tenantSecretsClient } from '../../lambdas/shared/aws-clients';
 import { resetEnvCache } from '../../lambdas/shared/env';
 import { OwnershipError } from '../../lambdas/shared/errors';
 
@@ -68,10 +69,10 @@ const POLICY_ARN = 'arn:aws:iam::000000000000:policy/palette-onboarding/palette-
 
 function plan(rotateAccessKey = false, adopt = false) {
   // Home account: no AssumeRole, so the mocked clients are used directly.
-  return buildPlan(
+  return awsPlan(buildPlan(
     { tenantId: 'acme', aws: { accountId: '000000000000', region: 'us-east-1', credentialMode: 'static', rotateAccessKey, principal: { adopt } } },
     { homeAccountId: '000000000000', deploymentId: 'palette-onboarding', defaultApiKeySecretArn: SECRET_ARN, defaultReadinessSeconds: 60, executionName: 'acme-exec' },
-  ).plan;
+  ).plan);
 }
 
 const OURS = [{ Key: 'palette-onboarding/created-by', Value: 'older' }, { Key: 'palette-onboarding/tenant', Value: 'acme' }, { Key: 'palette-onboarding/managed-by', Value: 'palette-onboarding' }];
@@ -89,7 +90,7 @@ const keys = (...list: [string, 'Active' | 'Inactive'][]) => ({ AccessKeyMetadat
  */
 async function expectTenantSecretsSession(job: SecretJobName): Promise<void> {
   const client = tenantSecretsClient(plan(), job);
-  expect(client).not.toBe(homeClients().secretsManager);
+  expect(client).not.toBe(homeClient(SecretsManagerClient));
   const calls = sm.calls();
   expect(calls.length).toBeGreaterThan(0);
   for (const call of calls) expect(call.thisValue, String(call.args[0]?.constructor.name)).toBe(client);

@@ -5,8 +5,14 @@
  * outside Lambda (no X-Ray daemon needed). The tracer reads its environment when its module loads, so each case
  * imports fresh modules.
  */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Plan } from '../../lambdas/domain/workflow-state';
+import type { AwsPlan } from '../../lambdas/domain/workflow-state';
 
 const XRAY_MIDDLEWARE = 'XRaySDKInstrumentation';
 
@@ -16,8 +22,22 @@ async function freshModules(env: Record<string, string | undefined>) {
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.resetModules();
   const clients = await import('../../lambdas/shared/aws-clients');
+  const documents = await import('../../lambdas/shared/document-client');
   const tracer = await import('../../lambdas/shared/tracer');
-  return { ...clients, ...tracer };
+  return { ...clients, ...documents, ...tracer };
+}
+
+/** One of each kind of home client the factory makes (the document client sends through a captured DynamoDB client). */
+function homeClientsOf(m: Awaited<ReturnType<typeof freshModules>>) {
+  return [
+    m.homeClient(STSClient),
+    m.homeClient(IAMClient),
+    m.homeClient(SecretsManagerClient),
+    m.homeClient(OrganizationsClient),
+    m.homeClient(SSMClient),
+    m.homeClient(S3Client, 'eu-west-1'),
+    m.homeDocumentClient(),
+  ];
 }
 
 const captured = (client: { middlewareStack: { identify(): string[] } }): boolean =>
@@ -43,13 +63,14 @@ describe('SDK clients of the client factory', () => {
       TENANT_SECRETS_ROLE_ARN: 'arn:aws:iam::000000000000:role/secrets',
     });
     // Act (no call is made: credentials are assumed on first use)
-    const home = m.homeClients();
-    const target: Plan['target'] = { accountId: '111111111111', region: 'us-east-1', partition: 'aws', roleName: 'OrganizationAccountAccessRole', assumeRole: true };
-    const tenant = m.tenantClients(target, { scope: 'bucket-ensure', tenantId: 'acme', executionName: 'acme-1', sessionName: 'acme-1', policy: '{}', policyHash: 'h' });
+    const home = homeClientsOf(m);
+    const target: AwsPlan['target'] = { accountId: '111111111111', region: 'us-east-1', partition: 'aws', roleName: 'OrganizationAccountAccessRole', assumeRole: true };
+    const session = { scope: 'bucket-ensure', tenantId: 'acme', executionName: 'acme-1', sessionName: 'acme-1', policy: '{}', policyHash: 'h' } as const;
+    const tenant = [m.tenantClient(IAMClient, target, session), m.tenantClient(STSClient, target, session), m.tenantClient(S3Client, target, session, 'eu-west-1')];
     const secrets = m.tenantSecretsClient({ tenantId: 'acme', executionName: 'acme-1' }, 'access-key-read');
     // Assess
     expect(m.tracingActive()).toBe(true);
-    for (const client of [home.sts, home.iam, home.secretsManager, home.organizations, home.dynamodb, home.s3ForRegion('eu-west-1'), tenant.iam, tenant.sts, tenant.s3ForRegion('eu-west-1'), secrets]) {
+    for (const client of [...home, ...tenant, secrets]) {
       expect(captured(client)).toBe(true);
     }
   });
@@ -64,10 +85,10 @@ describe('SDK clients of the client factory', () => {
     // Prepare
     const m = await freshModules(env);
     // Act
-    const home = m.homeClients();
+    const home = homeClientsOf(m);
     // Assess
     expect(m.tracingActive()).toBe(false);
-    for (const client of [home.sts, home.iam, home.secretsManager, home.organizations, home.dynamodb, home.s3ForRegion('eu-west-1')]) {
+    for (const client of home) {
       expect(captured(client)).toBe(false);
     }
   });

@@ -36,7 +36,8 @@ export interface OnboardingFunctionProps {
 
 /**
  * One workflow Lambda, built the same way for every handler: Node.js 22 on arm64, ESM bundle made by the
- * locally installed esbuild (AWS SDK bundled, minified, source map; one build for every handler: handler-bundles.ts),
+ * locally installed esbuild (AWS SDK bundled and tree-shaken to the clients the handler uses, minified, source map;
+ * one build for every handler: handler-bundles.ts; cold start measured by bench/cold-start.ts),
  * active tracing, its own log group with retention, and its own role that starts with permission to write to that
  * log group only.
  * Callers add the permissions the handler's state needs with `addToRolePolicy`.

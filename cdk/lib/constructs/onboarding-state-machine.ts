@@ -192,11 +192,15 @@ export class OnboardingStateMachine extends Construct {
       },
     });
 
-    // The normalized request is not kept: every later state works from the plan (and the list of its registration
-    // kinds, for the Started event).
+    // The normalized request is not kept: every later state works from the plan (and, for the events and the summary,
+    // the list of its registration kinds and its AWS account, whose fields are null when the request has no aws section).
     const validateRequest = invokeFunction('ValidateRequest', fns['validate-request'], {
       resultPath: '$.job',
-      resultSelector: { plan: sfn.JsonPath.objectAt('$.plan'), registrationKinds: sfn.JsonPath.listAt('$.registrationKinds') },
+      resultSelector: {
+        plan: sfn.JsonPath.objectAt('$.plan'),
+        registrationKinds: sfn.JsonPath.listAt('$.registrationKinds'),
+        awsAccount: sfn.JsonPath.objectAt('$.awsAccount'),
+      },
     });
     // Nothing exists yet: no compensation. The failure event names the request's tenant id when it has a string one
     // (Choice first: a missing path would be an uncatchable runtime error); that Pass drops the input, so a copied
@@ -248,9 +252,9 @@ export class OnboardingStateMachine extends Construct {
       'started',
       {
         ...tenantFacts,
-        accountId: sfn.JsonPath.stringAt('$.job.plan.target.accountId'),
-        region: sfn.JsonPath.stringAt('$.job.plan.target.region'),
-        credentialMode: sfn.JsonPath.stringAt('$.job.plan.credentialMode'),
+        accountId: sfn.JsonPath.stringAt('$.job.awsAccount.accountId'),
+        region: sfn.JsonPath.stringAt('$.job.awsAccount.region'),
+        credentialMode: sfn.JsonPath.stringAt('$.job.awsAccount.credentialMode'),
         registrations: sfn.JsonPath.listAt('$.job.registrationKinds'),
       },
       readPaletteIdentity,
@@ -297,16 +301,16 @@ export class OnboardingStateMachine extends Construct {
     ensureStaticUser.next(notifyResourcesReady);
 
     // One branch per registration kind (lambdas/domain/registrations.ts): its ensure step runs only when the plan
-    // has that registration, else the branch records {skipped: true}. Every kind's function gets the same small input.
+    // has that registration, else the branch records {skipped: true}. Every kind's function gets the same small input;
+    // the AWS kinds (needsPrincipal) also Palette's identity and the principal.
     const registrationBranch = (key: RegistrationKey): sfn.IChainable => {
-      const state = REGISTRATIONS[key].state;
+      const { state, needsPrincipal } = REGISTRATIONS[key];
       const task = invokeFunction(state, props.registrationFunctions[key], {
         payload: sfn.TaskInput.fromObject({
           registration: key,
           execution: sfn.JsonPath.objectAt('$.execution'),
           job: sfn.JsonPath.objectAt('$.job'),
-          palette: sfn.JsonPath.objectAt('$.palette'),
-          principal: sfn.JsonPath.objectAt('$.principal'),
+          ...(needsPrincipal ? { palette: sfn.JsonPath.objectAt('$.palette'), principal: sfn.JsonPath.objectAt('$.principal') } : {}),
         }),
       });
       return new sfn.Choice(this, `Should${state.replace(/^Ensure/, 'Register')}`)
@@ -344,10 +348,10 @@ export class OnboardingStateMachine extends Construct {
       parameters: {
         tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'),
         executionName: sfn.JsonPath.stringAt('$.execution.name'),
-        accountId: sfn.JsonPath.stringAt('$.job.plan.target.accountId'),
-        region: sfn.JsonPath.stringAt('$.job.plan.target.region'),
-        partition: sfn.JsonPath.stringAt('$.job.plan.target.partition'),
-        credentialMode: sfn.JsonPath.stringAt('$.principal.kind'),
+        accountId: sfn.JsonPath.stringAt('$.job.awsAccount.accountId'),
+        region: sfn.JsonPath.stringAt('$.job.awsAccount.region'),
+        partition: sfn.JsonPath.stringAt('$.job.awsAccount.partition'),
+        credentialMode: sfn.JsonPath.stringAt('$.job.awsAccount.credentialMode'),
         bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
         policy: sfn.JsonPath.objectAt('$.tenant.policy'),
         clusterPolicies: sfn.JsonPath.objectAt('$.tenant.clusterPolicies'),
@@ -365,7 +369,19 @@ export class OnboardingStateMachine extends Construct {
     tenantResources.next(
       checkBranches('CheckTenantResources', '$.tenant', Object.keys(TENANT_RESOURCE_STATES), (part) => TENANT_RESOURCE_STATES[part as keyof typeof TENANT_RESOURCE_STATES], choosePrincipal),
     );
-    readPaletteIdentity.next(tenantResources);
+    // A request without an aws section (lambdas/domain/workflow-state.ts hasAwsPart): nothing to provision in AWS and no
+    // principal to wait for; the summary's AWS parts are null.
+    const NULL = sfn.JsonPath.stringToJson('null');
+    const noAwsResources = new sfn.Pass(this, 'NoAwsResources', {
+      parameters: { bucket: NULL, policy: NULL, clusterPolicies: NULL, principal: NULL },
+      resultPath: '$.tenant',
+    });
+    // $.principal is null too: copied (a Pass's Result cannot be null).
+    const noAwsPrincipal = new sfn.Pass(this, 'NoAwsPrincipal', { inputPath: '$.tenant.principal', resultPath: '$.principal' });
+    noAwsResources.next(noAwsPrincipal).next(registrations);
+    readPaletteIdentity.next(
+      new sfn.Choice(this, 'HasAwsPart').when(sfn.Condition.isPresent('$.job.plan.target'), tenantResources).otherwise(noAwsResources),
+    );
     const definition = init.next(validateRequest).next(admitted).next(acquireTenant).next(dropInput).next(notifyStarted);
     const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
     releaseTenantOnSuccess.next(notifySuccess).next(done);

@@ -27,15 +27,15 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { resourceKey } from '../../domain/names';
 import { marksToApply, type Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, policyDocumentsEqual, tlsOnlyBucketPolicy } from '../../domain/policies';
 import { tenantSession } from '../../domain/session-policies';
 import { COMPENSATION, type Removal } from '../../domain/removal';
-import type { BucketResult, Plan } from '../../domain/workflow-state';
-import { tenantClients } from '../../shared/aws-clients';
+import type { BucketResult, AwsPlan } from '../../domain/workflow-state';
+import { tenantClient } from '../../shared/aws-clients';
 import { awsCall, BucketConfigurationError, BucketConflictError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { TenantOwnership } from '../registry/ownership';
@@ -63,9 +63,9 @@ async function currentTags(s3: S3Client, bucket: string): Promise<Record<string,
   }
 }
 
-export async function ensureBucket(plan: Plan): Promise<BucketResult> {
+export async function ensureBucket(plan: AwsPlan): Promise<BucketResult> {
   const { region, partition } = plan.target;
-  const s3 = tenantClients(plan.target, tenantSession(plan, 'bucket-ensure')).s3ForRegion(region);
+  const s3 = tenantClient(S3Client, plan.target, tenantSession(plan, 'bucket-ensure'), region);
   const Bucket = plan.bucketName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.bucket(partition, Bucket);
@@ -137,7 +137,7 @@ const sameKmsKey = (configured: string | undefined, planned: string): boolean =>
 
 async function converge(
   s3: S3Client,
-  plan: Plan,
+  plan: AwsPlan,
   decision: Ownership | 'created',
   existingTags: Record<string, string>,
 ): Promise<BucketResult> {
@@ -276,8 +276,8 @@ export interface UndoResult {
  * Offboarding (`removal.mode === 'offboarding'`): the tenant's bucket is retained with its backups unless the request
  * asks `deleteBucket`; one holding objects is deleted only with `purgeBucket` (every object version first).
  */
-export async function undoBucket(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
-  const s3 = tenantClients(plan.target, tenantSession(plan, 'bucket-undo')).s3ForRegion(plan.target.region);
+export async function undoBucket(plan: AwsPlan, removal: Removal = COMPENSATION): Promise<UndoResult> {
+  const s3 = tenantClient(S3Client, plan.target, tenantSession(plan, 'bucket-undo'), plan.target.region);
   const Bucket = plan.bucketName;
   const ownership = await TenantOwnership.load(plan, removal);
   const key = resourceKey.bucket(plan.target.partition, Bucket);

@@ -18,7 +18,7 @@ import {
   ListPolicyVersionsCommand,
   NoSuchEntityException,
   TagPolicyCommand,
-  type IAMClient,
+  IAMClient,
 } from '@aws-sdk/client-iam';
 import {
   CLUSTER_POLICIES,
@@ -34,8 +34,8 @@ import { marksOf, type Ownership } from '../../domain/ownership';
 import { backupPolicyDocument, policyDocumentsEqual } from '../../domain/policies';
 import { COMPENSATION, OffboardingRemovalSchema, type Removal } from '../../domain/removal';
 import { tenantSession } from '../../domain/session-policies';
-import type { ClusterPoliciesResult, Plan, PolicyResult } from '../../domain/workflow-state';
-import { tenantClients } from '../../shared/aws-clients';
+import type { ClusterPoliciesResult, AwsPlan, PolicyResult } from '../../domain/workflow-state';
+import { tenantClient } from '../../shared/aws-clients';
 import { awsCall, OwnershipError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { TenantOwnership, type OwnedObject } from '../registry/ownership';
@@ -49,8 +49,8 @@ export async function getPolicy(iam: IAMClient, arn: string, tenantId: string) {
   return (await lookUpTenantObject(`IAM policy '${arn}'`, tenantId, () => iam.send(new GetPolicyCommand({ PolicyArn: arn }))))?.Policy;
 }
 
-export async function ensureBackupPolicy(plan: Plan): Promise<PolicyResult> {
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-ensure'));
+export async function ensureBackupPolicy(plan: AwsPlan): Promise<PolicyResult> {
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'policy-ensure'));
   const document = backupPolicyDocument({
     partition: plan.target.partition,
     bucketName: plan.bucketName,
@@ -123,8 +123,8 @@ async function convergeVersion(iam: IAMClient, PolicyArn: string, PolicyDocument
  * Deletes the policy (detaching it from our principal first) only if this execution created it (compensation) or
  * it is the tenant's (offboarding, lambdas/domain/removal.ts).
  */
-export async function undoBackupPolicy(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'policy-undo'));
+export async function undoBackupPolicy(plan: AwsPlan, removal: Removal = COMPENSATION): Promise<UndoResult> {
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'policy-undo'));
   const ownership = await TenantOwnership.load(plan, removal);
   const key = resourceKey.policy(plan.target.accountId, plan.policyName);
   let policy;
@@ -174,7 +174,7 @@ interface ClusterPolicyTarget {
   registryKey: string;
 }
 
-const clusterTarget = (plan: Plan, key: ClusterPolicyKey): ClusterPolicyTarget => ({
+const clusterTarget = (plan: AwsPlan, key: ClusterPolicyKey): ClusterPolicyTarget => ({
   key,
   name: clusterPolicyName(plan.tenantId, key),
   arn: clusterPolicyArn(plan.target.partition, plan.target.accountId, plan.tenantId, key),
@@ -185,7 +185,7 @@ const clusterTarget = (plan: Plan, key: ClusterPolicyKey): ClusterPolicyTarget =
  * The cluster policies of the tenant that the registry knows (recorded, or an intent to create them): the removals
  * look only at those (the one registry read per step).
  */
-const knownClusterPolicies = (plan: Plan, ownership: TenantOwnership): ClusterPolicyKey[] =>
+const knownClusterPolicies = (plan: AwsPlan, ownership: TenantOwnership): ClusterPolicyKey[] =>
   CLUSTER_POLICY_KEYS.filter((k) => ownership.knows(clusterTarget(plan, k).registryKey));
 
 /**
@@ -195,12 +195,12 @@ const knownClusterPolicies = (plan: Plan, ownership: TenantOwnership): ClusterPo
  * IAM calls: first onboarding, one CreatePolicy per policy; later runs, GetPolicy and GetPolicyVersion per policy. The
  * registry: one write for the intents before the creates, one for the records after (none when nothing changed).
  */
-export async function ensureClusterPolicies(plan: Plan): Promise<ClusterPoliciesResult> {
+export async function ensureClusterPolicies(plan: AwsPlan): Promise<ClusterPoliciesResult> {
   const { mode, policies: wanted } = plan.clusterPolicies;
   const ownership = await TenantOwnership.load(plan);
   const stale = knownClusterPolicies(plan, ownership).filter((k) => !wanted.includes(k));
   if (wanted.length === 0 && stale.length === 0) return { mode, policies: [], removed: [] };
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'cluster-policies-ensure'));
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'cluster-policies-ensure'));
 
   // What the mode dropped first (it would count against the principal's ten-policy limit): the tenant's own only.
   const dropped = ownership.withRemoval(OffboardingRemovalSchema.parse({ mode: 'offboarding' }));
@@ -266,17 +266,17 @@ export async function ensureClusterPolicies(plan: Plan): Promise<ClusterPolicies
  * offboarding, every cluster policy it knows for the tenant (a policy of an earlier mode too); compensation, those
  * this execution intended to create or created. Nothing to look at: no AWS call.
  */
-export async function undoClusterPolicies(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
+export async function undoClusterPolicies(plan: AwsPlan, removal: Removal = COMPENSATION): Promise<UndoResult> {
   const ownership = await TenantOwnership.load(plan, removal);
   const known = knownClusterPolicies(plan, ownership);
   const keys = ownership.offboarding ? known : known.filter((k) => ownership.createdByThisExecution(clusterTarget(plan, k).registryKey, undefined));
   if (keys.length === 0) return { deleted: [], retained: [] };
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'cluster-policies-undo'));
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'cluster-policies-undo'));
   return removeClusterPolicies(iam, plan, ownership, keys.map((k) => clusterTarget(plan, k)));
 }
 
 /** Detaches from the plan's principal and deletes each policy `ownership.removal` allows; forgets them in one write. */
-async function removeClusterPolicies(iam: IAMClient, plan: Plan, ownership: TenantOwnership, targets: readonly ClusterPolicyTarget[]): Promise<UndoResult> {
+async function removeClusterPolicies(iam: IAMClient, plan: AwsPlan, ownership: TenantOwnership, targets: readonly ClusterPolicyTarget[]): Promise<UndoResult> {
   const result: UndoResult = { deleted: [], retained: [] };
   const forget: string[] = [];
   for (const t of targets) {
@@ -313,7 +313,7 @@ async function removeClusterPolicies(iam: IAMClient, plan: Plan, ownership: Tena
  * principal, or one the session may not touch (another tenant's mark: we never attached our policy to it) is nothing
  * to do; should the policy be attached anywhere else, DeletePolicy fails (DeleteConflict).
  */
-async function detachFromPrincipal(iam: IAMClient, plan: Plan, PolicyArn: string): Promise<void> {
+async function detachFromPrincipal(iam: IAMClient, plan: AwsPlan, PolicyArn: string): Promise<void> {
   try {
     await awsCall(() =>
       plan.credentialMode === 'sts'

@@ -29,7 +29,7 @@ import {
   TagUserCommand,
   UpdateAccessKeyCommand,
   UpdateAssumeRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
 } from '@aws-sdk/client-iam';
 import { clusterPolicyArn, managedPolicyLimitProblem } from '../../domain/cluster-policies';
 import { ACCESS_KEY_ID_TAG, resourceKey, roleArn, userArn } from '../../domain/names';
@@ -37,8 +37,8 @@ import type { Ownership } from '../../domain/ownership';
 import { mergePolicyStatements, paletteTrustPolicy, policyDocumentsEqual, trustPolicyProblem } from '../../domain/policies';
 import { COMPENSATION, type Removal, type RemovalDecision } from '../../domain/removal';
 import { tenantSession } from '../../domain/session-policies';
-import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
-import { tenantClients, tenantSecretsClient } from '../../shared/aws-clients';
+import type { PaletteIdentity, AwsPlan, PrincipalResult } from '../../domain/workflow-state';
+import { tenantClient, tenantSecretsClient } from '../../shared/aws-clients';
 import { awsCall, ManagedPolicyLimitError, MisconfigurationError, OwnershipError } from '../../shared/errors';
 import { describeSecret, secretTag } from '../../shared/secrets';
 import { TenantOwnership } from '../registry/ownership';
@@ -57,7 +57,7 @@ function decodeDocument(doc: string | undefined): unknown {
 }
 
 /** The managed policies the principal gets: the backup policy, then the plan's cluster policies. */
-export const wantedPolicyArns = (plan: Plan): string[] => [
+export const wantedPolicyArns = (plan: AwsPlan): string[] => [
   plan.policyArn,
   ...plan.clusterPolicies.policies.map((k) => clusterPolicyArn(plan.target.partition, plan.target.accountId, plan.tenantId, k)),
 ];
@@ -80,7 +80,7 @@ async function attachedPolicyArns(iam: IAMClient, kind: PrincipalKind, name: str
 }
 
 /** The ten-policy check: the principal's attached policies plus those we would add fit IAM's limit. */
-function checkPolicyLimit(plan: Plan, kind: PrincipalKind, name: string, attached: readonly string[]): void {
+function checkPolicyLimit(plan: AwsPlan, kind: PrincipalKind, name: string, attached: readonly string[]): void {
   const problem = managedPolicyLimitProblem({
     principal: `IAM ${kind.toLowerCase()} '${name}' in account ${plan.target.accountId}`,
     attached,
@@ -90,7 +90,7 @@ function checkPolicyLimit(plan: Plan, kind: PrincipalKind, name: string, attache
 }
 
 /** Attaches each wanted policy the principal does not hold yet (one call per policy, none when all are attached). */
-async function attachWantedPolicies(iam: IAMClient, plan: Plan, kind: PrincipalKind, name: string, attached: readonly string[]): Promise<void> {
+async function attachWantedPolicies(iam: IAMClient, plan: AwsPlan, kind: PrincipalKind, name: string, attached: readonly string[]): Promise<void> {
   for (const PolicyArn of wantedPolicyArns(plan)) {
     if (attached.includes(PolicyArn)) continue;
     await awsCall(() =>
@@ -101,8 +101,8 @@ async function attachWantedPolicies(iam: IAMClient, plan: Plan, kind: PrincipalK
   }
 }
 
-export async function ensureStsRole(plan: Plan, palette: PaletteIdentity): Promise<PrincipalResult> {
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'role-ensure'));
+export async function ensureStsRole(plan: AwsPlan, palette: PaletteIdentity): Promise<PrincipalResult> {
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'role-ensure'));
   const RoleName = plan.principalName;
   const trust = paletteTrustPolicy({
     partition: plan.target.partition,
@@ -191,7 +191,7 @@ interface AccessKeyState {
  * there is no moment without a usable stored key. On our own user every other key is removed (exactly one key); on
  * an adopted user only the key we stored before is, never a key it already had.
  */
-async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwnership, adoptedUser: boolean): Promise<AccessKeyState> {
+async function ensureAccessKey(iam: IAMClient, plan: AwsPlan, ownership: TenantOwnership, adoptedUser: boolean): Promise<AccessKeyState> {
   const UserName = plan.principalName;
   const keys = (await awsCall(() => iam.send(new ListAccessKeysCommand({ UserName })))).AccessKeyMetadata ?? [];
   const secret = await describeSecret(plan.accessKeySecretName, tenantSecretsClient(plan, 'access-key-write'));
@@ -245,8 +245,8 @@ async function ensureAccessKey(iam: IAMClient, plan: Plan, ownership: TenantOwne
   return keep;
 }
 
-export async function ensureStaticUser(plan: Plan): Promise<PrincipalResult> {
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'user-ensure'));
+export async function ensureStaticUser(plan: AwsPlan): Promise<PrincipalResult> {
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'user-ensure'));
   const UserName = plan.principalName;
   const ownership = await TenantOwnership.load(plan);
   const key = resourceKey.user(plan.target.accountId, UserName);
@@ -311,8 +311,8 @@ async function notOthers<T>(result: UndoResult, name: string, lookUp: () => Prom
   }
 }
 
-export async function undoPrincipal(plan: Plan, removal: Removal = COMPENSATION): Promise<UndoResult> {
-  const { iam } = tenantClients(plan.target, tenantSession(plan, 'principal-undo'));
+export async function undoPrincipal(plan: AwsPlan, removal: Removal = COMPENSATION): Promise<UndoResult> {
+  const iam = tenantClient(IAMClient, plan.target, tenantSession(plan, 'principal-undo'));
   const ownership = await TenantOwnership.load(plan, removal);
   const result: UndoResult = { deleted: [], retained: [] };
   const name = plan.principalName;

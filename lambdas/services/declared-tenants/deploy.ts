@@ -7,7 +7,7 @@
  * cause. Delete starts nothing: tenants outlive the stack.
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DECLARED_TENANTS_PHYSICAL_ID,
   declaredTenantExecutions,

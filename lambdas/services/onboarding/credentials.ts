@@ -1,6 +1,6 @@
 /** The AWS credentials Palette is given: the STS role + external ID, or the stored static access key. */
-import { z } from 'zod';
-import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
+import * as z from 'zod';
+import type { PaletteIdentity, AwsPlan, PrincipalResult } from '../../domain/workflow-state';
 import { tenantSecretsClient } from '../../shared/aws-clients';
 import { ConfigurationError } from '../../shared/errors';
 import { readSecretJson } from '../../shared/secrets';
@@ -13,7 +13,7 @@ export const AccessKeySecretSchema = z.object({ accessKeyId: z.string().min(1), 
  * session (`access-key-read`: this tenant's access key only): send it to Palette only, never return it.
  */
 export async function paletteAwsCredentials(
-  plan: Plan,
+  plan: AwsPlan,
   principal: PrincipalResult,
   palette: PaletteIdentity,
 ): Promise<AwsCloudAccount> {

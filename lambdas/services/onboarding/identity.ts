@@ -1,9 +1,9 @@
 /** Palette's STS identity: the AWS account it assumes roles from and this tenant's external ID. */
-import type { PaletteIdentity, Plan } from '../../domain/workflow-state';
+import type { AwsPlan, PaletteIdentity } from '../../domain/workflow-state';
 import { ConfigurationError } from '../../shared/errors';
 import { paletteScope } from './palette';
 
-export async function readPaletteIdentity(plan: Plan): Promise<PaletteIdentity> {
+export async function readPaletteIdentity(plan: AwsPlan): Promise<PaletteIdentity> {
   const sts = await paletteScope(plan).clouds.getAwsAccountSts(plan.target.partition);
   if (!sts.accountId || !/^\d{12}$/.test(sts.accountId)) {
     throw new ConfigurationError(

@@ -7,7 +7,7 @@
  * validation, with the same credentials, is the gate.
  */
 import { nextWaitSeconds } from '../../domain/readiness';
-import type { PaletteIdentity, Plan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
+import type { PaletteIdentity, AwsPlan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
 import { ReadinessTimeoutError } from '../../shared/errors';
 import { PaletteValidationError } from '../palette';
 import { paletteAwsCredentials } from './credentials';
@@ -29,7 +29,7 @@ export function readinessHint(reason: string): string {
 }
 
 export interface ReadinessInput {
-  plan: Plan;
+  plan: AwsPlan;
   palette: PaletteIdentity;
   principal: PrincipalResult;
   previous?: ReadinessResult;

@@ -5,7 +5,7 @@
  * would break STS for every tenant), see docs/platform-setup.md.
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsCall, ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 

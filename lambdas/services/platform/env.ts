@@ -3,7 +3,7 @@
  * two platform secrets. Kept apart from the shared schema because only the platform functions get these keys.
  * No SDK imports (the CDK side imports this module to build the functions' environment).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_SYSTEM_CREDENTIALS_SECRET_NAME } from '../../domain/platform';
 import { LambdaEnvSchema, parseEnvironment } from '../../shared/env';
 

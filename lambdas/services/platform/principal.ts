@@ -26,11 +26,11 @@ import {
   TagUserCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
-  type IAMClient,
+  IAMClient,
   type Tag,
   type User,
 } from '@aws-sdk/client-iam';
-import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ACCESS_KEY_ID_TAG, CREATED_BY_TAG } from '../../domain/names';
 import {
   StsKeySecretSchema,
@@ -44,14 +44,14 @@ import {
   type StsUserResult,
 } from '../../domain/platform';
 import { policyDocumentsEqual } from '../../domain/policies';
-import { homeClients } from '../../shared/aws-clients';
+import { homeClient } from '../../shared/aws-clients';
 import { awsCall, ConfigurationError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { describeSecret, ensureSecretValue, forceDeleteSecret, secretTag } from '../../shared/secrets';
 import { iamTags, orNoSuchEntity, tagsToAdd, tagValue } from '../aws/iam-util';
 import { getStsAccount, withSystemPalette } from './palette';
 
-const iam = (): IAMClient => homeClients().iam;
+const iam = (): IAMClient => homeClient(IAMClient);
 
 async function getUser(UserName: string): Promise<User | undefined> {
   return (await orNoSuchEntity(() => iam().send(new GetUserCommand({ UserName }))))?.User;
@@ -234,7 +234,7 @@ export async function cleanupAccessKeys(plan: PlatformPlan): Promise<KeyCleanupR
 async function previousSecretValue(secretId: string, accessKeyId: string): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined> {
   try {
     const out = await awsCall(() =>
-      homeClients().secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' })),
+      homeClient(SecretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' })),
     );
     const parsed = StsKeySecretSchema.safeParse(JSON.parse(out.SecretString ?? 'null'));
     return parsed.success && parsed.data.accessKeyId === accessKeyId ? parsed.data : undefined;

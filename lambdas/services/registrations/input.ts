@@ -2,7 +2,7 @@
  * The input of the one ensure-registration handler (the state machine passes it with Parameters): which kind to
  * ensure, the execution, the job (its plan), and for the AWS kinds Palette's identity and the AWS principal.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { REGISTRATION_KEYS, type RegistrationKey } from '../../domain/registrations';
 import { JobStateSchema, PaletteIdentitySchema, PrincipalResultSchema } from '../../domain/workflow-state';
 

@@ -15,7 +15,8 @@ export interface OffboardingTarget {
   /** The plan the removal steps work from (the latest onboarding's, for this execution); absent: nothing recorded. */
   plan?: Plan;
   status: TenantRecord['status'];
-  accountId: string;
+  /** The AWS account the tenant is bound to; null: it has none (no onboarding of it had an aws section). */
+  accountId: string | null;
   /** Registry keys the tenant owns. */
   resources: number;
 }
@@ -34,7 +35,7 @@ export async function offboardingTarget(tenantId: string, executionName: string,
     );
   }
   const owned = Object.keys(record.resources).length + Object.keys(record.intents).length;
-  const base = { status: record.status, accountId: record.accountId, resources: Object.keys(record.resources).length };
+  const base = { status: record.status, accountId: record.accountId ?? null, resources: Object.keys(record.resources).length };
   if (record.plan === undefined) {
     if (owned === 0) return base;
     throw new StateInputError(
@@ -49,7 +50,8 @@ export async function offboardingTarget(tenantId: string, executionName: string,
         'run its onboarding once more, then offboard it',
     );
   }
-  return { ...base, plan: { ...parsed.data, executionName } };
+  const plan: Plan = { ...parsed.data, executionName };
+  return { ...base, plan };
 }
 
 /**

@@ -27,7 +27,7 @@ import {
 } from '../../domain/tenant-record';
 import type { RegistryFacts } from '../../domain/ownership';
 import type { Plan } from '../../domain/workflow-state';
-import { homeClients } from '../../shared/aws-clients';
+import { homeDocumentClient } from '../../shared/document-client';
 import { loadEnv } from '../../shared/env';
 import { awsCall, OwnershipError, StateInputError, TenantBindingError, TenantBusyError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
@@ -38,7 +38,7 @@ const MAX_ATTEMPTS = 5;
 export const MAX_CAUSE = 2000;
 
 export const table = () => loadEnv().TENANT_REGISTRY_TABLE;
-export const db = () => homeClients().dynamodb;
+export const db = () => homeDocumentClient();
 export const isoNow = (now: Date) => now.toISOString();
 export const epochSeconds = (now: Date) => Math.floor(now.getTime() / 1000);
 export const isConditionFailure = (e: unknown) => e instanceof Error && e.name === 'ConditionalCheckFailedException';
@@ -126,8 +126,7 @@ export async function acquireTenant(plan: Plan, executionName: string, request?:
                 pk: tenantPk(plan.tenantId),
                 type: 'tenant',
                 tenantId: plan.tenantId,
-                accountId: plan.target.accountId,
-                partition: plan.target.partition,
+                ...(plan.target ? { accountId: plan.target.accountId, partition: plan.target.partition } : {}),
                 ...(plan.projectUid ? { projectUid: plan.projectUid } : {}),
                 status: 'ONBOARDING',
                 version: 1,
@@ -156,16 +155,22 @@ export async function acquireTenant(plan: Plan, executionName: string, request?:
             `${new Date(record.lease.expiresAt * 1000).toISOString()}); this execution changed nothing — wait for it to finish`,
         );
       }
-      // A tenant that owns nothing may be bound anew (bindingProblem allowed it): rebind it to this request.
+      // A tenant that owns nothing may be bound anew (bindingProblem allowed it): rebind it to this request. What the
+      // request does not name (no aws section, tenant scope) is no longer bound.
+      const unbound = [...(plan.target ? [] : ['accountId', '#partition']), ...(plan.projectUid ? [] : ['projectUid'])];
       await awsCall(() =>
         db().send(
           new UpdateCommand({
             TableName: table(),
             Key: { pk: tenantPk(plan.tenantId) },
             UpdateExpression:
-              'SET #lease = :lease, #status = :status, lastExecution = :last, #plan = :plan, updatedAt = :now, accountId = :account, #partition = :partition' +
+              'SET #lease = :lease, #status = :status, lastExecution = :last, #plan = :plan, updatedAt = :now' +
+              // The AWS binding is set by the first request with an aws section; bindingProblem refused a request
+              // without one for a tenant bound to an account (unless rebindable: then the binding goes).
+              (plan.target ? ', accountId = :account, #partition = :partition' : '') +
               (request ? ', #request = :request' : '') +
-              (plan.projectUid ? ', projectUid = :project ' : ' REMOVE projectUid') +
+              (plan.projectUid ? ', projectUid = :project' : '') +
+              (unbound.length > 0 ? ` REMOVE ${unbound.join(', ')}` : '') +
               ' ADD version :one',
             ConditionExpression: 'version = :version',
             ExpressionAttributeNames: { '#lease': 'lease', '#status': 'status', '#partition': 'partition', '#plan': 'plan', ...(request ? { '#request': 'request' } : {}) },
@@ -176,8 +181,7 @@ export async function acquireTenant(plan: Plan, executionName: string, request?:
               ':plan': plan,
               ...(request ? { ':request': request } : {}),
               ':now': isoNow(now),
-              ':account': plan.target.accountId,
-              ':partition': plan.target.partition,
+              ...(plan.target ? { ':account': plan.target.accountId, ':partition': plan.target.partition } : {}),
               ':version': record.version,
               ':one': 1,
               ...(plan.projectUid ? { ':project': plan.projectUid } : {}),

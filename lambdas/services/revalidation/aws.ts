@@ -24,7 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { BucketObservation, PolicyObservation, RoleObservation, UserObservation } from '../../domain/drift';
-import type { Plan } from '../../domain/workflow-state';
+import type { AwsPlan } from '../../domain/workflow-state';
 import { awsCall, OwnershipError } from '../../shared/errors';
 import { lookUpTenantObject, tagMap } from '../aws/iam-util';
 
@@ -83,7 +83,7 @@ export async function observeBucket(s3: S3Client, Bucket: string): Promise<Bucke
  * A look-up through the tenant's session: NoSuchEntity is undefined, another tenant's mark (the session may not read
  * it: OwnershipError) is 'foreign'.
  */
-async function lookUp<T>(what: string, plan: Plan, fn: () => Promise<T>): Promise<T | undefined | 'foreign'> {
+async function lookUp<T>(what: string, plan: AwsPlan, fn: () => Promise<T>): Promise<T | undefined | 'foreign'> {
   try {
     return await lookUpTenantObject(what, plan.tenantId, fn);
   } catch (e) {
@@ -96,7 +96,7 @@ async function lookUp<T>(what: string, plan: Plan, fn: () => Promise<T>): Promis
 const decoded = (doc: string | undefined): string => (doc ? decodeURIComponent(doc) : '{}');
 
 /** The role's trust policy and marks (sts). */
-export async function observeRole(iam: IAMClient, plan: Plan): Promise<RoleObservation> {
+export async function observeRole(iam: IAMClient, plan: AwsPlan): Promise<RoleObservation> {
   const RoleName = plan.principalName;
   const found = await lookUp(`IAM role '${RoleName}'`, plan, () => iam.send(new GetRoleCommand({ RoleName })));
   if (found === 'foreign') return { foreign: true };
@@ -105,7 +105,7 @@ export async function observeRole(iam: IAMClient, plan: Plan): Promise<RoleObser
 }
 
 /** The user's marks and access keys (static). */
-export async function observeUser(iam: IAMClient, plan: Plan): Promise<UserObservation> {
+export async function observeUser(iam: IAMClient, plan: AwsPlan): Promise<UserObservation> {
   const UserName = plan.principalName;
   const found = await lookUp(`IAM user '${UserName}'`, plan, () => iam.send(new GetUserCommand({ UserName })));
   if (found === 'foreign') return { foreign: true };
@@ -124,7 +124,7 @@ export async function observeUser(iam: IAMClient, plan: Plan): Promise<UserObser
  * The backup policy: its marks, its default version's document, and whether it is attached to the tenant's role / user
  * (`principalExists` false: not asked, the principal is gone).
  */
-export async function observePolicy(iam: IAMClient, plan: Plan, principalExists: boolean): Promise<PolicyObservation> {
+export async function observePolicy(iam: IAMClient, plan: AwsPlan, principalExists: boolean): Promise<PolicyObservation> {
   const PolicyArn = plan.policyArn;
   const found = await lookUp(`IAM policy '${PolicyArn}'`, plan, () => iam.send(new GetPolicyCommand({ PolicyArn })));
   if (found === 'foreign') return { foreign: true };

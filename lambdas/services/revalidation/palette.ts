@@ -16,7 +16,7 @@ import {
 import { resourceKey, roleArn } from '../../domain/names';
 import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../domain/registrations';
 import type { TenantRecord } from '../../domain/tenant-record';
-import type { PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
+import type { AwsPlan, PaletteIdentity, Plan, PrincipalResult } from '../../domain/workflow-state';
 import { paletteAwsCredentials } from '../onboarding/credentials';
 import { paletteScope } from '../onboarding/palette';
 import { PaletteValidationError, type ApiKey } from '../palette';
@@ -54,7 +54,7 @@ export async function registrationsFindings(plan: Plan, record: TenantRecord, se
  * The credentials Palette was given, as the registry records them: the role (sts) or the secret holding the static
  * key. Undefined when the registry does not record the principal (nothing to validate).
  */
-export function recordedPrincipal(plan: Plan, record: TenantRecord): PrincipalResult | undefined {
+export function recordedPrincipal(plan: AwsPlan, record: TenantRecord): PrincipalResult | undefined {
   const { accountId, partition } = plan.target;
   if (plan.credentialMode === 'sts') {
     const role = record.resources[resourceKey.role(accountId, plan.principalName)];
@@ -73,7 +73,7 @@ export function recordedPrincipal(plan: Plan, record: TenantRecord): PrincipalRe
  * them (`/v1/clouds/aws/s3/validate`), as the readiness gate asked at onboarding. Only Palette's "invalid" answer
  * (PaletteValidationError) is a finding; anything else (throttling, an outage, a revoked API key) is thrown.
  */
-export async function paletteValidationFindings(plan: Plan, principal: PrincipalResult, palette: PaletteIdentity): Promise<Finding[]> {
+export async function paletteValidationFindings(plan: AwsPlan, principal: PrincipalResult, palette: PaletteIdentity): Promise<Finding[]> {
   const principalKey = plan.credentialMode === 'sts' ? resourceKey.role(plan.target.accountId, plan.principalName) : resourceKey.user(plan.target.accountId, plan.principalName);
   let credentials;
   try {

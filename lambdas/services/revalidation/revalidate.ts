@@ -7,6 +7,8 @@
  * out; a permanent one (e.g. Palette refuses the API key) ends this tenant's check as `failed` with the reason, and
  * the other tenants of the run are checked all the same.
  */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   bucketFindings,
   MAX_REASON,
@@ -20,8 +22,8 @@ import { resourceKey } from '../../domain/names';
 import { backupPolicyDocument } from '../../domain/policies';
 import { tenantSession } from '../../domain/session-policies';
 import type { TenantRecord } from '../../domain/tenant-record';
-import type { PaletteIdentity, Plan } from '../../domain/workflow-state';
-import { tenantClients } from '../../shared/aws-clients';
+import { hasAwsPart, type PaletteIdentity, type Plan } from '../../domain/workflow-state';
+import { tenantClient } from '../../shared/aws-clients';
 import { classifyAwsError } from '../../shared/errors';
 import { hasClassifiedName, isRetryableError } from '../../shared/retryable-errors';
 import { logger } from '../../shared/logger';
@@ -62,8 +64,11 @@ export async function revalidateTenant(tenantId: string, executionName: string, 
 }
 
 async function collectFindings(plan: Plan, record: TenantRecord, settings: RevalidationSettings, now: Date): Promise<Finding[]> {
+  // A tenant with no AWS part (its request has no aws section) has only its Palette registrations to check.
+  if (!hasAwsPart(plan)) return registrationsFindings(plan, record, settings, now);
   const { accountId, partition, region } = plan.target;
-  const clients = tenantClients(plan.target, tenantSession(plan, 'revalidate'));
+  const session = tenantSession(plan, 'revalidate');
+  const iam = tenantClient(IAMClient, plan.target, session);
   const adopted = (key: string) => record.resources[key]?.adopted === true;
   const marks = { tenantId: plan.tenantId, deploymentId: plan.deploymentId };
   const sts = plan.credentialMode === 'sts';
@@ -73,14 +78,14 @@ async function collectFindings(plan: Plan, record: TenantRecord, settings: Reval
 
   // Palette's identity is read now: its external ID for the tenant may have been rotated since the onboarding.
   const [bucket, role, user, identity] = await Promise.all([
-    observeBucket(clients.s3ForRegion(region), plan.bucketName),
-    sts ? observeRole(clients.iam, plan) : Promise.resolve(undefined),
-    sts ? Promise.resolve(undefined) : observeUser(clients.iam, plan),
+    observeBucket(tenantClient(S3Client, plan.target, session, region), plan.bucketName),
+    sts ? observeRole(iam, plan) : Promise.resolve(undefined),
+    sts ? Promise.resolve(undefined) : observeUser(iam, plan),
     sts ? readPaletteIdentity(plan) : Promise.resolve(undefined),
   ]);
   const principal = role ?? user;
   const principalExists = principal !== undefined && 'exists' in principal && principal.exists;
-  const policy = await observePolicy(clients.iam, plan, principalExists);
+  const policy = await observePolicy(iam, plan, principalExists);
 
   const findings: Finding[] = [
     ...bucketFindings(

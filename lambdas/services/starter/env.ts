@@ -5,7 +5,7 @@
  * one (no Palette endpoint, no registry). No SDK imports: the CDK side imports this module to type the
  * starter's environment (cdk/lib/constructs/onboarding-trigger.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseTenantIdSource, templateIssues, type TenantIdSource } from '../../domain/account-vending';
 import { LambdaEnvSchema, parseEnvironment } from '../../shared/env';
 

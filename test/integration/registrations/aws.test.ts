@@ -4,7 +4,7 @@
  * location's isDefault, and what adopting keeps.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { Plan, PrincipalResult } from '../../../lambdas/domain/workflow-state';
+import type { AwsPlan, PrincipalResult } from '../../../lambdas/domain/workflow-state';
 import { StateInputError } from '../../../lambdas/shared/errors';
 import { ensureRegistration } from '../../../lambdas/services/registrations';
 import {
@@ -37,7 +37,7 @@ useSandbox();
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A static principal of the plan's tenant: its access key stored in the home account (what EnsureStaticUser returns). */
-async function staticPrincipal(plan: Plan, key: { accessKeyId: string; secretAccessKey: string }): Promise<PrincipalResult> {
+async function staticPrincipal(plan: AwsPlan, key: { accessKeyId: string; secretAccessKey: string }): Promise<PrincipalResult> {
   secretValues.push(key.secretAccessKey);
   const credentialsSecretArn = await createSecret(plan.accessKeySecretName, key);
   return {

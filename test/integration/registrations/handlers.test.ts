@@ -7,7 +7,7 @@ import { CompensationError, StateInputError, VerificationError } from '../../../
 import { handler as ensureHandler } from '../../../lambdas/handlers/ensure-registration';
 import { handler as undoHandler } from '../../../lambdas/handlers/undo-registrations';
 import { handler as verifyHandler } from '../../../lambdas/handlers/verify-registrations';
-import type { Plan } from '../../../lambdas/domain/workflow-state';
+import type { AwsPlan } from '../../../lambdas/domain/workflow-state';
 import { registry } from './fake-registry';
 import {
   api,
@@ -29,7 +29,7 @@ vi.mock('../../../lambdas/services/registry/tenant-registry', () => import('./fa
 useSandbox();
 
 /** The input the state machine passes (Parameters) to the ensure step of `registration`. */
-const ensureInput = (plan: Plan, registration: string) => {
+const ensureInput = (plan: AwsPlan, registration: string) => {
   registry.acquire(plan.tenantId, plan.executionName);
   return {
     registration,
@@ -40,7 +40,7 @@ const ensureInput = (plan: Plan, registration: string) => {
   };
 };
 /** The whole state document (what verify and undo receive). */
-const stateOf = (plan: Plan, registrations: Record<string, unknown> = {}) => {
+const stateOf = (plan: AwsPlan, registrations: Record<string, unknown> = {}) => {
   registry.acquire(plan.tenantId, plan.executionName);
   return { execution: { name: plan.executionName }, job: { plan, request: {} }, registrations, other: { kept: true } };
 };
@@ -157,7 +157,7 @@ describe('undo-registrations', () => {
     const t = await newTenant();
     const plan = planFor(t.id, { apiKey: {} });
     const key = await ensure('apiKey', plan);
-    const broken: Plan = { ...plan, projectUid: 'no-such-project' };
+    const broken: AwsPlan = { ...plan, projectUid: 'no-such-project' };
     // Act
     const error = await failure(undoHandler(stateOf(broken)));
     // Assess

@@ -33,9 +33,10 @@ import { paletteFetch } from '../../../local/palette/http';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../../local/sandbox';
 import { CREATED_BY_TAG, MANAGED_BY_TAG, TENANT_TAG } from '../../../lambdas/domain/names';
 import { buildPlan } from '../../../lambdas/domain/plan';
+import { awsPlan } from '../../aws-plan';
 import type { RegistrationKey } from '../../../lambdas/domain/registrations';
 import { opensshRsaPublicKey } from '../../../lambdas/domain/ssh';
-import type { PaletteIdentity, Plan, PrincipalResult } from '../../../lambdas/domain/workflow-state';
+import { hasAwsPart, type AwsPlan, type PaletteIdentity, type Plan, type PrincipalResult } from '../../../lambdas/domain/workflow-state';
 import { resetEnvCache } from '../../../lambdas/shared/env';
 import { PaletteClient } from '../../../lambdas/services/palette';
 import {
@@ -299,9 +300,9 @@ export interface PlanOptions {
 }
 
 /** The plan of a request for `tenantId` with these extra sections, made for execution `exec`. */
-export function planFor(tenantId: string, sections: Record<string, unknown> = {}, opts: PlanOptions = {}): Plan {
+export function planFor(tenantId: string, sections: Record<string, unknown> = {}, opts: PlanOptions = {}): AwsPlan {
   const exec = opts.exec ?? newExec(tenantId);
-  return buildPlan(
+  return awsPlan(buildPlan(
     {
       tenantId,
       aws: { accountId: TARGET_ACCOUNT, region: 'us-east-1', credentialMode: opts.credentialMode ?? 'sts' },
@@ -309,18 +310,18 @@ export function planFor(tenantId: string, sections: Record<string, unknown> = {}
       ...sections,
     },
     { homeAccountId: h().sb.aws.accountId, deploymentId: DEPLOYMENT, defaultReadinessSeconds: 60, executionName: exec },
-  ).plan;
+  ).plan);
 }
 
 /** The same request as `plan`, for another execution. */
-export const rerun = (plan: Plan, exec = newExec(plan.tenantId)): Plan => ({
+export const rerun = <P extends Plan>(plan: P, exec = newExec(plan.tenantId)): P => ({
   ...structuredClone(plan),
   executionName: exec,
   tags: { ...plan.tags, [CREATED_BY_TAG]: exec },
 });
 
 /** The STS principal of the plan's tenant (what EnsureStsRole returns). */
-export const stsPrincipal = (plan: Plan): PrincipalResult => {
+export const stsPrincipal = (plan: AwsPlan): PrincipalResult => {
   const arn = `arn:aws:iam::${plan.target.accountId}:role/palette-onboarding/${plan.principalName}`;
   return { kind: 'sts', arn, roleArn: arn, created: true };
 };
@@ -335,7 +336,7 @@ export async function ensure<K extends RegistrationKey>(
   return ensureRegistration(key, {
     plan,
     palette: h().identity,
-    principal: extra.principal ?? stsPrincipal(plan),
+    ...(hasAwsPart(plan) ? { principal: extra.principal ?? stsPrincipal(plan) } : {}),
     ...(extra.now ? { now: extra.now } : {}),
   });
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REGISTRATION_KEYS, type RegistrationKey } from '../../../lambdas/domain/registrations';
-import type { Plan } from '../../../lambdas/domain/workflow-state';
+import type { AwsPlan } from '../../../lambdas/domain/workflow-state';
 import { OwnershipError } from '../../../lambdas/shared/errors';
 import { registrationRegistryKey } from '../../../lambdas/services/registrations';
 import { registry } from './fake-registry';
@@ -53,17 +53,17 @@ interface KindCase {
   path(uid: string): string;
   createPath: string;
   /** The object's body as someone else would create it, with the spec our plan wants. */
-  body(t: TestTenant, plan: Plan, name: string, annotations: Record<string, string>): Json;
+  body(t: TestTenant, plan: AwsPlan, name: string, annotations: Record<string, string>): Json;
   /** Makes the stored spec drift (changes the GET view before it is PUT back); `converged` checks it is back. */
   drift(view: Json): void;
-  converged(view: Json, plan: Plan): void;
+  converged(view: Json, plan: AwsPlan): void;
   /** PUT body from a GET view (default: the view itself). */
   putBody?(view: Json): Json;
   /** Makes the workflow hold the value of a key someone else created (API keys: otherwise never adopted). */
   holdValue?(t: TestTenant, created: { uid: string; apiKey?: string }, tags: Record<string, string>): Promise<void>;
 }
 
-const sts = (plan: Plan) => ({ credentialType: 'sts', partition: 'aws', sts: { arn: stsPrincipal(plan).roleArn, externalId: h().identity.externalId } });
+const sts = (plan: AwsPlan) => ({ credentialType: 'sts', partition: 'aws', sts: { arn: stsPrincipal(plan).roleArn, externalId: h().identity.externalId } });
 const PUBLIC_KEY = newPublicKey('ops@laptop');
 
 const CASES: KindCase[] = [
@@ -227,7 +227,7 @@ describe.each(CASES)('$key', (c) => {
   }
   const view = (uid: string) => getJson<Json>(c.path(uid));
   const annotationsOf = async (uid: string) => (await view(uid)).metadata.annotations as Record<string, string>;
-  const someoneCreates = async (t: TestTenant, plan: Plan, name: string, annotations: Record<string, string>) => rawCreate(c.createPath, c.body(t, plan, name, annotations));
+  const someoneCreates = async (t: TestTenant, plan: AwsPlan, name: string, annotations: Record<string, string>) => rawCreate(c.createPath, c.body(t, plan, name, annotations));
 
   it('creates it with the marks: tenant, managed-by (this deployment), created-by (this execution); recorded as created', async () => {
     // Prepare

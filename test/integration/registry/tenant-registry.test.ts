@@ -50,12 +50,18 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-function plan(tenantId: string, executionName: string, over: { accountId?: string; bucket?: string; projectUid?: string; cloudAccountName?: string } = {}): Plan {
+function plan(
+  tenantId: string,
+  executionName: string,
+  over: { accountId?: string; bucket?: string; projectUid?: string; cloudAccountName?: string; noAws?: boolean } = {},
+): Plan {
   return buildPlan(
     {
       tenantId,
       ...(over.projectUid ? { palette: { projectUid: over.projectUid } } : {}),
-      aws: { accountId: over.accountId ?? '111111111111', region: 'us-east-1', credentialMode: 'sts', ...(over.bucket ? { bucket: { name: over.bucket } } : {}) },
+      ...(over.noAws
+        ? { sshKey: { generate: {} } }
+        : { aws: { accountId: over.accountId ?? '111111111111', region: 'us-east-1', credentialMode: 'sts', ...(over.bucket ? { bucket: { name: over.bucket } } : {}) } }),
       ...(over.cloudAccountName ? { register: { cloudAccount: { name: over.cloudAccountName } } } : {}),
     },
     {
@@ -156,6 +162,29 @@ describe('binding and lease', () => {
     await acquireTenant(plan('rebind-a', 'rebind-a-2', { accountId: '333333333333' }), 'rebind-a-2');
     // Assess
     expect(await getTenant('rebind-a')).toMatchObject({ accountId: '333333333333', lease: { executionName: 'rebind-a-2' } });
+  });
+
+  it('a tenant with no aws section is bound to no account; its first request with one binds it; after that the aws section stays', async () => {
+    // Prepare: an SSH-key-only tenant.
+    await acquireTenant(plan('noaws-a', 'noaws-a-1', { noAws: true }), 'noaws-a-1');
+    await recordResource('noaws-a', 'noaws-a-1', 'palette:tenant:ssh-key/noaws-a-ssh', { part: 'sshKey', id: 'uid-1', name: 'noaws-a-ssh', adopted: false });
+    await releaseTenant(plan('noaws-a', 'noaws-a-1', { noAws: true }), 'noaws-a-1', { result: 'SUCCEEDED' });
+    const unbound = await getTenant('noaws-a');
+    expect(unbound?.accountId).toBeUndefined();
+    expect(unbound?.partition).toBeUndefined();
+    // Act: the tenant gets an AWS part.
+    await acquireTenant(plan('noaws-a', 'noaws-a-2'), 'noaws-a-2');
+    await recordResource('noaws-a', 'noaws-a-2', 's3:aws:bucket/y', { part: 'bucket', id: 'arn:aws:s3:::y', name: 'y', adopted: false });
+    await releaseTenant(plan('noaws-a', 'noaws-a-2'), 'noaws-a-2', { result: 'SUCCEEDED' });
+    // Assess: bound now; a request without the aws section would leave the AWS resources unmanaged: refused, nothing written.
+    expect(await getTenant('noaws-a')).toMatchObject({ accountId: '111111111111', partition: 'aws' });
+    const before = await getTenant('noaws-a');
+    const withoutAws = plan('noaws-a', 'noaws-a-3', { noAws: true });
+    for (const error of [await checkAdmission(withoutAws).catch((e: unknown) => e), await acquireTenant(withoutAws, 'noaws-a-3').catch((e: unknown) => e)]) {
+      expect(error).toBeInstanceOf(TenantBindingError);
+      expect((error as Error).message).toMatch(/AWS account 111111111111, but the request has no aws section \(aws\)/);
+    }
+    expect(await getTenant('noaws-a')).toEqual(before);
   });
 });
 

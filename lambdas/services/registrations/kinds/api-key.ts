@@ -17,7 +17,7 @@
  * `find` needs no secret (re-validation, verification and undo use it): while two keys of the tenant exist it returns
  * the one that expires first, which is the old key until the renewal is finished.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiKeyNames, apiKeyRenewal, defaultRenewWithinDays, renewalName, type RenewalDecision } from '../../../domain/credential-changes';
 import { resourceKey } from '../../../domain/names';
 import { marksOf, marksToApply } from '../../../domain/ownership';

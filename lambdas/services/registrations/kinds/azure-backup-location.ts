@@ -2,7 +2,7 @@
  * The Azure backup location: a blob container with the app registration read from the tenant's secret.
  * Validated with Palette's Azure account validate before every create or update.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { locationClientCloud } from '../../../domain/azure-rules';
 import type { AzureCloudAccount, AzureLocation } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';

@@ -27,13 +27,13 @@ export const backupLocation = locationReconciler<'backupLocation', S3Config, Loc
   type: 's3',
   endpoints: (scope) => scope.backupLocations.s3,
   async desired(ctx) {
-    const { palette, principal } = awsInputs(ctx);
-    const credentials = await paletteAwsCredentials(ctx.plan, principal, palette);
+    const { palette, principal, plan } = awsInputs(ctx);
+    const credentials = await paletteAwsCredentials(plan, principal, palette);
     const e = ctx.entry;
     return {
       config: {
-        bucketName: ctx.plan.bucketName,
-        region: ctx.plan.target.region,
+        bucketName: plan.bucketName,
+        region: plan.target.region,
         credentials,
         ...(e.s3Url ? { s3Url: e.s3Url } : {}),
         ...(e.forcePathStyle !== undefined ? { s3ForcePathStyle: e.forcePathStyle } : {}),

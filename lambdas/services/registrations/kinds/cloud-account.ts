@@ -6,18 +6,20 @@
 import { StateInputError } from '../../../shared/errors';
 import type { AwsAccount, AwsCloudAccount } from '../../palette';
 import { paletteAwsCredentials, sameCredentials } from '../../onboarding/credentials';
+import { hasAwsPart, type AwsPlan } from '../../../domain/workflow-state';
 import type { KindContext, Reconciler } from '../types';
 
-/** Palette's identity and the principal, which the AWS kinds need (the handler input carries them). */
-export function awsInputs<K extends 'cloudAccount' | 'backupLocation'>(ctx: KindContext<K>): NonNullable<KindContext<K>['aws']> {
+/** The plan's AWS part, Palette's identity and the principal, which the AWS kinds need (the handler input carries them). */
+export function awsInputs<K extends 'cloudAccount' | 'backupLocation'>(ctx: KindContext<K>): NonNullable<KindContext<K>['aws']> & { plan: AwsPlan } {
   if (!ctx.aws) throw new StateInputError(`${ctx.key}: the step input has no palette identity and principal`);
-  return ctx.aws;
+  if (!hasAwsPart(ctx.plan)) throw new StateInputError(`${ctx.key}: the plan has no AWS part (the request has no aws section)`);
+  return { ...ctx.aws, plan: ctx.plan };
 }
 
 export const cloudAccount: Reconciler<'cloudAccount', AwsAccount, AwsCloudAccount> = {
   async desired(ctx) {
-    const { palette, principal } = awsInputs(ctx);
-    return paletteAwsCredentials(ctx.plan, principal, palette);
+    const { palette, principal, plan } = awsInputs(ctx);
+    return paletteAwsCredentials(plan, principal, palette);
   },
 
   async find(ctx) {

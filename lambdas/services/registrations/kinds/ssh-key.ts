@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceKey } from '../../../domain/names';
 import { opensshRsaPublicKey, parseOpenSshPublicKey, sameOpenSshKey, sshFingerprint } from '../../../domain/ssh';
 import { ConfigurationError, RequestValidationError, SshKeyConflictError } from '../../../shared/errors';
