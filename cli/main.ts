@@ -140,6 +140,17 @@ export function tsxCommand(): [string, string] {
   return [process.execPath, createRequire(import.meta.url).resolve('tsx/cli')];
 }
 
+/**
+ * `--local`: the sandbox must be running (localPreflight), then `script` runs with `args` in a child process (tsx), and
+ * its exit code is the command's.
+ */
+async function runLocalScript(script: string, args: readonly string[], io: CliIO, deps: CliDeps): Promise<number> {
+  const blocked = await localPreflight(io, deps);
+  if (blocked !== undefined) return blocked;
+  const [node, tsx] = tsxCommand();
+  return (deps.run ?? runChild)(node, [tsx, script, ...args], { cwd: io.cwd });
+}
+
 const errorText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
 
 async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, deps: CliDeps): Promise<number> {
@@ -149,13 +160,7 @@ async function start(cmd: Extract<Command, { command: 'start' }>, io: CliIO, dep
   validateRequest(raw, cmd.file);
   const name = executionNameFor(raw, cmd.rerun);
 
-  if (cmd.local) {
-    const blocked = await localPreflight(io, deps);
-    if (blocked !== undefined) return blocked;
-    const [node, tsx] = tsxCommand();
-    const args = [tsx, RUN_LOCAL_SCRIPT, file, ...(cmd.json ? ['--json'] : []), ...(cmd.rerun ? ['--rerun', cmd.rerun] : [])];
-    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
-  }
+  if (cmd.local) return runLocalScript(RUN_LOCAL_SCRIPT, [file, ...(cmd.json ? ['--json'] : []), ...(cmd.rerun ? ['--rerun', cmd.rerun] : [])], io, deps);
 
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, ONBOARDING_TARGET, stackLookup(cmd.region, io.env, deps));
   return startAndFollow(smArn, name, raw, cmd, io, deps, {
@@ -173,18 +178,13 @@ async function startMany(cmd: Extract<Command, { command: 'start' }>, many: Bulk
   const path = isAbsolute(cmd.file) ? cmd.file : resolve(io.cwd, cmd.file);
   const entries = readManifest(path);
   if (cmd.local) {
-    const blocked = await localPreflight(io, deps);
-    if (blocked !== undefined) return blocked;
-    const [node, tsx] = tsxCommand();
     const args = [
-      tsx,
-      BULK_LOCAL_SCRIPT,
       path,
       ...(many.maxConcurrency !== undefined ? ['--concurrency', String(many.maxConcurrency)] : []),
       ...(many.toleratedFailurePercentage !== undefined ? ['--tolerate', String(many.toleratedFailurePercentage)] : []),
       ...(cmd.json ? ['--json'] : []),
     ];
-    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+    return runLocalScript(BULK_LOCAL_SCRIPT, args, io, deps);
   }
   const lookup = stackLookup(cmd.region, io.env, deps);
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, BULK_TARGET, lookup);
@@ -282,16 +282,13 @@ async function startAndFollow(
 async function offboard(cmd: Extract<Command, { command: 'offboard' }>, io: CliIO, deps: CliDeps): Promise<number> {
   const request = offboardingRequest(cmd.tenantId, { deleteBucket: cmd.deleteBucket, purgeBucket: cmd.purgeBucket, force: cmd.force });
   if (cmd.local) {
-    const blocked = await localPreflight(io, deps);
-    if (blocked !== undefined) return blocked;
-    const [node, tsx] = tsxCommand();
     const flags = [
       ...(cmd.deleteBucket ? ['--delete-bucket'] : []),
       ...(cmd.purgeBucket ? ['--purge-bucket'] : []),
       ...(cmd.force ? ['--force'] : []),
       ...(cmd.json ? ['--json'] : []),
     ];
-    return (deps.run ?? runChild)(node, [tsx, OFFBOARD_LOCAL_SCRIPT, request.tenantId, ...flags], { cwd: io.cwd });
+    return runLocalScript(OFFBOARD_LOCAL_SCRIPT, [request.tenantId, ...flags], io, deps);
   }
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, OFFBOARDING_TARGET, stackLookup(cmd.region, io.env, deps));
   return startAndFollow(smArn, offboardingExecutionName(request.tenantId), request, cmd, io, deps, {
@@ -307,11 +304,8 @@ async function offboard(cmd: Extract<Command, { command: 'offboard' }>, io: CliI
 async function revalidate(cmd: Extract<Command, { command: 'revalidate' }>, io: CliIO, deps: CliDeps): Promise<number> {
   const request = revalidationRequest(cmd.tenantId, cmd.remediate);
   if (cmd.local) {
-    const blocked = await localPreflight(io, deps);
-    if (blocked !== undefined) return blocked;
-    const [node, tsx] = tsxCommand();
-    const args = [tsx, REVALIDATE_LOCAL_SCRIPT, ...(request.tenantId ? [request.tenantId] : []), ...(cmd.remediate ? ['--remediate'] : []), ...(cmd.json ? ['--json'] : [])];
-    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+    const args = [...(request.tenantId ? [request.tenantId] : []), ...(cmd.remediate ? ['--remediate'] : []), ...(cmd.json ? ['--json'] : [])];
+    return runLocalScript(REVALIDATE_LOCAL_SCRIPT, args, io, deps);
   }
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, REVALIDATION_TARGET, stackLookup(cmd.region, io.env, deps));
   const name = revalidationExecutionName(request.tenantId);
@@ -345,18 +339,13 @@ async function platformSetup(cmd: Extract<Command, { command: 'platform-setup' }
     (cmd.json ? io.stderr : io.stdout).write(helmValuesMessage(written));
   }
   if (cmd.local) {
-    const blocked = await localPreflight(io, deps);
-    if (blocked !== undefined) return blocked;
-    const [node, tsx] = tsxCommand();
     const args = [
-      tsx,
-      PLATFORM_SETUP_LOCAL_SCRIPT,
       ...(cmd.rotate ? ['--rotate'] : []),
       ...(cmd.takeOver ? ['--take-over'] : []),
       ...(proxy ? ['--reverse-proxy', proxy] : []),
       ...(cmd.json ? ['--json'] : []),
     ];
-    return (deps.run ?? runChild)(node, args, { cwd: io.cwd });
+    return runLocalScript(PLATFORM_SETUP_LOCAL_SCRIPT, args, io, deps);
   }
   const smArn = await resolveStateMachineArn(cmd.stateMachineArn, io.env, PLATFORM_SETUP_TARGET, stackLookup(cmd.region, io.env, deps));
   const input = { ...(cmd.rotate ? { rotateAccessKey: true } : {}), ...(cmd.takeOver ? { takeOver: true } : {}) };
