@@ -109,7 +109,7 @@ export const TARGETS: BenchTarget[] = [
     title: `P1 onboarding latency: wall time / critical-path lower bound (target ≤ ${GOALS.P1_LATENCY_RATIO})`,
     run: async (o) => (await import('./onboarding-latency')).onboardingLatency(o),
   },
-  pluginTarget('P2', 'P2 fleet', 'fleet.ts', 'fleetBench'),
+  { ...pluginTarget('P2', 'P2 fleet: Palette calls per second on the binding prefix / its limit (target ≥ 0.9)', 'fleet.ts', 'fleetBench'), atLeast: true },
   pluginTarget('P3', 'P3 cold start', 'cold-start.ts', 'coldStartBench'),
   {
     id: 'P4',
@@ -173,7 +173,7 @@ export function parseBenchArgs(argv: readonly string[], known: readonly string[]
 }
 
 export type TargetReport =
-  | ({ id: string; title: string; status: 'measured'; seconds: number } & TargetOutcome)
+  | ({ id: string; title: string; status: 'measured'; seconds: number; atLeast?: boolean } & TargetOutcome)
   | { id: string; title: string; status: 'not measured' | 'not run'; reason: string; seconds: number; ratio: null; target: null; met: null };
 
 function messageOf(e: unknown): string {
@@ -186,7 +186,7 @@ export async function runTarget(t: BenchTarget, opts: BenchOptions): Promise<Tar
   const secs = () => Math.round((performance.now() - started) / 100) / 10;
   try {
     const out = await t.run(opts);
-    return { id: t.id, title: t.title, status: 'measured', seconds: secs(), ...out };
+    return { id: t.id, title: t.title, status: 'measured', seconds: secs(), ...(t.atLeast ? { atLeast: true } : {}), ...out };
   } catch (e) {
     if (!(e instanceof NotMeasured)) opts.log(`${t.id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return { id: t.id, title: t.title, status: 'not measured', reason: messageOf(e), seconds: secs(), ratio: null, target: null, met: null };
@@ -196,7 +196,7 @@ export async function runTarget(t: BenchTarget, opts: BenchOptions): Promise<Tar
 export function formatReport(r: TargetReport): string {
   const head = `## ${r.title}`;
   if (r.status !== 'measured') return `${head}\n\n${r.status}: ${r.reason}\n`;
-  const verdict = `**ratio ${fixed(r.ratio, 3)}, target ≤ ${r.target}: ${r.met ? 'met' : 'NOT met'}** (${r.seconds} s)`;
+  const verdict = `**ratio ${fixed(r.ratio, 3)}, target ${r.atLeast ? '≥' : '≤'} ${r.target}: ${r.met ? 'met' : 'NOT met'}** (${r.seconds} s)`;
   return `${head}\n\n${markdownTable(r.rows)}\n\n${verdict}${r.summary ? `\n\n${r.summary}` : ''}\n`;
 }
 
@@ -238,11 +238,11 @@ async function main(argv: string[]): Promise<number> {
     '# Bench results (latest run)',
     '',
     `\`${command}\`, ${startedAt.toISOString()}, ${seconds} s; ${machine}. Every figure is a ratio measured in this run; ` +
-      '`met` = ratio ≤ target. Written by bench/run.ts.',
+      '`met` = ratio ≤ target (P2: ≥ target, with no failure and no 429). Written by bench/run.ts.',
     '',
     '| target | ratio | target | met |',
     '| --- | ---: | ---: | --- |',
-    ...reports.map((r) => (r.status === 'measured' ? `| ${r.id} | ${fixed(r.ratio, 3)} | ${r.target} | ${r.met ? 'yes' : 'NO'} |` : `| ${r.id} | ${r.status}: ${r.reason.replace(/\|/g, '\\|')} | | |`)),
+    ...reports.map((r) => (r.status === 'measured' ? `| ${r.id} | ${fixed(r.ratio, 3)} | ${r.atLeast ? '≥' : '≤'} ${r.target} | ${r.met ? 'yes' : 'NO'} |` : `| ${r.id} | ${r.status}: ${r.reason.replace(/\|/g, '\\|')} | | |`)),
     '',
     ...reports.map(formatReport),
   ].join('\n');

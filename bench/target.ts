@@ -45,6 +45,8 @@ export interface BenchTarget {
   /** "P1", "P4", ...: what --only selects. */
   id: string;
   title: string;
+  /** The ratio must be at least the target (P2's share of the rate limit); default: at most. */
+  atLeast?: boolean;
   run(opts: BenchOptions): Promise<TargetOutcome>;
 }
 
