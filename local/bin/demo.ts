@@ -43,7 +43,7 @@ async function registryRecordOf(sb: RunningLocalSandbox, tenantId: string): Prom
     const resources = Object.entries((item.resources ?? {}) as Record<string, { id: string; createdBy?: string; adopted?: boolean }>);
     return [
       `  ${'status'.padEnd(22)} ${String(item.status)} (version ${String(item.version)}, lease ${item.lease ? 'held' : 'free'})`,
-      `  ${'bound to'.padEnd(22)} account ${String(item.accountId)} (${String(item.partition)}), Palette ${item.projectUid ? `project ${String(item.projectUid)}` : 'tenant scope'}`,
+      `  ${'bound to'.padEnd(22)} ${item.accountId === undefined ? 'no AWS account' : `account ${String(item.accountId)} (${String(item.partition)})`}, Palette ${item.projectUid ? `project ${String(item.projectUid)}` : 'tenant scope'}`,
       `  ${'last execution'.padEnd(22)} ${last?.name ?? '-'} ${last?.result ?? ''}`,
       ...resources.map(([key, r]) => `  ${'owns'.padEnd(22)} ${key} ${r.adopted ? '(adopted)' : r.createdBy ? `(created by ${r.createdBy})` : ''}`),
     ].join('\n') + '\n';
