@@ -14,13 +14,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { BulkProgressBar, bulkExitCode, formatBulkTable, readManifest } from '../../cli/bulk';
 import { formatFailure, style } from '../../cli/format';
 import { RequestFileError } from '../../cli/request';
-import { sandboxOptionsFromEnv } from '../aws';
 import { consoleReporter } from '../runner/present';
 import { runBulk } from '../runner/bulk';
 import { loadWorkflow } from '../runner/runner';
-import { detectRunningSandbox, type SandboxLike } from '../runner/sandbox';
-import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
 import { runMain } from './exit';
+import { sandboxForRun, type SandboxForRun } from './sandbox-for-run';
 
 const USAGE = 'usage: tsx local/bin/run-bulk.ts <manifest.jsonl | folder> [--concurrency N] [--tolerate P] [--json] [--verbose]';
 
@@ -68,22 +66,12 @@ async function main(argv: string[]): Promise<number> {
   const out = args.json ? process.stderr : process.stdout;
   const s = style(out);
   const report = consoleReporter(out, s);
-  let own: RunningLocalSandbox | undefined;
+  let used: SandboxForRun | undefined;
   try {
     const workflow = await loadWorkflow({ onProgress: report });
-    const detected = await detectRunningSandbox(process.env, undefined, (line) => process.stderr.write(`${line}\n`));
-    let sandbox: SandboxLike;
-    if (detected.state === 'running') {
-      report({ kind: 'prepare', message: `using the sandbox running at ${detected.endpoints.aws.endpoint} (Palette ${detected.endpoints.palette.endpoint})` });
-      sandbox = detected.endpoints;
-    } else if (detected.state === 'absent') {
-      report({ kind: 'prepare', message: `no sandbox at ${detected.endpoints.awsEndpoint} / ${detected.endpoints.paletteEndpoint}: starting one in-process` });
-      own = await startLocalSandbox({ aws: { ...sandboxOptionsFromEnv(), port: 0 }, palette: { port: 0 } });
-      sandbox = own;
-    } else {
-      process.stderr.write(`run-bulk: cannot use the configured sandbox: ${detected.reason}\n`);
-      return 3;
-    }
+    used = await sandboxForRun('run-bulk', report);
+    if (!used) return 3;
+    const sandbox = used.sandbox;
     out.write(`${s.bold(`Bulk onboarding of ${entries.length} tenant(s)`)} ${s.dim(`from ${args.path}`)}\n`);
     const bar = new BulkProgressBar(out);
     const started = Date.now();
@@ -118,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`run-bulk: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
     return 3;
   } finally {
-    await own?.stop();
+    await used?.stop();
   }
 }
 

@@ -13,12 +13,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { formatRunResult, runResultJson, runWithProgress } from '../runner/present';
 import { loadWorkflow } from '../runner/runner';
 import { consoleReporter } from '../runner/present';
-import { detectRunningSandbox, type SandboxLike } from '../runner/sandbox';
-import { sandboxOptionsFromEnv } from '../aws';
-import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
 import { executionNameFor, readRequestFile, RequestFileError, validateRequest } from '../../cli/request';
 import { style } from '../../cli/format';
 import { runMain } from './exit';
+import { sandboxForRun, type SandboxForRun } from './sandbox-for-run';
 
 const USAGE = 'usage: tsx local/bin/run-local.ts <request.json> [--json] [--rerun ID] [--no-validate] [--verbose]';
 
@@ -68,23 +66,12 @@ async function main(argv: string[]): Promise<number> {
   const s = style(out);
   const report = consoleReporter(out, s);
 
-  let own: RunningLocalSandbox | undefined;
+  let used: SandboxForRun | undefined;
   try {
     const workflow = await loadWorkflow({ onProgress: report });
-    const detected = await detectRunningSandbox(process.env, undefined, (line) => process.stderr.write(`${line}\n`));
-    let sandbox: SandboxLike;
-    if (detected.state === 'running') {
-      report({ kind: 'prepare', message: `using the sandbox running at ${detected.endpoints.aws.endpoint} (Palette ${detected.endpoints.palette.endpoint})` });
-      sandbox = detected.endpoints;
-    } else if (detected.state === 'absent') {
-      report({ kind: 'prepare', message: `no sandbox at ${detected.endpoints.awsEndpoint} / ${detected.endpoints.paletteEndpoint}: starting one in-process` });
-      own = await startLocalSandbox({ aws: { ...sandboxOptionsFromEnv(), port: 0 }, palette: { port: 0 } });
-      sandbox = own;
-      report({ kind: 'prepare', message: `sandbox: AWS ${own.aws.endpoint}, Palette ${own.palette.endpoint}` });
-    } else {
-      process.stderr.write(`run-local: cannot use the configured sandbox: ${detected.reason}\n`);
-      return 3;
-    }
+    used = await sandboxForRun('run-local', report);
+    if (!used) return 3;
+    const sandbox = used.sandbox;
     const run = await runWithProgress(raw, {
       sandbox,
       workflow,
@@ -99,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`run-local: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
     return 3;
   } finally {
-    await own?.stop();
+    await used?.stop();
   }
 }
 
