@@ -699,17 +699,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     const startSyncExecution = async (prep: PreparedStateMachine, binding: Extract<TaskBinding, { kind: 'start-execution-sync' }>, params: unknown): Promise<unknown> => {
       const child = prep.children.get(binding.stateMachine);
       if (!child) throw startError('StateMachineDoesNotExistException', `State Machine Does Not Exist: '${binding.stateMachine}'`);
-      const p = (typeof params === 'object' && params !== null ? params : {}) as { Name?: unknown; Input?: unknown };
-      const name = p.Name === undefined ? randomUUID() : p.Name;
-      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw startError('InvalidNameException', `Invalid Name: '${String(name)}'`);
-      let childInput: unknown = p.Input ?? {};
-      if (typeof childInput === 'string') {
-        try {
-          childInput = JSON.parse(childInput) as unknown;
-        } catch {
-          throw startError('InvalidExecutionInputException', 'Invalid State Machine Execution Input: not JSON');
-        }
-      }
+      const { name, input: childInput } = startExecutionParams(params, randomUUID);
       const sm = child.stateMachine;
       const arn = `${sm.arn.replace(':stateMachine:', ':execution:')}:${name}`;
       const record: ExecutionRecord = { executionArn: arn, name, stateMachineArn: sm.arn, inputHash: inputHash(childInput), status: 'RUNNING', startDate: new Date().toISOString() };
@@ -1031,24 +1021,31 @@ function startError(code: string, message: string): Error {
 }
 
 /**
+ * StartExecution's Name and Input as Step Functions checks them: a name of 1-80 letters, digits, "-" and "_" (default:
+ * `defaultName()`), and an input that is JSON (a string is parsed). startError names what is wrong.
+ */
+function startExecutionParams(params: unknown, defaultName: () => string): { name: string; input: unknown } {
+  const p = (typeof params === 'object' && params !== null ? params : {}) as { Name?: unknown; Input?: unknown };
+  const name = p.Name === undefined ? defaultName() : p.Name;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw startError('InvalidNameException', `Invalid Name: '${String(name)}'`);
+  if (typeof p.Input !== 'string') return { name, input: p.Input ?? {} };
+  try {
+    return { name, input: JSON.parse(p.Input) as unknown };
+  } catch {
+    throw startError('InvalidExecutionInputException', 'Invalid State Machine Execution Input: not JSON');
+  }
+}
+
+/**
  * What a `states:startExecution` state asks for (request-response: the execution is started, not awaited): a state
  * machine of the same stack by ARN, a valid name not used before in this process, a JSON input.
  */
 function childExecution(prepared: PreparedStateMachine, params: unknown, n: number): { logicalId: string; name: string; executionArn: string; input: unknown } {
-  const p = (typeof params === 'object' && params !== null ? params : {}) as { StateMachineArn?: unknown; Name?: unknown; Input?: unknown };
+  const p = (typeof params === 'object' && params !== null ? params : {}) as { StateMachineArn?: unknown };
   const arn = typeof p.StateMachineArn === 'string' ? p.StateMachineArn : '';
   const logicalId = stateMachineLogicalIds(prepared.stack.template).find((id) => resourceArn(prepared.stack.template, id, prepared.target) === arn);
   if (!logicalId) throw startError('StateMachineDoesNotExistException', `State Machine Does Not Exist: '${arn}'`);
-  const name = p.Name === undefined ? `${prepared.stateMachine.name}-child-${Date.now()}-${n}` : p.Name;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw startError('InvalidNameException', `Invalid Name: '${String(name)}'`);
-  let input: unknown = p.Input ?? {};
-  if (typeof input === 'string') {
-    try {
-      input = JSON.parse(input) as unknown;
-    } catch {
-      throw startError('InvalidExecutionInputException', 'Invalid State Machine Execution Input: not JSON');
-    }
-  }
+  const { name, input } = startExecutionParams(params, () => `${prepared.stateMachine.name}-child-${Date.now()}-${n}`);
   const executionArn = `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
   if (startedNames.has(executionArn)) throw startError('ExecutionAlreadyExistsException', `Execution Already Exists: '${executionArn}'`);
   startedNames.add(executionArn);
