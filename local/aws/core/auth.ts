@@ -66,10 +66,14 @@ export function detectService(rawHeaders: RawHeaders, rawQuery: string, body: Bu
   if (target.startsWith('DynamoDB_20120810.')) return 'dynamodb';
   if (target.startsWith('AWSOrganizationsV20161128.')) return 'organizations';
   if (target.startsWith('AmazonSSM.')) return 'ssm';
+  if (target.startsWith('AmazonSQS.')) return 'sqs';
+  if (target.startsWith('AWSEvents.')) return 'events';
+  if (target.startsWith('AWSStepFunctions.')) return 'states';
   const form = new URLSearchParams(`${rawQuery}&${body.length < 65536 ? body.toString('utf8') : ''}`);
   const version = form.get('Version');
   if (form.get('Action') !== null && version === '2011-06-15') return 'sts';
   if (form.get('Action') !== null && version === '2010-05-08') return 'iam';
+  if (form.get('Action') !== null && version === '2010-05-15') return 'cloudformation';
   return 's3';
 }
 
@@ -81,6 +85,9 @@ function missing(service: ServiceName): AwsError {
     case 'dynamodb':
     case 'organizations':
     case 'ssm':
+    case 'sqs':
+    case 'events':
+    case 'states':
       return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
     default:
       return new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
@@ -97,6 +104,9 @@ function malformed(service: ServiceName, message: string, unsupported: boolean):
     case 'dynamodb':
     case 'organizations':
     case 'ssm':
+    case 'sqs':
+    case 'events':
+    case 'states':
       return new AwsError('IncompleteSignatureException', message, 400);
     default:
       return new AwsError('IncompleteSignature', message, 400);
@@ -113,6 +123,9 @@ function unknownKey(service: ServiceName, accessKeyId: string): AwsError {
     case 'dynamodb':
     case 'organizations':
     case 'ssm':
+    case 'sqs':
+    case 'events':
+    case 'states':
       return new AwsError('UnrecognizedClientException', INVALID_TOKEN, 400);
     default:
       return new AwsError('InvalidClientTokenId', INVALID_TOKEN, 403);

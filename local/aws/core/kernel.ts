@@ -3,6 +3,7 @@
  * the global condition keys AWS sets, and in-process observers of every decision), service-assumed sessions,
  * realism and ids. Services (S3, Secrets Manager, IAM, STS, DynamoDB, Organizations) receive it.
  */
+import { TargetRouter } from './targets';
 import { createHash, randomBytes } from 'node:crypto';
 import { Authorizer, type IdentityPolicy } from './authz';
 import { MemoryCredentialStore } from './credentials';
@@ -164,6 +165,8 @@ export class Kernel implements SandboxKernel {
   readonly credentials = new MemoryCredentialStore();
   readonly identity = new IdentityStore();
   readonly authorizer = new Authorizer();
+  /** Deliveries between services (EventBridge rules, Scheduler, SQS -> Lambda): core/targets.ts. */
+  readonly targets = new TargetRouter();
   readonly accounts: Accounts;
   readonly organization: Organization;
   readonly region: string;

@@ -9,6 +9,7 @@ import type { Protocol, SandboxResponse, ServiceName } from './types';
 export const QUERY_NAMESPACES: Partial<Record<ServiceName, string>> = {
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  cloudformation: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
 };
 
 export const PROTOCOLS: Record<ServiceName, Protocol> = {
@@ -19,6 +20,11 @@ export const PROTOCOLS: Record<ServiceName, Protocol> = {
   dynamodb: 'json-1.0',
   organizations: 'json',
   ssm: 'json',
+  sqs: 'json-1.0',
+  events: 'json',
+  scheduler: 'rest-json',
+  states: 'json-1.0',
+  cloudformation: 'query',
 };
 
 /** AWS JSON 1.0 services qualify error types with their Smithy namespace: `<namespace>#<Code>`. */
@@ -119,6 +125,10 @@ export function renderError(service: ServiceName, err: AwsError, requestId: stri
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.code },
         body,
       };
+    }
+    case 'rest-json': {
+      const body = JSON.stringify({ Message: err.message, ...err.extra });
+      return { status: err.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': err.code }, body };
     }
     case 'json-1.0': {
       const ns = JSON10_ERROR_NAMESPACES[service];

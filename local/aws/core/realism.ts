@@ -16,7 +16,7 @@ export const DEFAULT_REALISM: RealismConfig = {
   faults: { seed: 1, rules: [], outages: [] },
 };
 
-const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations', 'ssm']);
+const serviceName = z.enum(['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations', 'ssm', 'sqs', 'events', 'scheduler', 'states', 'cloudformation']);
 const nonNegative = z.number().finite().min(0);
 const faultRule = z
   .strictObject({

@@ -55,7 +55,20 @@ export interface ServerDeps {
   hooks?: SandboxHooks<AwsOperationEvent>;
 }
 
-const SERVICE_NAMES: readonly ServiceName[] = ['iam', 'sts', 's3', 'secretsmanager', 'dynamodb', 'organizations', 'ssm'];
+const SERVICE_NAMES: readonly ServiceName[] = [
+  'iam',
+  'sts',
+  's3',
+  'secretsmanager',
+  'dynamodb',
+  'organizations',
+  'ssm',
+  'sqs',
+  'events',
+  'scheduler',
+  'states',
+  'cloudformation',
+];
 const isServiceName = (s: string): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s);
 
 export function emptyStats(): SandboxStats {

@@ -8,9 +8,24 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
 import type { RealismPatch } from './realism';
 
-export type ServiceName = 'iam' | 'sts' | 's3' | 'secretsmanager' | 'dynamodb' | 'organizations' | 'ssm';
-/** 'json' is AWS JSON 1.1 (Secrets Manager, Organizations, SSM); 'json-1.0' is AWS JSON 1.0 (DynamoDB). */
-export type Protocol = 'query' | 'rest-xml' | 'json' | 'json-1.0';
+export type ServiceName =
+  | 'iam'
+  | 'sts'
+  | 's3'
+  | 'secretsmanager'
+  | 'dynamodb'
+  | 'organizations'
+  | 'ssm'
+  | 'sqs'
+  | 'events'
+  | 'scheduler'
+  | 'states'
+  | 'cloudformation';
+/**
+ * 'json' is AWS JSON 1.1 (Secrets Manager, Organizations, SSM, EventBridge); 'json-1.0' is AWS JSON 1.0 (DynamoDB, SQS,
+ * Step Functions); 'rest-json' is REST with JSON bodies (EventBridge Scheduler).
+ */
+export type Protocol = 'query' | 'rest-xml' | 'json' | 'json-1.0' | 'rest-json';
 
 /** Who made a request. Account admin credentials map to `root`. */
 export type Principal =
