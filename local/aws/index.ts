@@ -145,6 +145,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     accessKeyId: management?.accessKeyId ?? accessKeyId,
     secretAccessKey: management?.secretAccessKey ?? secretAccessKey,
     kernel,
+    services,
     createAccount,
     organizationId: kernel.organization.id,
     serviceSession: async (req) => {

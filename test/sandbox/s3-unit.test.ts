@@ -2,6 +2,7 @@
  * S3 service driven directly through handle() with a fake kernel (controllable clock, scripted
  * authorization). The SDK-level test is s3.test.ts.
  */
+import { TargetRouter } from '../../local/aws/core/targets';
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsError } from '../../local/aws/core/errors';
@@ -41,6 +42,7 @@ const user: Principal = {
 };
 
 class FakeKernel implements SandboxKernel {
+  readonly targets = new TargetRouter();
   clock = T0;
   calls: AuthzRequest[] = [];
   decide: (r: AuthzRequest) => AuthzDecision = () => ({ allowed: true, reason: 'Allowed' });

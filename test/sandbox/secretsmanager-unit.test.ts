@@ -2,6 +2,7 @@
  * Secrets Manager service, driven directly through handle() with a fake kernel
  * (controllable clock, scripted authorization). The SDK-level test is secretsmanager.test.ts.
  */
+import { TargetRouter } from '../../local/aws/core/targets';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsError } from '../../local/aws/core/errors';
 import type {
@@ -42,6 +43,7 @@ const user: Principal = {
 };
 
 class FakeKernel implements SandboxKernel {
+  readonly targets = new TargetRouter();
   clock = T0;
   calls: AuthzRequest[] = [];
   /** Decides for non-root-owner requests; default: allow. */

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsOperationEvent, OperationObserver, RequestObserver } from '../../hooks';
 import type { RealismPatch } from './realism';
+import type { TargetRouter } from './targets';
 
 export type ServiceName =
   | 'iam'
@@ -282,6 +283,8 @@ export interface SandboxKernel {
    * Default alphabet is [A-Za-z0-9]; 'upper' gives [A-Z0-9] (IAM unique ids: AROA..., AIDA...).
    */
   randomId(prefix: string, length: number, alphabet?: 'mixed' | 'upper'): string;
+  /** Deliveries between services (EventBridge rules and Scheduler to their targets, SQS to Lambda): core/targets.ts. */
+  readonly targets: TargetRouter;
 }
 
 export interface SandboxService {
@@ -348,6 +351,8 @@ export interface RunningSandbox {
   accessKeyId: string;
   secretAccessKey: string;
   kernel: SandboxKernel;
+  /** Every service, by name (in-process access for the app loader: e.g. the Step Functions service's engine). */
+  services: ReadonlyMap<ServiceName, SandboxService>;
   /** Idempotent; returns the account's admin credentials (a member under the root unless `opts` say otherwise). */
   createAccount(accountId: string, opts?: CreateAccountOptions): AccountInfo;
   /** The organization's id (SANDBOX_ORGANIZATION_ID unless configured). */
