@@ -1,0 +1,63 @@
+/**
+ * What runs the executions the sandbox's Step Functions service starts. The service (./index.ts) keeps the API's
+ * state: state machines, executions, names, history, status; an engine runs an execution's definition. The sandbox
+ * itself has no engine (local/aws never imports the local runner): whoever loads the app into the sandbox (the app
+ * loader, `npm run sandbox -- --app`) sets one that runs executions on the local runner (local/runner/), with the
+ * app's bundled Lambda handlers. Without an engine, StartExecution fails with a message saying so.
+ */
+
+/** A state machine as CreateStateMachine (or the app loader) made it. */
+export interface StateMachineRecord {
+  arn: string;
+  name: string;
+  accountId: string;
+  region: string;
+  /** The Amazon States Language definition (JSON text). */
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  creationDate: number;
+}
+
+/** One history event in GetExecutionHistory's shape (`type`, `id`, `previousEventId`, `timestamp` and the one `...EventDetails` member of its type). */
+export interface ExecutionHistoryEvent {
+  type: string;
+  /** Filled in by the service (1, 2, ...) when the engine leaves them out. */
+  id?: number;
+  previousEventId?: number;
+  /** epoch ms */
+  timestamp: number;
+  [details: `${string}EventDetails`]: Record<string, unknown> | undefined;
+}
+
+export interface ExecutionStart {
+  stateMachine: StateMachineRecord;
+  executionArn: string;
+  name: string;
+  /** The execution's input (JSON text). */
+  input: string;
+  /** epoch ms */
+  startDate: number;
+  /** Set when the execution is a redrive of a failed one (RedriveExecution), if the engine supports it. */
+  redriveCount?: number;
+}
+
+export interface ExecutionOutcome {
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** JSON text (SUCCEEDED). */
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface ExecutionCallbacks {
+  /** History events as they happen (the service numbers them and serves them from GetExecutionHistory while RUNNING). */
+  onEvent(event: ExecutionHistoryEvent): void;
+  /** Aborted by StopExecution: the engine stops at the next state and resolves with ABORTED. */
+  signal: AbortSignal;
+}
+
+export interface ExecutionEngine {
+  /** Runs the execution to its end. A thrown error makes it FAILED with error `States.Runtime` and the message as cause. */
+  run(start: ExecutionStart, callbacks: ExecutionCallbacks): Promise<ExecutionOutcome>;
+}
