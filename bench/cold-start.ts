@@ -4,7 +4,8 @@
  * bundle of the same handler.
  *
  *   bundle: the function's bundle exactly as the app builds it (cdk/lib/handler-bundles.ts: ESM, minified,
- *           tree-shaken, the AWS SDK clients the handler reaches and no other)
+ *           tree-shaken, the AWS SDK clients the handler reaches and no other; the packages it loads only on some
+ *           invocations beside it, not in it: LAZY_PACKAGES)
  *   naive:  the same handler bundled the naive way: CommonJS, not minified, with every AWS SDK client the functions
  *           use (each SDK package imported under lambdas/), as every function had when one module made all clients
  *   ratio:  median import time of the bundle / median import time of the naive bundle, each the median of `runs`
@@ -27,7 +28,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
-import { ESBUILD_TARGET, handlerBuildOptions, handlerNames } from '../cdk/lib/handler-bundles';
+import { buildHandlerBundles, ESBUILD_TARGET, handlerBuildOptions, handlerNames } from '../cdk/lib/handler-bundles';
 import { absoluteFromRoot } from '../cdk/lib/paths';
 
 const run = promisify(execFile);
@@ -182,7 +183,7 @@ export async function coldStartBench(opts: ColdStartOptions = {}): Promise<ColdS
     const bundles = join(dir, 'bundles');
     const naive = join(dir, 'naive');
     const external = join(dir, 'external');
-    await build(handlerBuildOptions(functions, bundles));
+    buildHandlerBundles(functions, bundles);
     await buildNaive(functions, naive);
     if (opts.externalSdk) {
       // Resolved from <dir>/node_modules -> the project's, as the runtime's SDK is from /var/runtime/node_modules.

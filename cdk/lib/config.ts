@@ -55,6 +55,10 @@ import { PROJECT_ROOT } from './paths';
  * |                           |                                  | limit, through a DynamoDB rate table (README     |
  * |                           |                                  | "Palette's rate limit"); false: each container   |
  * |                           |                                  | keeps it on its own                              |
+ * | traceSdkCalls             | false                            | every AWS SDK call of the functions becomes an   |
+ * |                           |                                  | X-Ray subsegment (Powertools Tracer: about 45 ms |
+ * |                           |                                  | more per cold start); Lambda's and Step          |
+ * |                           |                                  | Functions' own X-Ray traces are always on        |
  * | setSourceIdentity         | false                            | AssumeRole into tenant accounts also sets        |
  * |                           |                                  | SourceIdentity = tenantId (the execution roles'  |
  * |                           |                                  | trust must allow sts:SetSourceIdentity)          |
@@ -316,6 +320,7 @@ export const OnboardingConfigSchema = z
       .optional(),
     paletteVpc: objectFromContext(paletteVpc).optional(),
     sharedPaletteRateLimit: booleanFromContext.default(true),
+    traceSdkCalls: booleanFromContext.default(false),
     // ---- tenant sessions ----
     setSourceIdentity: booleanFromContext.default(false),
     // ---- offboarding ----

@@ -11,10 +11,10 @@
  * `<handler>/`, which becomes the function's asset (its hash is the hash of those files, so an unchanged handler keeps
  * its asset across code changes elsewhere). The options: `handlerBuildOptions`.
  */
-import { buildSync, type BuildOptions } from 'esbuild';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { absoluteFromRoot } from './paths';
 
 /**
@@ -31,6 +31,18 @@ export const ESBUILD_TARGET = 'node22';
 export const BUNDLE_HANDLER = 'index.handler';
 
 const HANDLERS_DIR = 'lambdas/handlers';
+
+/**
+ * Packages a function loads only on some invocations, always through `await import(...)`: kept OUT of the function's
+ * `index.mjs` (whose size is what a cold start pays for: V8 compiles the whole module before running it, bench P3) and
+ * shipped beside it as `node_modules/<package>/index.mjs`, a bundle of their own, in the function's directory of a
+ * function that imports them. Node resolves the dynamic import there (Lambda's /var/task/node_modules), only when it
+ * runs.
+ * - the Powertools Tracer and the X-Ray SDK under it: only with config `traceSdkCalls` (lambdas/shared/tracer.ts);
+ * - the SSM client: only when the Palette CA bundle is an SSM parameter (lambdas/shared/palette-ca.ts).
+ * A static import of one of them is a build error (it would load on every cold start and the split would buy nothing).
+ */
+export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm'] as const;
 
 let built: { dir: string; handlers: ReadonlySet<string> } | undefined;
 let placeholder: string | undefined;
@@ -53,7 +65,9 @@ function removeOnExit(dir: string): void {
  * imports only the clients its code reaches loads 2 to 3 times faster than the same handler importing the SDK from
  * node_modules (bench/cold-start.ts). ESM with `mainFields: module` first, so esbuild takes the SDK's and zod's ES
  * module builds and tree-shakes them: a function carries the SDK clients it uses only (the client factory is generic
- * over the client class, lambdas/shared/aws-clients.ts; test/cdk/handler-bundles.test.ts).
+ * over the client class, lambdas/shared/aws-clients.ts; test/cdk/handler-bundles.test.ts), and the SDK's default
+ * credential provider is replaced by the two sources a function has (environment, container endpoint:
+ * lambdas/shared/lambda-credentials.ts).
  */
 export function handlerBuildOptions(handlers: readonly string[], outdir: string): BuildOptions {
   return {
@@ -65,6 +79,9 @@ export function handlerBuildOptions(handlers: readonly string[], outdir: string)
     format: 'esm',
     target: ESBUILD_TARGET,
     mainFields: ['module', 'main'],
+    // A function's credentials are in its environment: the SDK's default chain without the providers that cannot
+    // apply in Lambda (lambdas/shared/lambda-credentials.ts).
+    alias: { '@aws-sdk/credential-provider-node': absoluteFromRoot('lambdas/shared/lambda-credentials.ts') },
     banner: { js: ESM_REQUIRE_BANNER },
     minify: true,
     treeShaking: true,
@@ -72,7 +89,61 @@ export function handlerBuildOptions(handlers: readonly string[], outdir: string)
     sourcesContent: false,
     tsconfig: absoluteFromRoot('tsconfig.json'),
     logLevel: 'error',
+    external: [...LAZY_PACKAGES],
   };
+}
+
+/** Which lazy packages each handler's bundle imports (from esbuild's metafile); a static import of one throws. */
+function lazyImportsOf(metafile: Metafile, outdir: string, handlers: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith('/index.mjs')) continue;
+    const handler = relative(outdir, dirname(absoluteFromRoot(file)));
+    if (!handlers.includes(handler)) continue;
+    const lazy: string[] = [];
+    for (const imp of output.imports) {
+      if (!(LAZY_PACKAGES as readonly string[]).includes(imp.path)) continue;
+      if (imp.kind !== 'dynamic-import') {
+        throw new Error(`${HANDLERS_DIR}/${handler}.ts reaches ${imp.path} through a static import: import it with \`await import('${imp.path}')\` (cdk/lib/handler-bundles.ts LAZY_PACKAGES)`);
+      }
+      if (!lazy.includes(imp.path)) lazy.push(imp.path);
+    }
+    out.set(handler, lazy);
+  }
+  return out;
+}
+
+/**
+ * Builds the bundles of `handlers` into `<outdir>/<handler>/` (index.mjs + map), each with the lazy packages it imports
+ * under `node_modules/` (LAZY_PACKAGES: each built once, as an ESM bundle of its own, and copied where needed).
+ * Synchronous: a synthesis calls it from a construct. Throws esbuild's errors (file, line, message).
+ */
+export function buildHandlerBundles(handlers: readonly string[], outdir: string): void {
+  const result = buildSync({ ...handlerBuildOptions(handlers, outdir), metafile: true });
+  const lazyImports = lazyImportsOf(result.metafile, outdir, handlers);
+  const needed = [...new Set([...lazyImports.values()].flat())];
+  if (needed.length === 0) return;
+  const lazyDir = join(outdir, '.lazy');
+  for (const pkg of needed) {
+    buildSync({
+      ...handlerBuildOptions([], lazyDir),
+      entryPoints: undefined,
+      external: [],
+      stdin: { contents: `export * from ${JSON.stringify(pkg)};`, resolveDir: absoluteFromRoot('.'), loader: 'js', sourcefile: `${pkg}.mjs` },
+      outfile: join(lazyDir, pkg, 'index.mjs'),
+      outdir: undefined,
+      sourcemap: false,
+    });
+  }
+  for (const [handler, packages] of lazyImports) {
+    for (const pkg of packages) {
+      const dir = join(outdir, handler, 'node_modules', pkg);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(join(lazyDir, pkg, 'index.mjs'), join(dir, 'index.mjs'));
+      writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: pkg, type: 'module', main: 'index.mjs', private: true })}\n`);
+    }
+  }
+  rmSync(lazyDir, { recursive: true, force: true });
 }
 
 /** Builds every handler's bundle into a fresh temporary directory. Throws esbuild's errors (file, line, message). */
@@ -80,7 +151,7 @@ function buildAll(): { dir: string; handlers: ReadonlySet<string> } {
   const names = handlerNames();
   const dir = mkdtempSync(join(tmpdir(), 'palette-onboarding-bundles-'));
   removeOnExit(dir);
-  buildSync(handlerBuildOptions(names, dir));
+  buildHandlerBundles(names, dir);
   return { dir, handlers: new Set(names) };
 }
 

@@ -31,9 +31,9 @@ export function lambdaEnvironment(config: OnboardingConfig, refs: EnvironmentRef
     READINESS_BUDGET_SECONDS: String(config.readinessBudgetSeconds),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
-    // Every function runs with active X-Ray tracing (constructs/onboarding-function.ts): capture the SDK clients
-    // (lambdas/shared/tracer.ts). The local runner overrides it with "false".
-    POWERTOOLS_TRACE_ENABLED: 'true',
+    // Every function runs with active X-Ray tracing (constructs/onboarding-function.ts); config traceSdkCalls also
+    // captures the SDK clients (lambdas/shared/tracer.ts). The local runner overrides it with "false".
+    POWERTOOLS_TRACE_ENABLED: String(config.traceSdkCalls),
     ALLOWED_EXECUTION_ROLE_NAMES: config.allowedExecutionRoleNames.join(','),
     PALETTE_SELF_HOSTED: String(config.selfHosted),
     // The private CA the Palette client trusts besides the public roots (lambdas/shared/palette-ca.ts); '' = none.

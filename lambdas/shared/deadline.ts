@@ -9,6 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { executionNameOf, runWithMetrics } from './metrics';
+import { loadTracer } from './tracer';
 
 /** Kept free before the Lambda timeout: enough to raise the error and log it. */
 export const DEADLINE_MARGIN_MS = 5_000;
@@ -32,7 +33,7 @@ export function runWithDeadline<R>(context: DeadlineContext | undefined, fn: () 
   const executionName = executionNameOf(event);
   const remaining = context?.getRemainingTimeInMillis?.();
   const run = remaining === undefined || !Number.isFinite(remaining) ? fn : () => storage.run(Date.now() + remaining - DEADLINE_MARGIN_MS, fn);
-  return runWithMetrics(run, executionName ? { executionName } : {});
+  return loadTracer().then(() => runWithMetrics(run, executionName ? { executionName } : {}));
 }
 
 /** A handler that knows its invocation's deadline and flushes its metrics (every workflow handler is wrapped in it). */

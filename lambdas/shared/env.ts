@@ -43,9 +43,9 @@ export const LambdaEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().default('palette-onboarding'),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   /**
-   * "true": the SDK clients are captured for X-Ray when running in Lambda (lambdas/shared/tracer.ts; read by the
-   * tracer itself, at module load). The stack sets it (its functions run with active tracing); the local runner sets
-   * "false" (no X-Ray daemon). Unset = "false".
+   * "true": the SDK clients are captured for X-Ray when running in Lambda (lambdas/shared/tracer.ts; read when the
+   * handler wrapper loads the tracer). The stack sets it from config `traceSdkCalls`; the local runner sets "false"
+   * (no X-Ray daemon). Unset = "false".
    */
   POWERTOOLS_TRACE_ENABLED: flag,
   /** Role names the Lambdas may assume in tenant accounts (comma list). */

@@ -10,7 +10,6 @@
  * but nothing here logs them.
  */
 import { X509Certificate } from 'node:crypto';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describePaletteCaSource, parsePaletteCaSource, splitPemBundle, type PaletteCaSource } from '../domain/palette-ca';
 import { homeClient } from './aws-clients';
 import { LambdaEnvSchema, parseEnvironment } from './env';
@@ -33,7 +32,11 @@ async function readSource(source: PaletteCaSource): Promise<string> {
   let value: string | undefined;
   try {
     if (source.kind === 'secret') value = await readSecretString(source.secretId);
-    else value = (await awsCall(() => homeClient(SSMClient).send(new GetParameterCommand({ Name: source.name, WithDecryption: true })))).Parameter?.Value;
+    else {
+      // Loaded only here: most deployments keep no CA bundle in SSM (cdk/lib/handler-bundles.ts LAZY_PACKAGES).
+      const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
+      value = (await awsCall(() => homeClient(SSMClient).send(new GetParameterCommand({ Name: source.name, WithDecryption: true })))).Parameter?.Value;
+    }
   } catch (e) {
     // Throttling and AWS-side failures keep their retryable names; anything else (not found, access denied, a
     // secret without a string value) is the configuration's problem.

@@ -156,7 +156,7 @@ describe('workflow functions', () => {
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       // Every function runs with active tracing: its SDK clients are captured (lambdas/shared/tracer.ts).
-      POWERTOOLS_TRACE_ENABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false', // config traceSdkCalls, default false
       ALLOWED_EXECUTION_ROLE_NAMES: 'OrganizationAccountAccessRole',
       PALETTE_SELF_HOSTED: 'false',
       // No private CA: the Palette client trusts the public roots only.

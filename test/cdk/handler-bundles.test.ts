@@ -4,8 +4,12 @@
  * options (a few handlers, in memory), then read from esbuild's metafile: which package sources went into each bundle.
  */
 import { buildSync, type Metafile } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handlerBuildOptions } from '../../cdk/lib/handler-bundles';
+import { buildHandlerBundles, handlerBuildOptions } from '../../cdk/lib/handler-bundles';
 import { absoluteFromRoot } from '../../cdk/lib/paths';
 
 /** IAM only (+ STS for the tenant session, DynamoDB for the registry); registry only; S3 only (+ STS, DynamoDB). */
@@ -44,6 +48,39 @@ describe('function bundles', () => {
     const packages = sdkPackagesIn(bundles['ensure-bucket']);
     expect(packages).toContain('client-s3');
     expect(packages).not.toContain('client-iam');
+  });
+
+  it('the credential chain is the two sources a function has: no SSO, ini-file, process or web-identity provider', () => {
+    for (const h of HANDLERS) {
+      const providers = [...new Set(bundles[h].map((i) => /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+)\//.exec(i)?.[1]).filter((p) => p !== undefined))].sort();
+      expect(providers, h).toEqual(['credential-provider-env', 'credential-provider-http']);
+      expect(bundles[h].some((i) => i.endsWith('lambdas/shared/lambda-credentials.ts')), h).toBe(true);
+    }
+  });
+
+  it('the packages loaded only on some invocations (tracer, SSM) ship beside the bundle, not in it, and resolve from it', () => {
+    // Prepare: check-tenant-in-use reaches both (SDK call tracing; a Palette CA bundle in SSM)
+    const dir = mkdtempSync(join(tmpdir(), 'palette-onboarding-lazy-'));
+    try {
+      // Act
+      buildHandlerBundles(['check-tenant-in-use', 'acquire-tenant'], dir);
+      // Assess: not in index.mjs, beside it for the function that needs it, and importable from the bundle's directory
+      expect(sdkPackagesIn(bundles['acquire-tenant'])).not.toContain('client-ssm');
+      const fn = join(dir, 'check-tenant-in-use');
+      expect(readFileSync(join(fn, 'index.mjs'), 'utf8')).toContain('import("@aws-sdk/client-ssm")');
+      expect(existsSync(join(fn, 'node_modules/@aws-sdk/client-ssm/index.mjs'))).toBe(true);
+      expect(existsSync(join(dir, 'acquire-tenant/node_modules/@aws-sdk/client-ssm'))).toBe(false);
+      expect(existsSync(join(dir, 'acquire-tenant/node_modules/@aws-lambda-powertools/tracer/index.mjs'))).toBe(true);
+      writeFileSync(
+        join(fn, 'probe.mjs'),
+        "const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm'); const { Tracer } = await import('@aws-lambda-powertools/tracer');" +
+          " process.stdout.write(JSON.stringify([typeof new SSMClient({ region: 'us-east-1' }).send, typeof GetParameterCommand, typeof new Tracer({ enabled: false }).captureAWSv3Client]));",
+      );
+      const out = execFileSync(process.execPath, [join(fn, 'probe.mjs')], { cwd: tmpdir(), env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } }).toString();
+      expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('zod is tree-shaken: none of its locales but English (`import * as z from "zod"`, not `import { z }`)', () => {

@@ -2,8 +2,8 @@
  * X-Ray capture of the SDK clients (lambdas/shared/tracer.ts, lambdas/shared/aws-clients.ts): every client of the
  * factory is captured in a deployed Lambda (POWERTOOLS_TRACE_ENABLED=true, set by the stack, and a Lambda execution
  * environment), and none is anywhere else: not without the flag, not with it "false" (the local runner's value), not
- * outside Lambda (no X-Ray daemon needed). The tracer reads its environment when its module loads, so each case
- * imports fresh modules.
+ * outside Lambda (no X-Ray daemon needed). The tracer is loaded by the handler wrapper (runWithDeadline) before the
+ * handler runs, and only with the flag; each case imports fresh modules.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -13,6 +13,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AwsPlan } from '../../lambdas/domain/workflow-state';
+
+import { parseConfig } from '../../cdk/lib/config';
+import { lambdaEnvironment } from '../../cdk/lib/lambda-environment';
 
 const XRAY_MIDDLEWARE = 'XRaySDKInstrumentation';
 
@@ -24,6 +27,9 @@ async function freshModules(env: Record<string, string | undefined>) {
   const clients = await import('../../lambdas/shared/aws-clients');
   const documents = await import('../../lambdas/shared/document-client');
   const tracer = await import('../../lambdas/shared/tracer');
+  const deadline = await import('../../lambdas/shared/deadline');
+  // What every wrapped handler does before its body runs: load the tracer (when the flag asks for it).
+  await deadline.runWithDeadline(undefined, async () => undefined);
   return { ...clients, ...documents, ...tracer };
 }
 
@@ -91,5 +97,30 @@ describe('SDK clients of the client factory', () => {
     for (const client of home) {
       expect(captured(client)).toBe(false);
     }
+  });
+
+  it('the tracer module (and the X-Ray SDK under it) is not even loaded unless the flag asks for it', async () => {
+    // Prepare
+    const loaded: string[] = [];
+    vi.doMock('@aws-lambda-powertools/tracer', async (original) => {
+      loaded.push('tracer');
+      return original();
+    });
+    // Act
+    const off = await freshModules({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'false' });
+    const loadedWhenOff = [...loaded];
+    const on = await freshModules({ ...LAMBDA, POWERTOOLS_TRACE_ENABLED: 'true' });
+    vi.doUnmock('@aws-lambda-powertools/tracer');
+    // Assess
+    expect(loadedWhenOff).toEqual([]);
+    expect(off.tracingActive()).toBe(false);
+    expect(loaded).toEqual(['tracer']);
+    expect(on.tracingActive()).toBe(true);
+  });
+
+  it('the stack turns it on with config traceSdkCalls only (default off: no X-Ray SDK on a cold start)', () => {
+    const refs = { registryTableName: 't', tenantLeaseSeconds: 3900, tenantSecretsRoleArn: 'arn:aws:iam::111122223333:role/x' };
+    expect(lambdaEnvironment(parseConfig({}), refs).POWERTOOLS_TRACE_ENABLED).toBe('false');
+    expect(lambdaEnvironment(parseConfig({ traceSdkCalls: 'true' }), refs).POWERTOOLS_TRACE_ENABLED).toBe('true');
   });
 });
