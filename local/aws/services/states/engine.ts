@@ -3,7 +3,15 @@
  * state: state machines, executions, names, history, status; an engine runs an execution's definition. The sandbox
  * itself has no engine (local/aws never imports the local runner): whoever loads the app into the sandbox (the app
  * loader, `npm run sandbox -- --app`) sets one that runs executions on the local runner (local/runner/), with the
- * app's bundled Lambda handlers. Without an engine, StartExecution fails with a message saying so.
+ * app's bundled Lambda handlers. Without an engine, StartExecution still answers (an executionArn, as AWS does) and
+ * the execution ends at once as FAILED with the error `Sandbox.NoEngine` and a cause saying how to start the sandbox
+ * with the app (`npm run sandbox -- --app`).
+ *
+ * Events: the service numbers every event the engine emits (ids 1, 2, ... after its own ExecutionStarted /
+ * ExecutionRedriven event; an `id` / `previousEventId` the engine gives is translated into that numbering, and a
+ * `previousEventId` of 0 means the run's start event). The service writes the execution-level events itself
+ * (ExecutionStarted, ExecutionSucceeded, ExecutionFailed, ExecutionAborted, ExecutionTimedOut, ExecutionRedriven):
+ * the engine's events of those types are dropped. Events after the execution ended (StopExecution) are dropped too.
  */
 
 /** A state machine as CreateStateMachine (or the app loader) made it. */
