@@ -30,6 +30,29 @@ export const PROTOCOLS: Record<ServiceName, Protocol> = {
 /** AWS JSON 1.0 services qualify error types with their Smithy namespace: `<namespace>#<Code>`. */
 export const JSON10_ERROR_NAMESPACES: Partial<Record<ServiceName, string>> = {
   dynamodb: 'com.amazonaws.dynamodb.v20120810',
+  sqs: 'com.amazonaws.sqs',
+};
+
+/**
+ * awsQueryCompatible JSON 1.0 services (SQS, once a query-protocol service) also name every error by its query-protocol
+ * code in `x-amzn-query-error: <code>;<Sender|Receiver>`; the SDKs report that code (SDK v3 picks the modelled class by
+ * it, botocore uses it as the error code). Codes not listed are their own query code.
+ */
+export const JSON10_QUERY_ERROR_CODES: Partial<Record<ServiceName, Record<string, string>>> = {
+  sqs: {
+    AccessDeniedException: 'AccessDenied',
+    QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue',
+    QueueNameExists: 'QueueAlreadyExists',
+    QueueDeletedRecently: 'AWS.SimpleQueueService.QueueDeletedRecently',
+    PurgeQueueInProgress: 'AWS.SimpleQueueService.PurgeQueueInProgress',
+    MessageNotInflight: 'AWS.SimpleQueueService.MessageNotInflight',
+    BatchEntryIdsNotDistinct: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+    BatchRequestTooLong: 'AWS.SimpleQueueService.BatchRequestTooLong',
+    EmptyBatchRequest: 'AWS.SimpleQueueService.EmptyBatchRequest',
+    InvalidBatchEntryId: 'AWS.SimpleQueueService.InvalidBatchEntryId',
+    TooManyEntriesInBatchRequest: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+    UnsupportedOperation: 'AWS.SimpleQueueService.UnsupportedOperation',
+  },
 };
 
 export function xmlEscape(s: string): string {
@@ -133,7 +156,10 @@ export function renderError(service: ServiceName, err: AwsError, requestId: stri
     case 'json-1.0': {
       const ns = JSON10_ERROR_NAMESPACES[service];
       const body = JSON.stringify({ __type: ns === undefined ? err.code : `${ns}#${err.code}`, message: err.message, ...err.extra });
-      return { status: err.status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
+      const queryCodes = JSON10_QUERY_ERROR_CODES[service];
+      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0' };
+      if (queryCodes !== undefined) headers['x-amzn-query-error'] = `${queryCodes[err.code] ?? err.code};${err.fault}`;
+      return { status: err.status, headers, body };
     }
   }
 }
