@@ -25,9 +25,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import './polyfill';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { AslDefinitionLike, MapRunItemCounts } from './execute';
+import { libStateMachine, type AslDefinitionLike, type MapRunItemCounts } from './execute';
 
 export const DISTRIBUTED_MAP_RESOURCE = 'local:distributed-map';
 
@@ -124,7 +123,7 @@ function checkCovered(name: string, st: DistributedMapState): void {
  */
 export async function evaluateTemplate(template: unknown, input: unknown, context: Record<string, unknown>): Promise<unknown> {
   const def = { StartAt: 'Evaluate', States: { Evaluate: { Type: 'Pass', Parameters: template, End: true } } };
-  const machine = new StateMachine(def as unknown as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = libStateMachine(def, { checkArn: false, checkPaths: false });
   return machine.run(JSON.parse(JSON.stringify(input ?? null)), { context }).result;
 }
 

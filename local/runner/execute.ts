@@ -242,6 +242,23 @@ export interface ExecuteOutcome {
 }
 
 const toJson = (v: unknown): Json => JSON.parse(JSON.stringify(v ?? null)) as Json;
+
+/**
+ * Definitions aws-local-stepfunctions has validated already (by their JSON text). Its validation (asl-validator, an
+ * ajv schema compiled on every call) costs far more than the execution of a short workflow: a fleet of children of
+ * one definition validates it once (bench P2: it was a fifth of the runner's CPU).
+ */
+const validated = new Set<string>();
+
+/** A library StateMachine of `definition`, validated the first time this process sees that definition. */
+export function libStateMachine(definition: unknown, validationOptions: { checkArn?: boolean; checkPaths?: boolean } = {}): StateMachine {
+  const json = toJson(definition);
+  const key = `${JSON.stringify(validationOptions)}${JSON.stringify(json)}`;
+  const noValidate = validated.has(key);
+  const machine = new StateMachine(json as unknown as StateMachineDefinition, { validationOptions: { ...validationOptions, ...(noValidate ? { noValidate: true } : {}) } });
+  validated.add(key);
+  return machine;
+}
 const causeText = (cause: unknown): string => (typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : JSON.stringify(cause) ?? '');
 
 export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcome> {
@@ -255,9 +272,7 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
     if (type === 'Task' && !p.tasks[name]) throw new Error(`no local handler for Task state ${name}`);
   }
 
-  const machine = new StateMachine(toJson(p.definition) as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
-  });
+  const machine = libStateMachine(p.definition, { checkArn: false });
   const startedAt = Date.now();
   const emit = (e: ProgressEvent) => {
     try {
