@@ -362,6 +362,24 @@ describe('SQS deliveries from other services (kernel.targets)', () => {
     c.destroy();
   });
 
+  it('a delivery\'s message attributes (a dead-letter reason from EventBridge or Scheduler) arrive with the message', async () => {
+    const c = sqs();
+    const { url, arn } = await queue(c, 'dead-letters');
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: arn }] };
+    await c.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }));
+    const parameters = {
+      MessageAttributes: {
+        ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' },
+        RETRY_ATTEMPTS: { DataType: 'Number', StringValue: '0' },
+      },
+    };
+    const ok = await sb.kernel.targets.deliver({ arn, input: '{"id":"e-1"}', via: 'events.amazonaws.com', sourceArn: ruleArn(), sourceAccount: sb.accountId, parameters });
+    expect(ok).toMatchObject({ ok: true });
+    const got = await c.send(new ReceiveMessageCommand({ QueueUrl: url, MessageAttributeNames: ['All'] }));
+    expect(got.Messages?.[0]?.MessageAttributes).toEqual(parameters.MessageAttributes);
+    c.destroy();
+  });
+
   it('with a roleArn: the role must trust the service and allow sqs:SendMessage; no credentials are left behind', async () => {
     const c = sqs();
     const { url, arn } = await queue(c, 'schedule-target');

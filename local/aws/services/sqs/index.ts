@@ -352,7 +352,14 @@ export class SqsService implements SandboxService {
     const param = (k: string): string | undefined => (typeof d.parameters?.[k] === 'string' ? (d.parameters[k] as string) : undefined);
     let checked: CheckedMessage;
     try {
-      checked = checkMessage(q, { body: d.input, groupId: param('MessageGroupId'), dedupId: param('MessageDeduplicationId') });
+      // EventBridge and Scheduler put their dead-letter reasons (ERROR_CODE, ERROR_MESSAGE, ...) in message attributes.
+      const attributes = d.parameters?.MessageAttributes;
+      checked = checkMessage(q, {
+        body: d.input,
+        groupId: param('MessageGroupId'),
+        dedupId: param('MessageDeduplicationId'),
+        ...(typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes) ? { attributes: attributes as Record<string, JsonObject> } : {}),
+      });
     } catch (e) {
       if (e instanceof AwsError) return { ok: false, code: e.code, message: e.message, retryable: false };
       throw e;
