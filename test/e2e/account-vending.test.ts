@@ -16,7 +16,7 @@ import { executionNameFor } from '../../lambdas/domain/names';
 import { StarterEnvSchema } from '../../lambdas/services/starter/env';
 import { startRecord } from '../../lambdas/services/starter/starter';
 import { logger } from '../../lambdas/shared/logger';
-import { matchesEventPattern } from '../../local/runner/event-pattern';
+import { matchesEventPattern } from '../../local/aws/services/events/pattern';
 import { loadWorkflow, type LocalWorkflow } from '../../local/runner/runner';
 import { ensureSandboxAccounts } from '../../local/runner/sandbox';
 import { startLocalStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/runner/stepfunctions-api';
