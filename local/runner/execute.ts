@@ -251,8 +251,9 @@ const toJson = (v: unknown): Json => JSON.parse(JSON.stringify(v ?? null)) as Js
 const validated = new Set<string>();
 
 /** A library StateMachine of `definition`, validated the first time this process sees that definition. */
-export function libStateMachine(definition: unknown, validationOptions: { checkArn?: boolean; checkPaths?: boolean } = {}): StateMachine {
+export function libStateMachine(definition: unknown, validationOptions: { checkArn?: boolean; checkPaths?: boolean; noValidate?: boolean } = {}): StateMachine {
   const json = toJson(definition);
+  if (validationOptions.noValidate) return new StateMachine(json as unknown as StateMachineDefinition, { validationOptions });
   const key = `${JSON.stringify(validationOptions)}${JSON.stringify(json)}`;
   const noValidate = validated.has(key);
   const machine = new StateMachine(json as unknown as StateMachineDefinition, { validationOptions: { ...validationOptions, ...(noValidate ? { noValidate: true } : {}) } });
