@@ -36,7 +36,7 @@ export interface SandboxThread {
 /** Starts the sandbox in a worker thread; resolves once it listens. */
 export async function startSandboxThread(): Promise<SandboxThread> {
   // The thread runs this TypeScript file through an entry that registers tsx's loader (a worker does not inherit it).
-  const worker = new Worker(new URL('./sandbox-thread.mjs', import.meta.url));
+  const worker = new Worker(new URL('./sandbox-thread-entry.mjs', import.meta.url));
   let next = 0;
   const waiting = new Map<number, (r: Reply) => void>();
   const ready = new Promise<SandboxEndpoints>((resolve, reject) => {
