@@ -6,6 +6,12 @@
  * Uses a sandbox already answering at the configured endpoints (AWS_ENDPOINT_URL or 127.0.0.1:SANDBOX_AWS_PORT,
  * SANDBOX_PALETTE_ENDPOINT or 127.0.0.1:SANDBOX_PALETTE_PORT; e.g. one started by `npm run sandbox`) and
  * starts its own in-process sandbox otherwise. The CDK app is synthesized in-process (cached).
+ *
+ * A shortcut for the deployed mode where the sandbox runs the app: in its own in-process sandbox it loads the app
+ * (local/app/), and on a running sandbox that runs the app (`npm run sandbox -- --app`: its stack answers
+ * DescribeStacks) it starts the request there: StartExecution on the sandbox's Step Functions, followed as the
+ * CLI's deployed mode follows it (local/app/start.ts). Only a running sandbox WITHOUT the app (plain
+ * `npm run sandbox`) still gets the run straight on the local runner in this process.
  * --json: stdout gets exactly one JSON object (the result); progress goes to stderr.
  * Exit codes: 0 succeeded, 1 execution failed, 2 bad arguments or invalid request, 3 environment error.
  */
@@ -17,6 +23,8 @@ import { executionNameFor, readRequestFile, RequestFileError, validateRequest } 
 import { style } from '../../cli/format';
 import { runMain } from './exit';
 import { sandboxForRun, type SandboxForRun } from './sandbox-for-run';
+import { sandboxAppStateMachine, startOnSandboxApp } from '../app/start';
+import { sandboxEndpoints } from '../runner/sandbox';
 
 const USAGE = 'usage: tsx local/bin/run-local.ts <request.json> [--json] [--rerun ID] [--no-validate] [--verbose]';
 
@@ -69,9 +77,17 @@ async function main(argv: string[]): Promise<number> {
   let used: SandboxForRun | undefined;
   try {
     const workflow = await loadWorkflow({ onProgress: report });
-    used = await sandboxForRun('run-local', report);
+    used = await sandboxForRun('run-local', report, { app: { workflow, echoLogs: args.verbose } });
     if (!used) return 3;
     const sandbox = used.sandbox;
+    const endpoints = sandboxEndpoints(sandbox);
+    if (used.app || (await sandboxAppStateMachine(endpoints)) !== undefined) {
+      // The sandbox runs the app: the deployed code path.
+      const result = await startOnSandboxApp(raw, { sandbox: endpoints, executionName: executionNameFor(raw, args.rerun), out, ...(used.app ? { app: used.app } : {}) });
+      if (args.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+      else process.stdout.write(result.text);
+      return result.status === 'SUCCEEDED' ? 0 : 1;
+    }
     const run = await runWithProgress(raw, {
       sandbox,
       workflow,

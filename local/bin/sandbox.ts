@@ -1,6 +1,14 @@
 /**
- * `npm run sandbox [-- --json]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
- * Secrets Manager, DynamoDB, Organizations, SSM Parameter Store) and the Palette emulator wired to it (local/sandbox.ts).
+ * `npm run sandbox [-- --json] [-- --app]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
+ * Secrets Manager, DynamoDB, Organizations, SSM Parameter Store, SQS, EventBridge, Scheduler, Step Functions,
+ * CloudFormation) and the Palette emulator wired to it (local/sandbox.ts).
+ *
+ * --app: also loads the synthesized CDK app into it (local/app/: synthesized into the cache when needed, or
+ * `--assembly <dir>` e.g. cdk.out) and runs it there: its state machines, functions, buses and rules, queues and event
+ * source mappings, schedules, tables; CloudFormation DescribeStacks answers the stack with its Outputs, so the CLI's
+ * deployed mode works with AWS_ENDPOINT_URL=<endpoint>. Executions, invocations and errors are printed as they happen
+ * (not with --json). SANDBOX_APP_REDELIVERY_SECONDS: a message the starter failed is visible again after that many
+ * seconds instead of the queue's visibility timeout (local time compression).
  *
  * Environment: see sandboxOptionsFromEnv (SANDBOX_AWS_PORT, SANDBOX_REGION, SANDBOX_ACCESS_KEY_ID,
  * SANDBOX_SECRET_ACCESS_KEY, SANDBOX_ACCOUNTS, SANDBOX_IAM_PROPAGATION_MS (default 3000),
@@ -8,19 +16,23 @@
  *
  * With --json the FIRST stdout line is exactly one JSON object (the ready line):
  *   {"endpoint","region","accountId","accessKeyId","secretAccessKey","accounts":[member ids],
- *    "palette":{"endpoint","mode","systemUser","systemPassword","apiKey","tenantUid","tenantName","projectUid",...}}
+ *    "palette":{"endpoint","mode","systemUser","systemPassword","apiKey","tenantUid","tenantName","projectUid",...},
+ *    "app"?: {"stackName","outputs":{...},"stateMachines":[{name,arn}],"eventBuses":[...],"rules":[...],"queues":[...],
+ *             "functions":[...],"schedules":[...],"tables":[...],"unsupported":[...],"failed":[...]}}   (with --app)
  * Palette environment: SANDBOX_PALETTE_PORT (default 4580), PALETTE_SANDBOX_SYSTEM_USER,
  * PALETTE_SANDBOX_SYSTEM_PASSWORD, PALETTE_SANDBOX_API_KEY, PALETTE_SANDBOX_MODE (saas | self-hosted), ...
  * SIGINT/SIGTERM persist the state file (if any) and exit 0.
  */
 import { sandboxOptionsFromEnv, type RunningSandbox } from '../aws';
 import { startLocalSandbox, type LocalSandboxReadyLine } from '../sandbox';
+import type { AppReadyInfo } from '../app/present';
+import type { LoadedApp } from '../app/index';
 
-type ReadyInfo = LocalSandboxReadyLine;
+type ReadyInfo = LocalSandboxReadyLine & { app?: AppReadyInfo };
 
 function banner(info: ReadyInfo, sb: RunningSandbox): string {
   const lines = [
-    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations, SSM) is running.',
+    'Local AWS sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations, SSM, SQS, EventBridge, Scheduler, Step Functions, CloudFormation) is running.',
     '',
     `  endpoint            ${info.endpoint}`,
     `  region              ${info.region}`,
@@ -46,23 +58,68 @@ function banner(info: ReadyInfo, sb: RunningSandbox): string {
     `  Palette AWS account ${info.palette.stsAccountId ?? '(self-hosted: configure /v1/system/config/aws/sts/account)'}`,
     '',
     `Inspection: ${info.palette.endpoint}/_emulator/{health,state,config,requests}`,
-    'Press Ctrl+C to stop.',
   ];
+  if (!info.app) lines.push('Press Ctrl+C to stop.');
   return `${lines.join('\n')}\n`;
+}
+
+function optionValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
+  return v;
 }
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
+  const withApp = argv.includes('--app');
+  const assemblyDir = optionValue(argv, '--assembly');
+  const redelivery = process.env.SANDBOX_APP_REDELIVERY_SECONDS;
+  const redeliveryDelaySeconds = redelivery === undefined || redelivery === '' ? undefined : Number(redelivery);
+  if (redeliveryDelaySeconds !== undefined && (!Number.isInteger(redeliveryDelaySeconds) || redeliveryDelaySeconds < 0 || redeliveryDelaySeconds > 43200)) {
+    throw new Error(`SANDBOX_APP_REDELIVERY_SECONDS must be an integer 0-43200, got "${redelivery}"`);
+  }
   const local = await startLocalSandbox({ aws: sandboxOptionsFromEnv() });
   const sb = local.aws;
-  const info: ReadyInfo = local.readyLine();
-  process.stdout.write(json ? `${JSON.stringify(info)}\n` : banner(info, sb));
+  let app: LoadedApp | undefined;
+  let appText = '';
+  let appInfo: AppReadyInfo | undefined;
+  if (withApp) {
+    // Loaded only with --app: the plain sandbox does not load the runner and the app's modules.
+    const { loadApp } = await import('../app/index');
+    const { appBanner, appReadyInfo, describeActivity } = await import('../app/present');
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    try {
+      app = await loadApp(local, {
+        ...(assemblyDir ? { workflow: { assemblyDir } } : {}),
+        ...(redeliveryDelaySeconds !== undefined ? { redeliveryDelaySeconds } : {}),
+        onProgress: (m) => log(`app: ${m}`),
+        // --json: stdout keeps only the ready line; errors still go to stderr.
+        onActivity: (a) => {
+          if (!json) process.stdout.write(`${describeActivity(a)}\n`);
+          else if (a.kind === 'error') log(describeActivity(a));
+        },
+      });
+    } catch (e) {
+      await local.stop();
+      throw e;
+    }
+    appInfo = appReadyInfo(app);
+    appText = appBanner(app, local.readyLine());
+  }
+  const info: ReadyInfo = { ...local.readyLine(), ...(appInfo ? { app: appInfo } : {}) };
+  process.stdout.write(json ? `${JSON.stringify(info)}\n` : `${banner(info, sb)}${appText}`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     if (!json) process.stdout.write(`\n${signal} received, stopping...\n`);
-    local.stop().then(
+    // A running execution is not waited for long: the process ends anyway.
+    const appStopped = app ? Promise.race([app.stop(), new Promise<void>((r) => setTimeout(r, 3000).unref())]) : Promise.resolve();
+    appStopped
+      .then(() => local.stop())
+      .then(
       () => process.exit(0),
       (e: unknown) => {
         process.stderr.write(`sandbox: error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);

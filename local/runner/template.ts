@@ -98,8 +98,12 @@ export function resourceArn(template: CfnTemplate, logicalId: string, target: De
       return `arn:${p}:lambda:${reg}:${a}:function:${name}`;
     case 'AWS::Events::EventBus':
       return `arn:${p}:events:${reg}:${a}:event-bus/${name}`;
-    case 'AWS::Events::Rule':
-      return `arn:${p}:events:${reg}:${a}:rule/${name}`;
+    case 'AWS::Events::Rule': {
+      // A rule on a custom bus is `rule/<bus name>/<rule name>` (queue policies match it as aws:SourceArn).
+      let bus = r.Properties?.EventBusName === undefined ? 'default' : String(resolveValue(r.Properties.EventBusName, template, target));
+      if (bus.startsWith('arn:')) bus = bus.slice(bus.indexOf('event-bus/') + 'event-bus/'.length);
+      return `arn:${p}:events:${reg}:${a}:rule/${bus === 'default' ? '' : `${bus}/`}${name}`;
+    }
     case 'AWS::StepFunctions::StateMachine':
       return `arn:${p}:states:${reg}:${a}:stateMachine:${name}`;
     case 'AWS::IAM::Role':

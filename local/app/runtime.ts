@@ -1,0 +1,292 @@
+/**
+ * What runs the loaded app's code in the sandbox: executions of its state machines (the Step Functions service's
+ * ExecutionEngine, on the local runner) and invocations of its Lambda functions (by the 'lambda' delivery receiver
+ * and the event source mappings), both as the local runner runs them: the real bundled handlers, each under its
+ * synthesized execution role, with the template's environment (local/runner/README.md).
+ *
+ * One thing at a time: the runner's runs share process.env, so executions and invocations queue (the runner
+ * serializes them process-wide as well). An execution a function starts (the starter's StartExecution) therefore
+ * begins once that invocation is over, as it would on AWS a moment later.
+ *
+ * The workflows' own `events:putEvents` states: the runner records their events (local/runner/events.ts); when an
+ * execution ends, the engine puts them on the sandbox's EventBridge as the state machine's role would (a session of
+ * the role assumed by states.amazonaws.com, so the notification bus's policy is evaluated), and the app's rules fire.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { RunningLocalSandbox } from '../sandbox';
+import type { ExecutionCallbacks, ExecutionEngine, ExecutionOutcome, ExecutionStart } from '../aws/services/states/engine';
+import type { DeliveryReceiver, DeliveryResult, TargetDelivery } from '../aws/core/targets';
+import type { CapturedLog } from '../runner/capture';
+import { runStateMachine, type LocalRunResult, type LocalWorkflow, type RunOptions } from '../runner/runner';
+import type { AslDefinitionLike, ProgressEvent } from '../runner/execute';
+import type { LocalFunction } from '../runner/template';
+import { toExecutionHistory } from './history';
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+/** The tenant account an input names (`aws.accountId`): created as a sandbox member account first, as the runner does. */
+function inputAccounts(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null || !('aws' in input)) return [];
+  const aws = input.aws;
+  if (typeof aws !== 'object' || aws === null || !('accountId' in aws)) return [];
+  return typeof aws.accountId === 'string' && ACCOUNT_ID.test(aws.accountId) ? [aws.accountId] : [];
+}
+
+/** A state machine of the app as the loader created it. */
+export interface AppStateMachine {
+  logicalId: string;
+  name: string;
+  arn: string;
+  roleArn?: string;
+}
+
+/** One invocation of a function of the app (by the lambda receiver or an event source mapping). */
+export interface AppInvocation {
+  functionLogicalId: string;
+  functionName: string;
+  /** What invoked it: `sqs:<queue ARN>` (event source mapping), `events:<rule ARN>`, ... */
+  trigger: string;
+  at: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  result?: unknown;
+  error?: string;
+  /** The function error's message (from the Cause document). */
+  errorMessage?: string;
+  /** What the handler logged (its own lines). */
+  logs: string[];
+}
+
+/** Something the runtime tells the user about (the sandbox's console). */
+export type AppActivity =
+  | { kind: 'execution-started'; executionArn: string; stateMachine: string }
+  | { kind: 'execution-finished'; executionArn: string; stateMachine: string; status: string; error?: string; cause?: string }
+  | { kind: 'invocation'; invocation: AppInvocation }
+  | { kind: 'events-published'; executionArn: string; count: number; failed: number }
+  | { kind: 'error'; message: string };
+
+export interface AppRuntimeOptions {
+  sandbox: RunningLocalSandbox;
+  workflow: LocalWorkflow;
+  /** Passed to every run (time compression in tests). */
+  run?: Pick<RunOptions, 'waitOverridesMs' | 'retryIntervalOverridesMs' | 'echoLogs' | 'roles'>;
+  onActivity?: (a: AppActivity) => void;
+}
+
+const MAX_INVOCATIONS_KEPT = 500;
+
+export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
+  /** By ARN. */
+  readonly stateMachines = new Map<string, AppStateMachine>();
+  /** By ARN (unqualified). */
+  readonly functions = new Map<string, LocalFunction>();
+  /** `AWS::Lambda::Permission`s: function ARN -> the service principals (and source ARNs) allowed to invoke it. */
+  readonly permissions = new Map<string, Array<{ principal: string; sourceArn?: string; sourceAccount?: string }>>();
+  readonly invocations: AppInvocation[] = [];
+  /** Finished runs by execution ARN (history, logs, events), for tests and inspection. */
+  readonly runs = new Map<string, LocalRunResult>();
+  /** Told about the progress of every execution as the runner reports it (states entered / exited / failed, ...). */
+  onExecutionProgress: ((executionArn: string, e: ProgressEvent) => void) | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: AppRuntimeOptions) {}
+
+  private tell(a: AppActivity): void {
+    try {
+      this.opts.onActivity?.(a);
+    } catch {
+      // a reporting failure changes nothing
+    }
+  }
+
+  /** One at a time (the runner shares process.env between runs). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    const tracked = next.catch(() => undefined);
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+    return next;
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** No new executions or invocations start (queued ones end as failed). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** The selector runStateMachine takes for a state machine of the app (its logical id). */
+  private selectorFor(arn: string): string | undefined {
+    return this.stateMachines.get(arn)?.logicalId;
+  }
+
+  // ---- ExecutionEngine ----------------------------------------------------------------------------------
+
+  async run(start: ExecutionStart, callbacks: ExecutionCallbacks): Promise<ExecutionOutcome> {
+    const selector = this.selectorFor(start.stateMachine.arn);
+    if (!selector) {
+      return {
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause: `state machine ${start.stateMachine.arn} is not one of the loaded app's (the sandbox runs only the synthesized app's state machines)`,
+      };
+    }
+    return this.exclusive(async () => {
+      if (callbacks.signal.aborted) return { status: 'ABORTED' as const };
+      if (this.closed) return { status: 'FAILED' as const, error: 'States.Runtime', cause: 'the sandbox is stopping' };
+      const input: unknown = JSON.parse(start.input);
+      this.tell({ kind: 'execution-started', executionArn: start.executionArn, stateMachine: start.stateMachine.name });
+      const run = await runStateMachine(input, {
+        ...(this.opts.run ?? {}),
+        sandbox: this.opts.sandbox,
+        workflow: this.opts.workflow,
+        stateMachine: selector,
+        executionName: start.name,
+        accounts: inputAccounts(input),
+        onProgress: (e) => this.onExecutionProgress?.(start.executionArn, e),
+      });
+      this.runs.set(start.executionArn, run);
+      for (const e of toExecutionHistory(run.history, this.opts.sandbox.aws.region)) callbacks.onEvent(e);
+      await this.publishEvents(run, start);
+      this.tell({
+        kind: 'execution-finished',
+        executionArn: start.executionArn,
+        stateMachine: start.stateMachine.name,
+        status: run.status,
+        ...(run.error !== undefined ? { error: run.error } : {}),
+        ...(run.errorMessage !== undefined ? { cause: run.errorMessage } : {}),
+      });
+      return {
+        status: run.status,
+        ...(run.output !== undefined ? { output: JSON.stringify(run.output) } : {}),
+        ...(run.error !== undefined ? { error: run.error } : {}),
+        ...(run.cause !== undefined ? { cause: run.cause } : {}),
+      };
+    });
+  }
+
+  /** The run's `events:putEvents` events, put on the sandbox's EventBridge as the state machine's role. */
+  private async publishEvents(run: LocalRunResult, start: ExecutionStart): Promise<void> {
+    if (run.events.length === 0) return;
+    const roleArn = start.stateMachine.roleArn;
+    const sb = this.opts.sandbox.aws;
+    let client: EventBridgeClient | undefined;
+    try {
+      const session = await sb.serviceSession({ roleArn, service: 'states.amazonaws.com', sessionName: `sfn-${randomUUID().slice(0, 18)}`, sourceArn: start.stateMachine.arn });
+      client = new EventBridgeClient({
+        endpoint: sb.endpoint,
+        region: sb.region,
+        credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
+      });
+      let failed = 0;
+      for (let i = 0; i < run.events.length; i += 10) {
+        const Entries: PutEventsRequestEntry[] = run.events.slice(i, i + 10).map((e) => ({
+          EventBusName: e.eventBusName,
+          Source: e.source,
+          DetailType: e.detailType,
+          Detail: JSON.stringify(e.detail),
+          Resources: e.resources,
+          Time: new Date(e.time),
+        }));
+        const out = await client.send(new PutEventsCommand({ Entries }));
+        failed += out.FailedEntryCount ?? 0;
+      }
+      this.tell({ kind: 'events-published', executionArn: start.executionArn, count: run.events.length, failed });
+    } catch (e) {
+      this.tell({ kind: 'error', message: `putting the events of ${start.executionArn} on EventBridge failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` });
+    } finally {
+      client?.destroy();
+    }
+  }
+
+  // ---- Lambda ---------------------------------------------------------------------------------------------
+
+  /** The function an ARN (qualified or not) or name names. */
+  functionFor(arnOrName: string): LocalFunction | undefined {
+    const unqualified = /^(arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+)(?::[^:]+)?$/.exec(arnOrName)?.[1] ?? arnOrName;
+    return this.functions.get(unqualified) ?? [...this.functions.values()].find((f) => f.functionName === arnOrName);
+  }
+
+  /**
+   * Invokes a function of the app synchronously (RequestResponse), as the runner invokes a Task's function: under
+   * its synthesized role, with the stack's environment. Never throws: a function error is the result.
+   */
+  invoke(fn: LocalFunction, payload: unknown, trigger: string): Promise<AppInvocation> {
+    return this.exclusive(async () => {
+      const at = new Date().toISOString();
+      const base = { functionLogicalId: fn.logicalId, functionName: fn.functionName, trigger, at };
+      if (this.closed) return { ...base, status: 'FAILED' as const, error: 'Sandbox.Stopping', logs: [] };
+      const state = `Invoke ${fn.functionName}`.slice(0, 80);
+      const definition = { StartAt: state, States: { [state]: { Type: 'Task', Resource: fn.arn, End: true } } } as unknown as AslDefinitionLike;
+      const anyMachine = [...this.stateMachines.values()][0]?.logicalId;
+      let invocation: AppInvocation;
+      try {
+        const run = await runStateMachine(payload, {
+          ...(this.opts.run ?? {}),
+          sandbox: this.opts.sandbox,
+          workflow: this.opts.workflow,
+          ...(anyMachine ? { stateMachine: anyMachine } : {}),
+          definition,
+          executionName: `invoke-${randomUUID()}`,
+        });
+        const logs = run.logs.filter((l: CapturedLog) => l.source === 'handler').map((l) => l.text.trimEnd());
+        invocation =
+          run.status === 'SUCCEEDED'
+            ? { ...base, status: 'SUCCEEDED', result: run.output, logs }
+            : {
+                ...base,
+                status: 'FAILED',
+                ...(run.error !== undefined ? { error: run.error } : {}),
+                ...(run.errorMessage !== undefined ? { errorMessage: run.errorMessage } : {}),
+                logs,
+              };
+      } catch (e) {
+        invocation = { ...base, status: 'FAILED', error: 'Sandbox.InvokeError', errorMessage: e instanceof Error ? e.message : String(e), logs: [] };
+      }
+      this.invocations.push(invocation);
+      if (this.invocations.length > MAX_INVOCATIONS_KEPT) this.invocations.splice(0, this.invocations.length - MAX_INVOCATIONS_KEPT);
+      this.tell({ kind: 'invocation', invocation });
+      return invocation;
+    });
+  }
+
+  /**
+   * The 'lambda' receiver of the sandbox's deliveries (EventBridge rule targets, Scheduler targets): an asynchronous
+   * invocation (accepted at once, run in the background), authorized by the function's resource policy
+   * (`AWS::Lambda::Permission` of the template for the delivering service principal and source) or, with a
+   * `roleArn`, by that role (its session's lambda:InvokeFunction is not evaluated locally: see README).
+   */
+  async deliver(d: TargetDelivery): Promise<DeliveryResult> {
+    const fn = this.functionFor(d.arn);
+    if (!fn) return { ok: false, code: 'ResourceNotFoundException', message: `Function not found: ${d.arn}`, retryable: false };
+    if (d.roleArn === undefined) {
+      const allowed = (this.permissions.get(fn.arn) ?? []).some(
+        (p) => (p.principal === d.via || p.principal === '*') && (p.sourceArn === undefined || p.sourceArn === d.sourceArn) && (p.sourceAccount === undefined || p.sourceAccount === d.sourceAccount),
+      );
+      if (!allowed) {
+        return {
+          ok: false,
+          code: 'AccessDeniedException',
+          message: `${d.via} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn} (no resource-based policy allows it for ${d.sourceArn})`,
+          retryable: false,
+        };
+      }
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(d.input);
+    } catch {
+      payload = d.input;
+    }
+    const requestId = randomUUID();
+    void this.invoke(fn, payload, `${d.via.split('.')[0] ?? d.via}:${d.sourceArn}`);
+    return { ok: true, id: requestId };
+  }
+}
+
