@@ -322,6 +322,9 @@ export interface RunOptions {
   definition?: AslDefinitionLike;
 }
 
+/** When this process last created or changed execution roles in a sandbox (by its AWS endpoint): runs wait out their propagation. */
+const rolesChangedAt = new Map<string, number>();
+
 export interface LocalRunResult {
   status: ExecutionStatus;
   executionName: string;
@@ -513,13 +516,18 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     const ensured = await ensureSandboxRoles(sb, roles);
     for (const r of ensured) for (const f of r.functions) rolesByFunction.set(f, r);
     const changed = ensured.filter((r) => r.outcome !== 'unchanged');
-    if (changed.length > 0) {
-      const wait = await sandboxPropagationMs(sb);
+    if (changed.length > 0) rolesChangedAt.set(sb.aws.endpoint, Date.now());
+    // A run that found the roles as they should be still waits while another run of this process (started at the same
+    // time) has just changed them: their policies may not have propagated yet.
+    const since = Date.now() - (rolesChangedAt.get(sb.aws.endpoint) ?? Number.NEGATIVE_INFINITY);
+    const propagation = changed.length > 0 || Number.isFinite(since) ? await sandboxPropagationMs(sb) : 0;
+    const wait = Math.max(0, propagation + 50 - since);
+    if (changed.length > 0 || wait > 0) {
       emit({
         kind: 'prepare',
-        message: `execution role(s) of ${changed.length} function role(s) created or updated in the sandbox${wait > 0 ? `; waiting ${wait} ms for IAM propagation` : ''}`,
+        message: `${changed.length > 0 ? `execution role(s) of ${changed.length} function role(s) created or updated in the sandbox` : 'execution roles changed by another run moments ago'}${wait > 0 ? `; waiting ${Math.round(wait)} ms for IAM propagation` : ''}`,
       });
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 50));
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     credentialEnv = { ...endpoint.environment(), AWS_CONFIG_FILE: join(NO_AWS_FILES, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(NO_AWS_FILES, 'credentials') };
   }
