@@ -39,10 +39,12 @@ const HANDLERS_DIR = 'lambdas/handlers';
  * function that imports them. Node resolves the dynamic import there (Lambda's /var/task/node_modules), only when it
  * runs.
  * - the Powertools Tracer and the X-Ray SDK under it: only with config `traceSdkCalls` (lambdas/shared/tracer.ts);
- * - the SSM client: only when the Palette CA bundle is an SSM parameter (lambdas/shared/palette-ca.ts).
+ * - the SSM client: only when the Palette CA bundle is an SSM parameter (lambdas/shared/palette-ca.ts);
+ * - the SQS client: only when the event starter moves a rejected message to the dead-letter queue
+ *   (lambdas/services/starter/starter.ts).
  * A static import of one of them is a build error (it would load on every cold start and the split would buy nothing).
  */
-export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm'] as const;
+export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm', '@aws-sdk/client-sqs'] as const;
 
 let built: { dir: string; handlers: ReadonlySet<string> } | undefined;
 let placeholder: string | undefined;

@@ -145,25 +145,33 @@ describe('starter', () => {
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
   });
 
-  it('has its own small environment: the onboarding and offboarding state machine ARNs and the log settings, valid for its schema', () => {
+  it('has its own small environment: the state machine ARNs, the dead-letter queue and the log settings, valid for its schema', () => {
     const [smId] = stateMachineOf(base.json);
     const [offId] = stateMachineOf(base.json, 'offboarding');
+    const [dlqId] = deadLetterQueue(base.json);
     const env = (starter(base.json)[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toEqual({
       ONBOARDING_STATE_MACHINE_ARN: { Ref: smId },
       OFFBOARDING_STATE_MACHINE_ARN: { Ref: offId },
+      DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
       POWERTOOLS_SERVICE_NAME: 'palette-onboarding',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
     const arn = (id: string) => `arn:aws:states:${PLACEHOLDER.region}:${PLACEHOLDER.account}:stateMachine:${id}`;
-    const deployed = { ...env, ONBOARDING_STATE_MACHINE_ARN: arn(smId), OFFBOARDING_STATE_MACHINE_ARN: arn(offId) };
+    const deployed = {
+      ...env,
+      ONBOARDING_STATE_MACHINE_ARN: arn(smId),
+      OFFBOARDING_STATE_MACHINE_ARN: arn(offId),
+      DEAD_LETTER_QUEUE_URL: `https://sqs.${PLACEHOLDER.region}.amazonaws.com/${PLACEHOLDER.account}/requests-dlq`,
+    };
     expect(StarterEnvSchema.safeParse(deployed).success).toBe(true);
   });
 
-  it('its role may start executions of the onboarding and offboarding state machines only, consume its queue, and write its own log group', () => {
+  it('its role may start executions of the onboarding and offboarding state machines only, consume its queue, send to the dead-letter queue, and write its own log group', () => {
     const [smId] = stateMachineOf(base.json);
     const [offId] = stateMachineOf(base.json, 'offboarding');
     const [queueId] = requestQueue(base.json);
+    const [dlqId] = deadLetterQueue(base.json);
     const [, fn] = starter(base.json);
     const logGroupId = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
     const statements = statementsOfRole(base.json, starterRoleId(base.json));
@@ -181,6 +189,7 @@ describe('starter', () => {
       'sqs:GetQueueAttributes': [`\${${queueId}.Arn}`],
       'sqs:GetQueueUrl': [`\${${queueId}.Arn}`],
       'sqs:ReceiveMessage': [`\${${queueId}.Arn}`],
+      'sqs:SendMessage': [`\${${dlqId}.Arn}`],
       'states:StartExecution': [`\${${smId}}`, `\${${offId}}`].sort(),
       'xray:PutTelemetryRecords': ['*'],
       'xray:PutTraceSegments': ['*'],

@@ -174,20 +174,22 @@ describe('malformed events', () => {
     expect(put.Entries?.[0]?.ErrorCode).toBe('MalformedDetail');
   });
 
-  it('a message on the request queue that is no request event ends in the dead-letter queue after maxReceiveCount, with the reason logged', async () => {
+  it('a message on the request queue that is no request event is moved to the dead-letter queue at once, with the reason', async () => {
     const before = app.runtime.invocations.length;
     const body = 'this is not an EventBridge event';
-    await sqs.send(new SendMessageCommand({ QueueUrl: app.outputs.RequestQueueUrl, MessageBody: body }));
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: app.outputs.RequestQueueUrl, MessageBody: body }));
     const dead = await until('the dead letter', async () => {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: app.outputs.DeadLetterQueueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'], VisibilityTimeout: 0 }));
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: app.outputs.DeadLetterQueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }));
       return out.Messages?.find((m) => m.Body === body);
     });
-    // SQS moved it (the redrive policy's maxReceiveCount is 5): the starter was given it 5 times and failed it each time.
-    expect(dead.Attributes?.DeadLetterQueueSourceArn).toMatch(/:PaletteOnboardingStack-TriggerRequestQueue/);
+    // The starter sent it there (the starter's role may send to the dead-letter queue and nowhere else) and handled it.
+    expect(dead.MessageAttributes?.REJECTED_REASON?.StringValue).toContain('the message body is not JSON');
+    expect(dead.MessageAttributes?.SOURCE_MESSAGE_ID?.StringValue).toBe(sent.MessageId);
     const rejected = app.runtime.invocations.slice(before).filter((i) => i.trigger.startsWith('sqs:'));
-    expect(rejected).toHaveLength(5);
-    for (const inv of rejected) expect(inv.result).toEqual({ batchItemFailures: [{ itemIdentifier: dead.MessageId }] });
-    expect(rejected[0]?.logs.join('\n')).toContain('the message body is not JSON');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.result).toEqual({ batchItemFailures: [] });
+    const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: app.outputs.RequestQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    expect(Number(left.Attributes?.ApproximateNumberOfMessages) + Number(left.Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
   });
 });
 

@@ -4,6 +4,7 @@
  * delivered, what is retried (batchItemFailures), what is permanent; and the one name rule both use.
  */
 import { ExecutionAlreadyExists, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -243,6 +244,37 @@ describe('start-onboarding handler', () => {
     // Assess
     expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad-json', 'array', 'no-detail']);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('with a dead-letter queue configured, a message that is not a request event moves there at once with the reason; if that send fails, it is failed', async () => {
+    // Prepare
+    const dlq = 'https://sqs.eu-west-1.amazonaws.com/123456789012/requests-dlq';
+    process.env.DEAD_LETTER_QUEUE_URL = dlq;
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand, { MessageBody: '{not json' }).resolves({ MessageId: 'dlq-1' });
+    sqs.on(SendMessageCommand, { MessageBody: '[]' }).rejects(new Error('AccessDenied'));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    try {
+      // Act
+      const out = await handler(batch(record('bad-json', '{not json', 2), record('array', '[]'), record('good', JSON.stringify(requestEvent(REQUEST)))));
+      // Assess: the moved one is handled (SQS deletes it), the one that could not be moved is failed (the redrive takes it)
+      expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['array']);
+      const sent = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatchObject({
+        QueueUrl: dlq,
+        MessageBody: '{not json',
+        MessageAttributes: {
+          REJECTED_REASON: { DataType: 'String', StringValue: expect.stringMatching(/JSON/) },
+          SOURCE_MESSAGE_ID: { DataType: 'String', StringValue: 'bad-json' },
+          RECEIVE_COUNT: { DataType: 'Number', StringValue: '2' },
+        },
+      });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    } finally {
+      sqs.restore();
+      delete process.env.DEAD_LETTER_QUEUE_URL;
+    }
   });
 
   it('an invalid request is still started (ValidateRequest reports it); without a tenant id its name is request-<hash>', async () => {

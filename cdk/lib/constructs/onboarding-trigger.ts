@@ -78,10 +78,16 @@ export interface StarterAccountVending {
 type AccountVendingKeys = Extract<keyof StarterEnvInput, 'ACCOUNT_VENDING_REQUEST_TEMPLATE' | 'ACCOUNT_VENDING_TENANT_ID_FROM'>;
 
 /** The starter's environment, typed against its schema (lambdas/services/starter/env.ts): a missing or extra key does not compile. */
-export function starterEnvironment(workflows: StartTargets, logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL'], accountVending?: StarterAccountVending): Record<string, string> {
+export function starterEnvironment(
+  workflows: StartTargets,
+  logLevel: StarterEnvInput['POWERTOOLS_LOG_LEVEL'],
+  deadLetterQueueUrl: string,
+  accountVending?: StarterAccountVending,
+): Record<string, string> {
   const base = {
     ONBOARDING_STATE_MACHINE_ARN: workflows.onboarding.stateMachineArn,
     OFFBOARDING_STATE_MACHINE_ARN: workflows.offboarding.stateMachineArn,
+    DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     POWERTOOLS_LOG_LEVEL: logLevel ?? 'INFO',
   } satisfies Record<Exclude<keyof StarterEnvInput, AccountVendingKeys>, string>;
@@ -164,7 +170,7 @@ export class OnboardingTrigger extends Construct {
     const starter = new OnboardingFunction(this, 'Starter', {
       handler: STARTER_HANDLER,
       description: 'palette-onboarding: start an onboarding (named <tenantId>-<hash>) or offboarding execution for each queued request event',
-      environment: starterEnvironment(workflows, this.props.logLevel, accountVending),
+      environment: starterEnvironment(workflows, this.props.logLevel, this.deadLetterQueue.queueUrl, accountVending),
       logRetention: this.props.logRetention,
       timeout: REQUEST_PATH.starterTimeout,
     });
@@ -174,6 +180,10 @@ export class OnboardingTrigger extends Construct {
         actions: ['states:StartExecution'],
         resources: [workflows.onboarding.stateMachineArn, workflows.offboarding.stateMachineArn],
       }),
+    );
+    // A message that is no request goes to the dead-letter queue at once, with the reason (lambdas/services/starter).
+    starter.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'MoveRejectedToDeadLetterQueue', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
     // Grants the starter's role what the mapping needs on this queue (receive, delete, change visibility, attributes).
     starter.function.addEventSource(

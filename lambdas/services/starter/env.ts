@@ -18,6 +18,12 @@ export const StarterEnvSchema = LambdaEnvSchema.pick({ POWERTOOLS_SERVICE_NAME: 
   /** The offboarding state machine (`Tenant Offboarding Requested`). The starter may start executions of these two only. */
   OFFBOARDING_STATE_MACHINE_ARN: z.string().regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN'),
   /**
+   * The request path's dead-letter queue (URL): a message the starter rejects (no request event) is moved there at once,
+   * with the reason as the message attribute REJECTED_REASON. Absent: it is failed, and reaches the dead-letter queue
+   * through the queue's redrive after its last receive (the reason only in the starter's log).
+   */
+  DEAD_LETTER_QUEUE_URL: z.url({ protocol: /^https?$/, error: 'must be an SQS queue URL' }).optional(),
+  /**
    * Account vending (README "Account vending"): the request template as JSON text (config
    * `accountVendingRequestTemplate`, checked at synth and again here). Absent: account vending events are rejected.
    */

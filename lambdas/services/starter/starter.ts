@@ -9,10 +9,11 @@
  * - any other error (throttling and 5xx after the SDK's own retries, or a misconfiguration): ONLY that record
  *   fails (`batchItemFailures`); SQS redelivers it after the visibility timeout, and after the queue's
  *   maxReceiveCount receives it moves to the dead-letter queue;
- * - a message that is not an onboarding request event (not JSON, not an object, no object `detail`): permanent,
- *   and handled the same way (failed, so it reaches the dead-letter queue intact after its last receive) instead
- *   of being dropped or needing permissions on the dead-letter queue. EventBridge never delivers such a message
- *   (PutEvents requires a JSON object detail): only a principal sending to the queue directly can.
+ * - a message that is not an onboarding request event (not JSON, not an object, no object `detail`): permanent. It is
+ *   moved to the dead-letter queue at once, intact, with the reason as its REJECTED_REASON attribute (env
+ *   DEAD_LETTER_QUEUE_URL; the starter may only send there); if that send fails, or no queue is configured, it is
+ *   failed and reaches the dead-letter queue through the redrive after its last receive. EventBridge never delivers
+ *   such a message (PutEvents requires a JSON object detail): only a principal sending to the queue directly can.
  *
  * A request that parses but is invalid is started all the same; the workflow's ValidateRequest reports its
  * field-level errors (a request without a usable tenant id is named `request-<hash>`).
@@ -28,6 +29,7 @@
  */
 import { DescribeAccountCommand, ListTagsForResourceCommand, OrganizationsClient, type Tag } from '@aws-sdk/client-organizations';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import {
@@ -53,7 +55,8 @@ export type RecordOutcome =
   | { messageId: string; outcome: 'started'; executionName: string; executionArn: string }
   | { messageId: string; outcome: 'duplicate'; executionName: string; executionArn: string }
   | { messageId: string; outcome: 'failed'; executionName?: string; error: string; retryable: boolean }
-  | { messageId: string; outcome: 'rejected'; reason: string }
+  /** Not a request: moved to the dead-letter queue with the reason (`movedToDeadLetterQueue`), else failed. */
+  | { messageId: string; outcome: 'rejected'; reason: string; movedToDeadLetterQueue?: true }
   /** An account vending event that announces no new account (a state other than SUCCEEDED): delivered, nothing started. */
   | { messageId: string; outcome: 'ignored'; reason: string };
 
@@ -74,6 +77,43 @@ function organizationsClient(): OrganizationsClient {
   organizations ??= new OrganizationsClient({});
   return organizations;
 }
+
+/** The SQS message attribute naming why the starter moved a message to the dead-letter queue. */
+export const REJECTED_REASON_ATTRIBUTE = 'REJECTED_REASON';
+
+/**
+ * Moves a rejected record to the dead-letter queue at once, with the reason as a message attribute (and the source
+ * message id and receive count); true when it is there (the record then counts as handled and SQS deletes it from the
+ * request queue). The SQS client is loaded only here: rejects are rare (cdk/lib/handler-bundles.ts LAZY_PACKAGES).
+ */
+export async function moveToDeadLetterQueue(queueUrl: string, record: SQSRecord, reason: string): Promise<boolean> {
+  try {
+    const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    // The endpoint from the SDK's configuration (AWS_ENDPOINT_URL locally), not from the queue URL's host.
+    deadLetters ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+    await deadLetters.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: record.body === '' ? '(empty message)' : record.body,
+        MessageAttributes: {
+          [REJECTED_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, 2048) },
+          SOURCE_MESSAGE_ID: { DataType: 'String', StringValue: record.messageId },
+          RECEIVE_COUNT: { DataType: 'Number', StringValue: record.attributes?.ApproximateReceiveCount ?? '1' },
+        },
+      }),
+    );
+    logger.info('Rejected message moved to the dead-letter queue with its reason', { messageId: record.messageId, reason });
+    return true;
+  } catch (e) {
+    logger.warn('Could not move the rejected message to the dead-letter queue: it is failed and reaches it through the redrive', {
+      messageId: record.messageId,
+      error: errorText(e),
+    });
+    return false;
+  }
+}
+
+let deadLetters: SQSClient | undefined;
 
 /** Execution ARN of `name` on `stateMachineArn`. */
 export const executionArnOf = (stateMachineArn: string, name: string): string =>
@@ -264,7 +304,13 @@ export async function startOnboardings(event: SQSEvent): Promise<SQSBatchRespons
   const region = STATE_MACHINE_ARN.exec(targets.onboarding)?.[1] as string;
   const sfn = sfnClient(region);
   const records = event.Records ?? [];
-  const outcomes = await Promise.all(records.map((r) => startRecord(r, sfn, targets)));
+  const outcomes = await Promise.all(
+    records.map(async (r) => {
+      const outcome = await startRecord(r, sfn, targets);
+      if (outcome.outcome !== 'rejected' || !env.DEAD_LETTER_QUEUE_URL) return outcome;
+      return (await moveToDeadLetterQueue(env.DEAD_LETTER_QUEUE_URL, r, outcome.reason)) ? { ...outcome, movedToDeadLetterQueue: true as const } : outcome;
+    }),
+  );
   const count = (o: RecordOutcome['outcome']) => outcomes.filter((x) => x.outcome === o).length;
   logger.info('Request batch done', {
     records: records.length,
@@ -276,7 +322,7 @@ export async function startOnboardings(event: SQSEvent): Promise<SQSBatchRespons
   });
   return {
     batchItemFailures: outcomes
-      .filter((o) => o.outcome === 'failed' || o.outcome === 'rejected')
+      .filter((o) => o.outcome === 'failed' || (o.outcome === 'rejected' && !o.movedToDeadLetterQueue))
       .map((o) => ({ itemIdentifier: o.messageId })),
   };
 }
