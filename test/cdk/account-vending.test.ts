@@ -89,6 +89,8 @@ describe('with a request template', () => {
       ...env,
       ONBOARDING_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:On',
       OFFBOARDING_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Off',
+      // A Ref in the template; the queue's URL once deployed.
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/requests-dlq',
     });
     expect(parsed.success).toBe(true);
   });
