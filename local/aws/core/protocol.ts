@@ -196,3 +196,26 @@ export function tagList(params: URLSearchParams, prefix = 'Tags'): Array<{ Key: 
 export function isAwsError(e: unknown): e is AwsError {
   return e instanceof AwsError;
 }
+
+/** A JSON protocol's request body (AWS JSON 1.0 / 1.1, REST-JSON). */
+export type JsonObject = Record<string, unknown>;
+
+export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The JSON object a JSON-protocol request carries (an empty body is `{}`). Not JSON, or JSON that is not an object, is
+ * the service's error (`invalid`, default SerializationException 400: what Secrets Manager, SSM, Organizations and
+ * Step Functions answer; SQS, Scheduler and DynamoDB pass their own).
+ */
+export function parseJsonObject(body: Buffer, invalid: (message: string) => AwsError = (m) => new AwsError('SerializationException', m, 400), notObject = 'The request body must be a JSON object.'): JsonObject {
+  const text = body.toString('utf8').trim();
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('The request body is not valid JSON.');
+  }
+  if (!isJsonObject(parsed)) throw invalid(notObject);
+  return parsed;
+}

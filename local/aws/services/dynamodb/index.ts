@@ -21,6 +21,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { AwsError } from '../../core/errors';
+import { parseJsonObject } from '../../core/protocol';
 import type { AuthzDecision, Principal, SandboxKernel, SandboxRequest, SandboxResponse, SandboxService } from '../../core/types';
 import { DynaliteEngine, TARGET_PREFIX, type EngineResponse, type JsonObject } from './engine';
 import { Shadow, definitionFromDescription, keyId, keyOf, type DynamoDbSnapshot, type Item, type TableState, type Tag } from './shadow';
@@ -79,16 +80,7 @@ const notNull = (member: string): AwsError =>
 const resourceNotFound = (message = 'Requested resource not found'): AwsError => new AwsError('ResourceNotFoundException', message, 400);
 
 function parseBody(body: Buffer): JsonObject {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AwsError('SerializationException', 'The request body is not valid JSON.', 400);
-  }
-  if (!isObject(parsed)) throw new AwsError('SerializationException', 'Start of list found where not expected', 400);
-  return parsed;
+  return parseJsonObject(body, undefined, 'Start of list found where not expected');
 }
 
 function tableNameOf(input: JsonObject): string {

@@ -17,6 +17,7 @@
  * MaxResults / NextToken paging. Errors are HTTP 400 with the AWS codes; malformed ids are InvalidInputException.
  */
 import { AwsError } from '../../core/errors';
+import { parseJsonObject } from '../../core/protocol';
 import type { Kernel } from '../../core/kernel';
 import { isOuId, isRootId, type Organization } from '../../core/organization';
 import type { Principal, SandboxRequest, SandboxResponse, SandboxService } from '../../core/types';
@@ -33,20 +34,7 @@ const MAX_PAGE = 20;
 const invalidInput = (message: string, reason = 'INVALID_PATTERN'): AwsError =>
   new AwsError('InvalidInputException', message, 400, 'Sender', { Reason: reason });
 
-function parseBody(body: Buffer): JsonObject {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AwsError('SerializationException', 'The request body is not valid JSON.', 400);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new AwsError('SerializationException', 'The request body must be a JSON object.', 400);
-  }
-  return parsed as JsonObject;
-}
+const parseBody = (body: Buffer): JsonObject => parseJsonObject(body);
 
 function requiredString(input: JsonObject, member: string): string {
   const v = input[member];

@@ -5,6 +5,7 @@
  * ValidationException naming it at once.
  */
 import { AwsError } from '../../core/errors';
+import { parseJsonObject } from '../../core/protocol';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -20,16 +21,7 @@ export function validation(message: string): AwsError {
 }
 
 export function parseBody(body: Buffer): JsonObject {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw validation('The request body is not valid JSON.');
-  }
-  if (!isObject(parsed)) throw validation('The request body must be a JSON object.');
-  return parsed;
+  return parseJsonObject(body, validation);
 }
 
 interface StringRules {

@@ -6,6 +6,7 @@
  * Sensitive members (secret values) are never echoed in a message.
  */
 import { AwsError } from '../../core/errors';
+import { parseJsonObject } from '../../core/protocol';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -22,17 +23,9 @@ function serializationError(detail: string): AwsError {
   return new AwsError('SerializationException', detail, 400);
 }
 
+/** The request's JSON object (core/protocol.ts parseJsonObject: SerializationException otherwise). */
 export function parseJsonBody(body: Buffer): JsonObject {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw serializationError('The request body is not valid JSON.');
-  }
-  if (!isObject(parsed)) throw serializationError('The request body must be a JSON object.');
-  return parsed;
+  return parseJsonObject(body);
 }
 
 function jsonTypeName(v: unknown): string {

@@ -4,6 +4,7 @@
  * Range and format rules are checked by the operations, with SQS's own codes and messages.
  */
 import { missingParameter, serializationError } from './errors';
+import { parseJsonObject } from '../../core/protocol';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -12,16 +13,7 @@ export function isObject(v: unknown): v is JsonObject {
 }
 
 export function parseBody(body: Buffer): JsonObject {
-  const text = body.toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw serializationError('The request body is not valid JSON.');
-  }
-  if (!isObject(parsed)) throw serializationError('The request body must be a JSON object.');
-  return parsed;
+  return parseJsonObject(body, serializationError);
 }
 
 export class SqsInput {
