@@ -219,3 +219,17 @@ export function parseJsonObject(body: Buffer, invalid: (message: string) => AwsE
   if (!isJsonObject(parsed)) throw invalid(notObject);
   return parsed;
 }
+
+/** The operation an AWS JSON request names in `X-Amz-Target: <prefix><Operation>` ('Unknown' when it names none). */
+export function targetOperation(headers: Record<string, string | string[] | undefined>, prefix: string): string {
+  const target = headers['x-amz-target'];
+  const t = Array.isArray(target) ? target[0] : target;
+  return t?.startsWith(prefix) ? t.slice(prefix.length) : 'Unknown';
+}
+
+/** The handler of `op` in a JSON service's operation table; UnknownOperationException for another method or operation. */
+export function jsonOperationHandler<H>(operations: Readonly<Record<string, H>>, op: string, method: string, message = ''): H {
+  const handler = Object.hasOwn(operations, op) ? operations[op] : undefined;
+  if (method !== 'POST' || handler === undefined) throw new AwsError('UnknownOperationException', message, 400);
+  return handler;
+}

@@ -22,6 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/errors';
+import { jsonOperationHandler, targetOperation } from '../../core/protocol';
 import type { Kernel } from '../../core/kernel';
 import type { DeliveryReceiver, DeliveryResult, TargetDelivery } from '../../core/targets';
 import type { AuthzDecision, Principal, SandboxRequest, SandboxResponse, SandboxService, ServiceName } from '../../core/types';
@@ -215,15 +216,12 @@ export class EventsService implements SandboxService, DeliveryReceiver {
   // ---- SandboxService ----
 
   operationName(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'];
-    const t = Array.isArray(target) ? target[0] : target;
-    return t?.startsWith(TARGET_PREFIX) ? t.slice(TARGET_PREFIX.length) : 'Unknown';
+    return targetOperation(req.headers, TARGET_PREFIX);
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const op = this.operationName(req);
-    const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
-    if (req.method !== 'POST' || handler === undefined) throw new AwsError('UnknownOperationException', '', 400);
+    const handler = jsonOperationHandler(this.operations, op, req.method);
     const body = parseJsonBody(req.body);
     const problems: string[] = [];
     const ctx: Ctx = { principal: req.principal, accountId: req.principal.accountId, region: req.region, now: this.kernel.now() };

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/errors';
+import { jsonOperationHandler, targetOperation } from '../../core/protocol';
 import type {
   AuthzDecision,
   Principal,
@@ -198,17 +199,12 @@ export class SecretsManagerService implements SandboxService {
   constructor(private readonly kernel: SandboxKernel) {}
 
   operationName(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'];
-    const t = Array.isArray(target) ? target[0] : target;
-    return t?.startsWith(TARGET_PREFIX) ? t.slice(TARGET_PREFIX.length) : 'Unknown';
+    return targetOperation(req.headers, TARGET_PREFIX);
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const op = this.operationName(req);
-    const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
-    if (req.method !== 'POST' || handler === undefined) {
-      throw new AwsError('UnknownOperationException', '', 400);
-    }
+    const handler = jsonOperationHandler(this.operations, op, req.method);
     const now = this.kernel.now();
     this.store.purgeExpired(now);
     const input = new Input(parseJsonBody(req.body));

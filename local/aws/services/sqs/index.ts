@@ -34,6 +34,7 @@
  */
 import { randomUUID, createHash } from 'node:crypto';
 import { AwsError } from '../../core/errors';
+import { jsonOperationHandler, targetOperation } from '../../core/protocol';
 import type { Kernel } from '../../core/kernel';
 import type { DeliveryResult, TargetDelivery } from '../../core/targets';
 import type { Principal, SandboxRequest, SandboxResponse, SandboxService } from '../../core/types';
@@ -233,17 +234,12 @@ export class SqsService implements SandboxService {
   }
 
   operationName(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'];
-    const t = Array.isArray(target) ? target[0] : target;
-    return t?.startsWith(TARGET_PREFIX) ? t.slice(TARGET_PREFIX.length) : 'Unknown';
+    return targetOperation(req.headers, TARGET_PREFIX);
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const op = this.operationName(req);
-    const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
-    if (req.method !== 'POST' || handler === undefined) {
-      throw new AwsError('UnknownOperationException', `The action ${op} is not valid for this web service.`, 400);
-    }
+    const handler = jsonOperationHandler(this.operations, op, req.method, `The action ${op} is not valid for this web service.`);
     const ctx: Ctx = { principal: req.principal, region: req.region, now: this.kernel.now(), endpoint: endpointOf(req) };
     const out = await handler(ctx, new SqsInput(parseBody(req.body)));
     return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(out) };

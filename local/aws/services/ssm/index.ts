@@ -11,6 +11,7 @@
  * SecureString is stored as given and needs no kms:Decrypt), versions beyond the counter, labels, policies, paths.
  */
 import { AwsError } from '../../core/errors';
+import { jsonOperationHandler, targetOperation } from '../../core/protocol';
 import type { AuthzDecision, Principal, SandboxKernel, SandboxRequest, SandboxResponse, SandboxService } from '../../core/types';
 import { Input, parseJsonBody, type JsonObject } from '../secretsmanager/input';
 
@@ -67,15 +68,12 @@ export class SsmService implements SandboxService {
   constructor(private readonly kernel: SandboxKernel) {}
 
   operationName(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'];
-    const t = Array.isArray(target) ? target[0] : target;
-    return t?.startsWith(TARGET_PREFIX) ? t.slice(TARGET_PREFIX.length) : 'Unknown';
+    return targetOperation(req.headers, TARGET_PREFIX);
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const op = this.operationName(req);
-    const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
-    if (req.method !== 'POST' || handler === undefined) throw new AwsError('UnknownOperationException', '', 400);
+    const handler = jsonOperationHandler(this.operations, op, req.method);
     const out = await handler({ principal: req.principal, region: req.region, now: this.kernel.now() }, new Input(parseJsonBody(req.body)));
     return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(out) };
   }

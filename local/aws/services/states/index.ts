@@ -25,6 +25,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/errors';
+import { jsonOperationHandler, targetOperation } from '../../core/protocol';
 import type { Kernel } from '../../core/kernel';
 import { faultError } from '../../core/realism';
 import type { DeliveryResult, TargetDelivery } from '../../core/targets';
@@ -306,15 +307,12 @@ export class StepFunctionsService implements SandboxService {
   // ---------------------------------------------------------------- SandboxService
 
   operationName(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'];
-    const t = Array.isArray(target) ? target[0] : target;
-    return t?.startsWith(TARGET_PREFIX) ? t.slice(TARGET_PREFIX.length) : 'Unknown';
+    return targetOperation(req.headers, TARGET_PREFIX);
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const op = this.operationName(req);
-    const handler = Object.hasOwn(this.operations, op) ? this.operations[op] : undefined;
-    if (req.method !== 'POST' || handler === undefined) throw new AwsError('UnknownOperationException', '', 400);
+    const handler = jsonOperationHandler(this.operations, op, req.method);
     const raw = parseJsonBody(req.body);
     const out = await handler({ principal: req.principal, region: req.region, now: this.kernel.now(), raw }, new Input(raw));
     return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(out) };
