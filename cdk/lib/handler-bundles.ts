@@ -42,12 +42,9 @@ const HANDLERS_DIR = 'lambdas/handlers';
  * - the SSM client: only when the Palette CA bundle is an SSM parameter (lambdas/shared/palette-ca.ts);
  * - the SQS client: only when the event starter moves a rejected message to the dead-letter queue
  *   (lambdas/services/starter/starter.ts).
- * - the S3 client in the registrations' functions: only a MinIO backup location's probe uses it
- *   (lambdas/services/registrations/kinds/minio-backup-location.ts).
- * A function whose code imports one of them statically anywhere (ensure-bucket and S3) gets it bundled as usual: the
- * split is per function, decided from esbuild's metafile.
+ * A static import of one of them is a build error (it would load on every cold start and the split would buy nothing).
  */
-export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm', '@aws-sdk/client-sqs', '@aws-sdk/client-s3'] as const;
+export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm', '@aws-sdk/client-sqs'] as const;
 
 let built: { dir: string; handlers: ReadonlySet<string> } | undefined;
 let placeholder: string | undefined;
@@ -98,45 +95,35 @@ export function handlerBuildOptions(handlers: readonly string[], outdir: string)
   };
 }
 
-/** Per handler: the lazy packages its bundle imports dynamically only, and those it imports statically somewhere. */
-function lazyImportsOf(metafile: Metafile, outdir: string, handlers: readonly string[]): Map<string, { lazy: string[]; bundled: string[] }> {
-  const out = new Map<string, { lazy: string[]; bundled: string[] }>();
+/** Which lazy packages each handler's bundle imports (from esbuild's metafile); a static import of one throws. */
+function lazyImportsOf(metafile: Metafile, outdir: string, handlers: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const [file, output] of Object.entries(metafile.outputs)) {
     if (!file.endsWith('/index.mjs')) continue;
     const handler = relative(outdir, dirname(absoluteFromRoot(file)));
     if (!handlers.includes(handler)) continue;
-    const dynamic = new Set<string>();
-    const statics = new Set<string>();
+    const lazy: string[] = [];
     for (const imp of output.imports) {
       if (!(LAZY_PACKAGES as readonly string[]).includes(imp.path)) continue;
-      (imp.kind === 'dynamic-import' ? dynamic : statics).add(imp.path);
+      if (imp.kind !== 'dynamic-import') {
+        throw new Error(`${HANDLERS_DIR}/${handler}.ts reaches ${imp.path} through a static import: import it with \`await import('${imp.path}')\` (cdk/lib/handler-bundles.ts LAZY_PACKAGES)`);
+      }
+      if (!lazy.includes(imp.path)) lazy.push(imp.path);
     }
-    out.set(handler, { lazy: [...dynamic].filter((p) => !statics.has(p)), bundled: [...statics] });
+    out.set(handler, lazy);
   }
   return out;
 }
 
 /**
  * Builds the bundles of `handlers` into `<outdir>/<handler>/` (index.mjs + map), each with the lazy packages it imports
- * only dynamically under `node_modules/` (LAZY_PACKAGES: each built once, as an ESM bundle of its own, and copied where
- * needed). A handler that imports one of them statically is built again with that package bundled. Synchronous: a
- * synthesis calls it from a construct. Throws esbuild's errors (file, line, message).
+ * under `node_modules/` (LAZY_PACKAGES: each built once, as an ESM bundle of its own, and copied where needed).
+ * Synchronous: a synthesis calls it from a construct. Throws esbuild's errors (file, line, message).
  */
 export function buildHandlerBundles(handlers: readonly string[], outdir: string): void {
   const result = buildSync({ ...handlerBuildOptions(handlers, outdir), metafile: true });
-  const imports = lazyImportsOf(result.metafile, outdir, handlers);
-  // Handlers with a static import of a lazy package, grouped by the packages to bundle: one more build per group.
-  const groups = new Map<string, string[]>();
-  for (const [handler, { bundled }] of imports) {
-    if (bundled.length === 0) continue;
-    const key = [...bundled].sort().join(',');
-    groups.set(key, [...(groups.get(key) ?? []), handler]);
-  }
-  for (const [key, group] of groups) {
-    const bundled = key.split(',');
-    buildSync({ ...handlerBuildOptions(group, outdir), external: LAZY_PACKAGES.filter((p) => !bundled.includes(p)) });
-  }
-  const needed = [...new Set([...imports.values()].flatMap((i) => i.lazy))];
+  const lazyImports = lazyImportsOf(result.metafile, outdir, handlers);
+  const needed = [...new Set([...lazyImports.values()].flat())];
   if (needed.length === 0) return;
   const lazyDir = join(outdir, '.lazy');
   for (const pkg of needed) {
@@ -150,8 +137,8 @@ export function buildHandlerBundles(handlers: readonly string[], outdir: string)
       sourcemap: false,
     });
   }
-  for (const [handler, { lazy }] of imports) {
-    for (const pkg of lazy) {
+  for (const [handler, packages] of lazyImports) {
+    for (const pkg of packages) {
       const dir = join(outdir, handler, 'node_modules', pkg);
       mkdirSync(dir, { recursive: true });
       copyFileSync(join(lazyDir, pkg, 'index.mjs'), join(dir, 'index.mjs'));

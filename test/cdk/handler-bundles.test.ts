@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildHandlerBundles, handlerBuildOptions, LAZY_PACKAGES } from '../../cdk/lib/handler-bundles';
+import { buildHandlerBundles, handlerBuildOptions } from '../../cdk/lib/handler-bundles';
 import { absoluteFromRoot } from '../../cdk/lib/paths';
 
 /** IAM only (+ STS for the tenant session, DynamoDB for the registry); registry only; S3 only (+ STS, DynamoDB). */
@@ -29,10 +29,7 @@ function inputsOf(metafile: Metafile, outputSuffix: string): string[] {
 
 let bundles: Record<(typeof HANDLERS)[number], string[]>;
 beforeAll(() => {
-  // These handlers import S3 statically where they use it (ensure-bucket): built, as buildHandlerBundles builds them, with
-  // S3 bundled.
-  const external = LAZY_PACKAGES.filter((p) => p !== '@aws-sdk/client-s3');
-  const out = buildSync({ ...handlerBuildOptions(HANDLERS, absoluteFromRoot('cdk.out/handler-bundles-test')), external, sourcemap: false, write: false, metafile: true });
+  const out = buildSync({ ...handlerBuildOptions(HANDLERS, absoluteFromRoot('cdk.out/handler-bundles-test')), sourcemap: false, write: false, metafile: true });
   bundles = Object.fromEntries(HANDLERS.map((h) => [h, inputsOf(out.metafile, `${h}/index.mjs`)])) as typeof bundles;
 }, 60_000);
 
@@ -61,12 +58,12 @@ describe('function bundles', () => {
     }
   });
 
-  it('the packages loaded only on some invocations (tracer, SSM, S3 for MinIO) ship beside the bundle, not in it, and resolve from it', () => {
-    // Prepare: check-tenant-in-use reaches them all (SDK call tracing; a Palette CA bundle in SSM; a MinIO probe)
+  it('the packages loaded only on some invocations (tracer, SSM) ship beside the bundle, not in it, and resolve from it', () => {
+    // Prepare: check-tenant-in-use reaches both (SDK call tracing; a Palette CA bundle in SSM)
     const dir = mkdtempSync(join(tmpdir(), 'palette-onboarding-lazy-'));
     try {
       // Act
-      buildHandlerBundles(['check-tenant-in-use', 'acquire-tenant', 'ensure-bucket'], dir);
+      buildHandlerBundles(['check-tenant-in-use', 'acquire-tenant'], dir);
       // Assess: not in index.mjs, beside it for the function that needs it, and importable from the bundle's directory
       expect(sdkPackagesIn(bundles['acquire-tenant'])).not.toContain('client-ssm');
       const fn = join(dir, 'check-tenant-in-use');
@@ -74,20 +71,13 @@ describe('function bundles', () => {
       expect(existsSync(join(fn, 'node_modules/@aws-sdk/client-ssm/index.mjs'))).toBe(true);
       expect(existsSync(join(dir, 'acquire-tenant/node_modules/@aws-sdk/client-ssm'))).toBe(false);
       expect(existsSync(join(dir, 'acquire-tenant/node_modules/@aws-lambda-powertools/tracer/index.mjs'))).toBe(true);
-      // S3: beside the bundle where only a MinIO probe imports it (dynamically), in it where the code imports it statically
-      expect(existsSync(join(fn, 'node_modules/@aws-sdk/client-s3/index.mjs'))).toBe(true);
-      expect(readFileSync(join(fn, 'index.mjs'), 'utf8')).toContain('import("@aws-sdk/client-s3")');
-      expect(readFileSync(join(fn, 'index.mjs'), 'utf8')).not.toMatch(/from\s*"@aws-sdk\/client-s3"/);
-      expect(existsSync(join(dir, 'ensure-bucket/node_modules/@aws-sdk/client-s3'))).toBe(false);
-      expect(readFileSync(join(dir, 'ensure-bucket/index.mjs'), 'utf8')).not.toMatch(/(from\s*|import\()"@aws-sdk\/client-s3"/);
       writeFileSync(
         join(fn, 'probe.mjs'),
         "const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm'); const { Tracer } = await import('@aws-lambda-powertools/tracer');" +
-          " const { S3Client } = await import('@aws-sdk/client-s3');" +
-          " process.stdout.write(JSON.stringify([typeof new SSMClient({ region: 'us-east-1' }).send, typeof GetParameterCommand, typeof new Tracer({ enabled: false }).captureAWSv3Client, typeof new S3Client({ region: 'us-east-1' }).send]));",
+          " process.stdout.write(JSON.stringify([typeof new SSMClient({ region: 'us-east-1' }).send, typeof GetParameterCommand, typeof new Tracer({ enabled: false }).captureAWSv3Client]));",
       );
       const out = execFileSync(process.execPath, [join(fn, 'probe.mjs')], { cwd: tmpdir(), env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } }).toString();
-      expect(JSON.parse(out)).toEqual(['function', 'function', 'function', 'function']);
+      expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

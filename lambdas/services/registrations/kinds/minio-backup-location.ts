@@ -3,6 +3,7 @@
  * validate, so before every create or update the workflow probes the endpoint itself with the location's own
  * keys (not the Lambda's role), the way a backup agent uses it.
  */
+import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { backupEndpointProblem } from '../../../domain/endpoints';
 import { loadEnv } from '../../../shared/env';
 import { AwsThrottledError, AwsTransientError, MinioValidationError, RequestValidationError } from '../../../shared/errors';
@@ -69,9 +70,6 @@ function probeFailure(action: string, t: MinioTarget, e: unknown): Error {
  * probe is removed even when listing fails). Throws MinioValidationError naming the failed action.
  */
 export async function probeMinioBucket(t: MinioTarget): Promise<void> {
-  // Loaded only here: only a MinIO location needs an S3 client in the registrations' functions
-  // (cdk/lib/handler-bundles.ts LAZY_PACKAGES).
-  const { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
   const client = new S3Client({
     endpoint: t.endpoint,
     region: t.region,
