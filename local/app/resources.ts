@@ -12,6 +12,7 @@ import { CreateStateMachineCommand, SFNClient, StateMachineAlreadyExists } from 
 import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { SETTABLE_ATTRIBUTES } from '../aws/services/sqs/attributes';
 import type { CfnResource, CfnTemplate, DeploymentTarget, LocalFunction } from '../runner/template';
 import { canonicalJson, ensureSandboxRoles, sandboxPropagationMs, templateRoles, type TemplateRole } from '../runner/roles';
 import { templateTables } from '../runner/tables';
@@ -227,22 +228,9 @@ const loadTables: Loader = async (ctx, resources) => {
 // ---- SQS ----------------------------------------------------------------------------------------------------
 
 /** CloudFormation's AWS::SQS::Queue properties that are queue attributes. */
-const QUEUE_ATTRIBUTES = [
-  'DelaySeconds',
-  'MaximumMessageSize',
-  'MessageRetentionPeriod',
-  'ReceiveMessageWaitTimeSeconds',
-  'VisibilityTimeout',
-  'KmsMasterKeyId',
-  'KmsDataKeyReusePeriodSeconds',
-  'SqsManagedSseEnabled',
-  'FifoQueue',
-  'ContentBasedDeduplication',
-  'DeduplicationScope',
-  'FifoThroughputLimit',
-  'RedrivePolicy',
-  'RedriveAllowPolicy',
-] as const;
+/** The AWS::SQS::Queue properties that are queue attributes (the sandbox's SQS: what CreateQueue takes; Policy is an
+ * AWS::SQS::QueuePolicy of its own in a template). */
+const QUEUE_ATTRIBUTES = SETTABLE_ATTRIBUTES.filter((a) => a !== 'Policy');
 
 const loadQueues: Loader = async (ctx, resources) => {
   // A queue that redrives to another of the stack comes after it.

@@ -20,6 +20,9 @@ const FIFO_ONLY = ['ContentBasedDeduplication', 'DeduplicationScope', 'FifoThrou
 const REMOVABLE = ['Policy', 'RedrivePolicy', 'RedriveAllowPolicy', 'KmsMasterKeyId'];
 const SETTABLE = [...Object.keys(INTEGER_ATTRIBUTES), ...FIFO_ONLY, ...REMOVABLE, 'SqsManagedSseEnabled', 'FifoQueue'];
 
+/** The attributes CreateQueue / SetQueueAttributes take (the app loader maps a template's queue properties onto them). */
+export const SETTABLE_ATTRIBUTES: readonly string[] = SETTABLE;
+
 export const READ_ONLY_ATTRIBUTES = [
   'QueueArn',
   'ApproximateNumberOfMessages',
