@@ -78,6 +78,9 @@ function organizationsClient(): OrganizationsClient {
   return organizations;
 }
 
+/** The dead-letter queue's client, made on the first reject. */
+let deadLetters: SQSClient | undefined;
+
 /** The SQS message attribute naming why the starter moved a message to the dead-letter queue. */
 export const REJECTED_REASON_ATTRIBUTE = 'REJECTED_REASON';
 
@@ -85,6 +88,8 @@ export const REJECTED_REASON_ATTRIBUTE = 'REJECTED_REASON';
  * Moves a rejected record to the dead-letter queue at once, with the reason as a message attribute (and the source
  * message id and receive count); true when it is there (the record then counts as handled and SQS deletes it from the
  * request queue). The SQS client is loaded only here: rejects are rare (cdk/lib/handler-bundles.ts LAZY_PACKAGES).
+ * At least once, like SQS itself: a starter that dies between this send and its batch response leaves the message on
+ * the request queue too; its redelivery is rejected and moved again, so the dead-letter queue may hold it twice.
  */
 export async function moveToDeadLetterQueue(queueUrl: string, record: SQSRecord, reason: string): Promise<boolean> {
   try {
@@ -112,8 +117,6 @@ export async function moveToDeadLetterQueue(queueUrl: string, record: SQSRecord,
     return false;
   }
 }
-
-let deadLetters: SQSClient | undefined;
 
 /** Execution ARN of `name` on `stateMachineArn`. */
 export const executionArnOf = (stateMachineArn: string, name: string): string =>

@@ -493,9 +493,7 @@ export class StepFunctionsService implements SandboxService {
     const logging = objectMember(ctx.raw, 'loggingConfiguration');
     const tracing = objectMember(ctx.raw, 'tracingConfiguration');
     input.done();
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, 'UpdateStateMachine', arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, 'UpdateStateMachine', arn);
     if (definition === undefined && roleArn === undefined && logging === undefined && tracing === undefined) {
       throw new AwsError('MissingRequiredParameter', 'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified', 400);
     }
@@ -515,9 +513,7 @@ export class StepFunctionsService implements SandboxService {
   private async deleteStateMachine(ctx: Ctx, input: Input): Promise<JsonObject> {
     const arn = input.string('stateMachineArn', { required: true, min: 1, max: 256 }) ?? '';
     input.done();
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, 'DeleteStateMachine', arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, 'DeleteStateMachine', arn);
     // Idempotent, as on AWS: deleting a machine that is not there succeeds.
     if (m) {
       m.status = 'DELETING';
@@ -541,9 +537,7 @@ export class StepFunctionsService implements SandboxService {
   private async describeStateMachine(ctx: Ctx, input: Input): Promise<JsonObject> {
     const arn = input.string('stateMachineArn', { required: true, min: 1, max: 256 }) ?? '';
     input.done();
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, 'DescribeStateMachine', arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, 'DescribeStateMachine', arn);
     if (!m) throw stateMachineDoesNotExist(arn);
     return { ...this.describeMachineJson(m), type: m.type, status: m.status, creationDate: seconds(m.creationDate) };
   }
@@ -575,9 +569,7 @@ export class StepFunctionsService implements SandboxService {
     const executionInput = input.string('input', { max: 262_144, sensitive: true });
     const traceHeader = input.string('traceHeader', { max: 256 });
     input.done();
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, 'StartExecution', arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, 'StartExecution', arn);
     if (name !== undefined) checkName(name);
     if (!m) throw stateMachineDoesNotExist(arn);
     const e = this.start(m, name, executionInput ?? '{}', traceHeader);
@@ -820,9 +812,7 @@ export class StepFunctionsService implements SandboxService {
     input.done();
     if (mapRunArn !== undefined) throw new AwsError('ValidationException', 'The sandbox models no Map Runs: list the executions of a state machine', 400);
     if (arn === undefined) throw new AwsError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN', 400);
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, 'ListExecutions', arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, 'ListExecutions', arn);
     if (!m) throw stateMachineDoesNotExist(arn);
     if (m.type === 'EXPRESS') throw typeNotSupported();
     const scope = `executions|${arn}|${statusFilter ?? ''}|${redriveFilter ?? ''}`;
@@ -894,13 +884,22 @@ export class StepFunctionsService implements SandboxService {
 
   // ---------------------------------------------------------------- tags
 
+  /**
+   * The state machine `arn` names (undefined when there is none), once `states:<action>` on it is allowed: authorization
+   * comes before the existence check, with the machine's tags as resource tags, as Step Functions decides.
+   */
+  private async authorizedMachine(ctx: Ctx, action: string, arn: string): Promise<Machine | undefined> {
+    const parsed = parseStateMachineArn(arn);
+    const m = this.machineAt(ctx, arn);
+    await this.authorize(ctx, action, arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    return m;
+  }
+
   private async taggable(ctx: Ctx, action: string, arn: string): Promise<Machine> {
     if (/^arn:aws:states:[^:]*:\d{12}:(execution|express):/.test(arn)) {
       throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn.split(':')[5] ?? ''}'`, 400);
     }
-    const parsed = parseStateMachineArn(arn);
-    const m = this.machineAt(ctx, arn);
-    await this.authorize(ctx, action, arn, parsed.accountId, resourceTagContext(m?.tags ?? []));
+    const m = await this.authorizedMachine(ctx, action, arn);
     if (!m) throw new AwsError('ResourceNotFound', `Resource not found: '${arn}'`, 400, 'Sender', { resourceName: arn });
     return m;
   }
