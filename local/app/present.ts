@@ -1,4 +1,4 @@
-/** What `npm run sandbox -- --app` prints about the loaded app (banner, JSON ready line, activity lines). */
+/** What `npm run sandbox` prints about the loaded app (banner, JSON ready line, activity lines). */
 import type { LoadedApp } from './index';
 import type { AppActivity } from './runtime';
 

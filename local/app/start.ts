@@ -2,7 +2,7 @@
  * `palette-onboard start --local` as a shortcut for the deployed mode (local/bin/run-local.ts): the request is started
  * with the CLI's deployed code path (cli/deployed.ts: the state machine from the stack's outputs through
  * DescribeStacks, StartExecution under the request's name, DescribeExecution / GetExecutionHistory until it ends)
- * against a sandbox that runs the app (`npm run sandbox -- --app`, or one started in-process with the app loaded).
+ * against a sandbox that runs the app (`npm run sandbox`, or one started in-process with the app loaded).
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -102,4 +102,48 @@ export async function startOnSandboxApp(request: unknown, opts: DeployedStartOpt
     sfn.destroy();
     cfn.destroy();
   }
+}
+
+/** The CLI's environment overrides that name a deployment's resources (a user's real ARNs must not leak into a sandbox run). */
+const DEPLOYED_OVERRIDES = [
+  'PALETTE_ONBOARDING_STATE_MACHINE_ARN',
+  'PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN',
+  'PALETTE_OFFBOARDING_STATE_MACHINE_ARN',
+  'PALETTE_REVALIDATION_STATE_MACHINE_ARN',
+  'PALETTE_BULK_STATE_MACHINE_ARN',
+  'PALETTE_BULK_MANIFEST_BUCKET',
+  'PALETTE_ONBOARDING_REGISTRY_TABLE',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+] as const;
+
+/**
+ * `--local` as a shortcut for the deployed mode: runs the CLI itself (cli/main.ts runCli) with `argv` (no --local)
+ * against a sandbox that runs the app, exactly as a platform engineer runs it against AWS with
+ * AWS_ENDPOINT_URL=<sandbox>: the SDK's clients take the endpoint, keys and region from this process's environment
+ * (the CLI's own clients are built from it), the state machines and the registry table from the stack's outputs.
+ * Changes this process's environment: call it from a local/bin script's own process.
+ */
+export async function runCliOnSandboxApp(argv: readonly string[], sb: SandboxEndpoints, io: { stdout: Stream; stderr: Stream } = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  for (const name of DEPLOYED_OVERRIDES) delete process.env[name];
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: sb.aws.endpoint,
+    AWS_ACCESS_KEY_ID: sb.aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.aws.secretAccessKey,
+    AWS_REGION: sb.aws.region,
+    AWS_DEFAULT_REGION: sb.aws.region,
+  });
+  const { runCli } = await import('../../cli/main');
+  return runCli(argv, { stdout: io.stdout, stderr: io.stderr, env: process.env, cwd: process.cwd() });
+}
+
+/**
+ * `palette-onboard <command> --local` on a running sandbox: when it runs the app, the CLI's deployed mode for
+ * `command argv` (runCliOnSandboxApp; its exit code); undefined when it does not (a sandbox started with
+ * `npm run sandbox -- --no-app`, or by a test without the app), and the caller runs on the local runner itself.
+ */
+export async function viaSandboxApp(command: string, argv: readonly string[], sb: SandboxEndpoints, note: (line: string) => void): Promise<number | undefined> {
+  if ((await sandboxAppStateMachine(sb)) === undefined) return undefined;
+  note(`the sandbox at ${sb.aws.endpoint} runs the app: \`${command}\` takes the deployed path (as with AWS_ENDPOINT_URL=${sb.aws.endpoint} and no --local)`);
+  return runCliOnSandboxApp([command, ...argv], sb);
 }

@@ -3,7 +3,7 @@
  * IAM and STS live on the kernel's identity store; S3 and Secrets Manager keep their own state;
  * DynamoDB fronts embedded dynalite engines (one per account and region); Organizations answers from the
  * kernel's organization model; SSM keeps Parameter Store parameters. SQS, EventBridge, EventBridge Scheduler, Step Functions
- * and CloudFormation serve the synthesized app when the sandbox runs it (`npm run sandbox -- --app`); they deliver to
+ * and CloudFormation serve the synthesized app when the sandbox runs it (`npm run sandbox`, the app loaded by default); they deliver to
  * each other through the kernel's TargetRouter (core/targets.ts).
  */
 import type { Kernel } from './core/kernel';

@@ -4,6 +4,9 @@
  *   tsx local/bin/offboard.ts <tenantId> [--delete-bucket] [--purge-bucket] [--force] [--json] [--verbose]
  *
  * The tenant must have been onboarded on that sandbox (e.g. `npm run sandbox`, then `palette-onboard start --local`).
+ * A sandbox that runs the app (`npm run sandbox`'s default) gets the CLI's deployed mode (local/app/start.ts
+ * viaSandboxApp: StartExecution on its Offboarding state machine); one without it (`--no-app`, or a test's), a run
+ * on the local runner in this process.
  * --json: stdout gets exactly one JSON object (the result); progress goes to stderr.
  * Exit codes: 0 succeeded, 1 execution failed, 2 bad arguments, 3 environment error (no sandbox running).
  */
@@ -13,6 +16,7 @@ import { RequestFileError } from '../../cli/request';
 import { consoleReporter, runResultJson } from '../runner/present';
 import { loadWorkflow, runOffboarding } from '../runner/runner';
 import { detectRunningSandbox } from '../runner/sandbox';
+import { viaSandboxApp } from '../app/start';
 import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/offboard.ts <tenantId> [--delete-bucket] [--purge-bucket] [--force] [--json] [--verbose]';
@@ -53,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`offboard: ${why}; offboarding works on the sandbox the tenant was onboarded on: start it with \`npm run sandbox\`\n`);
     return 3;
   }
+  const deployed = await viaSandboxApp('offboard', argv.filter((a) => a !== '--verbose'), detected.endpoints, (message) => report({ kind: 'prepare', message }));
+  if (deployed !== undefined) return deployed;
   const workflow = await loadWorkflow({ onProgress: report });
   report({ kind: 'prepare', message: `using the sandbox running at ${detected.endpoints.aws.endpoint} (Palette ${detected.endpoints.palette.endpoint})` });
   const run = await runOffboarding(args.request, { sandbox: detected.endpoints, workflow, onProgress: report, echoLogs: args.verbose });

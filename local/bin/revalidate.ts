@@ -6,6 +6,8 @@
  * Runs the Re-validation state machine (every ACTIVE and DRIFTED tenant, or the one named), waits for the remediations
  * it started (the tenants' onboardings, run after it), and prints the findings per tenant (from the sandbox's registry,
  * with the CLI's own code, cli/revalidate.ts). --json: stdout gets exactly one JSON object; progress goes to stderr.
+ * A sandbox that runs the app (`npm run sandbox`'s default) gets the CLI's deployed mode (local/app/start.ts
+ * viaSandboxApp): the remediations it starts run on the sandbox's Step Functions on their own, as in AWS (not awaited).
  * Exit codes (as the CLI's): 0 no drift, 1 drift found / a tenant could not be checked / the run failed, 2 bad
  * arguments, 3 no sandbox running.
  */
@@ -16,6 +18,7 @@ import { consoleReporter, runResultJson } from '../runner/present';
 import { sandboxRegistry } from '../runner/registry';
 import { awaitStartedExecutions, loadWorkflow, runRevalidation } from '../runner/runner';
 import { detectRunningSandbox } from '../runner/sandbox';
+import { viaSandboxApp } from '../app/start';
 import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/revalidate.ts [tenantId] [--remediate] [--json] [--verbose]';
@@ -54,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`revalidate: ${why}; re-validation works on the sandbox the tenants were onboarded on: start it with \`npm run sandbox\`\n`);
     return 3;
   }
+  const deployed = await viaSandboxApp('revalidate', argv.filter((a) => a !== '--verbose'), detected.endpoints, (message) => report({ kind: 'prepare', message }));
+  if (deployed !== undefined) return deployed;
   const workflow = await loadWorkflow({ onProgress: report });
   report({ kind: 'prepare', message: `using the sandbox running at ${detected.endpoints.aws.endpoint} (Palette ${detected.endpoints.palette.endpoint})` });
   const run = await runRevalidation(args.request, { sandbox: detected.endpoints, workflow, onProgress: report, echoLogs: args.verbose });

@@ -8,10 +8,10 @@
  * starts its own in-process sandbox otherwise. The CDK app is synthesized in-process (cached).
  *
  * A shortcut for the deployed mode where the sandbox runs the app: in its own in-process sandbox it loads the app
- * (local/app/), and on a running sandbox that runs the app (`npm run sandbox -- --app`: its stack answers
+ * (local/app/), and on a running sandbox that runs the app (`npm run sandbox`, the app loaded by default: its stack answers
  * DescribeStacks) it starts the request there: StartExecution on the sandbox's Step Functions, followed as the
- * CLI's deployed mode follows it (local/app/start.ts). Only a running sandbox WITHOUT the app (plain
- * `npm run sandbox`) still gets the run straight on the local runner in this process.
+ * CLI's deployed mode follows it (local/app/start.ts). Only a running sandbox WITHOUT the app
+ * (`npm run sandbox -- --no-app`, or a test's) still gets the run straight on the local runner in this process.
  * --json: stdout gets exactly one JSON object (the result); progress goes to stderr.
  * Exit codes: 0 succeeded, 1 execution failed, 2 bad arguments or invalid request, 3 environment error.
  */

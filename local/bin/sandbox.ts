@@ -1,14 +1,18 @@
 /**
- * `npm run sandbox [-- --json] [-- --app]`: runs the local sandbox in the foreground: the AWS sandbox (IAM, STS, S3,
- * Secrets Manager, DynamoDB, Organizations, SSM Parameter Store, SQS, EventBridge, Scheduler, Step Functions,
- * CloudFormation) and the Palette emulator wired to it (local/sandbox.ts).
+ * `npm run sandbox [-- --json] [-- --no-app] [-- --assembly <dir>]`: runs the local sandbox in the foreground: the AWS
+ * sandbox (IAM, STS, S3, Secrets Manager, DynamoDB, Organizations, SSM Parameter Store, SQS, EventBridge, Scheduler,
+ * Step Functions, CloudFormation) and the Palette emulator wired to it (local/sandbox.ts), with the synthesized CDK app
+ * loaded into it (local/app/: synthesized into the cache when needed, or `--assembly <dir>` e.g. cdk.out; with the
+ * emulator in self-hosted mode, the app synthesized for self-hosted Palette) and running there: its state machines,
+ * functions, buses and rules, queues and event source mappings, schedules, tables; CloudFormation DescribeStacks
+ * answers the stack with its Outputs, so the CLI's deployed mode works with AWS_ENDPOINT_URL=<endpoint>, and the CLI's
+ * `--local` commands take that path too. Executions, invocations and errors are printed as they happen (not with
+ * --json). SANDBOX_APP_REDELIVERY_SECONDS: a message the starter failed is visible again after that many seconds
+ * instead of the queue's visibility timeout (local time compression).
  *
- * --app: also loads the synthesized CDK app into it (local/app/: synthesized into the cache when needed, or
- * `--assembly <dir>` e.g. cdk.out) and runs it there: its state machines, functions, buses and rules, queues and event
- * source mappings, schedules, tables; CloudFormation DescribeStacks answers the stack with its Outputs, so the CLI's
- * deployed mode works with AWS_ENDPOINT_URL=<endpoint>. Executions, invocations and errors are printed as they happen
- * (not with --json). SANDBOX_APP_REDELIVERY_SECONDS: a message the starter failed is visible again after that many
- * seconds instead of the queue's visibility timeout (local time compression).
+ * --no-app: the bare sandbox (AWS APIs and the emulator only; the runner and the app's modules are not loaded). The
+ * `--local` commands then run the workflows on the local runner in their own process. (`--app`, the former opt-in, is
+ * accepted and changes nothing.)
  *
  * Environment: see sandboxOptionsFromEnv (SANDBOX_AWS_PORT, SANDBOX_REGION, SANDBOX_ACCESS_KEY_ID,
  * SANDBOX_SECRET_ACCESS_KEY, SANDBOX_ACCOUNTS, SANDBOX_IAM_PROPAGATION_MS (default 3000),
@@ -73,7 +77,7 @@ function optionValue(argv: string[], name: string): string | undefined {
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
-  const withApp = argv.includes('--app');
+  const withApp = !argv.includes('--no-app');
   const assemblyDir = optionValue(argv, '--assembly');
   const redelivery = process.env.SANDBOX_APP_REDELIVERY_SECONDS;
   const redeliveryDelaySeconds = redelivery === undefined || redelivery === '' ? undefined : Number(redelivery);
@@ -86,13 +90,14 @@ async function main(argv: string[]): Promise<void> {
   let appText = '';
   let appInfo: AppReadyInfo | undefined;
   if (withApp) {
-    // Loaded only with --app: the plain sandbox does not load the runner and the app's modules.
+    // Not with --no-app: the bare sandbox does not load the runner and the app's modules.
     const { loadApp } = await import('../app/index');
     const { appBanner, appReadyInfo, describeActivity } = await import('../app/present');
     const log = (line: string) => process.stderr.write(`${line}\n`);
     try {
       app = await loadApp(local, {
-        ...(assemblyDir ? { workflow: { assemblyDir } } : {}),
+        // The emulator in self-hosted mode: the app as deployed for a self-hosted Palette (PlatformSetup included).
+        ...(assemblyDir ? { workflow: { assemblyDir } } : local.readyLine().palette.mode === 'self-hosted' ? { workflow: { context: { selfHosted: true } } } : {}),
         ...(redeliveryDelaySeconds !== undefined ? { redeliveryDelaySeconds } : {}),
         onProgress: (m) => log(`app: ${m}`),
         // --json: stdout keeps only the ready line; errors still go to stderr.

@@ -9,6 +9,8 @@
  * SANDBOX_PALETTE_ENDPOINT or 127.0.0.1:SANDBOX_PALETTE_PORT; started by `npm run sandbox`), the registry table's
  * name from the synthesized template (cached, as every local run), and prints with the CLI's own code
  * (cli/tenants.ts). Never starts a sandbox: an in-process one would have an empty registry.
+ * A sandbox that runs the app (`npm run sandbox`'s default) gets the CLI's deployed mode (local/app/start.ts
+ * viaSandboxApp: the table from the stack's outputs through DescribeStacks).
  * Exit codes (as the CLI's): 0 shown, 1 no such tenant, 2 bad arguments, 3 no usable sandbox or another error.
  */
 import { parseArgs, UsageError } from '../../cli/args';
@@ -18,6 +20,7 @@ import { consoleReporter } from '../runner/present';
 import { sandboxRegistry } from '../runner/registry';
 import { loadWorkflow } from '../runner/runner';
 import { detectRunningSandbox } from '../runner/sandbox';
+import { viaSandboxApp } from '../app/start';
 import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/tenants.ts list [--status S[,S...]] [--json] | status <tenantId> [--json]';
@@ -49,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
     return 3;
   }
 
+  const deployed = await viaSandboxApp(argv[0] ?? '', argv.slice(1), detected.endpoints, (line) => process.stderr.write(`• ${line}\n`));
+  if (deployed !== undefined) return deployed;
   // The table's name comes from the synthesized template (a cache hit is quick; progress only for a real synth).
   const report = consoleReporter(process.stderr, style(process.stderr));
   const workflow = await loadWorkflow({ onProgress: (e) => (e.kind === 'synth' && e.phase === 'cache-hit' ? undefined : report(e)) });

@@ -273,3 +273,37 @@ describe('the CLI, deployed mode (no --local), against the sandbox', () => {
     expect(JSON.parse(byName.stdout)).toMatchObject({ status: 'SUCCEEDED', executionName: executionNameFor(REQUEST) });
   });
 });
+
+describe('--local is a shortcut for the deployed mode on a sandbox running the app', () => {
+  it('list / status / revalidate / offboard --local go through the stack outputs and StartExecution, as without --local', async () => {
+    const tenant = { ...REQUEST, tenantId: 'prodlike-local', aws: { ...REQUEST.aws, accountId: '535353535353' } };
+    const file = join(dir, 'local-shortcut.json');
+    writeFileSync(file, JSON.stringify(tenant));
+    const env = sandboxCliEnv(sb);
+    const started = await runCli(['start', file, '--local', '--json'], env);
+    expect(started.code, started.stderr).toBe(0);
+
+    const list = await runCli(['list', '--local', '--json'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain('takes the deployed path');
+    expect((JSON.parse(list.stdout) as Array<{ tenantId: string; status: string }>).find((t) => t.tenantId === tenant.tenantId)).toMatchObject({ status: 'ACTIVE' });
+    const status = await runCli(['status', tenant.tenantId, '--local', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ tenantId: tenant.tenantId, status: 'ACTIVE' });
+
+    const revalidated = await runCli(['revalidate', tenant.tenantId, '--local', '--json'], env);
+    expect(revalidated.code, revalidated.stderr).toBe(0);
+    // The deployed mode's report: the execution on the stack's Re-validation state machine, in the sandbox's Step Functions.
+    const rv = JSON.parse(revalidated.stdout) as { status: string; executionArn: string };
+    expect(rv).toMatchObject({ status: 'SUCCEEDED', executionArn: expect.stringContaining(':execution:') });
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: rv.executionArn }))).status).toBe('SUCCEEDED');
+
+    const offboarded = await runCli(['offboard', tenant.tenantId, '--local', '--json'], env);
+    expect(offboarded.code, offboarded.stderr).toBe(0);
+    const ob = JSON.parse(offboarded.stdout) as { status: string; executionArn: string };
+    expect(ob.executionArn).toContain(':execution:');
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: ob.executionArn }))).status).toBe('SUCCEEDED');
+    const after = await runCli(['status', tenant.tenantId, '--local', '--json'], env);
+    expect(JSON.parse(after.stdout)).toMatchObject({ tenantId: tenant.tenantId, status: 'OFFBOARDED' });
+  }, 180_000);
+});

@@ -30,7 +30,7 @@ interface Started {
 }
 
 /** Spawns in its own process group and resolves with the first stdout line parsed as JSON. */
-function launch(command: string, args: string[], env: Record<string, string>): Promise<Started> {
+function launch(command: string, args: string[], env: Record<string, string>, readyWithinMs = 30_000): Promise<Started> {
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, SANDBOX_AWS_PORT: '0', SANDBOX_PALETTE_PORT: '0', ...env },
@@ -45,7 +45,7 @@ function launch(command: string, args: string[], env: Record<string, string>): P
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 30s; stderr: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${readyWithinMs / 1000}s; stderr: ${stderr}`)), readyWithinMs);
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
       const nl = stdout.indexOf('\n');
@@ -77,13 +77,15 @@ async function callerAccount(ready: Record<string, unknown>): Promise<string | u
 }
 
 describe('sandbox CLI', () => {
-  it('npm run sandbox -- --json prints exactly one JSON ready line, serves, and stops on SIGTERM', async () => {
+  it('npm run sandbox -- --json prints exactly one JSON ready line (the app loaded, by default), serves, and stops on SIGTERM', async () => {
     const stateFile = join(dir, 'npm-state.json');
     const { child, ready, exited } = await launch('npm', ['run', '--silent', 'sandbox', '--', '--json'], {
       SANDBOX_ACCOUNTS: '111111111111,222222222222',
       SANDBOX_STATE_FILE: stateFile,
-    });
-    expect(Object.keys(ready).sort()).toEqual(['accessKeyId', 'accountId', 'accounts', 'endpoint', 'palette', 'region', 'secretAccessKey']);
+    }, 240_000); // the app is synthesized first when the cache is cold (a clean clone)
+    expect(Object.keys(ready).sort()).toEqual(['accessKeyId', 'accountId', 'accounts', 'app', 'endpoint', 'palette', 'region', 'secretAccessKey']);
+    // The app runs in it (npm run sandbox's default): its stack and onboarding state machine.
+    expect(ready.app).toMatchObject({ stackName: 'PaletteOnboardingStack', outputs: { StateMachineArn: expect.stringContaining(':stateMachine:') } });
     expect(ready).toMatchObject({ region: 'us-east-1', accountId: '000000000000', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', accounts: ['111111111111', '222222222222'] });
     expect(String(ready.endpoint)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await callerAccount(ready)).toBe('000000000000');
@@ -95,19 +97,19 @@ describe('sandbox CLI', () => {
     await expect(fetch(`${String(ready.endpoint)}/_sandbox/health`)).rejects.toThrow();
     expect(existsSync(stateFile)).toBe(true);
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).kernel.accounts).toHaveLength(4); // management, two members, Palette's own (SaaS) account
-  });
+  }, 300_000);
 
-  it('the sandbox process exits 0 on SIGTERM and SIGINT', async () => {
+  it('the sandbox process (--no-app: the bare sandbox) exits 0 on SIGTERM and SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const { child, ready, exited } = await launch(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/bin/sandbox.ts', '--json'], {});
+      const { child, ready, exited } = await launch(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/bin/sandbox.ts', '--json', '--no-app'], {});
       expect(await callerAccount(ready)).toBe('000000000000');
       child.kill(signal);
       expect(await exited).toEqual({ code: 0, signal: null });
     }
   });
 
-  it('prints a human banner without --json', async () => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/bin/sandbox.ts'], {
+  it('prints a human banner without --json (--no-app: ends with Press Ctrl+C)', async () => {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/bin/sandbox.ts', '--no-app'], {
       cwd: ROOT,
       env: { ...process.env, SANDBOX_AWS_PORT: '0', SANDBOX_PALETTE_PORT: '0' },
       detached: true,

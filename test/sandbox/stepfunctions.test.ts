@@ -292,7 +292,7 @@ describe('Step Functions: executions', () => {
     const { executionArn } = await c.send(new StartExecutionCommand({ stateMachineArn: smArn, name: 'lonely' }));
     const d = await c.send(new DescribeExecutionCommand({ executionArn }));
     expect(d).toMatchObject({ status: 'FAILED', error: 'Sandbox.NoEngine', cause: NO_ENGINE_CAUSE });
-    expect(NO_ENGINE_CAUSE).toContain('npm run sandbox -- --app');
+    expect(NO_ENGINE_CAUSE).toContain('without --no-app');
     c.destroy();
   });
 

@@ -2,10 +2,10 @@
  * What runs the executions the sandbox's Step Functions service starts. The service (./index.ts) keeps the API's
  * state: state machines, executions, names, history, status; an engine runs an execution's definition. The sandbox
  * itself has no engine (local/aws never imports the local runner): whoever loads the app into the sandbox (the app
- * loader, `npm run sandbox -- --app`) sets one that runs executions on the local runner (local/runner/), with the
+ * loader, `npm run sandbox`, the app loaded by default) sets one that runs executions on the local runner (local/runner/), with the
  * app's bundled Lambda handlers. Without an engine, StartExecution still answers (an executionArn, as AWS does) and
  * the execution ends at once as FAILED with the error `Sandbox.NoEngine` and a cause saying how to start the sandbox
- * with the app (`npm run sandbox -- --app`).
+ * with the app (`npm run sandbox`, the app loaded by default).
  *
  * Events: the service numbers every event the engine emits (ids 1, 2, ... after its own ExecutionStarted /
  * ExecutionRedriven event; an `id` / `previousEventId` the engine gives is translated into that numbering, and a

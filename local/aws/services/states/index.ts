@@ -65,7 +65,7 @@ import {
 export type { ExecutionEngine, ExecutionHistoryEvent, ExecutionOutcome, ExecutionStart, ExecutionCallbacks, StateMachineRecord } from './engine';
 
 /** The cause of the FAILED execution StartExecution records when no engine is set. */
-export const NO_ENGINE_CAUSE = 'the sandbox runs no app: start it with npm run sandbox -- --app';
+export const NO_ENGINE_CAUSE = 'the sandbox runs no app: start it with npm run sandbox (without --no-app)';
 /** The cause of the executions a restart found RUNNING (restored ABORTED). */
 export const RESTARTED_CAUSE = 'the sandbox restarted while the execution was running; its run is lost (redrive it to run it again)';
 const STATES_PRINCIPAL = 'states.amazonaws.com';
