@@ -31,7 +31,7 @@ import {
   type CrashRule,
   type RecordedCall,
 } from './crash';
-import { LocalEventBridge, type RecordedEvent } from './events';
+import { LocalEventBridge, type PutEventsSender, type RecordedEvent } from './events';
 import {
   executeDefinition,
   HistoryRecorder,
@@ -188,6 +188,7 @@ export function prepareStateMachine(
   }
   const tasks = new Map<string, TaskBinding>();
   const used = new Set<string>();
+  let dynamicInvoke = false;
   const p = target.partition;
   walkStates(original, (name, st) => {
     if (isDistributedMap(st)) {
@@ -212,7 +213,7 @@ export function prepareStateMachine(
       if (typeof fnName === 'string') {
         const id = functionLogicalIdFor(stack.template, fnName, target);
         if (id) used.add(id);
-      }
+      } else if (typeof params?.['FunctionName.$'] === 'string') dynamicInvoke = true;
       tasks.set(name, { kind: 'lambda-invoke', resource });
     } else if (resource === `arn:${p}:states:::events:putEvents`) {
       tasks.set(name, { kind: 'put-events', resource });
@@ -233,6 +234,12 @@ export function prepareStateMachine(
       );
     }
   });
+  // A lambda:invoke whose FunctionName is chosen at run time (`FunctionName.$`, e.g. from a static array of ARNs in a
+  // Map's ItemSelector) may invoke any function whose ARN the definition names: all of them are used.
+  if (dynamicInvoke) {
+    const text = JSON.stringify(original);
+    for (const fn of functions.values()) if (text.includes(`"${fn.arn}"`)) used.add(fn.logicalId);
+  }
   // All functions of one state machine share one process environment: it must be consistent.
   const environment: Record<string, string> = {};
   const from: Record<string, string> = {};
@@ -320,6 +327,23 @@ export interface RunOptions {
    * one-state definition of invokeFunction. Default: the state machine's definition from the template.
    */
   definition?: AslDefinitionLike;
+  /**
+   * Live history: told about the run's history events while it runs (HistoryRecorder's `onEvents`: each event once,
+   * append-only, a task attempt's events once placed after its state's StateEntered / StateRetried). Together they are
+   * the run's `history`, possibly in a slightly different order within concurrent Parallel / Map branches.
+   */
+  onHistoryEvents?: (events: HistoryEvent[]) => void;
+  /**
+   * Aborts the run (StopExecution): the execution stops at the next state (a Wait or a retry back-off at once), once the
+   * task handlers running have returned, with status ABORTED. Its `.sync` child executions and Distributed Map items are
+   * aborted with it; executions a `states:startExecution` task started are not (they are executions of their own).
+   */
+  signal?: AbortSignal;
+  /**
+   * Serves the `events:putEvents` tasks (e.g. PutEvents on the sandbox's EventBridge as the state machine's role) instead
+   * of the runner's stand-in; the events it accepts are still recorded in `events`. Throw to fail the task.
+   */
+  putEvents?: PutEventsSender;
 }
 
 /** When this process last created or changed execution roles in a sandbox (by its AWS endpoint): runs wait out their propagation. */
@@ -551,7 +575,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
   const executionArn = `arn:${prepared.target.partition}:states:${sb.aws.region}:${sb.aws.accountId}:execution:${sm.name}:${executionName}`;
 
   return serialized(async () => {
-    const history = new HistoryRecorder();
+    const history = new HistoryRecorder(opts.onHistoryEvents ? { onEvents: opts.onHistoryEvents } : {});
     const capture = new OutputCapture({ echo: opts.echoLogs === true });
     const bridge = new LocalEventBridge({ account: sb.aws.accountId, region: sb.aws.region });
     const lambda = new LocalLambdaRuntime({ capture, environment: env, region: sb.aws.region, coldStart: opts.coldStart === true });
@@ -673,7 +697,8 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
             { type: 'TaskStarted', resource: binding.resource },
           ]);
           try {
-            const out = bridge.putEvents(i, state);
+            const send = opts.putEvents;
+            const out = send ? await bridge.forward(i, state, (input) => send(input, state, { executionArn: ctx.executionArn, stateMachineArn: ctx.stateMachine.arn })) : bridge.putEvents(i, state);
             task.succeeded({ type: 'TaskSucceeded', resource: binding.resource, output: out });
             return out;
           } catch (e) {
@@ -742,6 +767,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
             history: hist,
             ...(waits ? { waitOverridesMs: waits } : {}),
             ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
           });
         } catch (e) {
           const now = Date.now();
@@ -840,8 +866,10 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
             history: hist,
             ...(waits ? { waitOverridesMs: waits } : {}),
             ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
           });
         },
+        ...(opts.signal ? { signal: opts.signal } : {}),
         onUpdate: (r) => {
           const i = mapRuns.findIndex((m) => m.mapRunArn === r.mapRunArn);
           if (i >= 0) mapRuns[i] = r;
@@ -905,6 +933,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         ...(waitOverridesMs ? { waitOverridesMs } : {}),
         ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } finally {
       detach?.();

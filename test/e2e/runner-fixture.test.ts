@@ -201,3 +201,38 @@ describe('state machine selection', () => {
     );
   });
 });
+
+describe('lambda:invoke with a FunctionName chosen at run time', () => {
+  it('a Map picks the function from a static array of ARNs (States.ArrayGetItem): the function runs with its template environment', async () => {
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:RunnerFixtureStack-InspectEnv4D106B53';
+    // The only lambda:invoke names its function through `FunctionName.$`: the runner cannot know it before the run.
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'item.$': '$$.Map.Item.Value', functions: [arn] },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Invoke',
+            States: {
+              Invoke: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Parameters: { 'FunctionName.$': 'States.ArrayGetItem($.functions, $.item.index)', Payload: { execution: { name: 'dynamic' } } },
+                OutputPath: '$.Payload',
+                End: true,
+              },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const run = await runStateMachine({ items: [{ index: 0 }] }, { sandbox: sb, workflow, stateMachine: FIXTURE, executionName: 'fixture-dynamic-invoke', definition });
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const [inspected] = run.output as Array<{ env: Record<string, string> }>;
+    expect(inspected?.env).toMatchObject({ FIXTURE_LITERAL: 'from-the-template', FIXTURE_BUS_ARN: 'arn:aws:events:us-east-1:000000000000:event-bus/fixture-bus' });
+  }, 120_000);
+});
