@@ -8,6 +8,9 @@
  *
  * `previousEventId`: a state's events point at its StateEntered event (what the CLI's HistoryProgress walks to find
  * the state of a task event); a StateEntered event points at the event before it.
+ *
+ * Live: ExecutionHistoryTranslator maps the runner's events as they come (RunOptions.onHistoryEvents), numbering on
+ * from the events it mapped before; `toExecutionHistory` maps a whole history at once.
  */
 import type { HistoryEvent } from '../runner/execute';
 import type { ExecutionHistoryEvent } from '../aws/services/states/engine';
@@ -28,49 +31,63 @@ function taskResource(resource: string | undefined): { resourceType: string; res
   return { resourceType: 'lambda', resource: r };
 }
 
-/** Maps a finished run's history; `region` goes into TaskScheduled as Step Functions writes it. */
-export function toExecutionHistory(events: readonly HistoryEvent[], region: string): ExecutionHistoryEvent[] {
-  const out: ExecutionHistoryEvent[] = [];
-  /** The id (in `out`, 1-based) of the latest StateEntered of each state name. */
-  const entered = new Map<string, number>();
-  const push = (e: Omit<ExecutionHistoryEvent, 'id' | 'previousEventId'>, state: string | undefined, isEntered = false) => {
-    const id = out.length + 1;
-    const previousEventId = isEntered || state === undefined ? id - 1 : (entered.get(state) ?? id - 1);
-    out.push({ ...e, id, previousEventId });
-    if (isEntered && state !== undefined) entered.set(state, id);
-  };
-  for (const e of events) {
-    if (EXECUTION_LEVEL.has(e.type)) continue;
-    const timestamp = Date.parse(e.timestamp) || Date.now();
-    const state = e.state;
-    if (e.type.endsWith('StateEntered')) {
-      push({ type: e.type, timestamp, stateEnteredEventDetails: { name: state, input: json(e.input), inputDetails: { truncated: false } } }, state, true);
-    } else if (e.type.endsWith('StateExited')) {
-      push({ type: e.type, timestamp, stateExitedEventDetails: { name: state, output: json(e.output), outputDetails: { truncated: false } } }, state);
-    } else if (e.type === 'StateFailed') {
-      // Only a Parallel / Map failure has an event of its own in Step Functions.
-      if (e.stateType === 'Parallel' || e.stateType === 'Map') push({ type: `${e.stateType}StateFailed`, timestamp }, state);
-    } else if (e.type === 'LambdaFunctionScheduled') {
-      push({ type: e.type, timestamp, lambdaFunctionScheduledEventDetails: { resource: e.resource, input: json(e.input), inputDetails: { truncated: false } } }, state);
-    } else if (e.type === 'LambdaFunctionStarted') {
-      push({ type: e.type, timestamp }, state);
-    } else if (e.type === 'LambdaFunctionSucceeded') {
-      push({ type: e.type, timestamp, lambdaFunctionSucceededEventDetails: { output: json(e.output), outputDetails: { truncated: false } } }, state);
-    } else if (e.type === 'LambdaFunctionFailed') {
-      push({ type: e.type, timestamp, lambdaFunctionFailedEventDetails: { error: e.error, cause: e.cause } }, state);
-    } else if (e.type === 'LambdaFunctionTimedOut') {
-      push({ type: e.type, timestamp, lambdaFunctionTimedOutEventDetails: { error: e.error, cause: e.cause } }, state);
-    } else if (e.type === 'TaskScheduled') {
-      const r = taskResource(e.resource);
-      push({ type: e.type, timestamp, taskScheduledEventDetails: { ...r, region, parameters: json(e.input) } }, state);
-    } else if (e.type === 'TaskStarted') {
-      push({ type: e.type, timestamp, taskStartedEventDetails: taskResource(e.resource) }, state);
-    } else if (e.type === 'TaskSucceeded') {
-      push({ type: e.type, timestamp, taskSucceededEventDetails: { ...taskResource(e.resource), output: json(e.output), outputDetails: { truncated: false } } }, state);
-    } else if (e.type === 'TaskFailed') {
-      push({ type: e.type, timestamp, taskFailedEventDetails: { ...taskResource(e.resource), error: e.error, cause: e.cause } }, state);
+/** Maps the runner's history events in GetExecutionHistory's shape, batch after batch (ids go on from one batch to the next). */
+export class ExecutionHistoryTranslator {
+  /** The id (1-based, over every batch) of the latest StateEntered of each state name. */
+  private readonly entered = new Map<string, number>();
+  private lastId = 0;
+
+  /** `region` goes into TaskScheduled as Step Functions writes it. */
+  constructor(private readonly region: string) {}
+
+  /** The events of `events` that have a Step Functions counterpart, numbered on from the previous batch. */
+  translate(events: readonly HistoryEvent[]): ExecutionHistoryEvent[] {
+    const out: ExecutionHistoryEvent[] = [];
+    const region = this.region;
+    const push = (e: Omit<ExecutionHistoryEvent, 'id' | 'previousEventId'>, state: string | undefined, isEntered = false) => {
+      const id = ++this.lastId;
+      const previousEventId = isEntered || state === undefined ? id - 1 : (this.entered.get(state) ?? id - 1);
+      out.push({ ...e, id, previousEventId });
+      if (isEntered && state !== undefined) this.entered.set(state, id);
+    };
+    for (const e of events) {
+      if (EXECUTION_LEVEL.has(e.type)) continue;
+      const timestamp = Date.parse(e.timestamp) || Date.now();
+      const state = e.state;
+      if (e.type.endsWith('StateEntered')) {
+        push({ type: e.type, timestamp, stateEnteredEventDetails: { name: state, input: json(e.input), inputDetails: { truncated: false } } }, state, true);
+      } else if (e.type.endsWith('StateExited')) {
+        push({ type: e.type, timestamp, stateExitedEventDetails: { name: state, output: json(e.output), outputDetails: { truncated: false } } }, state);
+      } else if (e.type === 'StateFailed') {
+        // Only a Parallel / Map failure has an event of its own in Step Functions.
+        if (e.stateType === 'Parallel' || e.stateType === 'Map') push({ type: `${e.stateType}StateFailed`, timestamp }, state);
+      } else if (e.type === 'LambdaFunctionScheduled') {
+        push({ type: e.type, timestamp, lambdaFunctionScheduledEventDetails: { resource: e.resource, input: json(e.input), inputDetails: { truncated: false } } }, state);
+      } else if (e.type === 'LambdaFunctionStarted') {
+        push({ type: e.type, timestamp }, state);
+      } else if (e.type === 'LambdaFunctionSucceeded') {
+        push({ type: e.type, timestamp, lambdaFunctionSucceededEventDetails: { output: json(e.output), outputDetails: { truncated: false } } }, state);
+      } else if (e.type === 'LambdaFunctionFailed') {
+        push({ type: e.type, timestamp, lambdaFunctionFailedEventDetails: { error: e.error, cause: e.cause } }, state);
+      } else if (e.type === 'LambdaFunctionTimedOut') {
+        push({ type: e.type, timestamp, lambdaFunctionTimedOutEventDetails: { error: e.error, cause: e.cause } }, state);
+      } else if (e.type === 'TaskScheduled') {
+        const r = taskResource(e.resource);
+        push({ type: e.type, timestamp, taskScheduledEventDetails: { ...r, region, parameters: json(e.input) } }, state);
+      } else if (e.type === 'TaskStarted') {
+        push({ type: e.type, timestamp, taskStartedEventDetails: taskResource(e.resource) }, state);
+      } else if (e.type === 'TaskSucceeded') {
+        push({ type: e.type, timestamp, taskSucceededEventDetails: { ...taskResource(e.resource), output: json(e.output), outputDetails: { truncated: false } } }, state);
+      } else if (e.type === 'TaskFailed') {
+        push({ type: e.type, timestamp, taskFailedEventDetails: { ...taskResource(e.resource), error: e.error, cause: e.cause } }, state);
+      }
+      // StateRetried / StateCaught: the runner's own; Step Functions shows a retry as a new Scheduled event.
     }
-    // StateRetried / StateCaught: the runner's own; Step Functions shows a retry as a new Scheduled event.
+    return out;
   }
-  return out;
+}
+
+/** Maps a whole (finished) run's history; `region` goes into TaskScheduled as Step Functions writes it. */
+export function toExecutionHistory(events: readonly HistoryEvent[], region: string): ExecutionHistoryEvent[] {
+  return new ExecutionHistoryTranslator(region).translate(events);
 }

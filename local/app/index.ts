@@ -6,7 +6,7 @@
  * - the Step Functions service's engine runs executions on the local runner (runtime.ts);
  * - the 'lambda' delivery receiver invokes the app's bundled functions (EventBridge / Scheduler targets);
  * - the SQS event source mappings are polled as the Lambda service polls them (event-sources.ts);
- * - the workflows' `events:putEvents` events go to the sandbox's EventBridge when an execution ends;
+ * - the workflows' `events:putEvents` events go to the sandbox's EventBridge as each putEvents state runs (as the state machine's role);
  * - CloudFormation's DescribeStacks answers the stack with its resolved Outputs (the CLI's deployed mode finds the
  *   state machine, the registry table, the queues there).
  *

@@ -8,12 +8,15 @@
  * serializes them process-wide as well). An execution a function starts (the starter's StartExecution) therefore
  * begins once that invocation is over, as it would on AWS a moment later.
  *
- * The workflows' own `events:putEvents` states: the runner records their events (local/runner/events.ts); when an
- * execution ends, the engine puts them on the sandbox's EventBridge as the state machine's role would (a session of
- * the role assumed by states.amazonaws.com, so the notification bus's policy is evaluated), and the app's rules fire.
+ * While an execution runs, its history reaches the service as the runner records it (GetExecutionHistory of a RUNNING
+ * execution shows the states so far), StopExecution aborts it (at the next state; a Wait at once), and its own
+ * `events:putEvents` states put their events on the sandbox's EventBridge as the state machine's role would (a session
+ * of the role assumed by states.amazonaws.com, so the role's policy and the notification bus's policy are evaluated):
+ * the app's rules fire at once, and a denied or failed entry fails the task as in Step Functions.
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { PutEventsResult, PutEventsSender } from '../runner/events';
 import type { RunningLocalSandbox } from '../sandbox';
 import type { ExecutionCallbacks, ExecutionEngine, ExecutionOutcome, ExecutionStart } from '../aws/services/states/engine';
 import type { DeliveryReceiver, DeliveryResult, TargetDelivery } from '../aws/core/targets';
@@ -21,7 +24,7 @@ import type { CapturedLog } from '../runner/capture';
 import { runStateMachine, type LocalRunResult, type LocalWorkflow, type RunOptions } from '../runner/runner';
 import type { AslDefinitionLike, ProgressEvent } from '../runner/execute';
 import type { LocalFunction } from '../runner/template';
-import { toExecutionHistory } from './history';
+import { ExecutionHistoryTranslator } from './history';
 
 const ACCOUNT_ID = /^\d{12}$/;
 
@@ -74,6 +77,36 @@ export interface AppRuntimeOptions {
 }
 
 const MAX_INVOCATIONS_KEPT = 500;
+
+/** An error a task fails with (its name is the Error the state's Retry / Catch match). */
+function taskError(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A putEvents task's input (`{Entries}`) as PutEvents entries: an object Detail serialized, `resources` appended. */
+function putEventsEntries(input: unknown, resources: string[]): PutEventsRequestEntry[] {
+  const entries = isRecord(input) && Array.isArray(input.Entries) ? input.Entries : [];
+  return entries.map((e: unknown): PutEventsRequestEntry => {
+    if (!isRecord(e)) return {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const detail = e.Detail === undefined || typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail);
+    const time = str(e.Time);
+    const entry: PutEventsRequestEntry = {
+      ...(str(e.EventBusName) !== undefined ? { EventBusName: str(e.EventBusName) } : {}),
+      ...(str(e.Source) !== undefined ? { Source: str(e.Source) } : {}),
+      ...(str(e.DetailType) !== undefined ? { DetailType: str(e.DetailType) } : {}),
+      ...(detail !== undefined ? { Detail: detail } : {}),
+      ...(time !== undefined && !Number.isNaN(Date.parse(time)) ? { Time: new Date(time) } : {}),
+      ...(str(e.TraceHeader) !== undefined ? { TraceHeader: str(e.TraceHeader) } : {}),
+      Resources: [...(Array.isArray(e.Resources) ? e.Resources.map(String) : []), ...resources],
+    };
+    return entry;
+  });
+}
 
 export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
   /** By ARN. */
@@ -142,18 +175,28 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
       if (this.closed) return { status: 'FAILED' as const, error: 'States.Runtime', cause: 'the sandbox is stopping' };
       const input: unknown = JSON.parse(start.input);
       this.tell({ kind: 'execution-started', executionArn: start.executionArn, stateMachine: start.stateMachine.name });
-      const run = await runStateMachine(input, {
-        ...(this.opts.run ?? {}),
-        sandbox: this.opts.sandbox,
-        workflow: this.opts.workflow,
-        stateMachine: selector,
-        executionName: start.name,
-        accounts: inputAccounts(input),
-        onProgress: (e) => this.onExecutionProgress?.(start.executionArn, e),
-      });
+      const history = new ExecutionHistoryTranslator(this.opts.sandbox.aws.region);
+      const events = this.eventSender(start);
+      let run: LocalRunResult;
+      try {
+        run = await runStateMachine(input, {
+          ...(this.opts.run ?? {}),
+          sandbox: this.opts.sandbox,
+          workflow: this.opts.workflow,
+          stateMachine: selector,
+          executionName: start.name,
+          accounts: inputAccounts(input),
+          onProgress: (e) => this.onExecutionProgress?.(start.executionArn, e),
+          onHistoryEvents: (batch) => {
+            for (const e of history.translate(batch)) callbacks.onEvent(e);
+          },
+          signal: callbacks.signal,
+          putEvents: events.send,
+        });
+      } finally {
+        events.destroy();
+      }
       this.runs.set(start.executionArn, run);
-      for (const e of toExecutionHistory(run.history, this.opts.sandbox.aws.region)) callbacks.onEvent(e);
-      await this.publishEvents(run, start);
       this.tell({
         kind: 'execution-finished',
         executionArn: start.executionArn,
@@ -171,38 +214,70 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
     });
   }
 
-  /** The run's `events:putEvents` events, put on the sandbox's EventBridge as the state machine's role. */
-  private async publishEvents(run: LocalRunResult, start: ExecutionStart): Promise<void> {
-    if (run.events.length === 0) return;
-    const roleArn = start.stateMachine.roleArn;
+  /**
+   * The `events:putEvents` tasks of one execution: PutEvents on the sandbox's EventBridge as the state machine's role
+   * (one session and client per execution, made at the first task, destroyed by `destroy`). As the optimized integration
+   * does, the execution's and the state machine's ARNs are appended to each entry's Resources and an object Detail is
+   * serialized. An API error fails the task with the exception's name (e.g. AccessDeniedException); a failed entry with
+   * EventBridge.FailedEntry (the runner, local/runner/events.ts).
+   */
+  private eventSender(start: ExecutionStart): { send: PutEventsSender; destroy: () => void } {
     const sb = this.opts.sandbox.aws;
-    let client: EventBridgeClient | undefined;
-    try {
-      const session = await sb.serviceSession({ roleArn, service: 'states.amazonaws.com', sessionName: `sfn-${randomUUID().slice(0, 18)}`, sourceArn: start.stateMachine.arn });
-      client = new EventBridgeClient({
+    let client: Promise<EventBridgeClient> | undefined;
+    let destroyed = false;
+    const connect = async (): Promise<EventBridgeClient> => {
+      const session = await sb.serviceSession({
+        roleArn: start.stateMachine.roleArn,
+        service: 'states.amazonaws.com',
+        sessionName: `sfn-${randomUUID().slice(0, 18)}`,
+        sourceArn: start.stateMachine.arn,
+      });
+      return new EventBridgeClient({
         endpoint: sb.endpoint,
         region: sb.region,
         credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
       });
-      let failed = 0;
-      for (let i = 0; i < run.events.length; i += 10) {
-        const Entries: PutEventsRequestEntry[] = run.events.slice(i, i + 10).map((e) => ({
-          EventBusName: e.eventBusName,
-          Source: e.source,
-          DetailType: e.detailType,
-          Detail: JSON.stringify(e.detail),
-          Resources: e.resources,
-          Time: new Date(e.time),
-        }));
-        const out = await client.send(new PutEventsCommand({ Entries }));
-        failed += out.FailedEntryCount ?? 0;
+    };
+    const send: PutEventsSender = async (input, state, execution) => {
+      if (destroyed) throw taskError('States.Runtime', `the execution ${start.executionArn} has ended`);
+      const failed = (e: unknown): Error => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.tell({ kind: 'error', message: `${state} (${start.executionArn}): PutEvents failed: ${err.name}: ${err.message}` });
+        return taskError(err.name, err.message);
+      };
+      const pending = client ?? connect();
+      client = pending;
+      let c: EventBridgeClient;
+      try {
+        c = await pending;
+      } catch (e) {
+        // A session that could not be made is tried again by the next task.
+        if (client === pending) client = undefined;
+        throw failed(e);
       }
-      this.tell({ kind: 'events-published', executionArn: start.executionArn, count: run.events.length, failed });
-    } catch (e) {
-      this.tell({ kind: 'error', message: `putting the events of ${start.executionArn} on EventBridge failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` });
-    } finally {
-      client?.destroy();
-    }
+      let out;
+      try {
+        out = await c.send(new PutEventsCommand({ Entries: putEventsEntries(input, [execution.executionArn, execution.stateMachineArn]) }));
+      } catch (e) {
+        throw failed(e);
+      }
+      const result: PutEventsResult = {
+        Entries: (out.Entries ?? []).map((e) => ({
+          ...(e.EventId !== undefined ? { EventId: e.EventId } : {}),
+          ...(e.ErrorCode !== undefined ? { ErrorCode: e.ErrorCode } : {}),
+          ...(e.ErrorMessage !== undefined ? { ErrorMessage: e.ErrorMessage } : {}),
+        })),
+        FailedEntryCount: out.FailedEntryCount ?? 0,
+      };
+      this.tell({ kind: 'events-published', executionArn: start.executionArn, count: result.Entries.length, failed: result.FailedEntryCount });
+      return result;
+    };
+    const destroy = () => {
+      destroyed = true;
+      void client?.then((c) => c.destroy(), () => undefined);
+      client = undefined;
+    };
+    return { send, destroy };
   }
 
   // ---- Lambda ---------------------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ export interface CrashRule {
   after: string;
   /** Only calls made by invocations of this Task state. */
   state?: string;
+  /**
+   * Only calls made by invocations of this function: its name in the app (`palette-onboarding:function` metadata, e.g.
+   * `ensure-ssh-key`). What tells a Map's iterations apart when one state invokes a different function per item (the
+   * Registrations Map: every kind's ensure runs in the state EnsureRegistration, each with its kind's function).
+   */
+  function?: string;
   /** The Nth matching successful (2xx) call of the run (default 1). */
   occurrence?: number;
 }
@@ -31,6 +37,8 @@ export interface CrashRecord {
   /** Task state of the killed invocation. */
   state: string;
   functionLogicalId: string;
+  /** The function's name in the app (CrashRule.function). */
+  function: string;
   /** The rule's `after`. */
   after: string;
   /** The call that triggered it (same syntax, template resolved), e.g. `palette:POST /v1/cloudaccounts/aws`. */
@@ -46,6 +54,8 @@ export interface CrashRecord {
 export interface RecordedCall {
   state: string;
   functionLogicalId: string;
+  /** The function's name in the app (`palette-onboarding:function` metadata; its logical id when it has none). */
+  function: string;
   /** Lambda request id of the invocation that made the call. */
   requestId: string;
   target: 'aws' | 'palette';
@@ -101,13 +111,19 @@ interface ActiveRule {
   fired: boolean;
 }
 
-/** Validates rules before a run (`taskStates`: the Task states served by Lambda functions). */
-export function validateCrashRules(rules: readonly CrashRule[], taskStates: ReadonlySet<string>): void {
+/**
+ * Validates rules before a run (`taskStates`: the Task states served by Lambda functions; `functions`: the names of
+ * the functions they may invoke).
+ */
+export function validateCrashRules(rules: readonly CrashRule[], taskStates: ReadonlySet<string>, functions: ReadonlySet<string> = new Set()): void {
   for (const r of rules) {
     if (typeof r?.after !== 'string') throw new CrashRuleError(`crash rule ${JSON.stringify(r)}: 'after' must name a call`);
     parseCallName(r.after);
     if (r.occurrence !== undefined && (!Number.isInteger(r.occurrence) || r.occurrence < 1)) {
       throw new CrashRuleError(`crash rule after '${r.after}': occurrence must be a positive integer, got ${String(r.occurrence)}`);
+    }
+    if (r.function !== undefined && !functions.has(r.function)) {
+      throw new CrashRuleError(`crash rule after '${r.after}': function '${r.function}' is not a function of the app (${[...functions].sort().join(', ')})`);
     }
     if (r.state !== undefined && !taskStates.has(r.state)) {
       throw new CrashRuleError(
@@ -153,6 +169,8 @@ export interface CallMonitorOptions {
   recordCalls: boolean;
   /** Kills the invocation (returns false when it is not running any more). */
   kill(ctx: InvocationContext, detail: { after: string; call: string }): boolean;
+  /** The function's name in the app, from its logical id. */
+  functionName(logicalId: string): string;
 }
 
 /** One run's view of the sandbox calls: records them and fires crash rules. */
@@ -176,11 +194,13 @@ export class CallMonitor {
     if (!ctx || ctx.owner !== this.opts.capture || ctx.dead) return undefined;
     const { scope } = ctx;
     const operation = callNameOf(e);
+    const fnName = this.opts.functionName(scope.functionLogicalId);
     const at = Date.now();
     const record: RecordedCall | undefined = this.opts.recordCalls
       ? {
           state: scope.state,
           functionLogicalId: scope.functionLogicalId,
+          function: fnName,
           requestId: scope.requestId,
           target: e.target,
           operation,
@@ -193,7 +213,7 @@ export class CallMonitor {
     if (e.status < 200 || e.status >= 300) return undefined;
     let fire: ActiveRule | undefined;
     for (const r of this.rules) {
-      if (r.fired || !callMatches(r.call, e) || (r.rule.state !== undefined && r.rule.state !== scope.state)) continue;
+      if (r.fired || !callMatches(r.call, e) || (r.rule.state !== undefined && r.rule.state !== scope.state) || (r.rule.function !== undefined && r.rule.function !== fnName)) continue;
       r.seen += 1;
       if (r.seen === r.occurrence && !fire) fire = r;
     }
@@ -204,6 +224,7 @@ export class CallMonitor {
     this.crashes.push({
       state: scope.state,
       functionLogicalId: scope.functionLogicalId,
+      function: fnName,
       after: fire.rule.after,
       call: operation,
       ...(e.target === 'palette' ? { path: e.path } : {}),

@@ -204,6 +204,8 @@ export interface DistributedMapRunParams {
   /** Runs one item's child workflow execution (the item processor) with `input`. */
   runItem: (input: unknown, child: { executionArn: string; name: string; index: number }) => Promise<ItemOutcome>;
   onUpdate?: (run: MapRunRecord) => void;
+  /** The parent execution was aborted: no further item starts (`runItem` aborts the running ones). */
+  signal?: AbortSignal;
 }
 
 const s3Error = (what: string, e: unknown): DistributedMapError =>
@@ -358,7 +360,7 @@ export async function runDistributedMap(p: DistributedMapRunParams): Promise<{ r
   let next = 0;
   let exceeded = false;
   const worker = async () => {
-    while (!exceeded && next < records.length) {
+    while (!exceeded && !p.signal?.aborted && next < records.length) {
       const rec = records[next++] as ItemRecord;
       run.itemCounts.pending--;
       run.itemCounts.running++;

@@ -1,7 +1,9 @@
 /**
- * The optimized `events:putEvents` integration, served locally (EventBridge is not emulated): entries are
- * validated as EventBridge does, recorded, and answered with `{Entries: [{EventId}], FailedEntryCount}`.
- * As in Step Functions, any failed entry fails the task with `EventBridge.FailedEntry`.
+ * The optimized `events:putEvents` integration, served locally: by default (EventBridge is not reached) entries are
+ * validated as EventBridge does, recorded, and answered with `{Entries: [{EventId}], FailedEntryCount}`. With a
+ * sender (`forward`, RunOptions.putEvents: e.g. the sandbox's EventBridge as the state machine's role) the entries go
+ * there and the events it accepted are recorded. As in Step Functions, any failed entry fails the task with
+ * `EventBridge.FailedEntry`.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -35,7 +37,26 @@ export class EventBridgeValidationError extends Error {
   }
 }
 
+/** PutEvents' answer. */
+export interface PutEventsResult {
+  Entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
+  FailedEntryCount: number;
+}
+
+/**
+ * Sends one putEvents task's entries (`input`: the task's effective input, `{Entries: [...]}`) to an EventBridge;
+ * `execution` is the execution whose state sends them. Throws what the task fails with (an error named like the
+ * service's exception).
+ */
+export type PutEventsSender = (input: unknown, state: string, execution: { executionArn: string; stateMachineArn: string }) => Promise<PutEventsResult>;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** An entry's EventBusName as a name (an ARN is reduced to its name; none: `default`). */
+function busName(v: unknown): string {
+  const bus = typeof v === 'string' && v !== '' ? v : 'default';
+  return bus.startsWith('arn:') ? bus.slice(bus.indexOf('event-bus/') + 'event-bus/'.length) : bus;
+}
 
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -83,11 +104,10 @@ export class LocalEventBridge {
         failed.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
         continue;
       }
-      const bus = typeof EventBusName === 'string' && EventBusName !== '' ? EventBusName : 'default';
       accepted.push({
         id: randomUUID(),
         time: new Date().toISOString(),
-        eventBusName: bus.startsWith('arn:') ? bus.slice(bus.indexOf('event-bus/') + 'event-bus/'.length) : bus,
+        eventBusName: busName(EventBusName),
         source: Source,
         detailType: DetailType,
         detail,
@@ -101,5 +121,43 @@ export class LocalEventBridge {
     this.events.push(...accepted);
     if (failed.length > 0) throw new EventBridgeEntryError(failed);
     return { Entries: accepted.map((e) => ({ EventId: e.id })), FailedEntryCount: 0 };
+  }
+
+  /**
+   * Serves one putEvents task through `send` (a real EventBridge): records the entries it accepted (an `EventId` in
+   * the answer), fails the task with `EventBridge.FailedEntry` if any entry failed, else answers what it answered.
+   */
+  async forward(input: unknown, state: string, send: (input: unknown) => Promise<PutEventsResult>): Promise<PutEventsResult> {
+    const out = await send(input);
+    const entries = isRecord(input) && Array.isArray(input.Entries) ? input.Entries : [];
+    const time = new Date().toISOString();
+    out.Entries.forEach((answer, i) => {
+      const entry: unknown = entries[i];
+      if (answer.EventId === undefined || !isRecord(entry)) return;
+      const { Source, DetailType, Detail, EventBusName, Resources } = entry;
+      let detail: unknown = Detail;
+      if (typeof Detail === 'string') {
+        try {
+          detail = JSON.parse(Detail);
+        } catch {
+          detail = Detail;
+        }
+      }
+      this.events.push({
+        id: answer.EventId,
+        time,
+        eventBusName: busName(EventBusName),
+        source: String(Source),
+        detailType: String(DetailType),
+        detail,
+        resources: Array.isArray(Resources) ? Resources.map(String) : [],
+        account: this.where.account,
+        region: this.where.region,
+        state,
+      });
+    });
+    const failed = out.Entries.filter((e) => e.ErrorCode !== undefined).map((e) => ({ ErrorCode: e.ErrorCode ?? '', ErrorMessage: e.ErrorMessage ?? '' }));
+    if (out.FailedEntryCount > 0 || failed.length > 0) throw new EventBridgeEntryError(failed);
+    return out;
   }
 }

@@ -110,40 +110,82 @@ interface TaskRecord {
   closing: NewEvent[];
 }
 
+/** What HistoryRecorder tells its listener (live history). */
+export interface HistoryRecorderOptions {
+  /**
+   * Told about events as soon as their place in the history is known: each event once, in an order that never changes
+   * (ids 1, 2, ... in that order). A task attempt's events wait for its state's StateEntered / StateRetried (the
+   * interpreter's events are read asynchronously, so a handler's Scheduled often comes first), its outcome for the
+   * state's exit; `close()` gives whatever is left.
+   */
+  onEvents?: (events: HistoryEvent[]) => void;
+}
+
 /**
  * The execution history. State events come from the interpreter's event stream (which is read
  * asynchronously); task events are written synchronously by the task handlers. `events` merges them the way
  * Step Functions orders them: an attempt's Scheduled/Started right after the state was entered (or retried),
  * its Succeeded/Failed right before the state exits or fails.
+ *
+ * Live: `drain()` (or the `onEvents` listener, after every recorded event) gives the events not given before, in
+ * merged order, holding back the task events not yet placed (see HistoryRecorderOptions). Drained events are tracked
+ * by identity, so an event placed later is given once, later; the drained sequence may therefore differ slightly from
+ * `events` (concurrent Parallel / Map branches), never in content.
  */
 export class HistoryRecorder {
   private readonly stateEvents: NewEvent[] = [];
   private readonly tasks: TaskRecord[] = [];
   private merged: HistoryEvent[] | undefined;
+  private readonly drained = new Set<NewEvent>();
+  private closed = false;
+
+  constructor(private readonly options: HistoryRecorderOptions = {}) {}
 
   private static stamp(e: NewEvent): NewEvent {
     return { ...e, at: e.at ?? Date.now() };
   }
 
+  private static toHistoryEvent(e: NewEvent, id: number): HistoryEvent {
+    const { at, ...rest } = e;
+    return { id, timestamp: new Date(at ?? 0).toISOString(), ...rest };
+  }
+
+  private changed(): void {
+    this.merged = undefined;
+    if (this.options.onEvents) this.publish(this.drain({ all: this.closed }));
+  }
+
+  private publish(events: HistoryEvent[]): void {
+    if (events.length === 0) return;
+    try {
+      this.options.onEvents?.(events);
+    } catch {
+      // A failing listener must not break the execution.
+    }
+  }
+
   addStateEvent(event: NewEvent): void {
     this.stateEvents.push(HistoryRecorder.stamp(event));
-    this.merged = undefined;
+    this.changed();
   }
 
   /** Records a task attempt of `state`: its scheduled / started events now, its outcome later. */
   beginTask(state: string, scheduled: Omit<NewEvent, 'state'>[]): TaskEvents {
     const rec: TaskRecord = { state, opening: scheduled.map((e) => HistoryRecorder.stamp({ ...e, state })), closing: [] };
     this.tasks.push(rec);
-    this.merged = undefined;
+    this.changed();
     const close = (e: Omit<NewEvent, 'state'>) => {
       rec.closing.push(HistoryRecorder.stamp({ ...e, state }));
-      this.merged = undefined;
+      this.changed();
     };
     return { succeeded: close, failed: close };
   }
 
-  get events(): HistoryEvent[] {
-    if (this.merged) return this.merged;
+  /**
+   * Every event in merged order; `placed` of them (a prefix) have their place: the rest are task events not matched to
+   * their state's events (yet), e.g. an attempt whose state was not entered yet, or still running when its state timed out.
+   */
+  private order(): { list: NewEvent[]; placed: number } {
     const out: NewEvent[] = [];
     const pending = new Map<string, TaskRecord[]>();
     for (const t of this.tasks) {
@@ -176,16 +218,42 @@ export class HistoryRecorder {
         }
       }
     }
+    const placed = out.length;
     // Attempts not matched to state events (e.g. still running when their state timed out) go last.
     for (const t of this.tasks) {
       if (!opened.has(t)) out.push(...t.opening);
       if (!closed.has(t)) out.push(...t.closing);
     }
-    this.merged = out.map((e, i) => {
-      const { at, ...rest2 } = e;
-      return { id: i + 1, timestamp: new Date(at ?? 0).toISOString(), ...rest2 };
-    });
+    return { list: out, placed };
+  }
+
+  get events(): HistoryEvent[] {
+    if (this.merged) return this.merged;
+    this.merged = this.order().list.map((e, i) => HistoryRecorder.toHistoryEvent(e, i + 1));
     return this.merged;
+  }
+
+  /**
+   * The events not drained before, in merged order, numbered on from the previous drain. Without `all`, the task events
+   * not placed yet are held back (they come with a later drain).
+   */
+  drain(opts: { all?: boolean } = {}): HistoryEvent[] {
+    const { list, placed } = this.order();
+    const end = opts.all ? list.length : placed;
+    const out: HistoryEvent[] = [];
+    for (let i = 0; i < end; i++) {
+      const e = list[i] as NewEvent;
+      if (this.drained.has(e)) continue;
+      this.drained.add(e);
+      out.push(HistoryRecorder.toHistoryEvent(e, this.drained.size));
+    }
+    return out;
+  }
+
+  /** The execution ended: the listener gets every event left (and, from now on, every event as it is recorded). */
+  close(): void {
+    this.closed = true;
+    if (this.options.onEvents) this.publish(this.drain({ all: true }));
   }
 }
 
@@ -230,6 +298,12 @@ export interface ExecuteParams {
   waitOverridesMs?: Record<string, number>;
   /** State name -> milliseconds before each retry (instead of the Retry back-off). */
   retryIntervalOverridesMs?: Record<string, number | number[]>;
+  /**
+   * Aborts the execution (StopExecution): no new state or task attempt starts, a Wait state or retry back-off ends at
+   * once, the task handlers already running are awaited (they run in this process, under the run's environment), and
+   * the outcome is ABORTED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ExecuteOutcome {
@@ -260,6 +334,15 @@ export function libStateMachine(definition: unknown, validationOptions: { checkA
   validated.add(key);
   return machine;
 }
+
+/** A task attempt the interpreter asks for after the execution was aborted (a retry, a Catch target): refused. */
+class ExecutionStoppedError extends Error {
+  constructor(state: string) {
+    super(`Task state ${state} was not started: the execution was aborted`);
+    this.name = 'States.Runtime';
+  }
+}
+
 const causeText = (cause: unknown): string => (typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : JSON.stringify(cause) ?? '');
 
 export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcome> {
@@ -283,9 +366,21 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
     }
   };
   const taskHandlers: LibTaskHandlers = {};
+  /** Task handlers running now (awaited after an abort). */
+  const running = new Set<Promise<unknown>>();
   for (const [name, handler] of Object.entries(p.tasks)) {
     // JSON in, JSON out, as a real task result (drops undefined, turns Dates into strings).
-    taskHandlers[name] = async (i) => JSON.parse(JSON.stringify((await handler(i, name)) ?? null));
+    taskHandlers[name] = async (i) => {
+      // The interpreter may still try a state (a retry) after the abort: no new attempt starts.
+      if (p.signal?.aborted) throw new ExecutionStoppedError(name);
+      const attempt = (async () => handler(i, name))();
+      running.add(attempt);
+      try {
+        return JSON.parse(JSON.stringify((await attempt) ?? null));
+      } finally {
+        running.delete(attempt);
+      }
+    };
   }
   const execution = machine.run(toJson(p.input), {
     overrides: {
@@ -298,6 +393,9 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
       StateMachine: { Id: p.stateMachine.arn, Name: p.stateMachine.name },
     },
   });
+  const abort = () => execution.abort();
+  if (p.signal?.aborted) abort();
+  else p.signal?.addEventListener('abort', abort, { once: true });
   emit({ kind: 'execution-started', executionName: p.executionName, stateMachine: p.stateMachine.name, at: startedAt });
 
   const entered = new Map<string, number>();
@@ -407,7 +505,11 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
       }
     }
   }
+  p.signal?.removeEventListener('abort', abort);
+  // An aborted execution ends once the task handlers it started have returned (the library does not wait for them).
+  while (outcome.status === 'ABORTED' && running.size > 0) await Promise.allSettled([...running]);
   await collect.catch(() => undefined);
+  p.history.close();
   const stoppedAt = Date.now();
   const status = outcome.status ?? 'FAILED';
   emit({

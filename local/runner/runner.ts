@@ -304,9 +304,11 @@ export interface RunOptions {
   retryIntervalOverridesMs?: Record<string, number | number[]>;
   /**
    * Awaited after a Lambda task succeeds and before the workflow moves on. Tests use it to make
-   * out-of-band changes at a precise point (e.g. an operator editing a trust policy mid-run).
+   * out-of-band changes at a precise point (e.g. an operator editing a trust policy mid-run). `fn`: the function
+   * that ran (its name in the app, `palette-onboarding:function`), which tells a Map's iterations apart when one state
+   * invokes a function per item (the Registrations Map: `ensure-backup-location` in EnsureRegistration).
    */
-  afterTask?: (state: string, output: unknown) => Promise<void> | void;
+  afterTask?: (state: string, output: unknown, fn: { name: string }) => Promise<void> | void;
   /**
    * Kill a Lambda invocation right after a given AWS / Palette call was applied (see crash.ts): the sandbox holds
    * the response, the invocation fails with `Lambda.Unknown`, its container is dead (the function's next
@@ -516,7 +518,11 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
     opts.definition,
   );
   if (crashRules.length > 0) {
-    validateCrashRules(crashRules, new Set([...prepared.tasks].filter(([, b]) => b.kind !== 'put-events').map(([state]) => state)));
+    validateCrashRules(
+      crashRules,
+      new Set([...prepared.tasks].filter(([, b]) => b.kind !== 'put-events').map(([state]) => state)),
+      new Set([...prepared.functions.values()].map((f) => functionNameOf(prepared, f.logicalId))),
+    );
   }
 
   if (opts.accounts && opts.accounts.length > 0) {
@@ -585,6 +591,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
           rules: crashRules,
           recordCalls: opts.recordCalls === true,
           kill: (ctx, detail) => lambda.crash(ctx.scope.requestId, detail.after),
+          functionName: (logicalId) => functionNameOf(prepared, logicalId),
         })
       : undefined;
 
@@ -598,7 +605,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         const out = await lambda.invoke(fn, payload, state, meta);
         const requestId = meta.requestId;
         task.succeeded({ type: 'LambdaFunctionSucceeded', functionLogicalId: fn.logicalId, output: out, ...(requestId ? { requestId } : {}) });
-        await opts.afterTask?.(state, out);
+        await opts.afterTask?.(state, out, { name: functionNameOf(prepared, fn.logicalId) });
         return out;
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
@@ -1119,6 +1126,12 @@ export async function invokeFunction(functionName: string, payload: unknown, opt
 
 /** The template metadata naming a function of the app (cdk/lib/constructs/onboarding-function.ts). */
 const FUNCTION_METADATA = 'palette-onboarding:function';
+
+/** A function's name in the app (FUNCTION_METADATA, e.g. `ensure-ssh-key`), its logical id when it has none. */
+function functionNameOf(prepared: PreparedStateMachine, logicalId: string): string {
+  const name = prepared.stack.template.Resources[logicalId]?.Metadata?.[FUNCTION_METADATA];
+  return typeof name === 'string' ? name : logicalId;
+}
 
 /** The tenant account of a request (if it names a valid one). */
 function requestAccount(request: unknown): string | undefined {

@@ -210,6 +210,7 @@ describe('attributing sandbox requests to invocations', () => {
       capture,
       rules: [{ after: 'palette:GET /items/{n}', state: 'B', occurrence: 2 }],
       recordCalls: true,
+      functionName: (logicalId) => `name-of-${logicalId}`,
       kill: (ctx, d) => {
         ctx.dead = true;
         killed.push({ requestId: ctx.scope.requestId, after: d.after });
@@ -244,14 +245,48 @@ describe('attributing sandbox requests to invocations', () => {
     expect(results).toEqual([200, 200, 200, 'TimeoutError', 'TimeoutError', 'TimeoutError']);
     expect(killed).toEqual([{ requestId: b.requestId, after: 'palette:GET /items/{n}' }]);
     expect(monitor.crashes).toEqual([
-      { state: 'B', functionLogicalId: 'BFn', after: 'palette:GET /items/{n}', call: 'palette:GET /items/{n}', path: '/items/4', requestId: b.requestId, at: expect.any(Number) },
+      { state: 'B', functionLogicalId: 'BFn', function: 'name-of-BFn', after: 'palette:GET /items/{n}', call: 'palette:GET /items/{n}', path: '/items/4', requestId: b.requestId, at: expect.any(Number) },
     ]);
-    expect(monitor.calls.map((c) => [c.state, c.path, c.crashed ?? false])).toEqual([
-      ['A', '/items/1', false],
-      ['B', '/items/2', false],
-      ['A', '/items/3', false],
-      ['B', '/items/4', true],
+    expect(monitor.calls.map((c) => [c.state, c.function, c.path, c.crashed ?? false])).toEqual([
+      ['A', 'name-of-AFn', '/items/1', false],
+      ['B', 'name-of-BFn', '/items/2', false],
+      ['A', 'name-of-AFn', '/items/3', false],
+      ['B', 'name-of-BFn', '/items/4', true],
     ]);
+  });
+
+  it('a crash rule naming a function fires only on that function\'s calls (one state, a function per Map item)', async () => {
+    // Prepare: two invocations in the same state, of different functions.
+    const capture = new OutputCapture();
+    const killed: string[] = [];
+    const monitor = new CallMonitor({
+      capture,
+      rules: [{ after: 'palette:GET /items/{n}', function: 'name-of-BFn' }],
+      recordCalls: false,
+      functionName: (logicalId) => `name-of-${logicalId}`,
+      kill: (ctx) => {
+        ctx.dead = true;
+        killed.push(ctx.scope.requestId);
+        return true;
+      },
+    });
+    const offs = [hooks.onOperation((e) => monitor.observe(e)), hooks.onRequest((e) => (invocationForPort(e.remotePort)?.dead ? 'hold' : undefined))];
+    const a = { ...scope('A'), state: 'Same' };
+    const b = { ...scope('B'), state: 'Same' };
+    const ask = (path: string) => fetch(`${base}${path}`, { signal: AbortSignal.timeout(400) }).then((r) => r.status, (e: unknown) => (e instanceof Error ? e.name : 'error'));
+
+    // Act
+    let results: (number | string)[] = [];
+    try {
+      results = [await capture.runInScope(a, () => ask('/items/1')), await capture.runInScope(b, () => ask('/items/2'))];
+    } finally {
+      offs.forEach((off) => off());
+    }
+
+    // Assess
+    expect(results).toEqual([200, 'TimeoutError']);
+    expect(killed).toEqual([b.requestId]);
+    expect(monitor.crashes).toEqual([expect.objectContaining({ state: 'Same', function: 'name-of-BFn', path: '/items/2' })]);
   });
 });
 
@@ -280,5 +315,8 @@ describe('crash rules', () => {
     expect(() => validateCrashRules([{ after: 'aws:s3:CreateBucket', state: 'EnsureBucket', occurrence: 2 }], states)).not.toThrow();
     expect(() => validateCrashRules([{ after: 'aws:s3:CreateBucket', occurrence: 0 }], states)).toThrow(/positive integer/);
     expect(() => validateCrashRules([{ after: 'aws:s3:CreateBucket', state: 'Nope' }], states)).toThrow(/'Nope' is not a Lambda Task state.*EnsureBucket, EnsureStsRole/);
+    const functions = new Set(['ensure-ssh-key', 'ensure-bucket']);
+    expect(() => validateCrashRules([{ after: 'aws:secretsmanager:CreateSecret', function: 'ensure-ssh-key' }], states, functions)).not.toThrow();
+    expect(() => validateCrashRules([{ after: 'aws:secretsmanager:CreateSecret', function: 'ensure-nope' }], states, functions)).toThrow(/'ensure-nope' is not a function of the app.*ensure-bucket, ensure-ssh-key/);
   });
 });

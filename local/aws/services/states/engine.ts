@@ -59,7 +59,10 @@ export interface ExecutionOutcome {
 }
 
 export interface ExecutionCallbacks {
-  /** History events as they happen (the service numbers them and serves them from GetExecutionHistory while RUNNING). */
+  /**
+   * History events as they happen (the service numbers them in arrival order and serves them from GetExecutionHistory
+   * while RUNNING): append-only, an event is final once emitted. The app loader's engine emits them live (local/app/).
+   */
   onEvent(event: ExecutionHistoryEvent): void;
   /** Aborted by StopExecution: the engine stops at the next state and resolves with ABORTED. */
   signal: AbortSignal;
