@@ -1,54 +1,63 @@
 /**
- * Account vending, end to end on the local sandbox (README "Account vending"): AWS's documented Control Tower
- * `CreateManagedAccount` event (test/e2e/fixtures/events/), its obscured account ids filled in, is matched against the
- * synthesized rule's event pattern, then delivered as the rule's SQS target delivers it to the starter's REAL bundle
- * (the local default synthesis configures examples/account-vending/request-template.json): the onboarding
- * execution it starts runs on the local runner and SUCCEEDS for the sample's account. A duplicate delivery is one
- * execution; a FAILED event starts nothing; an account name that gives no tenant id is rejected (DLQ). AWS
+ * Account vending, end to end on the local sandbox with the synthesized app loaded (local/app/; README "Account
+ * vending"): AWS's documented Control Tower `CreateManagedAccount` event (test/e2e/fixtures/events/), its obscured
+ * account ids filled in, is matched against the synthesized rule's event pattern, then delivered as the rule's SQS
+ * target delivers it to the starter's REAL bundle (under its synthesized role; the local default synthesis configures
+ * examples/account-vending/request-template.json): the onboarding execution it starts on the sandbox's Step Functions
+ * service runs on the local runner and SUCCEEDS for the sample's account. A duplicate delivery is one execution; a
+ * FAILED event starts nothing; an account name that gives no tenant id is rejected (dead-letter queue). AWS
  * Organizations' `CreateAccountResult` sample (account name masked as '****') starts an onboarding too: the starter
  * looks the name up with DescribeAccount in the sandbox's organization.
  */
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionNameFor } from '../../lambdas/domain/names';
 import { StarterEnvSchema } from '../../lambdas/services/starter/env';
 import { startRecord } from '../../lambdas/services/starter/starter';
 import { logger } from '../../lambdas/shared/logger';
 import { matchesEventPattern } from '../../local/aws/services/events/pattern';
-import { loadWorkflow, type LocalWorkflow } from '../../local/runner/runner';
+import { loadApp, type LoadedApp } from '../../local/app/index';
+import { loadWorkflow, ONBOARDING_STATE_MACHINE } from '../../local/runner/runner';
 import { ensureSandboxAccounts } from '../../local/runner/sandbox';
-import { startLocalStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/runner/stepfunctions-api';
 import { resolveValue, type CfnResource, type CfnTemplate, type DeploymentTarget } from '../../local/runner/template';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
-import { deliverToStarter, sqsBatch, sqsRecord } from './fixtures/sqs';
+import { adminSfn, executionsOf, settled, stateMachineArn } from './fixtures/sandbox-app';
+import { deliverToStarter, sqsBatch, sqsRecord, takeDeadLetters } from './fixtures/sqs';
 import { controlTowerEvent, organizationsCreateAccountResultEvent } from './fixtures/vending-events';
 
 const NEW_ACCOUNT = '222222222222';
 const ORG_ACCOUNT = '333333333333';
 
 let sb: RunningLocalSandbox;
-let workflow: LocalWorkflow;
-let api: LocalStepFunctionsApi;
+let app: LoadedApp;
 let sfn: SFNClient;
 let template: CfnTemplate;
 let target: DeploymentTarget;
+/** The onboarding state machine, as the app was loaded. */
+let onboardingArn: string;
 
 beforeAll(async () => {
-  workflow = await loadWorkflow();
+  const workflow = await loadWorkflow();
   sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 0 } }, palette: { port: 0 }, env: {} });
-  api = await startLocalStepFunctionsApi({ sandbox: sb, workflow });
-  sfn = new SFNClient({ endpoint: api.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  app = await loadApp(sb, { workflow });
+  expect(app.report.failed).toEqual([]);
+  onboardingArn = stateMachineArn(app, ONBOARDING_STATE_MACHINE);
+  sfn = adminSfn(sb);
   const stack = workflow.assembly.stack();
   template = stack.template;
   target = { stackName: stack.stackName, partition: 'aws', region: sb.aws.region, accountId: sb.aws.accountId };
 }, 300_000);
 afterAll(async () => {
-  await api?.settled();
-  await api?.close();
+  if (app) await settled(sb, app);
+  sfn?.destroy();
+  await app?.stop();
   await sb?.stop();
 });
+
+/** Every execution of the onboarding state machine, oldest first. */
+const executions = () => executionsOf(sb, sfn, [onboardingArn]);
 
 type Json = Record<string, unknown>;
 const at = (v: unknown, ...path: string[]): Json => path.reduce((o, k) => (o as Json)[k], v) as Json;
@@ -65,7 +74,7 @@ const vendingPattern = () => resolveValue(resource('AWS::Events::Rule', 'Account
 
 const record = (body: string, receiveCount = 1, messageId?: string) => sqsRecord(body, { receiveCount, ...(messageId ? { messageId } : {}) });
 const batch = sqsBatch;
-const deliver = (event: SQSEvent) => deliverToStarter(api, event);
+const deliver = (event: SQSEvent) => deliverToStarter(app, event);
 
 describe("AWS Control Tower's CreateManagedAccount sample", () => {
   it("matches the synthesized rule's pattern; the same event from another account does not", () => {
@@ -85,13 +94,13 @@ describe("AWS Control Tower's CreateManagedAccount sample", () => {
     const body = JSON.stringify(controlTowerEvent('create', replay()));
     // Act
     const { response, logs } = await deliver(batch(record(body), record(body)));
-    await api.settled();
+    await settled(sb, app);
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(logs).toContain('Account vending: onboarding the new account');
-    const executions = api.executions();
-    expect(executions).toHaveLength(1);
-    const [exec] = executions;
+    const started = await executions();
+    expect(started).toHaveLength(1);
+    const [exec] = started;
     const input = JSON.parse(exec?.input ?? '{}') as Json;
     expect(input).toEqual({
       tenantId: 'lifecycle1',
@@ -115,7 +124,7 @@ describe("AWS Control Tower's CreateManagedAccount sample", () => {
     const { response, logs } = await deliver(batch(record(JSON.stringify(controlTowerEvent('create', replay())))));
     expect(response).toEqual({ batchItemFailures: [] });
     expect(logs).toContain('The same request was already started');
-    expect(api.executions()).toHaveLength(1);
+    expect(await executions()).toHaveLength(1);
   });
 
   it('in state FAILED: delivered, logged, nothing started', async () => {
@@ -125,18 +134,26 @@ describe("AWS Control Tower's CreateManagedAccount sample", () => {
     const { response, logs } = await deliver(batch(record(JSON.stringify(event))));
     expect(response).toEqual({ batchItemFailures: [] });
     expect(logs).toContain("createManagedAccountStatus.state is 'FAILED', not SUCCEEDED");
-    expect(api.executions()).toHaveLength(1);
+    expect(await executions()).toHaveLength(1);
   });
 
-  it('an account name that gives no tenant id: the record fails (dead-letter queue after its last receive), nothing started', async () => {
+  it('an account name that gives no tenant id: rejected, moved to the dead-letter queue at once with the reason, nothing started', async () => {
     const event = controlTowerEvent('create', replay());
     at(event, 'detail', 'serviceEventDetails', 'createManagedAccountStatus', 'account').accountName = '2024 Prod';
     event.id = 'digit-name';
     const bad = record(JSON.stringify(event));
     const { response, logs } = await deliver(batch(bad));
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+    // Delivered: the starter (under its role, which may send to the dead-letter queue) moved it there itself.
+    expect(response).toEqual({ batchItemFailures: [] });
     expect(logs).toContain(`account ${NEW_ACCOUNT} (CreateManagedAccount): the account name \\"2024 Prod\\" gives the tenant id '2024-prod', which does not start with a letter`);
-    expect(api.executions()).toHaveLength(1);
+    const dead = await takeDeadLetters(sb, app);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.Body).toBe(bad.body);
+    expect(dead[0]?.MessageAttributes).toMatchObject({
+      REJECTED_REASON: { StringValue: expect.stringContaining("gives the tenant id '2024-prod', which does not start with a letter") },
+      SOURCE_MESSAGE_ID: { StringValue: bad.messageId },
+    });
+    expect(await executions()).toHaveLength(1);
   });
 });
 
@@ -148,15 +165,17 @@ describe('two accounts whose names give one tenant id', () => {
     event.id = 'second-account';
     // Act
     const { response } = await deliver(batch(record(JSON.stringify(event))));
-    await api.settled();
+    await settled(sb, app);
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    const second = api.executions()[1];
+    const second = (await executions())[1];
     expect(JSON.parse(second?.input ?? '{}')).toMatchObject({ tenantId: 'lifecycle1', aws: { accountId: '444444444444' } });
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: second?.executionArn }));
     expect(described).toMatchObject({ status: 'FAILED', error: 'TenantBindingError' });
     expect(described.cause).toContain('222222222222');
-    expect(second?.run?.invocations.map((i) => i.state).filter((st) => st.startsWith('Ensure'))).toEqual([]);
+    const run = app.runtime.runs.get(second?.executionArn ?? '');
+    expect(run?.invocations.length).toBeGreaterThan(0);
+    expect(run?.invocations.map((i) => i.state).filter((st) => st.startsWith('Ensure'))).toEqual([]);
   }, 60_000);
 });
 
@@ -169,19 +188,20 @@ describe("AWS Organizations' CreateAccountResult sample (account name masked)", 
     const starterFn = Object.values(template.Resources).find((r) => r.Metadata?.['palette-onboarding:handler'] === 'lambdas/handlers/start-onboarding.ts');
     const variables = resolveValue((starterFn?.Properties?.Environment as { Variables: unknown }).Variables, template, target);
     const env = StarterEnvSchema.parse(variables);
-    expect(env.ONBOARDING_STATE_MACHINE_ARN).toBe(api.stateMachineArn);
+    expect(env.ONBOARDING_STATE_MACHINE_ARN).toBe(onboardingArn);
     const orgs = new OrganizationsClient({ endpoint: sb.aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey } });
     const targets = {
       onboarding: env.ONBOARDING_STATE_MACHINE_ARN,
       offboarding: env.OFFBOARDING_STATE_MACHINE_ARN,
       accountVending: { template: env.ACCOUNT_VENDING_REQUEST_TEMPLATE ?? {}, tenantIdFrom: env.ACCOUNT_VENDING_TENANT_ID_FROM },
     };
-    // Act (in this process: quiet)
+    // Act (in this process, nothing else running: quiet)
+    await settled(sb, app);
     logger.setLogLevel('SILENT');
-    const outcome = await api.exclusive(() => startRecord(record(JSON.stringify(event), 1, 'org-msg'), sfn, targets, () => orgs));
+    const outcome = await startRecord(record(JSON.stringify(event), 1, 'org-msg'), sfn, targets, () => orgs);
     // Assess
     expect(outcome).toMatchObject({ outcome: 'started', executionName: expect.stringMatching(/^sandbox-333333333333-[0-9a-f]{12}-[0-9a-f]{8}$/) });
-    const started = api.executions().find((e) => outcome.outcome === 'started' && e.name === outcome.executionName);
+    const started = (await executions()).find((e) => outcome.outcome === 'started' && e.name === outcome.executionName);
     expect(JSON.parse(started?.input ?? '{}')).toMatchObject({ tenantId: 'sandbox-333333333333', aws: { accountId: ORG_ACCOUNT, region: 'us-east-1', credentialMode: 'sts' } });
   });
 });

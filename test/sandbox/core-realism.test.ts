@@ -51,6 +51,14 @@ describe('fault injection', () => {
     });
     expect(sm.status).toBe(400);
     expect(JSON.parse(sm.text).__type).toBe('ThrottlingException');
+    const states = await rawRequest(sb, {
+      service: 'states',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.StartExecution' },
+      body: '{}',
+    });
+    expect(states.status).toBe(400);
+    // Step Functions (JSON 1.0): ThrottlingException, not the query services' Throttling.
+    expect(JSON.parse(states.text)).toMatchObject({ __type: expect.stringMatching(/(^|#)ThrottlingException$/), message: 'Rate exceeded' });
     await expectAwsError(stsClient(sb).send(new GetCallerIdentityCommand({})), 'Throttling', 400, 'Rate exceeded');
   });
 

@@ -226,6 +226,8 @@ export function faultError(service: ServiceName, kind: Exclude<FaultKind, 'reset
         return new AwsError('SlowDown', 'Please reduce your request rate.', 503);
       case 'secretsmanager':
       case 'ssm':
+      case 'states':
+        // Step Functions answers throttled calls (StartExecution over the account's rate, ...) as ThrottlingException.
         return new AwsError('ThrottlingException', 'Rate exceeded', 400);
       case 'dynamodb':
         return new AwsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.', 400);
