@@ -277,6 +277,35 @@ export function registrationsPlan(request: OnboardingRequest): RegistrationsPlan
   return out as RegistrationsPlan;
 }
 
+/**
+ * One item of the state machine's Registrations Map: the kind, and its position in REGISTRATION_KEYS, which is where
+ * its ensure function's ARN is in the Map's static list (the iteration's Task picks its function with
+ * `States.ArrayGetItem($.functions, $.item.index)`), and its ensure state's name (failure events name it).
+ */
+export interface RegistrationItem {
+  kind: RegistrationKey;
+  index: number;
+  state: string;
+}
+
+/** The Map's items for the kinds a plan asks for, in REGISTRATION_KEYS order. */
+export function registrationItems(registrations: Partial<Record<RegistrationKey, unknown>>): RegistrationItem[] {
+  return REGISTRATION_KEYS.flatMap((kind, index) => (registrations[kind] !== undefined ? [{ kind, index, state: REGISTRATIONS[kind].state }] : []));
+}
+
+/**
+ * The Map's results (one per item, in item order) keyed by kind, `{skipped: true}` for every kind the plan does not
+ * ask for: the shape the summary, the `Tenant Registered` event and verification read.
+ */
+export function registrationsByKind<R>(kinds: readonly RegistrationKey[], results: readonly R[]): Record<RegistrationKey, R | { skipped: true }> {
+  if (kinds.length !== results.length) throw new Error(`${results.length} registration results for ${kinds.length} kinds (${kinds.join(', ')})`);
+  const byKind = Object.fromEntries(REGISTRATION_KEYS.map((k) => [k, { skipped: true as const }])) as Record<RegistrationKey, R | { skipped: true }>;
+  kinds.forEach((kind, i) => {
+    byKind[kind] = results[i] as R;
+  });
+  return byKind;
+}
+
 /** The Palette scope a kind lives in for this plan: `tenant`, or the request's project. */
 export function registrationScope(key: RegistrationKey, projectUid: string | undefined): string | undefined {
   return REGISTRATIONS[key].tenantScopeOnly ? undefined : projectUid;

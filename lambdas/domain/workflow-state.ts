@@ -197,10 +197,11 @@ export type AwsJobState = z.infer<typeof AwsJobStateSchema>;
 export const PaletteStateSchema = AwsJobStateSchema.extend({ palette: PaletteIdentitySchema });
 /** After the principal step. */
 export const PrincipalStateSchema = PaletteStateSchema.extend({ principal: PrincipalResultSchema });
-/** After Registrations: one result (or `{skipped: true}`) per registration kind. */
-const BranchResult = z.union([RegistrationResultSchema.loose(), SkippedSchema]).optional();
+/**
+ * After Registrations (a Map over the requested kinds): one result per kind the plan asks for, in the order of
+ * `job.registrationKinds` (a failed one never gets here: CheckRegistrations sends it to compensation).
+ */
 export const RegistrationsStateSchema = JobStateSchema.extend({
-  registrations: z.looseObject(
-    Object.fromEntries(REGISTRATION_KEYS.map((k) => [k, BranchResult])) as Record<RegistrationKey, typeof BranchResult>,
-  ),
+  job: z.looseObject({ plan: PlanSchema, registrationKinds: z.array(z.enum(REGISTRATION_KEYS as [RegistrationKey, ...RegistrationKey[]])) }),
+  registrations: z.array(RegistrationResultSchema.loose()),
 });

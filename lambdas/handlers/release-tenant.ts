@@ -1,7 +1,9 @@
 /**
  * ReleaseTenant (every exit path after AcquireTenant): records the execution's outcome in the tenant registry
  * (ACTIVE or FAILED), releases the tenant's lease and the names this execution claimed for nothing. A no-op for an
- * execution that never held the lease (e.g. one that failed with TenantBusyError).
+ * execution that never held the lease (e.g. one that failed with TenantBusyError). On success it also gets the
+ * onboarding's summary (identifiers only) and returns it as `summary`: the success event's detail and the execution's
+ * output (the state machine needs no state of its own to build it).
  *
  * Metrics (lambdas/shared/metrics.ts): the onboarding's outcome (and, on success, its duration since the execution
  * started) and, after a compensation, CompensationIncomplete = the undo steps whose state ended in
@@ -23,6 +25,8 @@ const Input = JobStateSchema.extend({
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().optional(),
   /** ReleaseTenantOnFailure: `$.compensation`, the undo steps' results and errors so far. */
   compensation: z.record(z.string(), z.unknown()).optional(),
+  /** ReleaseTenant (success): the onboarding's summary, returned as given. */
+  summary: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The undo steps that could not finish: `<step>Error` entries of `$.compensation` (the release's own excluded). */
@@ -33,8 +37,8 @@ export function incompleteUndoSteps(compensation: Record<string, unknown> | unde
     .sort();
 }
 
-async function handle(event: unknown): Promise<ReleaseResult> {
-  const { job, execution, outcome, error, compensation } = parseState(Input, event, 'release-tenant');
+async function handle(event: unknown): Promise<ReleaseResult & { summary?: Record<string, unknown> }> {
+  const { job, execution, outcome, error, compensation, summary } = parseState(Input, event, 'release-tenant');
   const tenantId = job.plan.tenantId;
   const record = () => {
     recordOnboardingOutcome({ outcome, tenantId, startTime: execution.startTime });
@@ -53,7 +57,7 @@ async function handle(event: unknown): Promise<ReleaseResult> {
   }
   record();
   logger.info('Tenant released', { executionName: execution.name, tenantId, outcome, ...result });
-  return result;
+  return summary ? { ...result, summary } : result;
 }
 
 export const handler = withDeadline(handle);

@@ -7,7 +7,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import * as z from 'zod';
 import { planRequest } from '../domain/plan';
-import { REGISTRATION_KEYS, type RegistrationKey } from '../domain/registrations';
+import { registrationItems, type RegistrationItem, type RegistrationKey } from '../domain/registrations';
 import { awsAccountFacts, ExecutionSchema, hasAwsPart, type AwsAccountFacts, type Plan } from '../domain/workflow-state';
 import { loadEnv } from '../shared/env';
 import { withDeadline } from '../shared/deadline';
@@ -20,11 +20,12 @@ import { checkAdmission } from '../services/registry/tenant-registry';
 const Input = z.looseObject({ raw: z.unknown(), execution: ExecutionSchema });
 
 /**
- * The plan; the registration kinds it asks for (branch order): the `Tenant Onboarding Started` event reports them
- * (a state's JSONPath cannot list an object's keys); and the tenant's AWS account as the events and the summary report
- * it (null fields: the request has no `aws` section; a state's JSONPath cannot read a path that is absent).
+ * The plan; the registration kinds it asks for (REGISTRATION_KEYS order): the `Tenant Onboarding Started` event reports
+ * them (a state's JSONPath cannot list an object's keys), and the Registrations Map runs over them as items (kind, the
+ * index of its function, its state name); and the tenant's AWS account as the events and the summary report it (null
+ * fields: the request has no `aws` section; a state's JSONPath cannot read a path that is absent).
  */
-async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: RegistrationKey[]; awsAccount: AwsAccountFacts }> {
+async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: RegistrationKey[]; registrationItems: RegistrationItem[]; awsAccount: AwsAccountFacts }> {
   const { raw, execution } = parseState(Input, event, 'validate-request');
   const env = loadEnv();
   const plan = planRequest(raw, {
@@ -50,7 +51,8 @@ async function handle(event: unknown): Promise<{ plan: Plan; registrationKinds: 
     ...(guard ? { accountAllowedBy: guard.reason } : {}),
     credentialMode: awsAccount.credentialMode,
   });
-  return { plan, registrationKinds: REGISTRATION_KEYS.filter((key) => plan.registrations[key] !== undefined), awsAccount };
+  const items = registrationItems(plan.registrations);
+  return { plan, registrationKinds: items.map((i) => i.kind), registrationItems: items, awsAccount };
 }
 
 export const handler = withDeadline(handle);

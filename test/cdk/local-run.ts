@@ -1,10 +1,15 @@
 /**
  * Runs a synthesized definition in-process with aws-local-stepfunctions, every Task state served by a stub
  * (by state name). Records each task call's effective input (after Parameters) and the states entered.
+ *
+ * The Registrations Map's task (a lambda:invoke whose function is chosen at run time) is served by the stub named
+ * after the kind's ensure state (REGISTRATIONS[kind].state, e.g. EnsureCloudAccount), with the Payload as its input and
+ * its return value wrapped as lambda:invoke's result ({Payload}); it is recorded under that name.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import '../../local/runner/polyfill';
 import type { AslDefinition } from './helpers';
+import { REGISTRATIONS, type RegistrationKey } from '../../lambdas/domain/registrations';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type StubHandlers = Record<string, (input: unknown) => unknown>;
@@ -36,7 +41,19 @@ export async function runWorkflow(
     for (const [name, st] of Object.entries(d.States)) {
       if (st.Type === 'Wait') waits[name] = 0;
       if (st.Retry) retries[name] = 0;
-      if (st.Type === 'Task') {
+      const dynamic = st.Type === 'Task' && typeof (st.Parameters as Record<string, unknown> | undefined)?.['FunctionName.$'] === 'string';
+      if (dynamic) {
+        local[name] = async (i: Json) => {
+          const payload = (i as { Payload?: { registration?: RegistrationKey } }).Payload;
+          const kind = payload?.registration;
+          const stub = kind ? REGISTRATIONS[kind]?.state : undefined;
+          if (!stub) throw new Error(`task ${name}: no registration kind in ${JSON.stringify(i)}`);
+          calls.push({ state: stub, input: structuredClone(payload) as Json });
+          const h = handlers[stub];
+          if (!h) throw new Error(`no stub for task ${stub} (${name})`);
+          return { Payload: toJson(await h(payload)), StatusCode: 200 };
+        };
+      } else if (st.Type === 'Task') {
         local[name] = async (i: Json) => {
           calls.push({ state: name, input: structuredClone(i) });
           const h = handlers[name];

@@ -12,7 +12,10 @@ import {
 } from '../../cdk/lib/constructs/onboarding-state-machine';
 import {
   allStates,
+  asArray,
   functionsByName,
+  renderResource,
+  statementsOfRole,
   onlyResourceOfType,
   stateMachineOf,
   PLACEHOLDER,
@@ -24,7 +27,7 @@ import {
   type Synthesized,
 } from './helpers';
 import { runWorkflow, type StubHandlers } from './local-run';
-import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../lambdas/domain/registrations';
+import { REGISTRATION_KEYS, REGISTRATIONS, registrationItems, registrationsByKind, type RegistrationKey } from '../../lambdas/domain/registrations';
 import { registrationFunctionName } from '../../cdk/lib/constructs/onboarding-functions';
 import { ONBOARDING_EVENTS } from '../../cdk/lib/events';
 import { EVENT_DETAIL_SCHEMAS } from '../../lambdas/domain/events';
@@ -45,9 +48,9 @@ const TOP_LEVEL_STATES = [
   'ValidateRequest',
   'RequestTenantId',
   'FailureTenantId',
-  'Admitted',
+  'FailureWithoutTenantId',
   'AcquireTenant',
-  'DropInput',
+  'AcquireTenantFailedAt',
   'NotifyStarted',
   'ReadPaletteIdentity',
   'HasAwsPart',
@@ -58,7 +61,6 @@ const TOP_LEVEL_STATES = [
   'CheckTenantResourcesBucketError',
   'CheckTenantResourcesPolicyError',
   'CheckTenantResourcesClusterPoliciesError',
-  'ChoosePrincipal',
   'EnsureStsRole',
   'EnsureStaticUser',
   'NotifyResourcesReady',
@@ -68,15 +70,14 @@ const TOP_LEVEL_STATES = [
   'NotifyReady',
   'Registrations',
   'CheckRegistrations',
-  ...['CloudAccount', 'BackupLocation', 'AzureAccount', 'SshKey', 'ApiKey', 'GcpBackupLocation', 'MinioBackupLocation', 'AzureBackupLocation'].map(
-    (p) => `CheckRegistrations${p}Error`,
-  ),
+  // One Pass per possible item (at most one per kind): the failed item, then its error and state.
+  ...REGISTRATION_KEYS.map((_, i) => `RegistrationItem${i}Failed`),
+  'RegistrationError',
+  'RegistrationFailedAt',
   'VerifyRegistrations',
   'NotifyRegistered',
-  'BuildSummary',
   'ReleaseTenant',
   'NotifySuccess',
-  'Done',
   'UndoRegistrations',
   'UndoClusterPolicies',
   'UndoPrincipal',
@@ -96,25 +97,21 @@ const TOP_LEVEL_STATES = [
     'EnsureStaticUser',
     'CheckReadiness',
     'Registrations',
-    ...REGISTRATION_KEYS.map((k) => REGISTRATIONS[k].state),
     'VerifyRegistrations',
     'ReleaseTenant',
     'NotifySuccess',
   ].map((st) => `${st}FailedAt`),
 ];
 
-/** Every registration kind: its plan key, its ensure state, and the Choice / Pass of its branch. */
-const REGISTRATION_STATES = REGISTRATION_KEYS.map((key) => {
-  const state = REGISTRATIONS[key].state;
-  return { key, state, should: `Should${state.replace(/^Ensure/, 'Register')}`, skip: `Skip${state.replace(/^Ensure/, '')}` };
-});
+/** Every registration kind: its plan key and the name of its ensure step (failure events, the stubs below). */
+const REGISTRATION_STATES = REGISTRATION_KEYS.map((key) => ({ key, state: REGISTRATIONS[key].state }));
 
 /** The best-effort progress events: state, event key (cdk/lib/events.ts), the state after it. */
 const PROGRESS_EVENTS = [
   { state: 'NotifyStarted', event: 'started', next: 'ReadPaletteIdentity' },
   { state: 'NotifyResourcesReady', event: 'resourcesReady', next: 'CheckReadiness' },
   { state: 'NotifyReady', event: 'ready', next: 'Registrations' },
-  { state: 'NotifyRegistered', event: 'registered', next: 'BuildSummary' },
+  { state: 'NotifyRegistered', event: 'registered', next: 'ReleaseTenant' },
 ] as const;
 /** Every event the onboarding sends, in the order of a successful run. */
 const SUCCESS_EVENT_STATES = [...PROGRESS_EVENTS.map((p) => p.state), 'NotifySuccess'];
@@ -170,15 +167,13 @@ describe('definition (contract)', () => {
     expect(Object.keys(def.States).sort()).toEqual([...TOP_LEVEL_STATES].sort());
   });
 
-  it('has the contract states inside the Parallel branches', () => {
+  it('has the contract states inside the Parallel branches and the Registrations Map', () => {
     const tenant = def.States.TenantResources;
     expect(tenant?.Branches?.map((b) => b.StartAt)).toEqual(['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies']);
     const regs = def.States.Registrations;
-    // One branch per registration kind, in the table's order (lambdas/domain/registrations.ts).
-    expect(regs?.Branches?.map((b) => b.StartAt)).toEqual(REGISTRATION_STATES.map((r) => r.should));
-    REGISTRATION_STATES.forEach((r, i) => {
-      expect(Object.keys(regs?.Branches?.[i]?.States ?? {}).sort()).toEqual([r.state, `${r.state}Failed`, r.should, r.skip].sort());
-    });
+    // One task for every kind: each iteration invokes its kind's function, and settles.
+    expect(regs?.ItemProcessor?.StartAt).toBe('EnsureRegistration');
+    expect(Object.keys(regs?.ItemProcessor?.States ?? {}).sort()).toEqual(['EnsureRegistration', 'EnsureRegistrationFailed']);
     expect(REGISTRATION_STATES.slice(0, 2).map((r) => r.state)).toEqual(['EnsureCloudAccount', 'EnsureBackupLocation']);
   });
 
@@ -187,58 +182,48 @@ describe('definition (contract)', () => {
     for (const [name, st] of allStates(def)) expect(st.ResultPath, name).not.toBe('$');
   });
 
-  it('Init shapes $ as {raw, execution} (+ seeded compensation and failure context): the input is held once', () => {
+  it('Init shapes $ as {raw, doc} (doc: the execution, seeded compensation and failure context): the input is held once', () => {
     expect(def.States.Init).toEqual({
       Type: 'Pass',
       Next: 'ValidateRequest',
       Parameters: {
         'raw.$': '$',
-        execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
-        compensation: {},
-        // null, parsed at run time (a literal null would be dropped from Parameters); never a copy of the input
-        failureContext: { 'tenantId.$': "States.StringToJson('null')", step: 'ValidateRequest' },
+        doc: {
+          execution: { 'name.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+          compensation: {},
+          // null, parsed at run time (a literal null would be dropped from Parameters); never a copy of the input
+          failureContext: { 'tenantId.$': "States.StringToJson('null')", step: 'ValidateRequest' },
+        },
       },
     });
     expect(def.States.Init?.ResultPath).toBeUndefined();
   });
 
-  it('ValidateRequest keeps only the plan (and the list of its registration kinds); AcquireTenant records the request as given; DropInput then drops the raw input', () => {
+  it('ValidateRequest adds the plan (and its registration kinds) to doc; AcquireTenant records the request as given and its OutputPath drops the raw input', () => {
     expect(def.States.ValidateRequest).toMatchObject({
-      ResultPath: '$.job',
-      ResultSelector: { 'plan.$': '$.plan', 'registrationKinds.$': '$.registrationKinds', 'awsAccount.$': '$.awsAccount' },
-      Next: 'Admitted',
-    });
-    expect(def.States.Admitted).toEqual({
-      Type: 'Pass',
-      Parameters: { 'tenantId.$': '$.job.plan.tenantId', step: 'AcquireTenant' },
-      ResultPath: '$.failureContext',
+      Parameters: { 'raw.$': '$.raw', 'execution.$': '$.doc.execution' },
+      ResultPath: '$.doc.job',
+      ResultSelector: { 'plan.$': '$.plan', 'registrationKinds.$': '$.registrationKinds', 'registrationItems.$': '$.registrationItems', 'awsAccount.$': '$.awsAccount' },
       Next: 'AcquireTenant',
     });
-    expect(def.States.AcquireTenant?.Parameters).toEqual({ 'execution.$': '$.execution', 'job.$': '$.job', 'request.$': '$.raw' });
-    expect(def.States.AcquireTenant?.Next).toBe('DropInput');
-    expect(def.States.DropInput).toEqual({
-      Type: 'Pass',
-      Parameters: {
-        'execution.$': '$.execution',
-        'job.$': '$.job',
-        'compensation.$': '$.compensation',
-        'admission.$': '$.admission',
-        'failureContext.$': '$.failureContext',
-      },
+    expect(def.States.AcquireTenant).toMatchObject({
+      Parameters: { 'execution.$': '$.doc.execution', 'job.$': '$.doc.job', 'request.$': '$.raw' },
+      ResultPath: '$.doc.admission',
+      OutputPath: '$.doc',
       Next: 'NotifyStarted',
     });
-    // Nothing after DropInput reads the request or the raw input.
+    // Nothing after AcquireTenant reads the request or the raw input.
     const after = JSON.stringify(
-      Object.entries(def.States).filter(([name]) => !['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'Admitted', 'AcquireTenant'].includes(name)),
+      Object.entries(def.States).filter(([name]) => !['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'FailureWithoutTenantId', 'AcquireTenant', 'AcquireTenantFailedAt'].includes(name)),
     );
-    expect(after).not.toMatch(/\$\.raw\b|\$\.job\.request\b/);
+    expect(after).not.toMatch(/\$\.raw\b|\$\.job\.request\b|\$\.doc\b/);
   });
 
   it('each Lambda task invokes its handler directly (payloadResponseOnly) with the contract ResultPath', () => {
     const fns = functionsByName(s.json);
     const expectedPaths: Record<string, string | undefined> = {
-      ValidateRequest: '$.job',
-      AcquireTenant: '$.admission',
+      ValidateRequest: '$.doc.job',
+      AcquireTenant: '$.doc.admission',
       ReadPaletteIdentity: '$.palette',
       EnsureBucket: undefined,
       EnsureBackupPolicy: undefined,
@@ -246,7 +231,7 @@ describe('definition (contract)', () => {
       EnsureStsRole: '$.principal',
       EnsureStaticUser: '$.principal',
       CheckReadiness: '$.readiness',
-      VerifyRegistrations: '$.verification',
+      VerifyRegistrations: '$.registered',
       UndoRegistrations: '$.compensation.registrations',
       UndoClusterPolicies: '$.compensation.clusterPolicies',
       UndoPrincipal: '$.compensation.principal',
@@ -259,28 +244,51 @@ describe('definition (contract)', () => {
       expect(st.Type, name).toBe('Task');
       // payloadResponseOnly: Resource is the function ARN itself, no Payload wrapper / Parameters.
       expect(st.Resource, name).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
-      // AcquireTenant alone gets a payload: the job and the request as given (kept in the tenant registry).
-      if (name !== 'AcquireTenant') expect(st.Parameters, name).toBeUndefined();
+      // ValidateRequest gets the raw input and the execution, AcquireTenant the job and the request as given (kept in the
+      // tenant registry); the others the whole state document.
+      if (name !== 'AcquireTenant' && name !== 'ValidateRequest') expect(st.Parameters, name).toBeUndefined();
       expect(st.ResultPath, name).toBe(expectedPaths[name]);
       expect(st.TimeoutSeconds, name).toBe(90);
     }
   });
 
-  it("each registration kind's task invokes its own function with a small input naming the kind", () => {
+  it("each registration kind's iteration invokes its own function (picked at run time from a static list) with a small input naming the kind", () => {
     const fns = functionsByName(s.json);
-    for (const r of REGISTRATION_STATES) {
-      const st = state(def, r.state);
-      const [logicalId] = fns.get(registrationFunctionName(r.key)) ?? [];
-      expect(logicalId, r.state).toBeDefined();
-      expect(st.Resource, r.state).toBe(`arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`);
-      // Palette's identity and the principal only for the AWS kinds.
-      expect(st.Parameters, r.state).toEqual({
-        registration: r.key,
-        'execution.$': '$.execution',
-        'job.$': '$.job',
-        ...(REGISTRATIONS[r.key].needsPrincipal ? { 'palette.$': '$.palette', 'principal.$': '$.principal' } : {}),
-      });
-      expect(st.ResultPath, r.state).toBeUndefined();
+    const arnOf = (key: RegistrationKey) => `arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${(fns.get(registrationFunctionName(key)) ?? [])[0]}`;
+    // The list the task picks from: every kind's function, in REGISTRATION_KEYS order (an item's index is its kind's).
+    expect(def.States.Registrations?.ItemSelector).toEqual({
+      'item.$': '$$.Map.Item.Value',
+      functions: REGISTRATION_KEYS.map(arnOf),
+      'execution.$': '$.execution',
+      'job.$': '$.job',
+      'palette.$': '$.palette',
+      'principal.$': '$.principal',
+    });
+    expect(new Set(REGISTRATION_KEYS.map(arnOf)).size).toBe(REGISTRATION_KEYS.length);
+    expect(state(def, 'EnsureRegistration')).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        'FunctionName.$': 'States.ArrayGetItem($.functions, $.item.index)',
+        // The handler passes Palette's identity and the principal on only for the AWS kinds (needsPrincipal).
+        Payload: { 'registration.$': '$.item.kind', 'execution.$': '$.execution', 'job.$': '$.job', 'palette.$': '$.palette', 'principal.$': '$.principal' },
+      },
+      OutputPath: '$.Payload',
+      TimeoutSeconds: 90,
+      End: true,
+    });
+  });
+
+  it('the state machine may invoke every registration function (the grants a LambdaInvoke task would add)', () => {
+    const fns = functionsByName(s.json);
+    const [, machine] = stateMachineOf(s.json);
+    const roleId = ((machine.Properties?.RoleArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [''])[0];
+    const invocable = statementsOfRole(s.json, roleId)
+      .filter((st) => st.Effect === 'Allow' && asArray(st.Action).includes('lambda:InvokeFunction'))
+      .flatMap((st) => asArray(st.Resource).map(renderResource));
+    for (const key of REGISTRATION_KEYS) {
+      const [logicalId] = fns.get(registrationFunctionName(key)) ?? [];
+      expect(invocable, key).toEqual(expect.arrayContaining([`\${${logicalId}.Arn}`, `\${${logicalId}.Arn}:*`]));
     }
   });
 
@@ -309,27 +317,19 @@ describe('definition (contract)', () => {
       ResultSelector: { 'bucket.$': '$[0]', 'policy.$': '$[1]', 'clusterPolicies.$': '$[2]' },
       Next: 'CheckTenantResources',
     });
+    // The Map runs over the requested kinds only; its results, in item order, go to $.registrations.
     expect(def.States.Registrations).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.job.registrationItems',
       ResultPath: '$.registrations',
-      ResultSelector: Object.fromEntries(REGISTRATION_STATES.map((r, i) => [`${r.key}.$`, `$[${i}]`])),
       Next: 'CheckRegistrations',
     });
-    for (const r of REGISTRATION_STATES) {
-      expect(state(def, r.should)).toMatchObject({
-        Type: 'Choice',
-        Choices: [{ Variable: `$.job.plan.registrations.${r.key}`, IsPresent: true, Next: r.state }],
-        Default: r.skip,
-      });
-      expect(state(def, r.skip)).toMatchObject({ Type: 'Pass', Result: { skipped: true }, End: true });
-    }
+    expect(def.States.Registrations?.ResultSelector).toBeUndefined();
   });
 
-  it('chooses the principal on credentialMode and loops readiness through a SecondsPath Wait', () => {
-    expect(def.States.ChoosePrincipal).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.job.plan.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' }],
-      Default: 'EnsureStsRole',
-    });
+  it('chooses the principal on credentialMode (in CheckTenantResources, after its failure rules) and loops readiness through a SecondsPath Wait', () => {
+    expect(def.States.CheckTenantResources?.Choices?.at(-1)).toEqual({ Variable: '$.job.plan.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' });
+    expect(def.States.CheckTenantResources?.Default).toBe('EnsureStsRole');
     expect(def.States.EnsureStsRole?.Next).toBe('NotifyResourcesReady');
     expect(def.States.EnsureStaticUser?.Next).toBe('NotifyResourcesReady');
     expect(def.States.NotifyResourcesReady?.Next).toBe('CheckReadiness');
@@ -346,29 +346,35 @@ describe('definition (contract)', () => {
     });
   });
 
-  it('ends the happy path with a summary, the success event and Done (OutputPath $.summary)', () => {
+  it('ends the happy path with ReleaseTenant (given the summary, it returns it) and the success event, whose OutputPath is the summary', () => {
     expect(def.States.VerifyRegistrations?.Next).toBe('NotifyRegistered');
-    expect(def.States.NotifyRegistered?.Next).toBe('BuildSummary');
-    expect(def.States.BuildSummary).toMatchObject({ Type: 'Pass', ResultPath: '$.summary', Next: 'ReleaseTenant' });
-    const summaryPaths = JSON.stringify(def.States.BuildSummary?.Parameters);
-    expect(summaryPaths).not.toMatch(/secretValue|SecretString|secretAccessKey/i);
+    expect(def.States.NotifyRegistered?.Next).toBe('ReleaseTenant');
+    const summary = (def.States.ReleaseTenant?.Parameters as { summary?: Record<string, string> }).summary ?? {};
+    expect(Object.keys(summary).sort()).toEqual(
+      [
+        'tenantId.$', 'executionName.$', 'accountId.$', 'region.$', 'partition.$', 'credentialMode.$', 'bucket.$', 'policy.$', 'clusterPolicies.$', 'principal.$',
+        ...REGISTRATION_KEYS.map((k) => `${k}.$`), 'verification.$',
+      ].sort(),
+    );
+    expect(summary['cloudAccount.$']).toBe('$.registered.registrations.cloudAccount');
+    expect(JSON.stringify(summary)).not.toMatch(/secretValue|SecretString|secretAccessKey/i);
     expect(def.States.NotifySuccess).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::events:putEvents',
       ResultPath: null,
-      Next: 'Done',
+      OutputPath: '$.release.summary',
+      End: true,
       Parameters: {
         Entries: [
           {
             Source: 'palette.onboarding',
             DetailType: 'Tenant Onboarding Succeeded',
-            'Detail.$': '$.summary',
+            'Detail.$': '$.release.summary',
             EventBusName: BUS_ARN,
           },
         ],
       },
     });
-    expect(def.States.Done).toEqual({ Type: 'Succeed', OutputPath: '$.summary' });
   });
 
   it('every state from ReadPaletteIdentity to NotifySuccess that can catch, catches States.ALL into $.error -> UndoRegistrations', () => {
@@ -386,30 +392,30 @@ describe('definition (contract)', () => {
     for (const name of between) {
       expect(def.States[name]?.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}FailedAt` }]);
       // The failed state is recorded for the failure event, then compensation runs.
-      expect(def.States[`${name}FailedAt`], name).toEqual({ Type: 'Pass', Result: name, ResultPath: '$.failureContext.step', Next: 'UndoRegistrations' });
+      expect(def.States[`${name}FailedAt`], name).toEqual(failedAt(name));
     }
     // The rest of that section are Choice / Wait / Pass states, which cannot catch.
-    for (const name of ['ChoosePrincipal', 'IsReady', 'WaitForPropagation', 'BuildSummary']) {
+    for (const name of ['CheckTenantResources', 'IsReady', 'WaitForPropagation', 'CheckRegistrations']) {
       expect(['Choice', 'Wait', 'Pass']).toContain(def.States[name]?.Type);
     }
   });
 
   it('a failing branch settles its own Parallel (no branch still running during compensation), then the first failure compensates', () => {
-    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies', ...REGISTRATION_STATES.map((r) => r.state)];
+    const branchTasks = ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies', 'EnsureRegistration'];
     for (const name of branchTasks) {
       expect(state(def, name).Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${name}Failed` }]);
       expect(state(def, `${name}Failed`), name).toMatchObject({
         Type: 'Pass',
-        Parameters: { failed: true, 'Error.$': '$.caught.Error', 'Cause.$': '$.caught.Cause' },
+        Parameters: { failed: true, 'Error.$': '$.caught.Error', 'Cause.$': '$.caught.Cause', ...(name === 'EnsureRegistration' ? { 'state.$': '$.item.state' } : {}) },
         End: true,
       });
     }
     const check = (id: string, path: string, parts: string[], next: string, stepOf: (p: string) => string) => {
-      expect(def.States[id]).toMatchObject({
-        Type: 'Choice',
-        Choices: parts.map((p) => ({ Variable: `${path}.${p}.failed`, IsPresent: true, Next: `${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error` })),
-        Default: next,
-      });
+      expect(def.States[id]).toMatchObject({ Type: 'Choice', Default: next });
+      // The failure rules first (then, for CheckTenantResources, the principal's credential mode).
+      expect(def.States[id]?.Choices?.slice(0, parts.length)).toEqual(
+        parts.map((p) => ({ Variable: `${path}.${p}.failed`, IsPresent: true, Next: `${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error` })),
+      );
       for (const p of parts) {
         expect(def.States[`${id}${p.charAt(0).toUpperCase()}${p.slice(1)}Error`]).toMatchObject({
           Type: 'Pass',
@@ -417,44 +423,69 @@ describe('definition (contract)', () => {
           ResultPath: '$.error',
           Next: `${stepOf(p)}FailedAt`,
         });
-        expect(def.States[`${stepOf(p)}FailedAt`]).toEqual({ Type: 'Pass', Result: stepOf(p), ResultPath: '$.failureContext.step', Next: 'UndoRegistrations' });
+        expect(def.States[`${stepOf(p)}FailedAt`]).toEqual(failedAt(stepOf(p)));
       }
     };
     const tenantStep: Record<string, string> = { bucket: 'EnsureBucket', policy: 'EnsureBackupPolicy', clusterPolicies: 'EnsureClusterPolicies' };
-    check('CheckTenantResources', '$.tenant', ['bucket', 'policy', 'clusterPolicies'], 'ChoosePrincipal', (p) => tenantStep[p] ?? p);
-    check('CheckRegistrations', '$.registrations', [...REGISTRATION_KEYS], 'VerifyRegistrations', (k) => REGISTRATIONS[k as RegistrationKey].state);
+    check('CheckTenantResources', '$.tenant', ['bucket', 'policy', 'clusterPolicies'], 'EnsureStsRole', (p) => tenantStep[p] ?? p);
+    // The Map's items: the first failed one (in item order) compensates, its kind's ensure state named as the step.
+    expect(def.States.CheckRegistrations).toMatchObject({
+      Type: 'Choice',
+      Choices: REGISTRATION_KEYS.map((_, i) => ({ Variable: `$.registrations[${i}].failed`, IsPresent: true, Next: `RegistrationItem${i}Failed` })),
+      Default: 'VerifyRegistrations',
+    });
+    REGISTRATION_KEYS.forEach((_, i) => {
+      expect(def.States[`RegistrationItem${i}Failed`]).toEqual({ Type: 'Pass', InputPath: `$.registrations[${i}]`, ResultPath: '$.failedRegistration', Next: 'RegistrationError' });
+    });
+    expect(def.States.RegistrationError).toEqual({
+      Type: 'Pass',
+      Parameters: { 'Error.$': '$.failedRegistration.Error', 'Cause.$': '$.failedRegistration.Cause' },
+      ResultPath: '$.error',
+      Next: 'RegistrationFailedAt',
+    });
+    expect(def.States.RegistrationFailedAt).toEqual({
+      Type: 'Pass',
+      Parameters: { 'tenantId.$': '$.job.plan.tenantId', 'step.$': '$.failedRegistration.state' },
+      ResultPath: '$.failureContext',
+      Next: 'UndoRegistrations',
+    });
   });
 
   it('ValidateRequest failures go to NotifyFailure (through the tenant id of the request, if a string); AcquireTenant failures only release the tenant', () => {
     expect(def.States.ValidateRequest?.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RequestTenantId' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.doc.error', Next: 'RequestTenantId' },
     ]);
     // IsPresent first: a missing path in a type test or in Parameters would be an uncatchable runtime error.
     expect(def.States.RequestTenantId).toEqual({
       Type: 'Choice',
       Choices: [
-        { Not: { Variable: '$.raw.tenantId', IsPresent: true }, Next: 'NotifyFailure' },
+        { Not: { Variable: '$.raw.tenantId', IsPresent: true }, Next: 'FailureWithoutTenantId' },
         { Variable: '$.raw.tenantId', IsString: true, Next: 'FailureTenantId' },
       ],
-      Default: 'NotifyFailure',
+      Default: 'FailureWithoutTenantId',
     });
     // The copied tenant id replaces the input (never both in the state).
     expect(def.States.FailureTenantId).toEqual({
       Type: 'Pass',
       Parameters: {
-        'execution.$': '$.execution',
-        'compensation.$': '$.compensation',
-        'error.$': '$.error',
+        'execution.$': '$.doc.execution',
+        'compensation.$': '$.doc.compensation',
+        'error.$': '$.doc.error',
         failureContext: { 'tenantId.$': '$.raw.tenantId', step: 'ValidateRequest' },
       },
       Next: 'NotifyFailure',
     });
-    expect(def.States.Admitted?.Next).toBe('AcquireTenant');
+    expect(def.States.FailureWithoutTenantId).toEqual({ Type: 'Pass', OutputPath: '$.doc', Next: 'NotifyFailure' });
     expect(def.States.AcquireTenant?.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseTenantOnFailure' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.doc.error', Next: 'AcquireTenantFailedAt' },
     ]);
-    expect(def.States.AcquireTenant?.Next).toBe('DropInput');
-    expect(def.States.DropInput?.Next).toBe('NotifyStarted');
+    expect(def.States.AcquireTenantFailedAt).toEqual({
+      Type: 'Pass',
+      Parameters: { 'tenantId.$': '$.doc.job.plan.tenantId', step: 'AcquireTenant' },
+      ResultPath: '$.doc.failureContext',
+      OutputPath: '$.doc',
+      Next: 'ReleaseTenantOnFailure',
+    });
   });
 
   it('compensation runs in reverse order and an undo failure never stops the chain', () => {
@@ -520,7 +551,7 @@ describe('definition (contract)', () => {
   });
 
   it('retries the named transient errors, Lambda service errors and the task timeout on every Lambda task: 2 s, x2, capped at 60 s, 10 attempts, full jitter', () => {
-    for (const name of [...Object.keys(TASK_HANDLERS), ...REGISTRATION_STATES.map((r) => r.state), 'ReleaseTenant', 'ReleaseTenantOnFailure']) {
+    for (const name of [...Object.keys(TASK_HANDLERS), 'EnsureRegistration', 'ReleaseTenant', 'ReleaseTenantOnFailure']) {
       expect(state(def, name).Retry, name).toEqual([
         {
           ErrorEquals: [...RETRYABLE_ERRORS],
@@ -587,6 +618,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     ValidateRequest: (input) => ({
       request: { ...REQUEST, aws: { ...REQUEST.aws, credentialMode: opts.credentialMode ?? 'sts' }, seen: input },
       registrationKinds: [...((opts.registerCloudAccount ?? true) ? ['cloudAccount'] : []), 'backupLocation'],
+      registrationItems: registrationItems({ ...((opts.registerCloudAccount ?? true) ? { cloudAccount: {} } : {}), backupLocation: {} }),
       awsAccount: { accountId: '210987654321', region: 'us-east-1', partition: 'aws', credentialMode: opts.credentialMode ?? 'sts' },
       plan: {
         tenantId: 'acme',
@@ -599,7 +631,8 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
       },
     }),
     AcquireTenant: () => ({ bound: true, claims: 3 }),
-    ReleaseTenant: () => ({ released: true, status: 'ACTIVE', claimsReleased: 0 }),
+    // The summary it is given comes back (lambdas/handlers/release-tenant.ts).
+    ReleaseTenant: (input) => ({ released: true, status: 'ACTIVE', claimsReleased: 0, summary: (input as { summary: unknown }).summary }),
     ReleaseTenantOnFailure: () => ({ released: true, status: 'FAILED', claimsReleased: 0 }),
     ReadPaletteIdentity: () => ({ accountId: '111122223333', externalId: 'ext-1', partition: 'aws' }),
     EnsureBucket: () => ({ bucketName: 'palette-backup-acme', bucketArn: 'arn:aws:s3:::palette-backup-acme', region: 'us-east-1', created: true }),
@@ -619,7 +652,7 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     },
     EnsureCloudAccount: () => ({ uid: 'ca-1', name: 'acme-aws', created: true, updated: false }),
     EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
-    VerifyRegistrations: () => ({ ok: true, uids: { cloudAccount: 'ca-1', backupLocation: 'bl-1' } }),
+    VerifyRegistrations: verified({ ok: true, uids: { cloudAccount: 'ca-1', backupLocation: 'bl-1' } }),
     UndoRegistrations: () => ({ deleted: ['bl-1'] }),
     UndoClusterPolicies: () => ({ deleted: ['c'] }),
     UndoPrincipal: () => ({ deleted: true }),
@@ -633,6 +666,17 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     NotifyFailure: () => ({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] }),
   };
   return { ...base, ...overrides };
+}
+
+/** The Pass recording the tenant and the failed state for the failure event, before compensation. */
+const failedAt = (step: string) => ({ Type: 'Pass', Parameters: { 'tenantId.$': '$.job.plan.tenantId', step }, ResultPath: '$.failureContext', Next: 'UndoRegistrations' });
+
+/** A VerifyRegistrations stub: the results keyed by kind, as the handler does, and `verification`. */
+function verified(verification: unknown): (input: unknown) => unknown {
+  return (input) => {
+    const { job, registrations } = input as { job: { registrationKinds: RegistrationKey[] }; registrations: unknown[] };
+    return { registrations: registrationsByKind(job.registrationKinds, registrations), verification };
+  };
 }
 
 const namedError = (name: string, message: string): Error => {
@@ -663,22 +707,24 @@ describe('control flow (definition run in-process)', () => {
 
     // Each Lambda got the whole state document.
     const validateInput = run.inputOf('ValidateRequest');
-    expect(validateInput).toMatchObject({ raw: REQUEST, execution: { name: 'exec-happy' }, compensation: {} });
+    expect(validateInput).toEqual({ raw: REQUEST, execution: { name: 'exec-happy', startTime: expect.any(String) } });
     const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input as Record<string, unknown>;
     // AcquireTenant gets the job and the request as given (to record it); after it the state carries the plan, not the input.
     expect(run.inputOf('AcquireTenant')).toEqual({ execution: expect.any(Object), job: expect.any(Object), request: REQUEST });
     expect(Object.keys(run.inputOf('ReadPaletteIdentity') as object).sort()).toEqual(['admission', 'compensation', 'execution', 'failureContext', 'job']);
-    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds', 'awsAccount']);
+    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds', 'registrationItems', 'awsAccount']);
     expect(secondReadiness.raw).toBeUndefined();
     expect(secondReadiness).toMatchObject({
-      failureContext: { tenantId: 'acme' },
+      // As Init seeded it: a failure from here records the tenant and the step (<step>FailedAt).
+      failureContext: { tenantId: null, step: 'ValidateRequest' },
       palette: { externalId: 'ext-1' },
       tenant: { bucket: { bucketName: 'palette-backup-acme' }, policy: { defaultVersionId: 'v1' } },
       principal: { kind: 'sts' },
       readiness: { ready: false, waitSeconds: 7 },
     });
+    // The Map's results, in item order (cloud account, backup location).
     expect(run.inputOf('VerifyRegistrations')).toMatchObject({
-      registrations: { cloudAccount: { uid: 'ca-1' }, backupLocation: { uid: 'bl-1' } },
+      registrations: [{ uid: 'ca-1' }, { uid: 'bl-1' }],
     });
 
     expect(run.output).toMatchObject({
@@ -737,12 +783,13 @@ describe('control flow (definition run in-process)', () => {
     const handlers = stubs({
       ValidateRequest: () => ({
         registrationKinds: ['azureAccount'],
+        registrationItems: registrationItems({ azureAccount: {} }),
         awsAccount: { accountId: null, region: null, partition: null, credentialMode: null },
         plan: { tenantId: 'acme', registrations: { azureAccount: { name: 'acme-azure' } } },
       }),
       ReadPaletteIdentity: () => null,
       EnsureAzureAccount: () => ({ uid: 'az-1', name: 'acme-azure', created: true, updated: false }),
-      VerifyRegistrations: () => ({ ok: true, uids: { azureAccount: 'az-1' } }),
+      VerifyRegistrations: verified({ ok: true, uids: { azureAccount: 'az-1' } }),
     });
 
     // Act
@@ -754,7 +801,8 @@ describe('control flow (definition run in-process)', () => {
       'ValidateRequest', 'AcquireTenant', 'NotifyStarted', 'ReadPaletteIdentity', 'EnsureAzureAccount', 'VerifyRegistrations', 'NotifyRegistered', 'ReleaseTenant', 'NotifySuccess',
     ]);
     expect(run.entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal']));
-    expect(Object.keys(run.inputOf('EnsureAzureAccount') as object).sort()).toEqual(['execution', 'job', 'registration']);
+    // No principal and no Palette identity: null (the handler uses them only for the AWS kinds).
+    expect(run.inputOf('EnsureAzureAccount')).toMatchObject({ registration: 'azureAccount', palette: null, principal: null });
     const nulls = { accountId: null, region: null, partition: null, credentialMode: null, bucket: null, policy: null, clusterPolicies: null, principal: null };
     expect(run.output).toMatchObject({ tenantId: 'acme', ...nulls, azureAccount: { uid: 'az-1' }, cloudAccount: { skipped: true }, backupLocation: { skipped: true } });
     const sent = (name: string) => (run.inputOf(name) as { Entries: { Detail: unknown }[] }).Entries[0]?.Detail;
@@ -797,7 +845,7 @@ describe('control flow (definition run in-process)', () => {
     expect((run.inputOf('NotifySuccess') as { Entries: { Detail: unknown }[] }).Entries[0]?.Detail).toEqual(run.output);
   });
 
-  it('static mode without cloud account registration: EnsureStaticUser, SkipCloudAccount', async () => {
+  it('static mode without cloud account registration: EnsureStaticUser, no cloud account (skipped)', async () => {
     const run = await runWorkflow(def, REQUEST, stubs({}, { credentialMode: 'static', registerCloudAccount: false }), { executionName: 'exec-static' });
     expect(run.error).toBeUndefined();
     const calls = run.calls.map((c) => c.state);
@@ -835,10 +883,10 @@ describe('control flow (definition run in-process)', () => {
     const invalid = stubs({ ValidateRequest: () => { throw namedError('RequestValidationError', 'aws.region: bad'); } });
     const cases: [unknown, unknown, string[]][] = [
       [{ tenantId: 'acme', aws: { region: 'mars' } }, 'acme', ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']],
-      [{ tenantId: { nested: true } }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
-      [{ tenantId: 42 }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
-      [['not', 'an', 'object'], null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
-      ['a string', null, ['Init', 'ValidateRequest', 'RequestTenantId', 'NotifyFailure', 'Failed']],
+      [{ tenantId: { nested: true } }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureWithoutTenantId', 'NotifyFailure', 'Failed']],
+      [{ tenantId: 42 }, null, ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureWithoutTenantId', 'NotifyFailure', 'Failed']],
+      [['not', 'an', 'object'], null, ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureWithoutTenantId', 'NotifyFailure', 'Failed']],
+      ['a string', null, ['Init', 'ValidateRequest', 'RequestTenantId', 'FailureWithoutTenantId', 'NotifyFailure', 'Failed']],
     ];
     for (const [raw, tenantId, entered] of cases) {
       const run = await runWorkflow(def, raw, invalid, { executionName: 'exec-invalid' });
@@ -875,9 +923,13 @@ describe('control flow (definition run in-process)', () => {
     expect(undos.filter((c) => c === 'UndoPrincipal')).toHaveLength(11);
     expect(run.inputOf('UndoRegistrations')).toMatchObject({ error: { Error: 'PaletteConflictError' }, principal: { kind: 'sts' } });
     const detail = (run.inputOf('NotifyFailure') as { Entries: { Detail: Record<string, unknown> }[] }).Entries[0]?.Detail;
+    // The other kind's iteration ran to its end (every iteration settles before compensation).
+    expect(run.calls.map((c) => c.state)).toContain('EnsureCloudAccount');
     expect(detail).toMatchObject({
       tenantId: 'acme',
       executionName: 'exec-comp',
+      // The failed kind's ensure step, from its Map item.
+      step: 'EnsureBackupLocation',
       error: 'PaletteConflictError',
       compensation: {
         registrations: { deleted: ['bl-1'] },

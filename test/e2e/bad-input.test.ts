@@ -20,7 +20,7 @@
  *   synthesized state machine on this suite's own sandbox, one after the other; `BAD_INPUT_FULL=1` runs every case
  *   that can run locally (all but the loopback addresses and the null request): FAILED with
  *   RequestValidationError and the same message as the offline validation, no state after ValidateRequest's failure
- *   path (no DropInput / AcquireTenant), one failure event naming the tenant id (or null); and after the batch the
+ *   path (no AcquireTenant), one failure event naming the tenant id (or null); and after the batch the
  *   sandbox inventory (every account, the tenant registry's items included) and Palette's lists are unchanged.
  *   Measured on 2 cores: the execution itself takes under 10 ms, but each local run costs 0.1 s (runner at the
  *   previous commit) to 0.5-0.8 s (runner with the handlers under their synthesized roles) of preparation, so the
@@ -690,8 +690,8 @@ describe('through the synthesized state machine on the sandbox', () => {
     }
   });
 
-  it('never gets past ValidateRequest: no DropInput, no AcquireTenant, nothing compensated; one failure event each', () => {
-    const allowed = new Set(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'NotifyFailure', 'Failed']);
+  it('never gets past ValidateRequest: no AcquireTenant, nothing compensated; one failure event each', () => {
+    const allowed = new Set(['Init', 'ValidateRequest', 'RequestTenantId', 'FailureTenantId', 'FailureWithoutTenantId', 'NotifyFailure', 'Failed']);
     for (const { c, run } of runs) {
       const where = `${c.family} / ${c.label}`;
       const entered = run.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.state ?? '');

@@ -36,19 +36,20 @@ describe('recordCalls', () => {
     result = await run(stsRequest('callrec', '515151515151'), { recordCalls: true });
   }, 180_000);
 
-  it('lists the create calls of a normal STS onboarding with the states that made them', () => {
+  it('lists the create calls of a normal STS onboarding with the functions that made them', () => {
     // Assess
     expect(result.errorMessage).toBeUndefined();
     expect(result.status).toBe('SUCCEEDED');
     expect(result.crashes).toBeUndefined();
-    const creates = (result.calls ?? []).filter((c) => /:Create|:POST /.test(c.operation) && c.status < 300).map((c) => `${c.state} ${c.operation}`);
+    const creates = (result.calls ?? []).filter((c) => /:Create|:POST /.test(c.operation) && c.status < 300).map((c) => `${c.state} ${c.function} ${c.operation}`);
     expect(creates).toEqual(
       expect.arrayContaining([
-        'EnsureBucket aws:s3:CreateBucket',
-        'EnsureBackupPolicy aws:iam:CreatePolicy',
-        'EnsureStsRole aws:iam:CreateRole',
-        'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
-        'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
+        'EnsureBucket ensure-bucket aws:s3:CreateBucket',
+        'EnsureBackupPolicy ensure-backup-policy aws:iam:CreatePolicy',
+        'EnsureStsRole ensure-sts-role aws:iam:CreateRole',
+        // The Registrations Map: one state, each kind's own function.
+        'EnsureRegistration ensure-cloud-account palette:POST /v1/cloudaccounts/aws',
+        'EnsureRegistration ensure-backup-location palette:POST /v1/users/assets/locations/s3',
       ]),
     );
     const bucket = result.calls?.find((c) => c.operation === 'aws:s3:CreateBucket');
@@ -91,7 +92,7 @@ describe('a crash right after aws:s3:CreateBucket', () => {
   it('fails the EnsureBucket invocation with Lambda.Unknown, as Step Functions reports a killed runtime; the retry runs it again', () => {
     // Assess: the dead invocation, as Step Functions reports it ...
     expect(result.crashes).toEqual([
-      { state: 'EnsureBucket', functionLogicalId: expect.stringMatching(/EnsureBucket/), after: 'aws:s3:CreateBucket', call: 'aws:s3:CreateBucket', requestId: expect.any(String), at: expect.any(Number) },
+      { state: 'EnsureBucket', functionLogicalId: expect.stringMatching(/EnsureBucket/), function: 'ensure-bucket', after: 'aws:s3:CreateBucket', call: 'aws:s3:CreateBucket', requestId: expect.any(String), at: expect.any(Number) },
     ]);
     const requestId = result.crashes?.[0]?.requestId;
     const failed = result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureBucket');
@@ -145,7 +146,7 @@ describe('a crash right after palette:POST /v1/cloudaccounts/aws', () => {
     let result: LocalRunResult;
     try {
       result = await run(stsRequest('crashacct', '535353535353'), {
-        crashes: [{ after: 'palette:POST /v1/cloudaccounts/aws', state: 'EnsureCloudAccount' }],
+        crashes: [{ after: 'palette:POST /v1/cloudaccounts/aws', function: 'ensure-cloud-account' }],
         recordCalls: true,
       });
     } finally {
@@ -156,10 +157,12 @@ describe('a crash right after palette:POST /v1/cloudaccounts/aws', () => {
     expect(created).toEqual(['/v1/cloudaccounts/aws']);
     const posts = sb.palette.requests().filter((r) => r.method === 'POST' && r.path === '/v1/cloudaccounts/aws').slice(postsBefore);
     expect(posts.map((r) => r.status)).toEqual([201]);
-    expect(result.crashes).toEqual([expect.objectContaining({ state: 'EnsureCloudAccount', after: 'palette:POST /v1/cloudaccounts/aws', path: '/v1/cloudaccounts/aws' })]);
+    expect(result.crashes).toEqual([
+      expect.objectContaining({ state: 'EnsureRegistration', function: 'ensure-cloud-account', after: 'palette:POST /v1/cloudaccounts/aws', path: '/v1/cloudaccounts/aws' }),
+    ]);
     // ... the crashed invocation is retried (Lambda.Unknown), finds the account by name with this execution's
     // created-by annotation (set in the POST) and adopts it as its own: no second POST, no duplicate, no compensation.
-    expect(result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureCloudAccount')).toMatchObject({ error: 'Lambda.Unknown' });
+    expect(result.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === 'EnsureRegistration')).toMatchObject({ error: 'Lambda.Unknown' });
     expect(result.errorMessage).toBeUndefined();
     expect(result.status).toBe('SUCCEEDED');
     expect(statesEntered(result)).not.toContain('UndoRegistrations');

@@ -44,12 +44,16 @@ const SHAPES: Record<string, (tenantId: string, accountId: string) => Record<str
   registrations: REQUEST_SHAPES.full,
 };
 
-/** The calls of a run that create something: AWS Create* calls and Palette POSTs that are not validations. */
-function createCalls(calls: readonly RecordedCall[]): { state: string; after: string }[] {
+/**
+ * The calls of a run that create something: AWS Create* calls and Palette POSTs that are not validations; each as the
+ * crash rule that kills its invocation (its state and function: the Registrations Map runs every kind's function in
+ * one state, EnsureRegistration).
+ */
+function createCalls(calls: readonly RecordedCall[]): { state: string; function: string; after: string }[] {
   return calls
     .filter((c) => c.status >= 200 && c.status < 300 && c.state.startsWith('Ensure'))
     .filter((c) => /^aws:[a-z0-9]+:Create/.test(c.operation) || (/^palette:POST /.test(c.operation) && !/validate/.test(c.operation)))
-    .map((c) => ({ state: c.state, after: c.operation }));
+    .map((c) => ({ state: c.state, function: c.function, after: c.operation }));
 }
 
 let accountSeq = 0;
@@ -89,33 +93,33 @@ function counts(tenantId: string, accountId: string) {
 
 /** Creates each shape must at least make (so a recording that missed calls cannot make the sweep vacuous). */
 const EXPECTED: Record<string, string[]> = {
-  static: ['EnsureStaticUser aws:iam:CreateUser', 'EnsureStaticUser aws:iam:CreateAccessKey', 'EnsureStaticUser aws:secretsmanager:CreateSecret'],
+  static: ['ensure-static-user aws:iam:CreateUser', 'ensure-static-user aws:iam:CreateAccessKey', 'ensure-static-user aws:secretsmanager:CreateSecret'],
   registrations: [
-    'EnsureAzureAccount palette:POST /v1/cloudaccounts/azure',
-    'EnsureSshKey aws:secretsmanager:CreateSecret',
-    'EnsureSshKey palette:POST /v1/users/assets/sshkeys',
-    'EnsureApiKey palette:POST /v1/apiKeys',
-    'EnsureApiKey aws:secretsmanager:CreateSecret',
-    'EnsureGcpBackupLocation palette:POST /v1/users/assets/locations/gcp',
-    'EnsureMinioBackupLocation palette:POST /v1/users/assets/locations/minio',
-    'EnsureAzureBackupLocation palette:POST /v1/users/assets/locations/azure',
+    'ensure-azure-account palette:POST /v1/cloudaccounts/azure',
+    'ensure-ssh-key aws:secretsmanager:CreateSecret',
+    'ensure-ssh-key palette:POST /v1/users/assets/sshkeys',
+    'ensure-api-key palette:POST /v1/apiKeys',
+    'ensure-api-key aws:secretsmanager:CreateSecret',
+    'ensure-gcp-backup-location palette:POST /v1/users/assets/locations/gcp',
+    'ensure-minio-backup-location palette:POST /v1/users/assets/locations/minio',
+    'ensure-azure-backup-location palette:POST /v1/users/assets/locations/azure',
   ],
 };
 
 /** The STS tenant's creates: every shape makes them too; the reliability campaign's R2 sweeps them (see the header). */
 const SWEPT_BY_CAMPAIGN = new Set([
-  'EnsureBucket aws:s3:CreateBucket',
-  'EnsureBackupPolicy aws:iam:CreatePolicy',
-  'EnsureStsRole aws:iam:CreateRole',
-  'EnsureCloudAccount palette:POST /v1/cloudaccounts/aws',
-  'EnsureBackupLocation palette:POST /v1/users/assets/locations/s3',
+  'ensure-bucket aws:s3:CreateBucket',
+  'ensure-backup-policy aws:iam:CreatePolicy',
+  'ensure-sts-role aws:iam:CreateRole',
+  'ensure-cloud-account palette:POST /v1/cloudaccounts/aws',
+  'ensure-backup-location palette:POST /v1/users/assets/locations/s3',
 ]);
 
 /** Creates already swept by the campaign or an earlier shape (the shapes overlap: every one makes a bucket and a policy). */
 const sweptBefore = new Set<string>(SWEPT_BY_CAMPAIGN);
 
 describe.each(Object.keys(SHAPES))('a crash after every create of the %s request', (shape) => {
-  let creates: { state: string; after: string }[] = [];
+  let creates: { state: string; function: string; after: string }[] = [];
   let referenceCounts: ReturnType<typeof counts>;
 
   beforeAll(async () => {
@@ -125,8 +129,8 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
     expect(reference.errorMessage).toBeUndefined();
     expect(reference.status).toBe('SUCCEEDED');
     creates = createCalls(reference.calls ?? []);
-    expect(creates.map((c) => `${c.state} ${c.after}`)).toEqual(expect.arrayContaining(EXPECTED[shape] ?? []));
-    creates = creates.filter((c) => !sweptBefore.has(`${c.state} ${c.after}`));
+    expect(creates.map((c) => `${c.function} ${c.after}`)).toEqual(expect.arrayContaining(EXPECTED[shape] ?? []));
+    creates = creates.filter((c) => !sweptBefore.has(`${c.function} ${c.after}`));
     if (quick) creates = creates.slice(0, 1);
   }, 300_000);
 
@@ -147,8 +151,8 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
       const crashed: LocalRunResult = await runOnboarding(request, { sandbox: sb, workflow, crashes: [{ ...create }], afterTask: failAt(LAST_TASK), ...quickRetry(create.state) });
 
       // Assess: the crash happened where asked, the execution failed and compensated, and nothing is left.
-      const label = `${create.state} ${create.after}`;
-      expect(crashed.crashes, label).toEqual([expect.objectContaining({ state: create.state, after: create.after })]);
+      const label = `${create.function} ${create.after}`;
+      expect(crashed.crashes, label).toEqual([expect.objectContaining({ state: create.state, function: create.function, after: create.after })]);
       expect(crashed.history.find((e) => e.type === 'LambdaFunctionFailed' && e.state === create.state)?.error, label).toBe('Lambda.Unknown');
       expect({ label, status: crashed.status, error: crashed.error }).toEqual({ label, status: 'FAILED', error: 'InjectedFailure' });
       expect({ label, ...(await everything(tenantId, accountId)) }).toEqual({ label, ...before });
@@ -170,6 +174,6 @@ describe.each(Object.keys(SHAPES))('a crash after every create of the %s request
       swept.push(label);
       sweptBefore.add(label);
     }
-    expect(swept).toEqual(creates.map((c) => `${c.state} ${c.after}`));
+    expect(swept).toEqual(creates.map((c) => `${c.function} ${c.after}`));
   }, 900_000);
 });

@@ -169,13 +169,13 @@ describe('credential changes reach Palette; an API key is renewed', () => {
     const old = await nearExpiry();
 
     // Act: the EnsureApiKey invocation dies right after PutSecretValue (the tag naming the new key not written yet).
-    const w = await watchStoredKey(old, () => run(3, { crashes: [{ after: 'aws:secretsmanager:PutSecretValue', state: 'EnsureApiKey' }], recordCalls: true }));
+    const w = await watchStoredKey(old, () => run(3, { crashes: [{ after: 'aws:secretsmanager:PutSecretValue', function: 'ensure-api-key' }], recordCalls: true }));
 
     // Assess
     expect(w.result.errorMessage).toBeUndefined();
     expect(w.result.status).toBe('SUCCEEDED');
-    expect(w.result.crashes).toEqual([expect.objectContaining({ state: 'EnsureApiKey', after: 'aws:secretsmanager:PutSecretValue' })]);
-    const apiKeyCalls = (w.result.calls ?? []).filter((c) => c.state === 'EnsureApiKey' && c.status < 300).map((c) => c.operation);
+    expect(w.result.crashes).toEqual([expect.objectContaining({ function: 'ensure-api-key', after: 'aws:secretsmanager:PutSecretValue' })]);
+    const apiKeyCalls = (w.result.calls ?? []).filter((c) => c.function === 'ensure-api-key' && c.status < 300).map((c) => c.operation);
     // One key created, stored once; the retry deleted the old key and created nothing.
     expect(apiKeyCalls.filter((c) => c === 'palette:POST /v1/apiKeys')).toHaveLength(1);
     expect(apiKeyCalls.filter((c) => c === 'aws:secretsmanager:PutSecretValue')).toHaveLength(1);

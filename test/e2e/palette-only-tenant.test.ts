@@ -61,16 +61,18 @@ describe('a tenant with no aws section', () => {
     });
     // No state of the AWS part ran: no principal, no readiness gate.
     const entered = first.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => h.state);
-    expect(entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal', 'EnsureAzureAccount', 'EnsureGcpBackupLocation']));
-    for (const st of ['TenantResources', 'EnsureBucket', 'EnsureStsRole', 'EnsureStaticUser', 'CheckReadiness', 'EnsureCloudAccount', 'EnsureBackupLocation']) {
+    expect(entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal', 'Registrations', 'EnsureRegistration']));
+    for (const st of ['TenantResources', 'EnsureBucket', 'EnsureStsRole', 'EnsureStaticUser', 'CheckReadiness']) {
       expect(entered, st).not.toContain(st);
     }
+    // The Map ran the two requested kinds' functions only.
+    expect(new Set((first.calls ?? []).filter((c) => c.state === 'EnsureRegistration').map((c) => c.function))).toEqual(new Set(['ensure-azure-account', 'ensure-gcp-backup-location']));
     // The functions called the registry and read the credentials' secrets (through the home account's tenant-secrets
     // session role): no IAM, S3 or Organizations call, nothing in another account.
     const awsCalls = (first.calls ?? []).filter((c) => c.target === 'aws');
     expect(new Set(awsCalls.map((c) => c.operation.split(':')[1]))).toEqual(new Set(['dynamodb', 'secretsmanager', 'sts']));
-    expect(new Set(awsCalls.filter((c) => c.operation.startsWith('aws:sts:')).map((c) => `${c.state} ${c.operation}`))).toEqual(
-      new Set(['EnsureAzureAccount aws:sts:AssumeRole', 'EnsureGcpBackupLocation aws:sts:AssumeRole']),
+    expect(new Set(awsCalls.filter((c) => c.operation.startsWith('aws:sts:')).map((c) => `${c.function} ${c.operation}`))).toEqual(
+      new Set(['ensure-azure-account aws:sts:AssumeRole', 'ensure-gcp-backup-location aws:sts:AssumeRole']),
     );
     expect(new Set(awsCalls.map((c) => c.accountId))).toEqual(new Set([sb.aws.accountId]));
     expect(tenantObjects()).toHaveLength(2);

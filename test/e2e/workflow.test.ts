@@ -194,8 +194,11 @@ describe('transient failures', () => {
       const result = await run(stsRequest('flaky', '888888888888'));
       expect(result.errorMessage).toBeUndefined();
       expect(result.status).toBe('SUCCEEDED');
+      // The cloud account's iteration of the Registrations Map was retried (its function, after the reset).
       const retried = result.history.filter((e) => e.type === 'StateRetried').map((e) => e.state);
-      expect(retried).toContain('EnsureCloudAccount');
+      expect(retried).toContain('EnsureRegistration');
+      const cloudAccountAttempts = result.history.filter((e) => e.type === 'LambdaFunctionScheduled' && e.state === 'EnsureRegistration' && JSON.stringify(e.input).includes('"registration":"cloudAccount"'));
+      expect(cloudAccountAttempts).toHaveLength(2);
       expect((await palette.cloudAccounts.aws.list()).filter((a) => a.metadata?.name === 'flaky-aws')).toHaveLength(1);
       expect(result.output).toMatchObject({ cloudAccount: { created: true } });
     } finally {
@@ -246,8 +249,8 @@ describe('a permanent failure at a late step', () => {
     const before = await world();
     // Someone deletes the backup location right after it was registered: verification cannot pass.
     const result = await run(stsRequest('latefail', '444444444444'), {
-      afterTask: async (state, output) => {
-        if (state === 'EnsureBackupLocation') await palette.backupLocations.delete((output as { uid: string }).uid);
+      afterTask: async (_state, output, fn) => {
+        if (fn.name === 'ensure-backup-location') await palette.backupLocations.delete((output as { uid: string }).uid);
       },
     });
     expect(result.status).toBe('FAILED');
@@ -289,8 +292,8 @@ describe('a permanent failure at a late step', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'backups/existing.tar', Body: 'data' }));
     const before = await world();
     const result = await run(stsRequest('keep', '555555555555', { aws: { accountId: '555555555555', region: 'us-east-1', credentialMode: 'sts', bucket: { adopt: true }, principal: { adopt: true } } }), {
-      afterTask: async (state, output) => {
-        if (state === 'EnsureBackupLocation') await palette.backupLocations.delete((output as { uid: string }).uid);
+      afterTask: async (_state, output, fn) => {
+        if (fn.name === 'ensure-backup-location') await palette.backupLocations.delete((output as { uid: string }).uid);
       },
     });
     expect(result.status).toBe('FAILED');

@@ -294,6 +294,8 @@ export async function runR1(c: Campaign, o: R1Options): Promise<ScenarioResult> 
 
 export interface CrashPoint {
   state: string;
+  /** The function that made the call (one state may run several: the Registrations Map runs each kind's). */
+  function: string;
   after: string;
   occurrence: number;
 }
@@ -308,10 +310,10 @@ export function sideEffectCalls(calls: readonly RecordedCall[]): CrashPoint[] {
     if (call.status >= 300) continue;
     const palette = /^palette:(POST|PUT|PATCH|DELETE) /.test(call.operation) && !/validate/.test(call.operation);
     if (!AWS_WRITE.test(call.operation) && !palette) continue;
-    const key = `${call.state} ${call.operation}`;
+    const key = `${call.state} ${call.function} ${call.operation}`;
     const occurrence = (seen.get(key) ?? 0) + 1;
     seen.set(key, occurrence);
-    out.push({ state: call.state, after: call.operation, occurrence });
+    out.push({ state: call.state, function: call.function, after: call.operation, occurrence });
   }
   return out;
 }
@@ -350,9 +352,9 @@ export async function runR2(c: Campaign, o: R2Options = {}): Promise<ScenarioRes
     const failIndex = ref.tasks.indexOf(R2_FAIL_AT);
     for (const [i, point] of points.entries()) {
       total++;
-      const subject = `${shape}: ${point.state} ${point.after}${point.occurrence > 1 ? ` #${point.occurrence}` : ''}`;
+      const subject = `${shape}: ${point.state}${point.state === 'EnsureRegistration' ? ` (${point.function})` : ''} ${point.after}${point.occurrence > 1 ? ` #${point.occurrence}` : ''}`;
       const before = failures.length;
-      const crash = { after: point.after, state: point.state, occurrence: point.occurrence };
+      const crash = { after: point.after, state: point.state, function: point.function, occurrence: point.occurrence };
       // Compensation after the crash (for the crash points before the failure point: a crash in a later task, the
       // release, cannot be followed by a failure that compensates; R3 covers a failure there).
       const compensable = ref.tasks.indexOf(point.state) <= failIndex && failIndex >= 0;

@@ -1,4 +1,5 @@
 import {
+  Aws,
   type Duration,
   aws_events as events,
   aws_lambda as lambda,
@@ -6,11 +7,11 @@ import {
   aws_stepfunctions as sfn,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { REGISTRATION_KEYS, REGISTRATIONS, type RegistrationKey } from '../../../lambdas/domain/registrations';
+import { REGISTRATION_KEYS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import { ONBOARDING_EVENTS } from '../events';
-import { TRANSIENT_ERRORS } from '../../../lambdas/shared/retryable-errors';
+import { RETRYABLE_ERRORS, TRANSIENT_ERRORS } from '../../../lambdas/shared/retryable-errors';
 import type { HandlerName } from './onboarding-functions';
-import { lambdaTask, notifyTask, workflowStateMachine, type LambdaTaskOptions } from './workflow-tasks';
+import { LAMBDA_TASK_TIMEOUT_SECONDS, lambdaTask, notifyTask, stateRetry, workflowStateMachine, type LambdaTaskOptions } from './workflow-tasks';
 
 /** The best-effort progress events of an onboarding (cdk/lib/events.ts). */
 type ProgressEvent = 'started' | 'resourcesReady' | 'ready' | 'registered';
@@ -67,7 +68,7 @@ export class OnboardingStateMachine extends Construct {
      * states' Catch whatever the cause (a permanent error, retries run out, a timeout), are the CompensationIncomplete
      * metric (lambdas/handlers/release-tenant.ts).
      */
-    const releaseTenant = (stateName: string, outcome: 'SUCCEEDED' | 'FAILED', resultPath: string): sfn.TaskStateBase =>
+    const releaseTenant = (stateName: string, outcome: 'SUCCEEDED' | 'FAILED', resultPath: string, extra: Record<string, unknown> = {}): sfn.TaskStateBase =>
       invokeFunction(stateName, fns['release-tenant'], {
         resultPath,
         payload: sfn.TaskInput.fromObject({
@@ -75,6 +76,7 @@ export class OnboardingStateMachine extends Construct {
           job: sfn.JsonPath.objectAt('$.job'),
           outcome,
           ...(outcome === 'FAILED' ? { error: sfn.JsonPath.objectAt('$.error'), compensation: sfn.JsonPath.objectAt('$.compensation') } : {}),
+          ...extra,
         }),
       });
 
@@ -139,13 +141,16 @@ export class OnboardingStateMachine extends Construct {
       undo.addCatch(next, { errors: CATCH_ALL, resultPath: `$.compensation.${step}Error` });
       undo.next(next);
     }
-    /** A Pass recording which state failed ($.failureContext.step, for the failure event), then `next`. */
+    /** A Pass recording the tenant and which state failed ($.failureContext, for the failure event), then `next`. */
     const failedAt = (step: string, next: sfn.IChainable): sfn.Pass => {
-      const pass = new sfn.Pass(this, `${step}FailedAt`, { result: sfn.Result.fromString(step), resultPath: '$.failureContext.step' });
+      const pass = new sfn.Pass(this, `${step}FailedAt`, {
+        parameters: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step },
+        resultPath: '$.failureContext',
+      });
       pass.next(next);
       return pass;
     };
-    const compensate = <T extends sfn.TaskStateBase | sfn.Parallel>(state: T): T => {
+    const compensate = <T extends sfn.TaskStateBase | sfn.Parallel | sfn.Map>(state: T): T => {
       state.addCatch(failedAt(state.node.id, undoRegistrations), { errors: CATCH_ALL, resultPath: '$.error' });
       return state;
     };
@@ -164,7 +169,8 @@ export class OnboardingStateMachine extends Construct {
       );
       return task;
     };
-    const checkBranches = (id: string, resultPath: string, parts: readonly string[], stepOf: (part: string) => string, next: sfn.IChainable): sfn.Choice => {
+    /** The Choice routing the first failed branch to compensation; the caller adds where the others go. */
+    const checkBranches = (id: string, resultPath: string, parts: readonly string[], stepOf: (part: string) => string): sfn.Choice => {
       const choice = new sfn.Choice(this, id);
       for (const part of parts) {
         const toError = new sfn.Pass(this, `${id}${part.charAt(0).toUpperCase()}${part.slice(1)}Error`, {
@@ -174,77 +180,77 @@ export class OnboardingStateMachine extends Construct {
         toError.next(failedAt(stepOf(part), undoRegistrations));
         choice.when(sfn.Condition.isPresent(`${resultPath}.${part}.failed`), toError);
       }
-      return choice.otherwise(next);
+      return choice;
     };
 
     // ---- happy path -----------------------------------------------------------------------------------
-    // The state holds the input ONCE (`raw`) until ValidateRequest has turned it into the plan; from then on only
-    // the plan (docs/workflow-contract.md "State data layout"). Step Functions' 256 KB state limit is not catchable.
+    // The state holds the input ONCE (`raw`) until AcquireTenant has recorded it; the document the later states work on
+    // grows beside it under `doc` (the plan, never the normalized request), and AcquireTenant's OutputPath keeps only
+    // that (docs/workflow-contract.md "State data layout"). Step Functions' 256 KB state limit is not catchable.
     const init = new sfn.Pass(this, 'Init', {
       parameters: {
         raw: sfn.JsonPath.entirePayload,
-        execution: { name: sfn.JsonPath.executionName, startTime: sfn.JsonPath.executionStartTime },
-        // Seeded so the failure notification can always reference them, even when validation failed:
-        compensation: {},
-        // The tenant id the failure event reports; null until known (a literal null would be dropped from
-        // Parameters, so it is parsed at run time).
-        failureContext: { tenantId: sfn.JsonPath.stringToJson('null'), step: 'ValidateRequest' },
+        doc: {
+          execution: { name: sfn.JsonPath.executionName, startTime: sfn.JsonPath.executionStartTime },
+          // Seeded so the failure notification can always reference them, even when validation failed:
+          compensation: {},
+          // The tenant id the failure event reports; null until known (a literal null would be dropped from
+          // Parameters, so it is parsed at run time).
+          failureContext: { tenantId: sfn.JsonPath.stringToJson('null'), step: 'ValidateRequest' },
+        },
       },
     });
 
     // The normalized request is not kept: every later state works from the plan (and, for the events and the summary,
     // the list of its registration kinds and its AWS account, whose fields are null when the request has no aws section).
     const validateRequest = invokeFunction('ValidateRequest', fns['validate-request'], {
-      resultPath: '$.job',
+      payload: sfn.TaskInput.fromObject({ raw: sfn.JsonPath.objectAt('$.raw'), execution: sfn.JsonPath.objectAt('$.doc.execution') }),
+      resultPath: '$.doc.job',
       resultSelector: {
         plan: sfn.JsonPath.objectAt('$.plan'),
         registrationKinds: sfn.JsonPath.listAt('$.registrationKinds'),
+        registrationItems: sfn.JsonPath.listAt('$.registrationItems'),
         awsAccount: sfn.JsonPath.objectAt('$.awsAccount'),
       },
     });
     // Nothing exists yet: no compensation. The failure event names the request's tenant id when it has a string one
-    // (Choice first: a missing path would be an uncatchable runtime error); that Pass drops the input, so a copied
-    // tenant id never doubles the state.
+    // (Choice first: a missing path would be an uncatchable runtime error); both Passes keep only the document, so a
+    // copied tenant id never doubles the state.
     const failureTenantId = new sfn.Pass(this, 'FailureTenantId', {
       parameters: {
-        execution: sfn.JsonPath.objectAt('$.execution'),
-        compensation: sfn.JsonPath.objectAt('$.compensation'),
-        error: sfn.JsonPath.objectAt('$.error'),
+        execution: sfn.JsonPath.objectAt('$.doc.execution'),
+        compensation: sfn.JsonPath.objectAt('$.doc.compensation'),
+        error: sfn.JsonPath.objectAt('$.doc.error'),
         failureContext: { tenantId: sfn.JsonPath.stringAt('$.raw.tenantId'), step: 'ValidateRequest' },
       },
     }).next(notifyFailure);
+    const failureWithoutTenantId = new sfn.Pass(this, 'FailureWithoutTenantId', { outputPath: '$.doc' }).next(notifyFailure);
     const requestTenantId = new sfn.Choice(this, 'RequestTenantId')
-      .when(sfn.Condition.not(sfn.Condition.isPresent('$.raw.tenantId')), notifyFailure)
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.raw.tenantId')), failureWithoutTenantId)
       .when(sfn.Condition.isString('$.raw.tenantId'), failureTenantId)
-      .otherwise(notifyFailure);
-    validateRequest.addCatch(requestTenantId, { errors: CATCH_ALL, resultPath: '$.error' });
-    // Validated: from here a failure names the tenant.
-    const admitted = new sfn.Pass(this, 'Admitted', {
-      parameters: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step: 'AcquireTenant' },
-      resultPath: '$.failureContext',
-    });
+      .otherwise(failureWithoutTenantId);
+    validateRequest.addCatch(requestTenantId, { errors: CATCH_ALL, resultPath: '$.doc.error' });
     // Binding, lease and names in the tenant registry, and the request as given (kept as the tenant's latest
     // request: re-validation's remediation and re-onboarding start from it); nothing else exists yet, so a failure
-    // only releases.
+    // only releases. Its OutputPath drops the raw input: the plan carries everything later states need.
     const acquireTenant = invokeFunction('AcquireTenant', fns['acquire-tenant'], {
-      resultPath: '$.admission',
+      resultPath: '$.doc.admission',
+      outputPath: '$.doc',
       payload: sfn.TaskInput.fromObject({
-        execution: sfn.JsonPath.objectAt('$.execution'),
-        job: sfn.JsonPath.objectAt('$.job'),
+        execution: sfn.JsonPath.objectAt('$.doc.execution'),
+        job: sfn.JsonPath.objectAt('$.doc.job'),
         request: sfn.JsonPath.objectAt('$.raw'),
       }),
     });
-    // The raw input is dropped; the plan carries everything later states need.
-    const dropInput = new sfn.Pass(this, 'DropInput', {
-      parameters: {
-        execution: sfn.JsonPath.objectAt('$.execution'),
-        job: sfn.JsonPath.objectAt('$.job'),
-        compensation: sfn.JsonPath.objectAt('$.compensation'),
-        admission: sfn.JsonPath.objectAt('$.admission'),
-        failureContext: sfn.JsonPath.objectAt('$.failureContext'),
-      },
-    });
-    acquireTenant.addCatch(releaseTenantOnFailure, { errors: CATCH_ALL, resultPath: '$.error' });
+    // Validated: from here a failure names the tenant (AcquireTenant's own failure here; later ones in <step>FailedAt).
+    acquireTenant.addCatch(
+      new sfn.Pass(this, 'AcquireTenantFailedAt', {
+        parameters: { tenantId: sfn.JsonPath.stringAt('$.doc.job.plan.tenantId'), step: 'AcquireTenant' },
+        resultPath: '$.doc.failureContext',
+        outputPath: '$.doc',
+      }).next(releaseTenantOnFailure),
+      { errors: CATCH_ALL, resultPath: '$.doc.error' },
+    );
 
     const readPaletteIdentity = compensate(invoke('ReadPaletteIdentity', 'read-palette-identity', '$.palette'));
     const notifyStarted = progress(
@@ -273,9 +279,6 @@ export class OnboardingStateMachine extends Construct {
 
     const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
     const ensureStaticUser = compensate(invoke('EnsureStaticUser', 'ensure-static-user', '$.principal'));
-    const choosePrincipal = new sfn.Choice(this, 'ChoosePrincipal')
-      .when(sfn.Condition.stringEquals('$.job.plan.credentialMode', 'static'), ensureStaticUser)
-      .otherwise(ensureStsRole);
 
     const checkReadiness = compensate(invoke('CheckReadiness', 'check-readiness', '$.readiness'));
     const waitForPropagation = new sfn.Wait(this, 'WaitForPropagation', {
@@ -300,29 +303,71 @@ export class OnboardingStateMachine extends Construct {
     ensureStsRole.next(notifyResourcesReady);
     ensureStaticUser.next(notifyResourcesReady);
 
-    // One branch per registration kind (lambdas/domain/registrations.ts): its ensure step runs only when the plan
-    // has that registration, else the branch records {skipped: true}. Every kind's function gets the same small input;
-    // the AWS kinds (needsPrincipal) also Palette's identity and the principal.
-    const registrationBranch = (key: RegistrationKey): sfn.IChainable => {
-      const { state, needsPrincipal } = REGISTRATIONS[key];
-      const task = invokeFunction(state, props.registrationFunctions[key], {
-        payload: sfn.TaskInput.fromObject({
-          registration: key,
+    // A Map over the registration kinds the plan asks for (job.registrationItems, lambdas/domain/registrations.ts): each
+    // iteration invokes its kind's own function (its own role), picked at run time from the static list of the kinds'
+    // functions in REGISTRATION_KEYS order (`States.ArrayGetItem($.functions, $.item.index)`), so a kind the request
+    // does not ask for costs nothing. Each iteration settles: a failure ends it with {failed, state, Error, Cause}, so
+    // the Map ends only when every kind has, and CheckRegistrations sends the first failure (in item order) to
+    // compensation. A success is the kind's result, in item order (VerifyRegistrations keys them by kind).
+    const registrationFunctionArns = REGISTRATION_KEYS.map((key) => props.registrationFunctions[key].functionArn);
+    const ensureRegistration = new sfn.CustomState(this, 'EnsureRegistration', {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Aws.PARTITION}:states:::lambda:invoke`,
+        Parameters: {
+          'FunctionName.$': 'States.ArrayGetItem($.functions, $.item.index)',
+          Payload: {
+            'registration.$': '$.item.kind',
+            'execution.$': '$.execution',
+            'job.$': '$.job',
+            // Null for a request without an aws section; only the AWS kinds use them (lambdas/handlers/ensure-registration.ts).
+            'palette.$': '$.palette',
+            'principal.$': '$.principal',
+          },
+        },
+        OutputPath: '$.Payload',
+        TimeoutSeconds: LAMBDA_TASK_TIMEOUT_SECONDS,
+      },
+    });
+    ensureRegistration.addRetry(stateRetry(RETRYABLE_ERRORS));
+    ensureRegistration.addCatch(
+      new sfn.Pass(this, 'EnsureRegistrationFailed', {
+        parameters: { failed: true, 'state.$': '$.item.state', 'Error.$': '$.caught.Error', 'Cause.$': '$.caught.Cause' },
+      }),
+      { errors: CATCH_ALL, resultPath: '$.caught' },
+    );
+    const registrations = compensate(
+      new sfn.Map(this, 'Registrations', {
+        itemsPath: '$.job.registrationItems',
+        itemSelector: {
+          item: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+          functions: registrationFunctionArns,
           execution: sfn.JsonPath.objectAt('$.execution'),
           job: sfn.JsonPath.objectAt('$.job'),
-          ...(needsPrincipal ? { palette: sfn.JsonPath.objectAt('$.palette'), principal: sfn.JsonPath.objectAt('$.principal') } : {}),
-        }),
-      });
-      return new sfn.Choice(this, `Should${state.replace(/^Ensure/, 'Register')}`)
-        .when(sfn.Condition.isPresent(`$.job.plan.registrations.${key}`), settle(task, state))
-        .otherwise(new sfn.Pass(this, `Skip${state.replace(/^Ensure/, '')}`, { result: sfn.Result.fromObject({ skipped: true }) }));
-    };
-    const registrationsParallel = new sfn.Parallel(this, 'Registrations', {
-      resultPath: '$.registrations',
-      resultSelector: Object.fromEntries(REGISTRATION_KEYS.map((key, i) => [key, sfn.JsonPath.objectAt(`$[${i}]`)])),
+          palette: sfn.JsonPath.objectAt('$.palette'),
+          principal: sfn.JsonPath.objectAt('$.principal'),
+        },
+        resultPath: '$.registrations',
+      }).itemProcessor(ensureRegistration),
+    );
+    // A failed kind: its result item, then its error and its state (for the failure event) into the state.
+    const registrationError = new sfn.Pass(this, 'RegistrationError', {
+      parameters: { 'Error.$': '$.failedRegistration.Error', 'Cause.$': '$.failedRegistration.Cause' },
+      resultPath: '$.error',
     });
-    for (const key of REGISTRATION_KEYS) registrationsParallel.branch(registrationBranch(key));
-    const registrations = compensate(registrationsParallel);
+    registrationError.next(
+      new sfn.Pass(this, 'RegistrationFailedAt', {
+        parameters: { tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'), step: sfn.JsonPath.stringAt('$.failedRegistration.state') },
+        resultPath: '$.failureContext',
+      }).next(undoRegistrations),
+    );
+    const checkRegistrations = new sfn.Choice(this, 'CheckRegistrations');
+    REGISTRATION_KEYS.forEach((_, i) => {
+      checkRegistrations.when(
+        sfn.Condition.isPresent(`$.registrations[${i}].failed`),
+        new sfn.Pass(this, `RegistrationItem${i}Failed`, { inputPath: `$.registrations[${i}]`, resultPath: '$.failedRegistration' }).next(registrationError),
+      );
+    });
 
     const notifyReady = progress(
       'NotifyReady',
@@ -340,34 +385,35 @@ export class OnboardingStateMachine extends Construct {
       .otherwise(waitForPropagation);
     checkReadiness.next(isReady);
 
-    const verifyRegistrations = compensate(invoke('VerifyRegistrations', 'verify-registrations', '$.verification'));
+    // The results keyed by kind ({skipped: true} for the others) and Palette's listing of them: $.registered.
+    const verifyRegistrations = compensate(invoke('VerifyRegistrations', 'verify-registrations', '$.registered'));
 
-    // Identifiers only (uids, ARNs, names, secret ARNs), never secret values.
-    const buildSummary = new sfn.Pass(this, 'BuildSummary', {
-      resultPath: '$.summary',
-      parameters: {
-        tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'),
-        executionName: sfn.JsonPath.stringAt('$.execution.name'),
-        accountId: sfn.JsonPath.stringAt('$.job.awsAccount.accountId'),
-        region: sfn.JsonPath.stringAt('$.job.awsAccount.region'),
-        partition: sfn.JsonPath.stringAt('$.job.awsAccount.partition'),
-        credentialMode: sfn.JsonPath.stringAt('$.job.awsAccount.credentialMode'),
-        bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
-        policy: sfn.JsonPath.objectAt('$.tenant.policy'),
-        clusterPolicies: sfn.JsonPath.objectAt('$.tenant.clusterPolicies'),
-        principal: sfn.JsonPath.objectAt('$.principal'),
-        ...Object.fromEntries(REGISTRATION_KEYS.map((key) => [key, sfn.JsonPath.objectAt(`$.registrations.${key}`)])),
-        verification: sfn.JsonPath.objectAt('$.verification'),
-      },
-    });
+    // The summary (identifiers only: uids, ARNs, names, secret ARNs, never secret values) goes to ReleaseTenant, which
+    // records the outcome and returns it ($.release.summary): the success event's detail and the execution's output.
+    const summary = {
+      tenantId: sfn.JsonPath.stringAt('$.job.plan.tenantId'),
+      executionName: sfn.JsonPath.stringAt('$.execution.name'),
+      accountId: sfn.JsonPath.stringAt('$.job.awsAccount.accountId'),
+      region: sfn.JsonPath.stringAt('$.job.awsAccount.region'),
+      partition: sfn.JsonPath.stringAt('$.job.awsAccount.partition'),
+      credentialMode: sfn.JsonPath.stringAt('$.job.awsAccount.credentialMode'),
+      bucket: sfn.JsonPath.objectAt('$.tenant.bucket'),
+      policy: sfn.JsonPath.objectAt('$.tenant.policy'),
+      clusterPolicies: sfn.JsonPath.objectAt('$.tenant.clusterPolicies'),
+      principal: sfn.JsonPath.objectAt('$.principal'),
+      ...Object.fromEntries(REGISTRATION_KEYS.map((key) => [key, sfn.JsonPath.objectAt(`$.registered.registrations.${key}`)])),
+      verification: sfn.JsonPath.objectAt('$.registered.verification'),
+    };
     const notifySuccess = compensate(
-      notify('NotifySuccess', ONBOARDING_EVENTS.succeeded, sfn.TaskInput.fromJsonPathAt('$.summary')),
+      notifyTask(this, 'NotifySuccess', props.eventBus, ONBOARDING_EVENTS.succeeded, sfn.TaskInput.fromJsonPathAt('$.release.summary'), { outputPath: '$.release.summary' }),
     );
-    const done = new sfn.Succeed(this, 'Done', { outputPath: '$.summary' });
 
-    registrations.next(checkBranches('CheckRegistrations', '$.registrations', REGISTRATION_KEYS, (key) => REGISTRATIONS[key as RegistrationKey].state, verifyRegistrations));
+    registrations.next(checkRegistrations.otherwise(verifyRegistrations));
+    // The first failed branch compensates; otherwise the principal of the plan's credential mode.
     tenantResources.next(
-      checkBranches('CheckTenantResources', '$.tenant', Object.keys(TENANT_RESOURCE_STATES), (part) => TENANT_RESOURCE_STATES[part as keyof typeof TENANT_RESOURCE_STATES], choosePrincipal),
+      checkBranches('CheckTenantResources', '$.tenant', Object.keys(TENANT_RESOURCE_STATES), (part) => TENANT_RESOURCE_STATES[part as keyof typeof TENANT_RESOURCE_STATES])
+        .when(sfn.Condition.stringEquals('$.job.plan.credentialMode', 'static'), ensureStaticUser)
+        .otherwise(ensureStsRole),
     );
     // A request without an aws section (lambdas/domain/workflow-state.ts hasAwsPart): nothing to provision in AWS and no
     // principal to wait for; the summary's AWS parts are null.
@@ -382,18 +428,17 @@ export class OnboardingStateMachine extends Construct {
     readPaletteIdentity.next(
       new sfn.Choice(this, 'HasAwsPart').when(sfn.Condition.isPresent('$.job.plan.target'), tenantResources).otherwise(noAwsResources),
     );
-    const definition = init.next(validateRequest).next(admitted).next(acquireTenant).next(dropInput).next(notifyStarted);
-    const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release'));
-    releaseTenantOnSuccess.next(notifySuccess).next(done);
+    const definition = init.next(validateRequest).next(acquireTenant).next(notifyStarted);
+    const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release', { summary }));
+    releaseTenantOnSuccess.next(notifySuccess);
     // Per registration kind: its result (uids, names, secret ARNs) or {skipped: true}.
     const notifyRegistered = progress(
       'NotifyRegistered',
       'registered',
-      { ...tenantFacts, registrations: sfn.JsonPath.objectAt('$.registrations') },
-      buildSummary,
+      { ...tenantFacts, registrations: sfn.JsonPath.objectAt('$.registered.registrations') },
+      releaseTenantOnSuccess,
     );
     verifyRegistrations.next(notifyRegistered);
-    buildSummary.next(releaseTenantOnSuccess);
 
     ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
       name: 'onboarding',
@@ -403,5 +448,7 @@ export class OnboardingStateMachine extends Construct {
       ...(props.executionTimeout ? { timeout: props.executionTimeout } : {}),
       invokes: [...Object.values(fns), ...Object.values(props.registrationFunctions)],
     }));
+    // The Registrations Map's task names its function at run time: the grants a LambdaInvoke task would add.
+    for (const fn of Object.values(props.registrationFunctions)) fn.grantInvoke(this.stateMachine);
   }
 }

@@ -24,11 +24,13 @@ export function stateRetry(errors: readonly string[]): sfn.RetryProps {
 }
 
 /** Each Lambda may run up to its own timeout (60 s); the task gives it room for a cold start on top. */
-export const LAMBDA_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(90));
+export const LAMBDA_TASK_TIMEOUT_SECONDS = 90;
+export const LAMBDA_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(LAMBDA_TASK_TIMEOUT_SECONDS));
 export const NOTIFY_TASK_TIMEOUT = sfn.Timeout.duration(Duration.seconds(30));
 
 export interface LambdaTaskOptions {
   resultPath?: string;
+  outputPath?: string;
   payload?: sfn.TaskInput;
   resultSelector?: Record<string, unknown>;
 }
@@ -46,16 +48,21 @@ export function lambdaTask(scope: Construct, stateName: string, fn: lambda.IFunc
     retryOnServiceExceptions: false,
     taskTimeout: LAMBDA_TASK_TIMEOUT,
     ...(opts.resultPath ? { resultPath: opts.resultPath } : {}),
+    ...(opts.outputPath ? { outputPath: opts.outputPath } : {}),
     ...(opts.payload ? { payload: opts.payload } : {}),
     ...(opts.resultSelector ? { resultSelector: opts.resultSelector } : {}),
   }).addRetry(stateRetry(RETRYABLE_ERRORS));
 }
 
-/** An event on `bus` (source `palette.onboarding`), retried on EventBridge's transient errors; its result is discarded. */
-export function notifyTask(scope: Construct, stateName: string, bus: events.IEventBus, detailType: string, detail: sfn.TaskInput): sfn.TaskStateBase {
+/**
+ * An event on `bus` (source `palette.onboarding`), retried on EventBridge's transient errors; its result is discarded
+ * (`outputPath`: what the state passes on, e.g. the execution's output when it is the last state).
+ */
+export function notifyTask(scope: Construct, stateName: string, bus: events.IEventBus, detailType: string, detail: sfn.TaskInput, opts: { outputPath?: string } = {}): sfn.TaskStateBase {
   return new tasks.EventBridgePutEvents(scope, stateName, {
     entries: [{ eventBus: bus, source: ONBOARDING_EVENTS.source, detailType, detail }],
     resultPath: sfn.JsonPath.DISCARD,
+    ...(opts.outputPath ? { outputPath: opts.outputPath } : {}),
     taskTimeout: NOTIFY_TASK_TIMEOUT,
   }).addRetry(stateRetry(EVENTBRIDGE_RETRYABLE_ERRORS));
 }

@@ -1,6 +1,7 @@
 /**
- * The input of the one ensure-registration handler (the state machine passes it with Parameters): which kind to
- * ensure, the execution, the job (its plan), and for the AWS kinds Palette's identity and the AWS principal.
+ * The input of the one ensure-registration handler (each iteration of the Registrations Map passes it with
+ * Parameters): which kind to ensure, the execution, the job (its plan), Palette's identity and the AWS principal (null
+ * for a request without an `aws` section); only the AWS kinds (`needsPrincipal`) use the last two.
  */
 import * as z from 'zod';
 import { REGISTRATION_KEYS, type RegistrationKey } from '../../domain/registrations';
@@ -9,7 +10,7 @@ import { JobStateSchema, PaletteIdentitySchema, PrincipalResultSchema } from '..
 export const EnsureRegistrationInputSchema = JobStateSchema.extend({
   registration: z.enum(REGISTRATION_KEYS as [RegistrationKey, ...RegistrationKey[]]),
   /** Required for the kinds with `needsPrincipal` (the AWS cloud account and the S3 backup location). */
-  palette: PaletteIdentitySchema.optional(),
-  principal: PrincipalResultSchema.optional(),
+  palette: PaletteIdentitySchema.nullish(),
+  principal: PrincipalResultSchema.nullish(),
 });
 export type EnsureRegistrationInput = z.infer<typeof EnsureRegistrationInputSchema>;
