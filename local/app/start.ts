@@ -18,11 +18,15 @@ function clients(sb: SandboxEndpoints): { sfn: SFNClient; cfn: CloudFormationCli
   return { sfn: new SFNClient(config), cfn: new CloudFormationClient(config) };
 }
 
-/** The onboarding state machine of the app the sandbox runs (its stack's StateMachineArn output), if it runs the app. */
-export async function sandboxAppStateMachine(sb: SandboxEndpoints, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+/**
+ * The onboarding state machine of the app the sandbox runs (its stack's StateMachineArn output), if it runs the app;
+ * `output`: another of the stack's state machine outputs (e.g. PlatformSetupStateMachineArn, only in an app
+ * synthesized for self-hosted Palette).
+ */
+export async function sandboxAppStateMachine(sb: SandboxEndpoints, env: NodeJS.ProcessEnv = process.env, output: string = ONBOARDING_TARGET.output): Promise<string | undefined> {
   const { sfn, cfn } = clients(sb);
   try {
-    const found = await stackOutput(cfn, env[STACK_NAME_ENV] ?? DEFAULT_STACK_NAME, ONBOARDING_TARGET.output);
+    const found = await stackOutput(cfn, env[STACK_NAME_ENV] ?? DEFAULT_STACK_NAME, output);
     return found.value;
   } finally {
     sfn.destroy();
@@ -142,8 +146,15 @@ export async function runCliOnSandboxApp(argv: readonly string[], sb: SandboxEnd
  * `command argv` (runCliOnSandboxApp; its exit code); undefined when it does not (a sandbox started with
  * `npm run sandbox -- --no-app`, or by a test without the app), and the caller runs on the local runner itself.
  */
-export async function viaSandboxApp(command: string, argv: readonly string[], sb: SandboxEndpoints, note: (line: string) => void): Promise<number | undefined> {
-  if ((await sandboxAppStateMachine(sb)) === undefined) return undefined;
+export async function viaSandboxApp(
+  command: string,
+  argv: readonly string[],
+  sb: SandboxEndpoints,
+  note: (line: string) => void,
+  /** The stack output naming the state machine the command starts (the onboarding one by default). */
+  output: string = ONBOARDING_TARGET.output,
+): Promise<number | undefined> {
+  if ((await sandboxAppStateMachine(sb, process.env, output)) === undefined) return undefined;
   note(`the sandbox at ${sb.aws.endpoint} runs the app: \`${command}\` takes the deployed path (as with AWS_ENDPOINT_URL=${sb.aws.endpoint} and no --local)`);
   return runCliOnSandboxApp([command, ...argv], sb);
 }

@@ -17,6 +17,9 @@
  *    plus {"takeOver": true} with --take-over),
  *    a line per state, then a summary: user ARN, key id, secret ARN, Palette's STS account, and what Palette now
  *    tells tenants (GET /v1/clouds/aws/account/sts). Never a secret value.
+ * On a running sandbox that runs the app synthesized for self-hosted Palette (`PALETTE_SANDBOX_MODE=self-hosted
+ * npm run sandbox`), step 4 is the CLI's deployed mode (local/app/start.ts viaSandboxApp: StartExecution of the stack's
+ * PlatformSetup state machine), except with --reverse-proxy (the loaded app has no reverse-proxy secret configured).
  * --json: stdout gets exactly one JSON object (the result); progress goes to stderr.
  * Exit codes: 0 succeeded, 1 execution failed, 2 bad arguments or reverse-proxy file, 3 environment error.
  */
@@ -30,6 +33,8 @@ import { consoleReporter } from '../runner/present';
 import { loadWorkflow, PLATFORM_SETUP_STATE_MACHINE, prepareStateMachine, runStateMachine, type LocalRunResult } from '../runner/runner';
 import { detectRunningSandbox, ensureSandboxSecret, sandboxEndpoints, type SandboxEndpoints } from '../runner/sandbox';
 import { startLocalSandbox, type RunningLocalSandbox } from '../sandbox';
+import { PLATFORM_SETUP_TARGET } from '../../cli/deployed';
+import { viaSandboxApp } from '../app/start';
 import { runMain } from './exit';
 
 const USAGE = 'usage: tsx local/bin/platform-setup.ts [--rotate] [--take-over] [--reverse-proxy <file.json>] [--json] [--verbose]';
@@ -214,6 +219,15 @@ async function main(argv: string[]): Promise<number> {
       await ensureSandboxSecret(sb, proxyRef, proxyValue, { description: 'Palette reverse proxy (local sandbox)', what: 'reverse-proxy secret' });
     }
 
+    // A running sandbox whose app is the self-hosted one (`PALETTE_SANDBOX_MODE=self-hosted npm run sandbox`): the
+    // CLI's deployed mode, as against AWS (StartExecution of the stack's PlatformSetup state machine). Not with
+    // --reverse-proxy: a deployed PlatformSetup configures the reverse proxy whose secret was given at deploy time
+    // (cdk context reverseProxySecretArn), which the loaded app was not synthesized with.
+    if (!own && !proxyValue) {
+      const flags = [...(args.rotate ? ['--rotate'] : []), ...(args.takeOver ? ['--take-over'] : []), ...(args.json ? ['--json'] : [])];
+      const deployed = await viaSandboxApp('platform-setup', flags, sb, (message) => report({ kind: 'prepare', message }), PLATFORM_SETUP_TARGET.output);
+      if (deployed !== undefined) return deployed;
+    }
     const input = { ...(args.rotate ? { rotateAccessKey: true } : {}), ...(args.takeOver ? { takeOver: true } : {}) };
     const run = await runStateMachine(input, {
       sandbox: sb,
