@@ -12,7 +12,8 @@
  * execution shows the states so far), StopExecution aborts it (at the next state; a Wait at once), and its own
  * `events:putEvents` states put their events on the sandbox's EventBridge as the state machine's role would (a session
  * of the role assumed by states.amazonaws.com, so the role's policy and the notification bus's policy are evaluated):
- * the app's rules fire at once, and a denied or failed entry fails the task as in Step Functions.
+ * the app's rules fire at once, and a denied or failed entry fails the task as in Step Functions. The map runs of its
+ * Distributed Map states reach the service as the runner reports them (ListMapRuns / DescribeMapRun).
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
@@ -108,6 +109,37 @@ function putEventsEntries(input: unknown, resources: string[]): PutEventsRequest
   });
 }
 
+const epochMs = (iso: string | undefined): number | undefined => {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isNaN(t) ? undefined : t;
+};
+
+/**
+ * A map run the runner reported, to the Step Functions service (ListMapRuns / DescribeMapRun): only the execution's
+ * own (not a child execution's, whose name differs), with the runner's map run ARN (the service keeps it when it has
+ * the shape `arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>` of this execution's machine).
+ */
+function forwardMapRun(e: Extract<ProgressEvent, { kind: 'map-run' }>, start: ExecutionStart, callbacks: ExecutionCallbacks): void {
+  if (!callbacks.onMapRun) return;
+  if (e.executionArn !== undefined && e.executionArn.split(':').at(-1) !== start.name) return;
+  const startDate = epochMs(e.startDate);
+  const stopDate = epochMs(e.stopDate);
+  try {
+    callbacks.onMapRun({
+      mapRunArn: e.mapRunArn,
+      status: e.status,
+      itemCounts: e.itemCounts,
+      ...(startDate !== undefined ? { startDate } : {}),
+      ...(stopDate !== undefined ? { stopDate } : {}),
+      ...(e.maxConcurrency !== undefined ? { maxConcurrency: e.maxConcurrency } : {}),
+      ...(e.toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: e.toleratedFailurePercentage } : {}),
+      ...(e.toleratedFailureCount !== undefined ? { toleratedFailureCount: e.toleratedFailureCount } : {}),
+    });
+  } catch {
+    // a reporting failure changes nothing
+  }
+}
+
 export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
   /** By ARN. */
   readonly stateMachines = new Map<string, AppStateMachine>();
@@ -186,7 +218,10 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
           stateMachine: selector,
           executionName: start.name,
           accounts: inputAccounts(input),
-          onProgress: (e) => this.onExecutionProgress?.(start.executionArn, e),
+          onProgress: (e) => {
+            if (e.kind === 'map-run') forwardMapRun(e, start, callbacks);
+            this.onExecutionProgress?.(start.executionArn, e);
+          },
           onHistoryEvents: (batch) => {
             for (const e of history.translate(batch)) callbacks.onEvent(e);
           },
@@ -215,22 +250,28 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
   }
 
   /**
-   * The `events:putEvents` tasks of one execution: PutEvents on the sandbox's EventBridge as the state machine's role
-   * (one session and client per execution, made at the first task, destroyed by `destroy`). As the optimized integration
-   * does, the execution's and the state machine's ARNs are appended to each entry's Resources and an object Detail is
-   * serialized. An API error fails the task with the exception's name (e.g. AccessDeniedException); a failed entry with
-   * EventBridge.FailedEntry (the runner, local/runner/events.ts).
+   * The `events:putEvents` tasks of one execution and of the child executions the runner runs in it (e.g. the Bulk
+   * state machine's onboardings): PutEvents on the sandbox's EventBridge as the role of the state machine the task
+   * runs in (one session and client per role, made at its first task, destroyed by `destroy`). As the optimized
+   * integration does, the execution's and the state machine's ARNs are appended to each entry's Resources and an object
+   * Detail is serialized. An API error fails the task with the exception's name (e.g. AccessDeniedException); a failed
+   * entry with EventBridge.FailedEntry (the runner, local/runner/events.ts).
    */
   private eventSender(start: ExecutionStart): { send: PutEventsSender; destroy: () => void } {
     const sb = this.opts.sandbox.aws;
-    let client: Promise<EventBridgeClient> | undefined;
+    const clients = new Map<string, Promise<EventBridgeClient>>();
     let destroyed = false;
-    const connect = async (): Promise<EventBridgeClient> => {
+    /** The role and ARN of the state machine a task runs in: a child execution's own machine when it is one of the app's. */
+    const machineOf = (stateMachineArn: string): { roleArn: string; arn: string } => {
+      const child = stateMachineArn === start.stateMachine.arn ? undefined : this.stateMachines.get(stateMachineArn);
+      return child?.roleArn !== undefined ? { roleArn: child.roleArn, arn: child.arn } : { roleArn: start.stateMachine.roleArn, arn: start.stateMachine.arn };
+    };
+    const connect = async (machine: { roleArn: string; arn: string }): Promise<EventBridgeClient> => {
       const session = await sb.serviceSession({
-        roleArn: start.stateMachine.roleArn,
+        roleArn: machine.roleArn,
         service: 'states.amazonaws.com',
         sessionName: `sfn-${randomUUID().slice(0, 18)}`,
-        sourceArn: start.stateMachine.arn,
+        sourceArn: machine.arn,
       });
       return new EventBridgeClient({
         endpoint: sb.endpoint,
@@ -245,14 +286,15 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
         this.tell({ kind: 'error', message: `${state} (${start.executionArn}): PutEvents failed: ${err.name}: ${err.message}` });
         return taskError(err.name, err.message);
       };
-      const pending = client ?? connect();
-      client = pending;
+      const machine = machineOf(execution.stateMachineArn);
+      const pending = clients.get(machine.roleArn) ?? connect(machine);
+      clients.set(machine.roleArn, pending);
       let c: EventBridgeClient;
       try {
         c = await pending;
       } catch (e) {
         // A session that could not be made is tried again by the next task.
-        if (client === pending) client = undefined;
+        if (clients.get(machine.roleArn) === pending) clients.delete(machine.roleArn);
         throw failed(e);
       }
       let out;
@@ -274,8 +316,8 @@ export class AppRuntime implements ExecutionEngine, DeliveryReceiver {
     };
     const destroy = () => {
       destroyed = true;
-      void client?.then((c) => c.destroy(), () => undefined);
-      client = undefined;
+      for (const client of clients.values()) void client.then((c) => c.destroy(), () => undefined);
+      clients.clear();
     };
     return { send, destroy };
   }

@@ -3,20 +3,26 @@
  *
  *   tsx local/bin/run-bulk.ts <manifest.jsonl | folder> [--concurrency N] [--tolerate P] [--json] [--verbose]
  *
- * Reads and validates the manifest (cli/bulk.ts), writes it to the app's manifest bucket in the sandbox and runs the
- * Bulk state machine (local/runner/bulk.ts) on a sandbox already answering at the configured endpoints (e.g.
- * `npm run sandbox`), else an in-process one; a live progress bar, then the result table read from ResultWriter's files.
- * --json: stdout gets exactly one JSON object ({status, executionName, summary, rows}); progress goes to stderr.
+ * Reads and validates the manifest (cli/bulk.ts). A sandbox that runs the app (`npm run sandbox`'s default, or the
+ * in-process one this script starts when none answers at the configured endpoints, with the app loaded) gets the CLI's
+ * deployed mode (local/app/start.ts): PutObject of the manifest to the stack's manifest bucket (BulkManifestBucketName),
+ * StartExecution of its Bulk state machine, a progress bar from ListMapRuns / DescribeMapRun, the table read from what
+ * ResultWriter wrote. A running sandbox without the app (`npm run sandbox -- --no-app`, or a test's) gets the Bulk
+ * state machine run straight on the local runner in this process (local/runner/bulk.ts), with the same output.
+ * --json: stdout gets exactly one JSON object ({status, executionName, summary, rows}; the deployed mode adds
+ * executionArn); progress goes to stderr.
  * Exit codes: 0 every tenant onboarded or already started, 1 a tenant failed or the run failed, 2 bad arguments or
  * manifest, 3 environment error.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { BulkProgressBar, bulkExitCode, formatBulkTable, readManifest } from '../../cli/bulk';
+import { BULK_TARGET, BulkProgressBar, bulkExitCode, formatBulkTable, readManifest } from '../../cli/bulk';
 import { formatFailure, style } from '../../cli/format';
 import { RequestFileError } from '../../cli/request';
 import { consoleReporter } from '../runner/present';
 import { runBulk } from '../runner/bulk';
 import { loadWorkflow } from '../runner/runner';
+import { sandboxEndpoints } from '../runner/sandbox';
+import { runCliOnSandboxApp, viaSandboxApp } from '../app/start';
 import { runMain } from './exit';
 import { sandboxForRun, type SandboxForRun } from './sandbox-for-run';
 
@@ -69,9 +75,26 @@ async function main(argv: string[]): Promise<number> {
   let used: SandboxForRun | undefined;
   try {
     const workflow = await loadWorkflow({ onProgress: report });
-    used = await sandboxForRun('run-bulk', report);
+    used = await sandboxForRun('run-bulk', report, { app: { workflow, echoLogs: args.verbose } });
     if (!used) return 3;
     const sandbox = used.sandbox;
+    // The sandbox runs the app: the CLI's deployed mode (`start --many` without --local).
+    const cliArgs = [
+      '--many',
+      isAbsolute(args.path) ? args.path : resolve(process.cwd(), args.path),
+      ...(args.maxConcurrency !== undefined ? ['--concurrency', String(args.maxConcurrency)] : []),
+      ...(args.toleratedFailurePercentage !== undefined ? ['--tolerate', String(args.toleratedFailurePercentage)] : []),
+      '--poll-seconds',
+      '0.5',
+      ...(args.json ? ['--json'] : []),
+    ];
+    const endpoints = sandboxEndpoints(sandbox);
+    if (used.app) {
+      report({ kind: 'prepare', message: '`start --many` takes the deployed path on the app loaded into this sandbox' });
+      return await runCliOnSandboxApp(['start', ...cliArgs], endpoints);
+    }
+    const deployed = await viaSandboxApp('start', cliArgs, endpoints, (message) => report({ kind: 'prepare', message }), BULK_TARGET.output);
+    if (deployed !== undefined) return deployed;
     out.write(`${s.bold(`Bulk onboarding of ${entries.length} tenant(s)`)} ${s.dim(`from ${args.path}`)}\n`);
     const bar = new BulkProgressBar(out);
     const started = Date.now();

@@ -4,6 +4,7 @@
  * recorded as an execution history (Step Functions-like event types) and reported as progress.
  */
 import './polyfill';
+import type { MapRunCounts } from '../aws/services/states/engine';
 import {
   ExecutionAbortedError,
   ExecutionTimeoutError,
@@ -73,7 +74,23 @@ export type ProgressEvent =
   | { kind: 'state-retried'; state: string; stateType: string; depth: number; at: number; attempt: number }
   | { kind: 'state-caught'; state: string; stateType: string; depth: number; at: number; next: string }
   /** A Distributed Map's map run changed (items started or finished): its counts (distributed-map.ts). */
-  | { kind: 'map-run'; state: string; mapRunArn: string; status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; itemCounts: MapRunItemCounts; at: number }
+  | {
+      kind: 'map-run';
+      state: string;
+      mapRunArn: string;
+      status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+      itemCounts: MapRunItemCounts;
+      at: number;
+      /** The execution the Distributed Map state runs in (the run's own, or a child execution's). */
+      executionArn?: string;
+      /** ISO 8601 */
+      startDate?: string;
+      /** ISO 8601 */
+      stopDate?: string;
+      maxConcurrency?: number;
+      toleratedFailurePercentage?: number;
+      toleratedFailureCount?: number;
+    }
   /** A child execution (`states:startExecution.sync`) started, or closed with its status. */
   | { kind: 'child-execution'; executionName: string; stateMachine: string; status: 'RUNNING' | ExecutionStatus; at: number; error?: string; cause?: string; existing?: boolean }
   | {
@@ -85,16 +102,8 @@ export type ProgressEvent =
       cause?: string;
     };
 
-export interface MapRunItemCounts {
-  pending: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  aborted: number;
-  total: number;
-  resultsWritten: number;
-}
+/** A map run's item counts, as DescribeMapRun answers them (the sandbox's Step Functions serves the runner's). */
+export type MapRunItemCounts = MapRunCounts;
 
 type NewEvent = Omit<HistoryEvent, 'id' | 'timestamp'> & { at?: number };
 

@@ -881,7 +881,20 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
           const i = mapRuns.findIndex((m) => m.mapRunArn === r.mapRunArn);
           if (i >= 0) mapRuns[i] = r;
           else mapRuns.push(r);
-          emit({ kind: 'map-run', state, mapRunArn: r.mapRunArn, status: r.status, itemCounts: r.itemCounts, at: Date.now() });
+          emit({
+            kind: 'map-run',
+            state,
+            mapRunArn: r.mapRunArn,
+            status: r.status,
+            itemCounts: r.itemCounts,
+            at: Date.now(),
+            executionArn: r.executionArn,
+            startDate: r.startDate,
+            ...(r.stopDate ? { stopDate: r.stopDate } : {}),
+            maxConcurrency: r.maxConcurrency,
+            toleratedFailurePercentage: r.toleratedFailurePercentage,
+            toleratedFailureCount: r.toleratedFailureCount,
+          });
         },
       });
       return result;

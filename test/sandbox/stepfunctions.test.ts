@@ -1,7 +1,7 @@
 /**
  * The sandbox's Step Functions service (local/aws/services/states) through the real SDK client (and once through the
  * AWS CLI), with fake execution engines written here: state machines, StartExecution's name dedupe, describe / list /
- * history with paging, StopExecution, RedriveExecution, the no-engine answer, IAM authorization, deliveries from
+ * history with paging, StopExecution, RedriveExecution, map runs (ListMapRuns, DescribeMapRun), the no-engine answer, IAM authorization, deliveries from
  * EventBridge through the kernel's TargetRouter, and a restart with a state file.
  */
 import { execFile } from 'node:child_process';
@@ -14,10 +14,12 @@ import {
   CreateStateMachineCommand,
   DeleteStateMachineCommand,
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   DescribeStateMachineCommand,
   DescribeStateMachineForExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  ListMapRunsCommand,
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
   RedriveExecutionCommand,
@@ -30,7 +32,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../local/aws/core/types';
-import { NO_ENGINE_CAUSE, RESTARTED_CAUSE, stepFunctionsOf, type ExecutionEngine } from '../../local/aws/services/states';
+import { NO_ENGINE_CAUSE, RESTARTED_CAUSE, stepFunctionsOf, type ExecutionEngine, type MapRunCounts } from '../../local/aws/services/states';
 import { allowPolicy, expectAwsError, iamClient, keysOf, start, trustPolicy, type Keys } from './core-fixtures';
 
 const run = promisify(execFile);
@@ -76,6 +78,34 @@ function gatedEngine() {
     },
   };
   return { engine, releaseAll: () => releases.splice(0).forEach((r) => r()), aborted };
+}
+
+const counts = (c: Partial<MapRunCounts>): MapRunCounts => ({ pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, total: 0, resultsWritten: 0, ...c });
+
+/**
+ * Reports a map run of 3 items as a Distributed Map would (its ARN `mapRunArn(start)`), then waits until released
+ * (the items succeed, the map run SUCCEEDED, the execution SUCCEEDED) or aborted; `second`: also reports a map run
+ * whose ARN names another machine.
+ */
+function mapRunEngine(mapRunArn: (executionArn: string) => string, second?: string) {
+  const releases: Array<() => void> = [];
+  const engine: ExecutionEngine = {
+    run(startInfo, { onMapRun, signal }) {
+      const arn = mapRunArn(startInfo.executionArn);
+      const settings = { maxConcurrency: 2, toleratedFailurePercentage: 10, toleratedFailureCount: 0 };
+      onMapRun?.({ mapRunArn: arn, status: 'RUNNING', itemCounts: counts({ pending: 3, total: 3 }), ...settings });
+      onMapRun?.({ mapRunArn: arn, status: 'RUNNING', itemCounts: counts({ pending: 1, running: 2, total: 3 }) });
+      if (second !== undefined) onMapRun?.({ mapRunArn: second, status: 'FAILED', itemCounts: counts({ failed: 1, total: 1 }) });
+      return new Promise((resolve) => {
+        releases.push(() => {
+          onMapRun?.({ mapRunArn: arn, status: 'SUCCEEDED', itemCounts: counts({ succeeded: 3, total: 3, resultsWritten: 3 }) });
+          resolve({ status: 'SUCCEEDED', output: '{}' });
+        });
+        signal.addEventListener('abort', () => resolve({ status: 'ABORTED' }));
+      });
+    },
+  };
+  return { engine, releaseAll: () => releases.splice(0).forEach((r) => r()) };
 }
 
 const failingEngine: ExecutionEngine = {
@@ -321,6 +351,106 @@ describe('Step Functions: executions', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Step Functions: map runs', () => {
+  it('ListMapRuns / DescribeMapRun serve the map runs the engine reports: counts while RUNNING, then SUCCEEDED; paging; a foreign ARN reshaped', async () => {
+    const smArn = await machine('mapper');
+    const mapRunOf = (executionArn: string) => `${executionArn.replace(':execution:', ':mapRun:').replace(/:([^:]+)$/, '/Items:')}${executionArn.split(':').at(-1)}-1`;
+    const gate = mapRunEngine(mapRunOf, 'arn:aws:states:eu-west-1:111111111111:mapRun:other/Inner:abc');
+    states().setEngine(gate.engine);
+    const c = sfn();
+    const { executionArn = '' } = await c.send(new StartExecutionCommand({ stateMachineArn: smArn, name: 'bulk-1' }));
+    const mapRunArn = `arn:aws:states:us-east-1:${sb.accountId}:mapRun:mapper/Items:bulk-1-1`;
+    expect(mapRunOf(executionArn)).toBe(mapRunArn);
+    const listed = (await c.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+    const reshaped = `arn:aws:states:us-east-1:${sb.accountId}:mapRun:mapper/Inner:abc`;
+    // Newest first.
+    expect(listed.map((m) => m.mapRunArn)).toEqual([reshaped, mapRunArn]);
+    expect(listed[1]).toMatchObject({ executionArn, stateMachineArn: `arn:aws:states:us-east-1:${sb.accountId}:stateMachine:mapper/Items` });
+    expect(listed[1]?.startDate).toBeInstanceOf(Date);
+    expect(listed[1]?.stopDate).toBeUndefined();
+    expect(listed[0]?.stopDate).toBeInstanceOf(Date);
+    const page1 = await c.send(new ListMapRunsCommand({ executionArn, maxResults: 1 }));
+    expect(page1.mapRuns?.map((m) => m.mapRunArn)).toEqual([reshaped]);
+    const page2 = await c.send(new ListMapRunsCommand({ executionArn, maxResults: 1, nextToken: page1.nextToken }));
+    expect(page2.mapRuns?.map((m) => m.mapRunArn)).toEqual([mapRunArn]);
+    expect(page2.nextToken).toBeUndefined();
+
+    const running = await c.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(running).toMatchObject({
+      mapRunArn,
+      executionArn,
+      status: 'RUNNING',
+      maxConcurrency: 2,
+      toleratedFailurePercentage: 10,
+      toleratedFailureCount: 0,
+      itemCounts: counts({ pending: 1, running: 2, total: 3 }),
+      executionCounts: counts({ pending: 1, running: 2, total: 3 }),
+    });
+    expect(running.stopDate).toBeUndefined();
+    expect((await c.send(new DescribeMapRunCommand({ mapRunArn: reshaped }))).status).toBe('FAILED');
+
+    gate.releaseAll();
+    await states().waitFor(executionArn);
+    const done = await c.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(done).toMatchObject({ status: 'SUCCEEDED', maxConcurrency: 2, itemCounts: counts({ succeeded: 3, total: 3, resultsWritten: 3 }) });
+    expect(done.stopDate).toBeInstanceOf(Date);
+
+    await expectAwsError(c.send(new DescribeMapRunCommand({ mapRunArn: `${mapRunArn}x` })), 'ResourceNotFound', 400, /Map Run Does Not Exist/);
+    await expectAwsError(c.send(new DescribeMapRunCommand({ mapRunArn: executionArn })), 'InvalidArn', 400);
+    await expectAwsError(c.send(new ListMapRunsCommand({ executionArn: `${executionArn}-none` })), 'ExecutionDoesNotExist', 400);
+    c.destroy();
+  });
+
+  it('a map run still RUNNING when its execution is stopped ends ABORTED; one without a map run lists none', async () => {
+    const smArn = await machine('mapper');
+    const gate = mapRunEngine((executionArn) => `${executionArn.replace(':execution:', ':mapRun:').replace(/:([^:]+)$/, '/Items:')}x`);
+    states().setEngine(gate.engine);
+    const c = sfn();
+    const { executionArn = '' } = await c.send(new StartExecutionCommand({ stateMachineArn: smArn, name: 'stopped' }));
+    await c.send(new StopExecutionCommand({ executionArn }));
+    await states().idle();
+    const [listed] = (await c.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+    const d = await c.send(new DescribeMapRunCommand({ mapRunArn: listed?.mapRunArn }));
+    expect(d).toMatchObject({ status: 'ABORTED', itemCounts: counts({ pending: 1, running: 2, total: 3 }) });
+    expect(d.stopDate).toBeInstanceOf(Date);
+    states().setEngine(echoEngine);
+    const plain = await c.send(new StartExecutionCommand({ stateMachineArn: smArn, name: 'plain' }));
+    await states().waitFor(plain.executionArn ?? '');
+    expect((await c.send(new ListMapRunsCommand({ executionArn: plain.executionArn }))).mapRuns).toEqual([]);
+    c.destroy();
+  });
+
+  it('an IAM user allowed ListMapRuns on the execution but not DescribeMapRun gets AccessDeniedException on the map run ARN', async () => {
+    const smArn = await machine('mapper');
+    const gate = mapRunEngine((executionArn) => `${executionArn.replace(':execution:', ':mapRun:').replace(/:([^:]+)$/, '/Items:')}id`);
+    states().setEngine(gate.engine);
+    const admin = sfn();
+    const { executionArn = '' } = await admin.send(new StartExecutionCommand({ stateMachineArn: smArn, name: 'guarded' }));
+    gate.releaseAll();
+    await states().waitFor(executionArn);
+    const iam = iamClient(sb);
+    await iam.send(new CreateUserCommand({ UserName: 'lister' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'lister', PolicyName: 'p', PolicyDocument: allowPolicy(['states:ListMapRuns'], `arn:aws:states:us-east-1:${sb.accountId}:execution:mapper:*`) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'lister' }))).AccessKey;
+    const lister = sfn({ accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' });
+    const [listed] = (await lister.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+    const mapRunArn = listed?.mapRunArn ?? '';
+    expect(mapRunArn).toBe(`arn:aws:states:us-east-1:${sb.accountId}:mapRun:mapper/Items:id`);
+    await expectAwsError(
+      lister.send(new DescribeMapRunCommand({ mapRunArn })),
+      'AccessDeniedException',
+      400,
+      new RegExp(`user/lister is not authorized to perform: states:DescribeMapRun on resource: ${mapRunArn}`),
+    );
+    // Denied before the existence check.
+    await expectAwsError(lister.send(new DescribeMapRunCommand({ mapRunArn: `${mapRunArn}-none` })), 'AccessDeniedException', 400);
+    await expectAwsError(lister.send(new ListMapRunsCommand({ executionArn: executionArn.replace(':mapper:', ':other:') })), 'AccessDeniedException', 400);
+    lister.destroy();
+    admin.destroy();
+    iam.destroy();
   });
 });
 

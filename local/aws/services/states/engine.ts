@@ -66,6 +66,44 @@ export interface ExecutionCallbacks {
   onEvent(event: ExecutionHistoryEvent): void;
   /** Aborted by StopExecution: the engine stops at the next state and resolves with ABORTED. */
   signal: AbortSignal;
+  /**
+   * A map run of the execution (a Distributed Map state's run) started or changed: the service keeps the latest
+   * report of each (by `mapRunArn`) and serves them from ListMapRuns / DescribeMapRun. Optional for engines.
+   */
+  onMapRun?(update: MapRunUpdate): void;
+}
+
+/** Item (and child execution) counts of a map run, as DescribeMapRun answers them. */
+export interface MapRunCounts {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+  resultsWritten: number;
+}
+
+/**
+ * What an engine reports about a map run. `mapRunArn`: `arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>`
+ * of the execution's machine (an ARN of another shape is given that shape, keeping its label and id). Settings left
+ * out keep their last reported value (0 at first); `startDate` defaults to the first report's time, `stopDate` to the
+ * time the status left RUNNING.
+ */
+export interface MapRunUpdate {
+  mapRunArn: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  itemCounts: MapRunCounts;
+  /** Child execution counts; the item counts when absent (one child execution per item). */
+  executionCounts?: MapRunCounts;
+  /** epoch ms */
+  startDate?: number;
+  /** epoch ms */
+  stopDate?: number;
+  maxConcurrency?: number;
+  toleratedFailurePercentage?: number;
+  toleratedFailureCount?: number;
 }
 
 export interface ExecutionEngine {

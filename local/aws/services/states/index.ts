@@ -10,10 +10,14 @@
  * RUNNING -> the same executionArn and startDate; otherwise ExecutionAlreadyExists), DescribeExecution,
  * GetExecutionHistory, ListExecutions, StopExecution, RedriveExecution (a FAILED / TIMED_OUT / ABORTED STANDARD
  * execution runs again through the engine with redriveCount + 1), DescribeStateMachineForExecution, TagResource,
- * UntagResource, ListTagsForResource (state machines). Every call is authorized through the kernel with
- * `states:<Op>` on the state machine ARN (machine operations, StartExecution, ListExecutions) or the execution ARN
- * (DescribeExecution, GetExecutionHistory, StopExecution, RedriveExecution, DescribeStateMachineForExecution);
- * ListStateMachines on `*`.
+ * UntagResource, ListTagsForResource (state machines), ListMapRuns and DescribeMapRun (the map runs of an execution's
+ * Distributed Map states, as the engine reports them through `onMapRun`: status, settings, item and child execution
+ * counts; a map run still RUNNING when its execution ends becomes ABORTED; an unknown map run ARN answers
+ * ResourceNotFound). Every call is authorized through the kernel with `states:<Op>` on the state machine ARN (machine
+ * operations, StartExecution, ListExecutions), the execution ARN (DescribeExecution, GetExecutionHistory,
+ * StopExecution, RedriveExecution, DescribeStateMachineForExecution, ListMapRuns) or the map run ARN
+ * (`arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>`, DescribeMapRun); ListStateMachines on `*`.
+ * The child executions of a map run are not kept: ListExecutions by mapRunArn answers a ValidationException.
  *
  * Deliveries (core/targets.ts): an EventBridge rule or Scheduler schedule targeting a state machine starts an execution
  * with the delivery's input, as a session of the delivery's role assumed by the delivering service principal: the
@@ -31,7 +35,7 @@ import { faultError } from '../../core/realism';
 import type { DeliveryResult, TargetDelivery } from '../../core/targets';
 import type { Principal, SandboxRequest, SandboxResponse, SandboxService, ServiceName } from '../../core/types';
 import { Input, parseJsonBody, type JsonObject } from '../secretsmanager/input';
-import type { ExecutionEngine, ExecutionHistoryEvent, ExecutionOutcome, ExecutionStart, StateMachineRecord } from './engine';
+import type { ExecutionEngine, ExecutionHistoryEvent, ExecutionOutcome, ExecutionStart, MapRunCounts, MapRunUpdate, StateMachineRecord } from './engine';
 import {
   accessDenied,
   checkDefinition,
@@ -48,8 +52,11 @@ import {
   expressExecutionArnOf,
   isObject,
   isRoleArn,
+  mapRunArnOf,
+  mapRunDoesNotExist,
   MAX_TAGS,
   parseExecutionArn,
+  parseMapRunArn,
   parseStateMachineArn,
   renderEvent,
   seconds,
@@ -62,7 +69,7 @@ import {
   type ExecutionStatus,
 } from './model';
 
-export type { ExecutionEngine, ExecutionHistoryEvent, ExecutionOutcome, ExecutionStart, ExecutionCallbacks, StateMachineRecord } from './engine';
+export type { ExecutionEngine, ExecutionHistoryEvent, ExecutionOutcome, ExecutionStart, ExecutionCallbacks, MapRunCounts, MapRunUpdate, StateMachineRecord } from './engine';
 
 /** The cause of the FAILED execution StartExecution records when no engine is set. */
 export const NO_ENGINE_CAUSE = 'the sandbox runs no app: start it with npm run sandbox (without --no-app)';
@@ -117,6 +124,23 @@ interface Execution {
   lastRedriveToken?: string;
   machine: MachineAtStart;
   events: ExecutionHistoryEvent[];
+  /** Its map runs (Distributed Map states) as the engine reported them, in start order. */
+  mapRuns?: MapRun[];
+}
+
+/** A map run of an execution (ListMapRuns, DescribeMapRun). */
+interface MapRun {
+  arn: string;
+  /** 1, 2, ... within the execution (paging). */
+  seq: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  startDate: number;
+  stopDate?: number;
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+  itemCounts: MapRunCounts;
+  executionCounts: MapRunCounts;
 }
 
 interface Run {
@@ -125,6 +149,8 @@ interface Run {
   ids: Map<number, number>;
   /** The id of the run's ExecutionStarted / ExecutionRedriven event. */
   startEventId: number;
+  /** Map run ARNs as the engine reported them -> the service's. */
+  mapRunArns: Map<string, string>;
 }
 
 /** An execution as tests and the app loader see it in-process (DescribeExecution's content, dates in epoch ms). */
@@ -225,6 +251,8 @@ export class StepFunctionsService implements SandboxService {
     TagResource: (c, i) => this.tagResource(c, i),
     UntagResource: (c, i) => this.untagResource(c, i),
     ListTagsForResource: (c, i) => this.listTagsForResource(c, i),
+    ListMapRuns: (c, i) => this.listMapRuns(c, i),
+    DescribeMapRun: (c, i) => this.describeMapRun(c, i),
   };
 
   constructor(readonly kernel: Kernel) {
@@ -632,7 +660,7 @@ export class StepFunctionsService implements SandboxService {
       this.finish(e, { status: 'FAILED', error: 'Sandbox.NoEngine', cause: NO_ENGINE_CAUSE });
       return;
     }
-    const run: Run = { controller: new AbortController(), ids: new Map(), startEventId: e.events.length };
+    const run: Run = { controller: new AbortController(), ids: new Map(), startEventId: e.events.length, mapRunArns: new Map() };
     this.runs.set(e.arn, run);
     const start: ExecutionStart = {
       stateMachine: { arn: e.machine.arn, name: e.machine.name, accountId: e.machine.accountId, region: e.machine.region, definition: e.machine.definition, roleArn: e.machine.roleArn, type: e.machine.type, creationDate: e.machine.creationDate },
@@ -645,7 +673,11 @@ export class StepFunctionsService implements SandboxService {
     const settled = (async () => {
       let outcome: ExecutionOutcome;
       try {
-        outcome = await engine.run(start, { onEvent: (ev) => this.onEngineEvent(e, run, ev), signal: run.controller.signal });
+        outcome = await engine.run(start, {
+          onEvent: (ev) => this.onEngineEvent(e, run, ev),
+          signal: run.controller.signal,
+          onMapRun: (u) => this.onEngineMapRun(e, run, u),
+        });
       } catch (err) {
         outcome = { status: 'FAILED', error: 'States.Runtime', cause: err instanceof Error ? err.message : String(err) };
       }
@@ -661,6 +693,65 @@ export class StepFunctionsService implements SandboxService {
     const id = e.events.length + 1;
     e.events.push({ ...ev, id, previousEventId: previousEventId ?? id - 1 });
     return id;
+  }
+
+  /**
+   * A map run the engine reported: recorded (or updated) while the run is the execution's current one. Its ARN is the
+   * engine's when it names this execution's machine, region and account; otherwise one of that shape with its label
+   * and id.
+   */
+  private onEngineMapRun(e: Execution, run: Run, u: MapRunUpdate): void {
+    if (this.runs.get(e.arn) !== run || e.status !== 'RUNNING') return;
+    let arn = run.mapRunArns.get(u.mapRunArn);
+    if (arn === undefined) {
+      let label = 'Map';
+      let id: string = randomUUID();
+      try {
+        const parsed = parseMapRunArn(u.mapRunArn);
+        if (parsed.region === e.region && parsed.accountId === e.accountId && parsed.machine === e.machine.name) arn = parsed.arn;
+        label = parsed.label;
+        id = parsed.id;
+      } catch {
+        // not a map run ARN: a new one of the right shape
+      }
+      arn ??= mapRunArnOf(e.region, e.accountId, e.machine.name, label, id);
+      run.mapRunArns.set(u.mapRunArn, arn);
+    }
+    const now = this.kernel.now();
+    const runs = (e.mapRuns ??= []);
+    const counts = (c: MapRunCounts): MapRunCounts => ({
+      pending: c.pending,
+      running: c.running,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      timedOut: c.timedOut,
+      aborted: c.aborted,
+      total: c.total,
+      resultsWritten: c.resultsWritten,
+    });
+    let m = runs.find((r) => r.arn === arn);
+    if (!m) {
+      m = {
+        arn,
+        seq: runs.length + 1,
+        status: 'RUNNING',
+        startDate: u.startDate ?? now,
+        maxConcurrency: 0,
+        toleratedFailurePercentage: 0,
+        toleratedFailureCount: 0,
+        itemCounts: counts(u.itemCounts),
+        executionCounts: counts(u.executionCounts ?? u.itemCounts),
+      };
+      runs.push(m);
+    }
+    m.status = u.status;
+    m.itemCounts = counts(u.itemCounts);
+    m.executionCounts = counts(u.executionCounts ?? u.itemCounts);
+    if (u.maxConcurrency !== undefined) m.maxConcurrency = u.maxConcurrency;
+    if (u.toleratedFailurePercentage !== undefined) m.toleratedFailurePercentage = u.toleratedFailurePercentage;
+    if (u.toleratedFailureCount !== undefined) m.toleratedFailureCount = u.toleratedFailureCount;
+    if (u.status === 'RUNNING') delete m.stopDate;
+    else m.stopDate = u.stopDate ?? m.stopDate ?? now;
   }
 
   private onEngineEvent(e: Execution, run: Run, ev: ExecutionHistoryEvent): void {
@@ -732,8 +823,13 @@ export class StepFunctionsService implements SandboxService {
     this.settle(e);
   }
 
-  /** After an execution left RUNNING: waiters, a DELETING machine, finished EXPRESS executions. */
+  /** After an execution left RUNNING: its running map runs ABORTED, waiters, a DELETING machine, finished EXPRESS executions. */
   private settle(e: Execution): void {
+    for (const m of e.mapRuns ?? []) {
+      if (m.status !== 'RUNNING') continue;
+      m.status = 'ABORTED';
+      m.stopDate = e.stopDate ?? this.kernel.now();
+    }
     const waiters = this.waiters.get(e.arn) ?? [];
     this.waiters.delete(e.arn);
     for (const w of waiters) w();
@@ -810,7 +906,7 @@ export class StepFunctionsService implements SandboxService {
     const mapRunArn = input.string('mapRunArn', { min: 1, max: 2000 });
     const redriveFilter = input.string('redriveFilter', { enumValues: ['REDRIVEN', 'NOT_REDRIVEN'] });
     input.done();
-    if (mapRunArn !== undefined) throw new AwsError('ValidationException', 'The sandbox models no Map Runs: list the executions of a state machine', 400);
+    if (mapRunArn !== undefined) throw new AwsError('ValidationException', 'The sandbox keeps no child executions of Map Runs: list the executions of a state machine', 400);
     if (arn === undefined) throw new AwsError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN', 400);
     const m = await this.authorizedMachine(ctx, 'ListExecutions', arn);
     if (!m) throw stateMachineDoesNotExist(arn);
@@ -880,6 +976,69 @@ export class StepFunctionsService implements SandboxService {
     input.done();
     const e = await this.locateExecution(ctx, 'DescribeStateMachineForExecution', arn);
     return { ...this.describeMachineJson(e.machine), updateDate: seconds(e.machine.updateDate) };
+  }
+
+  // ---------------------------------------------------------------- map runs
+
+  private async listMapRuns(ctx: Ctx, input: Input): Promise<JsonObject> {
+    const arn = input.string('executionArn', { required: true, min: 1, max: 256 }) ?? '';
+    const maxResults = input.integer('maxResults', { min: 0, max: 1000 });
+    const nextToken = input.string('nextToken', { min: 1, max: 3096 });
+    input.done();
+    const e = await this.locateExecution(ctx, 'ListMapRuns', arn);
+    const scope = `mapRuns|${arn}`;
+    const cursor = nextToken === undefined ? undefined : Number(decodeToken(nextToken, scope));
+    // Newest first, as ListExecutions.
+    const all = [...(e.mapRuns ?? [])].filter((m) => cursor === undefined || m.seq < cursor).sort((a, b) => b.seq - a.seq);
+    const items = all.slice(0, page(maxResults));
+    const last = items[items.length - 1];
+    return {
+      mapRuns: items.map((m) => {
+        const p = parseMapRunArn(m.arn);
+        return {
+          executionArn: e.arn,
+          mapRunArn: m.arn,
+          // The map run's "state machine": the Distributed Map's item processor, `<machine>/<label>`.
+          stateMachineArn: stateMachineArnOf(p.region, p.accountId, `${p.machine}/${p.label}`),
+          startDate: seconds(m.startDate),
+          ...(m.stopDate !== undefined ? { stopDate: seconds(m.stopDate) } : {}),
+        };
+      }),
+      ...(all.length > items.length && last ? { nextToken: encodeToken(scope, last.seq) } : {}),
+    };
+  }
+
+  private async describeMapRun(ctx: Ctx, input: Input): Promise<JsonObject> {
+    const arn = input.string('mapRunArn', { required: true, min: 1, max: 2000 }) ?? '';
+    input.done();
+    const parsed = parseMapRunArn(arn);
+    await this.authorize(ctx, 'DescribeMapRun', arn, parsed.accountId);
+    let found: { e: Execution; m: MapRun } | undefined;
+    if (parsed.region === ctx.region) {
+      for (const e of this.executions.values()) {
+        if (e.express || e.accountId !== parsed.accountId || e.machine.name !== parsed.machine) continue;
+        const m = e.mapRuns?.find((r) => r.arn === arn);
+        if (m) {
+          found = { e, m };
+          break;
+        }
+      }
+    }
+    if (!found) throw mapRunDoesNotExist(arn);
+    const { e, m } = found;
+    return {
+      mapRunArn: m.arn,
+      executionArn: e.arn,
+      status: m.status,
+      startDate: seconds(m.startDate),
+      ...(m.stopDate !== undefined ? { stopDate: seconds(m.stopDate) } : {}),
+      maxConcurrency: m.maxConcurrency,
+      toleratedFailurePercentage: m.toleratedFailurePercentage,
+      toleratedFailureCount: m.toleratedFailureCount,
+      itemCounts: { ...m.itemCounts },
+      executionCounts: { ...m.executionCounts },
+      redriveCount: 0,
+    };
   }
 
   // ---------------------------------------------------------------- tags

@@ -29,6 +29,7 @@ const STATE_TYPES = new Set(['Task', 'Pass', 'Choice', 'Wait', 'Succeed', 'Fail'
 const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\u0021-\u007E]*\/)?[\w+=,.@-]{1,64}$/;
 const STATE_MACHINE_ARN = /^arn:aws:states:([a-z0-9-]+):(\d{12}):stateMachine:([^:]+)$/;
+const MAP_RUN_ARN = /^arn:aws:states:([a-z0-9-]+):(\d{12}):mapRun:([^:/]+)\/([^:]+):([^:]+)$/;
 const EXECUTION_ARN = /^arn:aws:states:([a-z0-9-]+):(\d{12}):(execution|express):([^:]+):([^:]+)(?::([^:]+))?$/;
 
 export const stateMachineArnOf = (region: string, accountId: string, name: string): string =>
@@ -37,6 +38,19 @@ export const executionArnOf = (region: string, accountId: string, machine: strin
   `arn:aws:states:${region}:${accountId}:execution:${machine}:${name}`;
 export const expressExecutionArnOf = (region: string, accountId: string, machine: string, name: string, id: string): string =>
   `arn:aws:states:${region}:${accountId}:express:${machine}:${name}:${id}`;
+
+/** A map run: `arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>`. */
+export const mapRunArnOf = (region: string, accountId: string, machine: string, label: string, id: string): string =>
+  `arn:aws:states:${region}:${accountId}:mapRun:${machine}/${label}:${id}`;
+
+export interface MapRunArn {
+  arn: string;
+  region: string;
+  accountId: string;
+  machine: string;
+  label: string;
+  id: string;
+}
 
 export interface StateMachineArn {
   arn: string;
@@ -71,6 +85,12 @@ export function parseExecutionArn(arn: string): ExecutionArn {
   // execution:<machine>:<name>; express:<machine>:<name>:<id>
   if (!m || (express ? m[6] === undefined : m[6] !== undefined)) throw invalidArn(arn);
   return { arn, region: m[1] ?? '', accountId: m[2] ?? '', machine: m[4] ?? '', name: m[5] ?? '', express };
+}
+
+export function parseMapRunArn(arn: string): MapRunArn {
+  const m = MAP_RUN_ARN.exec(arn);
+  if (!m) throw invalidArn(arn);
+  return { arn, region: m[1] ?? '', accountId: m[2] ?? '', machine: m[3] ?? '', label: m[4] ?? '', id: m[5] ?? '' };
 }
 
 /** An IAM role ARN (a state machine's roleArn). */
@@ -127,6 +147,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export const stateMachineDoesNotExist = (arn: string): AwsError => new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, 400);
 export const executionDoesNotExist = (arn: string): AwsError => new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`, 400);
 export const executionAlreadyExists = (arn: string): AwsError => new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`, 400);
+export const mapRunDoesNotExist = (arn: string): AwsError => new AwsError('ResourceNotFound', `Map Run Does Not Exist: '${arn}'`, 400, 'Sender', { resourceName: arn });
 export const stateMachineDeleting = (arn: string): AwsError => new AwsError('StateMachineDeleting', `State Machine is being deleted: '${arn}'`, 400);
 export const typeNotSupported = (): AwsError =>
   new AwsError('StateMachineTypeNotSupported', 'This operation is not supported by EXPRESS state machines.', 400);
