@@ -17,6 +17,7 @@ import { toExecutionHistory } from '../../local/app/history';
 import { loadApp, type LoadedApp } from '../../local/app/index';
 import { loadWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
+import { until } from './fixtures/sandbox-app';
 
 const PROPAGATION_MS = 200;
 /** How long the readiness check's bucket validation takes when a test slows it down. */
@@ -37,15 +38,6 @@ let iam: IAMClient;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const history = async (executionArn: string): Promise<HistoryEvent[]> => (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
 const status = async (executionArn: string): Promise<string | undefined> => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;

@@ -21,6 +21,7 @@ import { loadApp, type LoadedApp } from '../../local/app/index';
 import { loadWorkflow } from '../../local/runner/runner';
 import { startLocalSandbox, type RunningLocalSandbox } from '../../local/sandbox';
 import { runCli, sandboxCliEnv } from './cli-process';
+import { until } from './fixtures/sandbox-app';
 
 const run = promisify(execFile);
 
@@ -41,17 +42,7 @@ let shellEnv: NodeJS.ProcessEnv;
 /** Request files for the CLI. */
 let dir: string;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const onboardingArn = () => app.outputs.StateMachineArn as string;
 const executions = async (): Promise<ExecutionListItem[]> => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: onboardingArn() }))).executions ?? [];
