@@ -4,8 +4,8 @@
  * bundle of the same handler.
  *
  *   bundle: the function's bundle exactly as the app builds it (cdk/lib/handler-bundles.ts: ESM, minified,
- *           tree-shaken, the AWS SDK clients the handler reaches and no other; the packages it loads only on some
- *           invocations beside it, not in it: LAZY_PACKAGES)
+ *           tree-shaken, the AWS SDK clients the handler reaches and no other; the packages and modules it loads
+ *           only on some invocations beside it, not in it: LAZY_PACKAGES, LAZY_MODULES)
  *   naive:  the same handler bundled the naive way: CommonJS, not minified, with every AWS SDK client the functions
  *           use (each SDK package imported under lambdas/), as every function had when one module made all clients
  *   ratio:  median import time of the bundle / median import time of the naive bundle, each the median of `runs`

@@ -9,13 +9,17 @@
  * bundled and tree-shaken to the clients the handler uses, minified, an external source map `index.mjs.map` without
  * sources content, the createRequire banner for CommonJS dependencies, target node22, in its own directory
  * `<handler>/`, which becomes the function's asset (its hash is the hash of those files, so an unchanged handler keeps
- * its asset across code changes elsewhere). The options: `handlerBuildOptions`.
+ * its asset across code changes elsewhere). The options: `handlerBuildOptions`; the build runs them with two esbuild
+ * plugins (cdk/lib/bundle-build.mjs: the AWS SDK clients' operation schemas tree-shaken, LAZY_MODULES), in a child
+ * process, since esbuild takes plugins in its asynchronous API only.
  */
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { absoluteFromRoot } from './paths';
+import { lazyModuleFile } from './bundle-build.mjs';
+import { absoluteFromRoot, PROJECT_ROOT } from './paths';
 
 /**
  * esbuild banner for ESM bundles: CommonJS dependencies bundled into an ESM file still call `require`
@@ -48,6 +52,22 @@ const HANDLERS_DIR = 'lambdas/handlers';
  * it statically: revalidate-tenant's bundle grew by 70 KB and its cold start by a third).
  */
 export const LAZY_PACKAGES = ['@aws-lambda-powertools/tracer', '@aws-sdk/client-ssm', '@aws-sdk/client-sqs'] as const;
+
+/**
+ * Modules of lambdas/ a function loads only on some invocations, always through `await import('./<module>')`: as
+ * LAZY_PACKAGES, kept out of the function's `index.mjs` and built as a bundle of their own, shipped beside it as
+ * `lazy/<module>.mjs` in the directory of a function that imports it (the import in index.mjs becomes
+ * `import("./lazy/<module>.mjs")`: cdk/lib/bundle-build.mjs).
+ * - the MinIO probe (lambdas/services/registrations/kinds/minio-probe.ts): the S3 client, which the registration
+ *   functions use for nothing else (their bundles were a quarter S3), run only when a MinIO backup location is
+ *   validated.
+ * A lazy module has its own copy of whatever it imports: it imports nothing of lambdas/ whose identity or state the
+ * function shares (an error class, a cache); it may import packages (its bundle carries them), not a lazy package or
+ * module. A static import of one is a build error. Unlike a lazy package, it may use a package a function also imports
+ * statically (revalidate-tenant's S3 client): the dynamic import's namespace is the module's few exports, and its
+ * bundle is its own.
+ */
+export const LAZY_MODULES = ['lambdas/services/registrations/kinds/minio-probe.ts'] as const;
 
 let built: { dir: string; handlers: ReadonlySet<string> } | undefined;
 let placeholder: string | undefined;
@@ -98,37 +118,82 @@ export function handlerBuildOptions(handlers: readonly string[], outdir: string)
   };
 }
 
-/** Which lazy packages each handler's bundle imports (from esbuild's metafile); a static import of one throws. */
+/**
+ * Which lazy packages (`@aws-sdk/client-ssm`) and lazy modules (`lambdas/...`) each handler's bundle imports (from
+ * esbuild's metafile, whose paths are relative to the project root); a static import of a lazy package throws.
+ */
 function lazyImportsOf(metafile: Metafile, outdir: string, handlers: readonly string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  const modules = new Map<string, string>(LAZY_MODULES.map((m) => [`./${lazyModuleFile(m)}`, m]));
   for (const [file, output] of Object.entries(metafile.outputs)) {
     if (!file.endsWith('/index.mjs')) continue;
     const handler = relative(outdir, dirname(absoluteFromRoot(file)));
     if (!handlers.includes(handler)) continue;
     const lazy: string[] = [];
     for (const imp of output.imports) {
-      if (!(LAZY_PACKAGES as readonly string[]).includes(imp.path)) continue;
+      const name = modules.get(imp.path) ?? ((LAZY_PACKAGES as readonly string[]).includes(imp.path) ? imp.path : undefined);
+      if (name === undefined) continue;
       if (imp.kind !== 'dynamic-import') {
-        throw new Error(`${HANDLERS_DIR}/${handler}.ts reaches ${imp.path} through a static import: import it with \`await import('${imp.path}')\` (cdk/lib/handler-bundles.ts LAZY_PACKAGES)`);
+        throw new Error(`${HANDLERS_DIR}/${handler}.ts reaches ${name} through a static import: import it with \`await import(...)\` (cdk/lib/handler-bundles.ts LAZY_PACKAGES, LAZY_MODULES)`);
       }
-      if (!lazy.includes(imp.path)) lazy.push(imp.path);
+      if (!lazy.includes(name)) lazy.push(name);
     }
     out.set(handler, lazy);
   }
   return out;
 }
 
+/** One build of cdk/lib/bundle-build.mjs: esbuild options (no plugins: JSON) and the lazy modules (absolute paths). */
+interface PluginBuild {
+  options: BuildOptions;
+  lazyModules: string[];
+}
+
+/**
+ * Runs `builds` with the bundles' esbuild plugins (cdk/lib/bundle-build.mjs) in a child process, synchronously; their
+ * metafiles (paths relative to the project root). Throws esbuild's errors (file, line, message).
+ */
+function buildWithPlugins(builds: readonly PluginBuild[]): Metafile[] {
+  try {
+    const stdout = execFileSync(process.execPath, [absoluteFromRoot('cdk/lib/bundle-build.mjs')], {
+      cwd: PROJECT_ROOT,
+      input: JSON.stringify(builds),
+      // A bare node: the script is plain JavaScript, and a loader the parent runs with (tsx, vitest's) would only slow it.
+      env: { ...process.env, NODE_OPTIONS: '' },
+      maxBuffer: 1 << 30,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    return JSON.parse(stdout.toString()) as Metafile[];
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer | string }).stderr ?? '').trim();
+    throw new Error(`building the functions' bundles failed${stderr ? `:\n${stderr}` : `: ${e instanceof Error ? e.message : String(e)}`}`);
+  }
+}
+
 /**
  * Builds the bundles of `handlers` into `<outdir>/<handler>/` (index.mjs + map), each with the lazy packages it imports
- * under `node_modules/` (LAZY_PACKAGES: each built once, as an ESM bundle of its own, and copied where needed).
+ * under `node_modules/` (LAZY_PACKAGES: each built once, as an ESM bundle of its own, and copied where needed) and the
+ * lazy modules it imports under `lazy/` (LAZY_MODULES: likewise).
  * Synchronous: a synthesis calls it from a construct. Throws esbuild's errors (file, line, message).
  */
 export function buildHandlerBundles(handlers: readonly string[], outdir: string): void {
-  const result = buildSync({ ...handlerBuildOptions(handlers, outdir), metafile: true });
-  const lazyImports = lazyImportsOf(result.metafile, outdir, handlers);
-  const needed = [...new Set([...lazyImports.values()].flat())];
-  if (needed.length === 0) return;
   const lazyDir = join(outdir, '.lazy');
+  const lazyModules = LAZY_MODULES.map((m) => absoluteFromRoot(m));
+  // The functions, and each lazy module (a single module: building it whether or not a function imports it costs little).
+  const [metafile, ...moduleMetafiles] = buildWithPlugins([
+    { options: handlerBuildOptions(handlers, outdir), lazyModules },
+    ...LAZY_MODULES.map((m) => ({
+      options: { ...handlerBuildOptions([], lazyDir), entryPoints: { [lazyModuleFile(m).slice(0, -'.mjs'.length)]: absoluteFromRoot(m) }, sourcemap: false },
+      lazyModules: [],
+    })),
+  ]);
+  moduleMetafiles.forEach((m, i) => {
+    const imports = Object.values(m.outputs).flatMap((o) => o.imports.map((imp) => imp.path));
+    const lazy = imports.filter((p) => (LAZY_PACKAGES as readonly string[]).includes(p) || p.startsWith('./lazy/'));
+    if (lazy.length > 0) throw new Error(`the lazy module ${LAZY_MODULES[i]} imports ${lazy.join(', ')}: a lazy module imports no lazy package or module`);
+  });
+  const lazyImports = lazyImportsOf(metafile as Metafile, outdir, handlers);
+  const needed = [...new Set([...lazyImports.values()].flat())].filter((name) => (LAZY_PACKAGES as readonly string[]).includes(name));
   for (const pkg of needed) {
     buildSync({
       ...handlerBuildOptions([], lazyDir),
@@ -140,12 +205,17 @@ export function buildHandlerBundles(handlers: readonly string[], outdir: string)
       sourcemap: false,
     });
   }
-  for (const [handler, packages] of lazyImports) {
-    for (const pkg of packages) {
-      const dir = join(outdir, handler, 'node_modules', pkg);
+  for (const [handler, imports] of lazyImports) {
+    for (const name of imports) {
+      if ((LAZY_MODULES as readonly string[]).includes(name)) {
+        mkdirSync(join(outdir, handler, 'lazy'), { recursive: true });
+        copyFileSync(join(lazyDir, lazyModuleFile(name)), join(outdir, handler, lazyModuleFile(name)));
+        continue;
+      }
+      const dir = join(outdir, handler, 'node_modules', name);
       mkdirSync(dir, { recursive: true });
-      copyFileSync(join(lazyDir, pkg, 'index.mjs'), join(dir, 'index.mjs'));
-      writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: pkg, type: 'module', main: 'index.mjs', private: true })}\n`);
+      copyFileSync(join(lazyDir, name, 'index.mjs'), join(dir, 'index.mjs'));
+      writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name, type: 'module', main: 'index.mjs', private: true })}\n`);
     }
   }
   rmSync(lazyDir, { recursive: true, force: true });

@@ -15,17 +15,26 @@ import { normalizePolicy, paletteTrustPolicy, tlsOnlyBucketPolicy, trustPolicyPr
 import { TENANT_ID } from './request';
 import { RequestValidationError } from '../shared/errors';
 
+/**
+ * `schema(() => ...)`: the schema, built when the module loads; marked free of side effects so that a function that
+ * uses none of these schemas has none of them in its bundle (as in lambdas/domain/registration-requests.ts).
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function schema<T>(build: () => T): T {
+  return build();
+}
+
 // ---- the request and the settings ------------------------------------------------------------------------------
 
 /**
  * The input of the re-validation state machine: `{}` (the schedule: every ACTIVE and DRIFTED tenant), `{tenantId}`
  * (`palette-onboard revalidate <tenantId>`), and `remediate` to override the deployment's default for this run.
  */
-export const RevalidationRequestSchema = z.strictObject({
+export const RevalidationRequestSchema = schema(() => z.strictObject({
   tenantId: z.string().regex(TENANT_ID, 'must be 3-32 characters: lowercase letters, digits and -, starting with a letter').optional(),
   /** Re-run the onboarding of a drifted tenant (default: the stack config `remediate`). */
   remediate: z.boolean().optional(),
-});
+}));
 export type RevalidationRequest = z.output<typeof RevalidationRequestSchema>;
 
 /** The request, or RequestValidationError naming every bad field. */
@@ -47,14 +56,14 @@ export const REVALIDATION_DEFAULTS = {
 } as const;
 
 /** What the state machine's Init state carries for every run (the deployment's configuration, fixed at synth). */
-export const RevalidationSettingsSchema = z.object({
+export const RevalidationSettingsSchema = schema(() => z.object({
   /** An API key expiring within this many days is a finding. */
   apiKeyExpiryWarningDays: z.number().int().min(1).max(365),
   /** A static access key older than this many days is a finding (remediation rotates it). */
   staticKeyRotationDays: z.number().int().min(1).max(3650),
   /** Default for runs whose request does not say. */
   remediate: z.boolean(),
-});
+}));
 export type RevalidationSettings = z.output<typeof RevalidationSettingsSchema>;
 
 /**
@@ -113,7 +122,7 @@ export const DRIFT_CHECKS = {
 export type DriftCheck = keyof typeof DRIFT_CHECKS;
 export const DRIFT_CHECK_NAMES = Object.keys(DRIFT_CHECKS) as DriftCheck[];
 
-export const FindingSchema = z.object({ resource: z.string(), check: z.enum(DRIFT_CHECK_NAMES as [DriftCheck, ...DriftCheck[]]), reason: z.string() });
+export const FindingSchema = schema(() => z.object({ resource: z.string(), check: z.enum(DRIFT_CHECK_NAMES as [DriftCheck, ...DriftCheck[]]), reason: z.string() }));
 export type Finding = z.output<typeof FindingSchema>;
 
 const bounded = (text: string) => (text.length <= MAX_REASON ? text : `${text.slice(0, MAX_REASON - 3)}...`);
@@ -412,7 +421,7 @@ export function remediationOf(request: Readonly<Record<string, unknown>> | undef
  * ok (no findings, ACTIVE), drifted (findings, DRIFTED), skipped (not checked now: held by an execution, changed
  * meanwhile, not eligible), failed (a check could not be made; `error` names it).
  */
-export const TenantOutcomeSchema = z.object({
+export const TenantOutcomeSchema = schema(() => z.object({
   tenantId: z.string(),
   outcome: z.enum(['ok', 'drifted', 'skipped', 'failed']),
   findings: z.number().int().nonnegative(),
@@ -423,15 +432,15 @@ export const TenantOutcomeSchema = z.object({
   remediation: z.string().optional(),
   /** Why starting it failed. */
   remediationError: z.string().optional(),
-});
+}));
 export type TenantOutcome = z.output<typeof TenantOutcomeSchema>;
 
 /** The re-validation's output (BuildSummary). */
-export const RevalidationSummarySchema = z.object({
+export const RevalidationSummarySchema = schema(() => z.object({
   executionName: z.string(),
   remediate: z.boolean(),
   tenants: z.array(TenantOutcomeSchema),
   notEligible: z.array(z.object({ tenantId: z.string(), reason: z.string() })),
   deferred: z.number().int().nonnegative(),
-});
+}));
 export type RevalidationSummary = z.output<typeof RevalidationSummarySchema>;

@@ -12,6 +12,17 @@ import * as z from 'zod';
 import { AZURE_ACCOUNT_PATH, AZURE_CLOUD_RULES, AZURE_CLOUDS, AZURE_LOCATION_CLOUDS } from './azure-rules';
 import { API_KEY_NAME_MAX, API_KEY_RENEWAL_SUFFIX, renewalWindowProblem } from './credential-changes';
 
+/**
+ * `schema(() => ...)` is the schema, built when the module loads as a plain `const X = z...` would be. Marked free of
+ * side effects so that esbuild drops the schemas a function never uses from its bundle: it cannot tell that zod's
+ * constructors have none, so it keeps (and every cold start builds) each top-level schema of every module a function
+ * imports (bench P3). esbuild honours the mark only in the file that declares it, hence one per module.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function schema<T>(build: () => T): T {
+  return build();
+}
+
 /** "must be at most N characters" (a length counts UTF-16 code units, as JavaScript strings do). */
 const atMost = (max: number) => `must be at most ${max} characters`;
 
@@ -42,9 +53,9 @@ export const CREDENTIALS_SECRET_PREFIX = 'palette-onboarding-credentials';
 const credentialsSecretArn = (what: string) => secretArn(`${what}; a secret named ${CREDENTIALS_SECRET_PREFIX}/<tenantId>/<name>`);
 
 /** A Palette object name: 1-63 lowercase letters, digits and hyphens. */
-export const paletteName = identifier(63, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and hyphens');
+export const paletteName = schema(() => identifier(63, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and hyphens'));
 /** A Palette uid (project, user, private cloud gateway): Palette's are 24 hex digits. */
-export const paletteUid = identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a Palette uid (1-64 letters, digits, "-" or "_")');
+export const paletteUid = schema(() => identifier(64, /^[A-Za-z0-9_-]{1,64}$/, 'must be a Palette uid (1-64 letters, digits, "-" or "_")'));
 
 /** A PEM CA certificate (bundle): at most 16 KiB. */
 export const CA_CERT_MAX = 16 * 1024;
@@ -88,41 +99,41 @@ export function pemCertificatesProblem(text: string): string | undefined {
  * printable ASCII characters. Which addresses may receive keys (https, no loopback / link-local / metadata) is decided
  * with the deployment's settings in ValidateRequest (lambdas/domain/endpoints.ts); the schema bounds the text only.
  */
-export const backupEndpointUrl = z
+export const backupEndpointUrl = schema(() => z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(URL_MAX, atMost(URL_MAX))
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'));
 
 /** PEM CA certificate(s) (a location's `caCert`, an Azure US Secret account's `tlsCert`): at most CA_CERT_MAX, PEM CERTIFICATE blocks only. */
-export const pemCertificates = z
+export const pemCertificates = schema(() => z
   .string()
   .max(CA_CERT_MAX, atMost(CA_CERT_MAX))
   .superRefine((pem, ctx) => {
     const problem = pem.length <= CA_CERT_MAX ? pemCertificatesProblem(pem) : undefined;
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  }));
 
 /** `adopt: true` lets the run take over an existing, unmarked object of the part's name (never another tenant's). */
-export const adopt = z
+export const adopt = schema(() => z
   .boolean()
   .default(false)
-  .describe('adopt an existing object of this name that no palette-onboarding tenant owns; it is then never deleted by compensation');
+  .describe('adopt an existing object of this name that no palette-onboarding tenant owns; it is then never deleted by compensation'));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every Azure cloud of the spec (rules per cloud: lambdas/domain/azure-rules.ts). */
 export { AZURE_CLOUDS, AZURE_LOCATION_CLOUDS };
 
 /** A private cloud gateway (PCG), by its name or its uid (exactly one): resolved through Palette, it must be Running. */
-export const PrivateCloudGatewaySchema = z
+export const PrivateCloudGatewaySchema = schema(() => z
   .strictObject({
     name: paletteName.optional().describe("the gateway's name in Palette (Tenant Settings > Private Cloud Gateways)"),
     uid: paletteUid.optional().describe("the gateway's uid"),
   })
   .superRefine((g, ctx) => {
     if ((g.name === undefined) === (g.uid === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of name or uid' });
-  });
+  }));
 
-export const AzureAccountSchema = z
+export const AzureAccountSchema = schema(() => z
   .strictObject({
     name: paletteName.optional().describe('default <tenantId>-azure'),
     credentialsSecretArn: credentialsSecretArn('JSON {"tenantId", "clientId", "clientSecret"} of the Azure app registration'),
@@ -144,9 +155,9 @@ export const AzureAccountSchema = z
       const clouds = AZURE_CLOUDS.filter((c) => AZURE_CLOUD_RULES[c].tlsCert).join(', ');
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: `only for cloud ${clouds} (${AZURE_ACCOUNT_PATH}.cloud is ${a.cloud})` });
     }
-  });
+  }));
 
-export const SshKeySchema = z
+export const SshKeySchema = schema(() => z
   .strictObject({
     name: paletteName.optional().describe('default <tenantId>-ssh'),
     publicKey: identifier(
@@ -164,11 +175,11 @@ export const SshKeySchema = z
   })
   .superRefine((k, ctx) => {
     if (k.publicKey && k.generate) ctx.addIssue({ code: 'custom', path: ['generate'], message: 'give either publicKey or generate, not both' });
-  });
+  }));
 
 export const API_KEY_EXPIRY_PRESETS = ['7d', '30d', '60d', '90d', '180d', '1y'] as const;
 
-export const ApiKeySchema = z
+export const ApiKeySchema = schema(() => z
   .strictObject({
     name: paletteName
       .max(API_KEY_NAME_MAX, `must be at most ${API_KEY_NAME_MAX} characters (a renewed key is named <name>${API_KEY_RENEWAL_SUFFIX})`)
@@ -191,11 +202,11 @@ export const ApiKeySchema = z
   .superRefine((k, ctx) => {
     const problem = k.renewWithinDays === undefined ? undefined : renewalWindowProblem(k.expiry, k.renewWithinDays);
     if (problem) ctx.addIssue({ code: 'custom', path: ['renewWithinDays'], message: problem });
-  });
+  }));
 
-const isDefault = z.boolean().default(false);
+const isDefault = schema(() => z.boolean().default(false));
 
-export const GcpBackupLocationSchema = z.strictObject({
+export const GcpBackupLocationSchema = schema(() => z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-gcs'),
   bucket: identifier(
     222,
@@ -206,9 +217,9 @@ export const GcpBackupLocationSchema = z.strictObject({
   credentialsSecretArn: credentialsSecretArn('the service account JSON key (the whole JSON document)'),
   isDefault,
   adopt,
-});
+}));
 
-export const MinioBackupLocationSchema = z.strictObject({
+export const MinioBackupLocationSchema = schema(() => z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-minio'),
   bucket: identifier(
     63,
@@ -222,9 +233,9 @@ export const MinioBackupLocationSchema = z.strictObject({
   caCert: pemCertificates.optional().describe('PEM CA certificate(s) the MinIO endpoint chains to'),
   isDefault,
   adopt,
-});
+}));
 
-export const AzureBackupLocationSchema = z.strictObject({
+export const AzureBackupLocationSchema = schema(() => z.strictObject({
   name: paletteName.optional().describe('default <tenantId>-azure-blob'),
   container: identifier(63, /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be an Azure container name'),
   storageAccount: identifier(24, /^[a-z0-9]{3,24}$/, 'must be an Azure storage account name'),
@@ -240,13 +251,13 @@ export const AzureBackupLocationSchema = z.strictObject({
   cloud: z.enum(AZURE_LOCATION_CLOUDS).default('AzurePublicCloud'),
   isDefault,
   adopt,
-});
+}));
 
-export const BackupLocationsSchema = z.strictObject({
+export const BackupLocationsSchema = schema(() => z.strictObject({
   gcp: GcpBackupLocationSchema.optional(),
   minio: MinioBackupLocationSchema.optional(),
   azure: AzureBackupLocationSchema.optional(),
-});
+}));
 
 export type AzureAccountRequest = z.output<typeof AzureAccountSchema>;
 export type SshKeyRequest = z.output<typeof SshKeySchema>;

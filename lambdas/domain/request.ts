@@ -25,6 +25,15 @@ import {
   SshKeySchema,
 } from './registration-requests';
 
+/**
+ * `schema(() => ...)`: the schema, built when the module loads; marked free of side effects so that the many functions
+ * that use none of the request's schemas have none of them in their bundle (as in lambdas/domain/registration-requests.ts).
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function schema<T>(build: () => T): T {
+  return build();
+}
+
 /** The whole request: at most 32 KiB of JSON (UTF-8 bytes of the request as JSON text, JSON.stringify). */
 export const MAX_REQUEST_BYTES = 32 * 1024;
 
@@ -35,9 +44,9 @@ const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const KMS_ARN = /^arn:aws(-us-gov)?:kms:[a-z0-9-]{1,32}:\d{12}:(key\/[0-9a-f-]{36}|alias\/[\w/-]{1,256})$/;
 /** A Palette object name the request may give for the AWS cloud account / S3 backup location. */
 const REGISTRATION_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
-const registrationName = identifier(64, REGISTRATION_NAME, 'must be 1-64 letters, digits, ".", "_" and "-", beginning and ending with a letter or digit');
+const registrationName = schema(() => identifier(64, REGISTRATION_NAME, 'must be 1-64 letters, digits, ".", "_" and "-", beginning and ending with a letter or digit'));
 /** Lifecycle rules count days: at most 100 years. */
-const days = z.number().int().positive().max(36_500, 'must be at most 36500 days');
+const days = schema(() => z.number().int().positive().max(36_500, 'must be at most 36500 days'));
 
 /** AWS general-purpose bucket naming rules. Returns a reason, or undefined when valid. */
 export function bucketNameProblem(name: string): string | undefined {
@@ -52,7 +61,7 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export const BucketSchema = z.strictObject({
+export const BucketSchema = schema(() => z.strictObject({
   name: z
     .string()
     .max(63, 'must be at most 63 characters')
@@ -76,9 +85,9 @@ export const BucketSchema = z.strictObject({
     'adopt an existing bucket of this name that no palette-onboarding tenant owns: its stronger settings (SSE-KMS, versioning, ' +
       'policy statements, lifecycle rules) are kept and compensation never deletes it',
   ),
-});
+}));
 
-export const AwsSectionSchema = z
+export const AwsSectionSchema = schema(() => z
   .strictObject({
     accountId: identifier(12, ACCOUNT_ID, 'must be a 12-digit AWS account id'),
     region: identifier(32, REGION, 'must be an AWS region such as us-east-1'),
@@ -121,9 +130,9 @@ export const AwsSectionSchema = z
     if (kms && KMS_ARN.test(kms) && REGION.test(aws.region) && !kms.startsWith(`arn:${aws.partition}:kms:${aws.region}:`)) {
       ctx.addIssue({ code: 'custom', path: ['bucket', 'kmsKeyArn'], message: `must be a key in ${aws.partition} ${aws.region}` });
     }
-  });
+  }));
 
-export const RegisterSchema = z.strictObject({
+export const RegisterSchema = schema(() => z.strictObject({
   cloudAccount: z
     .strictObject({
       enabled: z.boolean().optional().describe('default: true in sts mode, false in static mode'),
@@ -148,12 +157,12 @@ export const RegisterSchema = z.strictObject({
       }
     })
     .default({ isDefault: false, adopt: false }),
-});
+}));
 
 /** The parts a request without an `aws` section may register (at least one of them). */
 export const NON_AWS_PARTS = ['azure', 'sshKey', 'apiKey', 'backupLocations'] as const;
 
-export const OnboardingRequestSchema = z
+export const OnboardingRequestSchema = schema(() => z
   .strictObject({
     tenantId: identifier(32, TENANT_ID, 'must be a slug: 3-32 lowercase letters, digits and hyphens, starting with a letter'),
     palette: z
@@ -248,7 +257,7 @@ export const OnboardingRequestSchema = z
   .describe(
     'A palette-onboarding request: onboard one tenant into Palette: its AWS account (aws), and / or its Azure account, SSH key, ' +
       'API key and GCP / MinIO / Azure backup locations',
-  );
+  ));
 
 export type OnboardingRequest = z.output<typeof OnboardingRequestSchema>;
 

@@ -8,8 +8,17 @@ import { hasClassifiedName, isRetryableError } from './retryable-errors';
 import { logger } from './logger';
 import { runWithDeadline, type DeadlineContext } from './deadline';
 
+/**
+ * `schema(() => ...)`: the schema, built when the module loads; marked free of side effects so that a function that
+ * uses no undo handler has no UndoStateSchema in its bundle (as in lambdas/domain/registration-requests.ts).
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function schema<T>(build: () => T): T {
+  return build();
+}
+
 /** An undo step's input: the job, and `removal` when an offboarding (not a compensation) runs it. */
-const UndoStateSchema = JobStateSchema.extend({ removal: RemovalSchema.optional() });
+const UndoStateSchema = schema(() => JobStateSchema.extend({ removal: RemovalSchema.optional() }));
 
 export function parseState<T extends z.ZodType>(schema: T, event: unknown, handler: string): z.output<T> {
   const parsed = schema.safeParse(event);

@@ -3,30 +3,17 @@
  * validate, so before every create or update the workflow probes the endpoint itself with the location's own
  * keys (not the Lambda's role), the way a backup agent uses it.
  */
-import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { backupEndpointProblem } from '../../../domain/endpoints';
 import { loadEnv } from '../../../shared/env';
 import { AwsThrottledError, AwsTransientError, MinioValidationError, RequestValidationError } from '../../../shared/errors';
 import { AccessKeySecretSchema } from '../../onboarding/credentials';
 import type { S3Location } from '../../palette';
 import { locationReconciler, type LocationDesired } from '../location';
+import type { MinioTarget } from './minio-probe';
+
+export type { MinioTarget } from './minio-probe';
 
 type S3Config = NonNullable<S3Location['spec']>['config'];
-
-export interface MinioTarget {
-  endpoint: string;
-  bucket: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  caCert?: string;
-  /**
-   * The probe object's key: deterministic per tenant and location (never random), so that a probe left behind by a
-   * Lambda that died between its PutObject and DeleteObject is overwritten and deleted by the retry, not left in the
-   * bucket for good. One execution per tenant at a time, so no two probes of one key run at once.
-   */
-  probeKey: string;
-}
 
 /** The probe object's key of a tenant's MinIO location (MinioTarget.probeKey). */
 export const minioProbeKey = (tenantId: string, locationName: string) => `palette-onboarding-validate-${tenantId}-${locationName}`;
@@ -70,48 +57,9 @@ function probeFailure(action: string, t: MinioTarget, e: unknown): Error {
  * probe is removed even when listing fails). Throws MinioValidationError naming the failed action.
  */
 export async function probeMinioBucket(t: MinioTarget): Promise<void> {
-  const client = new S3Client({
-    endpoint: t.endpoint,
-    region: t.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
-    maxAttempts: 2,
-    // S3-compatible servers do not all support the SDK's default CRC checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: {
-      connectionTimeout: 5_000,
-      requestTimeout: 15_000,
-      ...(t.caCert ? { httpsAgent: { ca: t.caCert } } : {}),
-    },
-  });
-  const key = t.probeKey;
-  try {
-    try {
-      await client.send(new HeadBucketCommand({ Bucket: t.bucket }));
-    } catch (e) {
-      throw probeFailure('s3:ListBucket (HeadBucket)', t, e);
-    }
-    try {
-      await client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: 'palette-onboarding backup location probe' }));
-    } catch (e) {
-      throw probeFailure('s3:PutObject', t, e);
-    }
-    let listError: Error | undefined;
-    try {
-      await client.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: key, MaxKeys: 1 }));
-    } catch (e) {
-      listError = probeFailure('s3:ListBucket (ListObjectsV2)', t, e);
-    }
-    try {
-      await client.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: key }));
-    } catch (e) {
-      throw listError ?? probeFailure('s3:DeleteObject', t, e);
-    }
-    if (listError) throw listError;
-  } finally {
-    client.destroy();
-  }
+  // Loaded only here: the S3 client stays out of the bundles of the functions that never probe (cdk/lib/handler-bundles.ts LAZY_MODULES).
+  const { runMinioProbe } = await import('./minio-probe');
+  await runMinioProbe(t, (action, e) => probeFailure(action, t, e));
 }
 
 interface MinioDesired extends LocationDesired<S3Config> {
