@@ -13,9 +13,10 @@
  *         + max(IAM propagation delay, Σ tasks between that and the last readiness probe)
  *         + Σ tasks from the last (successful) readiness probe to the end
  *
- * where a Parallel state counts as its longest branch (sum of that branch's tasks, recursively), Choice / Pass /
- * Wait / Succeed states count 0, a retried task counts its last attempt only, and the readiness probes before the
- * last one (Palette said "not yet") count 0: they are what the schedule spends waiting. Palette's validation cannot
+ * where a Parallel state counts as its longest branch (sum of that branch's tasks, recursively), a Map state as its
+ * longest iteration, Choice / Pass / Wait / Succeed states count 0, a retried task counts its last attempt only, and
+ * the readiness probes before the last one (Palette said "not yet": the gate's retried attempts) count 0: they are
+ * what the schedule spends waiting. Palette's validation cannot
  * pass before the principal has propagated, so the successful probe cannot start before the principal's task ended
  * plus the propagation delay (the sandbox's `iamPropagationMs`, counted from the principal's creation inside that
  * task, so this is slightly generous to the bound). The issue's wording, "the sum of the task durations on the
@@ -43,16 +44,20 @@ export interface TransitionCount {
   byType: Record<string, number>;
   /** How many times each state was entered. */
   byState: Record<string, number>;
+  /** How many times each state was retried. */
+  retriesByState: Record<string, number>;
 }
 
 export function countTransitions(history: readonly HistoryEvent[]): TransitionCount {
   const byType: Record<string, number> = {};
   const byState: Record<string, number> = {};
+  const retriesByState: Record<string, number> = {};
   let entered = 0;
   let retries = 0;
   for (const e of history) {
     if (e.type === 'StateRetried') {
       retries++;
+      if (e.state !== undefined) retriesByState[e.state] = (retriesByState[e.state] ?? 0) + 1;
       continue;
     }
     if (!e.type.endsWith('StateEntered') || e.state === undefined) continue;
@@ -61,7 +66,7 @@ export function countTransitions(history: readonly HistoryEvent[]): TransitionCo
     byType[type] = (byType[type] ?? 0) + 1;
     byState[e.state] = (byState[e.state] ?? 0) + 1;
   }
-  return { total: entered + retries, retries, byType, byState };
+  return { total: entered + retries, retries, byType, byState, retriesByState };
 }
 
 /** One execution of one state: when it was entered and left (ms), its type, the start of its last attempt. */
@@ -99,14 +104,23 @@ export function stateOccurrences(history: readonly HistoryEvent[]): StateOccurre
       all.push(o);
       open.set(e.state, [...(open.get(e.state) ?? []), o]);
     } else if (e.type === 'StateRetried') {
+      // A failed attempt (StateFailed) that is retried: the occurrence goes on.
       const o = open.get(e.state)?.at(-1);
       if (o) {
         o.retries++;
         o.lastAttemptAt = at;
+        o.exitedAt = Number.NaN;
+        o.exitIndex = -1;
       }
-    } else if (e.type.endsWith('StateExited') || e.type === 'StateFailed') {
-      const list = open.get(e.state);
-      const o = list?.pop();
+    } else if (e.type === 'StateFailed') {
+      // Its end unless a retry follows (an attempt of a retried state fails first).
+      const o = open.get(e.state)?.at(-1);
+      if (o) {
+        o.exitedAt = at;
+        o.exitIndex = i;
+      }
+    } else if (e.type.endsWith('StateExited')) {
+      const o = open.get(e.state)?.pop();
       if (o) {
         o.exitedAt = at;
         o.exitIndex = i;
@@ -123,24 +137,36 @@ interface Scope {
   states: Set<string>;
   /** Parallel state name -> its branches' scopes. */
   branches: Map<string, Scope[]>;
+  /** Map state name -> its iterations' scope. */
+  iterations: Map<string, Scope>;
 }
 
 function scopeOf(definition: DefinitionLike): Scope {
-  const scope: Scope = { states: new Set(Object.keys(definition.States)), branches: new Map() };
+  const scope: Scope = { states: new Set(Object.keys(definition.States)), branches: new Map(), iterations: new Map() };
   for (const [name, st] of Object.entries(definition.States)) {
     if (st.Branches) scope.branches.set(name, st.Branches.map(scopeOf));
     const inner = st.ItemProcessor ?? st.Iterator;
-    if (inner) throw new Error(`state ${name} is a Map state: the critical path of a Map is not modelled here`);
+    if (inner) scope.iterations.set(name, scopeOf(inner));
   }
   return scope;
 }
 
-/** Critical-path task time (ms) of one occurrence: a task's last attempt, a Parallel's longest branch, else 0. */
+/**
+ * Critical-path task time (ms) of one occurrence: a task's last attempt, a Parallel's longest branch, a Map's longest
+ * iteration (its iterations run at once; an iteration counted as its costliest state, which is the iteration itself
+ * for the one-task iterations of the workflows here, and less otherwise: the bound stays a lower bound), else 0.
+ */
 function occurrenceCost(o: StateOccurrence, scope: Scope, all: readonly StateOccurrence[]): number {
   if (o.type === 'Task') return o.exitedAt - o.lastAttemptAt;
   if (o.type === 'Parallel') {
     const branches = scope.branches.get(o.state) ?? [];
     return Math.max(0, ...branches.map((b) => scopeCost(b, all, o.enterIndex, o.exitIndex)));
+  }
+  if (o.type === 'Map') {
+    const inner = scope.iterations.get(o.state);
+    if (!inner) return 0;
+    const within = all.filter((x) => x.enterIndex > o.enterIndex && x.enterIndex < o.exitIndex && inner.states.has(x.state));
+    return Math.max(0, ...within.map((x) => occurrenceCost(x, inner, all)));
   }
   return 0;
 }
@@ -163,7 +189,7 @@ export interface CriticalPath {
   taskMs: number;
   propagationMs: number;
   principalState: string;
-  /** Readiness probes made (the last one passed). */
+  /** Readiness probes made (the last one passed): the gate's attempts (its state retried while IAM propagates). */
   probes: number;
   /** From the earliest moment the readiness gate could pass (principal's task end + propagation) to the last probe's start (ms). */
   readinessOvershootMs: number;
@@ -194,8 +220,9 @@ export function criticalPath(history: readonly HistoryEvent[], definition: Defin
     taskMs: before + between + after,
     propagationMs,
     principalState: principal.state,
-    probes: probes.length,
-    readinessOvershootMs: lastProbe.enteredAt - (principal.exitedAt + propagationMs),
-    retries: all.reduce((s, o) => s + o.retries, 0),
+    probes: probes.reduce((n, o) => n + 1 + o.retries, 0),
+    readinessOvershootMs: lastProbe.lastAttemptAt - (principal.exitedAt + propagationMs),
+    // The readiness gate's retries are its probes, not failures.
+    retries: all.reduce((s, o) => s + (o.state === READINESS_STATE ? 0 : o.retries), 0),
   };
 }

@@ -12,7 +12,7 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { waitDetail, type StateProgress } from './format';
+import type { StateProgress } from './format';
 
 export const STATE_MACHINE_ARN_ENV = 'PALETTE_ONBOARDING_STATE_MACHINE_ARN';
 export const PLATFORM_SETUP_STATE_MACHINE_ARN_ENV = 'PALETTE_PLATFORM_SETUP_STATE_MACHINE_ARN';
@@ -169,9 +169,7 @@ export class HistoryProgress {
         this.enteredAt.set(name, at);
         this.failedSinceEntered.delete(name);
         this.attempts.set(name, 0);
-        const stateType = type.replace(/StateEntered$/, '');
-        const detail = stateType === 'Wait' ? waitDetail(e.stateEnteredEventDetails.input) : undefined;
-        out.push({ status: 'started', state: name, stateType, ...(detail ? { detail } : {}) });
+        out.push({ status: 'started', state: name, stateType: type.replace(/StateEntered$/, '') });
       } else if (type.endsWith('StateExited') && e.stateExitedEventDetails?.name) {
         const name = e.stateExitedEventDetails.name;
         if (this.failedSinceEntered.has(name)) continue;

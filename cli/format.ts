@@ -2,6 +2,7 @@
  * Human-readable output shared by the CLI (deployed executions) and the local run: one line per state as it
  * runs, and the final summary (uids, ARNs, secret ARNs; never secret values).
  */
+import { PRINCIPAL_PROPAGATION_ERRORS } from '../lambdas/shared/retryable-errors';
 import { REGISTRATION_KEYS, REGISTRATIONS } from '../lambdas/domain/registrations';
 
 /** Where output goes (process.stdout / stderr, or a test buffer). */
@@ -24,27 +25,6 @@ export interface StateProgress {
   cause?: string;
   attempt?: number;
   next?: string;
-  /** What a Wait waits for and how long (waitDetail), shown on its start line. */
-  detail?: string;
-}
-
-/**
- * What a Wait state is waiting for, from its input: the readiness gate's next wait (`readiness.waitSeconds`) with
- * the attempt and Palette's last verdict, so a long IAM propagation is visible, not a silent pause.
- */
-export function waitDetail(input: unknown): string | undefined {
-  let v = input;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch {
-      return undefined;
-    }
-  }
-  const r = isRecord(v) && isRecord(v.readiness) ? v.readiness : undefined;
-  if (!r || typeof r.waitSeconds !== 'number') return undefined;
-  const reason = typeof r.reason === 'string' ? `: ${truncate(r.reason, 160)}` : '';
-  return `${r.waitSeconds} s for IAM propagation (readiness check ${typeof r.attempt === 'number' ? r.attempt : '?'} not yet${reason})`;
 }
 
 const useColor = (stream: { isTTY?: boolean }) => stream.isTTY === true && !process.env.NO_COLOR;
@@ -93,11 +73,15 @@ export function formatStateLine(p: StateProgress, s: Style = style({})): string 
     case 'started':
       // Quick states only get their end line; long-running kinds announce themselves.
       if (p.stateType !== 'Task' && p.stateType !== 'Wait' && p.stateType !== 'Parallel' && p.stateType !== 'Map') return undefined;
-      return `${indent}${s.dim('…')} ${name} ${s.dim(type)} ${s.dim(p.stateType === 'Wait' ? `waiting${p.detail ? ` ${p.detail}` : ''}` : 'running')}`;
+      return `${indent}${s.dim('…')} ${name} ${s.dim(type)} ${s.dim(p.stateType === 'Wait' ? 'waiting' : 'running')}`;
     case 'succeeded':
       return `${indent}${s.ok('✓')} ${name} ${s.dim(type)} ${took}`;
     case 'failed': {
       const why = describeCause(p.cause);
+      // The readiness gate's probe: not a failure, the state is retried while IAM propagates.
+      if (p.error !== undefined && (PRINCIPAL_PROPAGATION_ERRORS as readonly string[]).includes(p.error)) {
+        return `${indent}${s.dim('…')} ${name} ${s.dim(type)} ${s.dim(`waiting for IAM propagation: ${truncate(why ?? p.error, 200)}`)}`;
+      }
       return `${indent}${s.bad('✗')} ${name} ${s.dim(type)} ${took}  ${s.bad(p.error ?? 'failed')}${why ? `: ${truncate(why, 300)}` : ''}`;
     }
     case 'retried':

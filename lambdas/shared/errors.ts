@@ -24,6 +24,18 @@ export class ConfigurationError extends NamedError {
   override readonly name = 'ConfigurationError';
 }
 
+/**
+ * A readiness probe: Palette does not accept the tenant's new principal yet (IAM propagation). The state machine
+ * retries CheckReadiness on it, every second for the first probes (lambdas/domain/readiness.ts READINESS_RETRIERS);
+ * PrincipalStillNotReadyError after them, with a backoff. The message is Palette's reason.
+ */
+export class PrincipalNotReadyError extends NamedError {
+  override readonly name = 'PrincipalNotReady';
+}
+export class PrincipalStillNotReadyError extends NamedError {
+  override readonly name = 'PrincipalStillNotReady';
+}
+
 /** The readiness gate's budget is spent; carries the last validation failure reason. */
 export class ReadinessTimeoutError extends NamedError {
   override readonly name = 'ReadinessTimeoutError';

@@ -57,6 +57,13 @@ export const EVENTBRIDGE_RETRYABLE_ERRORS = ['EventBridge.FailedEntry', 'EventBr
 export const KEY_PROPAGATION_ERRORS = ['AccessKeyNotReadyError'] as const;
 
 /**
+ * The readiness gate's own retry lists (CheckReadiness): Palette does not accept the tenant's new principal yet (IAM
+ * propagation). Each names one of the gate's retriers, with its own schedule (lambdas/domain/readiness.ts
+ * READINESS_RETRIERS): the first probes every second, then a backoff.
+ */
+export const PRINCIPAL_PROPAGATION_ERRORS = ['PrincipalNotReady', 'PrincipalStillNotReady'] as const;
+
+/**
  * Documented retry list of the Bulk state machine's AWS service integrations (cdk/lib/constructs/bulk-state-machine.ts):
  * StartOnboarding (the optimized `states:startExecution.sync:2`, errors named `StepFunctions.*`), DescribeMapRun
  * (`aws-sdk:sfn`, `Sfn.*`) and ReadRequestFile (`aws-sdk:s3`, `S3.*`): their throttling and internal errors, and the
@@ -75,7 +82,7 @@ export const SERVICE_INTEGRATION_RETRYABLE_ERRORS = [
 
 /** Every name some Retry of the deployed state machines lists. */
 export const ALL_RETRIED_ERRORS: readonly string[] = [
-  ...new Set<string>([...RETRYABLE_ERRORS, ...EVENTBRIDGE_RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS, ...SERVICE_INTEGRATION_RETRYABLE_ERRORS]),
+  ...new Set<string>([...RETRYABLE_ERRORS, ...EVENTBRIDGE_RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS, ...PRINCIPAL_PROPAGATION_ERRORS, ...SERVICE_INTEGRATION_RETRYABLE_ERRORS]),
 ];
 
 /**

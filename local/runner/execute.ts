@@ -5,6 +5,7 @@
  */
 import './polyfill';
 import type { MapRunCounts } from '../aws/services/states/engine';
+import { rewriteStateContext, StateContextTracker } from './state-context';
 import {
   ExecutionAbortedError,
   ExecutionTimeoutError,
@@ -365,7 +366,10 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
     if (type === 'Task' && !p.tasks[name]) throw new Error(`no local handler for Task state ${name}`);
   }
 
-  const machine = libStateMachine(p.definition, { checkArn: false });
+  // `$$.State` in Task Parameters, which the library does not provide (state-context.ts).
+  const stateContext = rewriteStateContext(p.definition);
+  const contexts = new StateContextTracker(stateContext.states);
+  const machine = libStateMachine(stateContext.definition, { checkArn: false });
   const startedAt = Date.now();
   const emit = (e: ProgressEvent) => {
     try {
@@ -382,7 +386,7 @@ export async function executeDefinition(p: ExecuteParams): Promise<ExecuteOutcom
     taskHandlers[name] = async (i) => {
       // The interpreter may still try a state (a retry) after the abort: no new attempt starts.
       if (p.signal?.aborted) throw new ExecutionStoppedError(name);
-      const attempt = (async () => handler(i, name))();
+      const attempt = contexts.attempt(name, i, async (input) => handler(input, name));
       running.add(attempt);
       try {
         return JSON.parse(JSON.stringify((await attempt) ?? null));

@@ -2,17 +2,15 @@
  * Terminal presentation of a local run, shared by `npm run demo` and `local/bin/run-local.ts` (which the
  * CLI's `start --local` runs): progress lines per state and the final summary, using the CLI's formatters.
  */
-import { formatDuration, formatFailure, formatStateLine, formatSummary, style, waitDetail, type StateProgress, type Stream, type Style } from '../../cli/format';
+import { formatDuration, formatFailure, formatStateLine, formatSummary, style, type StateProgress, type Stream, type Style } from '../../cli/format';
 import type { ProgressEvent } from './execute';
 import { runOnboarding, type LocalRunResult, type LocalWorkflow } from './runner';
 import type { SandboxLike } from './sandbox';
 
 export function toStateProgress(e: ProgressEvent): StateProgress | undefined {
   switch (e.kind) {
-    case 'state-started': {
-      const detail = e.stateType === 'Wait' ? waitDetail(e.input) : undefined;
-      return { status: 'started', state: e.state, stateType: e.stateType, depth: e.depth, ...(detail ? { detail } : {}) };
-    }
+    case 'state-started':
+      return { status: 'started', state: e.state, stateType: e.stateType, depth: e.depth };
     case 'state-succeeded':
       return { status: 'succeeded', state: e.state, stateType: e.stateType, depth: e.depth, durationMs: e.durationMs };
     case 'state-failed':

@@ -31,6 +31,7 @@ import {
   type CrashRule,
   type RecordedCall,
 } from './crash';
+import { PRINCIPAL_PROPAGATION_ERRORS } from '../../lambdas/shared/retryable-errors';
 import { LocalEventBridge, type PutEventsSender, type RecordedEvent } from './events';
 import {
   executeDefinition,
@@ -492,6 +493,25 @@ function waitOverridesFor(definition: unknown, explicit: Record<string, number> 
   return { ...Object.fromEntries(names.map((n) => [n, ms])), ...(explicit ?? {}) };
 }
 
+/**
+ * The same compression for the readiness gate's polling: with `LOCAL_RUNNER_WAIT_MS`, a Task state whose Retry names a
+ * readiness error (PRINCIPAL_PROPAGATION_ERRORS: CheckReadiness, retried while IAM propagates) retries after that long
+ * instead of its schedule's 1 s and more, unless an explicit `retryIntervalOverridesMs` names it. (The library's
+ * override is per state: the state's transient-error retries are compressed with it.) Unset: real retry intervals.
+ */
+function retryOverridesFor(definition: unknown, explicit: Record<string, number | number[]> | undefined): Record<string, number | number[]> | undefined {
+  const ms = Number(process.env.LOCAL_RUNNER_WAIT_MS);
+  if (!process.env.LOCAL_RUNNER_WAIT_MS || !Number.isFinite(ms) || ms < 0) return explicit;
+  const polling = new Set<string>(PRINCIPAL_PROPAGATION_ERRORS);
+  const names: string[] = [];
+  walkStates(definition as AslDefinitionLike, (name, st) => {
+    const retry = (st as { Retry?: { ErrorEquals?: string[] }[] }).Retry ?? [];
+    if (st.Type === 'Task' && retry.some((r) => (r.ErrorEquals ?? []).some((e) => polling.has(e)))) names.push(name);
+  });
+  if (names.length === 0) return explicit;
+  return { ...Object.fromEntries(names.map((n) => [n, ms])), ...(explicit ?? {}) };
+}
+
 /** Runs a state machine of the app on the sandbox. */
 export async function runStateMachine(input: unknown, opts: RunOptions): Promise<LocalRunResult> {
   const emit = (e: ProgressEvent) => {
@@ -579,6 +599,12 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
   const executionName = opts.executionName ?? executionNameFor(input);
   const sm = prepared.stateMachine;
   const executionArn = `arn:${prepared.target.partition}:states:${sb.aws.region}:${sb.aws.accountId}:execution:${sm.name}:${executionName}`;
+
+  /** The retry interval overrides of an execution of `definition` (explicit ones, and the test suite's compression). */
+  const withRetryOverrides = (definition: unknown): { retryIntervalOverridesMs?: Record<string, number | number[]> } => {
+    const overrides = retryOverridesFor(definition, opts.retryIntervalOverridesMs);
+    return overrides ? { retryIntervalOverridesMs: overrides } : {};
+  };
 
   return serialized(async () => {
     const history = new HistoryRecorder(opts.onHistoryEvents ? { onEvents: opts.onHistoryEvents } : {});
@@ -773,7 +799,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
             tasks: buildTasks(child, hist, { executionArn: arn, executionName: name, stateMachine: { arn: sm.arn, name: sm.name } }),
             history: hist,
             ...(waits ? { waitOverridesMs: waits } : {}),
-            ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+            ...withRetryOverrides(child.definition),
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
         } catch (e) {
@@ -872,7 +898,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
             tasks: buildTasks(prep, hist, { executionArn: child.executionArn, executionName: child.name, stateMachine: ctx.stateMachine }),
             history: hist,
             ...(waits ? { waitOverridesMs: waits } : {}),
-            ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+            ...withRetryOverrides(itemDefinition),
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
         },
@@ -952,7 +978,7 @@ export async function runStateMachine(input: unknown, opts: RunOptions): Promise
         history,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         ...(waitOverridesMs ? { waitOverridesMs } : {}),
-        ...(opts.retryIntervalOverridesMs ? { retryIntervalOverridesMs: opts.retryIntervalOverridesMs } : {}),
+        ...withRetryOverrides(prepared.definition),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } finally {

@@ -10,6 +10,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import '../../local/runner/polyfill';
 import type { AslDefinition } from './helpers';
 import { REGISTRATIONS, type RegistrationKey } from '../../lambdas/domain/registrations';
+import { rewriteStateContext, StateContextTracker } from '../../local/runner/state-context';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type StubHandlers = Record<string, (input: unknown) => unknown>;
@@ -66,8 +67,12 @@ export async function runWorkflow(
     }
   };
   visit(definition);
+  // `$$.State` in Parameters (CheckReadiness's probe number), as the local runner provides it.
+  const stateContext = rewriteStateContext(definition);
+  const contexts = new StateContextTracker(stateContext.states);
+  for (const [name, run] of Object.entries(local)) local[name] = (i: Json) => contexts.attempt(name, i, (input) => run(input as Json));
 
-  const machine = new StateMachine(JSON.parse(JSON.stringify(definition)) as StateMachineDefinition, {
+  const machine = new StateMachine(JSON.parse(JSON.stringify(stateContext.definition)) as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
   const execution = machine.run(toJson(input), {

@@ -9,6 +9,7 @@ import {
   EVENTBRIDGE_RETRYABLE_ERRORS,
   KEY_PROPAGATION_ERRORS,
   OUTAGE_RIDE_OUT_SECONDS,
+  PRINCIPAL_PROPAGATION_ERRORS,
   SERVICE_INTEGRATION_RETRYABLE_ERRORS,
   PERMANENT_ERRORS,
   RETRYABLE_ERRORS,
@@ -43,6 +44,8 @@ const LISTS: Record<string, readonly string[]> = {
   lambda: RETRYABLE_ERRORS,
   eventBridge: EVENTBRIDGE_RETRYABLE_ERRORS,
   keyPropagation: KEY_PROPAGATION_ERRORS,
+  /** The readiness gate (CheckReadiness): one retrier per error, each with its part of the schedule (lambdas/domain/readiness.ts). */
+  ...Object.fromEntries(PRINCIPAL_PROPAGATION_ERRORS.map((e) => [`readiness:${e}`, [e]])),
   /**
    * The re-validation's StartRemediation (states:startExecution, request-response): its task timeout only; what
    * StartExecution answers (ExecutionAlreadyExists, ...) is caught and reported, and the next run tries again.
@@ -85,6 +88,7 @@ describe('state-level retries', () => {
           if (!list) offending.push(`${id}.${name}: ${r.ErrorEquals.join(', ')}`);
           if (list === 'keyPropagation' && name !== 'RegisterStsAccount') offending.push(`${id}.${name}: key-propagation retry outside RegisterStsAccount`);
           if (list === 'taskTimeout' && name !== 'StartRemediation') offending.push(`${id}.${name}: a task-timeout-only retry outside StartRemediation`);
+          if (list?.startsWith('readiness:') && name !== 'CheckReadiness') offending.push(`${id}.${name}: a readiness retry outside CheckReadiness`);
         }
       }
     }
@@ -125,6 +129,8 @@ describe('state-level retries', () => {
       for (const [name, st] of allStates(definition)) {
         for (const r of (st.Retry ?? []) as Retrier[]) {
           if (listOf(r) === 'keyPropagation') continue;
+          // The readiness gate's own schedule (test/cdk/state-machine.test.ts, test/unit/readiness-schedule.test.ts).
+          if (listOf(r)?.startsWith('readiness:')) continue;
           expect(r, `${id}.${name}`).toEqual({
             ErrorEquals: r.ErrorEquals,
             IntervalSeconds: RETRY_POLICY.intervalSeconds,

@@ -53,8 +53,6 @@ const TOP_LEVEL_STATES = [
   'AcquireTenantFailedAt',
   'NotifyStarted',
   'ReadPaletteIdentity',
-  'HasAwsPart',
-  'NoAwsResources',
   'NoAwsPrincipal',
   'TenantResources',
   'CheckTenantResources',
@@ -65,8 +63,6 @@ const TOP_LEVEL_STATES = [
   'EnsureStaticUser',
   'NotifyResourcesReady',
   'CheckReadiness',
-  'IsReady',
-  'WaitForPropagation',
   'NotifyReady',
   'Registrations',
   'CheckRegistrations',
@@ -126,7 +122,6 @@ const TASK_HANDLERS: Record<string, string> = {
   EnsureClusterPolicies: 'ensure-cluster-policies',
   EnsureStsRole: 'ensure-sts-role',
   EnsureStaticUser: 'ensure-static-user',
-  CheckReadiness: 'check-readiness',
   VerifyRegistrations: 'verify-registrations',
   UndoRegistrations: 'undo-registrations',
   UndoClusterPolicies: 'undo-cluster-policies',
@@ -230,7 +225,6 @@ describe('definition (contract)', () => {
       EnsureClusterPolicies: undefined,
       EnsureStsRole: '$.principal',
       EnsureStaticUser: '$.principal',
-      CheckReadiness: '$.readiness',
       VerifyRegistrations: '$.registered',
       UndoRegistrations: '$.compensation.registrations',
       UndoClusterPolicies: '$.compensation.clusterPolicies',
@@ -327,23 +321,34 @@ describe('definition (contract)', () => {
     expect(def.States.Registrations?.ResultSelector).toBeUndefined();
   });
 
-  it('chooses the principal on credentialMode (in CheckTenantResources, after its failure rules) and loops readiness through a SecondsPath Wait', () => {
+  it('chooses the principal on credentialMode (in CheckTenantResources, after its failure rules); readiness is one state, retried while IAM propagates', () => {
     expect(def.States.CheckTenantResources?.Choices?.at(-1)).toEqual({ Variable: '$.job.plan.credentialMode', StringEquals: 'static', Next: 'EnsureStaticUser' });
     expect(def.States.CheckTenantResources?.Default).toBe('EnsureStsRole');
     expect(def.States.EnsureStsRole?.Next).toBe('NotifyResourcesReady');
     expect(def.States.EnsureStaticUser?.Next).toBe('NotifyResourcesReady');
     expect(def.States.NotifyResourcesReady?.Next).toBe('CheckReadiness');
-    expect(def.States.CheckReadiness?.Next).toBe('IsReady');
-    expect(def.States.IsReady).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.readiness.ready', BooleanEquals: true, Next: 'NotifyReady' }],
-      Default: 'WaitForPropagation',
+    const [logicalId] = functionsByName(s.json).get('check-readiness') ?? [];
+    expect(def.States.CheckReadiness).toMatchObject({
+      Type: 'Task',
+      Resource: `arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${logicalId}`,
+      // The probe's number and the first probe's time from the context object.
+      Parameters: {
+        'execution.$': '$.execution',
+        'job.$': '$.job',
+        'palette.$': '$.palette',
+        'principal.$': '$.principal',
+        probe: { 'retryCount.$': '$$.State.RetryCount', 'enteredTime.$': '$$.State.EnteredTime' },
+      },
+      ResultPath: '$.readiness',
+      TimeoutSeconds: 90,
+      Next: 'NotifyReady',
     });
-    expect(def.States.WaitForPropagation).toEqual({
-      Type: 'Wait',
-      SecondsPath: '$.readiness.waitSeconds',
-      Next: 'CheckReadiness',
-    });
+    // The transient errors as every task, then the gate's schedule (lambdas/domain/readiness.ts): no jitter.
+    expect(def.States.CheckReadiness?.Retry?.slice(1)).toEqual([
+      { ErrorEquals: ['PrincipalNotReady'], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 4 },
+      { ErrorEquals: ['PrincipalStillNotReady'], IntervalSeconds: 2, BackoffRate: 1.5, MaxDelaySeconds: 60, MaxAttempts: 60 },
+    ]);
+    expect(def.States.CheckReadiness?.Retry?.[0]?.ErrorEquals).toEqual([...RETRYABLE_ERRORS]);
   });
 
   it('ends the happy path with ReleaseTenant (given the summary, it returns it) and the success event, whose OutputPath is the summary', () => {
@@ -395,7 +400,7 @@ describe('definition (contract)', () => {
       expect(def.States[`${name}FailedAt`], name).toEqual(failedAt(name));
     }
     // The rest of that section are Choice / Wait / Pass states, which cannot catch.
-    for (const name of ['CheckTenantResources', 'IsReady', 'WaitForPropagation', 'CheckRegistrations']) {
+    for (const name of ['CheckTenantResources', 'CheckRegistrations']) {
       expect(['Choice', 'Wait', 'Pass']).toContain(def.States[name]?.Type);
     }
   });
@@ -644,11 +649,12 @@ function stubs(overrides: StubHandlers = {}, opts: { credentialMode?: string; re
     }),
     EnsureStsRole: () => ({ kind: 'sts', arn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', roleArn: 'arn:aws:iam::210987654321:role/palette-onboarding/r', created: true }),
     EnsureStaticUser: () => ({ kind: 'static', arn: 'arn:aws:iam::210987654321:user/palette-onboarding/u', userName: 'u', accessKeyId: 'AKIAEXAMPLE', credentialsSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:palette-onboarding/acme/aws-access-key-AbCdEf', created: true }),
-    CheckReadiness: () => {
+    // Not accepted at the first probe (retried by the state machine), then ready.
+    CheckReadiness: (input) => {
       readinessCalls += 1;
-      return readinessCalls < 2
-        ? { ready: false, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 7, elapsedSeconds: 0, reason: 'not yet' }
-        : { ready: true, attempt: readinessCalls, firstCheckAt: '2024-01-01T00:00:00Z', waitSeconds: 0, elapsedSeconds: 7 };
+      const { probe } = input as { probe: { retryCount: number; enteredTime: string } };
+      if (readinessCalls < 2) throw namedError('PrincipalNotReady', 'readiness check 1 not yet: sts:AssumeRole denied');
+      return { ready: true, attempt: probe.retryCount + 1, firstCheckAt: probe.enteredTime, waitSeconds: 0, elapsedSeconds: 7 };
     },
     EnsureCloudAccount: () => ({ uid: 'ca-1', name: 'acme-aws', created: true, updated: false }),
     EnsureBackupLocation: () => ({ uid: 'bl-1', name: 'acme-s3', created: true, updated: false }),
@@ -703,24 +709,30 @@ describe('control flow (definition run in-process)', () => {
     expect(calls).not.toContain('EnsureStaticUser');
     expect(calls.filter((c) => c === 'CheckReadiness')).toHaveLength(2);
     expect(calls.some((c) => c.startsWith('Undo'))).toBe(false);
-    expect(run.entered).toContain('WaitForPropagation');
+    // One state entered for both probes: the second is a retry.
+    expect(run.entered.filter((st) => st === 'CheckReadiness')).toHaveLength(1);
 
     // Each Lambda got the whole state document.
     const validateInput = run.inputOf('ValidateRequest');
     expect(validateInput).toEqual({ raw: REQUEST, execution: { name: 'exec-happy', startTime: expect.any(String) } });
-    const secondReadiness = run.calls.filter((c) => c.state === 'CheckReadiness')[1]?.input as Record<string, unknown>;
+    const [firstProbe, secondProbe] = run.calls.filter((c) => c.state === 'CheckReadiness').map((c) => c.input as Record<string, unknown>);
+    const doc = run.inputOf('VerifyRegistrations') as Record<string, unknown>;
     // AcquireTenant gets the job and the request as given (to record it); after it the state carries the plan, not the input.
     expect(run.inputOf('AcquireTenant')).toEqual({ execution: expect.any(Object), job: expect.any(Object), request: REQUEST });
     expect(Object.keys(run.inputOf('ReadPaletteIdentity') as object).sort()).toEqual(['admission', 'compensation', 'execution', 'failureContext', 'job']);
-    expect(Object.keys(secondReadiness.job as object)).toEqual(['plan', 'registrationKinds', 'registrationItems', 'awsAccount']);
-    expect(secondReadiness.raw).toBeUndefined();
-    expect(secondReadiness).toMatchObject({
+    // The probe: what it needs, its number (the context object's RetryCount) and the first probe's time.
+    expect(Object.keys(secondProbe ?? {}).sort()).toEqual(['execution', 'job', 'palette', 'principal', 'probe']);
+    expect(firstProbe?.probe).toEqual({ retryCount: 0, enteredTime: expect.any(String) });
+    expect(secondProbe?.probe).toEqual({ retryCount: 1, enteredTime: (firstProbe?.probe as { enteredTime: string }).enteredTime });
+    expect(Object.keys(doc.job as object)).toEqual(['plan', 'registrationKinds', 'registrationItems', 'awsAccount']);
+    expect(doc.raw).toBeUndefined();
+    expect(doc).toMatchObject({
       // As Init seeded it: a failure from here records the tenant and the step (<step>FailedAt).
       failureContext: { tenantId: null, step: 'ValidateRequest' },
       palette: { externalId: 'ext-1' },
       tenant: { bucket: { bucketName: 'palette-backup-acme' }, policy: { defaultVersionId: 'v1' } },
       principal: { kind: 'sts' },
-      readiness: { ready: false, waitSeconds: 7 },
+      readiness: { ready: true, attempt: 2 },
     });
     // The Map's results, in item order (cloud account, backup location).
     expect(run.inputOf('VerifyRegistrations')).toMatchObject({
@@ -767,7 +779,7 @@ describe('control flow (definition run in-process)', () => {
       policyArn: 'arn:aws:iam::210987654321:policy/palette-onboarding/p',
       principalArn: 'arn:aws:iam::210987654321:role/palette-onboarding/r',
     });
-    expect(sent('NotifyReady')?.Detail).toEqual({ tenantId: 'acme', executionName: 'exec-happy', attempts: 2, firstCheckAt: '2024-01-01T00:00:00Z', elapsedSeconds: 7 });
+    expect(sent('NotifyReady')?.Detail).toEqual({ tenantId: 'acme', executionName: 'exec-happy', attempts: 2, firstCheckAt: (firstProbe?.probe as { enteredTime: string }).enteredTime, elapsedSeconds: 7 });
     expect(sent('NotifyRegistered')?.Detail).toMatchObject({
       tenantId: 'acme',
       executionName: 'exec-happy',
@@ -777,7 +789,7 @@ describe('control flow (definition run in-process)', () => {
     expect(JSON.stringify(run.calls.map((c) => c.input))).not.toContain('notificationErrors');
   });
 
-  it('a request without an aws section: no AWS step and no readiness gate, the registrations right after ReadPaletteIdentity, the AWS parts of the events and the summary null', async () => {
+  it('a request without an aws section: TenantResources provisions nothing, no principal and no readiness gate, the AWS parts of the events and the summary null', async () => {
     // Prepare: ValidateRequest returns a plan with no target (lambdas/domain/workflow-state.ts PaletteOnlyPlanSchema).
     const AZURE_ONLY = { tenantId: 'acme', azure: { cloudAccount: { credentialsSecretArn: 'arn:x' } } };
     const handlers = stubs({
@@ -788,6 +800,10 @@ describe('control flow (definition run in-process)', () => {
         plan: { tenantId: 'acme', registrations: { azureAccount: { name: 'acme-azure' } } },
       }),
       ReadPaletteIdentity: () => null,
+      // What the steps return for a plan without aws (lambdas/handlers/ensure-bucket.ts ...): nothing provisioned.
+      EnsureBucket: () => null,
+      EnsureBackupPolicy: () => null,
+      EnsureClusterPolicies: () => null,
       EnsureAzureAccount: () => ({ uid: 'az-1', name: 'acme-azure', created: true, updated: false }),
       VerifyRegistrations: verified({ ok: true, uids: { azureAccount: 'az-1' } }),
     });
@@ -797,10 +813,12 @@ describe('control flow (definition run in-process)', () => {
 
     // Assess
     expect(run.error).toBeUndefined();
-    expect(run.calls.map((c) => c.state)).toEqual([
-      'ValidateRequest', 'AcquireTenant', 'NotifyStarted', 'ReadPaletteIdentity', 'EnsureAzureAccount', 'VerifyRegistrations', 'NotifyRegistered', 'ReleaseTenant', 'NotifySuccess',
-    ]);
-    expect(run.entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal']));
+    const calls = run.calls.map((c) => c.state);
+    expect(calls.slice(0, 4)).toEqual(['ValidateRequest', 'AcquireTenant', 'NotifyStarted', 'ReadPaletteIdentity']);
+    expect(calls.slice(4, 7).sort()).toEqual(['EnsureBackupPolicy', 'EnsureBucket', 'EnsureClusterPolicies']);
+    expect(calls.slice(7)).toEqual(['EnsureAzureAccount', 'VerifyRegistrations', 'NotifyRegistered', 'ReleaseTenant', 'NotifySuccess']);
+    expect(run.entered).toContain('NoAwsPrincipal');
+    for (const st of ['EnsureStsRole', 'EnsureStaticUser', 'NotifyResourcesReady', 'CheckReadiness', 'NotifyReady']) expect(run.entered, st).not.toContain(st);
     // No principal and no Palette identity: null (the handler uses them only for the AWS kinds).
     expect(run.inputOf('EnsureAzureAccount')).toMatchObject({ registration: 'azureAccount', palette: null, principal: null });
     const nulls = { accountId: null, region: null, partition: null, credentialMode: null, bucket: null, policy: null, clusterPolicies: null, principal: null };

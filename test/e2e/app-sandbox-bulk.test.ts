@@ -28,7 +28,7 @@ beforeAll(async () => {
   for (const t of TENANTS) copyFileSync(join(ROOT, 'examples', 'fleet', `${t}.json`), join(dir, `${t}.json`));
   const workflow = await loadWorkflow();
   sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 100 } }, palette: { port: 0 }, env: {} });
-  app = await loadApp(sb, { workflow, run: { waitOverridesMs: { WaitForPropagation: 100 } } });
+  app = await loadApp(sb, { workflow, run: { retryIntervalOverridesMs: { CheckReadiness: 100 } } });
   sfn = new SFNClient({ endpoint: sb.aws.endpoint, region: sb.aws.region, credentials: { accessKeyId: sb.aws.accessKeyId, secretAccessKey: sb.aws.secretAccessKey } });
   result = await runCli(['start', '--many', dir, '--local', '--json'], sandboxCliEnv(sb));
 }, 300_000);

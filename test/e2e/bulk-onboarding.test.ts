@@ -31,7 +31,7 @@ let second: BulkRun;
 beforeAll(async () => {
   workflow = await loadWorkflow();
   sb = await startLocalSandbox({ aws: { port: 0, realism: { iamPropagationMs: 100 } }, palette: { port: 0 }, env: {} });
-  const opts = { sandbox: sb, workflow, maxConcurrency: 3, toleratedFailurePercentage: 40, waitOverridesMs: { WaitForPropagation: 100 } };
+  const opts = { sandbox: sb, workflow, maxConcurrency: 3, toleratedFailurePercentage: 40, retryIntervalOverridesMs: { CheckReadiness: 100 } };
   first = await runBulk({ kind: 'lines', requests: [...GOOD, BAD] }, { ...opts, executionName: 'bulk-e2e-first' });
   second = await runBulk({ kind: 'lines', requests: [...GOOD, BAD] }, { ...opts, executionName: 'bulk-e2e-second' });
 }, 300_000);

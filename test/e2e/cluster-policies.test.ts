@@ -42,7 +42,7 @@ const request = (t: { tenantId: string; accountId: string }, aws: Record<string,
   aws: { accountId: t.accountId, region: 'us-east-1', credentialMode: 'sts', ...aws },
 });
 const run = (req: unknown, suffix: string) =>
-  runOnboarding(req, { sandbox: sb, workflow, executionName: `${(req as { tenantId: string }).tenantId}-${suffix}`, waitOverridesMs: { WaitForPropagation: 100 } });
+  runOnboarding(req, { sandbox: sb, workflow, executionName: `${(req as { tenantId: string }).tenantId}-${suffix}`, retryIntervalOverridesMs: { CheckReadiness: 100 } });
 const ok = (r: LocalRunResult) => {
   expect(r.errorMessage, JSON.stringify(r.error ?? r.cause)).toBeUndefined();
   expect(r.status).toBe('SUCCEEDED');

@@ -59,12 +59,13 @@ describe('a tenant with no aws section', () => {
       azureAccount: { created: true },
       gcpBackupLocation: { created: true },
     });
-    // No state of the AWS part ran: no principal, no readiness gate.
+    // Nothing of the AWS part: TenantResources' steps return null without a call, no principal, no readiness gate.
     const entered = first.history.filter((h) => h.type.endsWith('StateEntered')).map((h) => h.state);
-    expect(entered).toEqual(expect.arrayContaining(['HasAwsPart', 'NoAwsResources', 'NoAwsPrincipal', 'Registrations', 'EnsureRegistration']));
-    for (const st of ['TenantResources', 'EnsureBucket', 'EnsureStsRole', 'EnsureStaticUser', 'CheckReadiness']) {
+    expect(entered).toEqual(expect.arrayContaining(['TenantResources', 'NoAwsPrincipal', 'Registrations', 'EnsureRegistration']));
+    for (const st of ['EnsureStsRole', 'EnsureStaticUser', 'CheckReadiness']) {
       expect(entered, st).not.toContain(st);
     }
+    expect((first.calls ?? []).filter((c) => ['EnsureBucket', 'EnsureBackupPolicy', 'EnsureClusterPolicies'].includes(c.state))).toEqual([]);
     // The Map ran the two requested kinds' functions only.
     expect(new Set((first.calls ?? []).filter((c) => c.state === 'EnsureRegistration').map((c) => c.function))).toEqual(new Set(['ensure-azure-account', 'ensure-gcp-backup-location']));
     // The functions called the registry and read the credentials' secrets (through the home account's tenant-secrets

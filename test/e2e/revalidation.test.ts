@@ -30,7 +30,7 @@ const account = (n: number) => `7${String(process.pid % 1000).padStart(3, '0')}9
 const ACCOUNTS = { [STS]: account(1), [STATIC]: account(2), [CLEAN]: account(3) };
 const principal = (tenantId: string) => `palette-onboarding-${tenantId}`;
 const policyArn = (tenantId: string) => `arn:aws:iam::${ACCOUNTS[tenantId as keyof typeof ACCOUNTS]}:policy/palette-onboarding/${principal(tenantId)}-backup`;
-const runOptions = () => ({ sandbox: sb, workflow, waitOverridesMs: { WaitForPropagation: 100 } });
+const runOptions = () => ({ sandbox: sb, workflow, retryIntervalOverridesMs: { CheckReadiness: 100 } });
 
 const ok = (r: LocalRunResult) => {
   expect(r.errorMessage, JSON.stringify(r.error ?? r.cause)).toBeUndefined();

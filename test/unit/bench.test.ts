@@ -103,6 +103,45 @@ describe('critical-path lower bound (P1)', () => {
     expect(cp.readinessOvershootMs).toBe(521);
   });
 
+  it('the readiness gate as one state retried while IAM propagates, and a Map counted as its longest iteration', () => {
+    // Prepare: the workflow's shape now: CheckReadiness retried once (a probe that found Palette "not yet"), then the
+    // registrations Map with two iterations of 100 and 300 ms.
+    const def: DefinitionLike = {
+      StartAt: 'Validate',
+      States: {
+        Validate: { Type: 'Task' },
+        EnsureStsRole: { Type: 'Task' },
+        CheckReadiness: { Type: 'Task' },
+        Registrations: { Type: 'Map', ItemProcessor: { StartAt: 'EnsureRegistration', States: { EnsureRegistration: { Type: 'Task' } } } },
+        Release: { Type: 'Task' },
+      },
+    };
+    const h = history([
+      [0, 'ExecutionStarted'],
+      ...task('Validate', 0, 100),
+      ...task('EnsureStsRole', 100, 150),
+      [150, 'TaskStateEntered', 'CheckReadiness', 'Task'],
+      [170, 'StateFailed', 'CheckReadiness', 'Task'],
+      [1170, 'StateRetried', 'CheckReadiness', 'Task'],
+      [1200, 'TaskStateExited', 'CheckReadiness', 'Task'],
+      [1200, 'MapStateEntered', 'Registrations', 'Map'],
+      ...task('EnsureRegistration', 1200, 1300),
+      ...task('EnsureRegistration', 1200, 1500),
+      [1500, 'MapStateExited', 'Registrations', 'Map'],
+      ...task('Release', 1500, 1540),
+      [1540, 'ExecutionSucceeded'],
+    ]);
+
+    // Act
+    const cp = criticalPath(h, def, 500);
+    const c = countTransitions(h);
+
+    // Assess: 100 + 50, then max(500, nothing between), then the passing probe 30 + the longest iteration 300 + 40.
+    expect(cp).toMatchObject({ boundMs: 150 + 500 + 30 + 300 + 40, probes: 2, retries: 0 });
+    expect(cp.readinessOvershootMs).toBe(1170 - (150 + 500));
+    expect(c).toMatchObject({ total: 8, retries: 1, retriesByState: { CheckReadiness: 1 }, byState: { CheckReadiness: 1, EnsureRegistration: 2 } });
+  });
+
   it('without propagation the bound is the task time', () => {
     expect(criticalPath(onboarding, definition, 0).boundMs).toBe(521);
   });

@@ -19,7 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../cli/args';
 import { HistoryProgress } from '../../cli/deployed';
-import { describeCause, formatStateLine, formatSummary, style, waitDetail } from '../../cli/format';
+import { describeCause, formatStateLine, formatSummary, style } from '../../cli/format';
 import { platformExecutionName } from '../../cli/request';
 import { PLATFORM_SETUP_LOCAL_SCRIPT, runCli, RUN_LOCAL_SCRIPT, type CliDeps } from '../../cli/main';
 import { executionNameFor, readRequestFile } from '../../cli/request';
@@ -296,20 +296,25 @@ describe('HistoryProgress', () => {
 });
 
 describe('readiness waits are visible', () => {
-  const readiness = { readiness: { ready: false, attempt: 3, waitSeconds: 8, reason: 'sts:AssumeRole denied on arn:aws:iam::111111111111:role/x: AccessDenied' } };
+  const cause = JSON.stringify({ errorType: 'PrincipalNotReady', errorMessage: 'readiness check 3 not yet (4 s): sts:AssumeRole denied on arn:aws:iam::111111111111:role/x: AccessDenied' });
 
-  it('a deployed run: the WaitForPropagation line says how long and why', () => {
+  it('a deployed run: a probe that finds "not yet" is a waiting line with Palette\'s verdict, not a failure', () => {
     const p = new HistoryProgress();
-    const [started] = p.consume([
-      ev(1, 'WaitStateEntered', { stateEnteredEventDetails: { name: 'WaitForPropagation', input: JSON.stringify(readiness) } }),
+    const out = p.consume([
+      ev(1, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'CheckReadiness' } }),
+      ev(2, 'LambdaFunctionScheduled', { previousEventId: 1 }),
+      ev(3, 'LambdaFunctionFailed', { previousEventId: 1, lambdaFunctionFailedEventDetails: { error: 'PrincipalNotReady', cause } }),
     ]);
-    expect(started?.detail).toBe('8 s for IAM propagation (readiness check 3 not yet: sts:AssumeRole denied on arn:aws:iam::111111111111:role/x: AccessDenied)');
-    expect(formatStateLine(started ?? { status: 'started', state: '' }, style({}))).toMatch(/WaitForPropagation +Wait +waiting 8 s for IAM propagation \(readiness check 3 not yet: sts:AssumeRole denied/);
+    const failed = out.find((x) => x.status === 'failed');
+    expect(failed).toMatchObject({ state: 'CheckReadiness', error: 'PrincipalNotReady' });
+    const line = formatStateLine(failed ?? { status: 'failed', state: '' }, style({}));
+    expect(line).toMatch(/… CheckReadiness +Task +waiting for IAM propagation: readiness check 3 not yet \(4 s\): sts:AssumeRole denied/);
+    expect(line).not.toContain('✗');
   });
 
-  it('a wait without a readiness document has no detail', () => {
-    expect(waitDetail({ other: 1 })).toBeUndefined();
-    expect(waitDetail('not json')).toBeUndefined();
+  it('any other failure of the probe is a failure', () => {
+    const line = formatStateLine({ status: 'failed', state: 'CheckReadiness', stateType: 'Task', error: 'ReadinessTimeoutError', cause: 'budget spent' }, style({}));
+    expect(line).toMatch(/✗ CheckReadiness +Task .*ReadinessTimeoutError: budget spent/);
   });
 });
 

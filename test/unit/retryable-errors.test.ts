@@ -11,6 +11,7 @@ import {
   KEY_PROPAGATION_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   NAMED_PERMANENT_ERRORS,
+  PRINCIPAL_PROPAGATION_ERRORS,
   OUTAGE_RIDE_OUT_SECONDS,
   PERMANENT_ERRORS,
   PROGRAMMING_ERRORS,
@@ -76,7 +77,7 @@ function errorNameOf(cls: string, info: { name?: string }): string | undefined {
   return undefined;
 }
 
-const classified = new Set<string>([...RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS, ...PERMANENT_ERRORS]);
+const classified = new Set<string>([...RETRYABLE_ERRORS, ...KEY_PROPAGATION_ERRORS, ...PRINCIPAL_PROPAGATION_ERRORS, ...PERMANENT_ERRORS]);
 
 describe('the retryable and permanent lists', () => {
   it('hold the Lambda service errors, the task timeout and the product transient errors; permanent names are never retried', () => {
@@ -129,7 +130,7 @@ describe('the retryable and permanent lists', () => {
 
   it('has no stale entries: every listed product name is declared by some error class', () => {
     const declared = new Set([...errorClasses()].map(([cls, info]) => errorNameOf(cls, info)).filter((n): n is string => n !== undefined));
-    for (const name of [...TRANSIENT_ERRORS, ...NAMED_PERMANENT_ERRORS, ...KEY_PROPAGATION_ERRORS]) expect(declared.has(name), name).toBe(true);
+    for (const name of [...TRANSIENT_ERRORS, ...NAMED_PERMANENT_ERRORS, ...KEY_PROPAGATION_ERRORS, ...PRINCIPAL_PROPAGATION_ERRORS]) expect(declared.has(name), name).toBe(true);
     expect([...PROGRAMMING_ERRORS]).toEqual(['Error', 'TypeError', 'RangeError']);
   });
 

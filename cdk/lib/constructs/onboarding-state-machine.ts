@@ -1,12 +1,13 @@
 import {
   Aws,
-  type Duration,
+  Duration,
   aws_events as events,
   aws_lambda as lambda,
   aws_logs as logs,
   aws_stepfunctions as sfn,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { READINESS_RETRIERS } from '../../../lambdas/domain/readiness';
 import { REGISTRATION_KEYS, type RegistrationKey } from '../../../lambdas/domain/registrations';
 import { ONBOARDING_EVENTS } from '../events';
 import { RETRYABLE_ERRORS, TRANSIENT_ERRORS } from '../../../lambdas/shared/retryable-errors';
@@ -280,11 +281,30 @@ export class OnboardingStateMachine extends Construct {
     const ensureStsRole = compensate(invoke('EnsureStsRole', 'ensure-sts-role', '$.principal'));
     const ensureStaticUser = compensate(invoke('EnsureStaticUser', 'ensure-static-user', '$.principal'));
 
-    const checkReadiness = compensate(invoke('CheckReadiness', 'check-readiness', '$.readiness'));
-    const waitForPropagation = new sfn.Wait(this, 'WaitForPropagation', {
-      time: sfn.WaitTime.secondsPath('$.readiness.waitSeconds'),
-    });
-    waitForPropagation.next(checkReadiness);
+    // The readiness gate: one state, retried while Palette does not accept the principal yet (the probe's error names
+    // the retrier of its place in the schedule, lambdas/domain/readiness.ts), until the budget is spent. The probe's
+    // number and the first probe's time come from the context object.
+    const checkReadiness = compensate(
+      invokeFunction('CheckReadiness', fns['check-readiness'], {
+        resultPath: '$.readiness',
+        payload: sfn.TaskInput.fromObject({
+          execution: sfn.JsonPath.objectAt('$.execution'),
+          job: sfn.JsonPath.objectAt('$.job'),
+          palette: sfn.JsonPath.objectAt('$.palette'),
+          principal: sfn.JsonPath.objectAt('$.principal'),
+          probe: { retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'), enteredTime: sfn.JsonPath.stringAt('$$.State.EnteredTime') },
+        }),
+      }),
+    );
+    for (const r of READINESS_RETRIERS) {
+      checkReadiness.addRetry({
+        errors: [r.error],
+        interval: Duration.seconds(r.intervalSeconds),
+        backoffRate: r.backoffRate,
+        ...(r.maxDelaySeconds !== undefined ? { maxDelay: Duration.seconds(r.maxDelaySeconds) } : {}),
+        maxAttempts: r.maxAttempts,
+      });
+    }
     // Identifiers only (the static user's key is in Secrets Manager, never in the state).
     const notifyResourcesReady = progress(
       'NotifyResourcesReady',
@@ -380,10 +400,7 @@ export class OnboardingStateMachine extends Construct {
       },
       registrations,
     );
-    const isReady = new sfn.Choice(this, 'IsReady')
-      .when(sfn.Condition.booleanEquals('$.readiness.ready', true), notifyReady)
-      .otherwise(waitForPropagation);
-    checkReadiness.next(isReady);
+    checkReadiness.next(notifyReady);
 
     // The results keyed by kind ({skipped: true} for the others) and Palette's listing of them: $.registered.
     const verifyRegistrations = compensate(invoke('VerifyRegistrations', 'verify-registrations', '$.registered'));
@@ -409,25 +426,19 @@ export class OnboardingStateMachine extends Construct {
     );
 
     registrations.next(checkRegistrations.otherwise(verifyRegistrations));
-    // The first failed branch compensates; otherwise the principal of the plan's credential mode.
+    // A request without an aws section (lambdas/domain/workflow-state.ts hasAwsPart): TenantResources' steps provision
+    // nothing and return null, and there is no principal to create or wait for; the summary's AWS parts are null.
+    // $.principal is null too: copied from the null bucket result (a Pass's Result cannot be null).
+    const noAwsPrincipal = new sfn.Pass(this, 'NoAwsPrincipal', { inputPath: '$.tenant.bucket', resultPath: '$.principal' });
+    noAwsPrincipal.next(registrations);
+    // The first failed branch compensates; otherwise the principal of the plan's credential mode (none without aws).
     tenantResources.next(
       checkBranches('CheckTenantResources', '$.tenant', Object.keys(TENANT_RESOURCE_STATES), (part) => TENANT_RESOURCE_STATES[part as keyof typeof TENANT_RESOURCE_STATES])
+        .when(sfn.Condition.not(sfn.Condition.isPresent('$.job.plan.target')), noAwsPrincipal)
         .when(sfn.Condition.stringEquals('$.job.plan.credentialMode', 'static'), ensureStaticUser)
         .otherwise(ensureStsRole),
     );
-    // A request without an aws section (lambdas/domain/workflow-state.ts hasAwsPart): nothing to provision in AWS and no
-    // principal to wait for; the summary's AWS parts are null.
-    const NULL = sfn.JsonPath.stringToJson('null');
-    const noAwsResources = new sfn.Pass(this, 'NoAwsResources', {
-      parameters: { bucket: NULL, policy: NULL, clusterPolicies: NULL, principal: NULL },
-      resultPath: '$.tenant',
-    });
-    // $.principal is null too: copied (a Pass's Result cannot be null).
-    const noAwsPrincipal = new sfn.Pass(this, 'NoAwsPrincipal', { inputPath: '$.tenant.principal', resultPath: '$.principal' });
-    noAwsResources.next(noAwsPrincipal).next(registrations);
-    readPaletteIdentity.next(
-      new sfn.Choice(this, 'HasAwsPart').when(sfn.Condition.isPresent('$.job.plan.target'), tenantResources).otherwise(noAwsResources),
-    );
+    readPaletteIdentity.next(tenantResources);
     const definition = init.next(validateRequest).next(acquireTenant).next(notifyStarted);
     const releaseTenantOnSuccess = compensate(releaseTenant('ReleaseTenant', 'SUCCEEDED', '$.release', { summary }));
     releaseTenantOnSuccess.next(notifySuccess);

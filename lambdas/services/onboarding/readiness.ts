@@ -1,14 +1,15 @@
 /**
  * The readiness gate: one round of Palette's own validation of the new credentials (the AWS cloud account, when the
- * plan registers one, and the S3 bucket). IAM changes propagate eventually, so a failed round is expected at first;
- * the state machine waits `waitSeconds` (lambdas/domain/readiness.ts: the schedule) and calls again until the budget
- * is spent. The cloud account's validation is Palette's verdict on an account it deploys clusters with (the sandbox's
+ * plan registers one, and the S3 bucket). IAM changes propagate eventually, so a failed round is expected at first:
+ * it throws PrincipalNotReady / PrincipalStillNotReady (Palette's reason as the message), which the state machine's
+ * Retry on CheckReadiness waits out (lambdas/domain/readiness.ts: the schedule), until the budget is spent
+ * (ReadinessTimeoutError). The cloud account's validation is Palette's verdict on an account it deploys clusters with (the sandbox's
  * Palette checks the principal's cluster permissions, aws.clusterPolicies); without a cloud account the bucket's
  * validation, with the same credentials, is the gate.
  */
-import { nextWaitSeconds } from '../../domain/readiness';
+import { nextWaitSeconds, readinessErrorName } from '../../domain/readiness';
 import type { PaletteIdentity, AwsPlan, PrincipalResult, ReadinessResult } from '../../domain/workflow-state';
-import { ReadinessTimeoutError } from '../../shared/errors';
+import { PrincipalNotReadyError, PrincipalStillNotReadyError, ReadinessTimeoutError } from '../../shared/errors';
 import { PaletteValidationError } from '../palette';
 import { paletteAwsCredentials } from './credentials';
 import { paletteScope } from './palette';
@@ -32,17 +33,19 @@ export interface ReadinessInput {
   plan: AwsPlan;
   palette: PaletteIdentity;
   principal: PrincipalResult;
-  previous?: ReadinessResult;
+  /** This probe's number (1-based): Step Functions' `$$.State.RetryCount` + 1. */
+  attempt: number;
+  /** When the first probe ran (the state was entered: `$$.State.EnteredTime`). */
+  firstCheckAt: string;
   now?: Date;
 }
 
+/** The probe's result when Palette accepts the credentials; else it throws (see the module comment). */
 export async function checkReadiness(input: ReadinessInput): Promise<ReadinessResult & { elapsedSeconds: number }> {
-  const { plan, principal, palette, previous } = input;
+  const { plan, principal, palette, attempt, firstCheckAt } = input;
   const now = input.now ?? new Date();
-  const attempt = (previous?.attempt ?? 0) + 1;
-  const firstCheckAt = previous?.firstCheckAt ?? now.toISOString();
-  const elapsed = (now.getTime() - Date.parse(firstCheckAt)) / 1000;
-  const elapsedSeconds = Math.max(0, Math.round(elapsed));
+  const elapsed = Math.max(0, (now.getTime() - Date.parse(firstCheckAt)) / 1000);
+  const elapsedSeconds = Math.round(elapsed);
   const credentials = await paletteAwsCredentials(plan, principal, palette);
   const clouds = paletteScope(plan).clouds;
   let reason: string;
@@ -55,12 +58,13 @@ export async function checkReadiness(input: ReadinessInput): Promise<ReadinessRe
     if (!(e instanceof PaletteValidationError)) throw e;
     reason = e.message;
   }
-  const waitSeconds = nextWaitSeconds(attempt, elapsed);
-  if (elapsed + waitSeconds > plan.readinessTimeoutSeconds) {
+  const what = principal.kind === 'sts' ? 'role' : 'access key';
+  if (elapsed + nextWaitSeconds(attempt) > plan.readinessTimeoutSeconds) {
     throw new ReadinessTimeoutError(
-      `Palette still rejects the ${principal.kind === 'sts' ? 'role' : 'access key'} for tenant ${plan.tenantId} after ` +
-        `${attempt} attempts in ${Math.round(elapsed)} s (budget ${plan.readinessTimeoutSeconds} s): ${reason} — ${readinessHint(reason)}`,
+      `Palette still rejects the ${what} for tenant ${plan.tenantId} after ${attempt} attempts in ${Math.round(elapsed)} s ` +
+        `(budget ${plan.readinessTimeoutSeconds} s): ${reason} — ${readinessHint(reason)}`,
     );
   }
-  return { ready: false, attempt, firstCheckAt, waitSeconds, elapsedSeconds, reason };
+  const message = `readiness check ${attempt} not yet (${Math.round(elapsed)} s): ${reason}`;
+  throw readinessErrorName(attempt) === 'PrincipalNotReady' ? new PrincipalNotReadyError(message) : new PrincipalStillNotReadyError(message);
 }
