@@ -8,6 +8,7 @@ import { handler as ensureHandler } from '../../../lambdas/handlers/ensure-regis
 import { handler as undoHandler } from '../../../lambdas/handlers/undo-registrations';
 import { handler as verifyHandler } from '../../../lambdas/handlers/verify-registrations';
 import type { AwsPlan } from '../../../lambdas/domain/workflow-state';
+import type { RegistrationKey } from '../../../lambdas/domain/registrations';
 import { registry } from './fake-registry';
 import {
   api,
@@ -89,6 +90,12 @@ describe('ensure-registration', () => {
   });
 });
 
+/** VerifyRegistrations' input: the Registrations Map's results, one per requested kind in `registrationKinds` order. */
+const verifyStateOf = (plan: AwsPlan, results: Array<[RegistrationKey, unknown]>) => {
+  const state = stateOf(plan, {});
+  return { ...state, job: { ...state.job, registrationKinds: results.map(([k]) => k) }, registrations: results.map(([, r]) => r) };
+};
+
 describe('verify-registrations', () => {
   it('every registration of the plan is listed under its name with its uid', async () => {
     // Prepare
@@ -99,15 +106,15 @@ describe('verify-registrations', () => {
       backupLocation: await ensure('backupLocation', plan),
       sshKey: await ensure('sshKey', plan),
       apiKey: await ensure('apiKey', plan),
-      azureAccount: { skipped: true },
     };
     // Act
-    const verified = await verifyHandler(stateOf(plan, results));
-    // Assess
-    expect(verified).toEqual({
+    const verified = await verifyHandler(verifyStateOf(plan, Object.entries(results) as Array<[RegistrationKey, unknown]>));
+    // Assess: verified, and the results keyed by kind (the others skipped).
+    expect(verified.verification).toEqual({
       ok: true,
       uids: { cloudAccount: results.cloudAccount.uid, backupLocation: results.backupLocation.uid, sshKey: results.sshKey.uid, apiKey: results.apiKey.uid },
     });
+    expect(verified.registrations).toMatchObject({ ...results, azureAccount: { skipped: true }, gcpBackupLocation: { skipped: true } });
   });
 
   it('a registration Palette does not list, or lists with another uid, is a VerificationError naming each', async () => {
@@ -118,7 +125,7 @@ describe('verify-registrations', () => {
     const ssh = await ensure('sshKey', plan);
     expect((await api('DELETE', `/v1/users/assets/sshkeys/${ssh.uid}`)).status).toBe(204);
     // Act
-    const error = await failure(verifyHandler(stateOf(plan, { backupLocation: { ...location, uid: 'not-its-uid' }, sshKey: ssh })));
+    const error = await failure(verifyHandler(verifyStateOf(plan, [['backupLocation', { ...location, uid: 'not-its-uid' }], ['sshKey', ssh]])));
     // Assess
     expect(error).toBeInstanceOf(VerificationError);
     expect(error.message).toBe(
@@ -127,15 +134,19 @@ describe('verify-registrations', () => {
     );
   });
 
-  it('a registration of the plan without a result is a VerificationError', async () => {
+  it('results that do not match the requested kinds one to one break the contract: StateInputError', async () => {
     // Prepare
     const t = await newTenant();
     const plan = planFor(t.id, { register: { cloudAccount: { enabled: false } } });
-    // Act
-    const error = await failure(verifyHandler(stateOf(plan, { backupLocation: { skipped: true } })));
+    const state = verifyStateOf(plan, [['backupLocation', { uid: 'x', name: 'y', created: true, updated: false }]]);
+    // Act: two kinds, one result; and a result that is no registration result.
+    const errors = [
+      await failure(verifyHandler({ ...state, job: { ...state.job, registrationKinds: ['backupLocation', 'sshKey'] } })),
+      await failure(verifyHandler({ ...state, registrations: [{ skipped: true }] })),
+    ];
     // Assess
-    expect(error).toBeInstanceOf(VerificationError);
-    expect(error.message).toContain(`S3 backup location '${t.id}-s3' has no registration result`);
+    for (const e of errors) expect(e).toBeInstanceOf(StateInputError);
+    expect(errors[0]?.message).toContain('1 registration results for the 2 kinds of job.registrationKinds (backupLocation, sshKey)');
   });
 });
 
