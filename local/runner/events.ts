@@ -50,6 +50,16 @@ export interface PutEventsResult {
  */
 export type PutEventsSender = (input: unknown, state: string, execution: { executionArn: string; stateMachineArn: string }) => Promise<PutEventsResult>;
 
+/** An entry's Detail as JSON: an object as given, a string parsed (undefined when it is no JSON). */
+function parsedDetail(detail: unknown): unknown {
+  if (typeof detail !== 'string') return detail;
+  try {
+    return JSON.parse(detail) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An entry's EventBusName as a name (an ARN is reduced to its name; none: `default`). */
@@ -82,7 +92,7 @@ export class LocalEventBridge {
         failed.push({ ErrorCode: 'InvalidArgument', ErrorMessage: 'Entry is not an object.' });
         continue;
       }
-      const { Source, DetailType, Detail, EventBusName, Resources } = entry;
+      const { Source, DetailType, Detail } = entry;
       if (typeof Source !== 'string' || Source === '') {
         failed.push({ ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' });
         continue;
@@ -92,35 +102,33 @@ export class LocalEventBridge {
         continue;
       }
       // The optimized integration serializes an object Detail; a string must be a JSON object.
-      let detail: unknown = Detail;
-      if (typeof Detail === 'string') {
-        try {
-          detail = JSON.parse(Detail);
-        } catch {
-          detail = undefined;
-        }
-      }
-      if (!isRecord(detail)) {
+      if (!isRecord(parsedDetail(Detail))) {
         failed.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
         continue;
       }
-      accepted.push({
-        id: randomUUID(),
-        time: new Date().toISOString(),
-        eventBusName: busName(EventBusName),
-        source: Source,
-        detailType: DetailType,
-        detail,
-        resources: Array.isArray(Resources) ? Resources.map(String) : [],
-        account: this.where.account,
-        region: this.where.region,
-        state,
-      });
+      accepted.push(this.record(entry, randomUUID(), new Date().toISOString(), state));
     }
     // EventBridge puts the valid entries even when others fail; Step Functions then fails the task.
     this.events.push(...accepted);
     if (failed.length > 0) throw new EventBridgeEntryError(failed);
     return { Entries: accepted.map((e) => ({ EventId: e.id })), FailedEntryCount: 0 };
+  }
+
+  /** An accepted entry as recorded (a Detail string that is no JSON is kept as given). */
+  private record(entry: Record<string, unknown>, id: string, time: string, state: string): RecordedEvent {
+    const { Source, DetailType, Detail, EventBusName, Resources } = entry;
+    return {
+      id,
+      time,
+      eventBusName: busName(EventBusName),
+      source: String(Source),
+      detailType: String(DetailType),
+      detail: parsedDetail(Detail) ?? Detail,
+      resources: Array.isArray(Resources) ? Resources.map(String) : [],
+      account: this.where.account,
+      region: this.where.region,
+      state,
+    };
   }
 
   /**
@@ -133,28 +141,7 @@ export class LocalEventBridge {
     const time = new Date().toISOString();
     out.Entries.forEach((answer, i) => {
       const entry: unknown = entries[i];
-      if (answer.EventId === undefined || !isRecord(entry)) return;
-      const { Source, DetailType, Detail, EventBusName, Resources } = entry;
-      let detail: unknown = Detail;
-      if (typeof Detail === 'string') {
-        try {
-          detail = JSON.parse(Detail);
-        } catch {
-          detail = Detail;
-        }
-      }
-      this.events.push({
-        id: answer.EventId,
-        time,
-        eventBusName: busName(EventBusName),
-        source: String(Source),
-        detailType: String(DetailType),
-        detail,
-        resources: Array.isArray(Resources) ? Resources.map(String) : [],
-        account: this.where.account,
-        region: this.where.region,
-        state,
-      });
+      if (answer.EventId !== undefined && isRecord(entry)) this.events.push(this.record(entry, answer.EventId, time, state));
     });
     const failed = out.Entries.filter((e) => e.ErrorCode !== undefined).map((e) => ({ ErrorCode: e.ErrorCode ?? '', ErrorMessage: e.ErrorMessage ?? '' }));
     if (out.FailedEntryCount > 0 || failed.length > 0) throw new EventBridgeEntryError(failed);
