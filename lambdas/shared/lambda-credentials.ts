@@ -19,17 +19,38 @@ const hasContainerEndpoint = (): boolean =>
   Boolean(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI || process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
 
 /** Environment credentials when set, else the container credentials endpoint; else the SDK's CredentialsProviderError (from fromHttp). */
-export const defaultProvider =
-  (init: ProviderInit = {}): AwsCredentialIdentityProvider =>
-  async () => {
-    if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)();
-    if (!hasContainerEndpoint()) {
-      throw new Error(
-        'No AWS credentials: a Lambda function takes them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or from a container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)',
-      );
-    }
-    return fromHttp(init)();
+async function resolveCredentials(init: ProviderInit): Promise<AwsCredentialIdentity> {
+  if (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) return fromEnv(init)();
+  if (!hasContainerEndpoint()) {
+    throw new Error(
+      'No AWS credentials: a Lambda function takes them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or from a container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)',
+    );
+  }
+  return fromHttp(init)();
+}
+
+/**
+ * The provider a client without explicit credentials uses, memoized as the SDK's own default chain is (the SDK does not
+ * memoize a default provider itself; it marks it memoized): credentials are resolved once, kept while more than 5
+ * minutes of them remain (forever without an expiration), and concurrent requests share one resolution. Without this a
+ * container-endpoint function asked the endpoint before every request it signed; a failure is not kept.
+ */
+export const defaultProvider = (init: ProviderInit = {}): AwsCredentialIdentityProvider => {
+  let current: AwsCredentialIdentity | undefined;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  return async (options?: { forceRefresh?: boolean }) => {
+    if (current && !options?.forceRefresh && !credentialsTreatedAsExpired(current)) return current;
+    pending ??= resolveCredentials(init)
+      .then((c) => {
+        current = c;
+        return c;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
   };
+};
 
 export const credentialsWillNeedRefresh = (credentials?: AwsCredentialIdentity): boolean => credentials?.expiration !== undefined;
 
