@@ -3,6 +3,11 @@
  * while, so an assembly is kept under node_modules/.cache/palette-onboarding/ keyed by a hash of everything
  * that shapes it (cdk/, lambdas/, cdk.json, package-lock.json, tsconfig.json, context overrides). Concurrent
  * processes (vitest forks) synthesize a given key once: the first takes a lock, the others wait for it.
+ *
+ * Old entries are pruned when a new one is synthesized: beyond the KEEP_ENTRIES most recently used, those no process
+ * has loaded for PRUNE_UNUSED_MS. Every load marks its entry used (`.last-used`), so an assembly a test or a sandbox
+ * loaded recently is never deleted under it (its bundles are imported lazily, at a function's first invocation)
+ * because other processes synthesized several variants meanwhile.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -13,6 +18,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -26,6 +32,9 @@ export const DEFAULT_CACHE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'p
 /** Bump when the cache layout or what the runner needs from an assembly changes. */
 const CACHE_FORMAT = 1;
 const KEEP_ENTRIES = 6;
+/** An entry beyond KEEP_ENTRIES is pruned once no process has loaded it for this long. */
+const PRUNE_UNUSED_MS = 60 * 60_000;
+const LAST_USED = '.last-used';
 const LOCK_STALE_MS = 10 * 60_000;
 
 export interface AssemblySource {
@@ -140,13 +149,36 @@ export function openAssembly(directory: string, meta: { key?: string; fromCache?
   };
 }
 
-function pruneOldEntries(cacheDir: string, keep: string): void {
+/** When an entry was last loaded (its `.last-used` mark; else when it was written). */
+function lastUsed(entry: string): number {
+  try {
+    return statSync(join(entry, LAST_USED)).mtimeMs;
+  } catch {
+    return statSync(entry).mtimeMs;
+  }
+}
+
+/** Marks an entry used now (best effort). */
+function markUsed(entry: string): void {
+  const mark = join(entry, LAST_USED);
+  try {
+    const now = new Date();
+    if (existsSync(mark)) utimesSync(mark, now, now);
+    else writeFileSync(mark, '');
+  } catch {
+    // A read-only cache still serves.
+  }
+}
+
+function pruneOldEntries(cacheDir: string, keep: string, now = Date.now()): void {
   try {
     const entries = readdirSync(cacheDir)
-      .filter((e) => e.startsWith('assembly-') && e !== `assembly-${keep}`)
-      .map((e) => ({ e, t: statSync(join(cacheDir, e)).mtimeMs }))
+      .filter((e) => e.startsWith('assembly-') && !e.endsWith('.lock') && e !== `assembly-${keep}`)
+      .map((e) => ({ e, t: lastUsed(join(cacheDir, e)) }))
       .sort((a, b) => b.t - a.t);
-    for (const { e } of entries.slice(KEEP_ENTRIES - 1)) rmSync(join(cacheDir, e), { recursive: true, force: true });
+    for (const { e, t } of entries.slice(KEEP_ENTRIES - 1)) {
+      if (now - t >= PRUNE_UNUSED_MS) rmSync(join(cacheDir, e), { recursive: true, force: true });
+    }
   } catch {
     // Pruning is best effort.
   }
@@ -167,6 +199,7 @@ export async function loadAssembly(source: AssemblySource, opts: LoadAssemblyOpt
   for (;;) {
     if (complete()) {
       emit({ kind: 'synth', phase: 'cache-hit', message: `using cached synth of ${source.description} (${key})` });
+      markUsed(final);
       return openAssembly(final, { key, fromCache: true });
     }
     try {
@@ -192,7 +225,10 @@ export async function loadAssembly(source: AssemblySource, opts: LoadAssemblyOpt
     }
   }
   try {
-    if (complete()) return openAssembly(final, { key, fromCache: true });
+    if (complete()) {
+      markUsed(final);
+      return openAssembly(final, { key, fromCache: true });
+    }
     const started = Date.now();
     emit({ kind: 'synth', phase: 'synthesizing', message: `synthesizing ${source.description} (bundling with esbuild)...` });
     const staging = join(cacheDir, `staging-${key}-${process.pid}`);
@@ -203,6 +239,7 @@ export async function loadAssembly(source: AssemblySource, opts: LoadAssemblyOpt
       writeFileSync(join(staging, '.complete'), new Date().toISOString());
       rmSync(final, { recursive: true, force: true });
       renameSync(staging, final);
+      markUsed(final);
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
       throw e;
