@@ -88,6 +88,20 @@ export function fleetRequests(n: number): unknown[] {
   }));
 }
 
+/** Prefixes closest to their limit first (calls per second / limit; ties: the most calls). */
+export const byUtilization = (a: PrefixFigures, b: PrefixFigures): number =>
+  b.callsPerSecond / b.limitRps - a.callsPerSecond / a.limitRps || b.calls - a.calls;
+
+/**
+ * The prefix whose limit binds a fleet of `tenants`: of the prefixes every onboarding calls (at least one accepted
+ * call per tenant: a handful of calls in one burst is no rate), the one used closest to its limit; without such a
+ * prefix, the one used closest to its limit.
+ */
+export function bindingPrefix(prefixes: readonly PrefixFigures[], tenants: number): PrefixFigures | undefined {
+  const sorted = [...prefixes].sort(byUtilization);
+  return sorted.find((p) => p.calls >= tenants) ?? sorted[0];
+}
+
 export async function fleetBench(opts: FleetOptions = {}): Promise<FleetOutcome> {
   const tenants = opts.tenants ?? opts.fleet ?? DEFAULT_TENANTS;
   const maxConcurrency = opts.maxConcurrency ?? DEFAULT_CONCURRENCY;
@@ -132,8 +146,8 @@ export async function fleetBench(opts: FleetOptions = {}): Promise<FleetOutcome>
           limitRps: RATE_LIMIT_PREFIXES.find((r) => r.prefix === prefix)?.rps ?? 10,
         };
       })
-      .sort((a, b) => b.callsPerSecond / b.limitRps - a.callsPerSecond / a.limitRps || b.calls - a.calls);
-    const binding = prefixes.find((p) => p.calls >= tenants) ?? prefixes[0];
+      .sort(byUtilization);
+    const binding = bindingPrefix(prefixes, tenants);
     const callsPerSecond = binding?.callsPerSecond ?? 0;
     const ratio = binding ? callsPerSecond / binding.limitRps : 0;
     const succeeded = result.rows.filter((r) => r.outcome === 'onboarded').length;
