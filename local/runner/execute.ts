@@ -270,13 +270,14 @@ export class HistoryRecorder {
 /** Serves a Task state: gets the effective input (after Parameters), returns the task result (JSON). */
 export type LocalTaskHandler = (input: unknown, state: string) => Promise<unknown>;
 
-interface AslStateLike {
+export interface AslStateLike {
   Type?: string;
   Branches?: AslDefinitionLike[];
   Iterator?: AslDefinitionLike;
   ItemProcessor?: AslDefinitionLike;
   Resource?: string;
   Parameters?: unknown;
+  Retry?: { ErrorEquals?: string[] }[];
 }
 export interface AslDefinitionLike {
   StartAt: string;

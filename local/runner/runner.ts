@@ -38,6 +38,7 @@ import {
   HistoryRecorder,
   walkStates,
   type AslDefinitionLike,
+  type AslStateLike,
   type ExecutionStatus,
   type HistoryEvent,
   type LocalTaskHandler,
@@ -472,44 +473,35 @@ function resolveWorkflowOption(w: RunOptions['workflow'], onProgress: RunOptions
 }
 
 /**
- * The test suite's time compression (vitest.config.mts sets it): with `LOCAL_RUNNER_WAIT_MS`, every Wait state an
- * explicit `waitOverridesMs` does not name waits that long instead of its own time (the readiness gate's 2 s first
- * wait, mostly, against a sandbox whose IAM propagates in 100-300 ms). Unset: Wait states take their own time.
+ * The test suite's time compression (vitest.config.mts sets it): with `LOCAL_RUNNER_WAIT_MS`, every state `select`
+ * picks gets that many milliseconds, unless an explicit override names it. Unset: the explicit overrides only.
  */
-function waitOverridesFor(definition: unknown, explicit: Record<string, number> | undefined): Record<string, number> | undefined {
+function compressed<V>(definition: unknown, explicit: Record<string, V> | undefined, select: (st: AslStateLike) => boolean): Record<string, V | number> | undefined {
   const ms = Number(process.env.LOCAL_RUNNER_WAIT_MS);
   if (!process.env.LOCAL_RUNNER_WAIT_MS || !Number.isFinite(ms) || ms < 0) return explicit;
-  const names: string[] = [];
-  const walk = (d: unknown) => {
-    const states = (d as { States?: Record<string, { Type?: string; Branches?: unknown[]; ItemProcessor?: unknown; Iterator?: unknown }> }).States ?? {};
-    for (const [name, st] of Object.entries(states)) {
-      if (st.Type === 'Wait') names.push(name);
-      for (const b of st.Branches ?? []) walk(b);
-      if (st.ItemProcessor) walk(st.ItemProcessor);
-      if (st.Iterator) walk(st.Iterator);
-    }
-  };
-  walk(definition);
-  return { ...Object.fromEntries(names.map((n) => [n, ms])), ...(explicit ?? {}) };
-}
-
-/**
- * The same compression for the readiness gate's polling: with `LOCAL_RUNNER_WAIT_MS`, a Task state whose Retry names a
- * readiness error (PRINCIPAL_PROPAGATION_ERRORS: CheckReadiness, retried while IAM propagates) retries after that long
- * instead of its schedule's 1 s and more, unless an explicit `retryIntervalOverridesMs` names it. (The library's
- * override is per state: the state's transient-error retries are compressed with it.) Unset: real retry intervals.
- */
-function retryOverridesFor(definition: unknown, explicit: Record<string, number | number[]> | undefined): Record<string, number | number[]> | undefined {
-  const ms = Number(process.env.LOCAL_RUNNER_WAIT_MS);
-  if (!process.env.LOCAL_RUNNER_WAIT_MS || !Number.isFinite(ms) || ms < 0) return explicit;
-  const polling = new Set<string>(PRINCIPAL_PROPAGATION_ERRORS);
   const names: string[] = [];
   walkStates(definition as AslDefinitionLike, (name, st) => {
-    const retry = (st as { Retry?: { ErrorEquals?: string[] }[] }).Retry ?? [];
-    if (st.Type === 'Task' && retry.some((r) => (r.ErrorEquals ?? []).some((e) => polling.has(e)))) names.push(name);
+    if (select(st)) names.push(name);
   });
   if (names.length === 0) return explicit;
   return { ...Object.fromEntries(names.map((n) => [n, ms])), ...(explicit ?? {}) };
+}
+
+/** Every Wait state an explicit `waitOverridesMs` does not name waits LOCAL_RUNNER_WAIT_MS instead of its own time. */
+function waitOverridesFor(definition: unknown, explicit: Record<string, number> | undefined): Record<string, number> | undefined {
+  return compressed(definition, explicit, (st) => st.Type === 'Wait');
+}
+
+const PROPAGATION_ERRORS = new Set<string>(PRINCIPAL_PROPAGATION_ERRORS);
+
+/**
+ * The same compression for the readiness gate's polling: a Task state whose Retry names a readiness error
+ * (PRINCIPAL_PROPAGATION_ERRORS: CheckReadiness, retried while IAM propagates) retries after LOCAL_RUNNER_WAIT_MS
+ * instead of its schedule's 1 s and more, unless an explicit `retryIntervalOverridesMs` names it. (The library's
+ * override is per state: the state's transient-error retries are compressed with it.)
+ */
+function retryOverridesFor(definition: unknown, explicit: Record<string, number | number[]> | undefined): Record<string, number | number[]> | undefined {
+  return compressed(definition, explicit, (st) => st.Type === 'Task' && (st.Retry ?? []).some((r) => (r.ErrorEquals ?? []).some((e) => PROPAGATION_ERRORS.has(e))));
 }
 
 /** Runs a state machine of the app on the sandbox. */
